@@ -1,0 +1,130 @@
+//! `/api/v1/auth`: login, refresh, logout.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::password;
+use crate::auth::sessions::{self, Refresh, TokenResponse};
+use crate::db::users;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "admin@skillpath.example", "password": "correct horse battery staple"}))]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("invalid_credentials", "The email or password is incorrect.")
+}
+
+/// The client address used for the per-address login limit.
+fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
+    if trust_proxy_headers {
+        if let Some(addr) = req.connection_info().realip_remote_addr() {
+            return addr.to_owned();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Log in with email and password.
+///
+/// An unknown email and a wrong password get the same answer. Repeated failures for one
+/// account or from one address answer 429 with `Retry-After`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait")))))]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let LoginRequest { email, password } = body.into_inner();
+    let account = email.trim().to_lowercase();
+    let address = client_address(&req, state.settings.trust_proxy_headers);
+    state.login_limiter.check(&account, &address)?;
+
+    let lookup = account.clone();
+    let user = state
+        .db
+        .read(move |conn| Ok(users::find_by_email(conn, &lookup)?))
+        .await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = web::block(move || password::verify_or_waste_time(&password, stored.as_deref()))
+        .await
+        .map_err(|e| ApiError::internal("password check", e))?;
+
+    let user = match user {
+        Some(user) if matches && !user.disabled => user,
+        _ => {
+            state.login_limiter.record_failure(&account, &address);
+            return Err(invalid_credentials());
+        }
+    };
+    state.login_limiter.record_success(&account);
+    let st = state.clone();
+    let tokens = state
+        .db
+        .write(move |conn| sessions::start(conn, &st, &user))
+        .await?;
+    Ok(web::Json(tokens))
+}
+
+/// Exchange a refresh token for a new pair. Each refresh token works once: presenting a used
+/// one ends the whole session (every token descended from the same login).
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "Invalid, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json")))]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let presented = body.into_inner().refresh_token;
+    let st = state.clone();
+    match state
+        .db
+        .write(move |conn| sessions::refresh(conn, &st, &presented))
+        .await?
+    {
+        Refresh::Issued(tokens) => Ok(web::Json(tokens)),
+        Refresh::Refused(err) => Err(err),
+    }
+}
+
+/// End the session the refresh token belongs to. Answers 204 also for unknown tokens.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Session ended"),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json")))]
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = body.into_inner().refresh_token;
+    state
+        .db
+        .write(move |conn| sessions::end(conn, &presented))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

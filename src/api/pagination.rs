@@ -1,0 +1,107 @@
+//! Keyset pagination shared by every list: `limit` (capped) and an opaque `cursor`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page: 1 to 200 (larger values are capped), default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if n < 1 => Err(ApiError::invalid("limit", "must be at least 1")),
+            Some(n) => Ok(n.min(MAX_LIMIT)),
+        }
+    }
+
+    /// The last id of the previous page.
+    pub fn after_id(&self) -> Result<Option<i64>, ApiError> {
+        match self.cursor.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id >= 0)
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this API issued")),
+        }
+    }
+}
+
+/// One page of a list, in a stable order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows: the extra row only says another page exists.
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        limit: i64,
+        id: impl Fn(&R) -> i64,
+        map: impl Fn(R) -> T,
+    ) -> Self {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = if more {
+            rows.last().map(|r| id(r).to_string())
+        } else {
+            None
+        };
+        Self {
+            items: rows.into_iter().map(map).collect(),
+            next_cursor,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_capped_and_cursors_checked() {
+        let p = PageParams {
+            limit: Some(10_000),
+            cursor: Some("42".into()),
+        };
+        assert_eq!(p.limit().unwrap(), MAX_LIMIT);
+        assert_eq!(p.after_id().unwrap(), Some(42));
+        assert!(PageParams {
+            limit: Some(0),
+            cursor: None
+        }
+        .limit()
+        .is_err());
+        assert!(PageParams {
+            limit: None,
+            cursor: Some("abc".into())
+        }
+        .after_id()
+        .is_err());
+    }
+
+    #[test]
+    fn next_cursor_only_when_more_rows() {
+        let page: Page<i64> = Page::from_rows(vec![1, 2, 3], 2, |r| *r, |r| r);
+        assert_eq!(page.items, vec![1, 2]);
+        assert_eq!(page.next_cursor.as_deref(), Some("2"));
+        let last: Page<i64> = Page::from_rows(vec![1, 2], 2, |r| *r, |r| r);
+        assert_eq!(last.next_cursor, None);
+    }
+}

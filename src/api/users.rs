@@ -1,0 +1,431 @@
+//! `/api/v1/users` (administrators manage accounts) and `/api/v1/me` (one's own account).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::pagination::{Page, PageParams};
+use crate::auth::sessions::{self, TokenResponse};
+use crate::auth::{password, AuthUser};
+use crate::db;
+use crate::db::refresh_tokens;
+use crate::db::users::{self, NewUser, UserFilter, UserRow};
+use crate::domain::Binding;
+use crate::domain::{EmailAddress, NewPassword, Role};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::state::AppState;
+
+/// An account as the API shows it (never its password hash).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserResponse {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    /// The institution (college or enterprise) a `college_staff` or `employer_hr` account serves.
+    pub institution_id: Option<i64>,
+    /// The learner a `learner` account belongs to.
+    pub learner_id: Option<i64>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for UserResponse {
+    type Error = ApiError;
+    fn try_from(row: UserRow) -> Result<Self, ApiError> {
+        Ok(Self {
+            role: row
+                .role
+                .parse()
+                .map_err(|e| ApiError::internal("stored role", e))?,
+            id: row.id,
+            email: row.email,
+            institution_id: row.institution_id,
+            learner_id: row.learner_id,
+            disabled: row.disabled,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "wang.fang@college.example",
+    "password": "a long passphrase",
+    "role": "college_staff",
+    "institution_id": 12
+}))]
+pub struct CreateUserRequest {
+    pub email: String,
+    /// 12 to 128 characters.
+    pub password: String,
+    #[schema(value_type = Role)]
+    pub role: String,
+    /// Required for `college_staff` and `employer_hr`; absent otherwise.
+    pub institution_id: Option<i64>,
+    /// Required for `learner`; absent otherwise.
+    pub learner_id: Option<i64>,
+}
+
+/// A request whose fields have all been checked.
+struct ValidNewUser {
+    email: EmailAddress,
+    password: NewPassword,
+    role: Role,
+    institution_id: Option<i64>,
+    learner_id: Option<i64>,
+}
+
+fn check_binding(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<i64>,
+    wanted: bool,
+    role: Role,
+) {
+    match (value, wanted) {
+        (None, true) => errors.push(FieldError::new(
+            field,
+            format!("is required for role {role}"),
+        )),
+        (Some(_), false) => errors.push(FieldError::new(
+            field,
+            format!("must be absent for role {role}"),
+        )),
+        (Some(id), true) if id < 1 => errors.push(FieldError::new(field, "must be a positive id")),
+        _ => {}
+    }
+}
+
+impl CreateUserRequest {
+    fn validate(self) -> Result<ValidNewUser, ApiError> {
+        let mut errors = Vec::new();
+        let email = EmailAddress::parse(&self.email)
+            .map_err(|m| errors.push(FieldError::new("email", m)))
+            .ok();
+        let password = NewPassword::parse(&self.password)
+            .map_err(|m| errors.push(FieldError::new("password", m)))
+            .ok();
+        let role = self
+            .role
+            .parse::<Role>()
+            .map_err(|m| errors.push(FieldError::new("role", m)))
+            .ok();
+        if let Some(role) = role {
+            let binding = role.binding();
+            check_binding(
+                &mut errors,
+                "institution_id",
+                self.institution_id,
+                binding == Binding::Institution,
+                role,
+            );
+            check_binding(
+                &mut errors,
+                "learner_id",
+                self.learner_id,
+                binding == Binding::Learner,
+                role,
+            );
+        }
+        match (email, password, role) {
+            (Some(email), Some(password), Some(role)) if errors.is_empty() => Ok(ValidNewUser {
+                email,
+                password,
+                role,
+                institution_id: self.institution_id,
+                learner_id: self.learner_id,
+            }),
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+}
+
+async fn hash_password(password: NewPassword) -> Result<String, ApiError> {
+    web::block(move || password::hash(password.expose()))
+        .await
+        .map_err(|e| ApiError::internal("password hashing task", e))?
+        .map_err(ApiError::Internal)
+}
+
+/// Create an account (administrators only).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users",
+    request_body = CreateUserRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = UserResponse,
+            headers(("Location" = String, description = "The new account's URL"))),
+        (status = 400, description = "Malformed body or unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    body: web::Json<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let valid = body.into_inner().validate()?;
+    let hash = hash_password(valid.password.clone()).await?;
+    let row = state
+        .db
+        .write(move |conn| {
+            if users::find_by_email(conn, valid.email.as_str())?.is_some() {
+                return Err(ApiError::conflict(
+                    "email_taken",
+                    "An account with this email already exists.",
+                ));
+            }
+            let now = db::now();
+            Ok(users::insert(
+                conn,
+                &NewUser {
+                    email: valid.email.as_str(),
+                    password_hash: &hash,
+                    role: valid.role.as_str(),
+                    institution_id: valid.institution_id,
+                    learner_id: valid.learner_id,
+                    disabled: false,
+                    token_version: 0,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?)
+        })
+        .await?;
+    tracing::info!(user_id = row.id, role = %row.role, by = caller.id, "account created");
+    let location = format!("/api/v1/users/{}", row.id);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(UserResponse::try_from(row)?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListUsersQuery {
+    /// Items per page: 1 to 200 (larger values are capped), default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only accounts of this role.
+    #[param(value_type = Option<Role>)]
+    pub role: Option<String>,
+    /// Only emails starting with this text (case-insensitive).
+    pub email_prefix: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+/// List accounts in creation order (administrators only).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    params(ListUsersQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of accounts", body = Page<UserResponse>),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid limit, cursor or role", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<ListUsersQuery>,
+) -> Result<web::Json<Page<UserResponse>>, ApiError> {
+    caller.require_admin()?;
+    let query = query.into_inner();
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    let limit = page.limit()?;
+    let after = page.after_id()?;
+    if let Some(role) = &query.role {
+        role.parse::<Role>()
+            .map_err(|m| ApiError::invalid("role", m))?;
+    }
+    let filter = UserFilter {
+        role: query.role,
+        email_prefix: query.email_prefix.map(|p| p.trim().to_lowercase()),
+        disabled: query.disabled,
+    };
+    let rows = state
+        .db
+        .read(move |conn| Ok(users::list(conn, &filter, after, limit + 1)?))
+        .await?;
+    let page = Page::from_rows(rows, limit, |r| r.id, UserResponse::try_from);
+    Ok(web::Json(Page {
+        items: page.items.into_iter().collect::<Result<_, _>>()?,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+async fn load_user(state: &AppState, id: i64) -> Result<UserRow, ApiError> {
+    state
+        .db
+        .read(move |conn| users::find(conn, id)?.ok_or(ApiError::NotFound { what: "user" }))
+        .await
+}
+
+/// One account (administrators only).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account", body = UserResponse),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<UserResponse>, ApiError> {
+    caller.require_admin()?;
+    Ok(web::Json(
+        load_user(&state, id.into_inner()).await?.try_into()?,
+    ))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"disabled": true}))]
+pub struct UpdateUserRequest {
+    /// Disabling ends every session of the account at once.
+    pub disabled: Option<bool>,
+    /// A new password (12 to 128 characters); ends every session of the account.
+    pub password: Option<String>,
+}
+
+/// Disable or enable an account, or set its password (administrators only).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = UpdateUserRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated account", body = UserResponse),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An administrator cannot disable their own account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<UpdateUserRequest>,
+) -> Result<web::Json<UserResponse>, ApiError> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    let UpdateUserRequest { disabled, password } = body.into_inner();
+    let password = password
+        .map(|p| NewPassword::parse(&p).map_err(|m| ApiError::invalid("password", m)))
+        .transpose()?;
+    if disabled == Some(true) && id == caller.id {
+        return Err(ApiError::conflict(
+            "cannot_disable_self",
+            "You cannot disable your own account.",
+        ));
+    }
+    let hash = match password {
+        Some(p) => Some(hash_password(p).await?),
+        None => None,
+    };
+    let row = state
+        .db
+        .write(move |conn| {
+            let current = users::find(conn, id)?.ok_or(ApiError::NotFound { what: "user" })?;
+            let now = db::now();
+            if let Some(disabled) = disabled.filter(|d| *d != current.disabled) {
+                users::set_disabled(conn, id, disabled, now)?;
+                refresh_tokens::revoke_all_for_user(conn, id, now)?;
+            }
+            if let Some(hash) = &hash {
+                users::set_password_hash(conn, id, hash, now)?;
+                refresh_tokens::revoke_all_for_user(conn, id, now)?;
+            }
+            users::find(conn, id)?.ok_or(ApiError::NotFound { what: "user" })
+        })
+        .await?;
+    tracing::info!(
+        user_id = id,
+        by = caller.id,
+        disabled = row.disabled,
+        "account updated"
+    );
+    Ok(web::Json(row.try_into()?))
+}
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your account", body = UserResponse),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json")))]
+pub async fn me(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+) -> Result<web::Json<UserResponse>, ApiError> {
+    Ok(web::Json(load_user(&state, caller.id).await?.try_into()?))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    /// 12 to 128 characters.
+    pub new_password: String,
+}
+
+/// Change one's own password. Every other session ends; the answer starts a new one.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "users",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed; a new session", body = TokenResponse),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong current password or invalid new one", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong attempts", body = Problem, content_type = "application/problem+json")))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: AuthUser,
+    body: web::Json<ChangePasswordRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let ChangePasswordRequest {
+        current_password,
+        new_password,
+    } = body.into_inner();
+    let new_password =
+        NewPassword::parse(&new_password).map_err(|m| ApiError::invalid("new_password", m))?;
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    state.login_limiter.check(&caller.email, &address)?;
+    let row = load_user(&state, caller.id).await?;
+    let stored = row.password_hash.clone();
+    let matches = web::block(move || password::verify(&current_password, &stored))
+        .await
+        .map_err(|e| ApiError::internal("password check", e))?;
+    if !matches {
+        state.login_limiter.record_failure(&caller.email, &address);
+        return Err(ApiError::invalid("current_password", "is incorrect"));
+    }
+    let hash = hash_password(new_password).await?;
+    let st = state.clone();
+    let id = caller.id;
+    let tokens = state
+        .db
+        .write(move |conn| {
+            let now = db::now();
+            users::set_password_hash(conn, id, &hash, now)?;
+            refresh_tokens::revoke_all_for_user(conn, id, now)?;
+            let user = users::find(conn, id)?.ok_or(ApiError::NotFound { what: "user" })?;
+            sessions::start(conn, &st, &user)
+        })
+        .await?;
+    Ok(web::Json(tokens))
+}

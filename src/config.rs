@@ -1,0 +1,423 @@
+//! Typed settings read once from the environment.
+//!
+//! Every variable is listed in the README's configuration table. Parsing is pure: nothing is
+//! created or read from disk here (the generated JWT secret is materialised in `startup`).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::domain::{EmailAddress, NewPassword};
+
+/// A configuration problem: the variable it concerns and what is wrong, printed as one line.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+/// Which database the service talks to, decided by the scheme of `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (`./skillpath.db`, `sqlite://data/app.db`, `sqlite:///var/lib/app.db`).
+    Sqlite(PathBuf),
+    /// A `postgres://` or `postgresql://` URL, passed to libpq as given.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(ConfigError::new("DATABASE_URL", "must not be empty"));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(ConfigError::new(
+                    "DATABASE_URL",
+                    "sqlite:// needs a file path",
+                ));
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if let Some((scheme, _)) = raw.split_once("://") {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                format!("unsupported scheme '{scheme}' (use postgres://, postgresql://, sqlite:// or a file path)"),
+            ));
+        }
+        if raw == ":memory:" {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "an in-memory SQLite database is not supported (each pooled connection would see its own); use a file path",
+            ));
+        }
+        Ok(Self::Sqlite(PathBuf::from(raw)))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+// Never print a PostgreSQL URL whole: it may carry a password.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            Self::Postgres(_) => write!(f, "postgres:[redacted]"),
+        }
+    }
+}
+
+/// Secret bytes that never appear in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Minimum length of a configured JWT secret (HS256 wants at least its output size).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+/// The first administrator, created at start when no admin exists.
+#[derive(Debug, Clone)]
+pub struct AdminBootstrap {
+    pub email: EmailAddress,
+    pub password: NewPassword,
+}
+
+/// Limits on failed logins before answering 429.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    pub max_failures_per_account: u32,
+    pub max_failures_per_address: u32,
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseUrl,
+    pub bind: SocketAddr,
+    /// `None`: read or generate the secret file beside the database (see `jwt_secret_file`).
+    pub jwt_secret: Option<Secret>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub admin: Option<AdminBootstrap>,
+    /// Parsed and kept for the notification worker; email is off when unset.
+    pub smtp_url: Option<String>,
+    pub pool_size: u32,
+    pub pool_timeout: Duration,
+    pub login_limits: LoginLimits,
+    pub trust_proxy_headers: bool,
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database =
+            DatabaseUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| "./skillpath.db".into()))?;
+
+        let bind_raw = get("SKILLPATH_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind = bind_raw.trim().parse::<SocketAddr>().map_err(|_| {
+            ConfigError::new(
+                "SKILLPATH_BIND",
+                format!("'{bind_raw}' is not an address:port such as 127.0.0.1:8080"),
+            )
+        })?;
+
+        let jwt_secret = match get("SKILLPATH_JWT_SECRET") {
+            None => None,
+            Some(value) if value.len() < MIN_JWT_SECRET_BYTES => {
+                return Err(ConfigError::new(
+                    "SKILLPATH_JWT_SECRET",
+                    format!("must be at least {MIN_JWT_SECRET_BYTES} bytes long"),
+                ))
+            }
+            Some(value) => Some(Secret::new(value.into_bytes())),
+        };
+
+        let admin = match (
+            get("SKILLPATH_ADMIN_EMAIL"),
+            lookup("SKILLPATH_ADMIN_PASSWORD").filter(|v| !v.is_empty()),
+        ) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "SKILLPATH_ADMIN_PASSWORD",
+                    "must be set together with SKILLPATH_ADMIN_EMAIL",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "SKILLPATH_ADMIN_EMAIL",
+                    "must be set together with SKILLPATH_ADMIN_PASSWORD",
+                ))
+            }
+            (Some(email), Some(password)) => Some(AdminBootstrap {
+                email: EmailAddress::parse(&email)
+                    .map_err(|m| ConfigError::new("SKILLPATH_ADMIN_EMAIL", m))?,
+                password: NewPassword::parse(&password)
+                    .map_err(|m| ConfigError::new("SKILLPATH_ADMIN_PASSWORD", m))?,
+            }),
+        };
+
+        let smtp_url = match get("SMTP_URL") {
+            None => None,
+            Some(url) => {
+                let url = url.trim().to_owned();
+                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                    return Err(ConfigError::new(
+                        "SMTP_URL",
+                        "must start with smtp:// or smtps://",
+                    ));
+                }
+                Some(url)
+            }
+        };
+
+        let default_pool = match database {
+            DatabaseUrl::Sqlite(_) => 8,
+            DatabaseUrl::Postgres(_) => 16,
+        };
+
+        Ok(Self {
+            database,
+            bind,
+            jwt_secret,
+            jwt_issuer: get("SKILLPATH_JWT_ISSUER").unwrap_or_else(|| "skillpath".into()),
+            jwt_audience: get("SKILLPATH_JWT_AUDIENCE").unwrap_or_else(|| "skillpath-api".into()),
+            access_token_ttl: Duration::from_secs(number(
+                &get,
+                "SKILLPATH_ACCESS_TOKEN_TTL_SECS",
+                900,
+                60..=86_400,
+            )?),
+            refresh_token_ttl: Duration::from_secs(number(
+                &get,
+                "SKILLPATH_REFRESH_TOKEN_TTL_SECS",
+                30 * 86_400,
+                300..=365 * 86_400,
+            )?),
+            admin,
+            smtp_url,
+            pool_size: number(&get, "SKILLPATH_DB_POOL_SIZE", default_pool, 1..=256)? as u32,
+            pool_timeout: Duration::from_millis(number(
+                &get,
+                "SKILLPATH_DB_POOL_TIMEOUT_MS",
+                2_000,
+                100..=30_000,
+            )?),
+            login_limits: LoginLimits {
+                max_failures_per_account: number(
+                    &get,
+                    "SKILLPATH_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                    5,
+                    1..=1_000,
+                )? as u32,
+                max_failures_per_address: number(
+                    &get,
+                    "SKILLPATH_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                    20,
+                    1..=100_000,
+                )? as u32,
+                window: Duration::from_secs(number(
+                    &get,
+                    "SKILLPATH_LOGIN_WINDOW_SECS",
+                    900,
+                    1..=86_400,
+                )?),
+            },
+            trust_proxy_headers: boolean(&get, "SKILLPATH_TRUST_PROXY_HEADERS", false)?,
+            log_format: match get("SKILLPATH_LOG_FORMAT").as_deref().map(str::trim) {
+                None | Some("json") => LogFormat::Json,
+                Some("text") => LogFormat::Text,
+                Some(other) => {
+                    return Err(ConfigError::new(
+                        "SKILLPATH_LOG_FORMAT",
+                        format!("'{other}' is neither 'json' nor 'text'"),
+                    ))
+                }
+            },
+        })
+    }
+
+    /// Where the generated JWT secret lives when `SKILLPATH_JWT_SECRET` is unset: beside the
+    /// SQLite file, or in the working directory for PostgreSQL.
+    pub fn jwt_secret_file(&self) -> PathBuf {
+        match &self.database {
+            DatabaseUrl::Sqlite(path) => path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or_else(|| Path::new("."))
+                .join("skillpath.jwt-secret"),
+            DatabaseUrl::Postgres(_) => PathBuf::from("./skillpath.jwt-secret"),
+        }
+    }
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = get(variable) else {
+        return Ok(default);
+    };
+    let value = raw
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| ConfigError::new(variable, format!("'{raw}' is not a whole number")))?;
+    if !range.contains(&value) {
+        return Err(ConfigError::new(
+            variable,
+            format!("{value} is outside {}..={}", range.start(), range.end()),
+        ));
+    }
+    Ok(value)
+}
+
+fn boolean(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(variable).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(other) => Err(ConfigError::new(
+            variable,
+            format!("'{other}' is not true or false"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_localhost() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database, DatabaseUrl::Sqlite("./skillpath.db".into()));
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert!(s.jwt_secret.is_none());
+        assert!(s.admin.is_none());
+        assert_eq!(s.pool_timeout, Duration::from_secs(2));
+        assert_eq!(s.jwt_secret_file(), PathBuf::from("./skillpath.jwt-secret"));
+    }
+
+    #[test]
+    fn database_url_schemes() {
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
+            DatabaseUrl::Sqlite("data/x.db".into())
+        );
+        let err = DatabaseUrl::parse("mysql://h/db").unwrap_err();
+        assert_eq!(err.variable, "DATABASE_URL");
+        assert!(DatabaseUrl::parse(":memory:").is_err());
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let err = settings(&[("SKILLPATH_BIND", "nowhere")]).unwrap_err();
+        assert_eq!(err.variable, "SKILLPATH_BIND");
+        assert!(err
+            .to_string()
+            .starts_with("configuration error: SKILLPATH_BIND:"));
+
+        let err = settings(&[("SKILLPATH_JWT_SECRET", "short")]).unwrap_err();
+        assert_eq!(err.variable, "SKILLPATH_JWT_SECRET");
+
+        let err = settings(&[("SKILLPATH_ADMIN_EMAIL", "a@b.cn")]).unwrap_err();
+        assert_eq!(err.variable, "SKILLPATH_ADMIN_PASSWORD");
+
+        let err = settings(&[
+            ("SKILLPATH_ADMIN_EMAIL", "not-an-email"),
+            ("SKILLPATH_ADMIN_PASSWORD", "long enough password"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "SKILLPATH_ADMIN_EMAIL");
+
+        let err = settings(&[("SMTP_URL", "http://mail")]).unwrap_err();
+        assert_eq!(err.variable, "SMTP_URL");
+
+        let err = settings(&[("SKILLPATH_DB_POOL_SIZE", "0")]).unwrap_err();
+        assert_eq!(err.variable, "SKILLPATH_DB_POOL_SIZE");
+    }
+
+    #[test]
+    fn secrets_and_urls_are_redacted_in_debug() {
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://u:hunter2@h/db"),
+            (
+                "SKILLPATH_JWT_SECRET",
+                "0123456789abcdef0123456789abcdef-secret",
+            ),
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("0123456789abcdef"));
+    }
+}

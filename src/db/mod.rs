@@ -1,0 +1,250 @@
+//! The database: one connection type over SQLite and PostgreSQL, its pool, migrations, and the
+//! one way handlers reach it (`Database::read` / `Database::write`, off the HTTP workers).
+
+pub mod refresh_tokens;
+pub mod schema;
+pub mod users;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::{DatabaseUrl, Settings};
+use crate::error::ApiError;
+
+/// Runs `$body` with `$c` bound to the inner connection of whichever backend `$conn` holds,
+/// for the few statements `MultiConnection` cannot express once (e.g. `RETURNING`).
+#[macro_export]
+macro_rules! each_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// A connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Held while migrating so that replicas starting together do not race.
+const MIGRATION_LOCK_KEY: i64 = 7_218_501_003;
+
+// SQLite settings applied to every new connection: concurrent readers beside one writer (WAL),
+// waiting for a lock rather than failing at once, and enforced references.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA busy_timeout = 5000;
+PRAGMA foreign_keys = ON;";
+
+/// Opens connections of the backend that `DATABASE_URL` names, and no other: a PostgreSQL URL
+/// that cannot be reached must never fall back to creating a SQLite file of that name.
+#[derive(Debug, Clone)]
+pub struct ConnectionFactory {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for ConnectionFactory {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+pub type DbPool = Pool<ConnectionFactory>;
+pub type PooledDb = PooledConnection<ConnectionFactory>;
+
+/// The shared handle to the database.
+#[derive(Clone)]
+pub struct Database {
+    pool: DbPool,
+    url: DatabaseUrl,
+}
+
+impl Database {
+    /// Builds the pool without opening connections eagerly beyond the first check.
+    /// Blocking: call from startup or `spawn_blocking`.
+    pub fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        if let DatabaseUrl::Sqlite(path) = &settings.database {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating the directory {}", dir.display()))?;
+            }
+        }
+        let pool = Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(settings.pool_timeout)
+            .test_on_check_out(true)
+            .build(ConnectionFactory {
+                url: settings.database.clone(),
+            })
+            .with_context(|| {
+                format!(
+                    "connecting to the {} database",
+                    settings.database.backend_name()
+                )
+            })?;
+        Ok(Self {
+            pool,
+            url: settings.database.clone(),
+        })
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        self.url.backend_name()
+    }
+
+    /// The SQLite file, when that is the backend.
+    pub fn sqlite_path(&self) -> Option<&PathBuf> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => Some(path),
+            DatabaseUrl::Postgres(_) => None,
+        }
+    }
+
+    pub fn pool_state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
+    pub fn pool_max_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
+    /// A pooled connection, for blocking code that is already off the HTTP workers.
+    pub fn get(&self) -> Result<PooledDb, ApiError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` on the blocking pool with a pooled connection.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal("blocking task", e))?
+    }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite) on the blocking pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.read(move |conn| write_transaction(conn, f)).await
+    }
+
+    /// Applies pending migrations. Blocking.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool.get().context("getting a connection to migrate")?;
+        run_migrations(&mut conn)
+    }
+}
+
+/// A write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`), so a
+/// transaction that reads and then writes never fails half-way with "database is locked";
+/// PostgreSQL uses an ordinary transaction.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let outcome = f(conn);
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return outcome; // the variant cannot change inside `f`
+    };
+    match outcome {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+            Ok(()) => Ok(value),
+            Err(commit_err) => {
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(commit_err.into())
+            }
+        },
+        Err(err) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(err)
+        }
+    }
+}
+
+/// Runs the migrations of the connection's backend; returns the versions applied.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    fn names<V: std::fmt::Display>(
+        result: Result<Vec<V>, Box<dyn std::error::Error + Send + Sync>>,
+    ) -> anyhow::Result<Vec<String>> {
+        result
+            .map(|applied| applied.iter().map(ToString::to_string).collect())
+            .map_err(|e| anyhow::anyhow!("running migrations: {e}"))
+    }
+    match conn {
+        DbConnection::Sqlite(c) => names(c.run_pending_migrations(SQLITE_MIGRATIONS)),
+        DbConnection::Postgres(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+            let applied = names(c.run_pending_migrations(POSTGRES_MIGRATIONS));
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            applied
+        }
+    }
+}
+
+/// The current time as stored: UTC without offset, to the microsecond (both backends agree).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    now.with_nanosecond_truncated()
+}
+
+trait TruncateToMicros {
+    fn with_nanosecond_truncated(self) -> Self;
+}
+
+impl TruncateToMicros for chrono::NaiveDateTime {
+    fn with_nanosecond_truncated(self) -> Self {
+        use chrono::Timelike;
+        let micros = self.nanosecond() / 1_000 * 1_000;
+        self.with_nanosecond(micros).unwrap_or(self)
+    }
+}

@@ -1,0 +1,150 @@
+//! Accounts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::users;
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub institution_id: Option<i64>,
+    pub learner_id: Option<i64>,
+    pub disabled: bool,
+    pub token_version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub institution_id: Option<i64>,
+    pub learner_id: Option<i64>,
+    pub disabled: bool,
+    pub token_version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Filters of the account list.
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub role: Option<String>,
+    pub email_prefix: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<UserRow> {
+    crate::each_backend!(conn, c => diesel::insert_into(users::table)
+        .values(new)
+        .returning(UserRow::as_returning())
+        .get_result(c))
+}
+
+pub fn admin_exists(conn: &mut DbConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::role.eq("admin")),
+    ))
+    .get_result(conn)
+}
+
+/// One page in id order, starting after `after_id`.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &UserFilter,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
+    let mut query = users::table
+        .select(UserRow::as_select())
+        .order(users::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after_id {
+        query = query.filter(users::id.gt(after));
+    }
+    if let Some(role) = &filter.role {
+        query = query.filter(users::role.eq(role.clone()));
+    }
+    if let Some(prefix) = &filter.email_prefix {
+        // Emails are stored lower-case, so a lower-cased prefix matches on both backends.
+        query = query.filter(
+            users::email
+                .like(format!("{}%", escape_like(prefix)))
+                .escape('\\'),
+        );
+    }
+    if let Some(disabled) = filter.disabled {
+        query = query.filter(users::disabled.eq(disabled));
+    }
+    query.load(conn)
+}
+
+/// Sets the disabled flag; any change of access state bumps the token version so that
+/// access tokens already issued stop working.
+pub fn set_disabled(
+    conn: &mut DbConnection,
+    id: i64,
+    disabled: bool,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::disabled.eq(disabled),
+            users::token_version.eq(users::token_version + 1),
+            users::updated_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+pub fn set_password_hash(
+    conn: &mut DbConnection,
+    id: i64,
+    hash: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(hash),
+            users::token_version.eq(users::token_version + 1),
+            users::updated_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+/// Escapes `%`, `_` and `\` so user input in a LIKE pattern matches literally.
+pub fn escape_like(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,328 @@
+//! One error type for the whole API, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Every variant has a stable snake_case `code` that clients may match on. Client errors explain
+//! themselves in `detail` (and `errors` for validation); server errors say only that something
+//! went wrong: the cause is kept in the error's `Debug` form, which the request logger records
+//! together with the request id, and never reaches the response body.
+
+use std::time::Duration;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// The field's name as sent (`email`, `institution_id`, …).
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The problem document (RFC 9457) every error response carries.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:skillpath:problem:validation_failed",
+    "title": "Unprocessable Content",
+    "status": 422,
+    "detail": "The request has invalid fields.",
+    "code": "validation_failed",
+    "errors": [{"field": "email", "message": "must contain '@'"}]
+}))]
+pub struct Problem {
+    /// `urn:skillpath:problem:<code>`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("unauthorized ({code}): {detail}")]
+    Unauthorized { code: &'static str, detail: String },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict ({code}): {detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("body larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type: {detail}")]
+    UnsupportedMediaType { detail: String },
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    #[error("too many requests; retry after {retry_after:?}")]
+    TooManyRequests { retry_after: Duration },
+    /// The database could not be reached in time; the cause is for the log only.
+    #[error("service unavailable: {cause}")]
+    Unavailable { cause: String },
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Unauthorized {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn internal(context: &'static str, cause: impl std::fmt::Display) -> Self {
+        Self::Internal(anyhow::anyhow!("{context}: {cause}"))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. }
+            | Self::Unauthorized { code, .. }
+            | Self::Conflict { code, .. } => code,
+            Self::Forbidden => "forbidden",
+            Self::NotFound { .. } => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::Validation(_) => "validation_failed",
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::Unavailable { .. } => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The text a client sees. Server errors give no detail of their cause.
+    fn public_detail(&self) -> String {
+        match self {
+            Self::BadRequest { detail, .. }
+            | Self::Unauthorized { detail, .. }
+            | Self::Conflict { detail, .. }
+            | Self::UnsupportedMediaType { detail } => detail.clone(),
+            Self::Forbidden => "Your role does not allow this action.".into(),
+            Self::NotFound { what } => format!("No such {what}."),
+            Self::MethodNotAllowed => "This method is not allowed on this resource.".into(),
+            Self::PayloadTooLarge { limit } => {
+                format!("The request body is larger than the limit of {limit} bytes.")
+            }
+            Self::Validation(_) => "The request has invalid fields.".into(),
+            Self::TooManyRequests { retry_after } => format!(
+                "Too many attempts; try again in {} seconds.",
+                retry_after_secs(*retry_after)
+            ),
+            Self::Unavailable { .. } => {
+                "The service cannot reach its database right now; try again shortly.".into()
+            }
+            Self::Internal(_) => {
+                "Something went wrong on our side. Quote the x-request-id header when reporting it."
+                    .into()
+            }
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        Problem {
+            type_uri: format!("urn:skillpath:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.public_detail(),
+            code: self.code().to_owned(),
+            errors: match self {
+                Self::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+fn retry_after_secs(d: Duration) -> u64 {
+    // Round up: a client that waits the advertised time must not be refused again.
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+        match self {
+            Self::Unauthorized { .. } => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::TooManyRequests { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs(*retry_after)));
+            }
+            Self::Unavailable { .. } => {
+                response.insert_header((header::RETRY_AFTER, 1));
+            }
+            _ => {}
+        }
+        let body = serde_json::to_string(&self.problem()).unwrap_or_else(|_| {
+            r#"{"type":"urn:skillpath:problem:internal_error","title":"Internal Server Error","status":500,"detail":"","code":"internal_error"}"#.into()
+        });
+        response.body(body)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::NotFound => Self::NotFound { what: "record" },
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Self::conflict(
+                "already_exists",
+                "A record with the same unique value already exists.",
+            ),
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => Self::conflict(
+                "reference_conflict",
+                "The record refers to, or is referred to by, another record.",
+            ),
+            other => Self::Internal(anyhow::Error::new(other).context("database query")),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable {
+            cause: format!("connection pool: {err}"),
+        }
+    }
+}
+
+/// Maps actix's JSON body errors to problems: 413 over the limit, 415 for a wrong content
+/// type, 400 for malformed JSON, unknown fields, missing fields or wrong types.
+pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::{JsonPayloadError, PayloadError};
+    let api = match err {
+        JsonPayloadError::OverflowKnownLength { limit, .. }
+        | JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge { limit },
+        JsonPayloadError::Payload(PayloadError::Overflow) => ApiError::PayloadTooLarge {
+            limit: crate::startup::JSON_BODY_LIMIT,
+        },
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType {
+            detail: "The body must be JSON with Content-Type: application/json.".into(),
+        },
+        JsonPayloadError::Deserialize(e) if e.is_syntax() || e.is_eof() => {
+            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+        }
+        JsonPayloadError::Deserialize(e) => ApiError::bad_request(
+            "invalid_body",
+            format!("The body does not match the expected shape: {e}"),
+        ),
+        other => ApiError::bad_request("invalid_body", other.to_string()),
+    };
+    api.into()
+}
+
+/// Query-string errors (`?limit=abc`) → 400 naming the problem.
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    ApiError::bad_request("invalid_query", format!("Invalid query string: {err}")).into()
+}
+
+/// Path parameters that do not parse (`/users/abc`) name nothing that exists.
+pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound { what: "resource" }.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn body_of(err: &ApiError) -> serde_json::Value {
+        let bytes = err.error_response().into_body().try_into_bytes().unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn internal_errors_reveal_nothing() {
+        let err = ApiError::internal(
+            "loading user",
+            "relation \"users\" does not exist at 10.0.0.5",
+        );
+        let body = body_of(&err);
+        assert_eq!(body["status"], 500);
+        assert_eq!(body["code"], "internal_error");
+        let text = body.to_string();
+        assert!(!text.contains("relation"));
+        assert!(!text.contains("10.0.0.5"));
+        // The cause stays available to the logger.
+        assert!(format!("{err:?}").contains("relation"));
+    }
+
+    #[test]
+    fn validation_lists_fields() {
+        let body = body_of(&ApiError::invalid("email", "must contain '@'"));
+        assert_eq!(body["status"], 422);
+        assert_eq!(body["type"], "urn:skillpath:problem:validation_failed");
+        assert_eq!(body["errors"][0]["field"], "email");
+    }
+
+    #[test]
+    fn retry_after_rounds_up() {
+        let resp = ApiError::TooManyRequests {
+            retry_after: Duration::from_millis(1500),
+        }
+        .error_response();
+        assert_eq!(resp.headers().get(header::RETRY_AFTER).unwrap(), "2");
+    }
+}

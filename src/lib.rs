@@ -1,0 +1,13 @@
+//! Skillpath: follows vocational learners through their skill-level certificates.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,106 @@
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use skillpath::api::openapi;
+use skillpath::config::Settings;
+use skillpath::db::Database;
+use skillpath::startup::Application;
+use skillpath::telemetry;
+
+/// Skillpath: follows vocational learners through their skill-level certificates and the
+/// milestones policy attaches to them. Configuration comes from the environment (see README).
+#[derive(Parser)]
+#[command(name = "skillpath", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Write the OpenAPI document.
+    Openapi {
+        /// Where to write it.
+        #[arg(long, default_value = openapi::SPEC_PATH)]
+        output: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi { output } = &command {
+        return write_openapi(output);
+    }
+
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(err) = telemetry::init(settings.log_format) {
+        eprintln!("{err}");
+        return ExitCode::from(2);
+    }
+
+    let outcome = match command {
+        Command::Migrate => migrate(&settings),
+        _ => actix_web::rt::System::new().block_on(serve(settings)),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "stopped");
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    app.run_until_stopped().await?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let db = Database::connect(settings)?;
+    let applied = db.migrate()?;
+    println!(
+        "{} migration(s) applied to the {} database",
+        applied.len(),
+        db.backend_name()
+    );
+    Ok(())
+}
+
+fn write_openapi(output: &PathBuf) -> ExitCode {
+    let written = openapi::spec_json().and_then(|spec| {
+        if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(output, spec)?;
+        Ok(())
+    });
+    match written {
+        Ok(()) => {
+            println!("wrote {}", output.display());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: writing {}: {err:#}", output.display());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Builds the application: database, migrations, first admin, signing secret, HTTP server.
+
+use std::io::ErrorKind;
+use std::net::TcpListener;
+use std::path::Path;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use rand::RngCore;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api;
+use crate::auth::password;
+use crate::config::{Secret, Settings, MIN_JWT_SECRET_BYTES};
+use crate::db::users::{self, NewUser};
+use crate::db::{self, Database};
+use crate::domain::Role;
+use crate::error;
+use crate::metrics;
+use crate::state::AppState;
+use crate::telemetry;
+
+/// Largest JSON body accepted (CSV uploads have their own limit).
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Seconds in-flight requests get to finish after SIGTERM / SIGINT.
+const SHUTDOWN_GRACE_SECS: u64 = 10;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects, migrates, bootstraps, and binds (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let prepared = settings.clone();
+        let (db, secret) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let db = Database::connect(&prepared)?;
+            let applied = db.migrate()?;
+            if !applied.is_empty() {
+                tracing::info!(migrations = ?applied, "applied database migrations");
+            }
+            bootstrap_admin(&db, &prepared)?;
+            let secret = resolve_jwt_secret(&prepared)?;
+            Ok((db, secret))
+        })
+        .await
+        .context("startup task")??;
+
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("binding SKILLPATH_BIND={}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let backend = db.backend_name();
+        let state = web::Data::new(AppState::new(settings, db, &secret)?);
+        let spec = api::openapi::ApiDoc::openapi();
+
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(JSON_BODY_LIMIT)
+                        .error_handler(error::json_error),
+                )
+                .app_data(web::QueryConfig::default().error_handler(error::query_error))
+                .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .wrap(from_fn(metrics::track_requests))
+                .wrap(from_fn(telemetry::request_id_header))
+                .wrap(TracingLogger::default())
+                .configure(api::routes)
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+                .default_service(web::to(api::not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+        .run();
+        tracing::info!(port, database = backend, "listening");
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Creates the first administrator from `SKILLPATH_ADMIN_*` when no admin exists yet.
+fn bootstrap_admin(db: &Database, settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let Some(admin) = &settings.admin else {
+        if !users::admin_exists(&mut conn)? {
+            tracing::warn!(
+                "no administrator account exists: set SKILLPATH_ADMIN_EMAIL and SKILLPATH_ADMIN_PASSWORD to create one"
+            );
+        }
+        return Ok(());
+    };
+    if users::admin_exists(&mut conn)? {
+        return Ok(());
+    }
+    let hash = password::hash(admin.password.expose())?;
+    db::write_transaction(&mut conn, |conn| -> anyhow::Result<()> {
+        if users::admin_exists(conn)? {
+            return Ok(()); // another replica was quicker
+        }
+        if let Some(existing) = users::find_by_email(conn, admin.email.as_str())? {
+            anyhow::bail!(
+                "SKILLPATH_ADMIN_EMAIL: {} already belongs to a {} account; choose another address",
+                existing.email,
+                existing.role
+            );
+        }
+        let now = db::now();
+        users::insert(
+            conn,
+            &NewUser {
+                email: admin.email.as_str(),
+                password_hash: &hash,
+                role: Role::Admin.as_str(),
+                institution_id: None,
+                learner_id: None,
+                disabled: false,
+                token_version: 0,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        tracing::info!(email = %admin.email, "created the first administrator");
+        Ok(())
+    })
+}
+
+/// The configured secret, or the one stored beside the database, or a new one stored there.
+fn resolve_jwt_secret(settings: &Settings) -> anyhow::Result<Secret> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(secret.clone());
+    }
+    let path = settings.jwt_secret_file();
+    match read_secret_file(&path)? {
+        Some(secret) => Ok(secret),
+        None => {
+            let mut bytes = vec![0u8; 64];
+            rand::thread_rng().fill_bytes(&mut bytes);
+            match write_new_secret_file(&path, &STANDARD.encode(&bytes)) {
+                Ok(()) => {
+                    tracing::warn!(
+                        file = %path.display(),
+                        "SKILLPATH_JWT_SECRET is not set: generated a signing secret and stored it in this file; \
+                         set SKILLPATH_JWT_SECRET (the same value on every replica) in production"
+                    );
+                    Ok(Secret::new(bytes))
+                }
+                // Another process created it first: use theirs.
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    read_secret_file(&path)?.with_context(|| format!("reading {}", path.display()))
+                }
+                Err(e) => {
+                    Err(e).with_context(|| format!("writing the JWT secret to {}", path.display()))
+                }
+            }
+        }
+    }
+}
+
+fn read_secret_file(path: &Path) -> anyhow::Result<Option<Secret>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let bytes = STANDARD
+                .decode(text.trim())
+                .with_context(|| format!("{} is not base64", path.display()))?;
+            if bytes.len() < MIN_JWT_SECRET_BYTES {
+                anyhow::bail!(
+                    "{} holds fewer than {MIN_JWT_SECRET_BYTES} bytes",
+                    path.display()
+                );
+            }
+            Ok(Some(Secret::new(bytes)))
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn write_new_secret_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}

@@ -1,0 +1,34 @@
+//! What every handler shares: settings, the database, token keys, the login limiter, metrics.
+
+use std::sync::Arc;
+
+use crate::auth::jwt::AccessTokens;
+use crate::auth::rate_limit::LoginLimiter;
+use crate::config::{Secret, Settings};
+use crate::db::Database;
+use crate::metrics::Metrics;
+
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Database,
+    pub tokens: AccessTokens,
+    pub login_limiter: LoginLimiter,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, db: Database, jwt_secret: &Secret) -> anyhow::Result<Self> {
+        Ok(Self {
+            tokens: AccessTokens::new(
+                jwt_secret,
+                &settings.jwt_issuer,
+                &settings.jwt_audience,
+                settings.access_token_ttl,
+            )?,
+            login_limiter: LoginLimiter::new(settings.login_limits),
+            metrics: Metrics::new()?,
+            db,
+            settings: Arc::new(settings),
+        })
+    }
+}

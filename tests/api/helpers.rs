@@ -1,0 +1,230 @@
+use std::collections::HashMap;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use rand::distributions::{Alphanumeric, DistString};
+use serde_json::{json, Value};
+
+use skillpath::config::Settings;
+use skillpath::startup::Application;
+
+pub const ADMIN_EMAIL: &str = "admin@skillpath.test";
+pub const ADMIN_PASSWORD: &str = "admin password for tests";
+pub const PASSWORD: &str = "a long enough password";
+
+/// Where a test's database lives; dropped with the test.
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// `postgres://u@h:5432/db?x` with the database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let prefix = match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub jwt_secret: String,
+    pub backend: &'static str,
+    pub database_url: String,
+    database: TestDatabase,
+}
+
+/// Spawns the application on a free port with its own empty database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let suffix = Alphanumeric
+        .sample_string(&mut rand::thread_rng(), 12)
+        .to_lowercase();
+    let (database, database_url, backend) = match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.trim().is_empty() => {
+            let name = format!("skillpath_test_{suffix}");
+            let mut conn = PgConnection::establish(&admin_url)
+                .expect("TEST_DATABASE_URL must reach a PostgreSQL server");
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut conn)
+                .expect("create the test database");
+            let url = with_database(&admin_url, &name);
+            (TestDatabase::Postgres { admin_url, name }, url, "postgres")
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = dir
+                .path()
+                .join("skillpath.db")
+                .to_string_lossy()
+                .into_owned();
+            (TestDatabase::Sqlite(dir), url, "sqlite")
+        }
+    };
+    let jwt_secret = format!(
+        "test-secret-{}",
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
+    );
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("SKILLPATH_BIND", "127.0.0.1:0"),
+        ("SKILLPATH_JWT_SECRET", jwt_secret.as_str()),
+        ("SKILLPATH_ADMIN_EMAIL", ADMIN_EMAIL),
+        ("SKILLPATH_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ("SKILLPATH_DB_POOL_SIZE", "4"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let settings = Settings::from_lookup(|name| vars.get(name).cloned()).expect("test settings");
+    let app = Application::build(settings)
+        .await
+        .expect("build the application");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        jwt_secret,
+        backend,
+        database_url,
+        database,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.patch(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Logs in and returns the token response; panics unless it succeeds.
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let resp = self
+            .post(
+                "/api/v1/auth/login",
+                &json!({"email": email, "password": password}),
+                None,
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "login of {email} should succeed");
+        resp.json().await.unwrap()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates an account as the admin and returns its id.
+    pub async fn create_user(&self, admin: &str, body: Value) -> i64 {
+        let resp = self.post("/api/v1/users", &body, Some(admin)).await;
+        assert_eq!(resp.status(), 201, "create user {body}");
+        resp.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    /// Creates an evaluator account and returns its access token.
+    pub async fn evaluator_token(&self, admin: &str, email: &str) -> String {
+        self.create_user(
+            admin,
+            json!({"email": email, "password": PASSWORD, "role": "evaluator"}),
+        )
+        .await;
+        self.login(email, PASSWORD).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Makes the database unreachable: the SQLite file vanishes, or the PostgreSQL database
+    /// refuses connections and its open ones are closed.
+    pub fn make_database_unreachable(&self) {
+        match &self.database {
+            TestDatabase::Sqlite(_) => {
+                let path = std::path::Path::new(&self.database_url);
+                std::fs::remove_file(path).expect("remove the database file");
+            }
+            TestDatabase::Postgres { admin_url, name } => {
+                let mut conn = PgConnection::establish(admin_url).unwrap();
+                diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"))
+                    .execute(&mut conn)
+                    .unwrap();
+                diesel::sql_query(format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                ))
+                .execute(&mut conn)
+                .unwrap();
+            }
+        }
+    }
+}
+
+/// Asserts a problem+json answer with this status and code, and returns its body.
+pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(resp.status(), status, "status");
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], code, "problem code in {body}");
+    assert_eq!(body["status"], status);
+    assert!(body["type"].as_str().unwrap().ends_with(code));
+    body
+}

@@ -1,0 +1,9 @@
+//! Integration tests over real HTTP against a spawned server: SQLite in a temporary directory,
+//! or PostgreSQL (a fresh database per test) when TEST_DATABASE_URL is set.
+
+mod auth;
+mod errors;
+mod helpers;
+mod openapi;
+mod operations;
+mod users;
