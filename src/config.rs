@@ -106,9 +106,6 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Minimum length of a configured JWT secret (HS256 wants at least its output size).
-pub const MIN_JWT_SECRET_BYTES: usize = 32;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -136,6 +133,9 @@ pub struct Settings {
     pub bind: SocketAddr,
     /// `None`: read or generate the secret file beside the database (see `jwt_secret_file`).
     pub jwt_secret: Option<Secret>,
+    /// `None`: read or generate the key file beside the database (see `secret_file`).
+    /// Encrypts identity numbers and keys their duplicate-detection hash.
+    pub data_key: Option<Secret>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_token_ttl: Duration,
@@ -171,16 +171,8 @@ impl Settings {
             )
         })?;
 
-        let jwt_secret = match get("SKILLPATH_JWT_SECRET") {
-            None => None,
-            Some(value) if value.len() < MIN_JWT_SECRET_BYTES => {
-                return Err(ConfigError::new(
-                    "SKILLPATH_JWT_SECRET",
-                    format!("must be at least {MIN_JWT_SECRET_BYTES} bytes long"),
-                ))
-            }
-            Some(value) => Some(Secret::new(value.into_bytes())),
-        };
+        let jwt_secret = secret(&get, "SKILLPATH_JWT_SECRET")?;
+        let data_key = secret(&get, "SKILLPATH_DATA_KEY")?;
 
         let admin = match (
             get("SKILLPATH_ADMIN_EMAIL"),
@@ -230,6 +222,7 @@ impl Settings {
             database,
             bind,
             jwt_secret,
+            data_key,
             jwt_issuer: get("SKILLPATH_JWT_ISSUER").unwrap_or_else(|| "skillpath".into()),
             jwt_audience: get("SKILLPATH_JWT_AUDIENCE").unwrap_or_else(|| "skillpath-api".into()),
             access_token_ttl: Duration::from_secs(number(
@@ -287,17 +280,34 @@ impl Settings {
         })
     }
 
-    /// Where the generated JWT secret lives when `SKILLPATH_JWT_SECRET` is unset: beside the
+    /// Where a generated secret named `name` lives when its variable is unset: beside the
     /// SQLite file, or in the working directory for PostgreSQL.
-    pub fn jwt_secret_file(&self) -> PathBuf {
-        match &self.database {
+    pub fn secret_file(&self, name: &str) -> PathBuf {
+        let dir = match &self.database {
             DatabaseUrl::Sqlite(path) => path
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or_else(|| Path::new("."))
-                .join("skillpath.jwt-secret"),
-            DatabaseUrl::Postgres(_) => PathBuf::from("./skillpath.jwt-secret"),
-        }
+                .unwrap_or_else(|| Path::new(".")),
+            DatabaseUrl::Postgres(_) => Path::new("."),
+        };
+        dir.join(format!("skillpath.{name}"))
+    }
+}
+
+/// Minimum length of a configured secret (the HMAC and AEAD keys derived from it are 32 bytes).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+fn secret(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+) -> Result<Option<Secret>, ConfigError> {
+    match get(variable) {
+        None => Ok(None),
+        Some(value) if value.len() < MIN_SECRET_BYTES => Err(ConfigError::new(
+            variable,
+            format!("must be at least {MIN_SECRET_BYTES} bytes long"),
+        )),
+        Some(value) => Ok(Some(Secret::new(value.into_bytes()))),
     }
 }
 
@@ -360,7 +370,15 @@ mod tests {
         assert!(s.jwt_secret.is_none());
         assert!(s.admin.is_none());
         assert_eq!(s.pool_timeout, Duration::from_secs(2));
-        assert_eq!(s.jwt_secret_file(), PathBuf::from("./skillpath.jwt-secret"));
+        assert_eq!(
+            s.secret_file("jwt-secret"),
+            PathBuf::from("./skillpath.jwt-secret")
+        );
+        let s = settings(&[("DATABASE_URL", "/var/lib/sp/app.db")]).unwrap();
+        assert_eq!(
+            s.secret_file("data-key"),
+            PathBuf::from("/var/lib/sp/skillpath.data-key")
+        );
     }
 
     #[test]
@@ -388,6 +406,8 @@ mod tests {
 
         let err = settings(&[("SKILLPATH_JWT_SECRET", "short")]).unwrap_err();
         assert_eq!(err.variable, "SKILLPATH_JWT_SECRET");
+        let err = settings(&[("SKILLPATH_DATA_KEY", "short")]).unwrap_err();
+        assert_eq!(err.variable, "SKILLPATH_DATA_KEY");
 
         let err = settings(&[("SKILLPATH_ADMIN_EMAIL", "a@b.cn")]).unwrap_err();
         assert_eq!(err.variable, "SKILLPATH_ADMIN_PASSWORD");

@@ -52,6 +52,10 @@ pub struct Problem {
     pub code: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For a rejected import: the full report (rows read, rows rejected with line numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub report: Option<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +78,12 @@ pub enum ApiError {
     UnsupportedMediaType { detail: String },
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldError>),
+    /// An all-or-nothing import with rejected rows: nothing was stored.
+    #[error("import rejected: {detail}")]
+    ImportRejected {
+        detail: String,
+        report: serde_json::Value,
+    },
     #[error("too many requests; retry after {retry_after:?}")]
     TooManyRequests { retry_after: Duration },
     /// The database could not be reached in time; the cause is for the log only.
@@ -124,6 +134,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::Validation(_) => "validation_failed",
+            Self::ImportRejected { .. } => "import_rejected",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable { .. } => "service_unavailable",
             Self::Internal(_) => "internal_error",
@@ -136,7 +147,8 @@ impl ApiError {
             Self::BadRequest { detail, .. }
             | Self::Unauthorized { detail, .. }
             | Self::Conflict { detail, .. }
-            | Self::UnsupportedMediaType { detail } => detail.clone(),
+            | Self::UnsupportedMediaType { detail }
+            | Self::ImportRejected { detail, .. } => detail.clone(),
             Self::Forbidden => "Your role does not allow this action.".into(),
             Self::NotFound { what } => format!("No such {what}."),
             Self::MethodNotAllowed => "This method is not allowed on this resource.".into(),
@@ -170,6 +182,10 @@ impl ApiError {
                 Self::Validation(errors) => errors.clone(),
                 _ => Vec::new(),
             },
+            report: match self {
+                Self::ImportRejected { report, .. } => Some(report.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -190,7 +206,7 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::ImportRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

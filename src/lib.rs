@@ -4,10 +4,13 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod metrics;
+pub mod secrets;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

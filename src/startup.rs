@@ -1,28 +1,24 @@
 //! Builds the application: database, migrations, first admin, signing secret, HTTP server.
 
-use std::io::ErrorKind;
 use std::net::TcpListener;
-use std::path::Path;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use rand::RngCore;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api;
 use crate::auth::password;
-use crate::config::{Secret, Settings, MIN_JWT_SECRET_BYTES};
+use crate::config::Settings;
 use crate::db::users::{self, NewUser};
 use crate::db::{self, Database};
 use crate::domain::Role;
 use crate::error;
 use crate::metrics;
+use crate::secrets;
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -42,24 +38,34 @@ impl Application {
     /// Connects, migrates, bootstraps, and binds (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let prepared = settings.clone();
-        let (db, secret) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let db = Database::connect(&prepared)?;
-            let applied = db.migrate()?;
-            if !applied.is_empty() {
-                tracing::info!(migrations = ?applied, "applied database migrations");
-            }
-            bootstrap_admin(&db, &prepared)?;
-            let secret = resolve_jwt_secret(&prepared)?;
-            Ok((db, secret))
-        })
-        .await
-        .context("startup task")??;
+        let (db, (jwt_secret, data_key)) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let db = Database::connect(&prepared)?;
+                let applied = db.migrate()?;
+                if !applied.is_empty() {
+                    tracing::info!(migrations = ?applied, "applied database migrations");
+                }
+                bootstrap_admin(&db, &prepared)?;
+                let jwt_secret = secrets::configured_or_stored(
+                    prepared.jwt_secret.as_ref(),
+                    &prepared.secret_file("jwt-secret"),
+                    "SKILLPATH_JWT_SECRET",
+                )?;
+                let data_key = secrets::configured_or_stored(
+                    prepared.data_key.as_ref(),
+                    &prepared.secret_file("data-key"),
+                    "SKILLPATH_DATA_KEY",
+                )?;
+                Ok((db, (jwt_secret, data_key)))
+            })
+            .await
+            .context("startup task")??;
 
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding SKILLPATH_BIND={}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let backend = db.backend_name();
-        let state = web::Data::new(AppState::new(settings, db, &secret)?);
+        let state = web::Data::new(AppState::new(settings, db, &jwt_secret, &data_key)?);
         let spec = api::openapi::ApiDoc::openapi();
 
         let app_state = state.clone();
@@ -149,69 +155,4 @@ fn bootstrap_admin(db: &Database, settings: &Settings) -> anyhow::Result<()> {
         tracing::info!(email = %admin.email, "created the first administrator");
         Ok(())
     })
-}
-
-/// The configured secret, or the one stored beside the database, or a new one stored there.
-fn resolve_jwt_secret(settings: &Settings) -> anyhow::Result<Secret> {
-    if let Some(secret) = &settings.jwt_secret {
-        return Ok(secret.clone());
-    }
-    let path = settings.jwt_secret_file();
-    match read_secret_file(&path)? {
-        Some(secret) => Ok(secret),
-        None => {
-            let mut bytes = vec![0u8; 64];
-            rand::thread_rng().fill_bytes(&mut bytes);
-            match write_new_secret_file(&path, &STANDARD.encode(&bytes)) {
-                Ok(()) => {
-                    tracing::warn!(
-                        file = %path.display(),
-                        "SKILLPATH_JWT_SECRET is not set: generated a signing secret and stored it in this file; \
-                         set SKILLPATH_JWT_SECRET (the same value on every replica) in production"
-                    );
-                    Ok(Secret::new(bytes))
-                }
-                // Another process created it first: use theirs.
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    read_secret_file(&path)?.with_context(|| format!("reading {}", path.display()))
-                }
-                Err(e) => {
-                    Err(e).with_context(|| format!("writing the JWT secret to {}", path.display()))
-                }
-            }
-        }
-    }
-}
-
-fn read_secret_file(path: &Path) -> anyhow::Result<Option<Secret>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let bytes = STANDARD
-                .decode(text.trim())
-                .with_context(|| format!("{} is not base64", path.display()))?;
-            if bytes.len() < MIN_JWT_SECRET_BYTES {
-                anyhow::bail!(
-                    "{} holds fewer than {MIN_JWT_SECRET_BYTES} bytes",
-                    path.display()
-                );
-            }
-            Ok(Some(Secret::new(bytes)))
-        }
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
-}
-
-fn write_new_secret_file(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()
 }

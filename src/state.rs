@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::jwt::AccessTokens;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::config::{Secret, Settings};
+use crate::crypto::IdentityVault;
 use crate::db::Database;
 use crate::metrics::Metrics;
 
@@ -14,10 +15,16 @@ pub struct AppState {
     pub tokens: AccessTokens,
     pub login_limiter: LoginLimiter,
     pub metrics: Metrics,
+    pub identity_vault: IdentityVault,
 }
 
 impl AppState {
-    pub fn new(settings: Settings, db: Database, jwt_secret: &Secret) -> anyhow::Result<Self> {
+    pub fn new(
+        settings: Settings,
+        db: Database,
+        jwt_secret: &Secret,
+        data_key: &Secret,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             tokens: AccessTokens::new(
                 jwt_secret,
@@ -27,6 +34,7 @@ impl AppState {
             )?,
             login_limiter: LoginLimiter::new(settings.login_limits),
             metrics: Metrics::new()?,
+            identity_vault: IdentityVault::new(data_key)?,
             db,
             settings: Arc::new(settings),
         })

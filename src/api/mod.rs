@@ -1,9 +1,17 @@
 //! The HTTP API: every route is registered here, in one place; one file per resource.
 
+pub mod audit;
 pub mod auth;
+pub mod certificates;
+pub mod checks;
+pub mod cohorts;
+pub mod institutions;
+pub mod learners;
+pub mod occupations;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod records;
 pub mod users;
 
 use actix_web::{web, HttpResponse};
@@ -36,6 +44,103 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::patch().to(users::update_user)),
                 )
                 .service(resource("/me").route(web::get().to(users::me)))
+                .service(
+                    resource("/occupations")
+                        .route(web::post().to(occupations::create_occupation))
+                        .route(web::get().to(occupations::list_occupations)),
+                )
+                .service(
+                    resource("/occupations/import")
+                        .route(web::post().to(occupations::import_occupations_csv)),
+                )
+                .service(
+                    resource("/occupations/{code}")
+                        .route(web::get().to(occupations::get_occupation)),
+                )
+                .service(
+                    resource("/institutions")
+                        .route(web::post().to(institutions::create_institution))
+                        .route(web::get().to(institutions::list_institutions)),
+                )
+                .service(
+                    resource("/institutions/{id}")
+                        .route(web::get().to(institutions::get_institution))
+                        .route(web::patch().to(institutions::update_institution)),
+                )
+                .service(
+                    resource("/institutions/{id}/designations")
+                        .route(web::post().to(institutions::create_designation)),
+                )
+                .service(
+                    resource("/institutions/{id}/designations/{designation_id}/end")
+                        .route(web::post().to(institutions::end_designation)),
+                )
+                .service(
+                    resource("/institutions/{id}/programs")
+                        .route(web::post().to(institutions::create_program))
+                        .route(web::get().to(institutions::list_programs)),
+                )
+                .service(resource("/programs/{id}").route(web::get().to(institutions::get_program)))
+                .service(
+                    resource("/learners")
+                        .route(web::post().to(learners::create_learner))
+                        .route(web::get().to(learners::list_learners)),
+                )
+                .service(
+                    resource("/learners/{id}")
+                        .route(web::get().to(learners::get_learner))
+                        .route(web::patch().to(learners::update_learner)),
+                )
+                .service(
+                    resource("/learners/{id}/enrollments")
+                        .route(web::post().to(records::create_enrollment))
+                        .route(web::get().to(records::list_enrollments)),
+                )
+                .service(
+                    resource("/learners/{id}/enrollments/{enrollment_id}")
+                        .route(web::patch().to(records::update_enrollment)),
+                )
+                .service(
+                    resource("/learners/{id}/employments")
+                        .route(web::post().to(records::create_employment))
+                        .route(web::get().to(records::list_employments)),
+                )
+                .service(
+                    resource("/learners/{id}/employments/{employment_id}")
+                        .route(web::patch().to(records::end_employment)),
+                )
+                .service(
+                    resource("/learners/{id}/awards")
+                        .route(web::post().to(records::create_award))
+                        .route(web::get().to(records::list_awards)),
+                )
+                .service(
+                    resource("/learners/{id}/certificates")
+                        .route(web::post().to(certificates::create_certificate))
+                        .route(web::get().to(certificates::list_learner_certificates)),
+                )
+                .service(
+                    resource("/certificates").route(web::get().to(certificates::list_certificates)),
+                )
+                .service(
+                    resource("/certificates/{id}")
+                        .route(web::get().to(certificates::get_certificate)),
+                )
+                .service(
+                    resource("/certificates/{id}/verification")
+                        .route(web::post().to(certificates::decide)),
+                )
+                .service(
+                    resource("/cohorts")
+                        .route(web::post().to(cohorts::create_cohort))
+                        .route(web::get().to(cohorts::list_cohorts)),
+                )
+                .service(resource("/cohorts/{id}").route(web::get().to(cohorts::get_cohort)))
+                .service(
+                    resource("/cohorts/{id}/enrollments/import")
+                        .route(web::post().to(cohorts::import_enrollments)),
+                )
+                .service(resource("/audit").route(web::get().to(audit::list_audit)))
                 .service(resource("/me/password").route(web::post().to(users::change_password)))
                 .default_service(web::to(not_found)),
         );

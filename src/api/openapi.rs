@@ -4,7 +4,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{auth, ops, users};
+use crate::api::{
+    audit, auth, certificates, cohorts, institutions, learners, occupations, ops, records, users,
+};
 use crate::error::{FieldError, Problem};
 
 #[derive(OpenApi)]
@@ -29,12 +31,53 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         users::update_user,
         users::me,
         users::change_password,
+        occupations::create_occupation,
+        occupations::list_occupations,
+        occupations::get_occupation,
+        occupations::import_occupations_csv,
+        institutions::create_institution,
+        institutions::list_institutions,
+        institutions::get_institution,
+        institutions::update_institution,
+        institutions::create_designation,
+        institutions::end_designation,
+        institutions::create_program,
+        institutions::list_programs,
+        institutions::get_program,
+        learners::create_learner,
+        learners::list_learners,
+        learners::get_learner,
+        learners::update_learner,
+        records::create_enrollment,
+        records::list_enrollments,
+        records::update_enrollment,
+        records::create_employment,
+        records::list_employments,
+        records::end_employment,
+        records::create_award,
+        records::list_awards,
+        certificates::create_certificate,
+        certificates::list_learner_certificates,
+        certificates::list_certificates,
+        certificates::get_certificate,
+        certificates::decide,
+        cohorts::create_cohort,
+        cohorts::list_cohorts,
+        cohorts::get_cohort,
+        cohorts::import_enrollments,
+        audit::list_audit,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerSecurity),
     tags(
         (name = "auth", description = "Login sessions: access and refresh tokens"),
         (name = "users", description = "Accounts and roles"),
+        (name = "occupations", description = "The occupation catalog (职业分类大典) and its flags"),
+        (name = "institutions", description = "Institutions, 新型技师学院 designations, programs"),
+        (name = "learners", description = "Learners and their enrollments, employment and awards"),
+        (name = "certificates", description = "Certificates and their verification"),
+        (name = "cohorts", description = "Cohorts and bulk enrollment from CSV"),
+        (name = "audit", description = "The append-only audit log"),
         (name = "operations", description = "Health, readiness and metrics")
     )
 )]

@@ -51,18 +51,24 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows: the extra row only says another page exists.
     pub fn from_rows<R>(
-        mut rows: Vec<R>,
+        rows: Vec<R>,
         limit: i64,
         id: impl Fn(&R) -> i64,
         map: impl Fn(R) -> T,
     ) -> Self {
+        Self::from_keyed_rows(rows, limit, |r| id(r).to_string(), map)
+    }
+
+    /// As `from_rows`, for lists ordered by a text key (e.g. occupation codes).
+    pub fn from_keyed_rows<R>(
+        mut rows: Vec<R>,
+        limit: i64,
+        key: impl Fn(&R) -> String,
+        map: impl Fn(R) -> T,
+    ) -> Self {
         let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|r| id(r).to_string())
-        } else {
-            None
-        };
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        let next_cursor = if more { rows.last().map(key) } else { None };
         Self {
             items: rows.into_iter().map(map).collect(),
             next_cursor,

@@ -145,6 +145,40 @@ impl CreateUserRequest {
     }
 }
 
+/// The bound institution or learner must exist, and an institution must suit the role:
+/// HR staff belong to an enterprise, college staff to a school or college.
+fn check_binding_targets(
+    conn: &mut crate::db::DbConnection,
+    valid: &ValidNewUser,
+) -> Result<(), ApiError> {
+    if let Some(id) = valid.institution_id {
+        let institution = crate::db::institutions::find(conn, id)?
+            .ok_or_else(|| ApiError::invalid("institution_id", "no such institution"))?;
+        let enterprise = crate::api::records::is_enterprise(&institution.kind);
+        match valid.role {
+            Role::EmployerHr if !enterprise => {
+                return Err(ApiError::invalid(
+                    "institution_id",
+                    "HR staff must be bound to an institution of kind enterprise",
+                ))
+            }
+            Role::CollegeStaff if enterprise => {
+                return Err(ApiError::invalid(
+                    "institution_id",
+                    "college staff must be bound to a school or college, not an enterprise",
+                ))
+            }
+            _ => {}
+        }
+    }
+    if let Some(id) = valid.learner_id {
+        if crate::db::learners::find(conn, id)?.is_none() {
+            return Err(ApiError::invalid("learner_id", "no such learner"));
+        }
+    }
+    Ok(())
+}
+
 async fn hash_password(password: NewPassword) -> Result<String, ApiError> {
     web::block(move || password::hash(password.expose()))
         .await
@@ -175,6 +209,7 @@ pub async fn create_user(
     let row = state
         .db
         .write(move |conn| {
+            check_binding_targets(conn, &valid)?;
             if users::find_by_email(conn, valid.email.as_str())?.is_some() {
                 return Err(ApiError::conflict(
                     "email_taken",

@@ -5,6 +5,7 @@ pub mod extractor;
 pub mod jwt;
 pub mod password;
 pub mod rate_limit;
+pub mod scope;
 pub mod sessions;
 
 pub use extractor::AuthUser;

@@ -1,6 +1,13 @@
 //! The database: one connection type over SQLite and PostgreSQL, its pool, migrations, and the
 //! one way handlers reach it (`Database::read` / `Database::write`, off the HTTP workers).
 
+pub mod audit;
+pub mod certificates;
+pub mod cohorts;
+pub mod institutions;
+pub mod learners;
+pub mod occupations;
+pub mod records;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod users;

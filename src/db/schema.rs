@@ -28,5 +28,224 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    occupations (code) {
+        code -> Text,
+        name -> Text,
+        high_skill_catalog -> Bool,
+        technician_catalog -> Bool,
+        priority_industry -> Bool,
+        source -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    institutions (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        assessed -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    designations (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        batch -> Text,
+        designated_from -> Date,
+        designated_until -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    programs (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        name -> Text,
+        occupation_code -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    program_related_occupations (program_id, occupation_code) {
+        program_id -> BigInt,
+        occupation_code -> Text,
+    }
+}
+
+diesel::table! {
+    learners (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        email -> Nullable<Text>,
+        preferred_language -> Text,
+        hukou -> Nullable<Text>,
+        residence_permit_since -> Nullable<Date>,
+        social_insurance_since -> Nullable<Date>,
+        income_tax_in_shanghai -> Nullable<Bool>,
+        insurance_base_at_least_average_6_of_12 -> Nullable<Bool>,
+        education_level -> Nullable<Text>,
+        education_occupation_codes -> Text,
+        birth_date -> Nullable<Date>,
+        id_number_ciphertext -> Nullable<Text>,
+        id_number_hash -> Nullable<Text>,
+        id_number_masked -> Nullable<Text>,
+        registered_by_institution_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    learner_kind_changes (id) {
+        id -> BigInt,
+        learner_id -> BigInt,
+        kind -> Text,
+        effective_from -> Date,
+        recorded_by -> Nullable<BigInt>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cohorts (id) {
+        id -> BigInt,
+        program_id -> BigInt,
+        name -> Text,
+        intake_year -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enrollments (id) {
+        id -> BigInt,
+        learner_id -> BigInt,
+        program_id -> BigInt,
+        cohort_id -> Nullable<BigInt>,
+        start_date -> Date,
+        end_date -> Date,
+        full_time -> Bool,
+        status -> Text,
+        class_type -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    employments (id) {
+        id -> BigInt,
+        learner_id -> BigInt,
+        employer_name -> Text,
+        employer_institution_id -> Nullable<BigInt>,
+        occupation_code -> Text,
+        post_title -> Text,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
+        in_shanghai -> Bool,
+        frontline -> Bool,
+        dedicated_trainer -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    awards (id) {
+        id -> BigInt,
+        learner_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        awarded_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> BigInt,
+        learner_id -> BigInt,
+        number -> Text,
+        number_format -> Text,
+        kind -> Text,
+        level -> Text,
+        occupation_code -> Text,
+        issuer -> Text,
+        issued_on -> Date,
+        status -> Text,
+        warnings -> Text,
+        submitted_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificate_decisions (id) {
+        id -> BigInt,
+        certificate_id -> BigInt,
+        decision -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        reason -> Text,
+        decided_by -> BigInt,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_user_id -> Nullable<BigInt>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        summary -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens);
+diesel::joinable!(designations -> institutions (institution_id));
+diesel::joinable!(programs -> institutions (institution_id));
+diesel::joinable!(program_related_occupations -> programs (program_id));
+diesel::joinable!(cohorts -> programs (program_id));
+diesel::joinable!(enrollments -> learners (learner_id));
+diesel::joinable!(enrollments -> programs (program_id));
+diesel::joinable!(employments -> learners (learner_id));
+diesel::joinable!(awards -> learners (learner_id));
+diesel::joinable!(certificates -> learners (learner_id));
+diesel::joinable!(certificate_decisions -> certificates (certificate_id));
+diesel::joinable!(learner_kind_changes -> learners (learner_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    refresh_tokens,
+    occupations,
+    institutions,
+    designations,
+    programs,
+    program_related_occupations,
+    learners,
+    learner_kind_changes,
+    cohorts,
+    enrollments,
+    employments,
+    awards,
+    certificates,
+    certificate_decisions,
+    audit_log,
+);

@@ -1,9 +1,22 @@
-//! Domain newtypes, parsed once at the edge so the rest of the code can trust them.
+//! Domain newtypes and vocabularies, parsed once at the edge so the rest of the code can trust them.
 
+mod string_enum;
+
+pub mod certificate_number;
 mod email;
+mod identity_number;
+pub mod kinds;
+mod occupation_code;
 mod password;
 mod role;
+mod skill_level;
+mod time;
 
 pub use email::EmailAddress;
+pub use identity_number::IdentityNumber;
+pub use kinds::*;
+pub use occupation_code::OccupationCode;
 pub use password::NewPassword;
 pub use role::{Binding, Role};
+pub use skill_level::SkillLevel;
+pub use time::{today_in_shanghai, SHANGHAI};

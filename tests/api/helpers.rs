@@ -228,3 +228,104 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) ->
     assert!(body["type"].as_str().unwrap().ends_with(code));
     body
 }
+
+/// A valid identity number (GB 11643) from its first 17 digits.
+pub fn id_number(first17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{first17}{}", CHECK[(sum % 11) as usize] as char)
+}
+
+/// A distinct valid identity number for each `n` (born from 1990 on, 1000 per birthday).
+pub fn nth_id_number(n: u32) -> String {
+    let birth = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap()
+        + chrono::Days::new(u64::from(n / 1000));
+    id_number(&format!("310104{}{:03}", birth.format("%Y%m%d"), n % 1000))
+}
+
+impl TestApp {
+    pub async fn put_csv(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        token: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .bearer_auth(token)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates, as `admin`, an occupation with all flags set as given.
+    pub async fn create_occupation(&self, admin: &str, code: &str, name: &str) {
+        let resp = self
+            .post(
+                "/api/v1/occupations",
+                &json!({"code": code, "name": name, "source": "test catalog", "technician_catalog": true, "high_skill_catalog": true}),
+                Some(admin),
+            )
+            .await;
+        assert_eq!(resp.status(), 201, "create occupation {code}");
+    }
+
+    pub async fn create_institution(&self, admin: &str, name: &str, kind: &str) -> i64 {
+        let resp = self
+            .post(
+                "/api/v1/institutions",
+                &json!({"name": name, "kind": kind}),
+                Some(admin),
+            )
+            .await;
+        assert_eq!(resp.status(), 201, "create institution {name}");
+        resp.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    pub async fn create_program(
+        &self,
+        token: &str,
+        institution: i64,
+        name: &str,
+        code: &str,
+    ) -> i64 {
+        let resp = self
+            .post(
+                &format!("/api/v1/institutions/{institution}/programs"),
+                &json!({"name": name, "occupation_code": code}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(resp.status(), 201, "create program {name}");
+        resp.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    pub async fn create_learner(&self, token: &str, body: Value) -> i64 {
+        let resp = self.post("/api/v1/learners", &body, Some(token)).await;
+        assert_eq!(resp.status(), 201, "create learner {body}");
+        resp.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    /// Creates an account with this role and binding and returns its access token.
+    pub async fn account(&self, admin: &str, email: &str, role: &str, binding: Value) -> String {
+        let mut body = json!({"email": email, "password": PASSWORD, "role": role});
+        if let (Some(target), Some(fields)) = (body.as_object_mut(), binding.as_object()) {
+            for (k, v) in fields {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+        self.create_user(admin, body).await;
+        self.login(email, PASSWORD).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}

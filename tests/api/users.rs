@@ -6,10 +6,13 @@ use crate::helpers::{assert_problem, spawn_app, PASSWORD};
 async fn admin_creates_an_account_that_can_log_in() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
+    let college = app
+        .create_institution(&admin, "上海某技师学院", "technician_college")
+        .await;
     let resp = app
         .post(
             "/api/v1/users",
-            &json!({"email": "Wang.Fang@College.Example", "password": PASSWORD, "role": "college_staff", "institution_id": 7}),
+            &json!({"email": "Wang.Fang@College.Example", "password": PASSWORD, "role": "college_staff", "institution_id": college}),
             Some(&admin),
         )
         .await;
@@ -18,7 +21,7 @@ async fn admin_creates_an_account_that_can_log_in() {
     let created: Value = resp.json().await.unwrap();
     assert_eq!(created["email"], "wang.fang@college.example");
     assert_eq!(created["role"], "college_staff");
-    assert_eq!(created["institution_id"], 7);
+    assert_eq!(created["institution_id"], college);
     assert_eq!(created["disabled"], false);
     assert_eq!(location, format!("/api/v1/users/{}", created["id"]));
     assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
@@ -91,36 +94,65 @@ async fn invalid_fields_are_all_named() {
 async fn bindings_are_checked_per_role() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
+    let college = app
+        .create_institution(&admin, "某技工学校", "technical_school")
+        .await;
+    let enterprise = app
+        .create_institution(&admin, "某电气有限公司", "enterprise")
+        .await;
+    let learner = app
+        .create_learner(&admin, json!({"name": "李雷", "kind": "student"}))
+        .await;
     let cases = [
         (
             json!({"role": "learner"}),
             "learner_id",
-            "is required for role learner",
+            "is required for role learner".to_owned(),
         ),
         (
             json!({"role": "college_staff"}),
             "institution_id",
-            "is required for role college_staff",
+            "is required for role college_staff".to_owned(),
         ),
         (
-            json!({"role": "employer_hr", "institution_id": 3, "learner_id": 4}),
+            json!({"role": "employer_hr", "institution_id": enterprise, "learner_id": learner}),
             "learner_id",
-            "must be absent for role employer_hr",
+            "must be absent for role employer_hr".to_owned(),
         ),
         (
-            json!({"role": "evaluator", "institution_id": 3}),
+            json!({"role": "evaluator", "institution_id": college}),
             "institution_id",
-            "must be absent for role evaluator",
+            "must be absent for role evaluator".to_owned(),
         ),
         (
-            json!({"role": "admin", "learner_id": 3}),
+            json!({"role": "admin", "learner_id": learner}),
             "learner_id",
-            "must be absent for role admin",
+            "must be absent for role admin".to_owned(),
         ),
         (
             json!({"role": "learner", "learner_id": -1}),
             "learner_id",
-            "must be a positive id",
+            "must be a positive id".to_owned(),
+        ),
+        (
+            json!({"role": "learner", "learner_id": 9999}),
+            "learner_id",
+            "no such learner".to_owned(),
+        ),
+        (
+            json!({"role": "college_staff", "institution_id": 9999}),
+            "institution_id",
+            "no such institution".to_owned(),
+        ),
+        (
+            json!({"role": "employer_hr", "institution_id": college}),
+            "institution_id",
+            "HR staff must be bound to an institution of kind enterprise".to_owned(),
+        ),
+        (
+            json!({"role": "college_staff", "institution_id": enterprise}),
+            "institution_id",
+            "college staff must be bound to a school or college, not an enterprise".to_owned(),
         ),
     ];
     for (i, (mut body, field, message)) in cases.into_iter().enumerate() {
@@ -133,16 +165,30 @@ async fn bindings_are_checked_per_role() {
         )
         .await;
         assert_eq!(problem["errors"][0]["field"], field, "{body}");
-        assert_eq!(problem["errors"][0]["message"], message, "{body}");
+        assert_eq!(problem["errors"][0]["message"], message.as_str(), "{body}");
     }
-    let ok = app
-        .post(
-            "/api/v1/users",
-            &json!({"email": "l@x.cn", "password": PASSWORD, "role": "learner", "learner_id": 9}),
-            Some(&admin),
-        )
-        .await;
-    assert_eq!(ok.status(), 201);
+    for (email, body) in [
+        ("l@x.cn", json!({"role": "learner", "learner_id": learner})),
+        (
+            "hr@x.cn",
+            json!({"role": "employer_hr", "institution_id": enterprise}),
+        ),
+        (
+            "staff@x.cn",
+            json!({"role": "college_staff", "institution_id": college}),
+        ),
+    ] {
+        let mut body = body;
+        body["email"] = json!(email);
+        body["password"] = json!(PASSWORD);
+        assert_eq!(
+            app.post("/api/v1/users", &body, Some(&admin))
+                .await
+                .status(),
+            201,
+            "{body}"
+        );
+    }
 }
 
 #[tokio::test]

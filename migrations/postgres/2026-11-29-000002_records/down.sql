@@ -1,0 +1,15 @@
+DROP TABLE audit_log;
+DROP FUNCTION audit_log_append_only;
+DROP TABLE certificate_decisions;
+DROP TABLE certificates;
+DROP TABLE awards;
+DROP TABLE employments;
+DROP TABLE enrollments;
+DROP TABLE cohorts;
+DROP TABLE learner_kind_changes;
+DROP TABLE learners;
+DROP TABLE program_related_occupations;
+DROP TABLE programs;
+DROP TABLE designations;
+DROP TABLE institutions;
+DROP TABLE occupations;

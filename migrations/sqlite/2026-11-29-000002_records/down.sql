@@ -1,0 +1,14 @@
+DROP TABLE audit_log;
+DROP TABLE certificate_decisions;
+DROP TABLE certificates;
+DROP TABLE awards;
+DROP TABLE employments;
+DROP TABLE enrollments;
+DROP TABLE cohorts;
+DROP TABLE learner_kind_changes;
+DROP TABLE learners;
+DROP TABLE program_related_occupations;
+DROP TABLE programs;
+DROP TABLE designations;
+DROP TABLE institutions;
+DROP TABLE occupations;

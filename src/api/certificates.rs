@@ -1,0 +1,470 @@
+//! Certificates: submission under a learner, and the evaluators' verification workflow.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::checks::Checks;
+use crate::api::pagination::{Page, PageParams};
+use crate::auth::scope::require_learner;
+use crate::auth::AuthUser;
+use crate::db::certificates::{self, CertificateRow, DecisionRow, NewCertificate, NewDecision};
+use crate::db::{self, audit, learners, occupations, DbConnection};
+use crate::domain::certificate_number::{self, CertificateWarning};
+use crate::domain::{
+    today_in_shanghai, CertificateKind, CertificateStatus, Decision, NumberFormat, OccupationCode,
+    Role, SkillLevel,
+};
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// The earliest issue date each kind of certificate can plausibly carry: 职业资格证书 began
+/// with the Labour Law's qualification system in 1994 (预备技师 certificates came later still);
+/// 职业技能等级证书 were first issued when 职业技能等级认定 started in 2019.
+fn earliest_issue_date(kind: CertificateKind) -> NaiveDate {
+    let (y, m, d) = match kind {
+        CertificateKind::VocationalQualification | CertificateKind::PreparatoryTechnician => {
+            (1994, 1, 1)
+        }
+        CertificateKind::SkillLevel => (2019, 1, 1),
+    };
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+}
+
+/// No one holds a skill certificate before this age (中职 pupils sit 初级工 from about 15).
+const MIN_HOLDER_AGE_YEARS: u32 = 14;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DecisionResponse {
+    pub decision: Decision,
+    pub from_status: CertificateStatus,
+    pub to_status: CertificateStatus,
+    pub reason: String,
+    /// The account that decided.
+    pub decided_by: i64,
+    pub decided_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CertificateResponse {
+    pub id: i64,
+    pub learner_id: i64,
+    pub learner_name: String,
+    pub number: String,
+    /// Which known number shape it has; `other` for any other.
+    pub number_format: NumberFormat,
+    pub kind: CertificateKind,
+    pub level: SkillLevel,
+    pub occupation_code: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+    /// Only `verified` certificates count for milestones.
+    pub status: CertificateStatus,
+    /// Mismatches between the number's digits and the recorded level or year, for the evaluator.
+    pub warnings: Vec<CertificateWarning>,
+    pub submitted_by: Option<i64>,
+    /// Every decision, oldest first.
+    pub decisions: Vec<DecisionResponse>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn stored<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T, ApiError> {
+    value
+        .parse()
+        .map_err(|e| ApiError::internal("stored certificate value", e))
+}
+
+fn certificate_response(
+    row: CertificateRow,
+    learner_name: String,
+    decisions: Vec<DecisionRow>,
+) -> Result<CertificateResponse, ApiError> {
+    Ok(CertificateResponse {
+        number_format: stored(&row.number_format)?,
+        kind: stored(&row.kind)?,
+        level: stored(&row.level)?,
+        status: stored(&row.status)?,
+        warnings: serde_json::from_str(&row.warnings)
+            .map_err(|e| ApiError::internal("stored warnings", e))?,
+        decisions: decisions
+            .into_iter()
+            .map(|d| {
+                Ok(DecisionResponse {
+                    decision: stored(&d.decision)?,
+                    from_status: stored(&d.from_status)?,
+                    to_status: stored(&d.to_status)?,
+                    reason: d.reason,
+                    decided_by: d.decided_by,
+                    decided_at: d.decided_at.and_utc(),
+                })
+            })
+            .collect::<Result<_, ApiError>>()?,
+        id: row.id,
+        learner_id: row.learner_id,
+        learner_name,
+        number: row.number,
+        occupation_code: row.occupation_code,
+        issuer: row.issuer,
+        issued_on: row.issued_on,
+        submitted_by: row.submitted_by,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+    })
+}
+
+fn load_certificate(
+    conn: &mut DbConnection,
+    row: CertificateRow,
+) -> Result<CertificateResponse, ApiError> {
+    let name = learners::find(conn, row.learner_id)?
+        .map(|l| l.name)
+        .unwrap_or_default();
+    let decisions = certificates::decisions_of(conn, row.id)?;
+    certificate_response(row, name, decisions)
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"number": "Y310000000000024300012", "kind": "skill_level", "level": "senior_worker",
+    "occupation_code": "6-18-02-04", "issuer": "上海某职业技能等级认定机构", "issued_on": "2024-06-30"}))]
+pub struct CreateCertificateRequest {
+    pub number: String,
+    #[schema(value_type = CertificateKind)]
+    pub kind: String,
+    #[schema(value_type = SkillLevel)]
+    pub level: String,
+    pub occupation_code: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+}
+
+/// Submit a certificate for a learner; it starts `pending` until an evaluator decides.
+///
+/// Checks: the number is unique; the occupation is in the catalog; the issue date is not in
+/// the future, not before the kind of certificate existed (1994 for 职业资格证书 and 预备技师,
+/// 2019 for 职业技能等级证书), and not before the learner's 14th birthday when the birth date is
+/// known. A number whose year or level digits disagree with the record is stored with warnings.
+#[utoipa::path(post, path = "/api/v1/learners/{id}/certificates", tag = "certificates",
+    params(("id" = i64, Path, description = "Learner id")),
+    request_body = CreateCertificateRequest, security(("bearer" = [])),
+    responses((status = 201, description = "Submitted (pending)", body = CertificateResponse),
+        (status = 404, description = "No such learner (or not in your scope)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The number is already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_certificate(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<CreateCertificateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let learner_id = id.into_inner();
+    match caller.role {
+        Role::Admin | Role::CollegeStaff | Role::EmployerHr => {}
+        Role::Learner if caller.is_learner(learner_id) => {}
+        _ => return Err(ApiError::Forbidden),
+    }
+    let b = body.into_inner();
+    let mut checks = Checks::new();
+    let number = certificate_number::normalise(&b.number);
+    checks.ensure(!number.is_empty(), "number", "is required");
+    checks.ensure(
+        number.chars().count() <= 40,
+        "number",
+        "must be at most 40 characters",
+    );
+    let kind = checks.parse::<CertificateKind>("kind", &b.kind);
+    let level = checks.parse::<SkillLevel>("level", &b.level);
+    let code = checks.with("occupation_code", OccupationCode::parse(&b.occupation_code));
+    let issuer = checks.text("issuer", &b.issuer, 200);
+    checks.ensure(
+        b.issued_on <= today_in_shanghai(),
+        "issued_on",
+        "must not be in the future",
+    );
+    if let Some(kind) = kind {
+        let earliest = earliest_issue_date(kind);
+        checks.ensure(
+            b.issued_on >= earliest,
+            "issued_on",
+            format!("a {kind} certificate cannot be issued before {earliest}"),
+        );
+    }
+    let (kind, level, code, issuer) =
+        checks.done(|| Some((kind?, level?, code?.into_inner(), issuer?)))?;
+    let (format, warnings) = certificate_number::inspect(&number, level, b.issued_on);
+    let warnings_json =
+        serde_json::to_string(&warnings).map_err(|e| ApiError::internal("warnings", e))?;
+    let actor = caller.id;
+    let created = state
+        .db
+        .write(move |conn| {
+            require_learner(conn, &caller, learner_id)?;
+            let learner = learners::find(conn, learner_id)?.ok_or(ApiError::NotFound { what: "learner" })?;
+            if let Some(birth) = learner.birth_date {
+                let youngest = birth.checked_add_months(Months::new(12 * MIN_HOLDER_AGE_YEARS)).unwrap_or(birth);
+                if b.issued_on < youngest {
+                    return Err(ApiError::invalid(
+                        "issued_on",
+                        format!("is before the learner's {MIN_HOLDER_AGE_YEARS}th birthday ({youngest})"),
+                    ));
+                }
+            }
+            if occupations::find(conn, &code)?.is_none() {
+                return Err(ApiError::invalid("occupation_code", format!("{code} is not in the occupation catalog")));
+            }
+            if certificates::find_by_number(conn, &number)?.is_some() {
+                return Err(ApiError::conflict("certificate_exists", "A certificate with this number is already registered."));
+            }
+            let now = db::now();
+            let row = certificates::insert(
+                conn,
+                &NewCertificate {
+                    learner_id,
+                    number,
+                    number_format: format.as_str().into(),
+                    kind: kind.as_str().into(),
+                    level: level.as_str().into(),
+                    occupation_code: code,
+                    issuer,
+                    issued_on: b.issued_on,
+                    status: CertificateStatus::Pending.as_str().into(),
+                    warnings: warnings_json,
+                    submitted_by: Some(actor),
+                    created_at: now,
+                    updated_at: now,
+                },
+            )
+            .map_err(|e| match ApiError::from(e) {
+                ApiError::Conflict { .. } => ApiError::conflict("certificate_exists", "A certificate with this number is already registered."),
+                other => other,
+            })?;
+            audit::record(conn, Some(actor), "submit", "certificate", row.id,
+                &json!({"learner_id": learner_id, "number": row.number, "level": row.level, "occupation_code": row.occupation_code, "warnings": warnings.len()}))?;
+            certificate_response(row, learner.name, Vec::new())
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/certificates/{}", created.id),
+        ))
+        .json(created))
+}
+
+/// The learner's certificates, every status.
+#[utoipa::path(get, path = "/api/v1/learners/{id}/certificates", tag = "certificates",
+    params(("id" = i64, Path, description = "Learner id")), security(("bearer" = [])),
+    responses((status = 200, description = "Certificates", body = Vec<CertificateResponse>),
+        (status = 404, description = "No such learner (or not in your scope)", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_learner_certificates(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<CertificateResponse>>, ApiError> {
+    let learner_id = id.into_inner();
+    let list = state
+        .db
+        .read(move |conn| {
+            if caller.role != Role::Evaluator {
+                require_learner(conn, &caller, learner_id)?;
+            }
+            let rows = certificates::of_learner(conn, learner_id)?;
+            rows.into_iter()
+                .map(|r| load_certificate(conn, r))
+                .collect()
+        })
+        .await?;
+    Ok(web::Json(list))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListCertificatesQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    #[param(value_type = Option<CertificateStatus>)]
+    pub status: Option<String>,
+    pub learner_id: Option<i64>,
+}
+
+/// Certificates to decide (evaluators and administrators), oldest first.
+#[utoipa::path(get, path = "/api/v1/certificates", tag = "certificates",
+    params(ListCertificatesQuery), security(("bearer" = [])),
+    responses((status = 200, description = "One page", body = Page<CertificateResponse>),
+        (status = 403, description = "Not an evaluator or administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_certificates(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<ListCertificatesQuery>,
+) -> Result<web::Json<Page<CertificateResponse>>, ApiError> {
+    caller.require(&[Role::Admin, Role::Evaluator])?;
+    let q = query.into_inner();
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let (limit, after) = (page.limit()?, page.after_id()?);
+    if let Some(status) = &q.status {
+        status
+            .parse::<CertificateStatus>()
+            .map_err(|m| ApiError::invalid("status", m))?;
+    }
+    let page = state
+        .db
+        .read(move |conn| {
+            let rows =
+                certificates::list(conn, q.status.as_deref(), q.learner_id, after, limit + 1)?;
+            let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
+            let items = page
+                .items
+                .into_iter()
+                .map(|r| load_certificate(conn, r))
+                .collect::<Result<_, _>>()?;
+            Ok(Page {
+                items,
+                next_cursor: page.next_cursor,
+            })
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// A certificate the caller may see: evaluators and administrators see all; others see those of
+/// learners in their scope.
+fn visible_certificate(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    id: i64,
+) -> Result<CertificateRow, ApiError> {
+    let row = certificates::find(conn, id)?.ok_or(ApiError::NotFound {
+        what: "certificate",
+    })?;
+    if !matches!(caller.role, Role::Admin | Role::Evaluator) {
+        require_learner(conn, caller, row.learner_id).map_err(|_| ApiError::NotFound {
+            what: "certificate",
+        })?;
+    }
+    Ok(row)
+}
+
+/// One certificate with its decision history.
+#[utoipa::path(get, path = "/api/v1/certificates/{id}", tag = "certificates",
+    params(("id" = i64, Path, description = "Certificate id")), security(("bearer" = [])),
+    responses((status = 200, description = "The certificate", body = CertificateResponse),
+        (status = 404, description = "No such certificate (or not in your scope)", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_certificate(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<CertificateResponse>, ApiError> {
+    let id = id.into_inner();
+    let cert = state
+        .db
+        .read(move |conn| {
+            let row = visible_certificate(conn, &caller, id)?;
+            load_certificate(conn, row)
+        })
+        .await?;
+    Ok(web::Json(cert))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"decision": "verify", "reason": "与全国联网查询结果一致"}))]
+pub struct VerificationRequest {
+    #[schema(value_type = Decision)]
+    pub decision: String,
+    /// Why. Required to reject or revoke.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Decide on a certificate (evaluators and administrators): `pending` → `verified` or
+/// `rejected`; `verified` → `revoked`. Every decision is kept with who, when and why.
+#[utoipa::path(post, path = "/api/v1/certificates/{id}/verification", tag = "certificates",
+    params(("id" = i64, Path, description = "Certificate id")),
+    request_body = VerificationRequest, security(("bearer" = [])),
+    responses((status = 200, description = "Decided", body = CertificateResponse),
+        (status = 403, description = "Not an evaluator or administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such certificate", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Transition not allowed from the current status", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid decision or missing reason", body = Problem, content_type = "application/problem+json")))]
+pub async fn decide(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<VerificationRequest>,
+) -> Result<web::Json<CertificateResponse>, ApiError> {
+    caller.require(&[Role::Admin, Role::Evaluator])?;
+    let id = id.into_inner();
+    let b = body.into_inner();
+    let mut checks = Checks::new();
+    let decision = checks.parse::<Decision>("decision", &b.decision);
+    let reason = b.reason.trim().to_owned();
+    checks.ensure(
+        reason.chars().count() <= 1000,
+        "reason",
+        "must be at most 1000 characters",
+    );
+    if matches!(decision, Some(Decision::Reject | Decision::Revoke)) {
+        checks.ensure(
+            !reason.is_empty(),
+            "reason",
+            "is required to reject or revoke",
+        );
+    }
+    let decision = checks.done(|| decision)?;
+    let actor = caller.id;
+    let cert = state
+        .db
+        .write(move |conn| {
+            let row = certificates::find(conn, id)?.ok_or(ApiError::NotFound {
+                what: "certificate",
+            })?;
+            let from: CertificateStatus = stored(&row.status)?;
+            let to = decision.apply(from).ok_or_else(|| {
+                ApiError::conflict(
+                    "invalid_transition",
+                    format!("A {from} certificate cannot be given the decision '{decision}'."),
+                )
+            })?;
+            let now = db::now();
+            if !certificates::transition(conn, id, from.as_str(), to.as_str(), now)? {
+                return Err(ApiError::conflict(
+                    "invalid_transition",
+                    "The certificate changed meanwhile; reload it.",
+                ));
+            }
+            certificates::record_decision(
+                conn,
+                &NewDecision {
+                    certificate_id: id,
+                    decision: decision.as_str(),
+                    from_status: from.as_str(),
+                    to_status: to.as_str(),
+                    reason: &reason,
+                    decided_by: actor,
+                    decided_at: now,
+                },
+            )?;
+            audit::record(
+                conn,
+                Some(actor),
+                decision.as_str(),
+                "certificate",
+                id,
+                &json!({"from": from, "to": to, "reason": reason}),
+            )?;
+            let row = certificates::find(conn, id)?.ok_or(ApiError::NotFound {
+                what: "certificate",
+            })?;
+            load_certificate(conn, row)
+        })
+        .await?;
+    Ok(web::Json(cert))
+}

@@ -1,0 +1,698 @@
+//! `/api/v1/cohorts`: a program's intakes, and the bulk enrollment of a cohort from CSV.
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::checks::Checks;
+use crate::api::institutions::visible_program;
+use crate::api::pagination::{Page, PageParams};
+use crate::auth::AuthUser;
+use crate::crypto::IdentityVault;
+use crate::db::cohorts::{self, CohortRow, NewCohort};
+use crate::db::learners::{self, NewLearner};
+use crate::db::records::{self, NewEnrollment};
+use crate::db::{self, audit, institutions, DbConnection};
+use crate::domain::{
+    today_in_shanghai, ClassType, EmailAddress, EnrollmentStatus, Hukou, IdentityNumber, Language,
+    LearnerKind, Role,
+};
+use crate::error::{ApiError, Problem};
+use crate::import::{self, Column, Columns, CsvUpload, ImportParams, ImportReport, Rejections};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CohortResponse {
+    pub id: i64,
+    pub program_id: i64,
+    pub institution_id: i64,
+    pub name: String,
+    pub intake_year: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+fn cohort_response(row: CohortRow, institution_id: i64) -> CohortResponse {
+    CohortResponse {
+        id: row.id,
+        program_id: row.program_id,
+        institution_id,
+        name: row.name,
+        intake_year: row.intake_year,
+        created_at: row.created_at.and_utc(),
+    }
+}
+
+/// A cohort with its program's institution, if the caller may see it; 404 otherwise.
+fn visible_cohort(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    id: i64,
+) -> Result<(CohortRow, i64), ApiError> {
+    let cohort = cohorts::find(conn, id)?.ok_or(ApiError::NotFound { what: "cohort" })?;
+    let program = visible_program(conn, caller, cohort.program_id)
+        .map_err(|_| ApiError::NotFound { what: "cohort" })?;
+    Ok((cohort, program.institution_id))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"program_id": 3, "name": "2024级电气1班", "intake_year": 2024}))]
+pub struct CreateCohortRequest {
+    pub program_id: i64,
+    pub name: String,
+    pub intake_year: i32,
+}
+
+/// Create a cohort of a program (administrators, staff of the program's institution).
+#[utoipa::path(post, path = "/api/v1/cohorts", tag = "cohorts",
+    request_body = CreateCohortRequest, security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = CohortResponse),
+        (status = 404, description = "No such program (or not yours)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The program has a cohort of this name", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_cohort(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    body: web::Json<CreateCohortRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin, Role::CollegeStaff])?;
+    let b = body.into_inner();
+    let mut checks = Checks::new();
+    let name = checks.text("name", &b.name, 100);
+    let this_year = today_in_shanghai().year();
+    checks.ensure(
+        (1990..=this_year + 1).contains(&b.intake_year),
+        "intake_year",
+        format!("must be between 1990 and {}", this_year + 1),
+    );
+    let name = checks.done(|| name)?;
+    let actor = caller.id;
+    let created = state
+        .db
+        .write(move |conn| {
+            let program = visible_program(conn, &caller, b.program_id)?;
+            if !caller.manages_institution(program.institution_id) {
+                return Err(ApiError::Forbidden);
+            }
+            let now = db::now();
+            let row = cohorts::insert(
+                conn,
+                &NewCohort {
+                    program_id: program.id,
+                    name: &name,
+                    intake_year: b.intake_year,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )
+            .map_err(|e| match ApiError::from(e) {
+                ApiError::Conflict { .. } => {
+                    ApiError::conflict("cohort_exists", "This program has a cohort of this name.")
+                }
+                other => other,
+            })?;
+            audit::record(
+                conn,
+                Some(actor),
+                "create",
+                "cohort",
+                row.id,
+                &json!({"program_id": program.id, "name": name, "intake_year": b.intake_year}),
+            )?;
+            Ok(cohort_response(row, program.institution_id))
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/cohorts/{}", created.id)))
+        .json(created))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListCohortsQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    pub program_id: Option<i64>,
+}
+
+/// Cohorts the caller may see (staff: their institution's).
+#[utoipa::path(get, path = "/api/v1/cohorts", tag = "cohorts",
+    params(ListCohortsQuery), security(("bearer" = [])),
+    responses((status = 200, description = "One page", body = Page<CohortResponse>)))]
+pub async fn list_cohorts(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<ListCohortsQuery>,
+) -> Result<web::Json<Page<CohortResponse>>, ApiError> {
+    let q = query.into_inner();
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let (limit, after) = (page.limit()?, page.after_id()?);
+    let institution = match caller.role {
+        Role::Admin | Role::Evaluator => None,
+        Role::Learner => Some(-1),
+        _ => Some(caller.institution_id.unwrap_or(-1)),
+    };
+    let page = state
+        .db
+        .read(move |conn| {
+            let rows = cohorts::list(conn, institution, q.program_id, after, limit + 1)?;
+            let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
+            let mut items = Vec::with_capacity(page.items.len());
+            for row in page.items {
+                let institution_id = institutions::find_program(conn, row.program_id)?
+                    .map_or(0, |p| p.institution_id);
+                items.push(cohort_response(row, institution_id));
+            }
+            Ok(Page {
+                items,
+                next_cursor: page.next_cursor,
+            })
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// One cohort.
+#[utoipa::path(get, path = "/api/v1/cohorts/{id}", tag = "cohorts",
+    params(("id" = i64, Path, description = "Cohort id")), security(("bearer" = [])),
+    responses((status = 200, description = "The cohort", body = CohortResponse),
+        (status = 404, description = "No such cohort (or not yours)", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_cohort(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<CohortResponse>, ApiError> {
+    let id = id.into_inner();
+    let cohort = state
+        .db
+        .read(move |conn| {
+            let (row, institution_id) = visible_cohort(conn, &caller, id)?;
+            Ok(cohort_response(row, institution_id))
+        })
+        .await?;
+    Ok(web::Json(cohort))
+}
+
+// ---------------------------------------------------------------- import
+
+const COHORT_COLUMNS: &[Column] = &[
+    Column {
+        name: "name",
+        aliases: &["姓名", "学员姓名", "学生姓名"],
+        required: true,
+    },
+    Column {
+        name: "id_number",
+        aliases: &["身份证号", "身份证号码", "公民身份号码", "证件号码"],
+        required: false,
+    },
+    Column {
+        name: "email",
+        aliases: &["邮箱", "电子邮箱", "电子邮件"],
+        required: false,
+    },
+    Column {
+        name: "kind",
+        aliases: &["学员类型", "人员类型", "类型"],
+        required: false,
+    },
+    Column {
+        name: "start_date",
+        aliases: &["入学日期", "入学时间", "开始日期"],
+        required: true,
+    },
+    Column {
+        name: "end_date",
+        aliases: &["毕业日期", "预计毕业日期", "结束日期"],
+        required: true,
+    },
+    Column {
+        name: "full_time",
+        aliases: &["全日制", "是否全日制"],
+        required: false,
+    },
+    Column {
+        name: "class_type",
+        aliases: &["班级类型", "班型"],
+        required: false,
+    },
+    Column {
+        name: "status",
+        aliases: &["学籍状态", "状态"],
+        required: false,
+    },
+    Column {
+        name: "preferred_language",
+        aliases: &["语言", "首选语言"],
+        required: false,
+    },
+    Column {
+        name: "hukou",
+        aliases: &["户籍", "户口"],
+        required: false,
+    },
+];
+
+/// Cell values as Chinese exports write them, mapped to the API's names.
+fn translate<'a>(column: &str, value: &'a str) -> &'a str {
+    match (column, value) {
+        ("kind", "在校学生" | "学生") => "student",
+        ("kind", "在职职工" | "职工" | "在职") => "employee",
+        ("kind", "社会人员" | "社会") => "social",
+        ("class_type", "企业冠名班" | "冠名班") => "named_class",
+        ("class_type", "技师班") => "technician_class",
+        ("class_type", "学徒制" | "新型学徒制" | "现代学徒制") => "apprenticeship",
+        ("class_type", "普通班" | "普通") => "regular",
+        ("status", "在读" | "在校") => "enrolled",
+        ("status", "毕业" | "已毕业") => "graduated",
+        ("status", "退学" | "肄业") => "withdrawn",
+        ("hukou", "上海" | "本市" | "上海市") => "shanghai",
+        ("hukou", "外省市" | "外地" | "非本市") => "other",
+        ("preferred_language", "中文" | "简体中文" | "zh" | "zh-cn") => "zh-CN",
+        ("preferred_language", "英文" | "English" | "english") => "en",
+        _ => value,
+    }
+}
+
+/// One checked row of the file.
+struct CohortLine {
+    line: u64,
+    name: String,
+    id_number: Option<IdentityNumber>,
+    email: Option<String>,
+    kind: LearnerKind,
+    start: NaiveDate,
+    end: NaiveDate,
+    full_time: bool,
+    class_type: ClassType,
+    status: EnrollmentStatus,
+    language: Language,
+    hukou: Option<Hukou>,
+}
+
+fn parse_line(
+    columns: &Columns,
+    record: &csv::StringRecord,
+    line: u64,
+    rejected: &mut Rejections,
+) -> Option<CohortLine> {
+    let mut checks = Checks::new();
+    let cell = |c: &str| columns.get(record, c).map(|v| translate(c, v));
+    let name = checks.text("name", cell("name").unwrap_or_default(), 100);
+    let id_number =
+        cell("id_number").and_then(|v| checks.with("id_number", IdentityNumber::parse(v)));
+    let email = cell("email")
+        .and_then(|v| checks.with("email", EmailAddress::parse(v)))
+        .map(EmailAddress::into_inner);
+    if cell("id_number").is_none() && cell("email").is_none() {
+        checks.add(
+            "id_number",
+            "an identity number or an email is needed to match the learner",
+        );
+    }
+    let kind = checks.parse::<LearnerKind>("kind", cell("kind").unwrap_or("student"));
+    let start = checks.with(
+        "start_date",
+        cell("start_date")
+            .ok_or_else(|| "is required".to_owned())
+            .and_then(import::parse_date),
+    );
+    let end = checks.with(
+        "end_date",
+        cell("end_date")
+            .ok_or_else(|| "is required".to_owned())
+            .and_then(import::parse_date),
+    );
+    checks.ordered("end_date", start, end, "start_date");
+    let full_time = cell("full_time").map_or(Some(true), |v| {
+        checks.with("full_time", import::parse_flag(v))
+    });
+    let class_type =
+        checks.parse::<ClassType>("class_type", cell("class_type").unwrap_or("regular"));
+    let status = checks.parse::<EnrollmentStatus>("status", cell("status").unwrap_or("enrolled"));
+    let language = checks.parse::<Language>(
+        "preferred_language",
+        cell("preferred_language").unwrap_or("zh-CN"),
+    );
+    let hukou = cell("hukou").and_then(|v| checks.parse::<Hukou>("hukou", v));
+    let had_hukou = cell("hukou").is_some();
+    match checks.done(|| {
+        Some(CohortLine {
+            line,
+            name: name?,
+            id_number,
+            email,
+            kind: kind?,
+            start: start?,
+            end: end?,
+            full_time: full_time?,
+            class_type: class_type?,
+            status: status?,
+            language: language?,
+            hukou: if had_hukou { Some(hukou?) } else { None },
+        })
+    }) {
+        Ok(line) => Some(line),
+        Err(ApiError::Validation(errors)) => {
+            for e in errors {
+                rejected.push(line, &e.field, e.message);
+            }
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// Rows handled per round trip: a few statements per batch instead of several per row.
+const BATCH_ROWS: usize = 500;
+
+struct ImportContext<'a> {
+    vault: &'a IdentityVault,
+    cohort_id: i64,
+    program_id: i64,
+    institution_id: i64,
+    actor: i64,
+}
+
+/// How a row finds its learner: by identity-number hash, else by email.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum LearnerKey {
+    IdHash(String),
+    Email(String),
+}
+
+/// Matches or creates the learners of one batch and enrolls them in the cohort.
+fn import_batch(
+    conn: &mut DbConnection,
+    ctx: &ImportContext<'_>,
+    batch: Vec<CohortLine>,
+    report: &mut ImportReport,
+    rejected: &mut Rejections,
+) -> Result<(), ApiError> {
+    // Seal identity numbers once per row.
+    let mut rows = Vec::with_capacity(batch.len());
+    for line in batch {
+        let sealed = match &line.id_number {
+            Some(n) => Some(ctx.vault.seal(n).map_err(ApiError::Internal)?),
+            None => None,
+        };
+        rows.push((line, sealed));
+    }
+    let hashes: Vec<String> = rows
+        .iter()
+        .filter_map(|(_, s)| s.as_ref().map(|s| s.hash.clone()))
+        .collect();
+    let emails: Vec<String> = rows.iter().filter_map(|(l, _)| l.email.clone()).collect();
+    let mut by_hash: HashMap<String, i64> = HashMap::new();
+    let mut by_email: HashMap<String, (i64, Option<String>)> = HashMap::new();
+    for (id, hash, email) in learners::keys_by_hashes(conn, &hashes)?
+        .into_iter()
+        .chain(learners::keys_by_emails(conn, &emails)?)
+    {
+        if let Some(h) = &hash {
+            by_hash.insert(h.clone(), id);
+        }
+        if let Some(e) = email {
+            by_email.insert(e, (id, hash));
+        }
+    }
+
+    // Resolve each row to an existing learner or a learner to create (once per key).
+    enum Target {
+        Existing(i64),
+        New(LearnerKey),
+    }
+    let mut new_learners: Vec<NewLearner> = Vec::new();
+    let mut new_keys: HashSet<LearnerKey> = HashSet::new();
+    let mut new_emails: HashMap<String, Option<String>> = HashMap::new();
+    let mut resolved: Vec<(CohortLine, Target)> = Vec::with_capacity(rows.len());
+    let now = db::now();
+    for (line, sealed) in rows {
+        let hash = sealed.as_ref().map(|s| s.hash.clone());
+        let target = if let Some(id) = hash.as_ref().and_then(|h| by_hash.get(h)) {
+            Target::Existing(*id)
+        } else if let Some((id, stored_hash)) = line.email.as_ref().and_then(|e| by_email.get(e)) {
+            if stored_hash.is_some() && hash.is_some() && stored_hash != &hash {
+                rejected.push(
+                    line.line,
+                    "email",
+                    "belongs to another learner with a different identity number",
+                );
+                continue;
+            }
+            Target::Existing(*id)
+        } else {
+            if let Some(email) = &line.email {
+                if let Some(other_hash) = new_emails.get(email) {
+                    if other_hash != &hash {
+                        rejected.push(
+                            line.line,
+                            "email",
+                            "is used by another row of this file for a different learner",
+                        );
+                        continue;
+                    }
+                }
+            }
+            let key = match &hash {
+                Some(h) => LearnerKey::IdHash(h.clone()),
+                None => LearnerKey::Email(line.email.clone().unwrap_or_default()),
+            };
+            if new_keys.insert(key.clone()) {
+                if let Some(email) = &line.email {
+                    new_emails.insert(email.clone(), hash.clone());
+                }
+                new_learners.push(NewLearner {
+                    name: line.name.clone(),
+                    kind: line.kind.as_str().into(),
+                    email: line.email.clone(),
+                    preferred_language: line.language.as_str().into(),
+                    hukou: line.hukou.map(|h| h.as_str().into()),
+                    residence_permit_since: None,
+                    social_insurance_since: None,
+                    income_tax_in_shanghai: None,
+                    insurance_base_at_least_average_6_of_12: None,
+                    education_level: None,
+                    education_occupation_codes: String::new(),
+                    birth_date: line.id_number.as_ref().and_then(IdentityNumber::birth_date),
+                    id_number_ciphertext: sealed.as_ref().map(|s| s.ciphertext.clone()),
+                    id_number_hash: hash.clone(),
+                    id_number_masked: sealed.as_ref().map(|s| s.masked.clone()),
+                    registered_by_institution_id: Some(ctx.institution_id),
+                    created_at: now,
+                    updated_at: now,
+                });
+            }
+            Target::New(key)
+        };
+        resolved.push((line, target));
+    }
+
+    let created = learners::insert_many(conn, &new_learners)?;
+    report.learners_created = Some(report.learners_created.unwrap_or(0) + created.len() as u64);
+    let mut created_ids: HashMap<LearnerKey, i64> = HashMap::new();
+    for (id, hash, email) in &created {
+        match (hash, email) {
+            (Some(h), _) => created_ids.insert(LearnerKey::IdHash(h.clone()), *id),
+            (None, Some(e)) => created_ids.insert(LearnerKey::Email(e.clone()), *id),
+            (None, None) => None,
+        };
+    }
+    let kinds: Vec<(i64, String)> = new_learners
+        .iter()
+        .filter_map(|n| {
+            let key = match (&n.id_number_hash, &n.email) {
+                (Some(h), _) => LearnerKey::IdHash(h.clone()),
+                (None, Some(e)) => LearnerKey::Email(e.clone()),
+                (None, None) => return None,
+            };
+            created_ids.get(&key).map(|id| (*id, n.kind.clone()))
+        })
+        .collect();
+    learners::record_first_kinds(conn, &kinds, today_in_shanghai(), Some(ctx.actor), now)?;
+
+    // Enroll: skip enrollments that already exist (same learner, program and start date).
+    let mut learner_ids = Vec::with_capacity(resolved.len());
+    let mut lines = Vec::with_capacity(resolved.len());
+    for (line, target) in resolved {
+        let id = match target {
+            Target::Existing(id) => {
+                report.learners_matched = Some(report.learners_matched.unwrap_or(0) + 1);
+                id
+            }
+            Target::New(key) => *created_ids.get(&key).ok_or_else(|| {
+                ApiError::internal("cohort import", "a created learner was not returned")
+            })?,
+        };
+        learner_ids.push(id);
+        lines.push((id, line));
+    }
+    let mut existing: HashSet<(i64, NaiveDate)> =
+        records::existing_enrollments(conn, ctx.program_id, &learner_ids)?
+            .into_iter()
+            .collect();
+    let mut enrollments = Vec::new();
+    for (learner_id, line) in lines {
+        if !existing.insert((learner_id, line.start)) {
+            report.unchanged += 1;
+            continue;
+        }
+        enrollments.push(NewEnrollment {
+            learner_id,
+            program_id: ctx.program_id,
+            cohort_id: Some(ctx.cohort_id),
+            start_date: line.start,
+            end_date: line.end,
+            full_time: line.full_time,
+            status: line.status.as_str().into(),
+            class_type: line.class_type.as_str().into(),
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    report.created += records::insert_enrollments(conn, &enrollments)? as u64;
+    Ok(())
+}
+
+fn import_cohort(
+    conn: &mut DbConnection,
+    ctx: &ImportContext<'_>,
+    mut upload: CsvUpload,
+    partial: bool,
+) -> Result<ImportReport, ApiError> {
+    let mut report = ImportReport::new(upload.encoding, partial);
+    report.learners_created = Some(0);
+    report.learners_matched = Some(0);
+    let mut rejected = Rejections::default();
+    let headers = upload
+        .reader
+        .headers()
+        .map_err(|e| {
+            ApiError::bad_request("invalid_csv", format!("The header row cannot be read: {e}"))
+        })?
+        .clone();
+    let columns = Columns::map(&headers, COHORT_COLUMNS)?;
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut record = csv::StringRecord::new();
+    loop {
+        match upload.reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                report.rows_read += 1;
+                let line = record.position().map_or(0, |p| p.line());
+                if let Some(parsed) = parse_line(&columns, &record, line, &mut rejected) {
+                    batch.push(parsed);
+                }
+            }
+            Err(e) => {
+                if e.is_io_error() {
+                    return Err(ApiError::bad_request(
+                        "invalid_body",
+                        format!("Reading the upload failed: {e}"),
+                    ));
+                }
+                report.rows_read += 1;
+                rejected.push(
+                    e.position().map_or(0, |p| p.line()),
+                    "row",
+                    format!("unreadable row: {e}"),
+                );
+            }
+        }
+        // In all-or-nothing mode, once a row is rejected nothing will be stored: only check the rest.
+        if batch.len() >= BATCH_ROWS {
+            let rows = std::mem::take(&mut batch);
+            if partial || rejected.count == 0 {
+                import_batch(conn, ctx, rows, &mut report, &mut rejected)?;
+            }
+        }
+    }
+    if partial || rejected.count == 0 {
+        import_batch(conn, ctx, batch, &mut report, &mut rejected)?;
+    }
+    let report = report.finish(rejected)?;
+    audit::record(
+        conn,
+        Some(ctx.actor),
+        "import",
+        "cohort",
+        ctx.cohort_id,
+        &json!({
+            "rows": report.rows_read, "enrollments_created": report.created, "unchanged": report.unchanged,
+            "learners_created": report.learners_created, "learners_matched": report.learners_matched,
+            "rejected": report.rejected_count, "partial": partial,
+        }),
+    )?;
+    Ok(report)
+}
+
+/// Enroll a cohort's learners from a CSV file (administrators, staff of the cohort's institution).
+///
+/// Columns (header names in English or Chinese): `name` 姓名, `id_number` 身份证号, `email` 邮箱,
+/// `kind` 学员类型 (default student), `start_date` 入学日期, `end_date` 毕业日期, `full_time`
+/// 全日制 (default yes), `class_type` 班级类型 (default regular), `status` 学籍状态 (default
+/// enrolled), `preferred_language` 语言, `hukou` 户籍. Each row needs an identity number or an
+/// email: existing learners are matched by identity number, else by email; others are created.
+/// UTF-8 (with or without BOM) or GBK/GB18030. Importing the same file again creates nothing.
+#[utoipa::path(post, path = "/api/v1/cohorts/{id}/enrollments/import", tag = "cohorts",
+    params(("id" = i64, Path, description = "Cohort id"), ImportParams),
+    request_body(content = String, content_type = "text/csv"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Imported", body = ImportReport),
+        (status = 404, description = "No such cohort (or not yours)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File over 64 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not CSV", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows rejected (all-or-nothing mode: nothing stored) or a required column missing", body = Problem, content_type = "application/problem+json")))]
+pub async fn import_enrollments(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    params: web::Query<ImportParams>,
+    payload: web::Payload,
+) -> Result<web::Json<ImportReport>, ApiError> {
+    caller.require(&[Role::Admin, Role::CollegeStaff])?;
+    let cohort_id = id.into_inner();
+    let partial = params.partial.unwrap_or(false);
+    let who = caller.clone();
+    let (cohort, institution_id) = state
+        .db
+        .read(move |conn| visible_cohort(conn, &who, cohort_id))
+        .await?;
+    if !caller.manages_institution(institution_id) {
+        return Err(ApiError::Forbidden);
+    }
+    let upload = import::open(&req, payload).await?;
+    let st = state.clone();
+    let actor = caller.id;
+    let report = state
+        .db
+        .write(move |conn| {
+            let ctx = ImportContext {
+                vault: &st.identity_vault,
+                cohort_id,
+                program_id: cohort.program_id,
+                institution_id,
+                actor,
+            };
+            import_cohort(conn, &ctx, upload, partial)
+        })
+        .await?;
+    tracing::info!(
+        cohort_id,
+        rows = report.rows_read,
+        created = report.created,
+        rejected = report.rejected_count,
+        "cohort import"
+    );
+    Ok(web::Json(report))
+}

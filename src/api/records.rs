@@ -1,0 +1,604 @@
+//! A learner's enrollments, employment spells and awards, under `/api/v1/learners/{id}/…`.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::api::checks::Checks;
+use crate::api::institutions::visible_program;
+use crate::auth::scope::require_learner;
+use crate::auth::AuthUser;
+use crate::db::records::{
+    self, AwardRow, EmploymentRow, EnrollmentRow, NewAward, NewEmployment, NewEnrollment,
+};
+use crate::db::{self, audit, institutions, occupations, DbConnection};
+use crate::domain::{
+    today_in_shanghai, AwardKind, ClassType, EnrollmentStatus, InstitutionKind, OccupationCode,
+    Role,
+};
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+fn stored<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T, ApiError> {
+    value
+        .parse()
+        .map_err(|e| ApiError::internal("stored value", e))
+}
+
+// ---------------------------------------------------------------- enrollments
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentResponse {
+    pub id: i64,
+    pub learner_id: i64,
+    pub program_id: i64,
+    pub cohort_id: Option<i64>,
+    pub start_date: NaiveDate,
+    /// Expected or actual graduation.
+    pub end_date: NaiveDate,
+    pub full_time: bool,
+    pub status: EnrollmentStatus,
+    pub class_type: ClassType,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn enrollment_response(r: EnrollmentRow) -> Result<EnrollmentResponse, ApiError> {
+    Ok(EnrollmentResponse {
+        status: stored(&r.status)?,
+        class_type: stored(&r.class_type)?,
+        id: r.id,
+        learner_id: r.learner_id,
+        program_id: r.program_id,
+        cohort_id: r.cohort_id,
+        start_date: r.start_date,
+        end_date: r.end_date,
+        full_time: r.full_time,
+        created_at: r.created_at.and_utc(),
+        updated_at: r.updated_at.and_utc(),
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"program_id": 3, "start_date": "2023-09-01", "end_date": "2026-06-30",
+    "full_time": true, "status": "enrolled", "class_type": "technician_class"}))]
+pub struct CreateEnrollmentRequest {
+    pub program_id: i64,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    #[serde(default = "yes")]
+    pub full_time: bool,
+    /// Default `enrolled`.
+    #[schema(value_type = Option<EnrollmentStatus>)]
+    pub status: Option<String>,
+    /// Default `regular`.
+    #[schema(value_type = Option<ClassType>)]
+    pub class_type: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The program, if the caller may enroll learners in it (administrators, or staff of its
+/// institution); 404 when it is not visible, 403 when visible but not theirs to change.
+fn managed_program(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    program_id: i64,
+) -> Result<institutions::ProgramRow, ApiError> {
+    let program = visible_program(conn, caller, program_id)?;
+    if !caller.manages_institution(program.institution_id) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(program)
+}
+
+/// Enroll a learner in a program (administrators, staff of the program's institution).
+#[utoipa::path(post, path = "/api/v1/learners/{id}/enrollments", tag = "learners",
+    params(("id" = i64, Path, description = "Learner id")),
+    request_body = CreateEnrollmentRequest, security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = EnrollmentResponse),
+        (status = 404, description = "No such learner or program (or not in your scope)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The same enrollment exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_enrollment(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<CreateEnrollmentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin, Role::CollegeStaff])?;
+    let learner_id = id.into_inner();
+    let b = body.into_inner();
+    let mut checks = Checks::new();
+    checks.ordered(
+        "end_date",
+        Some(b.start_date),
+        Some(b.end_date),
+        "start_date",
+    );
+    let status =
+        checks.parse::<EnrollmentStatus>("status", b.status.as_deref().unwrap_or("enrolled"));
+    let class_type =
+        checks.parse::<ClassType>("class_type", b.class_type.as_deref().unwrap_or("regular"));
+    checks.ensure(
+        b.start_date <= today_in_shanghai() + chrono::Days::new(366),
+        "start_date",
+        "must be within a year from today",
+    );
+    let (status, class_type) = checks.done(|| Some((status?, class_type?)))?;
+    let actor = caller.id;
+    let row = state
+        .db
+        .write(move |conn| {
+            require_learner(conn, &caller, learner_id)?;
+            managed_program(conn, &caller, b.program_id)?;
+            let now = db::now();
+            let row = records::insert_enrollment(
+                conn,
+                &NewEnrollment {
+                    learner_id,
+                    program_id: b.program_id,
+                    cohort_id: None,
+                    start_date: b.start_date,
+                    end_date: b.end_date,
+                    full_time: b.full_time,
+                    status: status.as_str().into(),
+                    class_type: class_type.as_str().into(),
+                    created_at: now,
+                    updated_at: now,
+                },
+            )
+            .map_err(|e| match ApiError::from(e) {
+                ApiError::Conflict { .. } => ApiError::conflict("enrollment_exists", "The learner is already enrolled in this program from this date."),
+                other => other,
+            })?;
+            audit::record(conn, Some(actor), "create", "enrollment", row.id,
+                &json!({"learner_id": learner_id, "program_id": b.program_id, "status": status, "start": b.start_date, "end": b.end_date}))?;
+            enrollment_response(row)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(row))
+}
+
+/// The learner's enrollments.
+#[utoipa::path(get, path = "/api/v1/learners/{id}/enrollments", tag = "learners",
+    params(("id" = i64, Path, description = "Learner id")), security(("bearer" = [])),
+    responses((status = 200, description = "Enrollments", body = Vec<EnrollmentResponse>),
+        (status = 404, description = "No such learner (or not in your scope)", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_enrollments(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<EnrollmentResponse>>, ApiError> {
+    let learner_id = id.into_inner();
+    let rows = state
+        .db
+        .read(move |conn| {
+            require_learner(conn, &caller, learner_id)?;
+            records::enrollments_of(conn, learner_id)?
+                .into_iter()
+                .map(enrollment_response)
+                .collect()
+        })
+        .await?;
+    Ok(web::Json(rows))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "graduated", "end_date": "2026-06-30"}))]
+pub struct UpdateEnrollmentRequest {
+    /// `graduated` or `withdrawn` (from `enrolled`).
+    #[schema(value_type = EnrollmentStatus)]
+    pub status: String,
+    /// The actual end; default: the recorded end date.
+    pub end_date: Option<NaiveDate>,
+}
+
+/// Close an enrollment: `enrolled` → `graduated` or `withdrawn`.
+#[utoipa::path(patch, path = "/api/v1/learners/{id}/enrollments/{enrollment_id}", tag = "learners",
+    params(("id" = i64, Path, description = "Learner id"), ("enrollment_id" = i64, Path, description = "Enrollment id")),
+    request_body = UpdateEnrollmentRequest, security(("bearer" = [])),
+    responses((status = 200, description = "Updated", body = EnrollmentResponse),
+        (status = 404, description = "No such enrollment (or not in your scope)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Transition not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn update_enrollment(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<(i64, i64)>,
+    body: web::Json<UpdateEnrollmentRequest>,
+) -> Result<web::Json<EnrollmentResponse>, ApiError> {
+    caller.require(&[Role::Admin, Role::CollegeStaff])?;
+    let (learner_id, enrollment_id) = path.into_inner();
+    let b = body.into_inner();
+    let status = b
+        .status
+        .parse::<EnrollmentStatus>()
+        .map_err(|m| ApiError::invalid("status", m))?;
+    let actor = caller.id;
+    let row = state
+        .db
+        .write(move |conn| {
+            require_learner(conn, &caller, learner_id)?;
+            let current = records::find_enrollment(conn, learner_id, enrollment_id)?
+                .ok_or(ApiError::NotFound { what: "enrollment" })?;
+            managed_program(conn, &caller, current.program_id)?;
+            let from: EnrollmentStatus = stored(&current.status)?;
+            if !from.may_become(status) {
+                return Err(ApiError::conflict(
+                    "invalid_transition",
+                    format!("An enrollment that is {from} cannot become {status}."),
+                ));
+            }
+            let end = b.end_date.unwrap_or(current.end_date);
+            if end < current.start_date {
+                return Err(ApiError::invalid(
+                    "end_date",
+                    "must not be before start_date",
+                ));
+            }
+            records::set_enrollment_status(conn, enrollment_id, status.as_str(), end, db::now())?;
+            audit::record(
+                conn,
+                Some(actor),
+                "update",
+                "enrollment",
+                enrollment_id,
+                &json!({"from": from, "to": status, "end": end}),
+            )?;
+            enrollment_response(
+                records::find_enrollment(conn, learner_id, enrollment_id)?
+                    .ok_or(ApiError::NotFound { what: "enrollment" })?,
+            )
+        })
+        .await?;
+    Ok(web::Json(row))
+}
+
+// ---------------------------------------------------------------- employments
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EmploymentResponse {
+    pub id: i64,
+    pub learner_id: i64,
+    pub employer_name: String,
+    /// The employer when it is a registered institution.
+    pub employer_institution_id: Option<i64>,
+    pub occupation_code: String,
+    pub post_title: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+    pub in_shanghai: bool,
+    /// 生产工作一线.
+    pub frontline: bool,
+    /// 专职从事高技能人才培养 (policy 五(四)).
+    pub dedicated_trainer: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn employment_response(r: EmploymentRow) -> EmploymentResponse {
+    EmploymentResponse {
+        id: r.id,
+        learner_id: r.learner_id,
+        employer_name: r.employer_name,
+        employer_institution_id: r.employer_institution_id,
+        occupation_code: r.occupation_code,
+        post_title: r.post_title,
+        start_date: r.start_date,
+        end_date: r.end_date,
+        in_shanghai: r.in_shanghai,
+        frontline: r.frontline,
+        dedicated_trainer: r.dedicated_trainer,
+        created_at: r.created_at.and_utc(),
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"employer_name": "上海某电气有限公司", "occupation_code": "6-18-02-04", "post_title": "维修电工",
+    "start_date": "2026-07-01", "in_shanghai": true, "frontline": true, "dedicated_trainer": false}))]
+pub struct CreateEmploymentRequest {
+    pub employer_name: String,
+    /// The employer as a registered institution; HR staff may omit it (their enterprise is used).
+    pub employer_institution_id: Option<i64>,
+    pub occupation_code: String,
+    pub post_title: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+    #[serde(default = "yes")]
+    pub in_shanghai: bool,
+    #[serde(default)]
+    pub frontline: bool,
+    #[serde(default)]
+    pub dedicated_trainer: bool,
+}
+
+/// Roles that may add facts to a learner's record, beyond administrators: staff in scope and
+/// the learner themself.
+fn may_add_facts(caller: &AuthUser, learner_id: i64) -> Result<(), ApiError> {
+    match caller.role {
+        Role::Admin | Role::CollegeStaff | Role::EmployerHr => Ok(()),
+        Role::Learner if caller.is_learner(learner_id) => Ok(()),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+/// Record an employment spell. Spells may overlap (two jobs at once).
+#[utoipa::path(post, path = "/api/v1/learners/{id}/employments", tag = "learners",
+    params(("id" = i64, Path, description = "Learner id")),
+    request_body = CreateEmploymentRequest, security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = EmploymentResponse),
+        (status = 404, description = "No such learner (or not in your scope)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_employment(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<CreateEmploymentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let learner_id = id.into_inner();
+    may_add_facts(&caller, learner_id)?;
+    let b = body.into_inner();
+    let mut checks = Checks::new();
+    let employer_name = checks.text("employer_name", &b.employer_name, 200);
+    let post_title = checks.text("post_title", &b.post_title, 100);
+    let code = checks.with("occupation_code", OccupationCode::parse(&b.occupation_code));
+    checks.ordered("end_date", Some(b.start_date), b.end_date, "start_date");
+    checks.ensure(
+        b.start_date <= today_in_shanghai(),
+        "start_date",
+        "must not be in the future",
+    );
+    let employer_institution_id = match (caller.role, b.employer_institution_id) {
+        (Role::EmployerHr, None) => caller.institution_id,
+        (Role::EmployerHr, Some(other)) if Some(other) != caller.institution_id => {
+            checks.add(
+                "employer_institution_id",
+                "HR staff record employment at their own enterprise only",
+            );
+            None
+        }
+        (_, given) => given,
+    };
+    let (employer_name, post_title, code) =
+        checks.done(|| Some((employer_name?, post_title?, code?.into_inner())))?;
+    let actor = caller.id;
+    let row = state
+        .db
+        .write(move |conn| {
+            require_learner(conn, &caller, learner_id)?;
+            if occupations::find(conn, &code)?.is_none() {
+                return Err(ApiError::invalid("occupation_code", format!("{code} is not in the occupation catalog")));
+            }
+            if let Some(inst) = employer_institution_id {
+                if institutions::find(conn, inst)?.is_none() {
+                    return Err(ApiError::invalid("employer_institution_id", "no such institution"));
+                }
+            }
+            let now = db::now();
+            let row = records::insert_employment(
+                conn,
+                &NewEmployment {
+                    learner_id,
+                    employer_name,
+                    employer_institution_id,
+                    occupation_code: code,
+                    post_title,
+                    start_date: b.start_date,
+                    end_date: b.end_date,
+                    in_shanghai: b.in_shanghai,
+                    frontline: b.frontline,
+                    dedicated_trainer: b.dedicated_trainer,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            audit::record(conn, Some(actor), "create", "employment", row.id,
+                &json!({"learner_id": learner_id, "employer": row.employer_name, "occupation_code": row.occupation_code, "start": row.start_date, "end": row.end_date}))?;
+            Ok(employment_response(row))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(row))
+}
+
+/// The learner's employment spells.
+#[utoipa::path(get, path = "/api/v1/learners/{id}/employments", tag = "learners",
+    params(("id" = i64, Path, description = "Learner id")), security(("bearer" = [])),
+    responses((status = 200, description = "Employment spells", body = Vec<EmploymentResponse>),
+        (status = 404, description = "No such learner (or not in your scope)", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_employments(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<EmploymentResponse>>, ApiError> {
+    let learner_id = id.into_inner();
+    let rows = state
+        .db
+        .read(move |conn| {
+            require_learner(conn, &caller, learner_id)?;
+            Ok(records::employments_of(conn, learner_id)?
+                .into_iter()
+                .map(employment_response)
+                .collect())
+        })
+        .await?;
+    Ok(web::Json(rows))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndEmploymentRequest {
+    pub end_date: NaiveDate,
+}
+
+/// End an employment spell.
+#[utoipa::path(patch, path = "/api/v1/learners/{id}/employments/{employment_id}", tag = "learners",
+    params(("id" = i64, Path, description = "Learner id"), ("employment_id" = i64, Path, description = "Employment id")),
+    request_body = EndEmploymentRequest, security(("bearer" = [])),
+    responses((status = 200, description = "Updated", body = EmploymentResponse),
+        (status = 404, description = "No such spell (or not in your scope)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "End before start", body = Problem, content_type = "application/problem+json")))]
+pub async fn end_employment(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<(i64, i64)>,
+    body: web::Json<EndEmploymentRequest>,
+) -> Result<web::Json<EmploymentResponse>, ApiError> {
+    let (learner_id, employment_id) = path.into_inner();
+    may_add_facts(&caller, learner_id)?;
+    let end = body.into_inner().end_date;
+    let actor = caller.id;
+    let row = state
+        .db
+        .write(move |conn| {
+            require_learner(conn, &caller, learner_id)?;
+            let current = records::find_employment(conn, learner_id, employment_id)?
+                .ok_or(ApiError::NotFound { what: "employment" })?;
+            if caller.role == Role::EmployerHr
+                && current.employer_institution_id != caller.institution_id
+            {
+                return Err(ApiError::NotFound { what: "employment" });
+            }
+            if end < current.start_date {
+                return Err(ApiError::invalid(
+                    "end_date",
+                    "must not be before start_date",
+                ));
+            }
+            records::end_employment(conn, employment_id, end, db::now())?;
+            audit::record(
+                conn,
+                Some(actor),
+                "update",
+                "employment",
+                employment_id,
+                &json!({"end": end}),
+            )?;
+            Ok(employment_response(
+                records::find_employment(conn, learner_id, employment_id)?
+                    .ok_or(ApiError::NotFound { what: "employment" })?,
+            ))
+        })
+        .await?;
+    Ok(web::Json(row))
+}
+
+// ---------------------------------------------------------------- awards
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AwardResponse {
+    pub id: i64,
+    pub learner_id: i64,
+    pub kind: AwardKind,
+    pub title: String,
+    pub awarded_on: NaiveDate,
+}
+
+fn award_response(r: AwardRow) -> Result<AwardResponse, ApiError> {
+    Ok(AwardResponse {
+        kind: stored(&r.kind)?,
+        id: r.id,
+        learner_id: r.learner_id,
+        title: r.title,
+        awarded_on: r.awarded_on,
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "national_competition_medal", "title": "全国职业技能大赛 电工项目 铜牌", "awarded_on": "2025-10-20"}))]
+pub struct CreateAwardRequest {
+    #[schema(value_type = AwardKind)]
+    pub kind: String,
+    pub title: String,
+    pub awarded_on: NaiveDate,
+}
+
+/// Record an award (administrators, college staff in scope, the learner).
+#[utoipa::path(post, path = "/api/v1/learners/{id}/awards", tag = "learners",
+    params(("id" = i64, Path, description = "Learner id")),
+    request_body = CreateAwardRequest, security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = AwardResponse),
+        (status = 404, description = "No such learner (or not in your scope)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_award(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<CreateAwardRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let learner_id = id.into_inner();
+    may_add_facts(&caller, learner_id)?;
+    let b = body.into_inner();
+    let mut checks = Checks::new();
+    let kind = checks.parse::<AwardKind>("kind", &b.kind);
+    let title = checks.text("title", &b.title, 200);
+    checks.ensure(
+        b.awarded_on <= today_in_shanghai(),
+        "awarded_on",
+        "must not be in the future",
+    );
+    let (kind, title) = checks.done(|| Some((kind?, title?)))?;
+    let actor = caller.id;
+    let row = state
+        .db
+        .write(move |conn| {
+            require_learner(conn, &caller, learner_id)?;
+            let row = records::insert_award(
+                conn,
+                &NewAward {
+                    learner_id,
+                    kind: kind.as_str().into(),
+                    title,
+                    awarded_on: b.awarded_on,
+                    created_at: db::now(),
+                },
+            )?;
+            audit::record(
+                conn,
+                Some(actor),
+                "create",
+                "award",
+                row.id,
+                &json!({"learner_id": learner_id, "kind": kind, "title": row.title}),
+            )?;
+            award_response(row)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(row))
+}
+
+/// The learner's awards.
+#[utoipa::path(get, path = "/api/v1/learners/{id}/awards", tag = "learners",
+    params(("id" = i64, Path, description = "Learner id")), security(("bearer" = [])),
+    responses((status = 200, description = "Awards", body = Vec<AwardResponse>),
+        (status = 404, description = "No such learner (or not in your scope)", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_awards(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<AwardResponse>>, ApiError> {
+    let learner_id = id.into_inner();
+    let rows = state
+        .db
+        .read(move |conn| {
+            require_learner(conn, &caller, learner_id)?;
+            records::awards_of(conn, learner_id)?
+                .into_iter()
+                .map(award_response)
+                .collect()
+        })
+        .await?;
+    Ok(web::Json(rows))
+}
+
+/// Whether an institution of this kind may be an HR account's enterprise.
+pub fn is_enterprise(kind: &str) -> bool {
+    kind == InstitutionKind::Enterprise.as_str()
+}

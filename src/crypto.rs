@@ -1,0 +1,115 @@
+//! Protection of identity numbers: XChaCha20-Poly1305 encryption (random 24-byte nonces) and an
+//! HMAC-SHA256 keyed hash that finds duplicates without decrypting. Both keys are derived from
+//! the one data key of the configuration, each for its own purpose.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+
+use crate::config::Secret;
+use crate::domain::IdentityNumber;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// HMAC-SHA256 of `data` under `key` (HMAC takes keys of any length).
+fn hmac(key: &[u8], data: &[u8]) -> anyhow::Result<[u8; 32]> {
+    let mut mac =
+        <HmacSha256 as Mac>::new_from_slice(key).map_err(|e| anyhow::anyhow!("hmac key: {e}"))?;
+    mac.update(data);
+    Ok(mac.finalize().into_bytes().into())
+}
+
+pub struct IdentityVault {
+    cipher: XChaCha20Poly1305,
+    hash_key: [u8; 32],
+}
+
+/// What is stored for an identity number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedIdentity {
+    pub ciphertext: String,
+    pub hash: String,
+    pub masked: String,
+}
+
+impl IdentityVault {
+    pub fn new(data_key: &Secret) -> anyhow::Result<Self> {
+        let enc = hmac(
+            data_key.expose(),
+            b"skillpath/identity-number/encryption/v1",
+        )?;
+        Ok(Self {
+            cipher: XChaCha20Poly1305::new(&enc.into()),
+            hash_key: hmac(data_key.expose(), b"skillpath/identity-number/hash/v1")?,
+        })
+    }
+
+    /// The keyed hash: equal numbers give equal hashes under one key, and nothing else.
+    pub fn hash(&self, number: &IdentityNumber) -> anyhow::Result<String> {
+        Ok(hex::encode(hmac(
+            &self.hash_key,
+            number.expose().as_bytes(),
+        )?))
+    }
+
+    pub fn seal(&self, number: &IdentityNumber) -> anyhow::Result<SealedIdentity> {
+        let mut nonce = [0u8; 24];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let ciphertext = self
+            .cipher
+            .encrypt(XNonce::from_slice(&nonce), number.expose().as_bytes())
+            .map_err(|_| anyhow::anyhow!("encrypting an identity number"))?;
+        let mut stored = nonce.to_vec();
+        stored.extend_from_slice(&ciphertext);
+        Ok(SealedIdentity {
+            ciphertext: STANDARD.encode(stored),
+            hash: self.hash(number)?,
+            masked: number.masked(),
+        })
+    }
+
+    /// Decrypts a stored number (for exports an administrator asks for; never for API answers).
+    pub fn open(&self, stored: &str) -> anyhow::Result<IdentityNumber> {
+        let bytes = STANDARD.decode(stored)?;
+        if bytes.len() < 24 {
+            anyhow::bail!("stored identity number is too short");
+        }
+        let (nonce, ciphertext) = bytes.split_at(24);
+        let plain = self
+            .cipher
+            .decrypt(XNonce::from_slice(nonce), ciphertext)
+            .map_err(|_| anyhow::anyhow!("identity number does not decrypt under this key"))?;
+        IdentityNumber::parse(&String::from_utf8(plain)?).map_err(|e| anyhow::anyhow!(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault(key: &[u8]) -> IdentityVault {
+        IdentityVault::new(&Secret::new(key.to_vec())).unwrap()
+    }
+
+    #[test]
+    fn seal_and_open() {
+        let v = vault(b"a data key of at least thirty-two bytes");
+        let n = IdentityNumber::parse("11010519491231002X").unwrap();
+        let sealed = v.seal(&n).unwrap();
+        assert!(!sealed.ciphertext.contains("19491231"));
+        assert_eq!(sealed.masked, "110***********002X");
+        assert_eq!(v.open(&sealed.ciphertext).unwrap(), n);
+        // Random nonces: the same number encrypts differently, but hashes the same.
+        let again = v.seal(&n).unwrap();
+        assert_ne!(again.ciphertext, sealed.ciphertext);
+        assert_eq!(again.hash, sealed.hash);
+        // Another key neither opens it nor reproduces the hash.
+        let other = vault(b"another data key, also thirty-two bytes");
+        assert!(other.open(&sealed.ciphertext).is_err());
+        assert_ne!(other.hash(&n).unwrap(), sealed.hash);
+    }
+}

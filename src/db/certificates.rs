@@ -1,0 +1,160 @@
+//! Certificates and the decisions taken on them.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{certificate_decisions, certificates};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = certificates)]
+pub struct CertificateRow {
+    pub id: i64,
+    pub learner_id: i64,
+    pub number: String,
+    pub number_format: String,
+    pub kind: String,
+    pub level: String,
+    pub occupation_code: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+    pub status: String,
+    pub warnings: String,
+    pub submitted_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = certificates)]
+pub struct NewCertificate {
+    pub learner_id: i64,
+    pub number: String,
+    pub number_format: String,
+    pub kind: String,
+    pub level: String,
+    pub occupation_code: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+    pub status: String,
+    pub warnings: String,
+    pub submitted_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = certificate_decisions)]
+pub struct DecisionRow {
+    pub id: i64,
+    pub certificate_id: i64,
+    pub decision: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub reason: String,
+    pub decided_by: i64,
+    pub decided_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewCertificate) -> QueryResult<CertificateRow> {
+    crate::each_backend!(conn, c => diesel::insert_into(certificates::table)
+        .values(new)
+        .returning(CertificateRow::as_returning())
+        .get_result(c))
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CertificateRow>> {
+    certificates::table
+        .find(id)
+        .select(CertificateRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_number(
+    conn: &mut DbConnection,
+    number: &str,
+) -> QueryResult<Option<CertificateRow>> {
+    certificates::table
+        .filter(certificates::number.eq(number))
+        .select(CertificateRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn of_learner(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<CertificateRow>> {
+    certificates::table
+        .filter(certificates::learner_id.eq(learner_id))
+        .order((certificates::issued_on.asc(), certificates::id.asc()))
+        .select(CertificateRow::as_select())
+        .load(conn)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    status: Option<&str>,
+    learner_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<CertificateRow>> {
+    let mut query = certificates::table
+        .select(CertificateRow::as_select())
+        .order(certificates::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(certificates::status.eq(status.to_owned()));
+    }
+    if let Some(learner_id) = learner_id {
+        query = query.filter(certificates::learner_id.eq(learner_id));
+    }
+    if let Some(after) = after_id {
+        query = query.filter(certificates::id.gt(after));
+    }
+    query.load(conn)
+}
+
+/// Moves a certificate from `from` to `to` if it is still in `from`; false when it was not
+/// (another evaluator decided first).
+pub fn transition(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &str,
+    to: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        certificates::table
+            .find(id)
+            .filter(certificates::status.eq(from)),
+    )
+    .set((certificates::status.eq(to), certificates::updated_at.eq(at)))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = certificate_decisions)]
+pub struct NewDecision<'a> {
+    pub certificate_id: i64,
+    pub decision: &'a str,
+    pub from_status: &'a str,
+    pub to_status: &'a str,
+    pub reason: &'a str,
+    pub decided_by: i64,
+    pub decided_at: NaiveDateTime,
+}
+
+pub fn record_decision(conn: &mut DbConnection, decision: &NewDecision<'_>) -> QueryResult<usize> {
+    diesel::insert_into(certificate_decisions::table)
+        .values(decision)
+        .execute(conn)
+}
+
+pub fn decisions_of(conn: &mut DbConnection, certificate_id: i64) -> QueryResult<Vec<DecisionRow>> {
+    certificate_decisions::table
+        .filter(certificate_decisions::certificate_id.eq(certificate_id))
+        .order(certificate_decisions::id.asc())
+        .select(DecisionRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,312 @@
+//! Learners and the history of their kind (student → employee …).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{employments, enrollments, learner_kind_changes, learners, programs};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = learners)]
+pub struct LearnerRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub email: Option<String>,
+    pub preferred_language: String,
+    pub hukou: Option<String>,
+    pub residence_permit_since: Option<NaiveDate>,
+    pub social_insurance_since: Option<NaiveDate>,
+    pub income_tax_in_shanghai: Option<bool>,
+    pub insurance_base_at_least_average_6_of_12: Option<bool>,
+    pub education_level: Option<String>,
+    pub education_occupation_codes: String,
+    pub birth_date: Option<NaiveDate>,
+    pub id_number_ciphertext: Option<String>,
+    pub id_number_hash: Option<String>,
+    pub id_number_masked: Option<String>,
+    pub registered_by_institution_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = learners)]
+pub struct NewLearner {
+    pub name: String,
+    pub kind: String,
+    pub email: Option<String>,
+    pub preferred_language: String,
+    pub hukou: Option<String>,
+    pub residence_permit_since: Option<NaiveDate>,
+    pub social_insurance_since: Option<NaiveDate>,
+    pub income_tax_in_shanghai: Option<bool>,
+    pub insurance_base_at_least_average_6_of_12: Option<bool>,
+    pub education_level: Option<String>,
+    pub education_occupation_codes: String,
+    pub birth_date: Option<NaiveDate>,
+    pub id_number_ciphertext: Option<String>,
+    pub id_number_hash: Option<String>,
+    pub id_number_masked: Option<String>,
+    pub registered_by_institution_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Changes of a learner: `None` leaves a field; `Some(None)` clears a nullable one.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = learners)]
+pub struct LearnerChanges {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub email: Option<Option<String>>,
+    pub preferred_language: Option<String>,
+    pub hukou: Option<Option<String>>,
+    pub residence_permit_since: Option<Option<NaiveDate>>,
+    pub social_insurance_since: Option<Option<NaiveDate>>,
+    pub income_tax_in_shanghai: Option<Option<bool>>,
+    pub insurance_base_at_least_average_6_of_12: Option<Option<bool>>,
+    pub education_level: Option<Option<String>>,
+    pub education_occupation_codes: Option<String>,
+    pub birth_date: Option<Option<NaiveDate>>,
+    pub id_number_ciphertext: Option<Option<String>>,
+    pub id_number_hash: Option<Option<String>>,
+    pub id_number_masked: Option<Option<String>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = learner_kind_changes)]
+pub struct KindChangeRow {
+    pub id: i64,
+    pub learner_id: i64,
+    pub kind: String,
+    pub effective_from: NaiveDate,
+    pub recorded_by: Option<i64>,
+    pub recorded_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewLearner) -> QueryResult<LearnerRow> {
+    crate::each_backend!(conn, c => diesel::insert_into(learners::table)
+        .values(new)
+        .returning(LearnerRow::as_returning())
+        .get_result(c))
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<LearnerRow>> {
+    learners::table
+        .find(id)
+        .select(LearnerRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_id_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<LearnerRow>> {
+    learners::table
+        .filter(learners::id_number_hash.eq(hash))
+        .select(LearnerRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<LearnerRow>> {
+    learners::table
+        .filter(learners::email.eq(email))
+        .select(LearnerRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn update(conn: &mut DbConnection, id: i64, changes: &LearnerChanges) -> QueryResult<usize> {
+    diesel::update(learners::table.find(id))
+        .set(changes)
+        .execute(conn)
+}
+
+pub fn record_kind(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    kind: &str,
+    effective_from: NaiveDate,
+    recorded_by: Option<i64>,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(learner_kind_changes::table)
+        .values((
+            learner_kind_changes::learner_id.eq(learner_id),
+            learner_kind_changes::kind.eq(kind),
+            learner_kind_changes::effective_from.eq(effective_from),
+            learner_kind_changes::recorded_by.eq(recorded_by),
+            learner_kind_changes::recorded_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+pub fn kind_history(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<KindChangeRow>> {
+    learner_kind_changes::table
+        .filter(learner_kind_changes::learner_id.eq(learner_id))
+        .order((
+            learner_kind_changes::effective_from.asc(),
+            learner_kind_changes::id.asc(),
+        ))
+        .select(KindChangeRow::as_select())
+        .load(conn)
+}
+
+/// Who may see which learners: everyone (`All`), or those tied to one institution — enrolled
+/// in one of its programs, employed by it, or registered by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LearnerScope {
+    All,
+    Institution(i64),
+    Only(i64),
+    Nobody,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct LearnerFilter {
+    pub institution_id: Option<i64>,
+    pub cohort_id: Option<i64>,
+    pub kind: Option<String>,
+    pub name_prefix: Option<String>,
+}
+
+type BoxedLearners<'a> = learners::BoxedQuery<'a, super::MultiBackend, learners::SqlType>;
+
+fn tied_to_institution<'a>(query: BoxedLearners<'a>, institution_id: i64) -> BoxedLearners<'a> {
+    let enrolled = enrollments::table
+        .inner_join(programs::table)
+        .filter(programs::institution_id.eq(institution_id))
+        .select(enrollments::learner_id);
+    let employed = employments::table
+        .filter(employments::employer_institution_id.eq(institution_id))
+        .select(employments::learner_id);
+    query.filter(
+        learners::id
+            .eq_any(enrolled)
+            .or(learners::id.eq_any(employed))
+            .or(learners::registered_by_institution_id.eq(institution_id)),
+    )
+}
+
+fn scoped<'a>(scope: LearnerScope) -> BoxedLearners<'a> {
+    let query = learners::table.into_boxed();
+    match scope {
+        LearnerScope::All => query,
+        LearnerScope::Institution(id) => tied_to_institution(query, id),
+        LearnerScope::Only(id) => query.filter(learners::id.eq(id)),
+        LearnerScope::Nobody => query.filter(learners::id.eq(-1)),
+    }
+}
+
+/// Whether `learner_id` exists within `scope`.
+pub fn visible(conn: &mut DbConnection, scope: LearnerScope, learner_id: i64) -> QueryResult<bool> {
+    let found: Option<i64> = scoped(scope)
+        .filter(learners::id.eq(learner_id))
+        .select(learners::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    scope: LearnerScope,
+    filter: &LearnerFilter,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<LearnerRow>> {
+    let mut query = scoped(scope);
+    if let Some(institution_id) = filter.institution_id {
+        query = tied_to_institution(query, institution_id);
+    }
+    if let Some(cohort_id) = filter.cohort_id {
+        query = query.filter(
+            learners::id.eq_any(
+                enrollments::table
+                    .filter(enrollments::cohort_id.eq(cohort_id))
+                    .select(enrollments::learner_id),
+            ),
+        );
+    }
+    if let Some(kind) = &filter.kind {
+        query = query.filter(learners::kind.eq(kind.clone()));
+    }
+    if let Some(prefix) = &filter.name_prefix {
+        query = query.filter(
+            learners::name
+                .like(format!("{}%", super::users::escape_like(prefix)))
+                .escape('\\'),
+        );
+    }
+    if let Some(after) = after_id {
+        query = query.filter(learners::id.gt(after));
+    }
+    query
+        .order(learners::id.asc())
+        .limit(limit)
+        .select(LearnerRow::as_select())
+        .load(conn)
+}
+
+/// A learner's id, identity-number hash and email: what an import matches on.
+pub type LearnerKeys = (i64, Option<String>, Option<String>);
+
+/// (id, identity-number hash, email) of learners with any of these hashes.
+pub fn keys_by_hashes(conn: &mut DbConnection, hashes: &[String]) -> QueryResult<Vec<LearnerKeys>> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    learners::table
+        .filter(learners::id_number_hash.eq_any(hashes))
+        .select((learners::id, learners::id_number_hash, learners::email))
+        .load(conn)
+}
+
+/// (id, identity-number hash, email) of learners with any of these emails.
+pub fn keys_by_emails(conn: &mut DbConnection, emails: &[String]) -> QueryResult<Vec<LearnerKeys>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    learners::table
+        .filter(learners::email.eq_any(emails))
+        .select((learners::id, learners::id_number_hash, learners::email))
+        .load(conn)
+}
+
+/// Inserts many learners in one statement; returns (id, hash, email) of each, in no set order.
+pub fn insert_many(conn: &mut DbConnection, rows: &[NewLearner]) -> QueryResult<Vec<LearnerKeys>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    crate::each_backend!(conn, c => diesel::insert_into(learners::table)
+        .values(rows)
+        .returning((learners::id, learners::id_number_hash, learners::email))
+        .get_results(c))
+}
+
+/// Records the first kind of many new learners.
+pub fn record_first_kinds(
+    conn: &mut DbConnection,
+    entries: &[(i64, String)],
+    effective_from: NaiveDate,
+    recorded_by: Option<i64>,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    if entries.is_empty() {
+        return Ok(0);
+    }
+    let values: Vec<_> = entries
+        .iter()
+        .map(|(id, kind)| {
+            (
+                learner_kind_changes::learner_id.eq(*id),
+                learner_kind_changes::kind.eq(kind.as_str()),
+                learner_kind_changes::effective_from.eq(effective_from),
+                learner_kind_changes::recorded_by.eq(recorded_by),
+                learner_kind_changes::recorded_at.eq(at),
+            )
+        })
+        .collect();
+    crate::each_backend!(conn, c => diesel::insert_into(learner_kind_changes::table).values(&values).execute(c))
+}

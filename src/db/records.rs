@@ -1,0 +1,224 @@
+//! A learner's enrollments, employment spells and awards.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{awards, employments, enrollments};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = enrollments)]
+pub struct EnrollmentRow {
+    pub id: i64,
+    pub learner_id: i64,
+    pub program_id: i64,
+    pub cohort_id: Option<i64>,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub full_time: bool,
+    pub status: String,
+    pub class_type: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = enrollments)]
+pub struct NewEnrollment {
+    pub learner_id: i64,
+    pub program_id: i64,
+    pub cohort_id: Option<i64>,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub full_time: bool,
+    pub status: String,
+    pub class_type: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = employments)]
+pub struct EmploymentRow {
+    pub id: i64,
+    pub learner_id: i64,
+    pub employer_name: String,
+    pub employer_institution_id: Option<i64>,
+    pub occupation_code: String,
+    pub post_title: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+    pub in_shanghai: bool,
+    pub frontline: bool,
+    pub dedicated_trainer: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = employments)]
+pub struct NewEmployment {
+    pub learner_id: i64,
+    pub employer_name: String,
+    pub employer_institution_id: Option<i64>,
+    pub occupation_code: String,
+    pub post_title: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+    pub in_shanghai: bool,
+    pub frontline: bool,
+    pub dedicated_trainer: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = awards)]
+pub struct AwardRow {
+    pub id: i64,
+    pub learner_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub awarded_on: NaiveDate,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = awards)]
+pub struct NewAward {
+    pub learner_id: i64,
+    pub kind: String,
+    pub title: String,
+    pub awarded_on: NaiveDate,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_enrollment(
+    conn: &mut DbConnection,
+    new: &NewEnrollment,
+) -> QueryResult<EnrollmentRow> {
+    crate::each_backend!(conn, c => diesel::insert_into(enrollments::table)
+        .values(new)
+        .returning(EnrollmentRow::as_returning())
+        .get_result(c))
+}
+
+pub fn find_enrollment(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    id: i64,
+) -> QueryResult<Option<EnrollmentRow>> {
+    enrollments::table
+        .find(id)
+        .filter(enrollments::learner_id.eq(learner_id))
+        .select(EnrollmentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn enrollments_of(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<EnrollmentRow>> {
+    enrollments::table
+        .filter(enrollments::learner_id.eq(learner_id))
+        .order((enrollments::start_date.asc(), enrollments::id.asc()))
+        .select(EnrollmentRow::as_select())
+        .load(conn)
+}
+
+pub fn set_enrollment_status(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    end_date: NaiveDate,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(enrollments::table.find(id))
+        .set((
+            enrollments::status.eq(status),
+            enrollments::end_date.eq(end_date),
+            enrollments::updated_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+pub fn insert_employment(
+    conn: &mut DbConnection,
+    new: &NewEmployment,
+) -> QueryResult<EmploymentRow> {
+    crate::each_backend!(conn, c => diesel::insert_into(employments::table)
+        .values(new)
+        .returning(EmploymentRow::as_returning())
+        .get_result(c))
+}
+
+pub fn find_employment(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    id: i64,
+) -> QueryResult<Option<EmploymentRow>> {
+    employments::table
+        .find(id)
+        .filter(employments::learner_id.eq(learner_id))
+        .select(EmploymentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn employments_of(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<EmploymentRow>> {
+    employments::table
+        .filter(employments::learner_id.eq(learner_id))
+        .order((employments::start_date.asc(), employments::id.asc()))
+        .select(EmploymentRow::as_select())
+        .load(conn)
+}
+
+pub fn end_employment(
+    conn: &mut DbConnection,
+    id: i64,
+    end_date: NaiveDate,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(employments::table.find(id))
+        .set((
+            employments::end_date.eq(Some(end_date)),
+            employments::updated_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+pub fn insert_award(conn: &mut DbConnection, new: &NewAward) -> QueryResult<AwardRow> {
+    crate::each_backend!(conn, c => diesel::insert_into(awards::table)
+        .values(new)
+        .returning(AwardRow::as_returning())
+        .get_result(c))
+}
+
+pub fn awards_of(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<AwardRow>> {
+    awards::table
+        .filter(awards::learner_id.eq(learner_id))
+        .order((awards::awarded_on.asc(), awards::id.asc()))
+        .select(AwardRow::as_select())
+        .load(conn)
+}
+
+/// (learner_id, start_date) of the enrollments in `program_id` of any of `learner_ids`.
+pub fn existing_enrollments(
+    conn: &mut DbConnection,
+    program_id: i64,
+    learner_ids: &[i64],
+) -> QueryResult<Vec<(i64, NaiveDate)>> {
+    if learner_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    enrollments::table
+        .filter(enrollments::program_id.eq(program_id))
+        .filter(enrollments::learner_id.eq_any(learner_ids))
+        .select((enrollments::learner_id, enrollments::start_date))
+        .load(conn)
+}
+
+pub fn insert_enrollments(conn: &mut DbConnection, rows: &[NewEnrollment]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    crate::each_backend!(conn, c => diesel::insert_into(enrollments::table).values(rows).execute(c))
+}
