@@ -139,7 +139,7 @@ pub struct LearnerInput {
     pub name: Option<String>,
     #[schema(value_type = Option<LearnerKind>)]
     pub kind: Option<String>,
-    /// When a kind change took effect (default: today). Update only.
+    /// Since when the learner is of this kind (default: today).
     pub kind_effective_from: Option<NaiveDate>,
     #[serde(default, deserialize_with = "explicit_null")]
     #[schema(value_type = Option<String>)]
@@ -235,11 +235,6 @@ impl LearnerInput {
         if creating {
             checks.ensure(self.name.is_some(), "name", "is required");
             checks.ensure(self.kind.is_some(), "kind", "is required");
-            checks.ensure(
-                self.kind_effective_from.is_none(),
-                "kind_effective_from",
-                "is only for changes of kind",
-            );
         }
         let mut changes = LearnerChanges::default();
         if let Some(name) = &self.name {
@@ -627,6 +622,18 @@ pub async fn update_learner(
             changes.updated_at = Some(now);
             learners::update(conn, id, &changes)?;
             if let Some(kind) = checked.kind.filter(|k| k.as_str() != current.kind) {
+                // History is a sequence: a change cannot take effect before the kind it replaces.
+                if let Some(last) = learners::kind_history(conn, id)?.last() {
+                    if checked.effective_from < last.effective_from {
+                        return Err(ApiError::invalid(
+                            "kind_effective_from",
+                            format!(
+                                "must not be before {}, when the current kind took effect",
+                                last.effective_from
+                            ),
+                        ));
+                    }
+                }
                 learners::record_kind(
                     conn,
                     id,

@@ -321,11 +321,13 @@ pub struct CreateEmploymentRequest {
 
 /// Roles that may add facts to a learner's record, beyond administrators: staff in scope and
 /// the learner themself.
-fn may_add_facts(caller: &AuthUser, learner_id: i64) -> Result<(), ApiError> {
+pub fn may_add_facts(caller: &AuthUser, learner_id: i64) -> Result<(), ApiError> {
     match caller.role {
         Role::Admin | Role::CollegeStaff | Role::EmployerHr => Ok(()),
         Role::Learner if caller.is_learner(learner_id) => Ok(()),
-        _ => Err(ApiError::Forbidden),
+        // Another learner's record is, for a learner, a record that does not exist.
+        Role::Learner => Err(ApiError::NotFound { what: "learner" }),
+        Role::Evaluator => Err(ApiError::Forbidden),
     }
 }
 

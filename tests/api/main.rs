@@ -2,8 +2,13 @@
 //! or PostgreSQL (a fresh database per test) when TEST_DATABASE_URL is set.
 
 mod auth;
+mod catalog;
+mod certificates;
+mod cohorts;
 mod errors;
 mod helpers;
+mod learners;
 mod openapi;
 mod operations;
+mod scoping;
 mod users;
