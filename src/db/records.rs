@@ -209,11 +209,21 @@ pub fn existing_enrollments(
     if learner_ids.is_empty() {
         return Ok(Vec::new());
     }
-    enrollments::table
-        .filter(enrollments::program_id.eq(program_id))
+    // Filter by learner only in SQL so the (learner, program, start) index serves the lookup;
+    // within one import the planner's statistics do not yet know the program's rows are many.
+    let rows: Vec<(i64, i64, NaiveDate)> = enrollments::table
         .filter(enrollments::learner_id.eq_any(learner_ids))
-        .select((enrollments::learner_id, enrollments::start_date))
-        .load(conn)
+        .select((
+            enrollments::learner_id,
+            enrollments::program_id,
+            enrollments::start_date,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, program, _)| *program == program_id)
+        .map(|(learner, _, start)| (learner, start))
+        .collect())
 }
 
 pub fn insert_enrollments(conn: &mut DbConnection, rows: &[NewEnrollment]) -> QueryResult<usize> {
