@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod metrics;
+pub mod rules;
 pub mod secrets;
 pub mod startup;
 pub mod state;

@@ -1,0 +1,346 @@
+//! The facts the rules read (RULES.md, "Learners, institutions and their facts"), loaded by the
+//! caller, plus the small questions every rule asks of them.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::dates::{self, Span};
+use super::params::{OccupationRelation, Parameters};
+use crate::domain::{
+    AwardKind, CertificateKind, CertificateStatus, ClassType, EducationLevel, EnrollmentStatus,
+    Hukou, InstitutionKind, LearnerKind, SkillLevel,
+};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Facts {
+    pub learner: LearnerFacts,
+    pub certificates: Vec<CertificateFact>,
+    pub enrollments: Vec<EnrollmentFact>,
+    pub employments: Vec<EmploymentFact>,
+    pub awards: Vec<AwardFact>,
+    /// Catalog flags of every occupation the other facts mention.
+    pub occupations: HashMap<String, OccupationFact>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LearnerFacts {
+    pub kind: LearnerKind,
+    pub hukou: Option<Hukou>,
+    pub residence_permit_since: Option<NaiveDate>,
+    pub social_insurance_since: Option<NaiveDate>,
+    pub income_tax_in_shanghai: Option<bool>,
+    pub insurance_base_at_least_average_6_of_12: Option<bool>,
+    pub education_level: Option<EducationLevel>,
+    pub education_occupations: Vec<String>,
+}
+
+impl Default for LearnerFacts {
+    fn default() -> Self {
+        Self {
+            kind: LearnerKind::Student,
+            hukou: None,
+            residence_permit_since: None,
+            social_insurance_since: None,
+            income_tax_in_shanghai: None,
+            insurance_base_at_least_average_6_of_12: None,
+            education_level: None,
+            education_occupations: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CertificateFact {
+    /// The stored certificate, or none for a hypothetical one (what-if).
+    pub id: Option<i64>,
+    pub kind: CertificateKind,
+    pub level: SkillLevel,
+    pub occupation: String,
+    pub issued_on: NaiveDate,
+    pub status: CertificateStatus,
+}
+
+impl CertificateFact {
+    /// Counts for a level condition: verified, and a 职业技能等级证书 or 职业资格证书.
+    pub fn counts_for_level(&self) -> bool {
+        self.status == CertificateStatus::Verified
+            && self.kind != CertificateKind::PreparatoryTechnician
+    }
+
+    pub fn label(&self) -> String {
+        let id = self
+            .id
+            .map_or_else(|| "hypothetical".to_owned(), |id| format!("#{id}"));
+        format!(
+            "{} {} {} {} ({})",
+            id,
+            self.level.name_zh(),
+            self.occupation,
+            self.issued_on,
+            self.status
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstitutionFact {
+    pub id: i64,
+    pub name: String,
+    pub kind: InstitutionKind,
+    pub assessed: bool,
+    /// 新型技师学院 periods: (from, until).
+    pub designations: Vec<(NaiveDate, Option<NaiveDate>)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollmentFact {
+    pub id: i64,
+    pub institution: InstitutionFact,
+    pub program_name: String,
+    pub program_occupation: String,
+    pub related_occupations: Vec<String>,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub full_time: bool,
+    pub status: EnrollmentStatus,
+    pub class_type: ClassType,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EmploymentFact {
+    pub id: Option<i64>,
+    pub employer: String,
+    pub occupation: String,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    pub in_shanghai: bool,
+    pub frontline: bool,
+    /// 专职从事高技能人才培养 at a new-type technician college (policy 五(四)).
+    pub dedicated_trainer: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AwardFact {
+    pub kind: AwardKind,
+    pub awarded_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OccupationFact {
+    pub name: String,
+    pub high_skill_catalog: bool,
+    pub technician_catalog: bool,
+    pub priority_industry: bool,
+}
+
+impl EnrollmentFact {
+    /// The program's primary and related occupations.
+    pub fn occupations(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.program_occupation.as_str())
+            .chain(self.related_occupations.iter().map(String::as_str))
+    }
+
+    pub fn in_program_occupations(&self, occupation: &str) -> bool {
+        self.occupations().any(|o| o == occupation)
+    }
+
+    /// "At a new-type technician college" (Interpretation `designation_overlap`): by default the
+    /// enrollment period overlaps a designation period of the institution; under
+    /// `designated_at_certificate`, the institution is designated on `on` (the certificate's date)
+    /// when there is one.
+    pub fn at_designated_college(&self, params: &Parameters, on: Option<NaiveDate>) -> bool {
+        let designations = &self.institution.designations;
+        match (
+            params.choice("interpretation.designation_overlap").as_str(),
+            on,
+        ) {
+            ("designated_at_certificate", Some(day)) => designations
+                .iter()
+                .any(|(from, until)| *from <= day && until.is_none_or(|u| day <= u)),
+            _ => designations
+                .iter()
+                .any(|(from, until)| *from <= self.end && until.is_none_or(|u| self.start <= u)),
+        }
+    }
+
+    pub fn covers(&self, date: NaiveDate) -> bool {
+        self.start <= date && date <= self.end
+    }
+
+    /// A graduate on `as_of`: status graduated, and the end date reached.
+    pub fn graduated_by(&self, as_of: NaiveDate) -> bool {
+        self.status == EnrollmentStatus::Graduated && self.end <= as_of
+    }
+
+    /// 在校应届毕业生: still enrolled, ending within `final_year_months` of `as_of`.
+    pub fn final_year_on(&self, as_of: NaiveDate, params: &Parameters) -> bool {
+        self.status == EnrollmentStatus::Enrolled
+            && self.end >= as_of
+            && self.end <= dates::add_months(as_of, params.final_year_months())
+    }
+
+    /// The last day the learner counts as a fresh graduate (应届毕业生) of this enrollment.
+    pub fn fresh_graduate_until(&self, params: &Parameters) -> NaiveDate {
+        params.fresh_graduate_until(self.end)
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "{} · {} ({} – {}, {})",
+            self.institution.name, self.program_name, self.start, self.end, self.status
+        )
+    }
+}
+
+impl EmploymentFact {
+    pub fn span(&self) -> Span {
+        Span {
+            start: self.start,
+            end: self.end,
+        }
+    }
+
+    /// Current on `as_of`: started, and not ended before.
+    pub fn current_on(&self, as_of: NaiveDate) -> bool {
+        self.start <= as_of && self.end.is_none_or(|e| e >= as_of)
+    }
+
+    pub fn covers(&self, date: NaiveDate) -> bool {
+        self.start <= date && self.end.is_none_or(|e| e >= date)
+    }
+
+    pub fn describe(&self) -> String {
+        let end = self.end.map_or_else(|| "now".to_owned(), |e| e.to_string());
+        format!(
+            "{} {} ({} – {})",
+            self.employer, self.occupation, self.start, end
+        )
+    }
+}
+
+impl Facts {
+    pub fn occupation(&self, code: &str) -> OccupationFact {
+        self.occupations.get(code).cloned().unwrap_or_default()
+    }
+
+    pub fn occupation_label(&self, code: &str) -> String {
+        match self.occupations.get(code) {
+            Some(o) if !o.name.is_empty() => format!("{code} {}", o.name),
+            _ => code.to_owned(),
+        }
+    }
+
+    /// Certificates that count for level conditions.
+    pub fn level_certificates(&self) -> impl Iterator<Item = &CertificateFact> {
+        self.certificates.iter().filter(|c| c.counts_for_level())
+    }
+
+    /// The highest verified level held in `occupation`, if any.
+    pub fn highest_level_in(&self, occupation: &str) -> Option<SkillLevel> {
+        self.level_certificates()
+            .filter(|c| c.occupation == occupation)
+            .map(|c| c.level)
+            .max()
+    }
+
+    /// Whether two occupations are "related" (Interpretation `occupation_relation`).
+    pub fn related(&self, a: &str, b: &str, params: &Parameters) -> bool {
+        match params.occupation_relation() {
+            OccupationRelation::SameCode => a == b,
+            // D-DD-DD: the first seven characters name the 小类.
+            OccupationRelation::SameMinorGroup => a.get(..7).is_some() && a.get(..7) == b.get(..7),
+        }
+    }
+
+    /// Employment spells related to `occupation` (a dedicated trainer's spell counts in the
+    /// occupation it trains, policy 五(四)).
+    pub fn related_spells<'a>(
+        &'a self,
+        occupation: &'a str,
+        params: &'a Parameters,
+    ) -> impl Iterator<Item = &'a EmploymentFact> {
+        self.employments
+            .iter()
+            .filter(move |e| self.related(&e.occupation, occupation, params))
+    }
+
+    pub fn related_spans(&self, occupation: &str, params: &Parameters) -> Vec<Span> {
+        self.related_spells(occupation, params)
+            .map(EmploymentFact::span)
+            .collect()
+    }
+
+    /// A current spell whose occupation matches `occupation` ("matches the post").
+    pub fn current_post_matching(
+        &self,
+        occupation: &str,
+        as_of: NaiveDate,
+        params: &Parameters,
+    ) -> Option<&EmploymentFact> {
+        self.employments
+            .iter()
+            .find(|e| e.current_on(as_of) && self.related(&e.occupation, occupation, params))
+    }
+}
+
+/// A skill level in both languages.
+pub fn level_text(level: SkillLevel) -> super::Text {
+    super::Text::new(level.name_zh(), level.name_en())
+}
+
+/// A yes/no/unknown fact as the trace shows it.
+pub fn shown(value: Option<bool>) -> String {
+    match value {
+        Some(true) => "yes".into(),
+        Some(false) => "no".into(),
+        None => "not recorded".into(),
+    }
+}
+
+/// Where a learner stands in a fresh-graduate (应届毕业生) window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Will open on the date (graduation, or when the last condition is met).
+    Opens(NaiveDate),
+    /// Open since the first date, until the second.
+    Open(NaiveDate, NaiveDate),
+    /// Was open, closed on the date.
+    Closed(NaiveDate),
+    /// Cannot open: the conditions come after the window, or the learner withdrew.
+    Missed,
+}
+
+impl EnrollmentFact {
+    /// The window of an enrollment's fresh-graduate treatment, given since when the other
+    /// conditions hold (`ready_since`).
+    pub fn fresh_graduate_window(
+        &self,
+        params: &Parameters,
+        as_of: NaiveDate,
+        ready_since: NaiveDate,
+    ) -> Window {
+        if self.status == EnrollmentStatus::Withdrawn {
+            return Window::Missed;
+        }
+        let until = self.fresh_graduate_until(params);
+        let from = self.end.max(ready_since);
+        if from > until {
+            return Window::Missed;
+        }
+        if as_of < from || self.status == EnrollmentStatus::Enrolled {
+            return if as_of <= until {
+                Window::Opens(from)
+            } else {
+                Window::Missed
+            };
+        }
+        if as_of <= until {
+            Window::Open(from, until)
+        } else {
+            Window::Closed(until)
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! `sh.hukou_conversion` — 居转户 with 技师 or above.
+//!
+//! 持有《上海市居住证》人员申办本市常住户口办法 (secondary sources; Unconfirmed details, kept as parameters).
+//! Route A: residence permit and Shanghai social insurance for 84 months each, income tax paid in
+//! Shanghai, and a 技师 or above certificate in the technician catalog matching the current post.
+//! Route B: a 高级技师 certificate matching the current post, with no minimum years.
+
+use chrono::NaiveDate;
+
+use super::dates;
+use super::facts::{shown, Facts};
+use super::{Check, Citation, Milestone, Outcome, Parameters, RuleInfo, Status, Text};
+use crate::domain::{Hukou, SkillLevel};
+
+pub const ID: &str = "sh.hukou_conversion";
+
+pub fn info() -> RuleInfo {
+    RuleInfo {
+        id: ID,
+        title: Text::new(
+            "居转户（技师及以上）",
+            "Residence permit to hukou (Technician or above)",
+        ),
+        citation: Citation::new(
+            "持有《上海市居住证》人员申办本市常住户口办法",
+            "第二条、第五条",
+        ),
+    }
+}
+
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+    let i = info();
+    let mut m = Milestone::new(ID, "", i.title, i.citation);
+    m.target = Some("shanghai_hukou".into());
+    m.target_label = Some(Text::new("本市常住户口", "Shanghai hukou"));
+    if facts.learner.hukou == Some(Hukou::Shanghai) {
+        return vec![m.with_status(Status::NotApplicable)];
+    }
+    // Route B: 高级技师 matching the current post.
+    let route_b = facts
+        .level_certificates()
+        .filter(|c| c.level == SkillLevel::SeniorTechnician)
+        .find_map(|c| {
+            facts
+                .current_post_matching(&c.occupation, as_of, params)
+                .map(|p| c.issued_on.max(p.start))
+        });
+    m.check(Check::pass_if(
+        route_b.is_some(),
+        Text::new(
+            "路径B：高级技师且岗位相符",
+            "route B: Senior Technician matching the current post",
+        ),
+        route_b.map_or("no".into(), |d| format!("since {d}")),
+        "senior_technician",
+    ));
+    if let Some(since) = route_b {
+        m.route = Some("b".into());
+        return vec![m.dated(since, as_of)];
+    }
+    // Route A.
+    let cert = facts
+        .level_certificates()
+        .filter(|c| {
+            c.level >= SkillLevel::Technician && facts.occupation(&c.occupation).technician_catalog
+        })
+        .find(|c| {
+            facts
+                .current_post_matching(&c.occupation, as_of, params)
+                .is_some()
+        });
+    m.check(Check::pass_if(
+        cert.is_some(),
+        Text::new(
+            "路径A：技师及以上、技师目录内、岗位相符",
+            "route A: Technician or above, in the technician catalog, matching the current post",
+        ),
+        cert.map_or("none".into(), |c| c.label()),
+        "technician or above",
+    ));
+    let learner = &facts.learner;
+    let tax = learner.income_tax_in_shanghai;
+    m.check(Check::new(
+        Text::new("在本市缴纳个人所得税", "Income tax paid in Shanghai"),
+        shown(tax),
+        "yes",
+        match tax {
+            None => Outcome::Unknown,
+            Some(true) => Outcome::Pass,
+            Some(false) => Outcome::Fail,
+        },
+    ));
+    let permit_months = params.int("sh.hukou_conversion.residence_permit_months");
+    let insurance_months = params.int("sh.hukou_conversion.social_insurance_months");
+    let permit = learner
+        .residence_permit_since
+        .map(|s| dates::add_months(s, permit_months));
+    let insurance = learner
+        .social_insurance_since
+        .map(|s| dates::add_months(s, insurance_months));
+    for (name_zh, name_en, since, reached) in [
+        (
+            "持证",
+            "residence permit",
+            learner.residence_permit_since,
+            permit,
+        ),
+        (
+            "社保",
+            "social insurance",
+            learner.social_insurance_since,
+            insurance,
+        ),
+    ] {
+        m.check(Check::new(
+            Text::new(
+                format!(
+                    "{name_zh}满{}个月",
+                    if name_en == "residence permit" {
+                        permit_months
+                    } else {
+                        insurance_months
+                    }
+                ),
+                format!("{name_en} for the required months"),
+            ),
+            since.map_or("not recorded".into(), |s| format!("since {s}")),
+            reached.map_or("—".into(), |r| format!("on or before {}", r)),
+            match reached {
+                None => Outcome::Unknown,
+                Some(r) if r <= as_of => Outcome::Pass,
+                Some(_) => Outcome::Fail,
+            },
+        ));
+    }
+    let Some(cert) = cert else {
+        return vec![m.with_status(Status::NotMet).missing(Text::new(
+            "技师目录内职业的技师及以上证书，且在对应岗位工作",
+            "a Technician (or higher) certificate in a technician-catalog occupation, and a job in that occupation",
+        ))];
+    };
+    let (Some(permit), Some(insurance), Some(tax)) = (permit, insurance, tax) else {
+        let mut m = m.with_status(Status::NeedsInfo);
+        if learner.residence_permit_since.is_none() {
+            m = m.missing(Text::new(
+                "居住证办理日期",
+                "when you got your residence permit",
+            ));
+        }
+        if learner.social_insurance_since.is_none() {
+            m = m.missing(Text::new(
+                "本市社保连续缴纳起始日期",
+                "since when you pay Shanghai social insurance",
+            ));
+        }
+        if tax.is_none() {
+            m = m.missing(Text::new(
+                "是否在本市缴纳个人所得税",
+                "whether you pay income tax in Shanghai",
+            ));
+        }
+        return vec![m];
+    };
+    if !tax {
+        return vec![m.with_status(Status::NotMet).missing(Text::new(
+            "在本市缴纳个人所得税",
+            "income tax paid in Shanghai",
+        ))];
+    }
+    m.route = Some("a".into());
+    let since = permit.max(insurance).max(cert.issued_on);
+    vec![m.dated(since, as_of)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    fn technician() -> Facts {
+        let mut facts = Facts {
+            certificates: vec![verified(
+                1,
+                SkillLevel::Technician,
+                ELECTRICIAN,
+                "2022-01-01",
+            )],
+            ..Facts::default()
+        };
+        catalog(&mut facts);
+        facts.employments.push(job(ELECTRICIAN, "2018-03-01", None));
+        facts.learner.hukou = Some(Hukou::Other);
+        facts.learner.residence_permit_since = Some(d("2019-03-15"));
+        facts.learner.social_insurance_since = Some(d("2018-04-01"));
+        facts.learner.income_tax_in_shanghai = Some(true);
+        facts
+    }
+
+    #[test]
+    fn route_a_opens_at_the_later_of_the_two_84_month_dates() {
+        let m = &evaluate(&technician(), &Parameters::seed(), d("2026-01-01"))[0];
+        assert_eq!(
+            (m.status, m.eligible_from, m.route.as_deref()),
+            (Status::Upcoming, Some(d("2026-03-15")), Some("a"))
+        );
+        assert_eq!(
+            evaluate(&technician(), &Parameters::seed(), d("2026-03-15"))[0].status,
+            Status::Met
+        );
+    }
+
+    #[test]
+    fn missing_residence_facts_need_info() {
+        let mut facts = technician();
+        facts.learner.residence_permit_since = None;
+        let m = &evaluate(&facts, &Parameters::seed(), d("2026-01-01"))[0];
+        assert_eq!(m.status, Status::NeedsInfo);
+        assert_eq!(m.missing.len(), 1);
+    }
+
+    #[test]
+    fn route_b_needs_no_years() {
+        let mut facts = technician();
+        facts.certificates.push(verified(
+            2,
+            SkillLevel::SeniorTechnician,
+            ELECTRICIAN,
+            "2025-06-01",
+        ));
+        facts.learner.residence_permit_since = None;
+        let m = &evaluate(&facts, &Parameters::seed(), d("2025-07-01"))[0];
+        assert_eq!(
+            (m.status, m.route.as_deref(), m.eligible_from),
+            (Status::Met, Some("b"), Some(d("2025-06-01")))
+        );
+    }
+}

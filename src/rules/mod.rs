@@ -1,0 +1,99 @@
+//! The eligibility engine: a pure function of (facts, parameters in force, evaluation date) →
+//! milestones, each with the policy clause it rests on and a trace of every condition checked.
+//! No database, no clock: callers load the facts and pass the date. One file per rule.
+
+pub mod dates;
+pub mod facts;
+pub mod milestone;
+pub mod params;
+#[cfg(test)]
+mod testing;
+
+mod graduate_settlement_preference;
+mod hukou_conversion;
+mod national_next_level;
+mod professional_title;
+mod public_institution_recruitment;
+mod residence_points_skill;
+mod talent_introduction;
+mod technician_after_senior_worker;
+mod training_target;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub use facts::Facts;
+pub use milestone::{Check, Citation, Milestone, Outcome, Status, Text};
+pub use params::Parameters;
+
+/// What the API shows of a rule.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RuleInfo {
+    pub id: &'static str,
+    pub title: Text,
+    pub citation: Citation,
+}
+
+type Evaluate = fn(&Facts, &Parameters, NaiveDate) -> Vec<Milestone>;
+
+struct Rule {
+    info: fn() -> RuleInfo,
+    evaluate: Evaluate,
+}
+
+const RULES: &[Rule] = &[
+    Rule {
+        info: technician_after_senior_worker::info,
+        evaluate: technician_after_senior_worker::evaluate,
+    },
+    Rule {
+        info: national_next_level::info,
+        evaluate: national_next_level::evaluate,
+    },
+    Rule {
+        info: training_target::info,
+        evaluate: training_target::evaluate,
+    },
+    Rule {
+        info: public_institution_recruitment::info,
+        evaluate: public_institution_recruitment::evaluate,
+    },
+    Rule {
+        info: graduate_settlement_preference::info,
+        evaluate: graduate_settlement_preference::evaluate,
+    },
+    Rule {
+        info: professional_title::info,
+        evaluate: professional_title::evaluate,
+    },
+    Rule {
+        info: residence_points_skill::info,
+        evaluate: residence_points_skill::evaluate,
+    },
+    Rule {
+        info: hukou_conversion::info,
+        evaluate: hukou_conversion::evaluate,
+    },
+    Rule {
+        info: talent_introduction::info,
+        evaluate: talent_introduction::evaluate,
+    },
+];
+
+/// Every rule, in the order of the specification.
+pub fn catalog() -> Vec<RuleInfo> {
+    RULES.iter().map(|r| (r.info)()).collect()
+}
+
+/// All milestones of one learner on `as_of`, under `params` (the values in force on `as_of`).
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+    let mut out = Vec::new();
+    for rule in RULES {
+        for mut milestone in (rule.evaluate)(facts, params, as_of) {
+            milestone.parameters_version = params.version.clone();
+            out.push(milestone);
+        }
+    }
+    out
+}

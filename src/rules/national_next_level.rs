@@ -1,0 +1,720 @@
+//! `national.next_level` — the national application conditions for the next level.
+//!
+//! 国家职业技能标准编制技术规程（2018年版）, 申报条件: the template most national occupational
+//! standards follow. A standard may set other year counts, so every count is a parameter that
+//! can be overridden per occupation. One milestone per occupation in which the learner holds a
+//! verified certificate (for the next level up), and one for 初级工 in each occupation of a
+//! current job in which the learner holds none. Met when any route is met; the trace shows all.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+
+use super::dates;
+use super::facts::{level_text, CertificateFact, Facts};
+use super::{Check, Citation, Milestone, Outcome, Parameters, RuleInfo, Status, Text};
+use crate::domain::{
+    CertificateKind, CertificateStatus, ClassType, EducationLevel, InstitutionKind, SkillLevel,
+};
+
+pub const ID: &str = "national.next_level";
+
+pub fn info() -> RuleInfo {
+    RuleInfo {
+        id: ID,
+        title: Text::new(
+            "申报上一等级的国家条件",
+            "National conditions to apply for the next level",
+        ),
+        citation: Citation::new("国家职业技能标准编制技术规程（2018年版）", "申报条件"),
+    }
+}
+
+fn param(target: SkillLevel, name: &str) -> String {
+    format!("national.next_level.{}.{name}", target.as_str())
+}
+
+/// How one route came out.
+enum Route {
+    Met(NaiveDate),
+    Upcoming(NaiveDate),
+    NotMet(Text),
+}
+
+struct Ctx<'a> {
+    facts: &'a Facts,
+    params: &'a Parameters,
+    as_of: NaiveDate,
+    occupation: &'a str,
+    trace: Vec<Check>,
+}
+
+impl Ctx<'_> {
+    fn years(&self, target: SkillLevel, name: &str) -> u32 {
+        self.params.int_for(&param(target, name), self.occupation)
+    }
+
+    /// Related work of `years` years after `after` (or in total): met on, projected, or not.
+    fn work(&mut self, route: &str, years: u32, after: Option<&CertificateFact>) -> Route {
+        let target_days = u64::from(years) * self.params.work_year_days();
+        let spans = self.facts.related_spans(self.occupation, self.params);
+        let progress =
+            dates::accumulate_work(&spans, after.map(|c| c.issued_on), target_days, self.as_of);
+        let condition = match after {
+            Some(c) => Text::new(
+                format!("取得{}后累计从事相关职业工作满{years}年", c.level.name_zh()),
+                format!(
+                    "{years} years of related work after the {} certificate",
+                    c.level.name_en()
+                ),
+            ),
+            None => Text::new(
+                format!("累计从事相关职业工作满{years}年"),
+                format!("{years} years of related work in total"),
+            ),
+        };
+        let observed = format!("{} days counted", progress.days);
+        let expected = format!("{target_days} days");
+        let outcome = match progress.reached_on {
+            Some(day) if day <= self.as_of => {
+                self.trace.push(Check::new(
+                    tag(route, condition),
+                    observed,
+                    expected,
+                    Outcome::Pass,
+                ));
+                return Route::Met(day);
+            }
+            Some(day) => {
+                self.trace.push(Check::new(
+                    tag(route, condition),
+                    format!("{observed}; reached on {day} if the job continues"),
+                    expected,
+                    Outcome::Fail,
+                ));
+                return Route::Upcoming(day);
+            }
+            None => Outcome::Fail,
+        };
+        self.trace.push(Check::new(
+            tag(route, condition.clone()),
+            observed,
+            expected,
+            outcome,
+        ));
+        let missing_days = target_days.saturating_sub(progress.days);
+        Route::NotMet(Text::new(
+            format!("还需相关职业工作约{missing_days}天（{}）", condition.zh),
+            format!(
+                "about {missing_days} more days of related work ({})",
+                condition.en
+            ),
+        ))
+    }
+
+    /// The earliest verified certificate of `level` in the occupation.
+    fn certificate(&mut self, route: &str, level: SkillLevel) -> Option<CertificateFact> {
+        let found = self
+            .facts
+            .level_certificates()
+            .filter(|c| c.occupation == self.occupation && c.level == level)
+            .min_by_key(|c| c.issued_on)
+            .cloned();
+        self.trace.push(Check::pass_if(
+            found.is_some(),
+            tag(
+                route,
+                Text::new(
+                    format!("持有本职业{}证书", level.name_zh()),
+                    format!("holds a {} certificate in this occupation", level.name_en()),
+                ),
+            ),
+            found
+                .as_ref()
+                .map_or_else(|| "none verified".to_owned(), CertificateFact::label),
+            level.as_str(),
+        ));
+        found
+    }
+
+    /// Graduate (or, with `final_year`, final-year student) of a related program at an
+    /// institution of one of `kinds` (those in `assessed_kinds` only when marked assessed).
+    fn schooling(
+        &mut self,
+        route: &str,
+        kinds: &[InstitutionKind],
+        assessed_kinds: &[InstitutionKind],
+        final_year: bool,
+    ) -> Route {
+        let mut best: Option<Route> = None;
+        for e in &self.facts.enrollments {
+            let kind_ok = kinds.contains(&e.institution.kind)
+                || (assessed_kinds.contains(&e.institution.kind) && e.institution.assessed);
+            if !kind_ok || !e.in_program_occupations(self.occupation) {
+                continue;
+            }
+            let candidate = if e.graduated_by(self.as_of) {
+                Route::Met(e.end)
+            } else if final_year && e.status == crate::domain::EnrollmentStatus::Enrolled {
+                let from = dates::sub_months(e.end, self.params.final_year_months()).max(e.start);
+                if from <= self.as_of {
+                    Route::Met(from)
+                } else {
+                    Route::Upcoming(from)
+                }
+            } else if e.status == crate::domain::EnrollmentStatus::Enrolled {
+                Route::Upcoming(e.end)
+            } else {
+                continue;
+            };
+            best = Some(earliest(best, candidate));
+        }
+        let wanted: Vec<&str> = kinds
+            .iter()
+            .chain(assessed_kinds)
+            .map(|k| k.as_str())
+            .collect();
+        let (outcome, observed) = match &best {
+            Some(Route::Met(day)) => (Outcome::Pass, format!("since {day}")),
+            Some(Route::Upcoming(day)) => (Outcome::Fail, format!("from {day}")),
+            _ => (Outcome::Fail, "no such enrollment".to_owned()),
+        };
+        let who = if final_year {
+            "graduate or final-year student"
+        } else {
+            "graduate"
+        };
+        self.trace.push(Check::new(
+            tag(
+                route,
+                Text::new(
+                    "相关专业的院校毕业生（或应届在校生）",
+                    format!("{who} of a related program"),
+                ),
+            ),
+            observed,
+            wanted.join(" | "),
+            outcome,
+        ));
+        best.unwrap_or_else(|| {
+            Route::NotMet(Text::new(
+                format!("相关专业毕业（{}）", wanted.join("、")),
+                format!(
+                    "graduation from a related program at: {}",
+                    wanted.join(", ")
+                ),
+            ))
+        })
+    }
+}
+
+fn tag(route: &str, text: Text) -> Text {
+    Text::new(
+        format!("路径{route}：{}", text.zh),
+        format!("route {route}: {}", text.en),
+    )
+}
+
+/// The better of two outcomes: met beats upcoming beats not met; earlier beats later.
+fn earliest(a: Option<Route>, b: Route) -> Route {
+    match (a, b) {
+        (None, b) => b,
+        (Some(Route::Met(x)), Route::Met(y)) => Route::Met(x.min(y)),
+        (Some(Route::Met(x)), _) => Route::Met(x),
+        (Some(_), Route::Met(y)) => Route::Met(y),
+        (Some(Route::Upcoming(x)), Route::Upcoming(y)) => Route::Upcoming(x.min(y)),
+        (Some(Route::Upcoming(x)), _) => Route::Upcoming(x),
+        (Some(_), b @ Route::Upcoming(_)) => b,
+        (Some(a), Route::NotMet(_)) => a,
+    }
+}
+
+/// Both conditions: met when both are, on the later date; upcoming when neither fails.
+fn both(a: Route, b: Route) -> Route {
+    match (a, b) {
+        (Route::NotMet(t), _) | (_, Route::NotMet(t)) => Route::NotMet(t),
+        (Route::Met(x), Route::Met(y)) => Route::Met(x.max(y)),
+        (Route::Met(x) | Route::Upcoming(x), Route::Met(y) | Route::Upcoming(y)) => {
+            Route::Upcoming(x.max(y))
+        }
+    }
+}
+
+fn need_certificate(level: SkillLevel) -> Route {
+    Route::NotMet(Text::new(
+        format!("本职业{}证书（经核验）", level.name_zh()),
+        format!(
+            "a verified {} certificate in this occupation",
+            level.name_en()
+        ),
+    ))
+}
+
+/// The routes to `target` for someone holding `held` in the occupation.
+fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
+    use InstitutionKind::*;
+    use SkillLevel::*;
+    match target {
+        JuniorWorker => {
+            let a = ctx.work("a", ctx.years(target, "total_years"), None);
+            let mut b = None;
+            for e in &ctx.facts.enrollments {
+                if e.class_type == ClassType::Apprenticeship
+                    && e.in_program_occupations(ctx.occupation)
+                    && e.graduated_by(ctx.as_of)
+                {
+                    b = Some(earliest(b, Route::Met(e.end)));
+                }
+            }
+            ctx.trace.push(Check::pass_if(
+                b.is_some(),
+                tag(
+                    "b",
+                    Text::new("完成相关学徒培训", "completed a related apprenticeship"),
+                ),
+                if b.is_some() { "completed" } else { "none" },
+                "apprenticeship enrollment graduated",
+            ));
+            let b = b.unwrap_or_else(|| {
+                Route::NotMet(Text::new(
+                    "完成相关职业的学徒培训",
+                    "a completed apprenticeship in this occupation",
+                ))
+            });
+            vec![("a", a), ("b", b)]
+        }
+        IntermediateWorker => {
+            let a = match ctx.certificate("a", JuniorWorker) {
+                Some(c) => ctx.work(
+                    "a",
+                    ctx.years(target, "years_after_junior_worker"),
+                    Some(&c),
+                ),
+                None => need_certificate(JuniorWorker),
+            };
+            let b = ctx.work("b", ctx.years(target, "total_years"), None);
+            let c = ctx.schooling("c", &[TechnicalSchool], &[SecondaryVocational], true);
+            vec![("a", a), ("b", b), ("c", c)]
+        }
+        SeniorWorker => {
+            let cert = ctx.certificate("a", IntermediateWorker);
+            let a = match &cert {
+                Some(c) => ctx.work(
+                    "a",
+                    ctx.years(target, "years_after_intermediate_worker"),
+                    Some(c),
+                ),
+                None => need_certificate(IntermediateWorker),
+            };
+            let b = match &cert {
+                Some(c) => both(
+                    Route::Met(c.issued_on),
+                    ctx.schooling(
+                        "b",
+                        &[SeniorTechnicalSchool, TechnicianCollege],
+                        &[HigherVocational],
+                        true,
+                    ),
+                ),
+                None => need_certificate(IntermediateWorker),
+            };
+            let learner = &ctx.facts.learner;
+            let degree = learner
+                .education_level
+                .is_some_and(|l| l >= EducationLevel::Associate)
+                && learner
+                    .education_occupations
+                    .iter()
+                    .any(|o| ctx.facts.related(o, ctx.occupation, ctx.params));
+            ctx.trace.push(Check::new(
+                tag(
+                    "c",
+                    Text::new(
+                        "大专及以上学历且专业相关",
+                        "大专 (associate) or higher in a related major",
+                    ),
+                ),
+                learner
+                    .education_level
+                    .map_or("not recorded".into(), |l| l.as_str().to_owned()),
+                "associate or higher, major related",
+                match learner.education_level {
+                    None => Outcome::Unknown,
+                    Some(_) if degree => Outcome::Pass,
+                    Some(_) => Outcome::Fail,
+                },
+            ));
+            let c = match (&cert, degree) {
+                (Some(c), true) => ctx.work(
+                    "c",
+                    ctx.years(target, "years_after_intermediate_with_degree"),
+                    Some(c),
+                ),
+                (None, _) => need_certificate(IntermediateWorker),
+                (_, false) => Route::NotMet(Text::new(
+                    "相关专业大专及以上学历",
+                    "an associate degree or higher in a related major",
+                )),
+            };
+            vec![("a", a), ("b", b), ("c", c)]
+        }
+        Technician => {
+            let cert = ctx.certificate("a", SeniorWorker);
+            let a = match &cert {
+                Some(c) => ctx.work("a", ctx.years(target, "years_after_senior_worker"), Some(c)),
+                None => need_certificate(SeniorWorker),
+            };
+            let b = match &cert {
+                Some(_) => {
+                    let school =
+                        ctx.schooling("b", &[SeniorTechnicalSchool, TechnicianCollege], &[], false);
+                    let work = ctx.work("b", ctx.years(target, "total_years_for_graduates"), None);
+                    both(school, work)
+                }
+                None => need_certificate(SeniorWorker),
+            };
+            let preparatory = ctx
+                .facts
+                .certificates
+                .iter()
+                .filter(|c| {
+                    c.kind == CertificateKind::PreparatoryTechnician
+                        && c.status == CertificateStatus::Verified
+                })
+                .find(|c| ctx.facts.related(&c.occupation, ctx.occupation, ctx.params))
+                .cloned();
+            ctx.trace.push(Check::pass_if(
+                preparatory.is_some(),
+                tag(
+                    "c",
+                    Text::new(
+                        "持有预备技师证书",
+                        "holds a preparatory technician (预备技师) certificate",
+                    ),
+                ),
+                preparatory
+                    .as_ref()
+                    .map_or_else(|| "none verified".into(), CertificateFact::label),
+                "preparatory_technician, verified",
+            ));
+            let c = match preparatory {
+                Some(p) => {
+                    let school = ctx.schooling("c", &[TechnicianCollege], &[], false);
+                    let work =
+                        ctx.work("c", ctx.years(target, "total_years_with_preparatory"), None);
+                    both(Route::Met(p.issued_on), both(school, work))
+                }
+                None => Route::NotMet(Text::new(
+                    "预备技师证书与技师学院毕业",
+                    "a preparatory technician certificate and graduation from a technician college",
+                )),
+            };
+            vec![("a", a), ("b", b), ("c", c)]
+        }
+        SeniorTechnician => {
+            let a = match ctx.certificate("a", Technician) {
+                Some(c) => ctx.work("a", ctx.years(target, "years_after_technician"), Some(&c)),
+                None => need_certificate(Technician),
+            };
+            vec![("a", a)]
+        }
+    }
+}
+
+fn milestone_for(
+    facts: &Facts,
+    params: &Parameters,
+    as_of: NaiveDate,
+    occupation: &str,
+    target: SkillLevel,
+) -> Milestone {
+    let i = info();
+    let mut m = Milestone::new(
+        ID,
+        &format!("{occupation}/{}", target.as_str()),
+        i.title,
+        i.citation,
+    );
+    m.target = Some(target.as_str().into());
+    m.target_label = Some(Text::new(
+        format!(
+            "{} {}",
+            facts.occupation_label(occupation),
+            target.name_zh()
+        ),
+        format!(
+            "{} in {}",
+            target.name_en(),
+            facts.occupation_label(occupation)
+        ),
+    ));
+    let mut ctx = Ctx {
+        facts,
+        params,
+        as_of,
+        occupation,
+        trace: Vec::new(),
+    };
+    let results = routes(&mut ctx, target);
+    m.trace = ctx.trace;
+    let mut best: Option<(&str, Route)> = None;
+    let mut missing = Vec::new();
+    for (name, route) in results {
+        match route {
+            Route::NotMet(text) => missing.push(Text::new(
+                format!("路径{name}：{}", text.zh),
+                format!("route {name}: {}", text.en),
+            )),
+            other => {
+                best = Some(match best {
+                    None => (name, other),
+                    Some((best_name, best_route)) => {
+                        let keep_best = matches!((&best_route, &other), (Route::Met(a), Route::Met(b)) | (Route::Upcoming(a), Route::Upcoming(b)) if a <= b)
+                            || matches!((&best_route, &other), (Route::Met(_), Route::Upcoming(_)));
+                        if keep_best {
+                            (best_name, best_route)
+                        } else {
+                            (name, other)
+                        }
+                    }
+                })
+            }
+        }
+    }
+    match best {
+        Some((name, Route::Met(day))) => {
+            m.route = Some(name.into());
+            m.eligible_from = Some(day);
+            m.status = Status::Met;
+        }
+        Some((name, Route::Upcoming(day))) => {
+            m.route = Some(name.into());
+            m.eligible_from = Some(day);
+            m.status = Status::Upcoming;
+        }
+        _ => {
+            m.status = Status::NotMet;
+            m.missing = missing;
+        }
+    }
+    m
+}
+
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+    let mut out = Vec::new();
+    let held: BTreeSet<&str> = facts
+        .level_certificates()
+        .map(|c| c.occupation.as_str())
+        .collect();
+    for occupation in &held {
+        let Some(level) = facts.highest_level_in(occupation) else {
+            continue;
+        };
+        match level.next() {
+            Some(target) => out.push(milestone_for(facts, params, as_of, occupation, target)),
+            None => {
+                let i = info();
+                let mut m = Milestone::new(
+                    ID,
+                    &format!("{occupation}/{}", level.as_str()),
+                    i.title,
+                    i.citation,
+                )
+                .with_status(Status::Achieved);
+                m.target = Some(level.as_str().into());
+                m.target_label = Some(level_text(level));
+                out.push(m);
+            }
+        }
+    }
+    // 初级工 for the occupations of current jobs without any certificate in them.
+    let jobs: BTreeSet<&str> = facts
+        .employments
+        .iter()
+        .filter(|e| e.current_on(as_of))
+        .map(|e| e.occupation.as_str())
+        .filter(|o| !held.contains(o))
+        .collect();
+    for occupation in jobs {
+        out.push(milestone_for(
+            facts,
+            params,
+            as_of,
+            occupation,
+            SkillLevel::JuniorWorker,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::EnrollmentStatus;
+    use crate::rules::testing::*;
+
+    fn employee(
+        certificates: Vec<CertificateFact>,
+        jobs: Vec<crate::rules::facts::EmploymentFact>,
+    ) -> Facts {
+        let mut facts = Facts {
+            certificates,
+            employments: jobs,
+            ..Facts::default()
+        };
+        catalog(&mut facts);
+        facts
+    }
+
+    #[test]
+    fn technician_four_years_after_senior_worker_with_continuous_work() {
+        // RULES.md: D = 2020-05-10, N = 4 → 2024-05-09.
+        let facts = employee(
+            vec![verified(
+                1,
+                SkillLevel::SeniorWorker,
+                ELECTRICIAN,
+                "2020-05-10",
+            )],
+            vec![job(ELECTRICIAN, "2018-01-01", None)],
+        );
+        let p = Parameters::seed();
+        let m = &evaluate(&facts, &p, d("2024-05-08"))[0];
+        assert_eq!(
+            (m.status, m.eligible_from, m.route.as_deref()),
+            (Status::Upcoming, Some(d("2024-05-09")), Some("a"))
+        );
+        let m = &evaluate(&facts, &p, d("2024-05-09"))[0];
+        assert_eq!(
+            (m.status, m.eligible_from),
+            (Status::Met, Some(d("2024-05-09")))
+        );
+        assert_eq!(m.target.as_deref(), Some("technician"));
+        assert_eq!(m.key, "national.next_level/6-18-02-04/technician");
+    }
+
+    #[test]
+    fn interrupted_and_overlapping_jobs_count_their_days_once() {
+        let facts = employee(
+            vec![verified(
+                1,
+                SkillLevel::SeniorWorker,
+                ELECTRICIAN,
+                "2020-01-01",
+            )],
+            vec![
+                job(ELECTRICIAN, "2020-01-01", Some("2021-12-31")),
+                job(ELECTRICIAN, "2021-06-01", Some("2021-12-31")),
+                job(MECHANIC, "2022-01-01", Some("2022-12-31")), // unrelated: does not count
+            ],
+        );
+        let m = &evaluate(&facts, &Parameters::seed(), d("2025-01-01"))[0];
+        assert_eq!(m.status, Status::NotMet, "{:?}", m.trace);
+        assert!(m.missing.iter().any(|t| t.en.contains("more days")));
+        // A current related job projects the date from today.
+        let mut facts = facts;
+        facts.employments.push(job(ELECTRICIAN, "2024-01-01", None));
+        let m = &evaluate(&facts, &Parameters::seed(), d("2025-01-01"))[0];
+        assert_eq!(m.status, Status::Upcoming);
+    }
+
+    #[test]
+    fn per_occupation_year_counts_override_the_template() {
+        let facts = employee(
+            vec![verified(
+                1,
+                SkillLevel::SeniorWorker,
+                ELECTRICIAN,
+                "2020-05-10",
+            )],
+            vec![job(ELECTRICIAN, "2018-01-01", None)],
+        );
+        let p = Parameters::seed().with_occupation(
+            "national.next_level.technician.years_after_senior_worker",
+            ELECTRICIAN,
+            3.into(),
+        );
+        let m = &evaluate(&facts, &p, d("2024-01-01"))[0];
+        assert_eq!(
+            (m.status, m.eligible_from),
+            (Status::Met, Some(d("2023-05-10")))
+        );
+    }
+
+    #[test]
+    fn intermediate_by_graduating_from_a_technical_school() {
+        let mut facts = employee(
+            vec![verified(
+                1,
+                SkillLevel::JuniorWorker,
+                ELECTRICIAN,
+                "2023-01-01",
+            )],
+            vec![],
+        );
+        facts.enrollments.push(enrollment(
+            institution(InstitutionKind::TechnicalSchool, None),
+            "2022-09-01",
+            "2025-06-30",
+            EnrollmentStatus::Enrolled,
+        ));
+        // Final-year student from 2024-06-30 (12 months before the end).
+        let m = &evaluate(&facts, &Parameters::seed(), d("2024-06-29"))[0];
+        assert_eq!(
+            (m.status, m.eligible_from, m.route.as_deref()),
+            (Status::Upcoming, Some(d("2024-06-30")), Some("c"))
+        );
+        let m = &evaluate(&facts, &Parameters::seed(), d("2024-07-01"))[0];
+        assert_eq!((m.status, m.route.as_deref()), (Status::Met, Some("c")));
+        // An unassessed secondary vocational school does not open route (c).
+        facts.enrollments[0].institution.kind = InstitutionKind::SecondaryVocational;
+        assert_eq!(
+            evaluate(&facts, &Parameters::seed(), d("2024-07-01"))[0].status,
+            Status::NotMet
+        );
+        facts.enrollments[0].institution.assessed = true;
+        assert_eq!(
+            evaluate(&facts, &Parameters::seed(), d("2024-07-01"))[0].status,
+            Status::Met
+        );
+    }
+
+    #[test]
+    fn the_top_level_is_achieved_and_a_job_without_a_certificate_points_to_junior_worker() {
+        let facts = employee(
+            vec![verified(
+                1,
+                SkillLevel::SeniorTechnician,
+                ELECTRICIAN,
+                "2020-01-01",
+            )],
+            vec![job(ROBOTICS, "2025-03-01", None)],
+        );
+        let ms = evaluate(&facts, &Parameters::seed(), d("2025-12-01"));
+        assert_eq!(ms[0].status, Status::Achieved);
+        assert_eq!(ms[1].target.as_deref(), Some("junior_worker"));
+        assert_eq!(
+            (ms[1].status, ms[1].eligible_from),
+            (Status::Upcoming, Some(d("2026-02-28")))
+        );
+    }
+
+    #[test]
+    fn pending_certificates_open_nothing() {
+        let facts = employee(
+            vec![cert(
+                1,
+                SkillLevel::SeniorWorker,
+                ELECTRICIAN,
+                "2019-01-01",
+                CertificateStatus::Pending,
+            )],
+            vec![job(ELECTRICIAN, "2015-01-01", None)],
+        );
+        let ms = evaluate(&facts, &Parameters::seed(), d("2025-01-01"));
+        // No verified certificate: the job points to 初级工, which is met by the work.
+        assert_eq!(ms.len(), 1);
+        assert_eq!(ms[0].target.as_deref(), Some("junior_worker"));
+        assert_eq!(ms[0].status, Status::Met);
+    }
+}

@@ -1,0 +1,395 @@
+//! Parameters as data: every number and choice of RULES.md, with effective dates and a citation.
+//! The values live in the database (seeded by the migrations with the values below); the engine
+//! receives the set in force on the evaluation date. A policy change is a new value from a date.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::dates;
+use crate::domain::SkillLevel;
+
+/// What values a parameter takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// A whole number within the range.
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Boolean,
+    /// One of the listed strings.
+    Choice(&'static [&'static str]),
+    /// An object mapping each skill level to points.
+    LevelPoints,
+    /// A list of whole numbers of days.
+    DayList,
+}
+
+/// A parameter the rules read: its name, kind, seed value and where the value comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct Definition {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    /// May be overridden per occupation (the national standards' own year counts).
+    pub per_occupation: bool,
+    /// The seed value, as JSON; the migrations insert the same.
+    pub seed: &'static str,
+    pub source: &'static str,
+    pub clause: &'static str,
+    /// "Unconfirmed", "Interpretation", or empty.
+    pub note: &'static str,
+    pub description: &'static str,
+}
+
+const SH489: &str = "沪人社职〔2021〕489号";
+const STANDARD: &str = "国家职业技能标准编制技术规程（2018年版）";
+const BRIDGING: &str = "关于在工程技术领域实现高技能人才与工程技术人才职业发展贯通的意见（试行）";
+const POINTS: &str = "上海市居住证积分管理办法（沪府发〔2017〕98号）及实施细则";
+const HUKOU: &str = "持有《上海市居住证》人员申办本市常住户口办法";
+const RULES_MD: &str = "Skillpath rule specification (RULES.md)";
+
+/// An integer parameter: `range` of allowed values; `cite` is (source, clause, note).
+const fn int(
+    name: &'static str,
+    seed: &'static str,
+    range: (i64, i64),
+    per_occupation: bool,
+    cite: (&'static str, &'static str, &'static str),
+    description: &'static str,
+) -> Definition {
+    Definition {
+        name,
+        kind: ParamKind::Integer {
+            min: range.0,
+            max: range.1,
+        },
+        per_occupation,
+        seed,
+        source: cite.0,
+        clause: cite.1,
+        note: cite.2,
+        description,
+    }
+}
+
+pub const DEFINITIONS: &[Definition] = &[
+    int("sh489.technician_after_senior_worker.holding_years", "2", (0, 20), false, (SH489, "五(七)", ""), "Years after the 高级工 certificate before a student may apply for 技师."),
+    Definition { name: "interpretation.obtained_during_enrollment", kind: ParamKind::Boolean, per_occupation: false, seed: "true",
+        source: RULES_MD, clause: "sh489.technician_after_senior_worker", note: "Interpretation",
+        description: "The 高级工 certificate must be issued within the enrollment period." },
+    Definition { name: "interpretation.designation_overlap", kind: ParamKind::Choice(&["enrollment_overlaps_designation", "designated_at_certificate"]),
+        per_occupation: false, seed: "\"enrollment_overlaps_designation\"", source: RULES_MD, clause: "Learners, institutions and their facts",
+        note: "Interpretation", description: "What 'at a new-type technician college' means." },
+    int("interpretation.work_year_days", "365", (360, 366), false, (RULES_MD, "Date arithmetic", "Interpretation"), "Days of accumulated work that make one work year."),
+    Definition { name: "interpretation.fresh_graduate_until", kind: ParamKind::Choice(&["end_of_graduation_year", "twelve_months_after_graduation"]),
+        per_occupation: false, seed: "\"end_of_graduation_year\"", source: RULES_MD, clause: "Date arithmetic", note: "Interpretation",
+        description: "How long a graduate counts as 应届毕业生." },
+    int("interpretation.final_year_months", "12", (1, 36), false, (RULES_MD, "Date arithmetic", "Interpretation"), "A student ending within this many months counts as 在校应届毕业生."),
+    Definition { name: "interpretation.occupation_relation", kind: ParamKind::Choice(&["same_code", "same_minor_group"]),
+        per_occupation: false, seed: "\"same_code\"", source: RULES_MD, clause: "Learners, institutions and their facts", note: "Interpretation",
+        description: "When an employment spell's occupation counts as related to a certificate's: the same code, or the same 小类 (D-DD-DD)." },
+    int("national.next_level.intermediate_worker.years_after_junior_worker", "4", (0, 30), true, (STANDARD, "申报条件 四级 (1)", ""), "Route (a)."),
+    int("national.next_level.intermediate_worker.total_years", "6", (0, 30), true, (STANDARD, "申报条件 四级 (2)", ""), "Route (b)."),
+    int("national.next_level.senior_worker.years_after_intermediate_worker", "5", (0, 30), true, (STANDARD, "申报条件 三级 (1)", ""), "Route (a)."),
+    int("national.next_level.senior_worker.years_after_intermediate_with_degree", "2", (0, 30), true, (STANDARD, "申报条件 三级 (4)", ""), "Route (c): 大专 or higher in a related major."),
+    int("national.next_level.technician.years_after_senior_worker", "4", (0, 30), true, (STANDARD, "申报条件 二级 (1)", ""), "Route (a)."),
+    int("national.next_level.technician.total_years_for_graduates", "3", (0, 30), true, (STANDARD, "申报条件 二级 (2)", ""), "Route (b): graduates of 高级技工学校 or 技师学院."),
+    int("national.next_level.technician.total_years_with_preparatory", "2", (0, 30), true, (STANDARD, "申报条件 二级 (3)", ""), "Route (c): 预备技师 graduates of 技师学院."),
+    int("national.next_level.senior_technician.years_after_technician", "4", (0, 30), true, (STANDARD, "申报条件 一级", ""), "Years after 技师."),
+    int("national.next_level.junior_worker.total_years", "1", (0, 30), true, (STANDARD, "申报条件 五级", ""), "Years of related work for 初级工."),
+    int("sh489.professional_title.assistant_engineer_years", "2", (0, 30), false, (BRIDGING, "二(一)", "Unconfirmed"), "高级工 + years of technical work → 助理工程师."),
+    int("sh489.professional_title.engineer_years", "3", (0, 30), false, (BRIDGING, "二(一)", "Unconfirmed"), "技师 + years → 工程师."),
+    int("sh489.professional_title.senior_engineer_years", "4", (0, 30), false, (BRIDGING, "二(一)", "Unconfirmed"), "高级技师 + years → 高级工程师."),
+    Definition { name: "sh.residence_points.points_by_level", kind: ParamKind::LevelPoints, per_occupation: false,
+        seed: r#"{"junior_worker":15,"intermediate_worker":30,"senior_worker":60,"technician":100,"senior_technician":140}"#,
+        source: POINTS, clause: "专业技术职称和技能等级", note: "Unconfirmed", description: "Points per skill level." },
+    int("sh.residence_points.cap", "140", (0, 1000), false, (POINTS, "专业技术职称和技能等级", "Unconfirmed"), "The most points this indicator gives."),
+    int("sh.residence_points.standard_score", "120", (0, 1000), false, (POINTS, "标准分值", "Unconfirmed"), "The standard score of the residence-points system."),
+    Definition { name: "sh.residence_points.require_high_skill_catalog", kind: ParamKind::Boolean, per_occupation: false, seed: "false",
+        source: POINTS, clause: "专业技术职称和技能等级", note: "Unconfirmed",
+        description: "Whether 高级工 and below need an occupation in the 高技能人才职业工种目录." },
+    int("sh.hukou_conversion.residence_permit_months", "84", (0, 600), false, (HUKOU, "第二条", "Unconfirmed"), "Months of residence permit for 居转户."),
+    int("sh.hukou_conversion.social_insurance_months", "84", (0, 600), false, (HUKOU, "第二条", "Unconfirmed"), "Months of Shanghai social insurance for 居转户."),
+];
+
+pub fn definition(name: &str) -> Option<&'static Definition> {
+    DEFINITIONS.iter().find(|d| d.name == name)
+}
+
+/// Checks a value against its definition; the message names what is wrong.
+pub fn check_value(def: &Definition, value: &Value) -> Result<(), String> {
+    match def.kind {
+        ParamKind::Integer { min, max } => match value.as_i64() {
+            Some(v) if (min..=max).contains(&v) => Ok(()),
+            _ => Err(format!("must be a whole number from {min} to {max}")),
+        },
+        ParamKind::Boolean => value
+            .as_bool()
+            .map(|_| ())
+            .ok_or_else(|| "must be true or false".into()),
+        ParamKind::Choice(choices) => match value.as_str() {
+            Some(v) if choices.contains(&v) => Ok(()),
+            _ => Err(format!("must be one of: {}", choices.join(", "))),
+        },
+        ParamKind::LevelPoints => {
+            let Some(map) = value.as_object() else {
+                return Err("must be an object of skill level → points".into());
+            };
+            for level in SkillLevel::ALL {
+                match map.get(level.as_str()).and_then(Value::as_u64) {
+                    Some(p) if p <= 1000 => {}
+                    _ => {
+                        return Err(format!(
+                            "must give whole points (0–1000) for {}",
+                            level.as_str()
+                        ))
+                    }
+                }
+            }
+            if map.len() != SkillLevel::ALL.len() {
+                return Err("must name exactly the five skill levels".into());
+            }
+            Ok(())
+        }
+        ParamKind::DayList => match value.as_array() {
+            Some(days) if days.iter().all(|d| d.as_u64().is_some_and(|d| d <= 365)) => Ok(()),
+            _ => Err("must be a list of whole numbers of days (0–365)".into()),
+        },
+    }
+}
+
+/// One stored value of a parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ParameterValue {
+    pub name: String,
+    /// Set for a per-occupation override.
+    pub occupation_code: Option<String>,
+    #[schema(value_type = Object)]
+    pub value: Value,
+    pub effective_from: NaiveDate,
+    pub effective_until: Option<NaiveDate>,
+    pub source: String,
+    pub clause: String,
+    pub note: String,
+}
+
+impl ParameterValue {
+    pub fn in_force_on(&self, date: NaiveDate) -> bool {
+        self.effective_from <= date && self.effective_until.is_none_or(|u| date <= u)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OccupationRelation {
+    SameCode,
+    SameMinorGroup,
+}
+
+/// The parameter values in force on one date, as the engine reads them.
+#[derive(Debug, Clone)]
+pub struct Parameters {
+    /// Identifies the set of values (a digest), so stored answers say what they were computed under.
+    pub version: String,
+    general: HashMap<String, Value>,
+    by_occupation: HashMap<(String, String), Value>,
+}
+
+/// Where parameters start to apply when seeded: before any certificate the service accepts.
+pub fn seed_effective_from() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
+impl Parameters {
+    /// The seed values (what the migrations store), for tests and tools.
+    pub fn seed() -> Self {
+        let values: Vec<ParameterValue> = DEFINITIONS
+            .iter()
+            .map(|d| ParameterValue {
+                name: d.name.into(),
+                occupation_code: None,
+                value: serde_json::from_str(d.seed).unwrap_or(Value::Null),
+                effective_from: seed_effective_from(),
+                effective_until: None,
+                source: d.source.into(),
+                clause: d.clause.into(),
+                note: d.note.into(),
+            })
+            .collect();
+        Self::in_force(&values, seed_effective_from())
+    }
+
+    /// The values in force on `date`: for each parameter (and occupation), the latest value whose
+    /// period contains the date.
+    pub fn in_force(values: &[ParameterValue], date: NaiveDate) -> Self {
+        let mut chosen: BTreeMap<(String, Option<String>), &ParameterValue> = BTreeMap::new();
+        for v in values.iter().filter(|v| v.in_force_on(date)) {
+            let key = (v.name.clone(), v.occupation_code.clone());
+            match chosen.get(&key) {
+                Some(current) if current.effective_from > v.effective_from => {}
+                _ => {
+                    chosen.insert(key, v);
+                }
+            }
+        }
+        let mut digest = Sha256::new();
+        let mut general = HashMap::new();
+        let mut by_occupation = HashMap::new();
+        for ((name, occupation), v) in &chosen {
+            digest.update(format!(
+                "{name}|{}|{}|{}\n",
+                occupation.as_deref().unwrap_or(""),
+                v.value,
+                v.effective_from
+            ));
+            match occupation {
+                None => {
+                    general.insert(name.clone(), v.value.clone());
+                }
+                Some(code) => {
+                    by_occupation.insert((name.clone(), code.clone()), v.value.clone());
+                }
+            }
+        }
+        let version = format!("p-{}", &hex::encode(digest.finalize())[..12]);
+        Self {
+            version,
+            general,
+            by_occupation,
+        }
+    }
+
+    fn raw(&self, name: &str) -> Option<&Value> {
+        self.general.get(name)
+    }
+
+    /// The value, else the seed (a parameter with no value in force keeps its seed meaning).
+    fn value(&self, name: &str) -> Value {
+        self.raw(name)
+            .cloned()
+            .or_else(|| definition(name).and_then(|d| serde_json::from_str(d.seed).ok()))
+            .unwrap_or(Value::Null)
+    }
+
+    pub fn int(&self, name: &str) -> u32 {
+        self.value(name)
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0)
+    }
+
+    /// A year count with its per-occupation override.
+    pub fn int_for(&self, name: &str, occupation: &str) -> u32 {
+        self.by_occupation
+            .get(&(name.to_owned(), occupation.to_owned()))
+            .and_then(Value::as_u64)
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or_else(|| self.int(name))
+    }
+
+    pub fn flag(&self, name: &str) -> bool {
+        self.value(name).as_bool().unwrap_or(false)
+    }
+
+    pub fn choice(&self, name: &str) -> String {
+        self.value(name).as_str().unwrap_or_default().to_owned()
+    }
+
+    pub fn work_year_days(&self) -> u64 {
+        u64::from(self.int("interpretation.work_year_days"))
+    }
+
+    pub fn final_year_months(&self) -> u32 {
+        self.int("interpretation.final_year_months")
+    }
+
+    pub fn occupation_relation(&self) -> OccupationRelation {
+        match self.choice("interpretation.occupation_relation").as_str() {
+            "same_minor_group" => OccupationRelation::SameMinorGroup,
+            _ => OccupationRelation::SameCode,
+        }
+    }
+
+    pub fn fresh_graduate_until(&self, graduated_on: NaiveDate) -> NaiveDate {
+        match self.choice("interpretation.fresh_graduate_until").as_str() {
+            "twelve_months_after_graduation" => dates::add_months(graduated_on, 12),
+            _ => dates::end_of_year(graduated_on),
+        }
+    }
+
+    pub fn points_for(&self, level: SkillLevel) -> u32 {
+        self.value("sh.residence_points.points_by_level")
+            .get(level.as_str())
+            .and_then(Value::as_u64)
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0)
+    }
+
+    /// Overrides one value (tests and what-if tools).
+    pub fn with(mut self, name: &str, value: Value) -> Self {
+        self.general.insert(name.to_owned(), value);
+        self
+    }
+
+    pub fn with_occupation(mut self, name: &str, occupation: &str, value: Value) -> Self {
+        self.by_occupation
+            .insert((name.to_owned(), occupation.to_owned()), value);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_seed_is_valid_for_its_definition() {
+        for def in DEFINITIONS {
+            let value: Value = serde_json::from_str(def.seed).unwrap();
+            check_value(def, &value).unwrap_or_else(|e| panic!("{}: {e}", def.name));
+        }
+        let names: std::collections::HashSet<_> = DEFINITIONS.iter().map(|d| d.name).collect();
+        assert_eq!(names.len(), DEFINITIONS.len(), "names are unique");
+    }
+
+    #[test]
+    fn the_latest_value_in_force_wins_and_future_values_wait() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let value = |v: i64, from: &str, until: Option<&str>| ParameterValue {
+            name: "sh489.technician_after_senior_worker.holding_years".into(),
+            occupation_code: None,
+            value: Value::from(v),
+            effective_from: d(from),
+            effective_until: until.map(d),
+            source: "s".into(),
+            clause: "c".into(),
+            note: String::new(),
+        };
+        let values = [
+            value(2, "1990-01-01", None),
+            value(3, "2027-01-01", None),
+            value(1, "2020-01-01", Some("2020-12-31")),
+        ];
+        let name = "sh489.technician_after_senior_worker.holding_years";
+        assert_eq!(Parameters::in_force(&values, d("2026-12-31")).int(name), 2);
+        assert_eq!(Parameters::in_force(&values, d("2027-01-01")).int(name), 3);
+        assert_eq!(Parameters::in_force(&values, d("2020-06-01")).int(name), 1);
+        assert_ne!(
+            Parameters::in_force(&values, d("2026-12-31")).version,
+            Parameters::in_force(&values, d("2027-01-01")).version
+        );
+    }
+
+    #[test]
+    fn values_are_checked() {
+        let def = definition("interpretation.occupation_relation").unwrap();
+        assert!(check_value(def, &Value::from("same_code")).is_ok());
+        assert!(check_value(def, &Value::from("any")).is_err());
+        let def = definition("sh.residence_points.points_by_level").unwrap();
+        assert!(check_value(def, &serde_json::json!({"junior_worker": 1})).is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! `sh489.professional_title` — 职称 routes for graduates with 高级工 or above.
+//!
+//! 沪人社职〔2021〕489号 五(七), third sentence: 承担新型技师学院功能的院校中取得高级工以上技能等级证书的相关
+//! 专业毕业生，符合条件的可申报相关系列专业技术职称评审; with the national bridging rule 关于在工程技术领域实现
+//! 高技能人才与工程技术人才职业发展贯通的意见（试行） (2018): 高级工 + 2 years → 助理工程师; 技师 + 3 years →
+//! 工程师; 高级技师 + 4 years → 高级工程师 (year counts Unconfirmed, parameters).
+
+use chrono::NaiveDate;
+
+use super::dates;
+use super::facts::{level_text, CertificateFact, Facts};
+use super::{Check, Citation, Milestone, Parameters, RuleInfo, Status, Text};
+use crate::domain::SkillLevel;
+
+pub const ID: &str = "sh489.professional_title";
+
+pub fn info() -> RuleInfo {
+    RuleInfo {
+        id: ID,
+        title: Text::new(
+            "毕业生申报专业技术职称",
+            "Professional title route for graduates",
+        ),
+        citation: Citation::sh489("五(七)"),
+    }
+}
+
+const TITLES: [(&str, &str, &str, SkillLevel, &str); 3] = [
+    (
+        "assistant_engineer",
+        "助理工程师",
+        "Assistant Engineer",
+        SkillLevel::SeniorWorker,
+        "sh489.professional_title.assistant_engineer_years",
+    ),
+    (
+        "engineer",
+        "工程师",
+        "Engineer",
+        SkillLevel::Technician,
+        "sh489.professional_title.engineer_years",
+    ),
+    (
+        "senior_engineer",
+        "高级工程师",
+        "Senior Engineer",
+        SkillLevel::SeniorTechnician,
+        "sh489.professional_title.senior_engineer_years",
+    ),
+];
+
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+    let graduated: Vec<_> = facts
+        .enrollments
+        .iter()
+        .filter(|e| e.graduated_by(as_of) && e.at_designated_college(params, None))
+        .collect();
+    // Certificates of 高级工 or above in a graduated program's occupations.
+    let certs: Vec<&CertificateFact> = facts
+        .level_certificates()
+        .filter(|c| {
+            c.level >= SkillLevel::SeniorWorker
+                && graduated
+                    .iter()
+                    .any(|e| e.in_program_occupations(&c.occupation))
+        })
+        .collect();
+    if graduated.is_empty() || certs.is_empty() {
+        return Vec::new();
+    }
+    let work_year = params.work_year_days();
+    let mut out = Vec::new();
+    for (title, zh, en, level, years_param) in TITLES {
+        let i = info();
+        let mut m = Milestone::new(ID, title, i.title, i.citation);
+        m.target = Some(title.into());
+        m.target_label = Some(Text::new(zh, en));
+        let years = params.int(years_param);
+        let mut best: Option<(NaiveDate, &CertificateFact)> = None;
+        for cert in certs.iter().copied().filter(|c| c.level >= level) {
+            let spans = facts.related_spans(&cert.occupation, params);
+            let progress = dates::accumulate_work(
+                &spans,
+                Some(cert.issued_on),
+                u64::from(years) * work_year,
+                as_of,
+            );
+            m.check(Check::pass_if(
+                progress.reached_on.is_some_and(|d| d <= as_of),
+                Text::new(
+                    format!("取得{}后从事技术工作满{years}年", level.name_zh()),
+                    format!("{years} years of technical work after {}", level.name_en()),
+                ),
+                format!("{}; {} days", cert.label(), progress.days),
+                format!("{} days", u64::from(years) * work_year),
+            ));
+            if let Some(day) = progress.reached_on {
+                if best.is_none_or(|(b, _)| day < b) {
+                    best = Some((day, cert));
+                }
+            }
+        }
+        match best {
+            Some((day, _)) => out.push(m.dated(day, as_of)),
+            None if certs.iter().any(|c| c.level >= level) => {
+                out.push(m.with_status(Status::NotMet).missing(Text::new(
+                    format!("取得{}后累计从事相关技术工作{years}年", level.name_zh()),
+                    format!("{years} years of related work after {}", level.name_en()),
+                )))
+            }
+            None => {
+                let needed = level_text(level);
+                out.push(m.with_status(Status::NotMet).missing(Text::new(
+                    format!("需要{}证书", needed.zh),
+                    format!("needs a {} certificate", needed.en),
+                )));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::EnrollmentStatus;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn assistant_engineer_two_years_after_senior_worker_for_graduates() {
+        let mut facts = student_at_designated_college(vec![verified(
+            1,
+            SkillLevel::SeniorWorker,
+            ELECTRICIAN,
+            "2025-01-10",
+        )]);
+        facts.enrollments[0].status = EnrollmentStatus::Graduated;
+        facts.employments.push(job(ELECTRICIAN, "2025-07-01", None));
+        let ms = evaluate(&facts, &Parameters::seed(), d("2026-01-01"));
+        assert_eq!(ms.len(), 3);
+        // Work counted from the day after issue, but the job only began 2025-07-01: 730 days → 2027-06-30.
+        assert_eq!(
+            (ms[0].status, ms[0].eligible_from),
+            (Status::Upcoming, Some(d("2027-06-30")))
+        );
+        assert_eq!(ms[1].status, Status::NotMet);
+        assert!(ms[1].missing[0].en.contains("Technician"));
+    }
+
+    #[test]
+    fn only_graduates() {
+        let facts = student_at_designated_college(vec![verified(
+            1,
+            SkillLevel::SeniorWorker,
+            ELECTRICIAN,
+            "2025-01-10",
+        )]);
+        assert!(evaluate(&facts, &Parameters::seed(), d("2026-01-01")).is_empty());
+    }
+}

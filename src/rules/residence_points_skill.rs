@@ -1,0 +1,250 @@
+//! `sh.residence_points_skill` — 居住证积分 points for a skill level.
+//!
+//! 上海市居住证积分管理办法（沪府发〔2017〕98号）及实施细则, indicator 专业技术职称和技能等级 (values from
+//! secondary sources, Unconfirmed, kept as parameters). Policy 五(四): a dedicated trainer at a
+//! new-type technician college counts as frontline work in the occupation it trains.
+
+use chrono::NaiveDate;
+
+use super::facts::{shown, Facts};
+use super::{Check, Citation, Milestone, Outcome, Parameters, RuleInfo, Status, Text};
+use crate::domain::{Hukou, SkillLevel};
+
+pub const ID: &str = "sh.residence_points_skill";
+
+pub fn info() -> RuleInfo {
+    RuleInfo {
+        id: ID,
+        title: Text::new(
+            "居住证积分：技能等级积分",
+            "Residence-permit points for a skill level",
+        ),
+        citation: Citation::new(
+            "上海市居住证积分管理办法（沪府发〔2017〕98号）及实施细则",
+            "专业技术职称和技能等级",
+        ),
+    }
+}
+
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+    let i = info();
+    let mut m = Milestone::new(ID, "", i.title, i.citation);
+    m.target = Some("points".into());
+    m.target_label = Some(Text::new(
+        format!(
+            "与学历积分二选一，标准分值{}分",
+            params.int("sh.residence_points.standard_score")
+        ),
+        format!(
+            "An alternative to education points (二选一); the standard score is {}",
+            params.int("sh.residence_points.standard_score")
+        ),
+    ));
+    if facts.learner.hukou == Some(Hukou::Shanghai) {
+        m.check(Check::pass_if(
+            false,
+            Text::new(
+                "持有上海市居住证（非本市户籍）",
+                "Residence permit holder (no Shanghai hukou)",
+            ),
+            "shanghai",
+            "other",
+        ));
+        return vec![m.with_status(Status::NotApplicable)];
+    }
+    let cap = params.int("sh.residence_points.cap");
+    let require_catalog = params.flag("sh.residence_points.require_high_skill_catalog");
+    let mut best: Option<(u32, NaiveDate)> = None;
+    let mut needs_insurance_fact = false;
+    let mut missing = Vec::new();
+    for cert in facts.level_certificates() {
+        let label = cert.label();
+        let worked = facts
+            .employments
+            .iter()
+            .any(|e| e.in_shanghai && e.covers(cert.issued_on));
+        m.check(Check::pass_if(
+            worked,
+            Text::new("取得证书时在本市工作", "Obtained while working in Shanghai"),
+            &label,
+            "an in-Shanghai job covering the issue date",
+        ));
+        let post = facts.current_post_matching(&cert.occupation, as_of, params);
+        m.check(Check::pass_if(
+            post.is_some(),
+            Text::new(
+                "证书职业与现岗位相符",
+                "The certificate's occupation matches the current post",
+            ),
+            post.map_or_else(
+                || "no matching current job".into(),
+                |p| {
+                    if p.dedicated_trainer {
+                        format!(
+                            "{} (dedicated trainer, counts as frontline: policy 五(四))",
+                            p.describe()
+                        )
+                    } else {
+                        p.describe()
+                    }
+                },
+            ),
+            cert.occupation.clone(),
+        ));
+        let mut ok = worked && post.is_some();
+        if cert.level >= SkillLevel::Technician {
+            let base = facts.learner.insurance_base_at_least_average_6_of_12;
+            m.check(Check::new(
+                Text::new(
+                    "近12个月中有6个月社保缴费基数不低于本市上年度平均工资",
+                    "Insurance base at least the city average in 6 of the last 12 months",
+                ),
+                shown(base),
+                "yes",
+                match base {
+                    None => Outcome::Unknown,
+                    Some(true) => Outcome::Pass,
+                    Some(false) => Outcome::Fail,
+                },
+            ));
+            if base.is_none() && ok {
+                needs_insurance_fact = true;
+            }
+            ok &= base == Some(true);
+        } else if require_catalog {
+            let listed = facts.occupation(&cert.occupation).high_skill_catalog;
+            m.check(Check::pass_if(
+                listed,
+                Text::new(
+                    "职业在高技能人才目录内",
+                    "Occupation in the high-skill catalog",
+                ),
+                &cert.occupation,
+                "high_skill_catalog",
+            ));
+            ok &= listed;
+        }
+        if ok {
+            let points = params.points_for(cert.level).min(cap);
+            let since = cert.issued_on.max(post.map_or(cert.issued_on, |p| p.start));
+            if best.is_none_or(|(p, _)| points > p) {
+                best = Some((points, since));
+            }
+        } else if !worked {
+            missing.push(Text::new(
+                format!("{}：取得时不在本市工作", cert.level.name_zh()),
+                format!(
+                    "{}: not obtained while working in Shanghai",
+                    cert.level.name_en()
+                ),
+            ));
+        } else if post.is_none() {
+            missing.push(Text::new(
+                format!("{}：需在证书对应岗位工作", cert.level.name_zh()),
+                format!(
+                    "{}: needs a current job in its occupation",
+                    cert.level.name_en()
+                ),
+            ));
+        }
+    }
+    match best {
+        Some((points, since)) => {
+            m.points = Some(points);
+            vec![m.dated(since, as_of)]
+        }
+        None if needs_insurance_fact => vec![m.with_status(Status::NeedsInfo).missing(Text::new(
+            "请补充社保缴费基数信息（技师及以上需满足）",
+            "Record whether your insurance base was at least the city average in 6 of the last 12 months (needed for Technician and above)",
+        ))],
+        None => {
+            if missing.is_empty() {
+                missing.push(Text::new("一份经核验的技能等级证书", "a verified skill-level certificate"));
+            }
+            let mut m = m.with_status(Status::NotMet);
+            m.missing = missing;
+            vec![m]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    fn worker(level: SkillLevel, base: Option<bool>) -> Facts {
+        let mut facts = Facts {
+            certificates: vec![verified(1, level, ELECTRICIAN, "2024-05-01")],
+            ..Facts::default()
+        };
+        catalog(&mut facts);
+        facts.employments.push(job(ELECTRICIAN, "2023-01-01", None));
+        facts.learner.hukou = Some(Hukou::Other);
+        facts.learner.insurance_base_at_least_average_6_of_12 = base;
+        facts
+    }
+
+    #[test]
+    fn points_by_level() {
+        let p = Parameters::seed();
+        let m = &evaluate(&worker(SkillLevel::SeniorWorker, None), &p, d("2025-01-01"))[0];
+        assert_eq!(
+            (m.status, m.points, m.eligible_from),
+            (Status::Met, Some(60), Some(d("2024-05-01")))
+        );
+        let m = &evaluate(
+            &worker(SkillLevel::Technician, Some(true)),
+            &p,
+            d("2025-01-01"),
+        )[0];
+        assert_eq!(m.points, Some(100));
+    }
+
+    #[test]
+    fn technician_needs_the_insurance_fact() {
+        let m = &evaluate(
+            &worker(SkillLevel::Technician, None),
+            &Parameters::seed(),
+            d("2025-01-01"),
+        )[0];
+        assert_eq!(m.status, Status::NeedsInfo);
+        let m = &evaluate(
+            &worker(SkillLevel::Technician, Some(false)),
+            &Parameters::seed(),
+            d("2025-01-01"),
+        )[0];
+        assert_eq!(m.status, Status::NotMet);
+    }
+
+    #[test]
+    fn a_dedicated_trainer_counts_as_frontline() {
+        let mut facts = worker(SkillLevel::SeniorWorker, None);
+        facts.employments[0].frontline = false;
+        facts.employments[0].dedicated_trainer = true;
+        let m = &evaluate(&facts, &Parameters::seed(), d("2025-01-01"))[0];
+        assert_eq!(m.status, Status::Met);
+        assert!(m.trace.iter().any(|c| c.observed.contains("五(四)")));
+    }
+
+    #[test]
+    fn obtained_outside_shanghai_does_not_count() {
+        let mut facts = worker(SkillLevel::SeniorWorker, None);
+        facts.employments[0].in_shanghai = false;
+        assert_eq!(
+            evaluate(&facts, &Parameters::seed(), d("2025-01-01"))[0].status,
+            Status::NotMet
+        );
+        let p = Parameters::seed().with(
+            "sh.residence_points.require_high_skill_catalog",
+            true.into(),
+        );
+        let mut facts = worker(SkillLevel::SeniorWorker, None);
+        facts.certificates[0].occupation = "4-01-02-01".into();
+        facts.employments[0].occupation = "4-01-02-01".into();
+        assert_eq!(
+            evaluate(&facts, &p, d("2025-01-01"))[0].status,
+            Status::NotMet
+        );
+    }
+}
