@@ -7,6 +7,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod eligibility;
 pub mod error;
 pub mod import;
 pub mod metrics;

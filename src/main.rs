@@ -26,6 +26,13 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Recompute every learner's stored milestones (as the daily schedule inside `serve` does)
+    /// and record the events of their changes.
+    Recompute {
+        /// The evaluation date (default: today in Shanghai).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// Write the OpenAPI document.
     Openapi {
         /// Where to write it.
@@ -55,6 +62,7 @@ fn main() -> ExitCode {
 
     let outcome = match command {
         Command::Migrate => migrate(&settings),
+        Command::Recompute { as_of } => recompute(&settings, as_of),
         _ => actix_web::rt::System::new().block_on(serve(settings)),
     };
     match outcome {
@@ -81,6 +89,19 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
         "{} migration(s) applied to the {} database",
         applied.len(),
         db.backend_name()
+    );
+    Ok(())
+}
+
+fn recompute(settings: &Settings, as_of: Option<chrono::NaiveDate>) -> anyhow::Result<()> {
+    let db = Database::connect(settings)?;
+    db.migrate()?;
+    let as_of = as_of.unwrap_or_else(skillpath::domain::today_in_shanghai);
+    let summary =
+        skillpath::eligibility::recompute_all(&db, as_of).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    println!(
+        "recomputed the milestones of {} learner(s) as of {as_of} in {:.1} s; {} change(s) recorded",
+        summary.learners, summary.seconds, summary.events
     );
     Ok(())
 }

@@ -89,6 +89,7 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .run();
+        tokio::spawn(crate::eligibility::run_daily(state.db.clone()));
         tracing::info!(port, database = backend, "listening");
         Ok(Self {
             port,

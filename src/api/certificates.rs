@@ -238,6 +238,7 @@ pub async fn create_certificate(
                 ApiError::Conflict { .. } => ApiError::conflict("certificate_exists", "A certificate with this number is already registered."),
                 other => other,
             })?;
+            crate::eligibility::refresh_now(conn, learner_id)?;
             audit::record(conn, Some(actor), "submit", "certificate", row.id,
                 &json!({"learner_id": learner_id, "number": row.number, "level": row.level, "occupation_code": row.occupation_code, "warnings": warnings.len()}))?;
             certificate_response(row, learner.name, Vec::new())
@@ -268,13 +269,21 @@ pub async fn list_learner_certificates(
             if caller.role != Role::Evaluator {
                 require_learner(conn, &caller, learner_id)?;
             }
-            let rows = certificates::of_learner(conn, learner_id)?;
-            rows.into_iter()
-                .map(|r| load_certificate(conn, r))
-                .collect()
+            certificates_of(conn, learner_id)
         })
         .await?;
     Ok(web::Json(list))
+}
+
+/// A learner's certificates with their decisions, oldest first.
+pub fn certificates_of(
+    conn: &mut DbConnection,
+    learner_id: i64,
+) -> Result<Vec<CertificateResponse>, ApiError> {
+    let rows = certificates::of_learner(conn, learner_id)?;
+    rows.into_iter()
+        .map(|r| load_certificate(conn, r))
+        .collect()
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -448,6 +457,7 @@ pub async fn decide(
                     decided_at: now,
                 },
             )?;
+            crate::eligibility::refresh_now(conn, row.learner_id)?;
             audit::record(
                 conn,
                 Some(actor),

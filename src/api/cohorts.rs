@@ -687,6 +687,7 @@ pub async fn import_enrollments(
             import_cohort(conn, &ctx, upload, partial)
         })
         .await?;
+    crate::eligibility::refresh_cohort_in_background(state.db.clone(), cohort_id);
     tracing::info!(
         cohort_id,
         rows = report.rows_read,

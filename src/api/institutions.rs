@@ -356,6 +356,7 @@ pub async fn create_designation(
             load_institution(conn, id)
         })
         .await?;
+    crate::eligibility::recompute_all_in_background(state.db.clone(), "designation added");
     Ok(HttpResponse::Created().json(institution))
 }
 
@@ -408,6 +409,7 @@ pub async fn end_designation(
             load_institution(conn, id)
         })
         .await?;
+    crate::eligibility::recompute_all_in_background(state.db.clone(), "designation ended");
     Ok(web::Json(institution))
 }
 

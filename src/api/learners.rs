@@ -484,6 +484,7 @@ pub async fn create_learner(
                 Some(actor),
                 now,
             )?;
+            crate::eligibility::refresh_now(conn, row.id)?;
             audit::record(
                 conn,
                 Some(actor),
@@ -643,6 +644,7 @@ pub async fn update_learner(
                     now,
                 )?;
             }
+            crate::eligibility::refresh_now(conn, id)?;
             audit::record(
                 conn,
                 Some(actor),

@@ -7,6 +7,7 @@ pub mod checks;
 pub mod cohorts;
 pub mod institutions;
 pub mod learners;
+pub mod milestones;
 pub mod occupations;
 pub mod openapi;
 pub mod ops;
@@ -141,6 +142,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(cohorts::import_enrollments)),
                 )
                 .service(resource("/audit").route(web::get().to(audit::list_audit)))
+                .service(resource("/rules").route(web::get().to(milestones::list_rules)))
+                .service(
+                    resource("/rules/parameters")
+                        .route(web::get().to(milestones::list_parameters))
+                        .route(web::post().to(milestones::add_parameter)),
+                )
+                .service(
+                    resource("/learners/{id}/milestones")
+                        .route(web::get().to(milestones::learner_milestones)),
+                )
+                .service(
+                    resource("/learners/{id}/milestone-events")
+                        .route(web::get().to(milestones::learner_events)),
+                )
+                .service(resource("/me/progress").route(web::get().to(milestones::my_progress)))
+                .service(resource("/me/what-if").route(web::post().to(milestones::what_if)))
                 .service(resource("/me/password").route(web::post().to(users::change_password)))
                 .default_service(web::to(not_found)),
         );

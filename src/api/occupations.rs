@@ -136,6 +136,7 @@ pub async fn create_occupation(
             Ok(row)
         })
         .await?;
+    crate::eligibility::recompute_all_in_background(state.db.clone(), "occupation added");
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -403,6 +404,12 @@ pub async fn import_occupations_csv(
         .db
         .write(move |conn| import_occupations(conn, upload, partial, &default_source, actor))
         .await?;
+    if report.created + report.updated > 0 {
+        crate::eligibility::recompute_all_in_background(
+            state.db.clone(),
+            "occupation catalog imported",
+        );
+    }
     Ok(web::Json(report))
 }
 

@@ -5,7 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    audit, auth, certificates, cohorts, institutions, learners, occupations, ops, records, users,
+    audit, auth, certificates, cohorts, institutions, learners, milestones, occupations, ops,
+    records, users,
 };
 use crate::error::{FieldError, Problem};
 
@@ -66,6 +67,13 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         cohorts::get_cohort,
         cohorts::import_enrollments,
         audit::list_audit,
+        milestones::list_rules,
+        milestones::list_parameters,
+        milestones::add_parameter,
+        milestones::learner_milestones,
+        milestones::learner_events,
+        milestones::my_progress,
+        milestones::what_if,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerSecurity),
@@ -78,6 +86,7 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         (name = "certificates", description = "Certificates and their verification"),
         (name = "cohorts", description = "Cohorts and bulk enrollment from CSV"),
         (name = "audit", description = "The append-only audit log"),
+        (name = "rules", description = "The eligibility rules, their parameters, and learners' milestones"),
         (name = "operations", description = "Health, readiness and metrics")
     )
 )]

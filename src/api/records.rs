@@ -157,6 +157,7 @@ pub async fn create_enrollment(
                 ApiError::Conflict { .. } => ApiError::conflict("enrollment_exists", "The learner is already enrolled in this program from this date."),
                 other => other,
             })?;
+            crate::eligibility::refresh_now(conn, learner_id)?;
             audit::record(conn, Some(actor), "create", "enrollment", row.id,
                 &json!({"learner_id": learner_id, "program_id": b.program_id, "status": status, "start": b.start_date, "end": b.end_date}))?;
             enrollment_response(row)
@@ -244,6 +245,7 @@ pub async fn update_enrollment(
                 ));
             }
             records::set_enrollment_status(conn, enrollment_id, status.as_str(), end, db::now())?;
+            crate::eligibility::refresh_now(conn, learner_id)?;
             audit::record(
                 conn,
                 Some(actor),
@@ -401,6 +403,7 @@ pub async fn create_employment(
                     updated_at: now,
                 },
             )?;
+            crate::eligibility::refresh_now(conn, learner_id)?;
             audit::record(conn, Some(actor), "create", "employment", row.id,
                 &json!({"learner_id": learner_id, "employer": row.employer_name, "occupation_code": row.occupation_code, "start": row.start_date, "end": row.end_date}))?;
             Ok(employment_response(row))
@@ -474,6 +477,7 @@ pub async fn end_employment(
                 ));
             }
             records::end_employment(conn, employment_id, end, db::now())?;
+            crate::eligibility::refresh_now(conn, learner_id)?;
             audit::record(
                 conn,
                 Some(actor),
@@ -562,6 +566,7 @@ pub async fn create_award(
                     created_at: db::now(),
                 },
             )?;
+            crate::eligibility::refresh_now(conn, learner_id)?;
             audit::record(
                 conn,
                 Some(actor),

@@ -6,6 +6,7 @@ pub mod certificates;
 pub mod cohorts;
 pub mod institutions;
 pub mod learners;
+pub mod milestones;
 pub mod occupations;
 pub mod records;
 pub mod refresh_tokens;

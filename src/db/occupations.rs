@@ -114,3 +114,14 @@ pub fn list(
     }
     query.load(conn)
 }
+
+/// The catalog rows of `codes` (those that exist).
+pub fn find_many(conn: &mut DbConnection, codes: &[String]) -> QueryResult<Vec<OccupationRow>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    occupations::table
+        .filter(occupations::code.eq_any(codes))
+        .select(OccupationRow::as_select())
+        .load(conn)
+}

@@ -248,4 +248,49 @@ diesel::allow_tables_to_appear_in_same_query!(
     certificates,
     certificate_decisions,
     audit_log,
+    rule_parameters,
+    learner_milestones,
+    milestone_events,
 );
+
+diesel::table! {
+    rule_parameters (id) {
+        id -> BigInt,
+        name -> Text,
+        occupation_code -> Nullable<Text>,
+        value -> Text,
+        effective_from -> Date,
+        effective_until -> Nullable<Date>,
+        source -> Text,
+        clause -> Text,
+        note -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    learner_milestones (learner_id, milestone_key) {
+        learner_id -> BigInt,
+        milestone_key -> Text,
+        rule_id -> Text,
+        status -> Text,
+        eligible_from -> Nullable<Date>,
+        payload -> Text,
+        parameters_version -> Text,
+        computed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    milestone_events (id) {
+        id -> BigInt,
+        learner_id -> BigInt,
+        milestone_key -> Text,
+        rule_id -> Text,
+        event -> Text,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

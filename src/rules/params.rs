@@ -393,3 +393,39 @@ mod tests {
         assert!(check_value(def, &serde_json::json!({"junior_worker": 1})).is_err());
     }
 }
+
+#[cfg(test)]
+mod seed_migration {
+    use super::DEFINITIONS;
+
+    /// The seed rows as the migrations insert them.
+    fn seed_sql() -> String {
+        let mut sql = String::from("-- Seed values of every rule parameter (generated from src/rules/params.rs; a test keeps them equal).\n");
+        for d in DEFINITIONS {
+            sql.push_str(&format!(
+                "INSERT INTO rule_parameters (name, occupation_code, value, effective_from, effective_until, source, clause, note, created_by, created_at) \
+                 VALUES ('{}', NULL, '{}', '1990-01-01', NULL, '{}', '{}', '{}', NULL, '2026-11-29 00:00:00');\n",
+                d.name, d.seed, d.source, d.clause, d.note
+            ));
+        }
+        sql
+    }
+
+    #[test]
+    fn migrations_seed_exactly_the_definitions() {
+        let expected = seed_sql();
+        for backend in ["sqlite", "postgres"] {
+            let path = format!(
+                "{}/migrations/{backend}/2026-11-29-000004_rule_parameter_seeds/up.sql",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let found = std::fs::read_to_string(&path).unwrap_or_default();
+            if found != expected {
+                if std::env::var("SKILLPATH_WRITE_SEEDS").is_ok() {
+                    std::fs::write(&path, &expected).unwrap();
+                }
+                panic!("{path} differs from the parameter definitions; rerun with SKILLPATH_WRITE_SEEDS=1 to rewrite it");
+            }
+        }
+    }
+}

@@ -51,6 +51,8 @@ pub struct TestApp {
     pub jwt_secret: String,
     pub backend: &'static str,
     pub database_url: String,
+    /// The running application's shared state (its database, for jobs the tests run directly).
+    pub state: actix_web::web::Data<skillpath::state::AppState>,
     database: TestDatabase,
 }
 
@@ -107,6 +109,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         .await
         .expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -117,6 +120,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         jwt_secret,
         backend,
         database_url,
+        state,
         database,
     }
 }

@@ -8,6 +8,7 @@ mod cohorts;
 mod errors;
 mod helpers;
 mod learners;
+mod milestones;
 mod openapi;
 mod operations;
 mod scoping;

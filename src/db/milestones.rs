@@ -1,0 +1,178 @@
+//! Rule parameters, each learner's stored milestones, and the events of their changes.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{learner_milestones, milestone_events, rule_parameters};
+use super::DbConnection;
+use crate::rules::params::ParameterValue;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rule_parameters)]
+pub struct ParameterRow {
+    pub id: i64,
+    pub name: String,
+    pub occupation_code: Option<String>,
+    pub value: String,
+    pub effective_from: NaiveDate,
+    pub effective_until: Option<NaiveDate>,
+    pub source: String,
+    pub clause: String,
+    pub note: String,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+impl ParameterRow {
+    pub fn to_value(&self) -> ParameterValue {
+        ParameterValue {
+            name: self.name.clone(),
+            occupation_code: self.occupation_code.clone(),
+            value: serde_json::from_str(&self.value).unwrap_or(serde_json::Value::Null),
+            effective_from: self.effective_from,
+            effective_until: self.effective_until,
+            source: self.source.clone(),
+            clause: self.clause.clone(),
+            note: self.note.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = rule_parameters)]
+pub struct NewParameter<'a> {
+    pub name: &'a str,
+    pub occupation_code: Option<&'a str>,
+    pub value: String,
+    pub effective_from: NaiveDate,
+    pub effective_until: Option<NaiveDate>,
+    pub source: &'a str,
+    pub clause: &'a str,
+    pub note: &'a str,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Every stored parameter value, oldest first (the table is small: tens of rows).
+pub fn all_parameters(conn: &mut DbConnection) -> QueryResult<Vec<ParameterRow>> {
+    rule_parameters::table
+        .order((
+            rule_parameters::name,
+            rule_parameters::effective_from,
+            rule_parameters::id,
+        ))
+        .select(ParameterRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_parameter(conn: &mut DbConnection, new: &NewParameter<'_>) -> QueryResult<usize> {
+    diesel::insert_into(rule_parameters::table)
+        .values(new)
+        .execute(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = learner_milestones)]
+pub struct StoredMilestone {
+    pub learner_id: i64,
+    pub milestone_key: String,
+    pub rule_id: String,
+    pub status: String,
+    pub eligible_from: Option<NaiveDate>,
+    pub payload: String,
+    pub parameters_version: String,
+    pub computed_at: NaiveDateTime,
+}
+
+pub fn stored_for(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<StoredMilestone>> {
+    learner_milestones::table
+        .filter(learner_milestones::learner_id.eq(learner_id))
+        .order(learner_milestones::milestone_key)
+        .select(StoredMilestone::as_select())
+        .load(conn)
+}
+
+/// Replaces a learner's stored milestones.
+pub fn replace(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    rows: &[StoredMilestone],
+) -> QueryResult<()> {
+    diesel::delete(learner_milestones::table.filter(learner_milestones::learner_id.eq(learner_id)))
+        .execute(conn)?;
+    if !rows.is_empty() {
+        crate::each_backend!(conn, c => diesel::insert_into(learner_milestones::table).values(rows).execute(c))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = milestone_events)]
+pub struct EventRow {
+    pub id: i64,
+    pub learner_id: i64,
+    pub milestone_key: String,
+    pub rule_id: String,
+    pub event: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = milestone_events)]
+pub struct NewEvent {
+    pub learner_id: i64,
+    pub milestone_key: String,
+    pub rule_id: String,
+    pub event: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_events(conn: &mut DbConnection, events: &[NewEvent]) -> QueryResult<usize> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    crate::each_backend!(conn, c => diesel::insert_into(milestone_events::table).values(events).execute(c))
+}
+
+pub fn events_for(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    let mut query = milestone_events::table
+        .filter(milestone_events::learner_id.eq(learner_id))
+        .order(milestone_events::id.asc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .into_boxed();
+    if let Some(after) = after_id {
+        query = query.filter(milestone_events::id.gt(after));
+    }
+    query.load(conn)
+}
+
+/// Ids of every learner, in pages (for the nightly recomputation).
+pub fn learner_ids_after(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResult<Vec<i64>> {
+    use super::schema::learners;
+    learners::table
+        .filter(learners::id.gt(after))
+        .order(learners::id.asc())
+        .limit(limit)
+        .select(learners::id)
+        .load(conn)
+}
+
+/// Ids of the learners enrolled in a cohort.
+pub fn learner_ids_of_cohort(conn: &mut DbConnection, cohort_id: i64) -> QueryResult<Vec<i64>> {
+    use super::schema::enrollments;
+    enrollments::table
+        .filter(enrollments::cohort_id.eq(cohort_id))
+        .select(enrollments::learner_id)
+        .distinct()
+        .load(conn)
+}

@@ -1,0 +1,638 @@
+//! Between the records and the pure rules engine: loads a learner's facts and the parameters,
+//! computes milestones, stores them with the events of their changes, and orders next steps.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::learners::split_codes;
+use crate::db::milestones::{self, NewEvent, StoredMilestone};
+use crate::db::{self, certificates, institutions, learners, occupations, records, DbConnection};
+use crate::error::ApiError;
+use crate::rules::facts::{
+    AwardFact, CertificateFact, EmploymentFact, EnrollmentFact, InstitutionFact, LearnerFacts,
+    OccupationFact,
+};
+use crate::rules::params::ParameterValue;
+use crate::rules::{self, Facts, Milestone, Parameters, Status, Text};
+
+fn stored<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T, ApiError> {
+    value
+        .parse()
+        .map_err(|e| ApiError::internal("stored fact", e))
+}
+
+/// Every stored parameter value.
+pub fn parameter_values(conn: &mut DbConnection) -> Result<Vec<ParameterValue>, ApiError> {
+    Ok(milestones::all_parameters(conn)?
+        .iter()
+        .map(|r| r.to_value())
+        .collect())
+}
+
+/// The facts of one learner, as the rules read them.
+pub fn load_facts(conn: &mut DbConnection, learner_id: i64) -> Result<Facts, ApiError> {
+    let learner =
+        learners::find(conn, learner_id)?.ok_or(ApiError::NotFound { what: "learner" })?;
+    let mut codes: BTreeSet<String> = split_codes(&learner.education_occupation_codes)
+        .into_iter()
+        .collect();
+    let facts_learner = LearnerFacts {
+        kind: stored(&learner.kind)?,
+        hukou: learner.hukou.as_deref().map(stored).transpose()?,
+        residence_permit_since: learner.residence_permit_since,
+        social_insurance_since: learner.social_insurance_since,
+        income_tax_in_shanghai: learner.income_tax_in_shanghai,
+        insurance_base_at_least_average_6_of_12: learner.insurance_base_at_least_average_6_of_12,
+        education_level: learner.education_level.as_deref().map(stored).transpose()?,
+        education_occupations: split_codes(&learner.education_occupation_codes),
+    };
+    let mut certs = Vec::new();
+    for c in certificates::of_learner(conn, learner_id)? {
+        codes.insert(c.occupation_code.clone());
+        certs.push(CertificateFact {
+            id: Some(c.id),
+            kind: stored(&c.kind)?,
+            level: stored(&c.level)?,
+            occupation: c.occupation_code,
+            issued_on: c.issued_on,
+            status: stored(&c.status)?,
+        });
+    }
+    let mut enrollments = Vec::new();
+    let mut institutions_seen: HashMap<i64, InstitutionFact> = HashMap::new();
+    for e in records::enrollments_of(conn, learner_id)? {
+        let program = institutions::find_program(conn, e.program_id)?
+            .ok_or(ApiError::NotFound { what: "program" })?;
+        let related: Vec<String> = institutions::related_occupations(conn, &[program.id])?
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+        codes.insert(program.occupation_code.clone());
+        codes.extend(related.iter().cloned());
+        let institution = match institutions_seen.get(&program.institution_id) {
+            Some(i) => i.clone(),
+            None => {
+                let row = institutions::find(conn, program.institution_id)?.ok_or(
+                    ApiError::NotFound {
+                        what: "institution",
+                    },
+                )?;
+                let fact = InstitutionFact {
+                    id: row.id,
+                    name: row.name,
+                    kind: stored(&row.kind)?,
+                    assessed: row.assessed,
+                    designations: institutions::designations_of(conn, row.id)?
+                        .into_iter()
+                        .map(|d| (d.designated_from, d.designated_until))
+                        .collect(),
+                };
+                institutions_seen.insert(row.id, fact.clone());
+                fact
+            }
+        };
+        enrollments.push(EnrollmentFact {
+            id: e.id,
+            institution,
+            program_name: program.name,
+            program_occupation: program.occupation_code,
+            related_occupations: related,
+            start: e.start_date,
+            end: e.end_date,
+            full_time: e.full_time,
+            status: stored(&e.status)?,
+            class_type: stored(&e.class_type)?,
+        });
+    }
+    let mut employments = Vec::new();
+    for e in records::employments_of(conn, learner_id)? {
+        codes.insert(e.occupation_code.clone());
+        employments.push(EmploymentFact {
+            id: Some(e.id),
+            employer: e.employer_name,
+            occupation: e.occupation_code,
+            start: e.start_date,
+            end: e.end_date,
+            in_shanghai: e.in_shanghai,
+            frontline: e.frontline,
+            dedicated_trainer: e.dedicated_trainer,
+        });
+    }
+    let awards = records::awards_of(conn, learner_id)?
+        .into_iter()
+        .map(|a| {
+            Ok(AwardFact {
+                kind: stored(&a.kind)?,
+                awarded_on: a.awarded_on,
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    let mut facts = Facts {
+        learner: facts_learner,
+        certificates: certs,
+        enrollments,
+        employments,
+        awards,
+        occupations: HashMap::new(),
+    };
+    add_occupations(conn, &mut facts, codes)?;
+    Ok(facts)
+}
+
+/// Loads the catalog flags of `codes` into the facts.
+pub fn add_occupations(
+    conn: &mut DbConnection,
+    facts: &mut Facts,
+    codes: BTreeSet<String>,
+) -> Result<(), ApiError> {
+    let codes: Vec<String> = codes
+        .into_iter()
+        .filter(|c| !facts.occupations.contains_key(c))
+        .collect();
+    for row in occupations::find_many(conn, &codes)? {
+        facts.occupations.insert(
+            row.code,
+            OccupationFact {
+                name: row.name,
+                high_skill_catalog: row.high_skill_catalog,
+                technician_catalog: row.technician_catalog,
+                priority_industry: row.priority_industry,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// A learner's milestones on `as_of`, under the parameters in force that day.
+pub fn compute(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    as_of: NaiveDate,
+) -> Result<(Vec<Milestone>, String), ApiError> {
+    let facts = load_facts(conn, learner_id)?;
+    let params = Parameters::in_force(&parameter_values(conn)?, as_of);
+    Ok((rules::evaluate(&facts, &params, as_of), params.version))
+}
+
+/// The kind of change between a stored milestone and a new one, if it is one worth an event.
+pub fn change(before: Option<&Milestone>, after: Option<&Milestone>) -> Option<&'static str> {
+    let b = before.map(|m| m.status);
+    let a = after.map(|m| m.status);
+    let was_open = matches!(b, Some(Status::Met | Status::Upcoming));
+    match a {
+        Some(Status::Met) if b != Some(Status::Met) => Some("newly_met"),
+        Some(Status::Upcoming) if b != Some(Status::Upcoming) => Some("newly_upcoming"),
+        Some(Status::Achieved) if b != Some(Status::Achieved) => Some("achieved"),
+        Some(Status::Lapsed) if b != Some(Status::Lapsed) => Some("lapsed"),
+        Some(Status::Met | Status::Upcoming)
+            if before.map(|m| m.eligible_from) != after.map(|m| m.eligible_from) =>
+        {
+            Some("date_moved")
+        }
+        Some(Status::NotMet | Status::NeedsInfo | Status::NotApplicable) | None if was_open => {
+            Some("lost")
+        }
+        _ => None,
+    }
+}
+
+/// Recomputes a learner's milestones as of `today`, stores them and records an event for each
+/// change. Run inside the write transaction of the change that caused it.
+pub fn refresh(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    params: &Parameters,
+    today: NaiveDate,
+) -> Result<usize, ApiError> {
+    let facts = load_facts(conn, learner_id)?;
+    let fresh = rules::evaluate(&facts, params, today);
+    let previous: HashMap<String, Milestone> = milestones::stored_for(conn, learner_id)?
+        .into_iter()
+        .filter_map(|s| {
+            serde_json::from_str::<Milestone>(&s.payload)
+                .ok()
+                .map(|m| (s.milestone_key, m))
+        })
+        .collect();
+    let now = db::now();
+    let json = |m: Option<&Milestone>| m.and_then(|m| serde_json::to_string(m).ok());
+    let mut events = Vec::new();
+    let mut rows = Vec::new();
+    for m in &fresh {
+        if let Some(kind) = change(previous.get(&m.key), Some(m)) {
+            events.push(NewEvent {
+                learner_id,
+                milestone_key: m.key.clone(),
+                rule_id: m.rule_id.clone(),
+                event: kind.into(),
+                before: json(previous.get(&m.key)),
+                after: json(Some(m)),
+                created_at: now,
+            });
+        }
+        rows.push(StoredMilestone {
+            learner_id,
+            milestone_key: m.key.clone(),
+            rule_id: m.rule_id.clone(),
+            status: m.status.as_str().into(),
+            eligible_from: m.eligible_from,
+            payload: serde_json::to_string(m).map_err(|e| ApiError::internal("milestone", e))?,
+            parameters_version: m.parameters_version.clone(),
+            computed_at: now,
+        });
+    }
+    for (key, old) in &previous {
+        if !fresh.iter().any(|m| &m.key == key) {
+            if let Some(kind) = change(Some(old), None) {
+                events.push(NewEvent {
+                    learner_id,
+                    milestone_key: key.clone(),
+                    rule_id: old.rule_id.clone(),
+                    event: kind.into(),
+                    before: json(Some(old)),
+                    after: None,
+                    created_at: now,
+                });
+            }
+        }
+    }
+    milestones::replace(conn, learner_id, &rows)?;
+    milestones::insert_events(conn, &events)?;
+    Ok(events.len())
+}
+
+/// `refresh` with the parameters in force today: what every write of a learner's facts calls.
+pub fn refresh_now(conn: &mut DbConnection, learner_id: i64) -> Result<usize, ApiError> {
+    let today = crate::domain::today_in_shanghai();
+    let params = Parameters::in_force(&parameter_values(conn)?, today);
+    refresh(conn, learner_id, &params, today)
+}
+
+/// What a recomputation of every learner did.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecomputeSummary {
+    pub learners: u64,
+    pub events: u64,
+    pub seconds: f64,
+}
+
+/// Recomputes every learner's milestones as of `today`, a batch per transaction.
+pub fn recompute_all(
+    database: &db::Database,
+    today: NaiveDate,
+) -> Result<RecomputeSummary, ApiError> {
+    const BATCH: i64 = 200;
+    let started = std::time::Instant::now();
+    let mut conn = database.get()?;
+    let params = Parameters::in_force(&parameter_values(&mut conn)?, today);
+    let mut summary = RecomputeSummary::default();
+    let mut after = 0;
+    loop {
+        let ids = milestones::learner_ids_after(&mut conn, after, BATCH)?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        let events = db::write_transaction(&mut conn, |conn| -> Result<usize, ApiError> {
+            let mut events = 0;
+            for id in &ids {
+                events += refresh(conn, *id, &params, today)?;
+            }
+            Ok(events)
+        })?;
+        summary.learners += ids.len() as u64;
+        summary.events += events as u64;
+        after = last;
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// Runs `recompute_all` off the HTTP workers after a change that may affect every learner
+/// (a parameter value, a designation, the occupation catalog).
+pub fn recompute_all_in_background(database: db::Database, reason: &'static str) {
+    actix_web::rt::spawn(async move {
+        let today = crate::domain::today_in_shanghai();
+        match actix_web::web::block(move || recompute_all(&database, today)).await {
+            Ok(Ok(summary)) => tracing::info!(
+                reason,
+                learners = summary.learners,
+                events = summary.events,
+                seconds = summary.seconds,
+                "milestones recomputed"
+            ),
+            Ok(Err(err)) => tracing::error!(reason, error = ?err, "recomputing milestones failed"),
+            Err(err) => tracing::error!(reason, error = %err, "recomputing milestones failed"),
+        }
+    });
+}
+
+/// When the daily recomputation runs: ten past midnight in Shanghai, once the date has turned
+/// (time passing turns `upcoming` into `met` and closes windows).
+const DAILY_AT: (u32, u32) = (0, 10);
+
+/// Runs `recompute_all` every day at `DAILY_AT`, for as long as the process serves.
+pub async fn run_daily(database: db::Database) {
+    loop {
+        let now = chrono::Utc::now().with_timezone(&crate::domain::SHANGHAI);
+        let today_run = now
+            .date_naive()
+            .and_hms_opt(DAILY_AT.0, DAILY_AT.1, 0)
+            .unwrap_or(now.naive_local());
+        let next = if now.naive_local() < today_run {
+            today_run
+        } else {
+            today_run + chrono::Duration::days(1)
+        };
+        let wait = (next - now.naive_local())
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(60));
+        tokio::time::sleep(wait).await;
+        let db = database.clone();
+        let today = crate::domain::today_in_shanghai();
+        match tokio::task::spawn_blocking(move || recompute_all(&db, today)).await {
+            Ok(Ok(summary)) => tracing::info!(
+                learners = summary.learners,
+                events = summary.events,
+                seconds = summary.seconds,
+                "daily milestone recomputation"
+            ),
+            Ok(Err(err)) => tracing::error!(error = ?err, "daily milestone recomputation failed"),
+            Err(err) => tracing::error!(error = %err, "daily milestone recomputation failed"),
+        }
+    }
+}
+
+/// Recomputes the milestones of a cohort's learners off the HTTP workers (after an import).
+pub fn refresh_cohort_in_background(database: db::Database, cohort_id: i64) {
+    actix_web::rt::spawn(async move {
+        let outcome = actix_web::web::block(move || -> Result<usize, ApiError> {
+            let mut conn = database.get()?;
+            let ids = milestones::learner_ids_of_cohort(&mut conn, cohort_id)?;
+            let today = crate::domain::today_in_shanghai();
+            let params = Parameters::in_force(&parameter_values(&mut conn)?, today);
+            for chunk in ids.chunks(200) {
+                db::write_transaction(&mut conn, |conn| -> Result<(), ApiError> {
+                    for id in chunk {
+                        refresh(conn, *id, &params, today)?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(ids.len())
+        })
+        .await;
+        match outcome {
+            Ok(Ok(count)) => {
+                tracing::info!(cohort_id, learners = count, "cohort milestones recomputed")
+            }
+            Ok(Err(err)) => {
+                tracing::error!(cohort_id, error = ?err, "recomputing cohort milestones failed")
+            }
+            Err(err) => {
+                tracing::error!(cohort_id, error = %err, "recomputing cohort milestones failed")
+            }
+        }
+    });
+}
+
+crate::string_enum! {
+    /// What a next step asks of the learner.
+    StepKind {
+        /// Eligible now: apply (before the window closes, if it does).
+        ApplyNow => "apply_now",
+        /// A fact is missing: record it.
+        ProvideInfo => "provide_info",
+        /// Only time is missing: eligible on the date.
+        WaitUntil => "wait_until",
+        /// Work towards the missing conditions.
+        WorkTowards => "work_towards",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NextStep {
+    pub kind: StepKind,
+    pub rule_id: String,
+    pub milestone_key: String,
+    pub title: Text,
+    /// The date that matters: when eligibility opens, or when an open window closes.
+    pub date: Option<NaiveDate>,
+    pub text: Text,
+}
+
+/// The learner's next steps, the single most useful first: an open window closing soonest, then
+/// facts to record, then what opens soonest, then the goals still to work towards.
+pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
+    let mut steps: Vec<(u8, Option<NaiveDate>, NextStep)> = Vec::new();
+    for m in milestones {
+        let target = m.target_label.clone().unwrap_or_else(|| m.title.clone());
+        let (rank, kind, date, text) = match m.status {
+            Status::Met => (
+                0,
+                StepKind::ApplyNow,
+                m.open_until,
+                match m.open_until {
+                    Some(until) => Text::new(
+                        format!("现在即可申请：{}（{}前）", target.zh, until),
+                        format!("Apply now: {} (before {until})", target.en),
+                    ),
+                    None => Text::new(
+                        format!("现在即可申请：{}", target.zh),
+                        format!("Apply now: {}", target.en),
+                    ),
+                },
+            ),
+            Status::NeedsInfo => (
+                1,
+                StepKind::ProvideInfo,
+                None,
+                Text::new(
+                    format!(
+                        "补充信息：{}",
+                        m.missing
+                            .iter()
+                            .map(|t| t.zh.as_str())
+                            .collect::<Vec<_>>()
+                            .join("；")
+                    ),
+                    format!(
+                        "Record: {}",
+                        m.missing
+                            .iter()
+                            .map(|t| t.en.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                ),
+            ),
+            Status::Upcoming => (
+                2,
+                StepKind::WaitUntil,
+                m.eligible_from,
+                Text::new(
+                    format!(
+                        "{}起可申请：{}",
+                        m.eligible_from.map(|d| d.to_string()).unwrap_or_default(),
+                        target.zh
+                    ),
+                    format!(
+                        "From {}: {}",
+                        m.eligible_from.map(|d| d.to_string()).unwrap_or_default(),
+                        target.en
+                    ),
+                ),
+            ),
+            Status::NotMet => (
+                3,
+                StepKind::WorkTowards,
+                None,
+                Text::new(
+                    format!(
+                        "{}：{}",
+                        target.zh,
+                        m.missing
+                            .iter()
+                            .map(|t| t.zh.as_str())
+                            .collect::<Vec<_>>()
+                            .join("；")
+                    ),
+                    format!(
+                        "{}: {}",
+                        target.en,
+                        m.missing
+                            .iter()
+                            .map(|t| t.en.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                ),
+            ),
+            _ => continue,
+        };
+        let sort_date = date.or(m.eligible_from);
+        steps.push((
+            rank,
+            sort_date,
+            NextStep {
+                kind,
+                rule_id: m.rule_id.clone(),
+                milestone_key: m.key.clone(),
+                title: m.title.clone(),
+                date,
+                text,
+            },
+        ));
+    }
+    // Within a rank, dated steps first, earliest first; undated after (stable otherwise).
+    steps.sort_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| match (a.1, b.1) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        })
+    });
+    steps.into_iter().map(|(_, _, s)| s).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Citation;
+
+    fn m(status: Status, from: Option<&str>) -> Milestone {
+        let mut m = Milestone::new("r", "k", Text::new("t", "t"), Citation::new("s", "c"))
+            .with_status(status);
+        m.eligible_from = from.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
+        m
+    }
+
+    #[test]
+    fn changes_worth_an_event() {
+        assert_eq!(
+            change(None, Some(&m(Status::Met, Some("2025-01-01")))),
+            Some("newly_met")
+        );
+        assert_eq!(
+            change(
+                Some(&m(Status::Upcoming, Some("2025-01-01"))),
+                Some(&m(Status::Met, Some("2025-01-01")))
+            ),
+            Some("newly_met")
+        );
+        assert_eq!(
+            change(
+                Some(&m(Status::NotMet, None)),
+                Some(&m(Status::Upcoming, Some("2026-01-01")))
+            ),
+            Some("newly_upcoming")
+        );
+        assert_eq!(
+            change(
+                Some(&m(Status::Upcoming, Some("2026-01-01"))),
+                Some(&m(Status::Upcoming, Some("2026-06-01")))
+            ),
+            Some("date_moved")
+        );
+        assert_eq!(
+            change(
+                Some(&m(Status::Met, Some("2025-01-01"))),
+                Some(&m(Status::NotMet, None))
+            ),
+            Some("lost")
+        );
+        assert_eq!(
+            change(Some(&m(Status::Met, Some("2025-01-01"))), None),
+            Some("lost")
+        );
+        assert_eq!(
+            change(
+                Some(&m(Status::Met, Some("2025-01-01"))),
+                Some(&m(Status::Lapsed, None))
+            ),
+            Some("lapsed")
+        );
+        assert_eq!(
+            change(
+                Some(&m(Status::Met, Some("2025-01-01"))),
+                Some(&m(Status::Met, Some("2025-01-01")))
+            ),
+            None
+        );
+        assert_eq!(
+            change(
+                Some(&m(Status::NotMet, None)),
+                Some(&m(Status::NotMet, None))
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn the_most_useful_step_comes_first() {
+        let mut closing = m(Status::Met, Some("2025-06-30"));
+        closing.open_until = NaiveDate::from_ymd_opt(2025, 12, 31);
+        let steps = next_steps(&[
+            m(Status::NotMet, None),
+            m(Status::Upcoming, Some("2027-01-01")),
+            m(Status::Upcoming, Some("2026-03-01")),
+            closing,
+            m(Status::NeedsInfo, None),
+        ]);
+        let kinds: Vec<StepKind> = steps.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                StepKind::ApplyNow,
+                StepKind::ProvideInfo,
+                StepKind::WaitUntil,
+                StepKind::WaitUntil,
+                StepKind::WorkTowards
+            ]
+        );
+        assert_eq!(steps[2].date, NaiveDate::from_ymd_opt(2026, 3, 1));
+    }
+}
