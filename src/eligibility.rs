@@ -34,112 +34,189 @@ pub fn parameter_values(conn: &mut DbConnection) -> Result<Vec<ParameterValue>, 
 
 /// The facts of one learner, as the rules read them.
 pub fn load_facts(conn: &mut DbConnection, learner_id: i64) -> Result<Facts, ApiError> {
-    let learner =
-        learners::find(conn, learner_id)?.ok_or(ApiError::NotFound { what: "learner" })?;
-    let mut codes: BTreeSet<String> = split_codes(&learner.education_occupation_codes)
+    load_facts_many(conn, &[learner_id])?
+        .remove(&learner_id)
+        .ok_or(ApiError::NotFound { what: "learner" })
+}
+
+/// The facts of many learners in a fixed number of queries (one per kind of record), whatever
+/// their number: what batch recomputation needs.
+pub fn load_facts_many(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+) -> Result<HashMap<i64, Facts>, ApiError> {
+    let mut out: HashMap<i64, Facts> = HashMap::new();
+    let mut codes: BTreeSet<String> = BTreeSet::new();
+    for learner in learners::find_many(conn, learner_ids)? {
+        codes.extend(split_codes(&learner.education_occupation_codes));
+        let facts_learner = LearnerFacts {
+            kind: stored(&learner.kind)?,
+            hukou: learner.hukou.as_deref().map(stored).transpose()?,
+            residence_permit_since: learner.residence_permit_since,
+            social_insurance_since: learner.social_insurance_since,
+            income_tax_in_shanghai: learner.income_tax_in_shanghai,
+            insurance_base_at_least_average_6_of_12: learner
+                .insurance_base_at_least_average_6_of_12,
+            education_level: learner.education_level.as_deref().map(stored).transpose()?,
+            education_occupations: split_codes(&learner.education_occupation_codes),
+        };
+        out.insert(
+            learner.id,
+            Facts {
+                learner: facts_learner,
+                ..Facts::default()
+            },
+        );
+    }
+    for c in certificates::of_learners(conn, learner_ids)? {
+        codes.insert(c.occupation_code.clone());
+        if let Some(facts) = out.get_mut(&c.learner_id) {
+            facts.certificates.push(CertificateFact {
+                id: Some(c.id),
+                kind: stored(&c.kind)?,
+                level: stored(&c.level)?,
+                occupation: c.occupation_code,
+                issued_on: c.issued_on,
+                status: stored(&c.status)?,
+            });
+        }
+    }
+    let enrollment_rows = records::enrollments_of_learners(conn, learner_ids)?;
+    let program_ids: Vec<i64> = enrollment_rows
+        .iter()
+        .map(|e| e.program_id)
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let facts_learner = LearnerFacts {
-        kind: stored(&learner.kind)?,
-        hukou: learner.hukou.as_deref().map(stored).transpose()?,
-        residence_permit_since: learner.residence_permit_since,
-        social_insurance_since: learner.social_insurance_since,
-        income_tax_in_shanghai: learner.income_tax_in_shanghai,
-        insurance_base_at_least_average_6_of_12: learner.insurance_base_at_least_average_6_of_12,
-        education_level: learner.education_level.as_deref().map(stored).transpose()?,
-        education_occupations: split_codes(&learner.education_occupation_codes),
-    };
-    let mut certs = Vec::new();
-    for c in certificates::of_learner(conn, learner_id)? {
-        codes.insert(c.occupation_code.clone());
-        certs.push(CertificateFact {
-            id: Some(c.id),
-            kind: stored(&c.kind)?,
-            level: stored(&c.level)?,
-            occupation: c.occupation_code,
-            issued_on: c.issued_on,
-            status: stored(&c.status)?,
-        });
-    }
-    let mut enrollments = Vec::new();
-    let mut institutions_seen: HashMap<i64, InstitutionFact> = HashMap::new();
-    for e in records::enrollments_of(conn, learner_id)? {
-        let program = institutions::find_program(conn, e.program_id)?
-            .ok_or(ApiError::NotFound { what: "program" })?;
-        let related: Vec<String> = institutions::related_occupations(conn, &[program.id])?
+    let programs: HashMap<i64, institutions::ProgramRow> =
+        institutions::find_programs(conn, &program_ids)?
             .into_iter()
-            .map(|(_, c)| c)
+            .map(|p| (p.id, p))
             .collect();
+    let mut related: HashMap<i64, Vec<String>> = HashMap::new();
+    for (program_id, code) in institutions::related_occupations(conn, &program_ids)? {
+        related.entry(program_id).or_default().push(code);
+    }
+    let institution_ids: Vec<i64> = programs
+        .values()
+        .map(|p| p.institution_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut designations: HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>> = HashMap::new();
+    for d in institutions::designations_of_many(conn, &institution_ids)? {
+        designations
+            .entry(d.institution_id)
+            .or_default()
+            .push((d.designated_from, d.designated_until));
+    }
+    let mut institution_facts: HashMap<i64, InstitutionFact> = HashMap::new();
+    for row in institutions::find_many(conn, &institution_ids)? {
+        institution_facts.insert(
+            row.id,
+            InstitutionFact {
+                id: row.id,
+                name: row.name,
+                kind: stored(&row.kind)?,
+                assessed: row.assessed,
+                designations: designations.remove(&row.id).unwrap_or_default(),
+            },
+        );
+    }
+    for e in enrollment_rows {
+        let program = programs
+            .get(&e.program_id)
+            .ok_or(ApiError::NotFound { what: "program" })?;
+        let institution = institution_facts
+            .get(&program.institution_id)
+            .cloned()
+            .ok_or(ApiError::NotFound {
+                what: "institution",
+            })?;
+        let related = related.get(&program.id).cloned().unwrap_or_default();
         codes.insert(program.occupation_code.clone());
         codes.extend(related.iter().cloned());
-        let institution = match institutions_seen.get(&program.institution_id) {
-            Some(i) => i.clone(),
-            None => {
-                let row = institutions::find(conn, program.institution_id)?.ok_or(
-                    ApiError::NotFound {
-                        what: "institution",
-                    },
-                )?;
-                let fact = InstitutionFact {
-                    id: row.id,
-                    name: row.name,
-                    kind: stored(&row.kind)?,
-                    assessed: row.assessed,
-                    designations: institutions::designations_of(conn, row.id)?
-                        .into_iter()
-                        .map(|d| (d.designated_from, d.designated_until))
-                        .collect(),
-                };
-                institutions_seen.insert(row.id, fact.clone());
-                fact
-            }
-        };
-        enrollments.push(EnrollmentFact {
-            id: e.id,
-            institution,
-            program_name: program.name,
-            program_occupation: program.occupation_code,
-            related_occupations: related,
-            start: e.start_date,
-            end: e.end_date,
-            full_time: e.full_time,
-            status: stored(&e.status)?,
-            class_type: stored(&e.class_type)?,
-        });
+        if let Some(facts) = out.get_mut(&e.learner_id) {
+            facts.enrollments.push(EnrollmentFact {
+                id: e.id,
+                institution,
+                program_name: program.name.clone(),
+                program_occupation: program.occupation_code.clone(),
+                related_occupations: related,
+                start: e.start_date,
+                end: e.end_date,
+                full_time: e.full_time,
+                status: stored(&e.status)?,
+                class_type: stored(&e.class_type)?,
+            });
+        }
     }
-    let mut employments = Vec::new();
-    for e in records::employments_of(conn, learner_id)? {
+    for e in records::employments_of_learners(conn, learner_ids)? {
         codes.insert(e.occupation_code.clone());
-        employments.push(EmploymentFact {
-            id: Some(e.id),
-            employer: e.employer_name,
-            occupation: e.occupation_code,
-            start: e.start_date,
-            end: e.end_date,
-            in_shanghai: e.in_shanghai,
-            frontline: e.frontline,
-            dedicated_trainer: e.dedicated_trainer,
-        });
+        if let Some(facts) = out.get_mut(&e.learner_id) {
+            facts.employments.push(EmploymentFact {
+                id: Some(e.id),
+                employer: e.employer_name,
+                occupation: e.occupation_code,
+                start: e.start_date,
+                end: e.end_date,
+                in_shanghai: e.in_shanghai,
+                frontline: e.frontline,
+                dedicated_trainer: e.dedicated_trainer,
+            });
+        }
     }
-    let awards = records::awards_of(conn, learner_id)?
-        .into_iter()
-        .map(|a| {
-            Ok(AwardFact {
+    for a in records::awards_of_learners(conn, learner_ids)? {
+        if let Some(facts) = out.get_mut(&a.learner_id) {
+            facts.awards.push(AwardFact {
                 kind: stored(&a.kind)?,
                 awarded_on: a.awarded_on,
-            })
+            });
+        }
+    }
+    let catalog = occupation_facts(conn, codes)?;
+    for facts in out.values_mut() {
+        let mentioned: BTreeSet<&str> = facts
+            .certificates
+            .iter()
+            .map(|c| c.occupation.as_str())
+            .chain(facts.employments.iter().map(|e| e.occupation.as_str()))
+            .chain(facts.enrollments.iter().flat_map(|e| e.occupations()))
+            .chain(
+                facts
+                    .learner
+                    .education_occupations
+                    .iter()
+                    .map(String::as_str),
+            )
+            .collect();
+        facts.occupations = mentioned
+            .into_iter()
+            .filter_map(|code| catalog.get(code).map(|o| (code.to_owned(), o.clone())))
+            .collect();
+    }
+    Ok(out)
+}
+
+fn occupation_facts(
+    conn: &mut DbConnection,
+    codes: BTreeSet<String>,
+) -> Result<HashMap<String, OccupationFact>, ApiError> {
+    let codes: Vec<String> = codes.into_iter().collect();
+    Ok(occupations::find_many(conn, &codes)?
+        .into_iter()
+        .map(|row| {
+            (
+                row.code,
+                OccupationFact {
+                    name: row.name,
+                    high_skill_catalog: row.high_skill_catalog,
+                    technician_catalog: row.technician_catalog,
+                    priority_industry: row.priority_industry,
+                },
+            )
         })
-        .collect::<Result<_, ApiError>>()?;
-    let mut facts = Facts {
-        learner: facts_learner,
-        certificates: certs,
-        enrollments,
-        employments,
-        awards,
-        occupations: HashMap::new(),
-    };
-    add_occupations(conn, &mut facts, codes)?;
-    Ok(facts)
+        .collect())
 }
 
 /// Loads the catalog flags of `codes` into the facts.
@@ -148,21 +225,11 @@ pub fn add_occupations(
     facts: &mut Facts,
     codes: BTreeSet<String>,
 ) -> Result<(), ApiError> {
-    let codes: Vec<String> = codes
+    let missing: BTreeSet<String> = codes
         .into_iter()
         .filter(|c| !facts.occupations.contains_key(c))
         .collect();
-    for row in occupations::find_many(conn, &codes)? {
-        facts.occupations.insert(
-            row.code,
-            OccupationFact {
-                name: row.name,
-                high_skill_catalog: row.high_skill_catalog,
-                technician_catalog: row.technician_catalog,
-                priority_industry: row.priority_industry,
-            },
-        );
-    }
+    facts.occupations.extend(occupation_facts(conn, missing)?);
     Ok(())
 }
 
@@ -199,67 +266,70 @@ pub fn change(before: Option<&Milestone>, after: Option<&Milestone>) -> Option<&
     }
 }
 
-/// Recomputes a learner's milestones as of `today`, stores them and records an event for each
-/// change. Run inside the write transaction of the change that caused it.
+/// Recomputes the milestones of `learner_ids` as of `today`, stores them and records an event
+/// for each change, in a fixed number of queries for the whole batch. Run inside the write
+/// transaction of the change that caused it.
 pub fn refresh(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_ids: &[i64],
     params: &Parameters,
     today: NaiveDate,
 ) -> Result<usize, ApiError> {
-    let facts = load_facts(conn, learner_id)?;
-    let fresh = rules::evaluate(&facts, params, today);
-    let previous: HashMap<String, Milestone> = milestones::stored_for(conn, learner_id)?
-        .into_iter()
-        .filter_map(|s| {
-            serde_json::from_str::<Milestone>(&s.payload)
-                .ok()
-                .map(|m| (s.milestone_key, m))
-        })
-        .collect();
+    let facts = load_facts_many(conn, learner_ids)?;
+    let mut previous: HashMap<(i64, String), Milestone> = HashMap::new();
+    for s in milestones::stored_for(conn, learner_ids)? {
+        if let Ok(m) = serde_json::from_str::<Milestone>(&s.payload) {
+            previous.insert((s.learner_id, s.milestone_key), m);
+        }
+    }
     let now = db::now();
     let json = |m: Option<&Milestone>| m.and_then(|m| serde_json::to_string(m).ok());
     let mut events = Vec::new();
     let mut rows = Vec::new();
-    for m in &fresh {
-        if let Some(kind) = change(previous.get(&m.key), Some(m)) {
-            events.push(NewEvent {
-                learner_id,
-                milestone_key: m.key.clone(),
-                rule_id: m.rule_id.clone(),
-                event: kind.into(),
-                before: json(previous.get(&m.key)),
-                after: json(Some(m)),
-                created_at: now,
-            });
-        }
-        rows.push(StoredMilestone {
-            learner_id,
-            milestone_key: m.key.clone(),
-            rule_id: m.rule_id.clone(),
-            status: m.status.as_str().into(),
-            eligible_from: m.eligible_from,
-            payload: serde_json::to_string(m).map_err(|e| ApiError::internal("milestone", e))?,
-            parameters_version: m.parameters_version.clone(),
-            computed_at: now,
-        });
-    }
-    for (key, old) in &previous {
-        if !fresh.iter().any(|m| &m.key == key) {
-            if let Some(kind) = change(Some(old), None) {
+    for (&learner_id, learner_facts) in &facts {
+        let fresh = rules::evaluate(learner_facts, params, today);
+        for m in &fresh {
+            let before = previous.remove(&(learner_id, m.key.clone()));
+            if let Some(kind) = change(before.as_ref(), Some(m)) {
                 events.push(NewEvent {
                     learner_id,
-                    milestone_key: key.clone(),
-                    rule_id: old.rule_id.clone(),
+                    milestone_key: m.key.clone(),
+                    rule_id: m.rule_id.clone(),
                     event: kind.into(),
-                    before: json(Some(old)),
-                    after: None,
+                    before: json(before.as_ref()),
+                    after: json(Some(m)),
                     created_at: now,
                 });
             }
+            rows.push(StoredMilestone {
+                learner_id,
+                milestone_key: m.key.clone(),
+                rule_id: m.rule_id.clone(),
+                status: m.status.as_str().into(),
+                eligible_from: m.eligible_from,
+                payload: serde_json::to_string(m)
+                    .map_err(|e| ApiError::internal("milestone", e))?,
+                parameters_version: m.parameters_version.clone(),
+                computed_at: now,
+            });
         }
     }
-    milestones::replace(conn, learner_id, &rows)?;
+    // What is left of the stored milestones has vanished.
+    for ((learner_id, key), old) in previous {
+        if let Some(kind) = change(Some(&old), None) {
+            events.push(NewEvent {
+                learner_id,
+                milestone_key: key,
+                rule_id: old.rule_id.clone(),
+                event: kind.into(),
+                before: json(Some(&old)),
+                after: None,
+                created_at: now,
+            });
+        }
+    }
+    events.sort_by(|a, b| (a.learner_id, &a.milestone_key).cmp(&(b.learner_id, &b.milestone_key)));
+    milestones::replace(conn, learner_ids, &rows)?;
     milestones::insert_events(conn, &events)?;
     Ok(events.len())
 }
@@ -268,7 +338,7 @@ pub fn refresh(
 pub fn refresh_now(conn: &mut DbConnection, learner_id: i64) -> Result<usize, ApiError> {
     let today = crate::domain::today_in_shanghai();
     let params = Parameters::in_force(&parameter_values(conn)?, today);
-    refresh(conn, learner_id, &params, today)
+    refresh(conn, &[learner_id], &params, today)
 }
 
 /// What a recomputation of every learner did.
@@ -295,13 +365,7 @@ pub fn recompute_all(
         let Some(last) = ids.last().copied() else {
             break;
         };
-        let events = db::write_transaction(&mut conn, |conn| -> Result<usize, ApiError> {
-            let mut events = 0;
-            for id in &ids {
-                events += refresh(conn, *id, &params, today)?;
-            }
-            Ok(events)
-        })?;
+        let events = db::write_transaction(&mut conn, |conn| refresh(conn, &ids, &params, today))?;
         summary.learners += ids.len() as u64;
         summary.events += events as u64;
         after = last;
@@ -374,12 +438,7 @@ pub fn refresh_cohort_in_background(database: db::Database, cohort_id: i64) {
             let today = crate::domain::today_in_shanghai();
             let params = Parameters::in_force(&parameter_values(&mut conn)?, today);
             for chunk in ids.chunks(200) {
-                db::write_transaction(&mut conn, |conn| -> Result<(), ApiError> {
-                    for id in chunk {
-                        refresh(conn, *id, &params, today)?;
-                    }
-                    Ok(())
-                })?;
+                db::write_transaction(&mut conn, |conn| refresh(conn, chunk, &params, today))?;
             }
             Ok(ids.len())
         })

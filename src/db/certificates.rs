@@ -158,3 +158,19 @@ pub fn decisions_of(conn: &mut DbConnection, certificate_id: i64) -> QueryResult
         .select(DecisionRow::as_select())
         .load(conn)
 }
+
+/// The certificates of many learners (for batch recomputation).
+pub fn of_learners(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+) -> QueryResult<Vec<CertificateRow>> {
+    certificates::table
+        .filter(certificates::learner_id.eq_any(learner_ids))
+        .order((
+            certificates::learner_id,
+            certificates::issued_on,
+            certificates::id,
+        ))
+        .select(CertificateRow::as_select())
+        .load(conn)
+}

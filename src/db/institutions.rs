@@ -227,3 +227,32 @@ pub fn related_occupations(
         ))
         .load(conn)
 }
+
+pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<InstitutionRow>> {
+    institutions::table
+        .filter(institutions::id.eq_any(ids))
+        .select(InstitutionRow::as_select())
+        .load(conn)
+}
+
+pub fn find_programs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<ProgramRow>> {
+    programs::table
+        .filter(programs::id.eq_any(ids))
+        .select(ProgramRow::as_select())
+        .load(conn)
+}
+
+pub fn designations_of_many(
+    conn: &mut DbConnection,
+    institution_ids: &[i64],
+) -> QueryResult<Vec<DesignationRow>> {
+    designations::table
+        .filter(designations::institution_id.eq_any(institution_ids))
+        .order((
+            designations::institution_id,
+            designations::designated_from,
+            designations::id,
+        ))
+        .select(DesignationRow::as_select())
+        .load(conn)
+}

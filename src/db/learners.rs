@@ -310,3 +310,10 @@ pub fn record_first_kinds(
         .collect();
     crate::each_backend!(conn, c => diesel::insert_into(learner_kind_changes::table).values(&values).execute(c))
 }
+
+pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<LearnerRow>> {
+    learners::table
+        .filter(learners::id.eq_any(ids))
+        .select(LearnerRow::as_select())
+        .load(conn)
+}

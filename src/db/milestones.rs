@@ -84,24 +84,36 @@ pub struct StoredMilestone {
     pub computed_at: NaiveDateTime,
 }
 
-pub fn stored_for(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<StoredMilestone>> {
+/// The stored milestones of many learners.
+pub fn stored_for(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+) -> QueryResult<Vec<StoredMilestone>> {
     learner_milestones::table
-        .filter(learner_milestones::learner_id.eq(learner_id))
-        .order(learner_milestones::milestone_key)
+        .filter(learner_milestones::learner_id.eq_any(learner_ids))
+        .order((
+            learner_milestones::learner_id,
+            learner_milestones::milestone_key,
+        ))
         .select(StoredMilestone::as_select())
         .load(conn)
 }
 
-/// Replaces a learner's stored milestones.
+/// Rows per multi-row insert: within both backends' limits on bound parameters.
+const INSERT_CHUNK: usize = 1000;
+
+/// Replaces the stored milestones of `learner_ids` with `rows`.
 pub fn replace(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_ids: &[i64],
     rows: &[StoredMilestone],
 ) -> QueryResult<()> {
-    diesel::delete(learner_milestones::table.filter(learner_milestones::learner_id.eq(learner_id)))
-        .execute(conn)?;
-    if !rows.is_empty() {
-        crate::each_backend!(conn, c => diesel::insert_into(learner_milestones::table).values(rows).execute(c))?;
+    diesel::delete(
+        learner_milestones::table.filter(learner_milestones::learner_id.eq_any(learner_ids)),
+    )
+    .execute(conn)?;
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        crate::each_backend!(conn, c => diesel::insert_into(learner_milestones::table).values(chunk).execute(c))?;
     }
     Ok(())
 }
@@ -132,10 +144,11 @@ pub struct NewEvent {
 }
 
 pub fn insert_events(conn: &mut DbConnection, events: &[NewEvent]) -> QueryResult<usize> {
-    if events.is_empty() {
-        return Ok(0);
+    let mut inserted = 0;
+    for chunk in events.chunks(INSERT_CHUNK) {
+        inserted += crate::each_backend!(conn, c => diesel::insert_into(milestone_events::table).values(chunk).execute(c))?;
     }
-    crate::each_backend!(conn, c => diesel::insert_into(milestone_events::table).values(events).execute(c))
+    Ok(inserted)
 }
 
 pub fn events_for(

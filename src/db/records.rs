@@ -232,3 +232,44 @@ pub fn insert_enrollments(conn: &mut DbConnection, rows: &[NewEnrollment]) -> Qu
     }
     crate::each_backend!(conn, c => diesel::insert_into(enrollments::table).values(rows).execute(c))
 }
+
+pub fn enrollments_of_learners(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+) -> QueryResult<Vec<EnrollmentRow>> {
+    enrollments::table
+        .filter(enrollments::learner_id.eq_any(learner_ids))
+        .order((
+            enrollments::learner_id,
+            enrollments::start_date,
+            enrollments::id,
+        ))
+        .select(EnrollmentRow::as_select())
+        .load(conn)
+}
+
+pub fn employments_of_learners(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+) -> QueryResult<Vec<EmploymentRow>> {
+    employments::table
+        .filter(employments::learner_id.eq_any(learner_ids))
+        .order((
+            employments::learner_id,
+            employments::start_date,
+            employments::id,
+        ))
+        .select(EmploymentRow::as_select())
+        .load(conn)
+}
+
+pub fn awards_of_learners(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+) -> QueryResult<Vec<AwardRow>> {
+    awards::table
+        .filter(awards::learner_id.eq_any(learner_ids))
+        .order((awards::learner_id, awards::awarded_on, awards::id))
+        .select(AwardRow::as_select())
+        .load(conn)
+}

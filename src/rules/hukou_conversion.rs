@@ -21,10 +21,7 @@ pub fn info() -> RuleInfo {
             "居转户（技师及以上）",
             "Residence permit to hukou (Technician or above)",
         ),
-        citation: Citation::new(
-            "持有《上海市居住证》人员申办本市常住户口办法",
-            "第二条、第五条",
-        ),
+        citation: Citation::new("持有《上海市居住证》人员申办本市常住户口办法", "居转户"),
     }
 }
 

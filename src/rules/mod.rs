@@ -7,6 +7,8 @@ pub mod facts;
 pub mod milestone;
 pub mod params;
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod testing;
 
 mod graduate_settlement_preference;
@@ -88,6 +90,21 @@ pub fn catalog() -> Vec<RuleInfo> {
 
 /// All milestones of one learner on `as_of`, under `params` (the values in force on `as_of`).
 pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+    // Only what is known on the evaluation date counts: certificates and awards dated later are
+    // set aside (employment after the date is handled by the work count itself).
+    let later = |d: NaiveDate| d > as_of;
+    let known;
+    let facts = if facts.certificates.iter().any(|c| later(c.issued_on))
+        || facts.awards.iter().any(|a| later(a.awarded_on))
+    {
+        let mut trimmed = facts.clone();
+        trimmed.certificates.retain(|c| !later(c.issued_on));
+        trimmed.awards.retain(|a| !later(a.awarded_on));
+        known = trimmed;
+        &known
+    } else {
+        facts
+    };
     let mut out = Vec::new();
     for rule in RULES {
         for mut milestone in (rule.evaluate)(facts, params, as_of) {

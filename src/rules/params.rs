@@ -93,28 +93,28 @@ pub const DEFINITIONS: &[Definition] = &[
     Definition { name: "interpretation.occupation_relation", kind: ParamKind::Choice(&["same_code", "same_minor_group"]),
         per_occupation: false, seed: "\"same_code\"", source: RULES_MD, clause: "Learners, institutions and their facts", note: "Interpretation",
         description: "When an employment spell's occupation counts as related to a certificate's: the same code, or the same 小类 (D-DD-DD)." },
-    int("national.next_level.intermediate_worker.years_after_junior_worker", "4", (0, 30), true, (STANDARD, "申报条件 四级 (1)", ""), "Route (a)."),
-    int("national.next_level.intermediate_worker.total_years", "6", (0, 30), true, (STANDARD, "申报条件 四级 (2)", ""), "Route (b)."),
-    int("national.next_level.senior_worker.years_after_intermediate_worker", "5", (0, 30), true, (STANDARD, "申报条件 三级 (1)", ""), "Route (a)."),
-    int("national.next_level.senior_worker.years_after_intermediate_with_degree", "2", (0, 30), true, (STANDARD, "申报条件 三级 (4)", ""), "Route (c): 大专 or higher in a related major."),
-    int("national.next_level.technician.years_after_senior_worker", "4", (0, 30), true, (STANDARD, "申报条件 二级 (1)", ""), "Route (a)."),
-    int("national.next_level.technician.total_years_for_graduates", "3", (0, 30), true, (STANDARD, "申报条件 二级 (2)", ""), "Route (b): graduates of 高级技工学校 or 技师学院."),
-    int("national.next_level.technician.total_years_with_preparatory", "2", (0, 30), true, (STANDARD, "申报条件 二级 (3)", ""), "Route (c): 预备技师 graduates of 技师学院."),
-    int("national.next_level.senior_technician.years_after_technician", "4", (0, 30), true, (STANDARD, "申报条件 一级", ""), "Years after 技师."),
-    int("national.next_level.junior_worker.total_years", "1", (0, 30), true, (STANDARD, "申报条件 五级", ""), "Years of related work for 初级工."),
-    int("sh489.professional_title.assistant_engineer_years", "2", (0, 30), false, (BRIDGING, "二(一)", "Unconfirmed"), "高级工 + years of technical work → 助理工程师."),
-    int("sh489.professional_title.engineer_years", "3", (0, 30), false, (BRIDGING, "二(一)", "Unconfirmed"), "技师 + years → 工程师."),
-    int("sh489.professional_title.senior_engineer_years", "4", (0, 30), false, (BRIDGING, "二(一)", "Unconfirmed"), "高级技师 + years → 高级工程师."),
+    int("national.next_level.intermediate_worker.years_after_junior_worker", "4", (0, 30), true, (STANDARD, "申报条件", ""), "Route (a)."),
+    int("national.next_level.intermediate_worker.total_years", "6", (0, 30), true, (STANDARD, "申报条件", ""), "Route (b)."),
+    int("national.next_level.senior_worker.years_after_intermediate_worker", "5", (0, 30), true, (STANDARD, "申报条件", ""), "Route (a)."),
+    int("national.next_level.senior_worker.years_after_intermediate_with_degree", "2", (0, 30), true, (STANDARD, "申报条件", ""), "Route (c): 大专 or higher in a related major."),
+    int("national.next_level.technician.years_after_senior_worker", "4", (0, 30), true, (STANDARD, "申报条件", ""), "Route (a)."),
+    int("national.next_level.technician.total_years_for_graduates", "3", (0, 30), true, (STANDARD, "申报条件", ""), "Route (b): graduates of 高级技工学校 or 技师学院."),
+    int("national.next_level.technician.total_years_with_preparatory", "2", (0, 30), true, (STANDARD, "申报条件", ""), "Route (c): 预备技师 graduates of 技师学院."),
+    int("national.next_level.senior_technician.years_after_technician", "4", (0, 30), true, (STANDARD, "申报条件", ""), "Years after 技师."),
+    int("national.next_level.junior_worker.total_years", "1", (0, 30), true, (STANDARD, "申报条件", ""), "Years of related work for 初级工."),
+    int("sh489.professional_title.assistant_engineer_years", "2", (0, 30), false, (BRIDGING, "助理工程师", "Unconfirmed"), "高级工 + years of technical work → 助理工程师."),
+    int("sh489.professional_title.engineer_years", "3", (0, 30), false, (BRIDGING, "工程师", "Unconfirmed"), "技师 + years → 工程师."),
+    int("sh489.professional_title.senior_engineer_years", "4", (0, 30), false, (BRIDGING, "高级工程师", "Unconfirmed"), "高级技师 + years → 高级工程师."),
     Definition { name: "sh.residence_points.points_by_level", kind: ParamKind::LevelPoints, per_occupation: false,
         seed: r#"{"junior_worker":15,"intermediate_worker":30,"senior_worker":60,"technician":100,"senior_technician":140}"#,
         source: POINTS, clause: "专业技术职称和技能等级", note: "Unconfirmed", description: "Points per skill level." },
     int("sh.residence_points.cap", "140", (0, 1000), false, (POINTS, "专业技术职称和技能等级", "Unconfirmed"), "The most points this indicator gives."),
-    int("sh.residence_points.standard_score", "120", (0, 1000), false, (POINTS, "标准分值", "Unconfirmed"), "The standard score of the residence-points system."),
+    int("sh.residence_points.standard_score", "120", (0, 1000), false, (POINTS, "专业技术职称和技能等级", "Unconfirmed"), "The standard score of the residence-points system."),
     Definition { name: "sh.residence_points.require_high_skill_catalog", kind: ParamKind::Boolean, per_occupation: false, seed: "false",
         source: POINTS, clause: "专业技术职称和技能等级", note: "Unconfirmed",
         description: "Whether 高级工 and below need an occupation in the 高技能人才职业工种目录." },
-    int("sh.hukou_conversion.residence_permit_months", "84", (0, 600), false, (HUKOU, "第二条", "Unconfirmed"), "Months of residence permit for 居转户."),
-    int("sh.hukou_conversion.social_insurance_months", "84", (0, 600), false, (HUKOU, "第二条", "Unconfirmed"), "Months of Shanghai social insurance for 居转户."),
+    int("sh.hukou_conversion.residence_permit_months", "84", (0, 600), false, (HUKOU, "居转户", "Unconfirmed"), "Months of residence permit for 居转户."),
+    int("sh.hukou_conversion.social_insurance_months", "84", (0, 600), false, (HUKOU, "居转户", "Unconfirmed"), "Months of Shanghai social insurance for 居转户."),
 ];
 
 pub fn definition(name: &str) -> Option<&'static Definition> {
@@ -414,18 +414,19 @@ mod seed_migration {
     #[test]
     fn migrations_seed_exactly_the_definitions() {
         let expected = seed_sql();
+        let mut stale = Vec::new();
         for backend in ["sqlite", "postgres"] {
             let path = format!(
                 "{}/migrations/{backend}/2026-11-29-000004_rule_parameter_seeds/up.sql",
                 env!("CARGO_MANIFEST_DIR")
             );
-            let found = std::fs::read_to_string(&path).unwrap_or_default();
-            if found != expected {
+            if std::fs::read_to_string(&path).unwrap_or_default() != expected {
                 if std::env::var("SKILLPATH_WRITE_SEEDS").is_ok() {
                     std::fs::write(&path, &expected).unwrap();
                 }
-                panic!("{path} differs from the parameter definitions; rerun with SKILLPATH_WRITE_SEEDS=1 to rewrite it");
+                stale.push(path);
             }
         }
+        assert!(stale.is_empty(), "{stale:?} differ from the parameter definitions; rerun with SKILLPATH_WRITE_SEEDS=1 to rewrite them");
     }
 }

@@ -18,7 +18,7 @@ pub fn info() -> RuleInfo {
             "高技能人才引进直接落户",
             "Talent introduction: direct hukou for high-skilled frontline workers",
         ),
-        citation: Citation::new("上海市引进人才申办本市常住户口办法实施细则", "高技能人才"),
+        citation: Citation::new("上海市引进人才申办本市常住户口办法实施细则", "人才引进"),
     }
 }
 

@@ -45,7 +45,12 @@ pub fn evaluate(facts: &Facts, params: &Parameters, _as_of: NaiveDate) -> Vec<Mi
     {
         let i = info();
         let mut m = Milestone::new(ID, &format!("enrollment:{}", e.id), i.title, i.citation);
-        let highest = facts.level_certificates().map(|c| c.level).max();
+        // The goal is set when the learner enrolls: from the highest level held before the start.
+        let highest = facts
+            .level_certificates()
+            .filter(|c| c.issued_on < e.start)
+            .map(|c| c.level)
+            .max();
         let target = target_for(facts.learner.kind, highest);
         m.target = Some(target.as_str().into());
         m.target_label = Some(level_text(target));
