@@ -294,7 +294,7 @@ pub fn refresh(
                 events.push(NewEvent {
                     learner_id,
                     milestone_key: m.key.clone(),
-                    rule_id: m.rule_id.clone(),
+                    rule_id: m.rule_id.to_string(),
                     event: kind.into(),
                     before: json(before.as_ref()),
                     after: json(Some(m)),
@@ -304,12 +304,12 @@ pub fn refresh(
             rows.push(StoredMilestone {
                 learner_id,
                 milestone_key: m.key.clone(),
-                rule_id: m.rule_id.clone(),
+                rule_id: m.rule_id.to_string(),
                 status: m.status.as_str().into(),
                 eligible_from: m.eligible_from,
                 payload: serde_json::to_string(m)
                     .map_err(|e| ApiError::internal("milestone", e))?,
-                parameters_version: m.parameters_version.clone(),
+                parameters_version: m.parameters_version.to_string(),
                 computed_at: now,
             });
         }
@@ -320,7 +320,7 @@ pub fn refresh(
             events.push(NewEvent {
                 learner_id,
                 milestone_key: key,
-                rule_id: old.rule_id.clone(),
+                rule_id: old.rule_id.to_string(),
                 event: kind.into(),
                 before: json(Some(&old)),
                 after: None,
@@ -513,7 +513,7 @@ pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
                         "补充信息：{}",
                         m.missing
                             .iter()
-                            .map(|t| t.zh.as_str())
+                            .map(|t| t.zh.as_ref())
                             .collect::<Vec<_>>()
                             .join("；")
                     ),
@@ -521,7 +521,7 @@ pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
                         "Record: {}",
                         m.missing
                             .iter()
-                            .map(|t| t.en.as_str())
+                            .map(|t| t.en.as_ref())
                             .collect::<Vec<_>>()
                             .join("; ")
                     ),
@@ -554,7 +554,7 @@ pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
                         target.zh,
                         m.missing
                             .iter()
-                            .map(|t| t.zh.as_str())
+                            .map(|t| t.zh.as_ref())
                             .collect::<Vec<_>>()
                             .join("；")
                     ),
@@ -563,7 +563,7 @@ pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
                         target.en,
                         m.missing
                             .iter()
-                            .map(|t| t.en.as_str())
+                            .map(|t| t.en.as_ref())
                             .collect::<Vec<_>>()
                             .join("; ")
                     ),
@@ -577,7 +577,7 @@ pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
             sort_date,
             NextStep {
                 kind,
-                rule_id: m.rule_id.clone(),
+                rule_id: m.rule_id.to_string(),
                 milestone_key: m.key.clone(),
                 title: m.title.clone(),
                 date,

@@ -71,17 +71,24 @@ impl CertificateFact {
     }
 
     pub fn label(&self) -> String {
-        let id = self
-            .id
-            .map_or_else(|| "hypothetical".to_owned(), |id| format!("#{id}"));
-        format!(
-            "{} {} {} {} ({})",
-            id,
-            self.level.name_zh(),
-            self.occupation,
-            self.issued_on,
-            self.status
-        )
+        let mut out = String::with_capacity(64);
+        match self.id {
+            Some(id) => {
+                out.push('#');
+                out.push_str(&id.to_string());
+            }
+            None => out.push_str("hypothetical"),
+        }
+        out.push(' ');
+        out.push_str(self.level.name_zh());
+        out.push(' ');
+        out.push_str(&self.occupation);
+        out.push(' ');
+        dates::push_ymd(&mut out, self.issued_on);
+        out.push_str(" (");
+        out.push_str(self.status.as_str());
+        out.push(')');
+        out
     }
 }
 
@@ -153,10 +160,7 @@ impl EnrollmentFact {
     /// when there is one.
     pub fn at_designated_college(&self, params: &Parameters, on: Option<NaiveDate>) -> bool {
         let designations = &self.institution.designations;
-        match (
-            params.choice("interpretation.designation_overlap").as_str(),
-            on,
-        ) {
+        match (params.choice("interpretation.designation_overlap"), on) {
             ("designated_at_certificate", Some(day)) => designations
                 .iter()
                 .any(|(from, until)| *from <= day && until.is_none_or(|u| day <= u)),
@@ -188,10 +192,18 @@ impl EnrollmentFact {
     }
 
     pub fn describe(&self) -> String {
-        format!(
-            "{} · {} ({} – {}, {})",
-            self.institution.name, self.program_name, self.start, self.end, self.status
-        )
+        let mut out = String::with_capacity(96);
+        out.push_str(&self.institution.name);
+        out.push_str(" · ");
+        out.push_str(&self.program_name);
+        out.push_str(" (");
+        dates::push_ymd(&mut out, self.start);
+        out.push_str(" – ");
+        dates::push_ymd(&mut out, self.end);
+        out.push_str(", ");
+        out.push_str(self.status.as_str());
+        out.push(')');
+        out
     }
 }
 
@@ -213,17 +225,32 @@ impl EmploymentFact {
     }
 
     pub fn describe(&self) -> String {
-        let end = self.end.map_or_else(|| "now".to_owned(), |e| e.to_string());
-        format!(
-            "{} {} ({} – {})",
-            self.employer, self.occupation, self.start, end
-        )
+        let mut out = String::with_capacity(64);
+        out.push_str(&self.employer);
+        out.push(' ');
+        out.push_str(&self.occupation);
+        out.push_str(" (");
+        dates::push_ymd(&mut out, self.start);
+        out.push_str(" – ");
+        match self.end {
+            Some(end) => dates::push_ymd(&mut out, end),
+            None => out.push_str("now"),
+        }
+        out.push(')');
+        out
     }
 }
 
 impl Facts {
-    pub fn occupation(&self, code: &str) -> OccupationFact {
-        self.occupations.get(code).cloned().unwrap_or_default()
+    /// The catalog flags of an occupation (all false when it is not in the catalog).
+    pub fn occupation(&self, code: &str) -> &OccupationFact {
+        static UNKNOWN: OccupationFact = OccupationFact {
+            name: String::new(),
+            high_skill_catalog: false,
+            technician_catalog: false,
+            priority_industry: false,
+        };
+        self.occupations.get(code).unwrap_or(&UNKNOWN)
     }
 
     pub fn occupation_label(&self, code: &str) -> String {

@@ -48,7 +48,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
             "路径B：高级技师且岗位相符",
             "route B: Senior Technician matching the current post",
         ),
-        route_b.map_or("no".into(), |d| format!("since {d}")),
+        route_b.map_or("no".into(), |d| format!("since {}", dates::ymd(d))),
         "senior_technician",
     ));
     if let Some(since) = route_b {
@@ -121,8 +121,10 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
                 ),
                 format!("{name_en} for the required months"),
             ),
-            since.map_or("not recorded".into(), |s| format!("since {s}")),
-            reached.map_or("—".into(), |r| format!("on or before {}", r)),
+            since.map_or("not recorded".into(), |s| {
+                format!("since {}", dates::ymd(s))
+            }),
+            reached.map_or("—".into(), |r| format!("on or before {}", dates::ymd(r))),
             match reached {
                 None => Outcome::Unknown,
                 Some(r) if r <= as_of => Outcome::Pass,

@@ -1,5 +1,10 @@
 //! What the engine answers: milestones with status, dates, citation, what is missing, and the
 //! trace of every condition (RULES.md, "Milestone statuses").
+//!
+//! Texts borrow their many fixed strings instead of copying them: the engine builds thousands of
+//! them per second and allocation was most of its time.
+
+use std::borrow::Cow;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -9,12 +14,14 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Text {
     #[serde(rename = "zh-CN")]
-    pub zh: String,
-    pub en: String,
+    #[schema(value_type = String)]
+    pub zh: Cow<'static, str>,
+    #[schema(value_type = String)]
+    pub en: Cow<'static, str>,
 }
 
 impl Text {
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn new(zh: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Self {
         Self {
             zh: zh.into(),
             en: en.into(),
@@ -80,16 +87,22 @@ crate::string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Check {
     pub condition: Text,
-    pub observed: String,
-    pub expected: String,
+    #[schema(value_type = String)]
+    pub observed: Cow<'static, str>,
+    #[schema(value_type = String)]
+    pub expected: Cow<'static, str>,
     pub outcome: Outcome,
+    /// For rules with several routes: the route the condition belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub route: Option<Cow<'static, str>>,
 }
 
 impl Check {
     pub fn new(
         condition: Text,
-        observed: impl Into<String>,
-        expected: impl Into<String>,
+        observed: impl Into<Cow<'static, str>>,
+        expected: impl Into<Cow<'static, str>>,
         outcome: Outcome,
     ) -> Self {
         Self {
@@ -97,14 +110,15 @@ impl Check {
             observed: observed.into(),
             expected: expected.into(),
             outcome,
+            route: None,
         }
     }
 
     pub fn pass_if(
         ok: bool,
         condition: Text,
-        observed: impl Into<String>,
-        expected: impl Into<String>,
+        observed: impl Into<Cow<'static, str>>,
+        expected: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self::new(
             condition,
@@ -117,7 +131,8 @@ impl Check {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Milestone {
-    pub rule_id: String,
+    #[schema(value_type = String)]
+    pub rule_id: Cow<'static, str>,
     /// Stable identity of this milestone for this learner (rule and subject, e.g. a certificate).
     pub key: String,
     pub title: Text,
@@ -127,12 +142,15 @@ pub struct Milestone {
     /// When a met milestone's window closes (e.g. the end of the fresh-graduate year).
     pub open_until: Option<NaiveDate>,
     /// What the milestone leads to: a skill level, a title, `points`, a route.
-    pub target: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub target: Option<Cow<'static, str>>,
     pub target_label: Option<Text>,
     /// The route that is met (or nearest), for rules with several.
-    pub route: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub route: Option<Cow<'static, str>>,
     pub citation: Citation,
-    pub parameters_version: String,
+    #[schema(value_type = String)]
+    pub parameters_version: std::sync::Arc<str>,
     /// What is missing, in words a learner understands.
     pub missing: Vec<Text>,
     pub trace: Vec<Check>,
@@ -142,7 +160,7 @@ pub struct Milestone {
 }
 
 impl Milestone {
-    pub fn new(rule_id: &str, key_suffix: &str, title: Text, citation: Citation) -> Self {
+    pub fn new(rule_id: &'static str, key_suffix: &str, title: Text, citation: Citation) -> Self {
         let key = if key_suffix.is_empty() {
             rule_id.to_owned()
         } else {
@@ -159,9 +177,9 @@ impl Milestone {
             target_label: None,
             route: None,
             citation,
-            parameters_version: String::new(),
+            parameters_version: std::sync::Arc::from(""),
             missing: Vec::new(),
-            trace: Vec::new(),
+            trace: Vec::with_capacity(8),
             points: None,
         }
     }

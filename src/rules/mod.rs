@@ -105,10 +105,11 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
     } else {
         facts
     };
-    let mut out = Vec::new();
+    let version: std::sync::Arc<str> = std::sync::Arc::from(params.version.as_str());
+    let mut out = Vec::with_capacity(12);
     for rule in RULES {
         for mut milestone in (rule.evaluate)(facts, params, as_of) {
-            milestone.parameters_version = params.version.clone();
+            milestone.parameters_version = version.clone();
             out.push(milestone);
         }
     }

@@ -50,12 +50,18 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Records a check of `route`.
+    fn push(&mut self, route: &'static str, mut check: Check) {
+        check.route = Some(route.into());
+        self.trace.push(check);
+    }
+
     fn years(&self, target: SkillLevel, name: &str) -> u32 {
         self.params.int_for(&param(target, name), self.occupation)
     }
 
     /// Related work of `years` years after `after` (or in total): met on, projected, or not.
-    fn work(&mut self, route: &str, years: u32, after: Option<&CertificateFact>) -> Route {
+    fn work(&mut self, route: &'static str, years: u32, after: Option<&CertificateFact>) -> Route {
         let target_days = u64::from(years) * self.params.work_year_days();
         let spans = self.facts.related_spans(self.occupation, self.params);
         let progress =
@@ -77,31 +83,33 @@ impl Ctx<'_> {
         let expected = format!("{target_days} days");
         let outcome = match progress.reached_on {
             Some(day) if day <= self.as_of => {
-                self.trace.push(Check::new(
-                    tag(route, condition),
-                    observed,
-                    expected,
-                    Outcome::Pass,
-                ));
+                self.push(
+                    route,
+                    Check::new(condition, observed, expected, Outcome::Pass),
+                );
                 return Route::Met(day);
             }
             Some(day) => {
-                self.trace.push(Check::new(
-                    tag(route, condition),
-                    format!("{observed}; reached on {day} if the job continues"),
-                    expected,
-                    Outcome::Fail,
-                ));
+                self.push(
+                    route,
+                    Check::new(
+                        condition,
+                        format!(
+                            "{observed}; reached on {} if the job continues",
+                            dates::ymd(day)
+                        ),
+                        expected,
+                        Outcome::Fail,
+                    ),
+                );
                 return Route::Upcoming(day);
             }
             None => Outcome::Fail,
         };
-        self.trace.push(Check::new(
-            tag(route, condition.clone()),
-            observed,
-            expected,
-            outcome,
-        ));
+        self.push(
+            route,
+            Check::new(condition.clone(), observed, expected, outcome),
+        );
         let missing_days = target_days.saturating_sub(progress.days);
         Route::NotMet(Text::new(
             format!("还需相关职业工作约{missing_days}天（{}）", condition.zh),
@@ -113,27 +121,27 @@ impl Ctx<'_> {
     }
 
     /// The earliest verified certificate of `level` in the occupation.
-    fn certificate(&mut self, route: &str, level: SkillLevel) -> Option<CertificateFact> {
+    fn certificate(&mut self, route: &'static str, level: SkillLevel) -> Option<CertificateFact> {
         let found = self
             .facts
             .level_certificates()
             .filter(|c| c.occupation == self.occupation && c.level == level)
             .min_by_key(|c| c.issued_on)
             .cloned();
-        self.trace.push(Check::pass_if(
-            found.is_some(),
-            tag(
-                route,
+        self.push(
+            route,
+            Check::pass_if(
+                found.is_some(),
                 Text::new(
                     format!("持有本职业{}证书", level.name_zh()),
                     format!("holds a {} certificate in this occupation", level.name_en()),
                 ),
+                found
+                    .as_ref()
+                    .map_or_else(|| "none verified".to_owned(), CertificateFact::label),
+                level.as_str(),
             ),
-            found
-                .as_ref()
-                .map_or_else(|| "none verified".to_owned(), CertificateFact::label),
-            level.as_str(),
-        ));
+        );
         found
     }
 
@@ -141,7 +149,7 @@ impl Ctx<'_> {
     /// institution of one of `kinds` (those in `assessed_kinds` only when marked assessed).
     fn schooling(
         &mut self,
-        route: &str,
+        route: &'static str,
         kinds: &[InstitutionKind],
         assessed_kinds: &[InstitutionKind],
         final_year: bool,
@@ -175,8 +183,8 @@ impl Ctx<'_> {
             .map(|k| k.as_str())
             .collect();
         let (outcome, observed) = match &best {
-            Some(Route::Met(day)) => (Outcome::Pass, format!("since {day}")),
-            Some(Route::Upcoming(day)) => (Outcome::Fail, format!("from {day}")),
+            Some(Route::Met(day)) => (Outcome::Pass, format!("since {}", dates::ymd(*day))),
+            Some(Route::Upcoming(day)) => (Outcome::Fail, format!("from {}", dates::ymd(*day))),
             _ => (Outcome::Fail, "no such enrollment".to_owned()),
         };
         let who = if final_year {
@@ -184,18 +192,18 @@ impl Ctx<'_> {
         } else {
             "graduate"
         };
-        self.trace.push(Check::new(
-            tag(
-                route,
+        self.push(
+            route,
+            Check::new(
                 Text::new(
                     "相关专业的院校毕业生（或应届在校生）",
                     format!("{who} of a related program"),
                 ),
+                observed,
+                wanted.join(" | "),
+                outcome,
             ),
-            observed,
-            wanted.join(" | "),
-            outcome,
-        ));
+        );
         best.unwrap_or_else(|| {
             Route::NotMet(Text::new(
                 format!("相关专业毕业（{}）", wanted.join("、")),
@@ -206,13 +214,6 @@ impl Ctx<'_> {
             ))
         })
     }
-}
-
-fn tag(route: &str, text: Text) -> Text {
-    Text::new(
-        format!("路径{route}：{}", text.zh),
-        format!("route {route}: {}", text.en),
-    )
 }
 
 /// The better of two outcomes: met beats upcoming beats not met; earlier beats later.
@@ -266,15 +267,15 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
                     b = Some(earliest(b, Route::Met(e.end)));
                 }
             }
-            ctx.trace.push(Check::pass_if(
-                b.is_some(),
-                tag(
-                    "b",
+            ctx.push(
+                "b",
+                Check::pass_if(
+                    b.is_some(),
                     Text::new("完成相关学徒培训", "completed a related apprenticeship"),
+                    if b.is_some() { "completed" } else { "none" },
+                    "apprenticeship enrollment graduated",
                 ),
-                if b.is_some() { "completed" } else { "none" },
-                "apprenticeship enrollment graduated",
-            ));
+            );
             let b = b.unwrap_or_else(|| {
                 Route::NotMet(Text::new(
                     "完成相关职业的学徒培训",
@@ -326,24 +327,24 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
                     .education_occupations
                     .iter()
                     .any(|o| ctx.facts.related(o, ctx.occupation, ctx.params));
-            ctx.trace.push(Check::new(
-                tag(
-                    "c",
+            ctx.push(
+                "c",
+                Check::new(
                     Text::new(
                         "大专及以上学历且专业相关",
                         "大专 (associate) or higher in a related major",
                     ),
+                    learner
+                        .education_level
+                        .map_or("not recorded".into(), |l| l.as_str().to_owned()),
+                    "associate or higher, major related",
+                    match learner.education_level {
+                        None => Outcome::Unknown,
+                        Some(_) if degree => Outcome::Pass,
+                        Some(_) => Outcome::Fail,
+                    },
                 ),
-                learner
-                    .education_level
-                    .map_or("not recorded".into(), |l| l.as_str().to_owned()),
-                "associate or higher, major related",
-                match learner.education_level {
-                    None => Outcome::Unknown,
-                    Some(_) if degree => Outcome::Pass,
-                    Some(_) => Outcome::Fail,
-                },
-            ));
+            );
             let c = match (&cert, degree) {
                 (Some(c), true) => ctx.work(
                     "c",
@@ -383,20 +384,20 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
                 })
                 .find(|c| ctx.facts.related(&c.occupation, ctx.occupation, ctx.params))
                 .cloned();
-            ctx.trace.push(Check::pass_if(
-                preparatory.is_some(),
-                tag(
-                    "c",
+            ctx.push(
+                "c",
+                Check::pass_if(
+                    preparatory.is_some(),
                     Text::new(
                         "持有预备技师证书",
                         "holds a preparatory technician (预备技师) certificate",
                     ),
+                    preparatory
+                        .as_ref()
+                        .map_or_else(|| "none verified".into(), CertificateFact::label),
+                    "preparatory_technician, verified",
                 ),
-                preparatory
-                    .as_ref()
-                    .map_or_else(|| "none verified".into(), CertificateFact::label),
-                "preparatory_technician, verified",
-            ));
+            );
             let c = match preparatory {
                 Some(p) => {
                     let school = ctx.schooling("c", &[TechnicianCollege], &[], false);
@@ -436,17 +437,10 @@ fn milestone_for(
         i.citation,
     );
     m.target = Some(target.as_str().into());
+    let label = facts.occupation_label(occupation);
     m.target_label = Some(Text::new(
-        format!(
-            "{} {}",
-            facts.occupation_label(occupation),
-            target.name_zh()
-        ),
-        format!(
-            "{} in {}",
-            target.name_en(),
-            facts.occupation_label(occupation)
-        ),
+        format!("{label} {}", target.name_zh()),
+        format!("{} in {label}", target.name_en()),
     ));
     let mut ctx = Ctx {
         facts,

@@ -196,7 +196,13 @@ pub struct Parameters {
     /// Identifies the set of values (a digest), so stored answers say what they were computed under.
     pub version: String,
     general: HashMap<String, Value>,
-    by_occupation: HashMap<(String, String), Value>,
+    /// Per-occupation overrides: name → occupation code → value.
+    by_occupation: HashMap<String, HashMap<String, Value>>,
+    // Read on every condition, so decoded once.
+    relation: OccupationRelation,
+    work_year_days: u64,
+    final_year_months: u32,
+    fresh_graduate_twelve_months: bool,
 }
 
 /// Where parameters start to apply when seeded: before any certificate the service accepts.
@@ -204,27 +210,20 @@ pub fn seed_effective_from() -> NaiveDate {
     NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(NaiveDate::MIN)
 }
 
+fn as_u32(value: Option<&Value>) -> Option<u32> {
+    value
+        .and_then(Value::as_u64)
+        .and_then(|v| u32::try_from(v).ok())
+}
+
 impl Parameters {
     /// The seed values (what the migrations store), for tests and tools.
     pub fn seed() -> Self {
-        let values: Vec<ParameterValue> = DEFINITIONS
-            .iter()
-            .map(|d| ParameterValue {
-                name: d.name.into(),
-                occupation_code: None,
-                value: serde_json::from_str(d.seed).unwrap_or(Value::Null),
-                effective_from: seed_effective_from(),
-                effective_until: None,
-                source: d.source.into(),
-                clause: d.clause.into(),
-                note: d.note.into(),
-            })
-            .collect();
-        Self::in_force(&values, seed_effective_from())
+        Self::in_force(&[], seed_effective_from())
     }
 
     /// The values in force on `date`: for each parameter (and occupation), the latest value whose
-    /// period contains the date.
+    /// period contains the date. A parameter with no value in force keeps its seed value.
     pub fn in_force(values: &[ParameterValue], date: NaiveDate) -> Self {
         let mut chosen: BTreeMap<(String, Option<String>), &ParameterValue> = BTreeMap::new();
         for v in values.iter().filter(|v| v.in_force_on(date)) {
@@ -238,7 +237,7 @@ impl Parameters {
         }
         let mut digest = Sha256::new();
         let mut general = HashMap::new();
-        let mut by_occupation = HashMap::new();
+        let mut by_occupation: HashMap<String, HashMap<String, Value>> = HashMap::new();
         for ((name, occupation), v) in &chosen {
             digest.update(format!(
                 "{name}|{}|{}|{}\n",
@@ -251,93 +250,108 @@ impl Parameters {
                     general.insert(name.clone(), v.value.clone());
                 }
                 Some(code) => {
-                    by_occupation.insert((name.clone(), code.clone()), v.value.clone());
+                    by_occupation
+                        .entry(name.clone())
+                        .or_default()
+                        .insert(code.clone(), v.value.clone());
                 }
             }
         }
+        for def in DEFINITIONS {
+            if !general.contains_key(def.name) {
+                general.insert(
+                    def.name.to_owned(),
+                    serde_json::from_str(def.seed).unwrap_or(Value::Null),
+                );
+            }
+        }
         let version = format!("p-{}", &hex::encode(digest.finalize())[..12]);
-        Self {
+        let mut params = Self {
             version,
             general,
             by_occupation,
-        }
+            relation: OccupationRelation::SameCode,
+            work_year_days: 365,
+            final_year_months: 12,
+            fresh_graduate_twelve_months: false,
+        };
+        params.decode();
+        params
     }
 
-    fn raw(&self, name: &str) -> Option<&Value> {
+    fn decode(&mut self) {
+        self.relation = match self.choice("interpretation.occupation_relation") {
+            "same_minor_group" => OccupationRelation::SameMinorGroup,
+            _ => OccupationRelation::SameCode,
+        };
+        self.work_year_days = u64::from(self.int("interpretation.work_year_days"));
+        self.final_year_months = self.int("interpretation.final_year_months");
+        self.fresh_graduate_twelve_months =
+            self.choice("interpretation.fresh_graduate_until") == "twelve_months_after_graduation";
+    }
+
+    fn value(&self, name: &str) -> Option<&Value> {
         self.general.get(name)
     }
 
-    /// The value, else the seed (a parameter with no value in force keeps its seed meaning).
-    fn value(&self, name: &str) -> Value {
-        self.raw(name)
-            .cloned()
-            .or_else(|| definition(name).and_then(|d| serde_json::from_str(d.seed).ok()))
-            .unwrap_or(Value::Null)
-    }
-
     pub fn int(&self, name: &str) -> u32 {
-        self.value(name)
-            .as_u64()
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(0)
+        as_u32(self.value(name)).unwrap_or(0)
     }
 
     /// A year count with its per-occupation override.
     pub fn int_for(&self, name: &str, occupation: &str) -> u32 {
-        self.by_occupation
-            .get(&(name.to_owned(), occupation.to_owned()))
-            .and_then(Value::as_u64)
-            .and_then(|v| u32::try_from(v).ok())
+        as_u32(self.by_occupation.get(name).and_then(|m| m.get(occupation)))
             .unwrap_or_else(|| self.int(name))
     }
 
     pub fn flag(&self, name: &str) -> bool {
-        self.value(name).as_bool().unwrap_or(false)
+        self.value(name).and_then(Value::as_bool).unwrap_or(false)
     }
 
-    pub fn choice(&self, name: &str) -> String {
-        self.value(name).as_str().unwrap_or_default().to_owned()
+    pub fn choice(&self, name: &str) -> &str {
+        self.value(name).and_then(Value::as_str).unwrap_or_default()
     }
 
     pub fn work_year_days(&self) -> u64 {
-        u64::from(self.int("interpretation.work_year_days"))
+        self.work_year_days
     }
 
     pub fn final_year_months(&self) -> u32 {
-        self.int("interpretation.final_year_months")
+        self.final_year_months
     }
 
     pub fn occupation_relation(&self) -> OccupationRelation {
-        match self.choice("interpretation.occupation_relation").as_str() {
-            "same_minor_group" => OccupationRelation::SameMinorGroup,
-            _ => OccupationRelation::SameCode,
-        }
+        self.relation
     }
 
     pub fn fresh_graduate_until(&self, graduated_on: NaiveDate) -> NaiveDate {
-        match self.choice("interpretation.fresh_graduate_until").as_str() {
-            "twelve_months_after_graduation" => dates::add_months(graduated_on, 12),
-            _ => dates::end_of_year(graduated_on),
+        if self.fresh_graduate_twelve_months {
+            dates::add_months(graduated_on, 12)
+        } else {
+            dates::end_of_year(graduated_on)
         }
     }
 
     pub fn points_for(&self, level: SkillLevel) -> u32 {
-        self.value("sh.residence_points.points_by_level")
-            .get(level.as_str())
-            .and_then(Value::as_u64)
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(0)
+        as_u32(
+            self.value("sh.residence_points.points_by_level")
+                .and_then(|v| v.get(level.as_str())),
+        )
+        .unwrap_or(0)
     }
 
     /// Overrides one value (tests and what-if tools).
     pub fn with(mut self, name: &str, value: Value) -> Self {
         self.general.insert(name.to_owned(), value);
+        self.decode();
         self
     }
 
     pub fn with_occupation(mut self, name: &str, occupation: &str, value: Value) -> Self {
         self.by_occupation
-            .insert((name.to_owned(), occupation.to_owned()), value);
+            .entry(name.to_owned())
+            .or_default()
+            .insert(occupation.to_owned(), value);
         self
     }
 }

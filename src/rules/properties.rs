@@ -171,11 +171,11 @@ fn every_citation_names_a_clause_of_the_specification() {
     for _ in 0..300 {
         let facts = random_facts(&mut rng);
         for m in evaluate(&facts, &params, day(&mut rng, 2018, 2030)) {
-            seen.insert((m.rule_id.clone(), m.citation.clause.clone()));
+            seen.insert((m.rule_id.to_string(), m.citation.clause.to_string()));
         }
     }
     for info in super::catalog() {
-        seen.insert((info.id.to_owned(), info.citation.clause));
+        seen.insert((info.id.to_owned(), info.citation.clause.to_string()));
     }
     for def in super::params::DEFINITIONS {
         seen.insert((def.name.to_owned(), def.clause.to_owned()));

@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 
+use super::dates;
 use super::facts::{Facts, Window};
 use super::{Check, Citation, Milestone, Parameters, RuleInfo, Status, Text};
 use crate::domain::{InstitutionKind, SkillLevel};
@@ -69,8 +70,16 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
         m.check(Check::pass_if(
             matches!(window, Window::Open(..)),
             Text::new("应届毕业生", "Fresh graduate of this enrollment"),
-            format!("{} ({}), graduation {}", e.status, e.describe(), e.end),
-            format!("graduated, until {}", e.fresh_graduate_until(params)),
+            format!(
+                "{} ({}), graduation {}",
+                e.status,
+                e.describe(),
+                dates::ymd(e.end)
+            ),
+            format!(
+                "graduated, until {}",
+                dates::ymd(e.fresh_graduate_until(params))
+            ),
         ));
         out.push(match window {
             Window::Open(from, until) => {

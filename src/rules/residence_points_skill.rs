@@ -66,7 +66,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
         m.check(Check::pass_if(
             worked,
             Text::new("取得证书时在本市工作", "Obtained while working in Shanghai"),
-            &label,
+            label.clone(),
             "an in-Shanghai job covering the issue date",
         ));
         let post = facts.current_post_matching(&cert.occupation, as_of, params);
@@ -119,7 +119,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
                     "职业在高技能人才目录内",
                     "Occupation in the high-skill catalog",
                 ),
-                &cert.occupation,
+                cert.occupation.clone(),
                 "high_skill_catalog",
             ));
             ok &= listed;

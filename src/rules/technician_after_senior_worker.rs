@@ -77,21 +77,18 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
         };
         let key = match cert.id {
             Some(id) => format!("certificate:{id}"),
-            None => format!("certificate:new:{}:{}", cert.occupation, cert.issued_on),
+            None => format!(
+                "certificate:new:{}:{}",
+                cert.occupation,
+                dates::ymd(cert.issued_on)
+            ),
         };
         let mut m = milestone(&key);
         m.target = Some(SkillLevel::Technician.as_str().into());
+        let label = facts.occupation_label(&cert.occupation);
         m.target_label = Some(Text::new(
-            format!(
-                "{} {}",
-                facts.occupation_label(&cert.occupation),
-                SkillLevel::Technician.name_zh()
-            ),
-            format!(
-                "{} in {}",
-                SkillLevel::Technician.name_en(),
-                facts.occupation_label(&cert.occupation)
-            ),
+            format!("{label} {}", SkillLevel::Technician.name_zh()),
+            format!("{} in {label}", SkillLevel::Technician.name_en()),
         ));
         m.check(Check::pass_if(
             true,
@@ -109,7 +106,11 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
                 "Senior Worker certificate obtained during the enrollment",
             ),
             cert.issued_on.to_string(),
-            format!("{} – {}", enrollment.start, enrollment.end),
+            format!(
+                "{} – {}",
+                dates::ymd(enrollment.start),
+                dates::ymd(enrollment.end)
+            ),
         ));
         let verified = cert.status == CertificateStatus::Verified;
         m.check(Check::pass_if(
@@ -142,8 +143,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
                 format!("取得高级工满{years}年"),
                 format!("{years} years since the Senior Worker certificate"),
             ),
-            format!("issued {}", cert.issued_on),
-            format!("on or after {eligible}"),
+            format!("issued {}", dates::ymd(cert.issued_on)),
+            format!("on or after {}", dates::ymd(eligible)),
         ));
         if holds_technician {
             m.eligible_from = Some(eligible);

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 
+use super::dates;
 use super::facts::{level_text, Facts};
 use super::{Check, Citation, Milestone, Parameters, RuleInfo, Status, Text};
 use crate::domain::{EnrollmentStatus, LearnerKind, SkillLevel};
@@ -75,7 +76,12 @@ pub fn evaluate(facts: &Facts, params: &Parameters, _as_of: NaiveDate) -> Vec<Mi
                 "A related certificate at or above the goal, obtained while enrolled",
             ),
             reached.map_or_else(|| "not yet".to_owned(), |c| c.label()),
-            format!("{} or above, {} – {}", target.as_str(), e.start, e.end),
+            format!(
+                "{} or above, {} – {}",
+                target.as_str(),
+                dates::ymd(e.start),
+                dates::ymd(e.end)
+            ),
         ));
         match reached {
             Some(c) => {
