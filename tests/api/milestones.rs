@@ -17,6 +17,10 @@ struct Learner {
 /// A student of a new-type technician college (designated 2021-12-13) enrolled 2022-09-01 –
 /// 2025-06-30 in an electrician program, holding a verified 高级工 issued 2024-06-28.
 async fn student(app: &TestApp) -> Learner {
+    student_with(app, "2024-06-28").await
+}
+
+async fn student_with(app: &TestApp, issued_on: &str) -> Learner {
     let admin = app.admin_token().await;
     app.create_occupation(&admin, "6-18-02-04", "电工").await;
     let college = app
@@ -62,7 +66,7 @@ async fn student(app: &TestApp) -> Learner {
         .post(
             &format!("/api/v1/learners/{id}/certificates"),
             &json!({"number": "Y310000000000024300012", "kind": "skill_level", "level": "senior_worker",
-                    "occupation_code": "6-18-02-04", "issuer": "某评价机构", "issued_on": "2024-06-28"}),
+                    "occupation_code": "6-18-02-04", "issuer": "某评价机构", "issued_on": issued_on}),
             Some(&me),
         )
         .await;
@@ -458,4 +462,22 @@ async fn progress_and_what_if_for_the_learner() {
     )
     .await;
     assert_eq!(body["errors"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn senior_worker_on_the_29th_of_february_opens_on_the_28th_two_years_later() {
+    let app = spawn_app().await;
+    let l = student_with(&app, "2024-02-29").await;
+    verify(&app, &l).await;
+    let rule = "sh489.technician_after_senior_worker";
+    let m = milestone(&app, &l.me, l.id, "2026-02-27", rule).await;
+    assert_eq!(
+        (m["status"].as_str(), m["eligible_from"].as_str()),
+        (Some("upcoming"), Some("2026-02-28"))
+    );
+    let m = milestone(&app, &l.me, l.id, "2026-02-28", rule).await;
+    assert_eq!(
+        (m["status"].as_str(), m["eligible_from"].as_str()),
+        (Some("met"), Some("2026-02-28"))
+    );
 }
