@@ -64,6 +64,17 @@ impl Rejections {
         }
     }
 
+    /// Records every field problem of one row.
+    pub fn push_all(
+        &mut self,
+        line: u64,
+        errors: impl IntoIterator<Item = crate::error::FieldError>,
+    ) {
+        for e in errors {
+            self.push(line, &e.field, e.message);
+        }
+    }
+
     pub fn truncated(&self) -> bool {
         self.count > self.listed.len() as u64
     }
@@ -199,6 +210,16 @@ pub fn sniff_encoding(head: &[u8]) -> &'static Encoding {
 pub struct CsvUpload {
     pub reader: csv::Reader<Box<dyn Read + Send>>,
     pub encoding: &'static Encoding,
+}
+
+impl CsvUpload {
+    /// Reads the header row and maps it to the `known` columns.
+    pub fn columns(&mut self, known: &[Column]) -> Result<Columns, ApiError> {
+        let headers = self.reader.headers().map_err(|e| {
+            ApiError::bad_request("invalid_csv", format!("The header row cannot be read: {e}"))
+        })?;
+        Columns::map(headers, known)
+    }
 }
 
 /// Starts streaming the request body; returns once the encoding is known. The returned

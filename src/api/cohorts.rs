@@ -362,9 +362,7 @@ fn parse_line(
     }) {
         Ok(line) => Some(line),
         Err(ApiError::Validation(errors)) => {
-            for e in errors {
-                rejected.push(line, &e.field, e.message);
-            }
+            rejected.push_all(line, errors);
             None
         }
         Err(_) => None,
@@ -572,14 +570,7 @@ fn import_cohort(
     report.learners_created = Some(0);
     report.learners_matched = Some(0);
     let mut rejected = Rejections::default();
-    let headers = upload
-        .reader
-        .headers()
-        .map_err(|e| {
-            ApiError::bad_request("invalid_csv", format!("The header row cannot be read: {e}"))
-        })?
-        .clone();
-    let columns = Columns::map(&headers, COHORT_COLUMNS)?;
+    let columns = upload.columns(COHORT_COLUMNS)?;
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut record = csv::StringRecord::new();
     loop {

@@ -16,7 +16,7 @@ use crate::db::occupations::{self, OccupationFilter, OccupationRow};
 use crate::db::{self, audit, DbConnection};
 use crate::domain::OccupationCode;
 use crate::error::{ApiError, Problem};
-use crate::import::{self, Column, Columns, CsvUpload, ImportParams, ImportReport, Rejections};
+use crate::import::{self, Column, CsvUpload, ImportParams, ImportReport, Rejections};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -266,14 +266,7 @@ fn import_occupations(
 ) -> Result<ImportReport, ApiError> {
     let mut report = ImportReport::new(upload.encoding, partial);
     let mut rejected = Rejections::default();
-    let headers = upload
-        .reader
-        .headers()
-        .map_err(|e| {
-            ApiError::bad_request("invalid_csv", format!("The header row cannot be read: {e}"))
-        })?
-        .clone();
-    let columns = Columns::map(&headers, OCCUPATION_COLUMNS)?;
+    let columns = upload.columns(OCCUPATION_COLUMNS)?;
     let mut first_seen: HashMap<String, u64> = HashMap::new();
     let now = db::now();
     for record in upload.reader.records() {
@@ -327,13 +320,10 @@ fn import_occupations(
                 continue;
             }
             Err(ApiError::Validation(errors)) => {
-                for e in errors.into_iter().chain(
-                    row_errors
-                        .into_iter()
-                        .map(|(f, m)| crate::error::FieldError::new(f, m)),
-                ) {
-                    rejected.push(line, &e.field, e.message);
-                }
+                let flags = row_errors
+                    .into_iter()
+                    .map(|(f, m)| crate::error::FieldError::new(f, m));
+                rejected.push_all(line, errors.into_iter().chain(flags));
                 continue;
             }
             Err(other) => return Err(other),
