@@ -95,36 +95,32 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
     let insurance = learner
         .social_insurance_since
         .map(|s| dates::add_months(s, insurance_months));
-    for (name_zh, name_en, since, reached) in [
+    for (condition, months, since, reached) in [
         (
-            "持证",
-            "residence permit",
+            Text::new("持有居住证的月数", "Months holding the residence permit"),
+            permit_months,
             learner.residence_permit_since,
             permit,
         ),
         (
-            "社保",
-            "social insurance",
+            Text::new(
+                "连续缴纳本市社保的月数",
+                "Months of Shanghai social insurance",
+            ),
+            insurance_months,
             learner.social_insurance_since,
             insurance,
         ),
     ] {
         m.check(Check::new(
-            Text::new(
-                format!(
-                    "{name_zh}满{}个月",
-                    if name_en == "residence permit" {
-                        permit_months
-                    } else {
-                        insurance_months
-                    }
-                ),
-                format!("{name_en} for the required months"),
-            ),
+            condition,
             since.map_or("not recorded".into(), |s| {
                 format!("since {}", dates::ymd(s))
             }),
-            reached.map_or("—".into(), |r| format!("on or before {}", dates::ymd(r))),
+            reached.map_or_else(
+                || format!("{months} months"),
+                |r| format!("{months} months: on or before {}", dates::ymd(r)),
+            ),
             match reached {
                 None => Outcome::Unknown,
                 Some(r) if r <= as_of => Outcome::Pass,

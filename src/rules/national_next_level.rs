@@ -30,10 +30,6 @@ pub fn info() -> RuleInfo {
     }
 }
 
-fn param(target: SkillLevel, name: &str) -> String {
-    format!("national.next_level.{}.{name}", target.as_str())
-}
-
 /// How one route came out.
 enum Route {
     Met(NaiveDate),
@@ -49,15 +45,16 @@ struct Ctx<'a> {
     trace: Vec<Check>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// Records a check of `route`.
     fn push(&mut self, route: &'static str, mut check: Check) {
         check.route = Some(route.into());
         self.trace.push(check);
     }
 
-    fn years(&self, target: SkillLevel, name: &str) -> u32 {
-        self.params.int_for(&param(target, name), self.occupation)
+    /// A year count, with its per-occupation override.
+    fn years(&self, name: &'static str) -> u32 {
+        self.params.int_for(name, self.occupation)
     }
 
     /// Related work of `years` years after `after` (or in total): met on, projected, or not.
@@ -67,20 +64,14 @@ impl Ctx<'_> {
         let progress =
             dates::accumulate_work(&spans, after.map(|c| c.issued_on), target_days, self.as_of);
         let condition = match after {
-            Some(c) => Text::new(
-                format!("取得{}后累计从事相关职业工作满{years}年", c.level.name_zh()),
-                format!(
-                    "{years} years of related work after the {} certificate",
-                    c.level.name_en()
-                ),
+            Some(_) => Text::new(
+                "取得证书后累计从事相关职业工作",
+                "related work after the certificate",
             ),
-            None => Text::new(
-                format!("累计从事相关职业工作满{years}年"),
-                format!("{years} years of related work in total"),
-            ),
+            None => Text::new("累计从事相关职业工作", "related work in total"),
         };
         let observed = format!("{} days counted", progress.days);
-        let expected = format!("{target_days} days");
+        let expected = format!("{years} years ({target_days} days)");
         let outcome = match progress.reached_on {
             Some(day) if day <= self.as_of => {
                 self.push(
@@ -112,33 +103,34 @@ impl Ctx<'_> {
         );
         let missing_days = target_days.saturating_sub(progress.days);
         Route::NotMet(Text::new(
-            format!("还需相关职业工作约{missing_days}天（{}）", condition.zh),
+            format!("还需{}约{missing_days}天（共需{years}年）", condition.zh),
             format!(
-                "about {missing_days} more days of related work ({})",
+                "about {missing_days} more days of {} ({years} years in all)",
                 condition.en
             ),
         ))
     }
 
     /// The earliest verified certificate of `level` in the occupation.
-    fn certificate(&mut self, route: &'static str, level: SkillLevel) -> Option<CertificateFact> {
-        let found = self
-            .facts
+    fn certificate(
+        &mut self,
+        route: &'static str,
+        level: SkillLevel,
+    ) -> Option<&'a CertificateFact> {
+        let facts: &'a Facts = self.facts;
+        let found = facts
             .level_certificates()
             .filter(|c| c.occupation == self.occupation && c.level == level)
-            .min_by_key(|c| c.issued_on)
-            .cloned();
+            .min_by_key(|c| c.issued_on);
         self.push(
             route,
             Check::pass_if(
                 found.is_some(),
                 Text::new(
-                    format!("持有本职业{}证书", level.name_zh()),
-                    format!("holds a {} certificate in this occupation", level.name_en()),
+                    "持有本职业该等级证书",
+                    "holds a certificate of this level in the occupation",
                 ),
-                found
-                    .as_ref()
-                    .map_or_else(|| "none verified".to_owned(), CertificateFact::label),
+                found.map_or_else(|| "none verified".to_owned(), CertificateFact::label),
                 level.as_str(),
             ),
         );
@@ -257,7 +249,11 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
     use SkillLevel::*;
     match target {
         JuniorWorker => {
-            let a = ctx.work("a", ctx.years(target, "total_years"), None);
+            let a = ctx.work(
+                "a",
+                ctx.years("national.next_level.junior_worker.total_years"),
+                None,
+            );
             let mut b = None;
             for e in &ctx.facts.enrollments {
                 if e.class_type == ClassType::Apprenticeship
@@ -288,12 +284,16 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
             let a = match ctx.certificate("a", JuniorWorker) {
                 Some(c) => ctx.work(
                     "a",
-                    ctx.years(target, "years_after_junior_worker"),
+                    ctx.years("national.next_level.intermediate_worker.years_after_junior_worker"),
                     Some(&c),
                 ),
                 None => need_certificate(JuniorWorker),
             };
-            let b = ctx.work("b", ctx.years(target, "total_years"), None);
+            let b = ctx.work(
+                "b",
+                ctx.years("national.next_level.intermediate_worker.total_years"),
+                None,
+            );
             let c = ctx.schooling("c", &[TechnicalSchool], &[SecondaryVocational], true);
             vec![("a", a), ("b", b), ("c", c)]
         }
@@ -302,7 +302,7 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
             let a = match &cert {
                 Some(c) => ctx.work(
                     "a",
-                    ctx.years(target, "years_after_intermediate_worker"),
+                    ctx.years("national.next_level.senior_worker.years_after_intermediate_worker"),
                     Some(c),
                 ),
                 None => need_certificate(IntermediateWorker),
@@ -348,7 +348,9 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
             let c = match (&cert, degree) {
                 (Some(c), true) => ctx.work(
                     "c",
-                    ctx.years(target, "years_after_intermediate_with_degree"),
+                    ctx.years(
+                        "national.next_level.senior_worker.years_after_intermediate_with_degree",
+                    ),
                     Some(c),
                 ),
                 (None, _) => need_certificate(IntermediateWorker),
@@ -362,14 +364,22 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
         Technician => {
             let cert = ctx.certificate("a", SeniorWorker);
             let a = match &cert {
-                Some(c) => ctx.work("a", ctx.years(target, "years_after_senior_worker"), Some(c)),
+                Some(c) => ctx.work(
+                    "a",
+                    ctx.years("national.next_level.technician.years_after_senior_worker"),
+                    Some(c),
+                ),
                 None => need_certificate(SeniorWorker),
             };
             let b = match &cert {
                 Some(_) => {
                     let school =
                         ctx.schooling("b", &[SeniorTechnicalSchool, TechnicianCollege], &[], false);
-                    let work = ctx.work("b", ctx.years(target, "total_years_for_graduates"), None);
+                    let work = ctx.work(
+                        "b",
+                        ctx.years("national.next_level.technician.total_years_for_graduates"),
+                        None,
+                    );
                     both(school, work)
                 }
                 None => need_certificate(SeniorWorker),
@@ -401,8 +411,11 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
             let c = match preparatory {
                 Some(p) => {
                     let school = ctx.schooling("c", &[TechnicianCollege], &[], false);
-                    let work =
-                        ctx.work("c", ctx.years(target, "total_years_with_preparatory"), None);
+                    let work = ctx.work(
+                        "c",
+                        ctx.years("national.next_level.technician.total_years_with_preparatory"),
+                        None,
+                    );
                     both(Route::Met(p.issued_on), both(school, work))
                 }
                 None => Route::NotMet(Text::new(
@@ -414,7 +427,11 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
         }
         SeniorTechnician => {
             let a = match ctx.certificate("a", Technician) {
-                Some(c) => ctx.work("a", ctx.years(target, "years_after_technician"), Some(&c)),
+                Some(c) => ctx.work(
+                    "a",
+                    ctx.years("national.next_level.senior_technician.years_after_technician"),
+                    Some(&c),
+                ),
                 None => need_certificate(Technician),
             };
             vec![("a", a)]

@@ -88,11 +88,11 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
             m.check(Check::pass_if(
                 progress.reached_on.is_some_and(|d| d <= as_of),
                 Text::new(
-                    format!("取得{}后从事技术工作满{years}年", level.name_zh()),
-                    format!("{years} years of technical work after {}", level.name_en()),
+                    "取得证书后从事相关技术工作的年限",
+                    "Years of related technical work after the certificate",
                 ),
                 format!("{}; {} days", cert.label(), progress.days),
-                format!("{} days", u64::from(years) * work_year),
+                format!("{years} years ({} days)", u64::from(years) * work_year),
             ));
             if let Some(day) = progress.reached_on {
                 if best.is_none_or(|(b, _)| day < b) {

@@ -140,11 +140,11 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
         m.check(Check::pass_if(
             eligible <= as_of,
             Text::new(
-                format!("取得高级工满{years}年"),
-                format!("{years} years since the Senior Worker certificate"),
+                "取得高级工后的持证年限",
+                "Years holding the Senior Worker certificate",
             ),
             format!("issued {}", dates::ymd(cert.issued_on)),
-            format!("on or after {}", dates::ymd(eligible)),
+            format!("{years} years: on or after {}", dates::ymd(eligible)),
         ));
         if holds_technician {
             m.eligible_from = Some(eligible);
