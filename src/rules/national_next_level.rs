@@ -285,7 +285,7 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
                 Some(c) => ctx.work(
                     "a",
                     ctx.years("national.next_level.intermediate_worker.years_after_junior_worker"),
-                    Some(&c),
+                    Some(c),
                 ),
                 None => need_certificate(JuniorWorker),
             };
@@ -430,7 +430,7 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
                 Some(c) => ctx.work(
                     "a",
                     ctx.years("national.next_level.senior_technician.years_after_technician"),
-                    Some(&c),
+                    Some(c),
                 ),
                 None => need_certificate(Technician),
             };
