@@ -2,7 +2,6 @@
 //! realistic history (3 certificates, 2 enrollments, 3 employment spells).
 //!   cargo bench --bench engine
 
-use std::collections::HashMap;
 use std::hint::black_box;
 
 use chrono::NaiveDate;
@@ -65,7 +64,7 @@ pub fn realistic_learner() -> Facts {
         frontline: true,
         dedicated_trainer: false,
     };
-    let mut occupations = HashMap::new();
+    let mut occupations = skillpath::rules::fast_map::FastMap::default();
     for (code, name) in [("6-31-01-03", "电气设备安装工"), ("6-18-02-04", "电工")] {
         occupations.insert(
             code.to_owned(),

@@ -201,7 +201,7 @@ pub fn load_facts_many(
 fn occupation_facts(
     conn: &mut DbConnection,
     codes: BTreeSet<String>,
-) -> Result<HashMap<String, OccupationFact>, ApiError> {
+) -> Result<crate::rules::fast_map::FastMap<String, OccupationFact>, ApiError> {
     let codes: Vec<String> = codes.into_iter().collect();
     Ok(occupations::find_many(conn, &codes)?
         .into_iter()

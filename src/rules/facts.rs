@@ -1,13 +1,12 @@
 //! The facts the rules read (RULES.md, "Learners, institutions and their facts"), loaded by the
 //! caller, plus the small questions every rule asks of them.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::dates::{self, Span};
+use super::fast_map::FastMap;
 use super::params::{OccupationRelation, Parameters};
 use crate::domain::{
     AwardKind, CertificateKind, CertificateStatus, ClassType, EducationLevel, EnrollmentStatus,
@@ -22,7 +21,7 @@ pub struct Facts {
     pub employments: Vec<EmploymentFact>,
     pub awards: Vec<AwardFact>,
     /// Catalog flags of every occupation the other facts mention.
-    pub occupations: HashMap<String, OccupationFact>,
+    pub occupations: FastMap<String, OccupationFact>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 
 pub mod dates;
 pub mod facts;
+pub mod fast_map;
 pub mod milestone;
 pub mod params;
 #[cfg(test)]

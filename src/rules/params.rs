@@ -2,7 +2,7 @@
 //! The values live in the database (seeded by the migrations with the values below); the engine
 //! receives the set in force on the evaluation date. A policy change is a new value from a date.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::dates;
+use super::fast_map::FastMap;
 use crate::domain::SkillLevel;
 
 /// What values a parameter takes.
@@ -195,9 +196,9 @@ pub enum OccupationRelation {
 pub struct Parameters {
     /// Identifies the set of values (a digest), so stored answers say what they were computed under.
     pub version: String,
-    general: HashMap<String, Value>,
+    general: FastMap<String, Value>,
     /// Per-occupation overrides: name → occupation code → value.
-    by_occupation: HashMap<String, HashMap<String, Value>>,
+    by_occupation: FastMap<String, FastMap<String, Value>>,
     // Read on every condition, so decoded once.
     relation: OccupationRelation,
     work_year_days: u64,
@@ -236,8 +237,8 @@ impl Parameters {
             }
         }
         let mut digest = Sha256::new();
-        let mut general = HashMap::new();
-        let mut by_occupation: HashMap<String, HashMap<String, Value>> = HashMap::new();
+        let mut general = FastMap::default();
+        let mut by_occupation: FastMap<String, FastMap<String, Value>> = FastMap::default();
         for ((name, occupation), v) in &chosen {
             digest.update(format!(
                 "{name}|{}|{}|{}\n",
