@@ -10,12 +10,13 @@ use crate::api::pagination::{Page, PageParams};
 use crate::auth::sessions::{self, TokenResponse};
 use crate::auth::{password, AuthUser};
 use crate::db;
-use crate::db::refresh_tokens;
 use crate::db::users::{self, NewUser, UserFilter, UserRow};
+use crate::db::{audit, refresh_tokens};
 use crate::domain::Binding;
 use crate::domain::{EmailAddress, NewPassword, Role};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::state::AppState;
+use serde_json::json;
 
 /// An account as the API shows it (never its password hash).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -206,6 +207,7 @@ pub async fn create_user(
     caller.require_admin()?;
     let valid = body.into_inner().validate()?;
     let hash = hash_password(valid.password.clone()).await?;
+    let actor = caller.id;
     let row = state
         .db
         .write(move |conn| {
@@ -217,7 +219,7 @@ pub async fn create_user(
                 ));
             }
             let now = db::now();
-            Ok(users::insert(
+            let row = users::insert(
                 conn,
                 &NewUser {
                     email: valid.email.as_str(),
@@ -230,7 +232,19 @@ pub async fn create_user(
                     created_at: now,
                     updated_at: now,
                 },
-            )?)
+            )?;
+            audit::record(
+                conn,
+                Some(actor),
+                "create",
+                "user",
+                row.id,
+                &json!({
+                    "email": row.email, "role": row.role,
+                    "institution_id": row.institution_id, "learner_id": row.learner_id,
+                }),
+            )?;
+            Ok(row)
         })
         .await?;
     tracing::info!(user_id = row.id, role = %row.role, by = caller.id, "account created");
@@ -368,6 +382,7 @@ pub async fn update_user(
         Some(p) => Some(hash_password(p).await?),
         None => None,
     };
+    let actor = caller.id;
     let row = state
         .db
         .write(move |conn| {
@@ -381,6 +396,16 @@ pub async fn update_user(
                 users::set_password_hash(conn, id, hash, now)?;
                 refresh_tokens::revoke_all_for_user(conn, id, now)?;
             }
+            audit::record(
+                conn,
+                Some(actor),
+                "update",
+                "user",
+                id,
+                &json!({
+                    "disabled": disabled, "password_reset": hash.is_some(),
+                }),
+            )?;
             users::find(conn, id)?.ok_or(ApiError::NotFound { what: "user" })
         })
         .await?;
@@ -459,6 +484,7 @@ pub async fn change_password(
             users::set_password_hash(conn, id, &hash, now)?;
             refresh_tokens::revoke_all_for_user(conn, id, now)?;
             let user = users::find(conn, id)?.ok_or(ApiError::NotFound { what: "user" })?;
+            audit::record(conn, Some(id), "change_password", "user", id, &json!({}))?;
             sessions::start(conn, &st, &user)
         })
         .await?;

@@ -367,4 +367,24 @@ async fn an_admin_can_reset_a_password() {
         .await;
     assert_eq!(resp.status(), 200);
     app.login("r@x.cn", "reset by the administrator").await;
+    // Account changes are audited, without the password.
+    let audit = app
+        .get(
+            &format!("/api/v1/audit?entity_type=user&entity_id={id}"),
+            Some(&admin),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let entries: Value = serde_json::from_str(&audit).unwrap();
+    let actions: Vec<&str> = entries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["create", "update"]);
+    assert_eq!(entries["items"][1]["summary"]["password_reset"], true);
+    assert!(!audit.contains("reset by the administrator"));
 }
