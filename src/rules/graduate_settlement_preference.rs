@@ -23,8 +23,7 @@ pub fn info() -> RuleInfo {
     }
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
-    let mut out = Vec::new();
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
     let applicable = facts.enrollments.iter().filter(|e| {
         matches!(
             e.institution.kind,
@@ -117,7 +116,6 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
                 .missing(Text::new("须为应届毕业生", "Only fresh graduates qualify")),
         });
     }
-    out
 }
 
 #[cfg(test)]
@@ -125,6 +123,13 @@ mod tests {
     use super::*;
     use crate::domain::EnrollmentStatus;
     use crate::rules::testing::*;
+
+    /// The rule's milestones as a list (the engine appends them to a shared one).
+    fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+        let mut out = Vec::new();
+        super::evaluate(facts, params, as_of, &mut out);
+        out
+    }
 
     fn graduate(hukou: Option<Hukou>) -> Facts {
         let mut facts = student_at_designated_college(vec![verified(

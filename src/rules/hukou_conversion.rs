@@ -25,13 +25,16 @@ pub fn info() -> RuleInfo {
     }
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
     let i = info();
     let mut m = Milestone::new(ID, "", i.title, i.citation);
     m.target = Some("shanghai_hukou".into());
     m.target_label = Some(Text::new("本市常住户口", "Shanghai hukou"));
     if facts.learner.hukou == Some(Hukou::Shanghai) {
-        return vec![m.with_status(Status::NotApplicable)];
+        {
+            out.push(m.with_status(Status::NotApplicable));
+            return;
+        };
     }
     // Route B: 高级技师 matching the current post.
     let route_b = facts
@@ -53,7 +56,10 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
     ));
     if let Some(since) = route_b {
         m.route = Some("b".into());
-        return vec![m.dated(since, as_of)];
+        {
+            out.push(m.dated(since, as_of));
+            return;
+        };
     }
     // Route A.
     let cert = facts
@@ -129,10 +135,13 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
         ));
     }
     let Some(cert) = cert else {
-        return vec![m.with_status(Status::NotMet).missing(Text::new(
+        {
+            out.push(m.with_status(Status::NotMet).missing(Text::new(
             "技师目录内职业的技师及以上证书，且在对应岗位工作",
             "a Technician (or higher) certificate in a technician-catalog occupation, and a job in that occupation",
-        ))];
+        )));
+            return;
+        };
     };
     let (Some(permit), Some(insurance), Some(tax)) = (permit, insurance, tax) else {
         let mut m = m.with_status(Status::NeedsInfo);
@@ -154,23 +163,36 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
                 "whether you pay income tax in Shanghai",
             ));
         }
-        return vec![m];
+        {
+            out.push(m);
+            return;
+        };
     };
     if !tax {
-        return vec![m.with_status(Status::NotMet).missing(Text::new(
-            "在本市缴纳个人所得税",
-            "income tax paid in Shanghai",
-        ))];
+        {
+            out.push(m.with_status(Status::NotMet).missing(Text::new(
+                "在本市缴纳个人所得税",
+                "income tax paid in Shanghai",
+            )));
+            return;
+        };
     }
     m.route = Some("a".into());
     let since = permit.max(insurance).max(cert.issued_on);
-    vec![m.dated(since, as_of)]
+    out.push(m.dated(since, as_of));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::testing::*;
+
+    /// The rule's milestones as a list (the engine appends them to a shared one).
+    fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+        let mut out = Vec::new();
+        super::evaluate(facts, params, as_of, &mut out);
+        out
+    }
 
     fn technician() -> Facts {
         let mut facts = Facts {

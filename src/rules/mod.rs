@@ -38,7 +38,8 @@ pub struct RuleInfo {
     pub citation: Citation,
 }
 
-type Evaluate = fn(&Facts, &Parameters, NaiveDate) -> Vec<Milestone>;
+/// A rule appends its milestones to the list it is given.
+type Evaluate = fn(&Facts, &Parameters, NaiveDate, &mut Vec<Milestone>);
 
 struct Rule {
     info: fn() -> RuleInfo,
@@ -109,10 +110,10 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
     let version: std::sync::Arc<str> = std::sync::Arc::from(params.version.as_str());
     let mut out = Vec::with_capacity(12);
     for rule in RULES {
-        for mut milestone in (rule.evaluate)(facts, params, as_of) {
-            milestone.parameters_version = version.clone();
-            out.push(milestone);
-        }
+        (rule.evaluate)(facts, params, as_of, &mut out);
+    }
+    for milestone in &mut out {
+        milestone.parameters_version = version.clone();
     }
     out
 }

@@ -42,6 +42,8 @@ struct Ctx<'a> {
     params: &'a Parameters,
     as_of: NaiveDate,
     occupation: &'a str,
+    /// The related employment spans, gathered once for every route.
+    spans: Vec<dates::Span>,
     trace: Vec<Check>,
 }
 
@@ -60,7 +62,7 @@ impl<'a> Ctx<'a> {
     /// Related work of `years` years after `after` (or in total): met on, projected, or not.
     fn work(&mut self, route: &'static str, years: u32, after: Option<&CertificateFact>) -> Route {
         let target_days = u64::from(years) * self.params.work_year_days();
-        let spans = self.facts.related_spans(self.occupation, self.params);
+        let spans = &self.spans;
         let progress =
             dates::accumulate_work(&spans, after.map(|c| c.issued_on), target_days, self.as_of);
         let condition = match after {
@@ -145,6 +147,7 @@ impl<'a> Ctx<'a> {
         kinds: &[InstitutionKind],
         assessed_kinds: &[InstitutionKind],
         final_year: bool,
+        wanted: &'static str,
     ) -> Route {
         let mut best: Option<Route> = None;
         for e in &self.facts.enrollments {
@@ -169,11 +172,6 @@ impl<'a> Ctx<'a> {
             };
             best = Some(earliest(best, candidate));
         }
-        let wanted: Vec<&str> = kinds
-            .iter()
-            .chain(assessed_kinds)
-            .map(|k| k.as_str())
-            .collect();
         let (outcome, observed) = match &best {
             Some(Route::Met(day)) => (Outcome::Pass, format!("since {}", dates::ymd(*day))),
             Some(Route::Upcoming(day)) => (Outcome::Fail, format!("from {}", dates::ymd(*day))),
@@ -192,17 +190,14 @@ impl<'a> Ctx<'a> {
                     format!("{who} of a related program"),
                 ),
                 observed,
-                wanted.join(" | "),
+                wanted,
                 outcome,
             ),
         );
         best.unwrap_or_else(|| {
             Route::NotMet(Text::new(
-                format!("相关专业毕业（{}）", wanted.join("、")),
-                format!(
-                    "graduation from a related program at: {}",
-                    wanted.join(", ")
-                ),
+                format!("相关专业毕业（{wanted}）"),
+                format!("graduation from a related program at: {wanted}"),
             ))
         })
     }
@@ -294,7 +289,13 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
                 ctx.years("national.next_level.intermediate_worker.total_years"),
                 None,
             );
-            let c = ctx.schooling("c", &[TechnicalSchool], &[SecondaryVocational], true);
+            let c = ctx.schooling(
+                "c",
+                &[TechnicalSchool],
+                &[SecondaryVocational],
+                true,
+                "technical_school | secondary_vocational (assessed)",
+            );
             vec![("a", a), ("b", b), ("c", c)]
         }
         SeniorWorker => {
@@ -315,6 +316,7 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
                         &[SeniorTechnicalSchool, TechnicianCollege],
                         &[HigherVocational],
                         true,
+                        "senior_technical_school | technician_college | higher_vocational (assessed)",
                     ),
                 ),
                 None => need_certificate(IntermediateWorker),
@@ -373,8 +375,13 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
             };
             let b = match &cert {
                 Some(_) => {
-                    let school =
-                        ctx.schooling("b", &[SeniorTechnicalSchool, TechnicianCollege], &[], false);
+                    let school = ctx.schooling(
+                        "b",
+                        &[SeniorTechnicalSchool, TechnicianCollege],
+                        &[],
+                        false,
+                        "senior_technical_school | technician_college",
+                    );
                     let work = ctx.work(
                         "b",
                         ctx.years("national.next_level.technician.total_years_for_graduates"),
@@ -410,7 +417,8 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
             );
             let c = match preparatory {
                 Some(p) => {
-                    let school = ctx.schooling("c", &[TechnicianCollege], &[], false);
+                    let school =
+                        ctx.schooling("c", &[TechnicianCollege], &[], false, "technician_college");
                     let work = ctx.work(
                         "c",
                         ctx.years("national.next_level.technician.total_years_with_preparatory"),
@@ -464,7 +472,8 @@ fn milestone_for(
         params,
         as_of,
         occupation,
-        trace: Vec::new(),
+        spans: facts.related_spans(occupation, params),
+        trace: Vec::with_capacity(10),
     };
     let results = routes(&mut ctx, target);
     m.trace = ctx.trace;
@@ -511,8 +520,7 @@ fn milestone_for(
     m
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
-    let mut out = Vec::new();
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
     let held: BTreeSet<&str> = facts
         .level_certificates()
         .map(|c| c.occupation.as_str())
@@ -555,7 +563,6 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
             SkillLevel::JuniorWorker,
         ));
     }
-    out
 }
 
 #[cfg(test)]
@@ -563,6 +570,13 @@ mod tests {
     use super::*;
     use crate::domain::EnrollmentStatus;
     use crate::rules::testing::*;
+
+    /// The rule's milestones as a list (the engine appends them to a shared one).
+    fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+        let mut out = Vec::new();
+        super::evaluate(facts, params, as_of, &mut out);
+        out
+    }
 
     fn employee(
         certificates: Vec<CertificateFact>,

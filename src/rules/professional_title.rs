@@ -49,7 +49,7 @@ const TITLES: [(&str, &str, &str, SkillLevel, &str); 3] = [
     ),
 ];
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
     let graduated: Vec<_> = facts
         .enrollments
         .iter()
@@ -66,10 +66,9 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
         })
         .collect();
     if graduated.is_empty() || certs.is_empty() {
-        return Vec::new();
+        return;
     }
     let work_year = params.work_year_days();
-    let mut out = Vec::new();
     for (title, zh, en, level, years_param) in TITLES {
         let i = info();
         let mut m = Milestone::new(ID, title, i.title, i.citation);
@@ -117,7 +116,6 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -125,6 +123,13 @@ mod tests {
     use super::*;
     use crate::domain::EnrollmentStatus;
     use crate::rules::testing::*;
+
+    /// The rule's milestones as a list (the engine appends them to a shared one).
+    fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+        let mut out = Vec::new();
+        super::evaluate(facts, params, as_of, &mut out);
+        out
+    }
 
     #[test]
     fn assistant_engineer_two_years_after_senior_worker_for_graduates() {

@@ -26,7 +26,7 @@ pub fn info() -> RuleInfo {
     }
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
     let i = info();
     let mut m = Milestone::new(ID, "", i.title, i.citation);
     m.target = Some("points".into());
@@ -50,7 +50,10 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
             "shanghai",
             "other",
         ));
-        return vec![m.with_status(Status::NotApplicable)];
+        {
+            out.push(m.with_status(Status::NotApplicable));
+            return;
+        };
     }
     let cap = params.int("sh.residence_points.cap");
     let require_catalog = params.flag("sh.residence_points.require_high_skill_catalog");
@@ -148,30 +151,38 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
             ));
         }
     }
-    match best {
+    let m = match best {
         Some((points, since)) => {
             m.points = Some(points);
-            vec![m.dated(since, as_of)]
+            m.dated(since, as_of)
         }
-        None if needs_insurance_fact => vec![m.with_status(Status::NeedsInfo).missing(Text::new(
+        None if needs_insurance_fact => m.with_status(Status::NeedsInfo).missing(Text::new(
             "请补充社保缴费基数信息（技师及以上需满足）",
             "Record whether your insurance base was at least the city average in 6 of the last 12 months (needed for Technician and above)",
-        ))],
+        )),
         None => {
             if missing.is_empty() {
                 missing.push(Text::new("一份经核验的技能等级证书", "a verified skill-level certificate"));
             }
             let mut m = m.with_status(Status::NotMet);
             m.missing = missing;
-            vec![m]
+            m
         }
-    }
+    };
+    out.push(m);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::testing::*;
+
+    /// The rule's milestones as a list (the engine appends them to a shared one).
+    fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+        let mut out = Vec::new();
+        super::evaluate(facts, params, as_of, &mut out);
+        out
+    }
 
     fn worker(level: SkillLevel, base: Option<bool>) -> Facts {
         let mut facts = Facts {

@@ -22,7 +22,7 @@ pub fn info() -> RuleInfo {
     }
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
     let i = info();
     let mut m = Milestone::new(ID, "", i.title, i.citation);
     m.target = Some("shanghai_hukou".into());
@@ -31,7 +31,10 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
         "Shanghai hukou (talent introduction)",
     ));
     if facts.learner.hukou == Some(Hukou::Shanghai) {
-        return vec![m.with_status(Status::NotApplicable)];
+        {
+            out.push(m.with_status(Status::NotApplicable));
+            return;
+        };
     }
     let qualifying_award = facts.awards.iter().find(|a| {
         matches!(
@@ -92,13 +95,13 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
             }
         }
     }
-    match best {
-        Some(since) => vec![m.dated(since, as_of)],
-        None => vec![m.with_status(Status::NotMet).missing(Text::new(
+    out.push(match best {
+        Some(since) => m.dated(since, as_of),
+        None => m.with_status(Status::NotMet).missing(Text::new(
             "在重点产业紧缺职业一线岗位工作，并持有高级技师证书，或技师证书加国家级竞赛奖牌、省级竞赛金牌或国家/省级荣誉",
             "A frontline job in a priority-industry occupation with a Senior Technician certificate, or a Technician certificate plus a national competition medal, provincial gold or national/provincial honour",
-        ))],
-    }
+        )),
+    });
 }
 
 #[cfg(test)]
@@ -106,6 +109,13 @@ mod tests {
     use super::*;
     use crate::rules::facts::AwardFact;
     use crate::rules::testing::*;
+
+    /// The rule's milestones as a list (the engine appends them to a shared one).
+    fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+        let mut out = Vec::new();
+        super::evaluate(facts, params, as_of, &mut out);
+        out
+    }
 
     fn frontline(level: SkillLevel) -> Facts {
         let mut facts = Facts {

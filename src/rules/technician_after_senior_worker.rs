@@ -42,7 +42,7 @@ fn qualifying_enrollment<'a>(
     })
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
     let years = params.int(HOLDING_YEARS);
     let designated: Vec<&EnrollmentFact> = facts
         .enrollments
@@ -62,13 +62,15 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
                 "an enrollment overlapping a designation period",
             ));
         }
-        return vec![m.with_status(Status::NotApplicable)];
+        {
+            out.push(m.with_status(Status::NotApplicable));
+            return;
+        };
     }
 
     let senior_certs = facts.certificates.iter().filter(|c| {
         c.level == SkillLevel::SeniorWorker && c.kind != CertificateKind::PreparatoryTechnician
     });
-    let mut out = Vec::new();
     let mut not_counting = Vec::new();
     for cert in senior_certs {
         let Some(enrollment) = qualifying_enrollment(cert, &designated, params) else {
@@ -177,13 +179,19 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Mil
         }
         out.push(m);
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::testing::*;
+
+    /// The rule's milestones as a list (the engine appends them to a shared one).
+    fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+        let mut out = Vec::new();
+        super::evaluate(facts, params, as_of, &mut out);
+        out
+    }
 
     fn senior(issued: &str) -> CertificateFact {
         cert(
