@@ -64,7 +64,7 @@ impl<'a> Ctx<'a> {
         let target_days = u64::from(years) * self.params.work_year_days();
         let spans = &self.spans;
         let progress =
-            dates::accumulate_work(&spans, after.map(|c| c.issued_on), target_days, self.as_of);
+            dates::accumulate_work(spans, after.map(|c| c.issued_on), target_days, self.as_of);
         let condition = match after {
             Some(_) => Text::new(
                 "取得证书后累计从事相关职业工作",
