@@ -742,4 +742,146 @@ mod tests {
         assert_eq!(ms[0].target.as_deref(), Some("junior_worker"));
         assert_eq!(ms[0].status, Status::Met);
     }
+
+    fn college_graduate(kind: InstitutionKind, end: &str) -> crate::rules::facts::EnrollmentFact {
+        enrollment(
+            institution(kind, None),
+            "2019-09-01",
+            end,
+            EnrollmentStatus::Graduated,
+        )
+    }
+
+    #[test]
+    fn senior_worker_routes_b_and_c() {
+        // (b) 中级工 + graduate of a technician college in a related program.
+        let mut facts = employee(
+            vec![verified(
+                1,
+                SkillLevel::IntermediateWorker,
+                ELECTRICIAN,
+                "2021-06-30",
+            )],
+            vec![],
+        );
+        facts.enrollments.push(college_graduate(
+            InstitutionKind::TechnicianCollege,
+            "2022-06-30",
+        ));
+        let m = &evaluate(&facts, &Parameters::seed(), d("2023-01-01"))[0];
+        assert_eq!(
+            (m.status, m.route.as_deref(), m.eligible_from),
+            (Status::Met, Some("b"), Some(d("2022-06-30")))
+        );
+        // A higher-vocational college counts only when assessed.
+        facts.enrollments[0].institution.kind = InstitutionKind::HigherVocational;
+        assert_eq!(
+            evaluate(&facts, &Parameters::seed(), d("2023-01-01"))[0].status,
+            Status::NotMet
+        );
+        // (c) 大专 in a related major + 中级工 + 2 years of related work after it.
+        let mut facts = employee(
+            vec![verified(
+                1,
+                SkillLevel::IntermediateWorker,
+                ELECTRICIAN,
+                "2021-06-30",
+            )],
+            vec![job(ELECTRICIAN, "2021-01-01", None)],
+        );
+        facts.learner.education_level = Some(EducationLevel::Associate);
+        facts.learner.education_occupations = vec![ELECTRICIAN.into()];
+        let m = &evaluate(&facts, &Parameters::seed(), d("2024-01-01"))[0];
+        assert_eq!(
+            (m.status, m.route.as_deref(), m.eligible_from),
+            (Status::Met, Some("c"), Some(d("2023-06-30")))
+        );
+        // Without the degree the education check is unknown and route (a) needs five years.
+        facts.learner.education_level = None;
+        let m = &evaluate(&facts, &Parameters::seed(), d("2024-01-01"))[0];
+        assert_eq!(
+            (m.status, m.route.as_deref()),
+            (Status::Upcoming, Some("a"))
+        );
+        assert!(m.trace.iter().any(|c| c.outcome == Outcome::Unknown));
+    }
+
+    #[test]
+    fn technician_routes_b_and_c_count_total_work() {
+        // (b) 高级工 + graduate of a senior technical school + 3 years of related work in total.
+        let mut facts = employee(
+            vec![verified(
+                1,
+                SkillLevel::SeniorWorker,
+                ELECTRICIAN,
+                "2022-01-10",
+            )],
+            vec![
+                job(ELECTRICIAN, "2020-07-01", Some("2021-06-30")),
+                job(ELECTRICIAN, "2022-07-01", None),
+            ],
+        );
+        facts.enrollments.push(college_graduate(
+            InstitutionKind::SeniorTechnicalSchool,
+            "2022-06-30",
+        ));
+        // 365 days before the gap, then 730 more from 2022-07-01 (29 Feb 2024 is one of them) → 2024-06-29.
+        let m = &evaluate(&facts, &Parameters::seed(), d("2024-07-01"))[0];
+        assert_eq!(
+            (m.status, m.route.as_deref(), m.eligible_from),
+            (Status::Met, Some("b"), Some(d("2024-06-29")))
+        );
+        // (c) 预备技师 + graduate of a technician college + 2 years of related work.
+        let mut facts = employee(
+            vec![
+                verified(1, SkillLevel::SeniorWorker, ELECTRICIAN, "2022-01-10"),
+                CertificateFact {
+                    kind: CertificateKind::PreparatoryTechnician,
+                    ..verified(2, SkillLevel::SeniorWorker, ELECTRICIAN, "2022-06-20")
+                },
+            ],
+            vec![job(ELECTRICIAN, "2022-07-01", None)],
+        );
+        facts.enrollments.push(college_graduate(
+            InstitutionKind::TechnicianCollege,
+            "2022-06-30",
+        ));
+        let m = &evaluate(&facts, &Parameters::seed(), d("2024-07-01"))[0];
+        assert_eq!(
+            (m.status, m.route.as_deref(), m.eligible_from),
+            (Status::Met, Some("c"), Some(d("2024-06-29")))
+        );
+    }
+
+    #[test]
+    fn senior_technician_four_years_after_technician_and_junior_by_apprenticeship() {
+        let facts = employee(
+            vec![verified(
+                1,
+                SkillLevel::Technician,
+                ELECTRICIAN,
+                "2021-03-01",
+            )],
+            vec![job(ELECTRICIAN, "2015-01-01", None)],
+        );
+        let m = &evaluate(&facts, &Parameters::seed(), d("2025-03-01"))[0];
+        assert_eq!(
+            (m.status, m.target.as_deref(), m.eligible_from),
+            (
+                Status::Met,
+                Some("senior_technician"),
+                Some(d("2025-02-28"))
+            )
+        );
+
+        let mut facts = employee(vec![], vec![job(ELECTRICIAN, "2025-09-01", None)]);
+        let mut apprenticeship = college_graduate(InstitutionKind::Enterprise, "2025-08-31");
+        apprenticeship.class_type = ClassType::Apprenticeship;
+        facts.enrollments.push(apprenticeship);
+        let m = &evaluate(&facts, &Parameters::seed(), d("2025-10-01"))[0];
+        assert_eq!(
+            (m.status, m.route.as_deref(), m.eligible_from),
+            (Status::Met, Some("b"), Some(d("2025-08-31")))
+        );
+    }
 }
