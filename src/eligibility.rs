@@ -275,6 +275,7 @@ pub fn refresh(
     params: &Parameters,
     today: NaiveDate,
 ) -> Result<usize, ApiError> {
+    learners::lock(conn, learner_ids)?;
     let facts = load_facts_many(conn, learner_ids)?;
     let mut previous: HashMap<(i64, String), Milestone> = HashMap::new();
     for s in milestones::stored_for(conn, learner_ids)? {

@@ -317,3 +317,20 @@ pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Learne
         .select(LearnerRow::as_select())
         .load(conn)
 }
+
+/// Locks the learners' rows until the transaction ends (PostgreSQL; SQLite's write transactions
+/// already exclude each other), in id order so that two batches cannot deadlock. Recomputations
+/// of the same learner then follow one another instead of colliding on the stored milestones.
+pub fn lock(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        learners::table
+            .filter(learners::id.eq_any(&sorted))
+            .order(learners::id)
+            .select(learners::id)
+            .for_update()
+            .load::<i64>(pg)?;
+    }
+    Ok(())
+}
