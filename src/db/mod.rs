@@ -51,10 +51,11 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 const MIGRATION_LOCK_KEY: i64 = 7_218_501_003;
 
 // SQLite settings applied to every new connection: concurrent readers beside one writer (WAL),
-// waiting for a lock rather than failing at once, and enforced references.
+// waiting for the write lock rather than failing at once (long enough to outlast a large cohort
+// import, which holds it for its whole all-or-nothing transaction), and enforced references.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
-PRAGMA busy_timeout = 5000;
+PRAGMA busy_timeout = 30000;
 PRAGMA foreign_keys = ON;";
 
 /// Opens connections of the backend that `DATABASE_URL` names, and no other: a PostgreSQL URL
