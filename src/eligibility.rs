@@ -332,7 +332,60 @@ pub fn refresh(
     events.sort_by(|a, b| (a.learner_id, &a.milestone_key).cmp(&(b.learner_id, &b.milestone_key)));
     milestones::replace(conn, learner_ids, &rows)?;
     milestones::insert_events(conn, &events)?;
+    notify_events(conn, &events, today, now)?;
     Ok(events.len())
+}
+
+/// Puts a notification in the outbox for each milestone event, in the same transaction.
+fn notify_events(
+    conn: &mut DbConnection,
+    events: &[NewEvent],
+    today: NaiveDate,
+    now: chrono::NaiveDateTime,
+) -> Result<(), ApiError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = events
+        .iter()
+        .map(|e| e.learner_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let emails: HashMap<i64, Option<String>> = learners::find_many(conn, &ids)?
+        .into_iter()
+        .map(|l| (l.id, l.email))
+        .collect();
+    let parse = |json: &Option<String>| {
+        json.as_deref()
+            .and_then(|j| serde_json::from_str::<Milestone>(j).ok())
+    };
+    for event in events {
+        let (before, after) = (parse(&event.before), parse(&event.after));
+        let Some(message) =
+            crate::notify::milestone_message(&event.event, before.as_ref(), after.as_ref())
+        else {
+            continue;
+        };
+        let date = after
+            .as_ref()
+            .and_then(|m| m.eligible_from)
+            .map_or_else(|| "-".to_owned(), |d| d.to_string());
+        let notice = crate::notify::Notice {
+            learner_id: event.learner_id,
+            email: emails.get(&event.learner_id).and_then(|e| e.as_deref()),
+            // The same change recorded twice on one day (two recomputations racing) is one notice.
+            event_key: format!(
+                "milestone:{}:{}:{date}:{today}",
+                event.milestone_key, event.event
+            ),
+            category: crate::notify::Category::Milestone,
+            kind: &event.event,
+            message,
+        };
+        crate::notify::produce(conn, &notice, now)?;
+    }
+    Ok(())
 }
 
 /// `refresh` with the parameters in force today: what every write of a learner's facts calls.

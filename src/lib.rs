@@ -11,6 +11,7 @@ pub mod eligibility;
 pub mod error;
 pub mod import;
 pub mod metrics;
+pub mod notify;
 pub mod rules;
 pub mod secrets;
 pub mod startup;

@@ -8,6 +8,7 @@ pub mod cohorts;
 pub mod institutions;
 pub mod learners;
 pub mod milestones;
+pub mod notifications;
 pub mod occupations;
 pub mod openapi;
 pub mod ops;
@@ -158,6 +159,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/me/progress").route(web::get().to(milestones::my_progress)))
                 .service(resource("/me/what-if").route(web::post().to(milestones::what_if)))
+                .service(resource("/me/notifications").route(web::get().to(notifications::inbox)))
+                .service(
+                    resource("/me/notifications/read-all")
+                        .route(web::post().to(notifications::mark_all_read)),
+                )
+                .service(
+                    resource("/me/notifications/{id}/read")
+                        .route(web::post().to(notifications::mark_read)),
+                )
                 .service(resource("/me/password").route(web::post().to(users::change_password)))
                 .default_service(web::to(not_found)),
         );

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    audit, auth, certificates, cohorts, institutions, learners, milestones, occupations, ops,
-    records, users,
+    audit, auth, certificates, cohorts, institutions, learners, milestones, notifications,
+    occupations, ops, records, users,
 };
 use crate::error::{FieldError, Problem};
 
@@ -74,6 +74,9 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         milestones::learner_events,
         milestones::my_progress,
         milestones::what_if,
+        notifications::inbox,
+        notifications::mark_read,
+        notifications::mark_all_read,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerSecurity),
@@ -86,6 +89,7 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         (name = "certificates", description = "Certificates and their verification"),
         (name = "cohorts", description = "Cohorts and bulk enrollment from CSV"),
         (name = "audit", description = "The append-only audit log"),
+        (name = "notifications", description = "The learner's in-app inbox"),
         (name = "rules", description = "The eligibility rules, their parameters, and learners' milestones"),
         (name = "operations", description = "Health, readiness and metrics")
     )

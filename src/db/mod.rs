@@ -7,6 +7,7 @@ pub mod cohorts;
 pub mod institutions;
 pub mod learners;
 pub mod milestones;
+pub mod notifications;
 pub mod occupations;
 pub mod records;
 pub mod refresh_tokens;

@@ -251,6 +251,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     rule_parameters,
     learner_milestones,
     milestone_events,
+    notification_outbox,
+    inbox_messages,
 );
 
 diesel::table! {
@@ -292,5 +294,39 @@ diesel::table! {
         before -> Nullable<Text>,
         after -> Nullable<Text>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_outbox (id) {
+        id -> BigInt,
+        learner_id -> BigInt,
+        event_key -> Text,
+        channel -> Text,
+        category -> Text,
+        kind -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        due_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    inbox_messages (id) {
+        id -> BigInt,
+        learner_id -> BigInt,
+        outbox_id -> BigInt,
+        category -> Text,
+        title_zh -> Text,
+        title_en -> Text,
+        body_zh -> Text,
+        body_en -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
     }
 }

@@ -9,6 +9,7 @@ mod errors;
 mod helpers;
 mod learners;
 mod milestones;
+mod notifications;
 mod openapi;
 mod operations;
 mod scoping;

@@ -5,18 +5,18 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, spawn_app, TestApp};
 
-struct Learner {
-    admin: String,
-    staff: String,
-    evaluator: String,
-    me: String,
-    id: i64,
-    certificate: i64,
+pub struct Learner {
+    pub admin: String,
+    pub staff: String,
+    pub evaluator: String,
+    pub me: String,
+    pub id: i64,
+    pub certificate: i64,
 }
 
 /// A student of a new-type technician college (designated 2021-12-13) enrolled 2022-09-01 –
 /// 2025-06-30 in an electrician program, holding a verified 高级工 issued 2024-06-28.
-async fn student(app: &TestApp) -> Learner {
+pub async fn student(app: &TestApp) -> Learner {
     student_with(app, "2024-06-28").await
 }
 
@@ -83,7 +83,7 @@ async fn student_with(app: &TestApp, issued_on: &str) -> Learner {
     }
 }
 
-async fn verify(app: &TestApp, l: &Learner) {
+pub async fn verify(app: &TestApp, l: &Learner) {
     let resp = app
         .post(
             &format!("/api/v1/certificates/{}/verification", l.certificate),

@@ -1,0 +1,2 @@
+DROP TABLE inbox_messages;
+DROP TABLE notification_outbox;
