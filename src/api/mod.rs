@@ -168,6 +168,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/me/notifications/{id}/read")
                         .route(web::post().to(notifications::mark_read)),
                 )
+                .service(
+                    resource("/me/notification-preferences")
+                        .route(web::get().to(notifications::get_preferences))
+                        .route(web::put().to(notifications::put_preferences)),
+                )
                 .service(resource("/me/password").route(web::post().to(users::change_password)))
                 .default_service(web::to(not_found)),
         );

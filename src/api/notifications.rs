@@ -10,6 +10,7 @@ use crate::auth::AuthUser;
 use crate::db::{self, notifications};
 use crate::domain::Role;
 use crate::error::{ApiError, Problem};
+use crate::notify::preferences::Preferences;
 use crate::rules::Text;
 use crate::state::AppState;
 
@@ -132,4 +133,50 @@ pub async fn mark_all_read(
         .write(move |conn| Ok(notifications::mark_all_read(conn, learner_id, db::now())?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The learner's notification preferences (the defaults until they change them).
+#[utoipa::path(get, path = "/api/v1/me/notification-preferences", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, description = "Preferences", body = Preferences),
+        (status = 403, description = "Not a learner account", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_preferences(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+) -> Result<web::Json<Preferences>, ApiError> {
+    let learner_id = own_learner(&caller)?;
+    Ok(web::Json(
+        state
+            .db
+            .read(move |conn| crate::notify::load_preferences(conn, learner_id))
+            .await?,
+    ))
+}
+
+/// Replace the learner's notification preferences. Email can be muted per category; the inbox
+/// copy cannot (these notices concern rights and deadlines).
+#[utoipa::path(put, path = "/api/v1/me/notification-preferences", tag = "notifications", request_body = Preferences, security(("bearer" = [])),
+    responses((status = 200, description = "Saved", body = Preferences),
+        (status = 403, description = "Not a learner account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid times, or an inbox copy turned off", body = Problem, content_type = "application/problem+json")))]
+pub async fn put_preferences(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    body: web::Json<Preferences>,
+) -> Result<web::Json<Preferences>, ApiError> {
+    let learner_id = own_learner(&caller)?;
+    let prefs = body.into_inner();
+    prefs.check()?;
+    let json = serde_json::to_string(&prefs).map_err(|e| ApiError::internal("preferences", e))?;
+    state
+        .db
+        .write(move |conn| {
+            Ok(notifications::save_preferences(
+                conn,
+                learner_id,
+                &json,
+                db::now(),
+            )?)
+        })
+        .await?;
+    Ok(web::Json(prefs))
 }

@@ -77,6 +77,8 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         notifications::inbox,
         notifications::mark_read,
         notifications::mark_all_read,
+        notifications::get_preferences,
+        notifications::put_preferences,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerSecurity),

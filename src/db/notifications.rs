@@ -142,3 +142,31 @@ pub fn pending_email_count(conn: &mut DbConnection, learner_id: i64) -> QueryRes
         .count()
         .get_result(conn)
 }
+
+/// A learner's stored preferences (JSON), if they set any.
+pub fn preferences(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Option<String>> {
+    use super::schema::notification_preferences;
+    notification_preferences::table
+        .find(learner_id)
+        .select(notification_preferences::settings)
+        .first(conn)
+        .optional()
+}
+
+pub fn save_preferences(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    settings: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    use super::schema::notification_preferences;
+    diesel::delete(notification_preferences::table.find(learner_id)).execute(conn)?;
+    diesel::insert_into(notification_preferences::table)
+        .values((
+            notification_preferences::learner_id.eq(learner_id),
+            notification_preferences::settings.eq(settings),
+            notification_preferences::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

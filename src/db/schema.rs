@@ -253,6 +253,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     milestone_events,
     notification_outbox,
     inbox_messages,
+    notification_preferences,
 );
 
 diesel::table! {
@@ -328,5 +329,13 @@ diesel::table! {
         body_en -> Text,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_preferences (learner_id) {
+        learner_id -> BigInt,
+        settings -> Text,
+        updated_at -> Timestamp,
     }
 }

@@ -5,6 +5,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 
+pub mod preferences;
+
 use crate::db::notifications::{self, NewInboxMessage, NewOutboxRow};
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -49,7 +51,7 @@ pub fn produce(
         "body": {"zh-CN": notice.message.body.zh, "en": notice.message.body.en},
     })
     .to_string();
-    let row = |channel: &str, status: &str, sent: bool| NewOutboxRow {
+    let row = |channel: &str, status: &str, sent: bool, due_at| NewOutboxRow {
         learner_id: notice.learner_id,
         event_key: notice.event_key.clone(),
         channel: channel.into(),
@@ -58,11 +60,11 @@ pub fn produce(
         payload: payload.clone(),
         status: status.into(),
         attempts: 0,
-        due_at: now,
+        due_at,
         created_at: now,
         sent_at: sent.then_some(now),
     };
-    if let Some(outbox_id) = notifications::enqueue(conn, &row("inbox", "sent", true))? {
+    if let Some(outbox_id) = notifications::enqueue(conn, &row("inbox", "sent", true, now))? {
         notifications::deliver_to_inbox(
             conn,
             &NewInboxMessage {
@@ -78,9 +80,22 @@ pub fn produce(
         )?;
     }
     if notice.email.is_some() {
-        notifications::enqueue(conn, &row("email", "pending", false))?;
+        let prefs = load_preferences(conn, notice.learner_id)?;
+        if prefs.channels(notice.category).email {
+            notifications::enqueue(conn, &row("email", "pending", false, prefs.email_due(now)))?;
+        }
     }
     Ok(())
+}
+
+/// A learner's preferences, or the defaults when they set none.
+pub fn load_preferences(
+    conn: &mut DbConnection,
+    learner_id: i64,
+) -> Result<preferences::Preferences, ApiError> {
+    Ok(notifications::preferences(conn, learner_id)?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default())
 }
 
 fn day(date: Option<NaiveDate>) -> String {

@@ -193,3 +193,91 @@ async fn the_same_event_produces_one_notice() {
         .unwrap();
     assert_eq!(after["items"].as_array().unwrap().len(), count);
 }
+
+#[tokio::test]
+async fn email_can_be_muted_per_category_but_the_inbox_cannot() {
+    let app = spawn_app().await;
+    let l = student(&app).await;
+    let prefs: Value = app
+        .get("/api/v1/me/notification-preferences", Some(&l.me))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(prefs["milestone"], json!({"inbox": true, "email": true}));
+    assert_eq!(
+        prefs["quiet_hours"],
+        json!({"start": "22:00", "end": "08:00"})
+    );
+
+    let mut muted = prefs.clone();
+    muted["milestone"]["inbox"] = json!(false);
+    let resp = app
+        .client
+        .put(app.url("/api/v1/me/notification-preferences"))
+        .bearer_auth(&l.me)
+        .json(&muted)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        assert_problem(resp, 422, "validation_failed").await["errors"][0]["field"],
+        "milestone.inbox"
+    );
+
+    let mut muted = prefs.clone();
+    muted["milestone"]["email"] = json!(false);
+    let resp = app
+        .client
+        .put(app.url("/api/v1/me/notification-preferences"))
+        .bearer_auth(&l.me)
+        .json(&muted)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let saved: Value = app
+        .get("/api/v1/me/notification-preferences", Some(&l.me))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(saved["milestone"]["email"], false);
+
+    // With milestone email muted, verifying queues an email for the certificate only.
+    let resp = app
+        .patch(
+            &format!("/api/v1/learners/{}", l.id),
+            &json!({"email": "wang.fang@example.cn"}),
+            Some(&l.me),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    verify(&app, &l).await;
+    let inbox: Value = app
+        .get("/api/v1/me/notifications", Some(&l.me))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        inbox["items"].as_array().unwrap().len() >= 2,
+        "the inbox still gets every notice"
+    );
+    let db = app.state.db.clone();
+    let learner = l.id;
+    let pending = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        skillpath::db::notifications::pending_email_count(&mut conn, learner).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(pending, 1, "only the certificate's email");
+    assert_problem(
+        app.get("/api/v1/me/notification-preferences", Some(&l.staff))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+}

@@ -1,0 +1,154 @@
+//! A learner's notification preferences: per category and channel, and quiet hours for email
+//! (Asia/Shanghai, default 22:00–08:00; email due then goes out after). Both categories concern
+//! rights and deadlines (a revoked certificate, a lost milestone), so their inbox copy cannot be
+//! turned off; email can.
+
+use chrono::{Duration, NaiveDateTime, NaiveTime};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::Category;
+use crate::api::checks::Checks;
+use crate::domain::SHANGHAI;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Channels {
+    pub inbox: bool,
+    pub email: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHours {
+    /// `HH:MM`, Shanghai time. Equal start and end: no quiet hours.
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"certificate": {"inbox": true, "email": true}, "milestone": {"inbox": true, "email": false},
+    "quiet_hours": {"start": "22:00", "end": "08:00"}}))]
+pub struct Preferences {
+    pub certificate: Channels,
+    pub milestone: Channels,
+    pub quiet_hours: QuietHours,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        let on = Channels {
+            inbox: true,
+            email: true,
+        };
+        Self {
+            certificate: on.clone(),
+            milestone: on,
+            quiet_hours: QuietHours {
+                start: "22:00".into(),
+                end: "08:00".into(),
+            },
+        }
+    }
+}
+
+fn time(value: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(value, "%H:%M").map_err(|_| format!("'{value}' is not a time HH:MM"))
+}
+
+impl Preferences {
+    /// Checks a request: times that parse, and inbox copies left on.
+    pub fn check(&self) -> Result<(), ApiError> {
+        let mut checks = Checks::new();
+        checks.with("quiet_hours.start", time(&self.quiet_hours.start));
+        checks.with("quiet_hours.end", time(&self.quiet_hours.end));
+        for (field, channels) in [
+            ("certificate.inbox", &self.certificate),
+            ("milestone.inbox", &self.milestone),
+        ] {
+            checks.ensure(
+                channels.inbox,
+                field,
+                "cannot be turned off: these notices concern your rights and deadlines",
+            );
+        }
+        checks.done(|| Some(()))
+    }
+
+    pub fn channels(&self, category: Category) -> &Channels {
+        match category {
+            Category::Certificate => &self.certificate,
+            Category::Milestone => &self.milestone,
+        }
+    }
+
+    /// When an email produced at `now` (UTC) may go out: at once, or at the end of quiet hours.
+    pub fn email_due(&self, now: NaiveDateTime) -> NaiveDateTime {
+        let (Ok(start), Ok(end)) = (time(&self.quiet_hours.start), time(&self.quiet_hours.end))
+        else {
+            return now;
+        };
+        if start == end {
+            return now;
+        }
+        let local = now.and_utc().with_timezone(&SHANGHAI).naive_local();
+        let t = local.time();
+        let quiet = if start < end {
+            t >= start && t < end
+        } else {
+            t >= start || t < end
+        };
+        if !quiet {
+            return now;
+        }
+        let mut release = local.date().and_time(end);
+        if release <= local {
+            release += Duration::days(1);
+        }
+        now + (release - local)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn quiet_hours_hold_email_until_morning_in_shanghai() {
+        let p = Preferences::default();
+        // 15:00 UTC = 23:00 Shanghai: held until 08:00 Shanghai = 00:00 UTC next day.
+        assert_eq!(
+            p.email_due(utc("2026-11-29 15:00")),
+            utc("2026-11-30 00:00")
+        );
+        // 22:30 UTC = 06:30 Shanghai: held until 08:00 Shanghai the same morning.
+        assert_eq!(
+            p.email_due(utc("2026-11-29 22:30")),
+            utc("2026-11-30 00:00")
+        );
+        // 03:00 UTC = 11:00 Shanghai: at once.
+        assert_eq!(
+            p.email_due(utc("2026-11-29 03:00")),
+            utc("2026-11-29 03:00")
+        );
+    }
+
+    #[test]
+    fn inbox_copies_stay_on() {
+        let mut p = Preferences::default();
+        p.milestone.inbox = false;
+        assert!(
+            matches!(p.check(), Err(ApiError::Validation(e)) if e[0].field == "milestone.inbox")
+        );
+        let mut p = Preferences::default();
+        p.quiet_hours.start = "25:00".into();
+        assert!(p.check().is_err());
+        assert!(Preferences::default().check().is_ok());
+    }
+}
