@@ -29,6 +29,28 @@ fn stored<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T, ApiError
 
 // ---------------------------------------------------------------- enrollments
 
+/// One kind of a learner's records, for a caller who may see the learner (404 otherwise).
+async fn learner_records<R, T>(
+    state: &AppState,
+    caller: AuthUser,
+    learner_id: i64,
+    load: fn(&mut DbConnection, i64) -> diesel::QueryResult<Vec<R>>,
+    show: fn(R) -> Result<T, ApiError>,
+) -> Result<web::Json<Vec<T>>, ApiError>
+where
+    R: Send + 'static,
+    T: Send + 'static,
+{
+    let rows = state
+        .db
+        .read(move |conn| {
+            require_learner(conn, &caller, learner_id)?;
+            load(conn, learner_id)?.into_iter().map(show).collect()
+        })
+        .await?;
+    Ok(web::Json(rows))
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct EnrollmentResponse {
     pub id: i64,
@@ -176,18 +198,14 @@ pub async fn list_enrollments(
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Vec<EnrollmentResponse>>, ApiError> {
-    let learner_id = id.into_inner();
-    let rows = state
-        .db
-        .read(move |conn| {
-            require_learner(conn, &caller, learner_id)?;
-            records::enrollments_of(conn, learner_id)?
-                .into_iter()
-                .map(enrollment_response)
-                .collect()
-        })
-        .await?;
-    Ok(web::Json(rows))
+    learner_records(
+        &state,
+        caller,
+        id.into_inner(),
+        records::enrollments_of,
+        enrollment_response,
+    )
+    .await
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -422,18 +440,14 @@ pub async fn list_employments(
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Vec<EmploymentResponse>>, ApiError> {
-    let learner_id = id.into_inner();
-    let rows = state
-        .db
-        .read(move |conn| {
-            require_learner(conn, &caller, learner_id)?;
-            Ok(records::employments_of(conn, learner_id)?
-                .into_iter()
-                .map(employment_response)
-                .collect())
-        })
-        .await?;
-    Ok(web::Json(rows))
+    learner_records(
+        &state,
+        caller,
+        id.into_inner(),
+        records::employments_of,
+        |r| Ok(employment_response(r)),
+    )
+    .await
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -591,18 +605,14 @@ pub async fn list_awards(
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Vec<AwardResponse>>, ApiError> {
-    let learner_id = id.into_inner();
-    let rows = state
-        .db
-        .read(move |conn| {
-            require_learner(conn, &caller, learner_id)?;
-            records::awards_of(conn, learner_id)?
-                .into_iter()
-                .map(award_response)
-                .collect()
-        })
-        .await?;
-    Ok(web::Json(rows))
+    learner_records(
+        &state,
+        caller,
+        id.into_inner(),
+        records::awards_of,
+        award_response,
+    )
+    .await
 }
 
 /// Whether an institution of this kind may be an HR account's enterprise.
