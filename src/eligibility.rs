@@ -10,19 +10,13 @@ use utoipa::ToSchema;
 use crate::api::learners::split_codes;
 use crate::db::milestones::{self, NewEvent, StoredMilestone};
 use crate::db::{self, certificates, institutions, learners, occupations, records, DbConnection};
-use crate::error::ApiError;
+use crate::error::{parse_stored, ApiError};
 use crate::rules::facts::{
     AwardFact, CertificateFact, EmploymentFact, EnrollmentFact, InstitutionFact, LearnerFacts,
     OccupationFact,
 };
 use crate::rules::params::ParameterValue;
 use crate::rules::{self, Facts, Milestone, Parameters, Status, Text};
-
-fn stored<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T, ApiError> {
-    value
-        .parse()
-        .map_err(|e| ApiError::internal("stored fact", e))
-}
 
 /// Every stored parameter value.
 pub fn parameter_values(conn: &mut DbConnection) -> Result<Vec<ParameterValue>, ApiError> {
@@ -50,14 +44,18 @@ pub fn load_facts_many(
     for learner in learners::find_many(conn, learner_ids)? {
         codes.extend(split_codes(&learner.education_occupation_codes));
         let facts_learner = LearnerFacts {
-            kind: stored(&learner.kind)?,
-            hukou: learner.hukou.as_deref().map(stored).transpose()?,
+            kind: parse_stored(&learner.kind)?,
+            hukou: learner.hukou.as_deref().map(parse_stored).transpose()?,
             residence_permit_since: learner.residence_permit_since,
             social_insurance_since: learner.social_insurance_since,
             income_tax_in_shanghai: learner.income_tax_in_shanghai,
             insurance_base_at_least_average_6_of_12: learner
                 .insurance_base_at_least_average_6_of_12,
-            education_level: learner.education_level.as_deref().map(stored).transpose()?,
+            education_level: learner
+                .education_level
+                .as_deref()
+                .map(parse_stored)
+                .transpose()?,
             education_occupations: split_codes(&learner.education_occupation_codes),
         };
         out.insert(
@@ -73,11 +71,11 @@ pub fn load_facts_many(
         if let Some(facts) = out.get_mut(&c.learner_id) {
             facts.certificates.push(CertificateFact {
                 id: Some(c.id),
-                kind: stored(&c.kind)?,
-                level: stored(&c.level)?,
+                kind: parse_stored(&c.kind)?,
+                level: parse_stored(&c.level)?,
                 occupation: c.occupation_code,
                 issued_on: c.issued_on,
-                status: stored(&c.status)?,
+                status: parse_stored(&c.status)?,
             });
         }
     }
@@ -117,7 +115,7 @@ pub fn load_facts_many(
             InstitutionFact {
                 id: row.id,
                 name: row.name,
-                kind: stored(&row.kind)?,
+                kind: parse_stored(&row.kind)?,
                 assessed: row.assessed,
                 designations: designations.remove(&row.id).unwrap_or_default(),
             },
@@ -146,8 +144,8 @@ pub fn load_facts_many(
                 start: e.start_date,
                 end: e.end_date,
                 full_time: e.full_time,
-                status: stored(&e.status)?,
-                class_type: stored(&e.class_type)?,
+                status: parse_stored(&e.status)?,
+                class_type: parse_stored(&e.class_type)?,
             });
         }
     }
@@ -169,7 +167,7 @@ pub fn load_facts_many(
     for a in records::awards_of_learners(conn, learner_ids)? {
         if let Some(facts) = out.get_mut(&a.learner_id) {
             facts.awards.push(AwardFact {
-                kind: stored(&a.kind)?,
+                kind: parse_stored(&a.kind)?,
                 awarded_on: a.awarded_on,
             });
         }

@@ -190,6 +190,14 @@ impl ApiError {
     }
 }
 
+/// A value read back from the database that must parse (a stored vocabulary name): failing is a
+/// server error, never the client's.
+pub fn parse_stored<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T, ApiError> {
+    value
+        .parse()
+        .map_err(|e| ApiError::internal("stored value", e))
+}
+
 fn retry_after_secs(d: Duration) -> u64 {
     // Round up: a client that waits the advertised time must not be refused again.
     d.as_secs() + u64::from(d.subsec_nanos() > 0)

@@ -29,7 +29,7 @@ fn invalid_credentials() -> ApiError {
 }
 
 /// The client address used for the per-address login limit.
-fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
+pub fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
     if trust_proxy_headers {
         if let Some(addr) = req.connection_info().realip_remote_addr() {
             return addr.to_owned();

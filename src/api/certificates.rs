@@ -18,7 +18,7 @@ use crate::domain::{
     today_in_shanghai, CertificateKind, CertificateStatus, Decision, NumberFormat, OccupationCode,
     Role, SkillLevel,
 };
-use crate::error::{ApiError, Problem};
+use crate::error::{parse_stored, ApiError, Problem};
 use crate::state::AppState;
 
 /// The earliest issue date each kind of certificate can plausibly carry: 职业资格证书 began
@@ -72,31 +72,25 @@ pub struct CertificateResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-fn stored<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T, ApiError> {
-    value
-        .parse()
-        .map_err(|e| ApiError::internal("stored certificate value", e))
-}
-
 fn certificate_response(
     row: CertificateRow,
     learner_name: String,
     decisions: Vec<DecisionRow>,
 ) -> Result<CertificateResponse, ApiError> {
     Ok(CertificateResponse {
-        number_format: stored(&row.number_format)?,
-        kind: stored(&row.kind)?,
-        level: stored(&row.level)?,
-        status: stored(&row.status)?,
+        number_format: parse_stored(&row.number_format)?,
+        kind: parse_stored(&row.kind)?,
+        level: parse_stored(&row.level)?,
+        status: parse_stored(&row.status)?,
         warnings: serde_json::from_str(&row.warnings)
             .map_err(|e| ApiError::internal("stored warnings", e))?,
         decisions: decisions
             .into_iter()
             .map(|d| {
                 Ok(DecisionResponse {
-                    decision: stored(&d.decision)?,
-                    from_status: stored(&d.from_status)?,
-                    to_status: stored(&d.to_status)?,
+                    decision: parse_stored(&d.decision)?,
+                    from_status: parse_stored(&d.from_status)?,
+                    to_status: parse_stored(&d.to_status)?,
                     reason: d.reason,
                     decided_by: d.decided_by,
                     decided_at: d.decided_at.and_utc(),
@@ -116,15 +110,40 @@ fn certificate_response(
     })
 }
 
+/// Certificates with their learners' names and decisions, in three queries whatever their number.
+fn load_certificates(
+    conn: &mut DbConnection,
+    rows: Vec<CertificateRow>,
+) -> Result<Vec<CertificateResponse>, ApiError> {
+    let learner_ids: Vec<i64> = rows.iter().map(|r| r.learner_id).collect();
+    let names: std::collections::HashMap<i64, String> = learners::find_many(conn, &learner_ids)?
+        .into_iter()
+        .map(|l| (l.id, l.name))
+        .collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut decisions: std::collections::HashMap<i64, Vec<DecisionRow>> =
+        std::collections::HashMap::new();
+    for d in certificates::decisions_of_many(conn, &ids)? {
+        decisions.entry(d.certificate_id).or_default().push(d);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let name = names.get(&row.learner_id).cloned().unwrap_or_default();
+            let own = decisions.remove(&row.id).unwrap_or_default();
+            certificate_response(row, name, own)
+        })
+        .collect()
+}
+
 fn load_certificate(
     conn: &mut DbConnection,
     row: CertificateRow,
 ) -> Result<CertificateResponse, ApiError> {
-    let name = learners::find(conn, row.learner_id)?
-        .map(|l| l.name)
-        .unwrap_or_default();
-    let decisions = certificates::decisions_of(conn, row.id)?;
-    certificate_response(row, name, decisions)
+    load_certificates(conn, vec![row])?
+        .pop()
+        .ok_or(ApiError::NotFound {
+            what: "certificate",
+        })
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -281,9 +300,7 @@ pub fn certificates_of(
     learner_id: i64,
 ) -> Result<Vec<CertificateResponse>, ApiError> {
     let rows = certificates::of_learner(conn, learner_id)?;
-    rows.into_iter()
-        .map(|r| load_certificate(conn, r))
-        .collect()
+    load_certificates(conn, rows)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -325,11 +342,7 @@ pub async fn list_certificates(
             let rows =
                 certificates::list(conn, q.status.as_deref(), q.learner_id, after, limit + 1)?;
             let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-            let items = page
-                .items
-                .into_iter()
-                .map(|r| load_certificate(conn, r))
-                .collect::<Result<_, _>>()?;
+            let items = load_certificates(conn, page.items)?;
             Ok(Page {
                 items,
                 next_cursor: page.next_cursor,
@@ -431,7 +444,7 @@ pub async fn decide(
             let row = certificates::find(conn, id)?.ok_or(ApiError::NotFound {
                 what: "certificate",
             })?;
-            let from: CertificateStatus = stored(&row.status)?;
+            let from: CertificateStatus = parse_stored(&row.status)?;
             let to = decision.apply(from).ok_or_else(|| {
                 ApiError::conflict(
                     "invalid_transition",
@@ -459,7 +472,7 @@ pub async fn decide(
             )?;
             let learner = learners::find(conn, row.learner_id)?
                 .ok_or(ApiError::NotFound { what: "learner" })?;
-            let level: SkillLevel = stored(&row.level)?;
+            let level: SkillLevel = parse_stored(&row.level)?;
             crate::notify::produce(
                 conn,
                 &crate::notify::Notice {

@@ -165,12 +165,20 @@ pub async fn list_cohorts(
         .read(move |conn| {
             let rows = cohorts::list(conn, institution, q.program_id, after, limit + 1)?;
             let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-            let mut items = Vec::with_capacity(page.items.len());
-            for row in page.items {
-                let institution_id = institutions::find_program(conn, row.program_id)?
-                    .map_or(0, |p| p.institution_id);
-                items.push(cohort_response(row, institution_id));
-            }
+            let program_ids: Vec<i64> = page.items.iter().map(|r| r.program_id).collect();
+            let institution_of: std::collections::HashMap<i64, i64> =
+                institutions::find_programs(conn, &program_ids)?
+                    .into_iter()
+                    .map(|p| (p.id, p.institution_id))
+                    .collect();
+            let items = page
+                .items
+                .into_iter()
+                .map(|row| {
+                    let institution_id = institution_of.get(&row.program_id).copied().unwrap_or(0);
+                    cohort_response(row, institution_id)
+                })
+                .collect();
             Ok(Page {
                 items,
                 next_cursor: page.next_cursor,

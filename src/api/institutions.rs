@@ -19,7 +19,7 @@ use crate::db::institutions::{
 };
 use crate::db::{self, audit, occupations, DbConnection};
 use crate::domain::{InstitutionKind, OccupationCode};
-use crate::error::{ApiError, Problem};
+use crate::error::{parse_stored, ApiError, Problem};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -64,10 +64,7 @@ fn institution_response(
     designations: Vec<DesignationRow>,
 ) -> Result<InstitutionResponse, ApiError> {
     Ok(InstitutionResponse {
-        kind: row
-            .kind
-            .parse()
-            .map_err(|e| ApiError::internal("stored institution kind", e))?,
+        kind: parse_stored(&row.kind)?,
         id: row.id,
         name: row.name,
         assessed: row.assessed,
@@ -195,11 +192,20 @@ pub async fn list_institutions(
         .read(move |conn| {
             let rows = institutions::list(conn, only, q.kind.as_deref(), after, limit + 1)?;
             let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-            let mut items = Vec::with_capacity(page.items.len());
-            for row in page.items {
-                let designations = institutions::designations_of(conn, row.id)?;
-                items.push(institution_response(row, designations)?);
+            let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
+            let mut designations: std::collections::HashMap<i64, Vec<DesignationRow>> =
+                std::collections::HashMap::new();
+            for d in institutions::designations_of_many(conn, &ids)? {
+                designations.entry(d.institution_id).or_default().push(d);
             }
+            let items = page
+                .items
+                .into_iter()
+                .map(|row| {
+                    let own = designations.remove(&row.id).unwrap_or_default();
+                    institution_response(row, own)
+                })
+                .collect::<Result<_, _>>()?;
             Ok(Page {
                 items,
                 next_cursor: page.next_cursor,

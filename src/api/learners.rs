@@ -20,7 +20,7 @@ use crate::domain::{
     today_in_shanghai, EducationLevel, EmailAddress, Hukou, IdentityNumber, Language, LearnerKind,
     OccupationCode, Role,
 };
-use crate::error::{ApiError, Problem};
+use crate::error::{parse_stored, ApiError, Problem};
 use crate::state::AppState;
 
 /// `Some(None)` for an explicit `null`, `None` for an absent field.
@@ -65,13 +65,6 @@ pub struct LearnerResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-fn parse_stored<T: std::str::FromStr<Err = String>>(
-    value: &str,
-    what: &'static str,
-) -> Result<T, ApiError> {
-    value.parse().map_err(|e| ApiError::internal(what, e))
-}
-
 pub fn split_codes(stored: &str) -> Vec<String> {
     stored
         .split(',')
@@ -85,26 +78,22 @@ fn learner_response(
     history: Vec<KindChangeRow>,
 ) -> Result<LearnerResponse, ApiError> {
     Ok(LearnerResponse {
-        kind: parse_stored(&row.kind, "stored learner kind")?,
+        kind: parse_stored(&row.kind)?,
         kind_history: history
             .into_iter()
             .map(|h| {
                 Ok(KindChange {
-                    kind: parse_stored(&h.kind, "stored learner kind")?,
+                    kind: parse_stored(&h.kind)?,
                     effective_from: h.effective_from,
                 })
             })
             .collect::<Result<_, ApiError>>()?,
-        preferred_language: parse_stored(&row.preferred_language, "stored language")?,
-        hukou: row
-            .hukou
-            .as_deref()
-            .map(|h| parse_stored(h, "stored hukou"))
-            .transpose()?,
+        preferred_language: parse_stored(&row.preferred_language)?,
+        hukou: row.hukou.as_deref().map(parse_stored).transpose()?,
         education_level: row
             .education_level
             .as_deref()
-            .map(|e| parse_stored(e, "stored education"))
+            .map(parse_stored)
             .transpose()?,
         education_occupation_codes: split_codes(&row.education_occupation_codes),
         id: row.id,
@@ -546,11 +535,20 @@ pub async fn list_learners(
         .read(move |conn| {
             let rows = learners::list(conn, scope, &filter, after, limit + 1)?;
             let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-            let mut items = Vec::with_capacity(page.items.len());
-            for row in page.items {
-                let history = learners::kind_history(conn, row.id)?;
-                items.push(learner_response(row, history)?);
+            let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
+            let mut histories: std::collections::HashMap<i64, Vec<KindChangeRow>> =
+                std::collections::HashMap::new();
+            for change in learners::kind_histories(conn, &ids)? {
+                histories.entry(change.learner_id).or_default().push(change);
             }
+            let items = page
+                .items
+                .into_iter()
+                .map(|row| {
+                    let history = histories.remove(&row.id).unwrap_or_default();
+                    learner_response(row, history)
+                })
+                .collect::<Result<_, _>>()?;
             Ok(Page {
                 items,
                 next_cursor: page.next_cursor,

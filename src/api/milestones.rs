@@ -16,7 +16,7 @@ use crate::auth::AuthUser;
 use crate::db::milestones::{self, NewParameter};
 use crate::db::{self, audit, occupations};
 use crate::domain::{
-    today_in_shanghai, CertificateKind, CertificateStatus, OccupationCode, Role, SkillLevel,
+    today_in_shanghai, CertificateKind, CertificateStatus, OccupationCode, SkillLevel,
 };
 use crate::eligibility::{self, NextStep};
 use crate::error::{ApiError, Problem};
@@ -317,13 +317,6 @@ pub struct ProgressResponse {
     pub next_steps: Vec<NextStep>,
 }
 
-fn own_learner(caller: &AuthUser) -> Result<i64, ApiError> {
-    match (caller.role, caller.learner_id) {
-        (Role::Learner, Some(id)) => Ok(id),
-        _ => Err(ApiError::Forbidden),
-    }
-}
-
 /// The learner's own progress: certificates, milestones and next steps.
 #[utoipa::path(get, path = "/api/v1/me/progress", tag = "rules", params(AsOfQuery), security(("bearer" = [])),
     responses((status = 200, description = "Progress", body = ProgressResponse),
@@ -333,7 +326,7 @@ pub async fn my_progress(
     caller: AuthUser,
     query: web::Query<AsOfQuery>,
 ) -> Result<web::Json<ProgressResponse>, ApiError> {
-    let learner_id = own_learner(&caller)?;
+    let learner_id = caller.own_learner_id()?;
     let as_of = query.as_of.unwrap_or_else(today_in_shanghai);
     let (certificates, milestones, version) = state
         .db
@@ -427,7 +420,7 @@ pub async fn what_if(
     caller: AuthUser,
     body: web::Json<WhatIfRequest>,
 ) -> Result<web::Json<WhatIfResponse>, ApiError> {
-    let learner_id = own_learner(&caller)?;
+    let learner_id = caller.own_learner_id()?;
     let b = body.into_inner();
     let mut checks = Checks::new();
     checks.ensure(

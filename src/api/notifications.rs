@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::pagination::PageParams;
 use crate::auth::AuthUser;
 use crate::db::{self, notifications};
-use crate::domain::Role;
 use crate::error::{ApiError, Problem};
 use crate::notify::preferences::Preferences;
 use crate::rules::Text;
@@ -41,13 +40,6 @@ pub struct InboxQuery {
     pub cursor: Option<String>,
 }
 
-fn own_learner(caller: &AuthUser) -> Result<i64, ApiError> {
-    match (caller.role, caller.learner_id) {
-        (Role::Learner, Some(id)) => Ok(id),
-        _ => Err(ApiError::Forbidden),
-    }
-}
-
 /// The learner's inbox, newest first, with the number of unread messages.
 #[utoipa::path(get, path = "/api/v1/me/notifications", tag = "notifications", params(InboxQuery), security(("bearer" = [])),
     responses((status = 200, description = "Inbox", body = Inbox),
@@ -57,7 +49,7 @@ pub async fn inbox(
     caller: AuthUser,
     query: web::Query<InboxQuery>,
 ) -> Result<web::Json<Inbox>, ApiError> {
-    let learner_id = own_learner(&caller)?;
+    let learner_id = caller.own_learner_id()?;
     let q = query.into_inner();
     let page = PageParams {
         limit: q.limit,
@@ -108,7 +100,7 @@ pub async fn mark_read(
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let learner_id = own_learner(&caller)?;
+    let learner_id = caller.own_learner_id()?;
     let id = id.into_inner();
     let found = state
         .db
@@ -127,7 +119,7 @@ pub async fn mark_all_read(
     state: web::Data<AppState>,
     caller: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let learner_id = own_learner(&caller)?;
+    let learner_id = caller.own_learner_id()?;
     state
         .db
         .write(move |conn| Ok(notifications::mark_all_read(conn, learner_id, db::now())?))
@@ -143,7 +135,7 @@ pub async fn get_preferences(
     state: web::Data<AppState>,
     caller: AuthUser,
 ) -> Result<web::Json<Preferences>, ApiError> {
-    let learner_id = own_learner(&caller)?;
+    let learner_id = caller.own_learner_id()?;
     Ok(web::Json(
         state
             .db
@@ -163,7 +155,7 @@ pub async fn put_preferences(
     caller: AuthUser,
     body: web::Json<Preferences>,
 ) -> Result<web::Json<Preferences>, ApiError> {
-    let learner_id = own_learner(&caller)?;
+    let learner_id = caller.own_learner_id()?;
     let prefs = body.into_inner();
     prefs.check()?;
     let json = serde_json::to_string(&prefs).map_err(|e| ApiError::internal("preferences", e))?;

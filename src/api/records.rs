@@ -18,14 +18,8 @@ use crate::domain::{
     today_in_shanghai, AwardKind, ClassType, EnrollmentStatus, InstitutionKind, OccupationCode,
     Role,
 };
-use crate::error::{ApiError, Problem};
+use crate::error::{parse_stored, ApiError, Problem};
 use crate::state::AppState;
-
-fn stored<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T, ApiError> {
-    value
-        .parse()
-        .map_err(|e| ApiError::internal("stored value", e))
-}
 
 // ---------------------------------------------------------------- enrollments
 
@@ -69,8 +63,8 @@ pub struct EnrollmentResponse {
 
 pub fn enrollment_response(r: EnrollmentRow) -> Result<EnrollmentResponse, ApiError> {
     Ok(EnrollmentResponse {
-        status: stored(&r.status)?,
-        class_type: stored(&r.class_type)?,
+        status: parse_stored(&r.status)?,
+        class_type: parse_stored(&r.class_type)?,
         id: r.id,
         learner_id: r.learner_id,
         program_id: r.program_id,
@@ -248,7 +242,7 @@ pub async fn update_enrollment(
             let current = records::find_enrollment(conn, learner_id, enrollment_id)?
                 .ok_or(ApiError::NotFound { what: "enrollment" })?;
             managed_program(conn, &caller, current.program_id)?;
-            let from: EnrollmentStatus = stored(&current.status)?;
+            let from: EnrollmentStatus = parse_stored(&current.status)?;
             if !from.may_become(status) {
                 return Err(ApiError::conflict(
                     "invalid_transition",
@@ -522,7 +516,7 @@ pub struct AwardResponse {
 
 fn award_response(r: AwardRow) -> Result<AwardResponse, ApiError> {
     Ok(AwardResponse {
-        kind: stored(&r.kind)?,
+        kind: parse_stored(&r.kind)?,
         id: r.id,
         learner_id: r.learner_id,
         title: r.title,

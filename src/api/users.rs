@@ -14,7 +14,7 @@ use crate::db::users::{self, NewUser, UserFilter, UserRow};
 use crate::db::{audit, refresh_tokens};
 use crate::domain::Binding;
 use crate::domain::{EmailAddress, NewPassword, Role};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{parse_stored, ApiError, FieldError, Problem};
 use crate::state::AppState;
 use serde_json::json;
 
@@ -37,10 +37,7 @@ impl TryFrom<UserRow> for UserResponse {
     type Error = ApiError;
     fn try_from(row: UserRow) -> Result<Self, ApiError> {
         Ok(Self {
-            role: row
-                .role
-                .parse()
-                .map_err(|e| ApiError::internal("stored role", e))?,
+            role: parse_stored(&row.role)?,
             id: row.id,
             email: row.email,
             institution_id: row.institution_id,
@@ -460,10 +457,7 @@ pub async fn change_password(
     } = body.into_inner();
     let new_password =
         NewPassword::parse(&new_password).map_err(|m| ApiError::invalid("new_password", m))?;
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let address = crate::api::auth::client_address(&req, state.settings.trust_proxy_headers);
     state.login_limiter.check(&caller.email, &address)?;
     let row = load_user(&state, caller.id).await?;
     let stored = row.password_hash.clone();

@@ -53,6 +53,14 @@ impl AuthUser {
         }
     }
 
+    /// The caller's own learner record: 403 for any other role (the `/me/…` endpoints).
+    pub fn own_learner_id(&self) -> Result<i64, ApiError> {
+        match (self.role, self.learner_id) {
+            (Role::Learner, Some(id)) => Ok(id),
+            _ => Err(ApiError::Forbidden),
+        }
+    }
+
     pub fn is_learner(&self, learner_id: i64) -> bool {
         self.role == Role::Learner && self.learner_id == Some(learner_id)
     }

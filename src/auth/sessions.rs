@@ -14,7 +14,7 @@ use crate::db::refresh_tokens::{self, NewRefreshToken};
 use crate::db::users::{self, UserRow};
 use crate::db::{self, DbConnection};
 use crate::domain::Role;
-use crate::error::ApiError;
+use crate::error::{parse_stored, ApiError};
 use crate::state::AppState;
 
 /// Tokens returned by login and refresh.
@@ -69,10 +69,7 @@ fn issue(
     family_id: &str,
     now: NaiveDateTime,
 ) -> Result<TokenResponse, ApiError> {
-    let role: Role = user
-        .role
-        .parse()
-        .map_err(|e| ApiError::internal("stored role", e))?;
+    let role: Role = parse_stored(&user.role)?;
     let access_token = state.tokens.issue(user.id, role, user.token_version)?;
     let refresh_token = new_refresh_token();
     let refresh_ttl = state.settings.refresh_token_ttl;

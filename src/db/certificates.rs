@@ -151,14 +151,6 @@ pub fn record_decision(conn: &mut DbConnection, decision: &NewDecision<'_>) -> Q
         .execute(conn)
 }
 
-pub fn decisions_of(conn: &mut DbConnection, certificate_id: i64) -> QueryResult<Vec<DecisionRow>> {
-    certificate_decisions::table
-        .filter(certificate_decisions::certificate_id.eq(certificate_id))
-        .order(certificate_decisions::id.asc())
-        .select(DecisionRow::as_select())
-        .load(conn)
-}
-
 /// The certificates of many learners (for batch recomputation).
 pub fn of_learners(
     conn: &mut DbConnection,
@@ -172,5 +164,17 @@ pub fn of_learners(
             certificates::id,
         ))
         .select(CertificateRow::as_select())
+        .load(conn)
+}
+
+/// The decisions on many certificates, oldest first.
+pub fn decisions_of_many(
+    conn: &mut DbConnection,
+    certificate_ids: &[i64],
+) -> QueryResult<Vec<DecisionRow>> {
+    certificate_decisions::table
+        .filter(certificate_decisions::certificate_id.eq_any(certificate_ids))
+        .order(certificate_decisions::id.asc())
+        .select(DecisionRow::as_select())
         .load(conn)
 }

@@ -235,7 +235,7 @@ pub fn list(
     if let Some(prefix) = &filter.name_prefix {
         query = query.filter(
             learners::name
-                .like(format!("{}%", super::users::escape_like(prefix)))
+                .like(format!("{}%", super::escape_like(prefix)))
                 .escape('\\'),
         );
     }
@@ -333,4 +333,20 @@ pub fn lock(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
             .load::<i64>(pg)?;
     }
     Ok(())
+}
+
+/// The kind histories of many learners, each oldest first.
+pub fn kind_histories(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+) -> QueryResult<Vec<KindChangeRow>> {
+    learner_kind_changes::table
+        .filter(learner_kind_changes::learner_id.eq_any(learner_ids))
+        .order((
+            learner_kind_changes::learner_id,
+            learner_kind_changes::effective_from.asc(),
+            learner_kind_changes::id.asc(),
+        ))
+        .select(KindChangeRow::as_select())
+        .load(conn)
 }

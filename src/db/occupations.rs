@@ -92,14 +92,14 @@ pub fn list(
     if let Some(prefix) = &filter.code_prefix {
         query = query.filter(
             occupations::code
-                .like(format!("{}%", super::users::escape_like(prefix)))
+                .like(format!("{}%", super::escape_like(prefix)))
                 .escape('\\'),
         );
     }
     if let Some(text) = &filter.name_contains {
         query = query.filter(
             occupations::name
-                .like(format!("%{}%", super::users::escape_like(text)))
+                .like(format!("%{}%", super::escape_like(text)))
                 .escape('\\'),
         );
     }

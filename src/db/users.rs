@@ -95,7 +95,7 @@ pub fn list(
         // Emails are stored lower-case, so a lower-cased prefix matches on both backends.
         query = query.filter(
             users::email
-                .like(format!("{}%", escape_like(prefix)))
+                .like(format!("{}%", super::escape_like(prefix)))
                 .escape('\\'),
         );
     }
@@ -135,16 +135,4 @@ pub fn set_password_hash(
             users::updated_at.eq(at),
         ))
         .execute(conn)
-}
-
-/// Escapes `%`, `_` and `\` so user input in a LIKE pattern matches literally.
-pub fn escape_like(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
-    for c in input.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

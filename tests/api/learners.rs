@@ -369,5 +369,16 @@ async fn learners_are_listed_with_staff_filters() {
         .json()
         .await
         .unwrap();
-    assert_eq!(page["items"].as_array().unwrap().len(), 3);
+    assert_eq!(page["items"].as_array().unwrap().len(), 3); // Every learner of a page carries its own kind history (loaded for the page at once).
+    let page: Value = app
+        .get("/api/v1/learners", Some(&staff))
+        .await
+        .json()
+        .await
+        .unwrap();
+    for learner in page["items"].as_array().unwrap() {
+        let history = learner["kind_history"].as_array().unwrap();
+        assert_eq!(history.len(), 1, "{learner}");
+        assert_eq!(history[0]["kind"], learner["kind"], "{learner}");
+    }
 }
