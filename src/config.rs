@@ -119,6 +119,35 @@ pub struct AdminBootstrap {
     pub password: NewPassword,
 }
 
+/// The notification worker and its SMTP transport.
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    /// `smtp://`, `smtp://…?tls=required` (STARTTLS), `smtps://`; email is off when unset.
+    pub smtp_url: Option<String>,
+    /// The From address of every email.
+    pub mail_from: String,
+    pub smtp_timeout: Duration,
+    /// SMTP connections kept open and reused.
+    pub smtp_pool_size: u32,
+    /// The address learners' links (unsubscribe) point to.
+    pub public_url: String,
+    /// Whether `serve` runs a worker too (`skillpath worker` runs one alone).
+    pub worker_in_serve: bool,
+    /// How often an idle worker looks for due rows.
+    pub poll_interval: Duration,
+    /// Rows claimed at once.
+    pub batch_size: u32,
+    /// Emails in flight at once per worker.
+    pub concurrency: u32,
+    /// How long a claimed row stays invisible to other workers.
+    pub lease: Duration,
+    /// Attempts before a row is dead.
+    pub max_attempts: u32,
+    /// First retry delay; it doubles per attempt up to `retry_cap`, with jitter.
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+}
+
 /// Limits on failed logins before answering 429.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginLimits {
@@ -141,8 +170,8 @@ pub struct Settings {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub admin: Option<AdminBootstrap>,
-    /// Parsed and kept for the notification worker; email is off when unset.
-    pub smtp_url: Option<String>,
+    /// How notifications are delivered: SMTP, the worker's pace, retries.
+    pub notify: NotifySettings,
     pub pool_size: u32,
     pub pool_timeout: Duration,
     pub login_limits: LoginLimits,
@@ -209,8 +238,72 @@ impl Settings {
                         "must start with smtp:// or smtps://",
                     ));
                 }
+                // The transport's own parser decides (host, port, tls=required|opportunistic);
+                // its message never holds the password.
+                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&url)
+                    .map_err(|e| ConfigError::new("SMTP_URL", e.to_string()))?;
                 Some(url)
             }
+        };
+
+        let notify = NotifySettings {
+            smtp_url,
+            mail_from: match get("SMTP_FROM") {
+                None => "Skillpath <no-reply@skillpath.invalid>".into(),
+                Some(from) => {
+                    let from = from.trim().to_owned();
+                    from.parse::<lettre::message::Mailbox>().map_err(|_| {
+                        ConfigError::new(
+                            "SMTP_FROM",
+                            format!("'{from}' is not an address such as Skillpath <no-reply@example.cn>"),
+                        )
+                    })?;
+                    from
+                }
+            },
+            smtp_timeout: Duration::from_secs(number(&get, "SMTP_TIMEOUT_SECS", 10, 1..=300)?),
+            smtp_pool_size: number(&get, "SMTP_POOL_SIZE", 4, 1..=64)? as u32,
+            public_url: match get("SKILLPATH_PUBLIC_URL") {
+                None => format!("http://{bind}"),
+                Some(url) => {
+                    let url = url.trim().trim_end_matches('/').to_owned();
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        return Err(ConfigError::new(
+                            "SKILLPATH_PUBLIC_URL",
+                            "must start with http:// or https://",
+                        ));
+                    }
+                    url
+                }
+            },
+            worker_in_serve: boolean(&get, "SKILLPATH_WORKER_IN_SERVE", true)?,
+            poll_interval: Duration::from_millis(number(
+                &get,
+                "SKILLPATH_WORKER_POLL_MS",
+                1_000,
+                10..=60_000,
+            )?),
+            batch_size: number(&get, "SKILLPATH_WORKER_BATCH", 100, 1..=1_000)? as u32,
+            concurrency: number(&get, "SKILLPATH_WORKER_CONCURRENCY", 8, 1..=64)? as u32,
+            lease: Duration::from_secs(number(
+                &get,
+                "SKILLPATH_NOTIFY_LEASE_SECS",
+                120,
+                1..=3_600,
+            )?),
+            max_attempts: number(&get, "SKILLPATH_NOTIFY_MAX_ATTEMPTS", 8, 1..=50)? as u32,
+            retry_base: Duration::from_millis(number(
+                &get,
+                "SKILLPATH_NOTIFY_RETRY_BASE_MS",
+                30_000,
+                10..=3_600_000,
+            )?),
+            retry_cap: Duration::from_secs(number(
+                &get,
+                "SKILLPATH_NOTIFY_RETRY_CAP_SECS",
+                6 * 3_600,
+                1..=7 * 86_400,
+            )?),
         };
 
         let default_pool = match database {
@@ -238,7 +331,7 @@ impl Settings {
                 300..=365 * 86_400,
             )?),
             admin,
-            smtp_url,
+            notify,
             pool_size: number(&get, "SKILLPATH_DB_POOL_SIZE", default_pool, 1..=256)? as u32,
             pool_timeout: Duration::from_millis(number(
                 &get,

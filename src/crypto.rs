@@ -16,7 +16,7 @@ use crate::domain::IdentityNumber;
 type HmacSha256 = Hmac<Sha256>;
 
 /// HMAC-SHA256 of `data` under `key` (HMAC takes keys of any length).
-fn hmac(key: &[u8], data: &[u8]) -> anyhow::Result<[u8; 32]> {
+pub(crate) fn hmac(key: &[u8], data: &[u8]) -> anyhow::Result<[u8; 32]> {
     let mut mac =
         <HmacSha256 as Mac>::new_from_slice(key).map_err(|e| anyhow::anyhow!("hmac key: {e}"))?;
     mac.update(data);

@@ -29,6 +29,9 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API (the default).
     Serve,
+    /// Deliver notifications (as `serve` also does unless SKILLPATH_WORKER_IN_SERVE=false);
+    /// serves only /health, /ready and /metrics on SKILLPATH_BIND.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Recompute every learner's stored milestones (as the daily schedule inside `serve` does)
@@ -68,6 +71,9 @@ fn main() -> ExitCode {
     let outcome = match command {
         Command::Migrate => migrate(&settings),
         Command::Recompute { as_of } => recompute(&settings, as_of),
+        Command::Worker => {
+            actix_web::rt::System::new().block_on(skillpath::startup::run_worker(settings))
+        }
         _ => actix_web::rt::System::new().block_on(serve(settings)),
     };
     match outcome {

@@ -1,4 +1,6 @@
-//! Prometheus metrics: requests by route and status with a latency histogram, and pool usage.
+//! Prometheus metrics: requests by route and status with a latency histogram, pool usage, and
+//! the notification outbox (rows waiting and dead, read from the database at scrape time, so
+//! every replica reports the whole queue) with this process's deliveries.
 
 use std::time::Instant;
 
@@ -18,6 +20,16 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    pub notify: NotifyMetrics,
+}
+
+/// What the notification workers of this process did, by channel.
+pub struct NotifyMetrics {
+    pub sent: IntCounterVec,
+    pub failed: IntCounterVec,
+    pub dead: IntCounterVec,
+    pub latency: HistogramVec,
+    outbox: IntGaugeVec,
 }
 
 impl Metrics {
@@ -47,6 +59,49 @@ impl Metrics {
             ),
             &["state"],
         )?;
+        let channel = &["channel"];
+        let notify = NotifyMetrics {
+            sent: IntCounterVec::new(
+                Opts::new("notifications_sent_total", "Notifications delivered by this process"),
+                channel,
+            )?,
+            failed: IntCounterVec::new(
+                Opts::new(
+                    "notifications_failed_total",
+                    "Delivery attempts that failed and will be retried",
+                ),
+                channel,
+            )?,
+            dead: IntCounterVec::new(
+                Opts::new(
+                    "notifications_dead_total",
+                    "Notifications given up after their last attempt or refused for good",
+                ),
+                channel,
+            )?,
+            latency: HistogramVec::new(
+                HistogramOpts::new(
+                    "notification_delivery_seconds",
+                    "From the time a notification was due to its delivery",
+                )
+                .buckets(vec![
+                    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0, 7200.0,
+                ]),
+                channel,
+            )?,
+            outbox: IntGaugeVec::new(
+                Opts::new(
+                    "notification_outbox_rows",
+                    "Outbox rows by channel and state: pending, due (pending and due now: the queue depth) and dead",
+                ),
+                &["channel", "state"],
+            )?,
+        };
+        registry.register(Box::new(notify.sent.clone()))?;
+        registry.register(Box::new(notify.failed.clone()))?;
+        registry.register(Box::new(notify.dead.clone()))?;
+        registry.register(Box::new(notify.latency.clone()))?;
+        registry.register(Box::new(notify.outbox.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
@@ -55,6 +110,7 @@ impl Metrics {
             requests,
             latency,
             pool,
+            notify,
         })
     }
 
@@ -67,8 +123,33 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The text exposition format, with pool gauges read at scrape time.
+    /// The text exposition format, with pool and outbox gauges read at scrape time (blocking:
+    /// call it off the async threads).
     pub fn render(&self, db: &Database) -> anyhow::Result<String> {
+        let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let (by_status, due) = crate::db::notifications::counts(&mut conn, crate::db::now())?;
+        drop(conn);
+        self.notify.outbox.reset();
+        for channel in ["inbox", "email"] {
+            for state in ["pending", "due", "dead"] {
+                self.notify
+                    .outbox
+                    .with_label_values(&[channel, state])
+                    .set(0);
+            }
+        }
+        for (channel, status, n) in by_status {
+            self.notify
+                .outbox
+                .with_label_values(&[channel.as_str(), status.as_str()])
+                .set(n);
+        }
+        for (channel, n) in due {
+            self.notify
+                .outbox
+                .with_label_values(&[channel.as_str(), "due"])
+                .set(n);
+        }
         let state = db.pool_state();
         let idle = i64::from(state.idle_connections);
         self.pool.with_label_values(&["idle"]).set(idle);

@@ -18,6 +18,7 @@ use crate::db::{self, Database};
 use crate::domain::Role;
 use crate::error;
 use crate::metrics;
+use crate::notify::worker::Worker;
 use crate::secrets;
 use crate::state::AppState;
 use crate::telemetry;
@@ -37,35 +38,12 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, bootstraps, and binds (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let prepared = settings.clone();
-        let (db, (jwt_secret, data_key)) =
-            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                let db = Database::connect(&prepared)?;
-                let applied = db.migrate()?;
-                if !applied.is_empty() {
-                    tracing::info!(migrations = ?applied, "applied database migrations");
-                }
-                bootstrap_admin(&db, &prepared)?;
-                let jwt_secret = secrets::configured_or_stored(
-                    prepared.jwt_secret.as_ref(),
-                    &prepared.secret_file("jwt-secret"),
-                    "SKILLPATH_JWT_SECRET",
-                )?;
-                let data_key = secrets::configured_or_stored(
-                    prepared.data_key.as_ref(),
-                    &prepared.secret_file("data-key"),
-                    "SKILLPATH_DATA_KEY",
-                )?;
-                Ok((db, (jwt_secret, data_key)))
-            })
-            .await
-            .context("startup task")??;
-
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding SKILLPATH_BIND={}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let backend = db.backend_name();
-        let state = web::Data::new(AppState::new(settings, db, &jwt_secret, &data_key)?);
+        let worker_in_serve = settings.notify.worker_in_serve;
+        let state = shared_state(settings).await?;
+        let backend = state.db.backend_name();
         let spec = api::openapi::ApiDoc::openapi();
 
         let app_state = state.clone();
@@ -90,6 +68,10 @@ impl Application {
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .run();
         tokio::spawn(crate::eligibility::run_daily(state.db.clone()));
+        if worker_in_serve {
+            let worker = Worker::new(state.clone())?;
+            tokio::spawn(worker.run(std::future::pending()));
+        }
         tracing::info!(port, database = backend, "listening");
         Ok(Self {
             port,
@@ -110,6 +92,87 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// What the server and a lone worker share: the database (connected and migrated, with the first
+/// administrator), the secrets, the metrics.
+pub async fn shared_state(settings: Settings) -> anyhow::Result<web::Data<AppState>> {
+    let prepared = settings.clone();
+    let (db, (jwt_secret, data_key)) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let db = Database::connect(&prepared)?;
+        let applied = db.migrate()?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied database migrations");
+        }
+        bootstrap_admin(&db, &prepared)?;
+        let jwt_secret = secrets::configured_or_stored(
+            prepared.jwt_secret.as_ref(),
+            &prepared.secret_file("jwt-secret"),
+            "SKILLPATH_JWT_SECRET",
+        )?;
+        let data_key = secrets::configured_or_stored(
+            prepared.data_key.as_ref(),
+            &prepared.secret_file("data-key"),
+            "SKILLPATH_DATA_KEY",
+        )?;
+        Ok((db, (jwt_secret, data_key)))
+    })
+    .await
+    .context("startup task")??;
+    Ok(web::Data::new(AppState::new(
+        settings,
+        db,
+        &jwt_secret,
+        &data_key,
+    )?))
+}
+
+/// `skillpath worker`: delivers notifications until SIGTERM or SIGINT, serving only `/health`,
+/// `/ready` and `/metrics` on `SKILLPATH_BIND`.
+pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(settings.bind)
+        .with_context(|| format!("binding SKILLPATH_BIND={}", settings.bind))?;
+    let port = listener.local_addr()?.port();
+    let state = shared_state(settings).await?;
+    let app_state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(app_state.clone())
+            .configure(api::operations_routes)
+            .default_service(web::to(api::not_found))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    let http = tokio::spawn(server);
+    tracing::info!(
+        port,
+        database = state.db.backend_name(),
+        "notification worker started"
+    );
+    Worker::new(state)?.run(stop_signal()).await;
+    handle.stop(true).await;
+    let _ = http.await;
+    tracing::info!("notification worker stopped");
+    Ok(())
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Creates the first administrator from `SKILLPATH_ADMIN_*` when no admin exists yet.

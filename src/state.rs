@@ -8,6 +8,7 @@ use crate::config::{Secret, Settings};
 use crate::crypto::IdentityVault;
 use crate::db::Database;
 use crate::metrics::Metrics;
+use crate::notify::unsubscribe::UnsubscribeKeys;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -16,6 +17,8 @@ pub struct AppState {
     pub login_limiter: LoginLimiter,
     pub metrics: Metrics,
     pub identity_vault: IdentityVault,
+    /// Signs and checks the one-click unsubscribe links of emails.
+    pub unsubscribe: UnsubscribeKeys,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             login_limiter: LoginLimiter::new(settings.login_limits),
             metrics: Metrics::new()?,
             identity_vault: IdentityVault::new(data_key)?,
+            unsubscribe: UnsubscribeKeys::new(data_key)?,
             db,
             settings: Arc::new(settings),
         })

@@ -25,10 +25,15 @@ fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(method_not_allowed))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// Liveness, readiness and metrics: what a lone worker serves too.
+pub fn operations_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/health").route(web::get().to(ops::health)))
         .service(resource("/ready").route(web::get().to(ops::ready)))
-        .service(resource("/metrics").route(web::get().to(ops::metrics)))
+        .service(resource("/metrics").route(web::get().to(ops::metrics)));
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(operations_routes)
         .service(resource("/docs").route(web::get().to(docs_redirect)))
         .service(
             web::scope("/api/v1")
@@ -160,6 +165,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(resource("/me/progress").route(web::get().to(milestones::my_progress)))
                 .service(resource("/me/what-if").route(web::post().to(milestones::what_if)))
                 .service(resource("/me/notifications").route(web::get().to(notifications::inbox)))
+                .service(
+                    resource("/admin/notifications")
+                        .route(web::get().to(notifications::list_outbox)),
+                )
+                .service(
+                    resource("/admin/notifications/{id}/retry")
+                        .route(web::post().to(notifications::retry_outbox)),
+                )
+                .service(
+                    resource("/unsubscribe/{token}")
+                        .route(web::get().to(notifications::unsubscribe_page))
+                        .route(web::post().to(notifications::unsubscribe)),
+                )
                 .service(
                     resource("/me/notifications/read-all")
                         .route(web::post().to(notifications::mark_all_read)),

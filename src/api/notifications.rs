@@ -1,11 +1,12 @@
-//! `/api/v1/me/notifications`: the learner's in-app inbox.
+//! Notifications: the learner's in-app inbox and preferences, the administrators' view of the
+//! outbox (dead rows and their retry), and the one-click unsubscribe links of emails.
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::pagination::PageParams;
+use crate::api::pagination::{Page, PageParams};
 use crate::auth::AuthUser;
 use crate::db::{self, notifications};
 use crate::error::{ApiError, Problem};
@@ -171,4 +172,240 @@ pub async fn put_preferences(
         })
         .await?;
     Ok(web::Json(prefs))
+}
+
+crate::string_enum! {
+    /// The state of an outbox row.
+    OutboxStatus {
+        Pending => "pending",
+        Sent => "sent",
+        Dead => "dead",
+        Withdrawn => "withdrawn",
+    }
+}
+
+/// An outbox row, for administrators.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub learner_id: i64,
+    /// `inbox` or `email`.
+    pub channel: String,
+    pub category: String,
+    pub kind: String,
+    /// What caused it; one row per learner, event key and channel.
+    pub event_key: String,
+    pub status: String,
+    pub attempts: i32,
+    /// When it is (or was) due.
+    pub due_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub title: Option<Text>,
+}
+
+impl From<notifications::OutboxRow> for OutboxItem {
+    fn from(r: notifications::OutboxRow) -> Self {
+        let title = serde_json::from_str::<crate::notify::Message>(&r.payload)
+            .ok()
+            .map(|m| m.title);
+        Self {
+            id: r.id,
+            learner_id: r.learner_id,
+            channel: r.channel,
+            category: r.category,
+            kind: r.kind,
+            event_key: r.event_key,
+            status: r.status,
+            attempts: r.attempts,
+            due_at: r.due_at.and_utc(),
+            last_error: r.last_error,
+            created_at: r.created_at.and_utc(),
+            sent_at: r.sent_at.map(|t| t.and_utc()),
+            title,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutboxQuery {
+    /// `pending`, `sent`, `dead` or `withdrawn`; all when absent.
+    #[param(value_type = Option<OutboxStatus>)]
+    pub status: Option<String>,
+    pub learner_id: Option<i64>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The notification outbox, oldest first: `?status=dead` lists what failed for good.
+#[utoipa::path(get, path = "/api/v1/admin/notifications", tag = "notifications", params(OutboxQuery), security(("bearer" = [])),
+    responses((status = 200, description = "One page of outbox rows", body = Page<OutboxItem>),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown status", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_outbox(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<OutboxQuery>,
+) -> Result<web::Json<Page<OutboxItem>>, ApiError> {
+    caller.require_admin()?;
+    let q = query.into_inner();
+    let status = match q.status.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(
+            raw.parse::<OutboxStatus>()
+                .map_err(|m| ApiError::invalid("status", m))?,
+        ),
+    };
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let (limit, after) = (page.limit()?, page.after_id()?);
+    let learner_id = q.learner_id;
+    let rows = state
+        .db
+        .read(move |conn| {
+            Ok(notifications::list(
+                conn,
+                status.map(OutboxStatus::as_str),
+                learner_id,
+                after,
+                limit + 1,
+            )?)
+        })
+        .await?;
+    Ok(web::Json(Page::from_rows(
+        rows,
+        limit,
+        |r| r.id,
+        OutboxItem::from,
+    )))
+}
+
+/// Put a dead notification back in the queue, with a fresh count of attempts.
+#[utoipa::path(post, path = "/api/v1/admin/notifications/{id}/retry", tag = "notifications",
+    params(("id" = i64, Path, description = "Outbox row id")), security(("bearer" = [])),
+    responses((status = 200, description = "Queued again", body = OutboxItem),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such row", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The row is not dead", body = Problem, content_type = "application/problem+json")))]
+pub async fn retry_outbox(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<OutboxItem>, ApiError> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    let actor = caller.id;
+    let row = state
+        .db
+        .write(move |conn| {
+            let Some(row) = notifications::find(conn, id)? else {
+                return Err(ApiError::NotFound {
+                    what: "notification",
+                });
+            };
+            if !notifications::retry_dead(conn, id, db::now())? {
+                return Err(ApiError::Conflict {
+                    code: "not_dead",
+                    detail: format!("the notification is {}, not dead", row.status),
+                });
+            }
+            db::audit::record(
+                conn,
+                Some(actor),
+                "retry",
+                "notification",
+                id,
+                &serde_json::json!({"last_error": row.last_error, "attempts": row.attempts}),
+            )?;
+            notifications::find(conn, id)?.ok_or(ApiError::NotFound {
+                what: "notification",
+            })
+        })
+        .await?;
+    Ok(web::Json(row.into()))
+}
+
+/// The page an unsubscribe link opens: it asks before acting, since mail scanners follow links.
+#[utoipa::path(get, path = "/api/v1/unsubscribe/{token}", tag = "notifications",
+    params(("token" = String, Path, description = "The signed token of an email's unsubscribe link")),
+    responses((status = 200, description = "A page with a button that unsubscribes", body = String, content_type = "text/html"),
+        (status = 404, description = "Not a token this service signed", body = Problem, content_type = "application/problem+json")))]
+pub async fn unsubscribe_page(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, category) = verify_unsubscribe(&state, &token)?;
+    let (zh, en) = category_names(category);
+    let body = format!(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>退订 / Unsubscribe</title></head><body>\
+<p>退订“{zh}”类邮件？站内消息不受影响。<br>Unsubscribe from emails about {en}? Your in-app inbox is not affected.</p>\
+<form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\
+<button type=\"submit\">退订 / Unsubscribe</button></form></body></html>\n"
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+/// One-click unsubscribe (RFC 8058): turns email off for the token's category. Works without
+/// logging in; repeating it changes nothing.
+#[utoipa::path(post, path = "/api/v1/unsubscribe/{token}", tag = "notifications",
+    params(("token" = String, Path, description = "The signed token of an email's unsubscribe link")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`List-Unsubscribe=One-Click` (the body is not required)"),
+    responses((status = 200, description = "Unsubscribed", body = String, content_type = "text/html"),
+        (status = 404, description = "Not a token this service signed", body = Problem, content_type = "application/problem+json")))]
+pub async fn unsubscribe(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (learner_id, category) = verify_unsubscribe(&state, &token)?;
+    state
+        .db
+        .write(move |conn| {
+            let mut prefs = crate::notify::load_preferences(conn, learner_id)?;
+            if prefs.channels(category).email {
+                prefs.channels_mut(category).email = false;
+                let json = serde_json::to_string(&prefs)
+                    .map_err(|e| ApiError::internal("preferences", e))?;
+                notifications::save_preferences(conn, learner_id, &json, db::now())?;
+                db::audit::record(
+                    conn,
+                    None,
+                    "unsubscribe",
+                    "learner",
+                    learner_id,
+                    &serde_json::json!({"category": category.as_str(), "channel": "email"}),
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    let (zh, en) = category_names(category);
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>已退订 / Unsubscribed</title></head><body>\
+<p>已退订“{zh}”类邮件。可在 Skillpath 的通知设置中重新开启。<br>You will no longer receive emails about {en}. \
+You can turn them on again in Skillpath's notification settings.</p></body></html>\n"
+        )))
+}
+
+fn verify_unsubscribe(
+    state: &AppState,
+    token: &str,
+) -> Result<(i64, crate::notify::Category), ApiError> {
+    state.unsubscribe.verify(token).ok_or(ApiError::NotFound {
+        what: "unsubscribe link",
+    })
+}
+
+fn category_names(category: crate::notify::Category) -> (&'static str, &'static str) {
+    match category {
+        crate::notify::Category::Certificate => ("证书核验结果", "certificate decisions"),
+        crate::notify::Category::Milestone => ("里程碑与提醒", "milestones and reminders"),
+    }
 }

@@ -66,13 +66,16 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 }
 
 /// Prometheus text exposition: `skillpath_http_requests_total`,
-/// `skillpath_http_request_duration_seconds`, `skillpath_db_pool_connections`.
+/// `skillpath_http_request_duration_seconds`, `skillpath_db_pool_connections`,
+/// `skillpath_notification_outbox_rows`, `skillpath_notifications_{sent,failed,dead}_total`,
+/// `skillpath_notification_delivery_seconds`.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let text = state
-        .metrics
-        .render(&state.db)
+    let scraped = state.clone();
+    let text = web::block(move || scraped.metrics.render(&scraped.db))
+        .await
+        .map_err(|e| ApiError::internal("metrics task", e))?
         .map_err(|e| ApiError::internal("rendering metrics", e))?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -170,3 +170,203 @@ pub fn save_preferences(
         .execute(conn)?;
     Ok(())
 }
+
+/// An outbox row as the worker and the administrators see it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notification_outbox)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub learner_id: i64,
+    pub event_key: String,
+    pub channel: String,
+    pub category: String,
+    pub kind: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub due_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Claims up to `limit` due rows of `channels` for one worker until `lease_until`, counting the
+/// attempt. A row under another worker's unexpired lease is not due; on PostgreSQL rows that
+/// another worker is claiming at this moment are skipped (`FOR UPDATE SKIP LOCKED`), and SQLite
+/// serialises claims with its write lock.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    channels: &[&str],
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    use notification_outbox::dsl as o;
+    super::write_transaction(conn, |conn| {
+        let due = o::notification_outbox
+            .filter(o::status.eq("pending"))
+            .filter(o::due_at.le(now))
+            .filter(o::lease_until.is_null().or(o::lease_until.lt(now)))
+            .filter(o::channel.eq_any(channels))
+            .order((o::due_at.asc(), o::id.asc()))
+            .limit(limit)
+            .select(o::id);
+        let ids: Vec<i64> = match conn {
+            DbConnection::Postgres(c) => due.for_update().skip_locked().load(c)?,
+            DbConnection::Sqlite(c) => due.load(c)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(o::notification_outbox.filter(o::id.eq_any(&ids)))
+            .set((
+                o::lease_until.eq(Some(lease_until)),
+                o::attempts.eq(o::attempts + 1),
+            ))
+            .execute(conn)?;
+        o::notification_outbox
+            .filter(o::id.eq_any(&ids))
+            .order((o::due_at.asc(), o::id.asc()))
+            .select(OutboxRow::as_select())
+            .load(conn)
+    })
+}
+
+/// A claimed row was delivered. Only a pending row changes: an administrator's action or another
+/// worker's delivery after an expired lease wins.
+pub fn mark_sent(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
+    use notification_outbox::dsl as o;
+    diesel::update(
+        o::notification_outbox
+            .filter(o::id.eq(id))
+            .filter(o::status.eq("pending")),
+    )
+    .set((
+        o::status.eq("sent"),
+        o::sent_at.eq(Some(at)),
+        o::lease_until.eq(None::<NaiveDateTime>),
+        o::last_error.eq(None::<String>),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// A claimed row failed for now: it is due again at `retry_at`.
+pub fn mark_retry(
+    conn: &mut DbConnection,
+    id: i64,
+    retry_at: NaiveDateTime,
+    error: &str,
+) -> QueryResult<bool> {
+    use notification_outbox::dsl as o;
+    diesel::update(
+        o::notification_outbox
+            .filter(o::id.eq(id))
+            .filter(o::status.eq("pending")),
+    )
+    .set((
+        o::due_at.eq(retry_at),
+        o::lease_until.eq(None::<NaiveDateTime>),
+        o::last_error.eq(Some(error)),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// A claimed row ends without delivery: `dead` (failed for good, an administrator may retry it)
+/// or `withdrawn` (nothing left to deliver, e.g. the learner removed their address).
+pub fn mark_final(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    error: &str,
+) -> QueryResult<bool> {
+    use notification_outbox::dsl as o;
+    diesel::update(
+        o::notification_outbox
+            .filter(o::id.eq(id))
+            .filter(o::status.eq("pending")),
+    )
+    .set((
+        o::status.eq(status),
+        o::lease_until.eq(None::<NaiveDateTime>),
+        o::last_error.eq(Some(error)),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Puts a dead row back in the queue with a fresh count of attempts; false unless it was dead.
+pub fn retry_dead(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    use notification_outbox::dsl as o;
+    diesel::update(
+        o::notification_outbox
+            .filter(o::id.eq(id))
+            .filter(o::status.eq("dead")),
+    )
+    .set((
+        o::status.eq("pending"),
+        o::attempts.eq(0),
+        o::due_at.eq(now),
+        o::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<OutboxRow>> {
+    notification_outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A page of rows of one status (all when `None`), oldest first after `after_id`.
+pub fn list(
+    conn: &mut DbConnection,
+    status: Option<&str>,
+    learner_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    use notification_outbox::dsl as o;
+    let mut query = o::notification_outbox
+        .order(o::id.asc())
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(o::status.eq(status.to_owned()));
+    }
+    if let Some(learner) = learner_id {
+        query = query.filter(o::learner_id.eq(learner));
+    }
+    if let Some(after) = after_id {
+        query = query.filter(o::id.gt(after));
+    }
+    query.load(conn)
+}
+
+/// (channel, status, rows) and (channel, rows due now).
+pub type OutboxCounts = (Vec<(String, String, i64)>, Vec<(String, i64)>);
+
+/// Pending and dead rows by channel, and pending rows already due: what the metrics report (sent
+/// rows grow without bound, so they are counted by the workers instead).
+pub fn counts(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<OutboxCounts> {
+    use diesel::dsl::count_star;
+    use notification_outbox::dsl as o;
+    let by_status = o::notification_outbox
+        .filter(o::status.eq_any(["pending", "dead"]))
+        .group_by((o::channel, o::status))
+        .select((o::channel, o::status, count_star()))
+        .load(conn)?;
+    let due = o::notification_outbox
+        .filter(o::status.eq("pending"))
+        .filter(o::due_at.le(now))
+        .group_by(o::channel)
+        .select((o::channel, count_star()))
+        .load(conn)?;
+    Ok((by_status, due))
+}

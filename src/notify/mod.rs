@@ -3,9 +3,11 @@
 //! produced twice. The in-app inbox copy is delivered at once; email rows wait for a worker.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use serde_json::json;
 
+pub mod email;
 pub mod preferences;
+pub mod unsubscribe;
+pub mod worker;
 
 use crate::db::notifications::{self, NewInboxMessage, NewOutboxRow};
 use crate::db::DbConnection;
@@ -20,8 +22,8 @@ crate::string_enum! {
     }
 }
 
-/// A notification's text in both languages.
-#[derive(Debug, Clone)]
+/// A notification's text in both languages (stored as the outbox row's payload).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     pub title: Text,
     pub body: Text,
@@ -46,11 +48,8 @@ pub fn produce(
     notice: &Notice<'_>,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let payload = json!({
-        "title": {"zh-CN": notice.message.title.zh, "en": notice.message.title.en},
-        "body": {"zh-CN": notice.message.body.zh, "en": notice.message.body.en},
-    })
-    .to_string();
+    let payload = serde_json::to_string(&notice.message)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
     let row = |channel: &str, status: &str, sent: bool, due_at| NewOutboxRow {
         learner_id: notice.learner_id,
         event_key: notice.event_key.clone(),

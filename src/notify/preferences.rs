@@ -84,6 +84,13 @@ impl Preferences {
         }
     }
 
+    pub fn channels_mut(&mut self, category: Category) -> &mut Channels {
+        match category {
+            Category::Certificate => &mut self.certificate,
+            Category::Milestone => &mut self.milestone,
+        }
+    }
+
     /// When an email produced at `now` (UTC) may go out: at once, or at the end of quiet hours.
     pub fn email_due(&self, now: NaiveDateTime) -> NaiveDateTime {
         let (Ok(start), Ok(end)) = (time(&self.quiet_hours.start), time(&self.quiet_hours.end))

@@ -49,6 +49,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub jwt_secret: String,
+    pub data_key: String,
     pub backend: &'static str,
     pub database_url: String,
     /// The running application's shared state (its database, for jobs the tests run directly).
@@ -90,10 +91,15 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         "test-secret-{}",
         Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
     );
+    let data_key = format!(
+        "test-data-key-{}",
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
+    );
     let mut vars: HashMap<String, String> = [
         ("DATABASE_URL", database_url.as_str()),
         ("SKILLPATH_BIND", "127.0.0.1:0"),
         ("SKILLPATH_JWT_SECRET", jwt_secret.as_str()),
+        ("SKILLPATH_DATA_KEY", data_key.as_str()),
         ("SKILLPATH_ADMIN_EMAIL", ADMIN_EMAIL),
         ("SKILLPATH_ADMIN_PASSWORD", ADMIN_PASSWORD),
         ("SKILLPATH_DB_POOL_SIZE", "4"),
@@ -118,6 +124,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
             .build()
             .unwrap(),
         jwt_secret,
+        data_key,
         backend,
         database_url,
         state,

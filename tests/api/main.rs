@@ -5,6 +5,7 @@ mod auth;
 mod catalog;
 mod certificates;
 mod cohorts;
+mod delivery;
 mod errors;
 mod helpers;
 mod learners;
@@ -13,4 +14,6 @@ mod notifications;
 mod openapi;
 mod operations;
 mod scoping;
+#[path = "../support/smtp.rs"]
+mod smtp;
 mod users;

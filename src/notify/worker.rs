@@ -1,0 +1,386 @@
+//! The notification worker: claims due outbox rows under a lease, delivers them (inbox rows that
+//! were scheduled for later, and email), and records the outcome. Several workers — threads of
+//! `serve` replicas or `skillpath worker` processes — share one queue: a claimed row is invisible
+//! to the others until its lease ends, so a row is sent once, or, when a worker dies between
+//! sending and recording, once more after the lease with the same Message-ID.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use chrono::NaiveDateTime;
+use futures_util::stream::{self, StreamExt};
+use rand::Rng;
+
+use super::email::{self, Mailer, Recipient, SendError};
+use super::preferences::Preferences;
+use super::Category;
+use crate::db::notifications::{self, NewInboxMessage, OutboxRow};
+use crate::db::{self, learners, DbConnection};
+use crate::domain::Language;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The delay before attempt `attempt + 1`: `base · 2^(attempt-1)` capped at `cap`, then a random
+/// point in its upper half, so that rows failing together do not return together.
+pub fn retry_delay(attempt: u32, base: Duration, cap: Duration, rng: &mut impl Rng) -> Duration {
+    let exponent = attempt.saturating_sub(1).min(30);
+    let full = base.saturating_mul(1u32 << exponent).min(cap);
+    let half = full / 2;
+    half + full.mul_f64(rng.gen_range(0.0..=0.5))
+}
+
+/// What became of one claimed row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Retry,
+    Dead,
+    Withdrawn,
+    /// Not attempted: the lease was about to run out; the row returns to the queue.
+    Skipped,
+}
+
+/// Counts of one round's outcomes.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retried: usize,
+    pub dead: usize,
+    pub withdrawn: usize,
+}
+
+/// The email rows' learners: where and how to write to them, and whether they still want it.
+type Recipients = HashMap<i64, (Recipient, Preferences)>;
+
+pub struct Worker {
+    state: web::Data<AppState>,
+    mailer: Option<Arc<Mailer>>,
+}
+
+impl Worker {
+    /// A worker for this configuration; email is off when `SMTP_URL` is unset, and it says so.
+    pub fn new(state: web::Data<AppState>) -> anyhow::Result<Self> {
+        let mailer = Mailer::from_settings(&state.settings.notify)?.map(Arc::new);
+        if mailer.is_none() {
+            tracing::warn!(
+                "email is off: SMTP_URL is not set; notifications reach the in-app inbox only and email rows wait in the outbox"
+            );
+        }
+        Ok(Self { state, mailer })
+    }
+
+    fn channels(&self) -> &'static [&'static str] {
+        if self.mailer.is_some() {
+            &["inbox", "email"]
+        } else {
+            &["inbox"]
+        }
+    }
+
+    /// Runs rounds until `stop` completes; sleeps between rounds only when there was nothing to do.
+    pub async fn run(self, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
+        let poll = self.state.settings.notify.poll_interval;
+        loop {
+            let idle = match self.run_once().await {
+                Ok(round) => round.claimed == 0,
+                Err(err) => {
+                    tracing::error!(error = ?err, "notification worker round failed");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = &mut stop => return,
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            } else {
+                tokio::select! {
+                    biased;
+                    _ = &mut stop => return,
+                    _ = std::future::ready(()) => {}
+                }
+            }
+        }
+    }
+
+    /// Claims one batch of due rows and delivers it.
+    pub async fn run_once(&self) -> Result<Round, ApiError> {
+        let settings = &self.state.settings.notify;
+        let now = db::now();
+        let lease_until = now + chrono::Duration::from_std(settings.lease).unwrap_or_default();
+        let channels = self.channels();
+        let limit = i64::from(settings.batch_size);
+        let rows = self
+            .state
+            .db
+            .read(move |conn| {
+                Ok(notifications::claim_due(
+                    conn,
+                    channels,
+                    now,
+                    lease_until,
+                    limit,
+                )?)
+            })
+            .await?;
+        let mut round = Round {
+            claimed: rows.len(),
+            ..Round::default()
+        };
+        if rows.is_empty() {
+            return Ok(round);
+        }
+        let recipients = self.recipients(&rows).await?;
+        let recipients = Arc::new(recipients);
+        let outcomes: Vec<Result<Outcome, ApiError>> = stream::iter(rows)
+            .map(|row| {
+                let recipients = recipients.clone();
+                async move { self.deliver(row, lease_until, &recipients).await }
+            })
+            .buffer_unordered(settings.concurrency as usize)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            match outcome? {
+                Outcome::Sent => round.sent += 1,
+                Outcome::Retry => round.retried += 1,
+                Outcome::Dead => round.dead += 1,
+                Outcome::Withdrawn => round.withdrawn += 1,
+                Outcome::Skipped => {}
+            }
+        }
+        if round.retried + round.dead > 0 {
+            tracing::info!(?round, "notification round");
+        }
+        Ok(round)
+    }
+
+    /// Addresses, names, languages and email preferences of the learners of the email rows.
+    async fn recipients(&self, rows: &[OutboxRow]) -> Result<Recipients, ApiError> {
+        let ids: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.channel == "email")
+            .map(|r| r.learner_id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        self.state
+            .db
+            .read(move |conn| {
+                let mut found = HashMap::new();
+                for learner in learners::find_many(conn, &ids)? {
+                    let Some(address) = learner.email else {
+                        continue;
+                    };
+                    let prefs = super::load_preferences(conn, learner.id)?;
+                    let recipient = Recipient {
+                        name: learner.name,
+                        email: address,
+                        language: learner.preferred_language.parse().unwrap_or(Language::ZhCn),
+                    };
+                    found.insert(learner.id, (recipient, prefs));
+                }
+                Ok(found)
+            })
+            .await
+    }
+
+    async fn deliver(
+        &self,
+        row: OutboxRow,
+        lease_until: NaiveDateTime,
+        recipients: &Recipients,
+    ) -> Result<Outcome, ApiError> {
+        // Too close to the end of the lease: another worker may take the row; leave it.
+        if db::now() + chrono::Duration::seconds(2) >= lease_until {
+            return Ok(Outcome::Skipped);
+        }
+        if row.channel == "inbox" {
+            return self.deliver_to_inbox(row).await;
+        }
+        let Some(mailer) = &self.mailer else {
+            return Ok(Outcome::Skipped);
+        };
+        let Some((recipient, prefs)) = recipients.get(&row.learner_id) else {
+            return self
+                .finish(row, Outcome::Withdrawn, "the learner has no email address")
+                .await;
+        };
+        if let Ok(category) = row.category.parse::<Category>() {
+            if !prefs.channels(category).email {
+                return self
+                    .finish(row, Outcome::Withdrawn, "the learner turned this email off")
+                    .await;
+            }
+        }
+        let built = row
+            .category
+            .parse::<Category>()
+            .map_err(email::Unrenderable)
+            .and_then(|category| {
+                let token = self
+                    .state
+                    .unsubscribe
+                    .token(row.learner_id, category)
+                    .map_err(|e| email::Unrenderable(e.to_string()))?;
+                let url = format!(
+                    "{}/api/v1/unsubscribe/{token}",
+                    self.state.settings.notify.public_url
+                );
+                email::build(&row, recipient, &mailer.from, &url)
+            });
+        let message = match built {
+            Ok(message) => message,
+            Err(poison) => {
+                let reason = format!("cannot be rendered: {poison}");
+                return self.finish(row, Outcome::Dead, &reason).await;
+            }
+        };
+        match mailer.send(message).await {
+            Ok(()) => self.finish(row, Outcome::Sent, "").await,
+            Err(SendError::Permanent(reason)) => {
+                let reason = format!("refused by the mail server: {reason}");
+                self.finish(row, Outcome::Dead, &reason).await
+            }
+            Err(SendError::Transient(reason)) => {
+                let max = self.state.settings.notify.max_attempts;
+                if u32::try_from(row.attempts).unwrap_or(u32::MAX) >= max {
+                    let reason = format!("gave up after {max} attempts: {reason}");
+                    self.finish(row, Outcome::Dead, &reason).await
+                } else {
+                    self.finish(row, Outcome::Retry, &reason).await
+                }
+            }
+        }
+    }
+
+    /// A scheduled inbox row (a reminder) becomes a message of the learner's inbox.
+    async fn deliver_to_inbox(&self, row: OutboxRow) -> Result<Outcome, ApiError> {
+        let message: super::Message = match serde_json::from_str(&row.payload) {
+            Ok(message) => message,
+            Err(e) => {
+                let reason = format!("payload is not a notice: {e}");
+                return self.finish(row, Outcome::Dead, &reason).await;
+            }
+        };
+        let due_at = row.due_at;
+        let delivered = self
+            .state
+            .db
+            .write(move |conn| {
+                let now = db::now();
+                if !notifications::mark_sent(conn, row.id, now)? {
+                    return Ok(false);
+                }
+                notifications::deliver_to_inbox(
+                    conn,
+                    &NewInboxMessage {
+                        learner_id: row.learner_id,
+                        outbox_id: row.id,
+                        category: row.category,
+                        title_zh: message.title.zh.into_owned(),
+                        title_en: message.title.en.into_owned(),
+                        body_zh: message.body.zh.into_owned(),
+                        body_en: message.body.en.into_owned(),
+                        created_at: now,
+                    },
+                )?;
+                Ok(true)
+            })
+            .await?;
+        if delivered {
+            self.observe_sent("inbox", due_at);
+        }
+        Ok(Outcome::Sent)
+    }
+
+    fn observe_sent(&self, channel: &str, due_at: NaiveDateTime) {
+        let m = &self.state.metrics.notify;
+        m.sent.with_label_values(&[channel]).inc();
+        let waited = (db::now() - due_at).num_milliseconds().max(0) as f64 / 1000.0;
+        m.latency.with_label_values(&[channel]).observe(waited);
+    }
+
+    /// Records an email row's outcome.
+    async fn finish(
+        &self,
+        row: OutboxRow,
+        outcome: Outcome,
+        reason: &str,
+    ) -> Result<Outcome, ApiError> {
+        let settings = &self.state.settings.notify;
+        let m = &self.state.metrics.notify;
+        let channel = row.channel.clone();
+        let reason = truncate(reason, 1000);
+        let (id, due_at) = (row.id, row.due_at);
+        let retry_at = db::now()
+            + chrono::Duration::from_std(retry_delay(
+                u32::try_from(row.attempts).unwrap_or(1),
+                settings.retry_base,
+                settings.retry_cap,
+                &mut rand::thread_rng(),
+            ))
+            .unwrap_or_default();
+        self.state
+            .db
+            .read(move |conn: &mut DbConnection| {
+                match outcome {
+                    Outcome::Sent => notifications::mark_sent(conn, id, db::now())?,
+                    Outcome::Retry => notifications::mark_retry(conn, id, retry_at, &reason)?,
+                    Outcome::Dead => notifications::mark_final(conn, id, "dead", &reason)?,
+                    Outcome::Withdrawn => {
+                        notifications::mark_final(conn, id, "withdrawn", &reason)?
+                    }
+                    Outcome::Skipped => false,
+                };
+                Ok(())
+            })
+            .await?;
+        match outcome {
+            Outcome::Sent => self.observe_sent(&channel, due_at),
+            Outcome::Retry => m.failed.with_label_values(&[&channel]).inc(),
+            Outcome::Dead => {
+                m.failed.with_label_values(&[&channel]).inc();
+                m.dead.with_label_values(&[&channel]).inc();
+                tracing::warn!(notification = id, "notification is dead");
+            }
+            Outcome::Withdrawn | Outcome::Skipped => {}
+        }
+        Ok(outcome)
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    #[test]
+    fn retry_delays_grow_exponentially_within_the_cap_with_jitter() {
+        let base = Duration::from_secs(30);
+        let cap = Duration::from_secs(3600);
+        let mut rng = StdRng::seed_from_u64(7);
+        for attempt in 1..=20u32 {
+            let full = (base * 2u32.pow(attempt.min(20) - 1)).min(cap);
+            for _ in 0..50 {
+                let d = retry_delay(attempt, base, cap, &mut rng);
+                assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+            }
+        }
+        // Jitter: two draws differ.
+        let a = retry_delay(3, base, cap, &mut rng);
+        let b = retry_delay(3, base, cap, &mut rng);
+        assert_ne!(a, b);
+    }
+}
