@@ -330,14 +330,17 @@ pub fn refresh(
     events.sort_by(|a, b| (a.learner_id, &a.milestone_key).cmp(&(b.learner_id, &b.milestone_key)));
     milestones::replace(conn, learner_ids, &rows)?;
     milestones::insert_events(conn, &events)?;
-    notify_events(conn, &events, today, now)?;
+    let reminder_days = params.days("notify.reminder_days");
+    notify_events(conn, &events, &reminder_days, today, now)?;
     Ok(events.len())
 }
 
-/// Puts a notification in the outbox for each milestone event, in the same transaction.
+/// Puts a notification in the outbox for each milestone event, and moves the milestone's
+/// reminders with it, in the same transaction.
 fn notify_events(
     conn: &mut DbConnection,
     events: &[NewEvent],
+    reminder_days: &[u32],
     today: NaiveDate,
     now: chrono::NaiveDateTime,
 ) -> Result<(), ApiError> {
@@ -360,6 +363,17 @@ fn notify_events(
     };
     for event in events {
         let (before, after) = (parse(&event.before), parse(&event.after));
+        let email = emails.get(&event.learner_id).and_then(|e| e.as_deref());
+        crate::notify::reminders::follow_change(
+            conn,
+            event.learner_id,
+            email,
+            before.as_ref(),
+            after.as_ref(),
+            reminder_days,
+            today,
+            now,
+        )?;
         let Some(message) =
             crate::notify::milestone_message(&event.event, before.as_ref(), after.as_ref())
         else {
@@ -371,7 +385,7 @@ fn notify_events(
             .map_or_else(|| "-".to_owned(), |d| d.to_string());
         let notice = crate::notify::Notice {
             learner_id: event.learner_id,
-            email: emails.get(&event.learner_id).and_then(|e| e.as_deref()),
+            email,
             // The same change recorded twice on one day (two recomputations racing) is one notice.
             event_key: format!(
                 "milestone:{}:{}:{date}:{today}",
@@ -380,6 +394,7 @@ fn notify_events(
             category: crate::notify::Category::Milestone,
             kind: &event.event,
             message,
+            due_at: None,
         };
         crate::notify::produce(conn, &notice, now)?;
     }

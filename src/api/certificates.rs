@@ -488,6 +488,7 @@ pub async fn decide(
                         level.name_en(),
                         &reason,
                     ),
+                    due_at: None,
                 },
                 now,
             )?;

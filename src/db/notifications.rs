@@ -370,3 +370,54 @@ pub fn counts(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Outbox
         .load(conn)?;
     Ok((by_status, due))
 }
+
+/// Withdraws a learner's pending rows whose key starts with `key_prefix` or is one of `keys`
+/// (reminders of a date that moved).
+pub fn withdraw_pending(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    key_prefix: &str,
+    keys: &[String],
+    reason: &str,
+) -> QueryResult<usize> {
+    use notification_outbox::dsl as o;
+    diesel::update(
+        o::notification_outbox
+            .filter(o::learner_id.eq(learner_id))
+            .filter(o::status.eq("pending"))
+            .filter(
+                o::event_key
+                    .like(format!("{}%", super::escape_like(key_prefix)))
+                    .escape('\\')
+                    .or(o::event_key.eq_any(keys)),
+            ),
+    )
+    .set((
+        o::status.eq("withdrawn"),
+        o::lease_until.eq(None::<NaiveDateTime>),
+        o::last_error.eq(Some(reason)),
+    ))
+    .execute(conn)
+}
+
+/// Puts a withdrawn row back in the queue with a new date and text (a reminder whose date came
+/// back); false when the row is not withdrawn.
+pub fn revive(conn: &mut DbConnection, row: &NewOutboxRow) -> QueryResult<bool> {
+    use notification_outbox::dsl as o;
+    diesel::update(
+        o::notification_outbox
+            .filter(o::learner_id.eq(row.learner_id))
+            .filter(o::event_key.eq(&row.event_key))
+            .filter(o::channel.eq(&row.channel))
+            .filter(o::status.eq("withdrawn")),
+    )
+    .set((
+        o::status.eq("pending"),
+        o::payload.eq(&row.payload),
+        o::due_at.eq(row.due_at),
+        o::attempts.eq(0),
+        o::last_error.eq(None::<String>),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}

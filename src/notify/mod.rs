@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 pub mod email;
 pub mod preferences;
+pub mod reminders;
 pub mod unsubscribe;
 pub mod worker;
 
@@ -39,10 +40,13 @@ pub struct Notice<'a> {
     pub category: Category,
     pub kind: &'a str,
     pub message: Message,
+    /// When to deliver it; `None`: now (the inbox copy is delivered at once).
+    pub due_at: Option<NaiveDateTime>,
 }
 
 /// Writes the notice's outbox rows (inbox, and email when there is an address) and delivers the
-/// inbox copy. Call inside the transaction of the change that causes it.
+/// inbox copy, or schedules both when the notice is due later. Call inside the transaction of the
+/// change that causes it.
 pub fn produce(
     conn: &mut DbConnection,
     notice: &Notice<'_>,
@@ -50,6 +54,7 @@ pub fn produce(
 ) -> Result<(), ApiError> {
     let payload = serde_json::to_string(&notice.message)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
+    let scheduled = notice.due_at.filter(|due| *due > now);
     let row = |channel: &str, status: &str, sent: bool, due_at| NewOutboxRow {
         learner_id: notice.learner_id,
         event_key: notice.event_key.clone(),
@@ -63,26 +68,42 @@ pub fn produce(
         created_at: now,
         sent_at: sent.then_some(now),
     };
-    if let Some(outbox_id) = notifications::enqueue(conn, &row("inbox", "sent", true, now))? {
-        notifications::deliver_to_inbox(
-            conn,
-            &NewInboxMessage {
-                learner_id: notice.learner_id,
-                outbox_id,
-                category: notice.category.as_str().into(),
-                title_zh: notice.message.title.zh.to_string(),
-                title_en: notice.message.title.en.to_string(),
-                body_zh: notice.message.body.zh.to_string(),
-                body_en: notice.message.body.en.to_string(),
-                created_at: now,
-            },
-        )?;
+    match scheduled {
+        // The worker delivers it to the inbox when it is due.
+        Some(due) => enqueue_or_revive(conn, &row("inbox", "pending", false, due))?,
+        None => {
+            if let Some(outbox_id) = notifications::enqueue(conn, &row("inbox", "sent", true, now))?
+            {
+                notifications::deliver_to_inbox(
+                    conn,
+                    &NewInboxMessage {
+                        learner_id: notice.learner_id,
+                        outbox_id,
+                        category: notice.category.as_str().into(),
+                        title_zh: notice.message.title.zh.to_string(),
+                        title_en: notice.message.title.en.to_string(),
+                        body_zh: notice.message.body.zh.to_string(),
+                        body_en: notice.message.body.en.to_string(),
+                        created_at: now,
+                    },
+                )?;
+            }
+        }
     }
     if notice.email.is_some() {
         let prefs = load_preferences(conn, notice.learner_id)?;
         if prefs.channels(notice.category).email {
-            notifications::enqueue(conn, &row("email", "pending", false, prefs.email_due(now)))?;
+            let due = prefs.email_due(scheduled.unwrap_or(now));
+            enqueue_or_revive(conn, &row("email", "pending", false, due))?;
         }
+    }
+    Ok(())
+}
+
+/// A row for a key that was withdrawn (a reminder whose date moved away and back) is revived.
+fn enqueue_or_revive(conn: &mut DbConnection, row: &NewOutboxRow) -> Result<(), ApiError> {
+    if notifications::enqueue(conn, row)?.is_none() {
+        notifications::revive(conn, row)?;
     }
     Ok(())
 }

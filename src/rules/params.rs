@@ -53,6 +53,8 @@ const BRIDGING: &str = "关于在工程技术领域实现高技能人才与工�
 const POINTS: &str = "上海市居住证积分管理办法（沪府发〔2017〕98号）及实施细则";
 const HUKOU: &str = "持有《上海市居住证》人员申办本市常住户口办法";
 const RULES_MD: &str = "Skillpath rule specification (RULES.md)";
+/// The source of parameters that are settings of the service, not of a policy text.
+pub const SERVICE_SETTING: &str = "Skillpath service setting";
 
 /// An integer parameter: `range` of allowed values; `cite` is (source, clause, note).
 const fn int(
@@ -116,7 +118,16 @@ pub const DEFINITIONS: &[Definition] = &[
         description: "Whether 高级工 and below need an occupation in the 高技能人才职业工种目录." },
     int("sh.hukou_conversion.residence_permit_months", "84", (0, 600), false, (HUKOU, "居转户", "Unconfirmed"), "Months of residence permit for 居转户."),
     int("sh.hukou_conversion.social_insurance_months", "84", (0, 600), false, (HUKOU, "居转户", "Unconfirmed"), "Months of Shanghai social insurance for 居转户."),
+    Definition { name: "notify.reminder_days", kind: ParamKind::DayList, per_occupation: false, seed: "[30, 7]",
+        source: SERVICE_SETTING, clause: "Notifications", note: "",
+        description: "Days before an upcoming milestone's date when the learner is reminded (besides on the day itself)." },
 ];
+
+/// Parameters seeded by a later migration than 000004 (a migration never changes once applied).
+pub const LATER_SEEDS: &[(&str, &[&str])] = &[(
+    "2026-11-29-000007_notification_reminders",
+    &["notify.reminder_days"],
+)];
 
 pub fn definition(name: &str) -> Option<&'static Definition> {
     DEFINITIONS.iter().find(|d| d.name == name)
@@ -305,6 +316,18 @@ impl Parameters {
             .unwrap_or_else(|| self.int(name))
     }
 
+    /// A list of days (e.g. reminder offsets), largest first.
+    pub fn days(&self, name: &str) -> Vec<u32> {
+        let mut days: Vec<u32> = self
+            .value(name)
+            .and_then(Value::as_array)
+            .map(|list| list.iter().filter_map(|d| as_u32(Some(d))).collect())
+            .unwrap_or_default();
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        days.dedup();
+        days
+    }
+
     pub fn flag(&self, name: &str) -> bool {
         self.value(name).and_then(Value::as_bool).unwrap_or(false)
     }
@@ -411,12 +434,12 @@ mod tests {
 
 #[cfg(test)]
 mod seed_migration {
-    use super::DEFINITIONS;
+    use super::{Definition, DEFINITIONS, LATER_SEEDS};
 
-    /// The seed rows as the migrations insert them.
-    fn seed_sql() -> String {
+    /// The seed rows of `definitions` as the migrations insert them.
+    fn seed_sql<'a>(definitions: impl Iterator<Item = &'a Definition>) -> String {
         let mut sql = String::from("-- Seed values of every rule parameter (generated from src/rules/params.rs; a test keeps them equal).\n");
-        for d in DEFINITIONS {
+        for d in definitions {
             sql.push_str(&format!(
                 "INSERT INTO rule_parameters (name, occupation_code, value, effective_from, effective_until, source, clause, note, created_by, created_at) \
                  VALUES ('{}', NULL, '{}', '1990-01-01', NULL, '{}', '{}', '{}', NULL, '2026-11-29 00:00:00');\n",
@@ -428,18 +451,30 @@ mod seed_migration {
 
     #[test]
     fn migrations_seed_exactly_the_definitions() {
-        let expected = seed_sql();
+        let later = |name: &str| LATER_SEEDS.iter().any(|(_, names)| names.contains(&name));
+        let mut expected = vec![(
+            "2026-11-29-000004_rule_parameter_seeds",
+            seed_sql(DEFINITIONS.iter().filter(|d| !later(d.name))),
+        )];
+        for (migration, names) in LATER_SEEDS {
+            expected.push((
+                migration,
+                seed_sql(DEFINITIONS.iter().filter(|d| names.contains(&d.name))),
+            ));
+        }
         let mut stale = Vec::new();
-        for backend in ["sqlite", "postgres"] {
-            let path = format!(
-                "{}/migrations/{backend}/2026-11-29-000004_rule_parameter_seeds/up.sql",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            if std::fs::read_to_string(&path).unwrap_or_default() != expected {
-                if std::env::var("SKILLPATH_WRITE_SEEDS").is_ok() {
-                    std::fs::write(&path, &expected).unwrap();
+        for (migration, sql) in &expected {
+            for backend in ["sqlite", "postgres"] {
+                let path = format!(
+                    "{}/migrations/{backend}/{migration}/up.sql",
+                    env!("CARGO_MANIFEST_DIR")
+                );
+                if std::fs::read_to_string(&path).unwrap_or_default() != *sql {
+                    if std::env::var("SKILLPATH_WRITE_SEEDS").is_ok() {
+                        std::fs::write(&path, sql).unwrap();
+                    }
+                    stale.push(path);
                 }
-                stale.push(path);
             }
         }
         assert!(stale.is_empty(), "{stale:?} differ from the parameter definitions; rerun with SKILLPATH_WRITE_SEEDS=1 to rewrite them");

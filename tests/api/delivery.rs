@@ -399,6 +399,7 @@ async fn produce(app: &TestApp, learner_id: i64, key: String, title: String) {
                         title: skillpath::rules::Text::new(title.clone(), title),
                         body: skillpath::rules::Text::new("正文", "Body"),
                     },
+                    due_at: None,
                 },
                 skillpath::db::now(),
             )
@@ -547,6 +548,7 @@ async fn two_worker_processes_deliver_each_row_once() {
                             title: skillpath::rules::Text::new(format!("负载 {i}"), "Load"),
                             body: skillpath::rules::Text::new("正文", "Body"),
                         },
+                        due_at: None,
                     },
                     skillpath::db::now(),
                 )?;
@@ -585,4 +587,198 @@ async fn two_worker_processes_deliver_each_row_once() {
         .await
         .unwrap();
     assert!(metrics.contains("skillpath_notifications_sent_total{channel=\"email\"}"));
+}
+
+async fn rows_of_kind(app: &TestApp, admin: &str, learner: i64, status: &str) -> Vec<Value> {
+    outbox(
+        app,
+        admin,
+        &format!("learner_id={learner}&status={status}&limit=200"),
+    )
+    .await
+    .into_iter()
+    .filter(|r| {
+        r["event_key"].as_str().unwrap().starts_with("reminder:")
+            || (r["kind"] == "newly_met" && r["due_at"].as_str().unwrap() > "2027")
+    })
+    .collect()
+}
+
+#[tokio::test]
+async fn reminders_are_scheduled_before_an_upcoming_date_and_move_with_it() {
+    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
+    // 高级工 issued 2025-06-28 during the enrollment: 技师 from 2027-06-28.
+    let l = crate::milestones::student_with(&app, "2025-06-28").await;
+    let resp = app
+        .patch(
+            &format!("/api/v1/learners/{}", l.id),
+            &json!({"email": ADDRESS}),
+            Some(&l.me),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    verify(&app, &l).await;
+
+    let pending = rows_of_kind(&app, &l.admin, l.id, "pending").await;
+    let mut due: Vec<(String, String, String)> = pending
+        .iter()
+        .map(|r| {
+            (
+                r["channel"].as_str().unwrap().to_owned(),
+                r["kind"].as_str().unwrap().to_owned(),
+                r["due_at"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    due.sort();
+    let expected = |date_30: &str, date_7: &str, day: &str| {
+        let mut v = Vec::new();
+        for channel in ["email", "inbox"] {
+            v.push((
+                channel.to_owned(),
+                "newly_met".to_owned(),
+                format!("{day}T01:00:00Z"),
+            ));
+            v.push((
+                channel.to_owned(),
+                "reminder".to_owned(),
+                format!("{date_30}T01:00:00Z"),
+            ));
+            v.push((
+                channel.to_owned(),
+                "reminder".to_owned(),
+                format!("{date_7}T01:00:00Z"),
+            ));
+        }
+        v.sort();
+        v
+    };
+    // 30 and 7 days before, and on the day, at 09:00 Shanghai (01:00 UTC).
+    assert_eq!(due, expected("2027-05-29", "2027-06-21", "2027-06-28"));
+    let reminder = pending.iter().find(|r| r["kind"] == "reminder").unwrap();
+    assert!(reminder["title"]["zh-CN"]
+        .as_str()
+        .unwrap()
+        .starts_with("还有"));
+    // Scheduled, not yet in the inbox.
+    let inbox: Value = app
+        .get("/api/v1/me/notifications", Some(&l.me))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| !i["title"]["zh-CN"].as_str().unwrap().starts_with("还有")));
+
+    // A parameter change moves the date a year later: the reminders move with it.
+    let today = skillpath::domain::today_in_shanghai().to_string();
+    let resp = app
+        .post(
+            "/api/v1/rules/parameters",
+            &json!({"name": "sh489.technician_after_senior_worker.holding_years", "value": 3,
+                "effective_from": today, "source": "测试", "clause": "五(七)"}),
+            Some(&l.admin),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    wait_until(
+        "the reminders to move",
+        Duration::from_secs(30),
+        async || {
+            rows_of_kind(&app, &l.admin, l.id, "pending")
+                .await
+                .iter()
+                .any(|r| r["due_at"].as_str().unwrap().starts_with("2028"))
+        },
+    )
+    .await;
+    let mut moved: Vec<(String, String, String)> = rows_of_kind(&app, &l.admin, l.id, "pending")
+        .await
+        .iter()
+        .map(|r| {
+            (
+                r["channel"].as_str().unwrap().to_owned(),
+                r["kind"].as_str().unwrap().to_owned(),
+                r["due_at"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    moved.sort();
+    assert_eq!(moved, expected("2028-05-29", "2028-06-21", "2028-06-28"));
+    let withdrawn = rows_of_kind(&app, &l.admin, l.id, "withdrawn").await;
+    assert_eq!(withdrawn.len(), 6, "the old date's reminders are withdrawn");
+    // And the learner hears that the date moved.
+    let inbox: Value = app
+        .get("/api/v1/me/notifications", Some(&l.me))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["title"]["zh-CN"]
+                .as_str()
+                .unwrap()
+                .starts_with("日期变更")),
+        "{inbox}"
+    );
+}
+
+#[tokio::test]
+async fn a_scheduled_notice_reaches_the_inbox_when_it_is_due() {
+    let smtp = SmtpServer::start().await;
+    let app = mail_app(&smtp, &[]).await;
+    let l = reachable_student(&app).await;
+    let learner_id = l.id;
+    let due = skillpath::db::now() + chrono::Duration::milliseconds(1500);
+    app.state
+        .db
+        .write(move |conn| {
+            skillpath::notify::produce(
+                conn,
+                &skillpath::notify::Notice {
+                    learner_id,
+                    email: Some(ADDRESS),
+                    event_key: "test:scheduled".into(),
+                    category: skillpath::notify::Category::Milestone,
+                    kind: "reminder",
+                    message: skillpath::notify::Message {
+                        title: skillpath::rules::Text::new("定时", "Scheduled"),
+                        body: skillpath::rules::Text::new("正文", "Body"),
+                    },
+                    due_at: Some(due),
+                },
+                skillpath::db::now(),
+            )
+        })
+        .await
+        .unwrap();
+    let in_inbox = async || {
+        let inbox: Value = app
+            .get("/api/v1/me/notifications", Some(&l.me))
+            .await
+            .json()
+            .await
+            .unwrap();
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["title"]["zh-CN"] == "定时")
+    };
+    assert!(!in_inbox().await, "not before it is due");
+    assert!(with_subject(&smtp, "Skillpath: 定时").is_empty());
+    wait_until(
+        "the scheduled notice",
+        Duration::from_secs(20),
+        async || in_inbox().await && !with_subject(&smtp, "Skillpath: 定时").is_empty(),
+    )
+    .await;
+    assert!(skillpath::db::now() >= due);
 }

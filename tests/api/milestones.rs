@@ -20,7 +20,7 @@ pub async fn student(app: &TestApp) -> Learner {
     student_with(app, "2024-06-28").await
 }
 
-async fn student_with(app: &TestApp, issued_on: &str) -> Learner {
+pub async fn student_with(app: &TestApp, issued_on: &str) -> Learner {
     let admin = app.admin_token().await;
     app.create_occupation(&admin, "6-18-02-04", "电工").await;
     let college = app

@@ -176,6 +176,7 @@ async fn the_same_event_produces_one_notice() {
                 "Senior Worker",
                 "",
             ),
+            due_at: None,
         };
         // Produced again (a retried request, a second replica): nothing new.
         skillpath::notify::produce(&mut conn, &notice, skillpath::db::now()).unwrap();

@@ -1,0 +1,156 @@
+//! Reminders before an upcoming milestone: `notify.reminder_days` before its date (default 30
+//! and 7) and on the day, at 09:00 in Shanghai. They are outbox rows scheduled when a milestone
+//! becomes upcoming, withdrawn and scheduled anew when its date moves, and withdrawn when it stops
+//! being upcoming. The reminder on the day carries the same event key as the "you can now apply"
+//! notice of that day, so the two are one notification.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+
+use super::{milestone_message, produce, Category, Message, Notice};
+use crate::db::notifications;
+use crate::db::DbConnection;
+use crate::domain::SHANGHAI;
+use crate::error::ApiError;
+use crate::rules::{Milestone, Status, Text};
+
+/// The hour (Shanghai) at which reminders are due.
+const REMINDER_TIME: NaiveTime = match NaiveTime::from_hms_opt(9, 0, 0) {
+    Some(t) => t,
+    None => NaiveTime::MIN,
+};
+
+/// The event key of the notice that a milestone is met, recorded on `day`.
+pub fn met_key(milestone_key: &str, eligible_from: NaiveDate, day: NaiveDate) -> String {
+    format!("milestone:{milestone_key}:newly_met:{eligible_from}:{day}")
+}
+
+fn reminder_prefix(milestone_key: &str) -> String {
+    format!("reminder:{milestone_key}:")
+}
+
+/// 09:00 Shanghai on `date`, as a stored (UTC) time.
+fn due_on(date: NaiveDate) -> NaiveDateTime {
+    let local = date.and_time(REMINDER_TIME);
+    local - Duration::seconds(i64::from(SHANGHAI.local_minus_utc()))
+}
+
+fn upcoming_date(m: Option<&Milestone>) -> Option<NaiveDate> {
+    m.filter(|m| m.status == Status::Upcoming)
+        .and_then(|m| m.eligible_from)
+}
+
+/// The reminder `days` before a milestone's date.
+pub fn reminder_message(days: u32, m: &Milestone) -> Message {
+    let target = m.target_label.clone().unwrap_or_else(|| m.title.clone());
+    let date = m.eligible_from.map(|d| d.to_string()).unwrap_or_default();
+    let clause = format!("{} {}", m.citation.source, m.citation.clause);
+    Message {
+        title: Text::new(
+            format!("还有{days}天：{}", target.zh),
+            format!("{days} days to go: {}", target.en),
+        ),
+        body: Text::new(
+            format!(
+                "如无变化，您将于{date}符合“{}”的条件（{clause}）。请提前准备申请材料。",
+                m.title.zh
+            ),
+            format!(
+                "If nothing changes, you will meet the conditions of \"{}\" on {date} ({clause}). Prepare your application in time.",
+                m.title.en
+            ),
+        ),
+    }
+}
+
+/// Brings a milestone's reminders in line with one change of it (an event of
+/// `eligibility::change`), in the transaction that records the change.
+#[allow(clippy::too_many_arguments)]
+pub fn follow_change(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    email: Option<&str>,
+    before: Option<&Milestone>,
+    after: Option<&Milestone>,
+    reminder_days: &[u32],
+    today: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let Some(key) = after.or(before).map(|m| m.key.as_str()) else {
+        return Ok(());
+    };
+    let (old_date, new_date) = (upcoming_date(before), upcoming_date(after));
+    if old_date.is_none() && new_date.is_none() {
+        return Ok(());
+    }
+    // The reminders of the old date go, except the notice of today's own event (the milestone
+    // met on its day is the reminder of the day).
+    let mut obsolete = Vec::new();
+    if let Some(old) = old_date.filter(|d| Some(*d) != new_date) {
+        let today_met = after
+            .filter(|m| m.status == Status::Met)
+            .and_then(|m| m.eligible_from)
+            .map(|d| met_key(key, d, today));
+        let old_key = met_key(key, old, old);
+        if today_met.as_ref() != Some(&old_key) {
+            obsolete.push(old_key);
+        }
+    }
+    notifications::withdraw_pending(
+        conn,
+        learner_id,
+        &reminder_prefix(key),
+        &obsolete,
+        "the milestone's date moved or it is no longer upcoming",
+    )?;
+    let (Some(date), Some(m)) = (new_date, after) else {
+        return Ok(());
+    };
+    let mut schedule = |event_key: String, kind: &str, message: Message, due: NaiveDateTime| {
+        if due <= now {
+            return Ok(());
+        }
+        produce(
+            conn,
+            &Notice {
+                learner_id,
+                email,
+                event_key,
+                category: Category::Milestone,
+                kind,
+                message,
+                due_at: Some(due),
+            },
+            now,
+        )
+    };
+    for &days in reminder_days.iter().filter(|d| **d > 0) {
+        let on = date - Duration::days(i64::from(days));
+        schedule(
+            format!("{}{date}:{days}", reminder_prefix(key)),
+            "reminder",
+            reminder_message(days, m),
+            due_on(on),
+        )?;
+    }
+    if let Some(message) = milestone_message("newly_met", None, Some(m)) {
+        schedule(met_key(key, date, date), "newly_met", message, due_on(date))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reminders_are_due_at_nine_in_shanghai() {
+        let d = NaiveDate::from_ymd_opt(2027, 6, 28).unwrap();
+        assert_eq!(
+            due_on(d),
+            NaiveDate::from_ymd_opt(2027, 6, 28)
+                .unwrap()
+                .and_hms_opt(1, 0, 0)
+                .unwrap()
+        );
+    }
+}
