@@ -262,7 +262,7 @@ impl Settings {
                 }
             },
             smtp_timeout: Duration::from_secs(number(&get, "SMTP_TIMEOUT_SECS", 10, 1..=300)?),
-            smtp_pool_size: number(&get, "SMTP_POOL_SIZE", 4, 1..=64)? as u32,
+            smtp_pool_size: number(&get, "SMTP_POOL_SIZE", 16, 1..=64)? as u32,
             public_url: match get("SKILLPATH_PUBLIC_URL") {
                 None => format!("http://{bind}"),
                 Some(url) => {
@@ -284,7 +284,7 @@ impl Settings {
                 10..=60_000,
             )?),
             batch_size: number(&get, "SKILLPATH_WORKER_BATCH", 100, 1..=1_000)? as u32,
-            concurrency: number(&get, "SKILLPATH_WORKER_CONCURRENCY", 8, 1..=64)? as u32,
+            concurrency: number(&get, "SKILLPATH_WORKER_CONCURRENCY", 16, 1..=64)? as u32,
             lease: Duration::from_secs(number(
                 &get,
                 "SKILLPATH_NOTIFY_LEASE_SECS",

@@ -331,7 +331,7 @@ pub fn refresh(
     milestones::replace(conn, learner_ids, &rows)?;
     milestones::insert_events(conn, &events)?;
     let reminder_days = params.days("notify.reminder_days");
-    notify_events(conn, &events, &reminder_days, today, now)?;
+    crate::metrics::producing(|| notify_events(conn, &events, &reminder_days, today, now))?;
     Ok(events.len())
 }
 
@@ -357,6 +357,8 @@ fn notify_events(
         .into_iter()
         .map(|l| (l.id, l.email))
         .collect();
+    let preferences = crate::notify::load_preferences_many(conn, &ids)?;
+    let mut notices = Vec::with_capacity(events.len());
     let parse = |json: &Option<String>| {
         json.as_deref()
             .and_then(|j| serde_json::from_str::<Milestone>(j).ok())
@@ -364,7 +366,7 @@ fn notify_events(
     for event in events {
         let (before, after) = (parse(&event.before), parse(&event.after));
         let email = emails.get(&event.learner_id).and_then(|e| e.as_deref());
-        crate::notify::reminders::follow_change(
+        notices.extend(crate::notify::reminders::follow_change(
             conn,
             event.learner_id,
             email,
@@ -373,7 +375,7 @@ fn notify_events(
             reminder_days,
             today,
             now,
-        )?;
+        )?);
         let Some(message) =
             crate::notify::milestone_message(&event.event, before.as_ref(), after.as_ref())
         else {
@@ -383,7 +385,7 @@ fn notify_events(
             .as_ref()
             .and_then(|m| m.eligible_from)
             .map_or_else(|| "-".to_owned(), |d| d.to_string());
-        let notice = crate::notify::Notice {
+        notices.push(crate::notify::Notice {
             learner_id: event.learner_id,
             email,
             // The same change recorded twice on one day (two recomputations racing) is one notice.
@@ -395,10 +397,9 @@ fn notify_events(
             kind: &event.event,
             message,
             due_at: None,
-        };
-        crate::notify::produce(conn, &notice, now)?;
+        });
     }
-    Ok(())
+    crate::notify::produce_many(conn, &notices, &preferences, now)
 }
 
 /// `refresh` with the parameters in force today: what every write of a learner's facts calls.

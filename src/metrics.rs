@@ -2,6 +2,7 @@
 //! the notification outbox (rows waiting and dead, read from the database at scrape time, so
 //! every replica reports the whole queue) with this process's deliveries.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -14,6 +15,22 @@ use prometheus::{
 
 use crate::db::Database;
 use crate::state::AppState;
+
+/// Time spent writing notifications inside the transactions that cause them, and how often:
+/// process-wide counters, since the code that produces notices runs deep inside transactions
+/// that do not hold the metrics (see `producing`).
+static PRODUCE_NANOS: AtomicU64 = AtomicU64::new(0);
+static PRODUCE_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// Runs `f`, which writes notifications, and counts the time it took.
+pub fn producing<T>(f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = f();
+    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    PRODUCE_NANOS.fetch_add(nanos, Ordering::Relaxed);
+    PRODUCE_CALLS.fetch_add(1, Ordering::Relaxed);
+    out
+}
 
 pub struct Metrics {
     registry: Registry,
@@ -30,6 +47,8 @@ pub struct NotifyMetrics {
     pub dead: IntCounterVec,
     pub latency: HistogramVec,
     outbox: IntGaugeVec,
+    produce_seconds: prometheus::Gauge,
+    produce_calls: prometheus::IntGauge,
 }
 
 impl Metrics {
@@ -96,7 +115,17 @@ impl Metrics {
                 ),
                 &["channel", "state"],
             )?,
+            produce_seconds: prometheus::Gauge::new(
+                "notification_produce_seconds_total",
+                "Seconds spent writing notifications inside the requests and jobs that cause them (a counter)",
+            )?,
+            produce_calls: prometheus::IntGauge::new(
+                "notification_produce_calls_total",
+                "Times notifications were written inside a request or job (a counter)",
+            )?,
         };
+        registry.register(Box::new(notify.produce_seconds.clone()))?;
+        registry.register(Box::new(notify.produce_calls.clone()))?;
         registry.register(Box::new(notify.sent.clone()))?;
         registry.register(Box::new(notify.failed.clone()))?;
         registry.register(Box::new(notify.dead.clone()))?;
@@ -129,6 +158,12 @@ impl Metrics {
         let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let (by_status, due) = crate::db::notifications::counts(&mut conn, crate::db::now())?;
         drop(conn);
+        self.notify
+            .produce_seconds
+            .set(PRODUCE_NANOS.load(Ordering::Relaxed) as f64 / 1e9);
+        self.notify
+            .produce_calls
+            .set(i64::try_from(PRODUCE_CALLS.load(Ordering::Relaxed)).unwrap_or(i64::MAX));
         self.notify.outbox.reset();
         for channel in ["inbox", "email"] {
             for state in ["pending", "due", "dead"] {

@@ -473,25 +473,22 @@ pub async fn decide(
             let learner = learners::find(conn, row.learner_id)?
                 .ok_or(ApiError::NotFound { what: "learner" })?;
             let level: SkillLevel = parse_stored(&row.level)?;
-            crate::notify::produce(
-                conn,
-                &crate::notify::Notice {
-                    learner_id: row.learner_id,
-                    email: learner.email.as_deref(),
-                    event_key: format!("certificate:{id}:{}", decision.as_str()),
-                    category: crate::notify::Category::Certificate,
-                    kind: decision.as_str(),
-                    message: crate::notify::certificate_message(
-                        decision.as_str(),
-                        &row.number,
-                        level.name_zh(),
-                        level.name_en(),
-                        &reason,
-                    ),
-                    due_at: None,
-                },
-                now,
-            )?;
+            let notice = crate::notify::Notice {
+                learner_id: row.learner_id,
+                email: learner.email.as_deref(),
+                event_key: format!("certificate:{id}:{}", decision.as_str()),
+                category: crate::notify::Category::Certificate,
+                kind: decision.as_str(),
+                message: crate::notify::certificate_message(
+                    decision.as_str(),
+                    &row.number,
+                    level.name_zh(),
+                    level.name_en(),
+                    &reason,
+                ),
+                due_at: None,
+            };
+            crate::metrics::producing(|| crate::notify::produce(conn, &notice, now))?;
             crate::eligibility::refresh_now(conn, row.learner_id)?;
             audit::record(
                 conn,

@@ -32,6 +32,41 @@ pub fn enqueue(conn: &mut DbConnection, row: &NewOutboxRow) -> QueryResult<Optio
         .optional())
 }
 
+/// Inserts the rows that do not exist yet (by learner, event and channel), in chunks; returns
+/// (id, learner, event key, channel) of those inserted.
+pub fn enqueue_many(
+    conn: &mut DbConnection,
+    rows: &[NewOutboxRow],
+) -> QueryResult<Vec<(i64, i64, String, String)>> {
+    use notification_outbox::dsl as o;
+    let mut inserted = Vec::with_capacity(rows.len());
+    if let DbConnection::Postgres(pg) = conn {
+        for chunk in rows.chunks(500) {
+            inserted.extend(
+                diesel::insert_into(o::notification_outbox)
+                    .values(chunk)
+                    .on_conflict_do_nothing()
+                    .returning((o::id, o::learner_id, o::event_key, o::channel))
+                    .get_results::<(i64, i64, String, String)>(pg)?,
+            );
+        }
+        return Ok(inserted);
+    }
+    // SQLite runs a batch insert with RETURNING row by row anyway (and fails on a skipped
+    // conflict), so rows go one by one; in-process statements are cheap.
+    for row in rows {
+        if let Some(id) = enqueue(conn, row)? {
+            inserted.push((
+                id,
+                row.learner_id,
+                row.event_key.clone(),
+                row.channel.clone(),
+            ));
+        }
+    }
+    Ok(inserted)
+}
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = inbox_messages)]
 pub struct NewInboxMessage {
@@ -43,6 +78,19 @@ pub struct NewInboxMessage {
     pub body_zh: String,
     pub body_en: String,
     pub created_at: NaiveDateTime,
+}
+
+pub fn deliver_to_inbox_many(
+    conn: &mut DbConnection,
+    messages: &[NewInboxMessage],
+) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in messages.chunks(500) {
+        n += crate::each_backend!(conn, c => diesel::insert_into(inbox_messages::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(n)
 }
 
 pub fn deliver_to_inbox(conn: &mut DbConnection, message: &NewInboxMessage) -> QueryResult<usize> {
@@ -151,6 +199,18 @@ pub fn preferences(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Opti
         .select(notification_preferences::settings)
         .first(conn)
         .optional()
+}
+
+/// The stored preferences (JSON) of those of `learner_ids` who set any.
+pub fn preferences_many(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+) -> QueryResult<Vec<(i64, String)>> {
+    use super::schema::notification_preferences as p;
+    p::table
+        .filter(p::learner_id.eq_any(learner_ids))
+        .select((p::learner_id, p::settings))
+        .load(conn)
 }
 
 pub fn save_preferences(

@@ -2,6 +2,8 @@
 //! that causes it, once per (learner, event, channel) — so a notification is neither lost nor
 //! produced twice. The in-app inbox copy is delivered at once; email rows wait for a worker.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 
 pub mod email;
@@ -52,60 +54,109 @@ pub fn produce(
     notice: &Notice<'_>,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let payload = serde_json::to_string(&notice.message)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
-    let scheduled = notice.due_at.filter(|due| *due > now);
-    let row = |channel: &str, status: &str, sent: bool, due_at| NewOutboxRow {
-        learner_id: notice.learner_id,
-        event_key: notice.event_key.clone(),
-        channel: channel.into(),
-        category: notice.category.as_str().into(),
-        kind: notice.kind.into(),
-        payload: payload.clone(),
-        status: status.into(),
-        attempts: 0,
-        due_at,
-        created_at: now,
-        sent_at: sent.then_some(now),
+    let prefs = match notice.email {
+        Some(_) => load_preferences_many(conn, &[notice.learner_id])?,
+        None => HashMap::new(),
     };
-    match scheduled {
-        // The worker delivers it to the inbox when it is due.
-        Some(due) => enqueue_or_revive(conn, &row("inbox", "pending", false, due))?,
-        None => {
-            if let Some(outbox_id) = notifications::enqueue(conn, &row("inbox", "sent", true, now))?
-            {
-                notifications::deliver_to_inbox(
-                    conn,
-                    &NewInboxMessage {
-                        learner_id: notice.learner_id,
-                        outbox_id,
-                        category: notice.category.as_str().into(),
-                        title_zh: notice.message.title.zh.to_string(),
-                        title_en: notice.message.title.en.to_string(),
-                        body_zh: notice.message.body.zh.to_string(),
-                        body_en: notice.message.body.en.to_string(),
-                        created_at: now,
-                    },
-                )?;
+    produce_many(conn, std::slice::from_ref(notice), &prefs, now)
+}
+
+/// `produce` for many notices, in a few multi-row statements, with the learners' preferences
+/// already at hand (missing ones are the defaults).
+pub fn produce_many(
+    conn: &mut DbConnection,
+    notices: &[Notice<'_>],
+    prefs: &HashMap<i64, preferences::Preferences>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    if notices.is_empty() {
+        return Ok(());
+    }
+    let defaults = preferences::Preferences::default();
+    let mut rows = Vec::with_capacity(notices.len() * 2);
+    for notice in notices {
+        let payload = serde_json::to_string(&notice.message)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
+        let scheduled = notice.due_at.filter(|due| *due > now);
+        let row = |channel: &str, status: &str, due_at| NewOutboxRow {
+            learner_id: notice.learner_id,
+            event_key: notice.event_key.clone(),
+            channel: channel.into(),
+            category: notice.category.as_str().into(),
+            kind: notice.kind.into(),
+            payload: payload.clone(),
+            status: status.into(),
+            attempts: 0,
+            due_at,
+            created_at: now,
+            // An immediate inbox copy is delivered in this transaction.
+            sent_at: (scheduled.is_none() && channel == "inbox").then_some(now),
+        };
+        rows.push(match scheduled {
+            // The worker delivers it to the inbox when it is due.
+            Some(due) => row("inbox", "pending", due),
+            None => row("inbox", "sent", now),
+        });
+        let prefs = prefs.get(&notice.learner_id).unwrap_or(&defaults);
+        if notice.email.is_some() && prefs.channels(notice.category).email {
+            rows.push(row(
+                "email",
+                "pending",
+                prefs.email_due(scheduled.unwrap_or(now)),
+            ));
+        }
+    }
+    let mut inserted: HashMap<(i64, String, String), i64> =
+        notifications::enqueue_many(conn, &rows)?
+            .into_iter()
+            .map(|(id, learner, key, channel)| ((learner, key, channel), id))
+            .collect();
+    let mut messages = Vec::new();
+    for row in &rows {
+        let key = (row.learner_id, row.event_key.clone(), row.channel.clone());
+        // Taken once: the same notice twice in one batch is still one message.
+        match inserted.remove(&key) {
+            Some(outbox_id) if row.sent_at.is_some() => {
+                let message: Message = serde_json::from_str(&row.payload)
+                    .map_err(|e| ApiError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
+                messages.push(NewInboxMessage {
+                    learner_id: row.learner_id,
+                    outbox_id,
+                    category: row.category.clone(),
+                    title_zh: message.title.zh.into_owned(),
+                    title_en: message.title.en.into_owned(),
+                    body_zh: message.body.zh.into_owned(),
+                    body_en: message.body.en.into_owned(),
+                    created_at: now,
+                });
             }
+            Some(_) => {}
+            // Produced before: nothing new, unless it was withdrawn (a reminder whose date moved
+            // away and back), which comes back.
+            None if row.status == "pending" => {
+                notifications::revive(conn, row)?;
+            }
+            None => {}
         }
     }
-    if notice.email.is_some() {
-        let prefs = load_preferences(conn, notice.learner_id)?;
-        if prefs.channels(notice.category).email {
-            let due = prefs.email_due(scheduled.unwrap_or(now));
-            enqueue_or_revive(conn, &row("email", "pending", false, due))?;
-        }
-    }
+    notifications::deliver_to_inbox_many(conn, &messages)?;
     Ok(())
 }
 
-/// A row for a key that was withdrawn (a reminder whose date moved away and back) is revived.
-fn enqueue_or_revive(conn: &mut DbConnection, row: &NewOutboxRow) -> Result<(), ApiError> {
-    if notifications::enqueue(conn, row)?.is_none() {
-        notifications::revive(conn, row)?;
-    }
-    Ok(())
+/// The preferences of several learners (the defaults for those who set none).
+pub fn load_preferences_many(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+) -> Result<HashMap<i64, preferences::Preferences>, ApiError> {
+    let stored: HashMap<i64, preferences::Preferences> =
+        notifications::preferences_many(conn, learner_ids)?
+            .into_iter()
+            .filter_map(|(id, json)| Some((id, serde_json::from_str(&json).ok()?)))
+            .collect();
+    Ok(learner_ids
+        .iter()
+        .map(|id| (*id, stored.get(id).cloned().unwrap_or_default()))
+        .collect())
 }
 
 /// A learner's preferences, or the defaults when they set none.
@@ -169,26 +220,40 @@ pub fn milestone_message(
                 ),
             ),
         ),
-        "date_moved" => (
-            Text::new(
-                format!("日期变更：{}", target.zh),
-                format!("Date changed: {}", target.en),
-            ),
-            Text::new(
-                format!(
-                    "“{}”的日期由{}变为{}。",
-                    m.title.zh,
-                    day(before.and_then(|b| b.eligible_from)),
-                    day(m.eligible_from)
+        "date_moved" => {
+            // Computed under other parameters: the policy's values changed (a parameter change
+            // is the usual reason a date moves without a change of the learner's own facts).
+            let policy_changed =
+                before.is_some_and(|b| b.parameters_version != m.parameters_version);
+            let (why_zh, why_en) = if policy_changed {
+                (
+                    "适用的政策参数已调整。",
+                    " The policy parameters in force have changed.",
+                )
+            } else {
+                ("", "")
+            };
+            (
+                Text::new(
+                    format!("日期变更：{}", target.zh),
+                    format!("Date changed: {}", target.en),
                 ),
-                format!(
-                    "The date of \"{}\" moved from {} to {}.",
-                    m.title.en,
-                    day(before.and_then(|b| b.eligible_from)),
-                    day(m.eligible_from)
+                Text::new(
+                    format!(
+                        "“{}”的日期由{}变为{}。{why_zh}",
+                        m.title.zh,
+                        day(before.and_then(|b| b.eligible_from)),
+                        day(m.eligible_from)
+                    ),
+                    format!(
+                        "The date of \"{}\" moved from {} to {}.{why_en}",
+                        m.title.en,
+                        day(before.and_then(|b| b.eligible_from)),
+                        day(m.eligible_from)
+                    ),
                 ),
-            ),
-        ),
+            )
+        }
         "achieved" => (
             Text::new(
                 format!("已达成：{}", target.zh),

@@ -6,7 +6,7 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
-use super::{milestone_message, produce, Category, Message, Notice};
+use super::{milestone_message, Category, Message, Notice};
 use crate::db::notifications;
 use crate::db::DbConnection;
 use crate::domain::SHANGHAI;
@@ -63,24 +63,26 @@ pub fn reminder_message(days: u32, m: &Milestone) -> Message {
 }
 
 /// Brings a milestone's reminders in line with one change of it (an event of
-/// `eligibility::change`), in the transaction that records the change.
+/// `eligibility::change`), in the transaction that records the change: withdraws those of a date
+/// that no longer holds, and returns the notices to schedule (for `produce_many`).
 #[allow(clippy::too_many_arguments)]
-pub fn follow_change(
+pub fn follow_change<'a>(
     conn: &mut DbConnection,
     learner_id: i64,
-    email: Option<&str>,
+    email: Option<&'a str>,
     before: Option<&Milestone>,
     after: Option<&Milestone>,
     reminder_days: &[u32],
     today: NaiveDate,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<Vec<Notice<'a>>, ApiError> {
+    let mut notices = Vec::new();
     let Some(key) = after.or(before).map(|m| m.key.as_str()) else {
-        return Ok(());
+        return Ok(notices);
     };
     let (old_date, new_date) = (upcoming_date(before), upcoming_date(after));
     if old_date.is_none() && new_date.is_none() {
-        return Ok(());
+        return Ok(notices);
     }
     // The reminders of the old date go, except the notice of today's own event (the milestone
     // met on its day is the reminder of the day).
@@ -95,23 +97,22 @@ pub fn follow_change(
             obsolete.push(old_key);
         }
     }
-    notifications::withdraw_pending(
-        conn,
-        learner_id,
-        &reminder_prefix(key),
-        &obsolete,
-        "the milestone's date moved or it is no longer upcoming",
-    )?;
-    let (Some(date), Some(m)) = (new_date, after) else {
-        return Ok(());
-    };
-    let mut schedule = |event_key: String, kind: &str, message: Message, due: NaiveDateTime| {
-        if due <= now {
-            return Ok(());
-        }
-        produce(
+    // Reminders exist only for a milestone that was upcoming.
+    if old_date.is_some() {
+        notifications::withdraw_pending(
             conn,
-            &Notice {
+            learner_id,
+            &reminder_prefix(key),
+            &obsolete,
+            "the milestone's date moved or it is no longer upcoming",
+        )?;
+    }
+    let (Some(date), Some(m)) = (new_date, after) else {
+        return Ok(notices);
+    };
+    let mut schedule = |event_key: String, kind: &'static str, message: Message, due| {
+        if due > now {
+            notices.push(Notice {
                 learner_id,
                 email,
                 event_key,
@@ -119,9 +120,8 @@ pub fn follow_change(
                 kind,
                 message,
                 due_at: Some(due),
-            },
-            now,
-        )
+            });
+        }
     };
     for &days in reminder_days.iter().filter(|d| **d > 0) {
         let on = date - Duration::days(i64::from(days));
@@ -130,12 +130,12 @@ pub fn follow_change(
             "reminder",
             reminder_message(days, m),
             due_on(on),
-        )?;
+        );
     }
     if let Some(message) = milestone_message("newly_met", None, Some(m)) {
-        schedule(met_key(key, date, date), "newly_met", message, due_on(date))?;
+        schedule(met_key(key, date, date), "newly_met", message, due_on(date));
     }
-    Ok(())
+    Ok(notices)
 }
 
 #[cfg(test)]

@@ -725,7 +725,11 @@ async fn reminders_are_scheduled_before_an_upcoming_date_and_move_with_it() {
             .any(|i| i["title"]["zh-CN"]
                 .as_str()
                 .unwrap()
-                .starts_with("日期变更")),
+                .starts_with("日期变更")
+                && i["body"]["zh-CN"]
+                    .as_str()
+                    .unwrap()
+                    .contains("由2027-06-28变为2028-06-28。适用的政策参数已调整")),
         "{inbox}"
     );
 }

@@ -122,6 +122,9 @@ impl SmtpServer {
         let s = server.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                // Replies are small writes: without this, Nagle's algorithm and delayed ACKs
+                // hold each one up to 40 ms.
+                let _ = stream.set_nodelay(true);
                 *s.connections.lock().unwrap() += 1;
                 let s = s.clone();
                 tokio::spawn(async move {
@@ -147,6 +150,11 @@ impl SmtpServer {
 
     pub fn allow_all(&self) {
         self.refused.lock().unwrap().clear();
+    }
+
+    /// How many messages arrived (without copying them).
+    pub fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
     }
 
     pub fn received(&self) -> Vec<Received> {
