@@ -273,6 +273,18 @@ pub fn refresh(
     params: &Parameters,
     today: NaiveDate,
 ) -> Result<usize, ApiError> {
+    refresh_with(conn, learner_ids, params, today, Vec::new())
+}
+
+/// `refresh`, writing `notices` (of the change that caused it) together with those of the
+/// milestone events: one set of statements for all of them.
+pub fn refresh_with(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+    params: &Parameters,
+    today: NaiveDate,
+    notices: Vec<crate::notify::Notice<'_>>,
+) -> Result<usize, ApiError> {
     learners::lock(conn, learner_ids)?;
     let facts = load_facts_many(conn, learner_ids)?;
     let mut previous: HashMap<(i64, String), Milestone> = HashMap::new();
@@ -331,41 +343,44 @@ pub fn refresh(
     milestones::replace(conn, learner_ids, &rows)?;
     milestones::insert_events(conn, &events)?;
     let reminder_days = params.days("notify.reminder_days");
-    crate::metrics::producing(|| notify_events(conn, &events, &reminder_days, today, now))?;
+    crate::metrics::producing(|| {
+        notify_events(conn, &events, notices, &reminder_days, today, now)
+    })?;
     Ok(events.len())
 }
 
 /// Puts a notification in the outbox for each milestone event, and moves the milestone's
 /// reminders with it, in the same transaction.
-fn notify_events(
+fn notify_events<'a>(
     conn: &mut DbConnection,
-    events: &[NewEvent],
+    events: &'a [NewEvent],
+    caused: Vec<crate::notify::Notice<'a>>,
     reminder_days: &[u32],
     today: NaiveDate,
     now: chrono::NaiveDateTime,
 ) -> Result<(), ApiError> {
-    if events.is_empty() {
+    if events.is_empty() && caused.is_empty() {
         return Ok(());
     }
     let ids: Vec<i64> = events
         .iter()
         .map(|e| e.learner_id)
+        .chain(caused.iter().map(|n| n.learner_id))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let emails: HashMap<i64, Option<String>> = learners::find_many(conn, &ids)?
-        .into_iter()
-        .map(|l| (l.id, l.email))
-        .collect();
-    let preferences = crate::notify::load_preferences_many(conn, &ids)?;
-    let mut notices = Vec::with_capacity(events.len());
+    let crate::notify::Contacts {
+        emails,
+        preferences,
+    } = crate::notify::contacts(conn, &ids)?;
+    let mut notices: Vec<crate::notify::Notice<'_>> = caused;
     let parse = |json: &Option<String>| {
         json.as_deref()
             .and_then(|j| serde_json::from_str::<Milestone>(j).ok())
     };
     for event in events {
         let (before, after) = (parse(&event.before), parse(&event.after));
-        let email = emails.get(&event.learner_id).and_then(|e| e.as_deref());
+        let email = emails.get(&event.learner_id).map(String::as_str);
         notices.extend(crate::notify::reminders::follow_change(
             conn,
             event.learner_id,
@@ -404,9 +419,18 @@ fn notify_events(
 
 /// `refresh` with the parameters in force today: what every write of a learner's facts calls.
 pub fn refresh_now(conn: &mut DbConnection, learner_id: i64) -> Result<usize, ApiError> {
+    refresh_now_with(conn, learner_id, Vec::new())
+}
+
+/// `refresh_now`, writing the notices of the change that caused it together with its own.
+pub fn refresh_now_with(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    notices: Vec<crate::notify::Notice<'_>>,
+) -> Result<usize, ApiError> {
     let today = crate::domain::today_in_shanghai();
     let params = Parameters::in_force(&parameter_values(conn)?, today);
-    refresh(conn, &[learner_id], &params, today)
+    refresh_with(conn, &[learner_id], &params, today, notices)
 }
 
 /// What a recomputation of every learner did.

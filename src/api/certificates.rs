@@ -488,8 +488,7 @@ pub async fn decide(
                 ),
                 due_at: None,
             };
-            crate::metrics::producing(|| crate::notify::produce(conn, &notice, now))?;
-            crate::eligibility::refresh_now(conn, row.learner_id)?;
+            crate::eligibility::refresh_now_with(conn, row.learner_id, vec![notice])?;
             audit::record(
                 conn,
                 Some(actor),

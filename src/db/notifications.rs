@@ -201,6 +201,19 @@ pub fn preferences(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Opti
         .optional()
 }
 
+/// A learner's id, email address and stored preferences (JSON), if any.
+pub type Contact = (i64, Option<String>, Option<String>);
+
+pub fn contacts(conn: &mut DbConnection, learner_ids: &[i64]) -> QueryResult<Vec<Contact>> {
+    use super::schema::learners;
+    use super::schema::notification_preferences as p;
+    learners::table
+        .left_join(p::table.on(p::learner_id.eq(learners::id)))
+        .filter(learners::id.eq_any(learner_ids))
+        .select((learners::id, learners::email, p::settings.nullable()))
+        .load(conn)
+}
+
 /// The stored preferences (JSON) of those of `learner_ids` who set any.
 pub fn preferences_many(
     conn: &mut DbConnection,

@@ -159,6 +159,29 @@ pub fn load_preferences_many(
         .collect())
 }
 
+/// Learners' email addresses (of those who have one) and preferences.
+pub struct Contacts {
+    pub emails: HashMap<i64, String>,
+    pub preferences: HashMap<i64, preferences::Preferences>,
+}
+
+/// The contacts of several learners, in one query.
+pub fn contacts(conn: &mut DbConnection, learner_ids: &[i64]) -> Result<Contacts, ApiError> {
+    let mut emails = HashMap::new();
+    let mut prefs = HashMap::new();
+    for (id, email, settings) in notifications::contacts(conn, learner_ids)? {
+        if let Some(email) = email {
+            emails.insert(id, email);
+        }
+        let stored = settings.and_then(|json| serde_json::from_str(&json).ok());
+        prefs.insert(id, stored.unwrap_or_default());
+    }
+    Ok(Contacts {
+        emails,
+        preferences: prefs,
+    })
+}
+
 /// A learner's preferences, or the defaults when they set none.
 pub fn load_preferences(
     conn: &mut DbConnection,
