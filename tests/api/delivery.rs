@@ -490,62 +490,60 @@ impl Drop for WorkerProcess {
     }
 }
 
-#[tokio::test]
-async fn two_worker_processes_deliver_each_row_once() {
-    let smtp = SmtpServer::start().await;
-    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
-    let l = reachable_student(&app).await;
-
-    let mut workers = Vec::new();
-    let mut ports = Vec::new();
-    for name in ["worker-a", "worker-b"] {
-        let port = free_port();
-        ports.push(port);
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_skillpath"))
-            .arg("worker")
-            .env_clear()
-            .env("DATABASE_URL", &app.database_url)
-            .env("SKILLPATH_BIND", format!("127.0.0.1:{port}"))
-            .env("SKILLPATH_JWT_SECRET", &app.jwt_secret)
-            .env("SKILLPATH_DATA_KEY", &app.data_key)
-            // The path names the client in EHLO, so the server sees who delivered what.
-            .env("SMTP_URL", format!("{}/{name}.test", smtp.url()))
-            .env("SKILLPATH_WORKER_POLL_MS", "20")
-            .env("SKILLPATH_WORKER_BATCH", "10")
-            .env("SKILLPATH_WORKER_CONCURRENCY", "2")
-            .env("SKILLPATH_LOG_FORMAT", "text")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("start a worker process");
-        workers.push(WorkerProcess(child));
+/// Starts `skillpath worker` against the test's database and waits until it listens.
+async fn spawn_worker(
+    app: &TestApp,
+    smtp: &SmtpServer,
+    name: &str,
+    extra: &[(&str, &str)],
+) -> (WorkerProcess, u16) {
+    let port = free_port();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_skillpath"));
+    command
+        .arg("worker")
+        .env_clear()
+        .env("DATABASE_URL", &app.database_url)
+        .env("SKILLPATH_BIND", format!("127.0.0.1:{port}"))
+        .env("SKILLPATH_JWT_SECRET", &app.jwt_secret)
+        .env("SKILLPATH_DATA_KEY", &app.data_key)
+        // The path names the client in EHLO, so the server sees who delivered what.
+        .env("SMTP_URL", format!("{}/{name}.test", smtp.url()))
+        .env("SKILLPATH_WORKER_POLL_MS", "20")
+        .env("SKILLPATH_WORKER_BATCH", "10")
+        .env("SKILLPATH_WORKER_CONCURRENCY", "2")
+        .env("SKILLPATH_LOG_FORMAT", "text")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null());
+    for (k, v) in extra {
+        command.env(k, v);
     }
-    for port in &ports {
-        let url = format!("http://127.0.0.1:{port}/health");
-        wait_until(
-            "the worker to listen",
-            Duration::from_secs(30),
-            async || app.client.get(&url).send().await.is_ok(),
-        )
-        .await;
-    }
+    let worker = WorkerProcess(command.spawn().expect("start a worker process"));
+    let url = format!("http://127.0.0.1:{port}/health");
+    wait_until(
+        "the worker to listen",
+        Duration::from_secs(30),
+        async || app.client.get(&url).send().await.is_ok(),
+    )
+    .await;
+    (worker, port)
+}
 
-    const ROWS: usize = 300;
-    let learner_id = l.id;
+/// Produces `n` email notices titled `{title} {i}` in one transaction.
+async fn produce_load(app: &TestApp, learner_id: i64, title: &'static str, n: usize) {
     app.state
         .db
         .write(move |conn| {
-            for i in 0..ROWS {
+            for i in 0..n {
                 skillpath::notify::produce(
                     conn,
                     &skillpath::notify::Notice {
                         learner_id,
                         email: Some(ADDRESS),
-                        event_key: format!("test:load:{i}"),
+                        event_key: format!("test:{title}:{i}"),
                         category: skillpath::notify::Category::Certificate,
                         kind: "verify",
                         message: skillpath::notify::Message {
-                            title: skillpath::rules::Text::new(format!("负载 {i}"), "Load"),
+                            title: skillpath::rules::Text::new(format!("{title} {i}"), "Load"),
                             body: skillpath::rules::Text::new("正文", "Body"),
                         },
                         due_at: None,
@@ -557,6 +555,76 @@ async fn two_worker_processes_deliver_each_row_once() {
         })
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_send_leaves_its_rows_to_another_after_the_lease() {
+    let smtp = SmtpServer::start().await;
+    // The server keeps what it receives but does not answer: the worker is mid-send.
+    smtp.set_mode(Mode::Stall);
+    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
+    let l = reachable_student(&app).await;
+    const ROWS: usize = 20;
+    produce_load(&app, l.id, "中断", ROWS).await;
+    let lease = [("SKILLPATH_NOTIFY_LEASE_SECS", "3")];
+    let (mut first, _) = spawn_worker(&app, &smtp, "worker-a", &lease).await;
+    wait_until("the first sends", Duration::from_secs(20), async || {
+        with_subject(&smtp, "Skillpath: 中断").len() >= 2
+    })
+    .await;
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    let in_flight: HashSet<String> = with_subject(&smtp, "Skillpath: 中断")
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+
+    smtp.set_mode(Mode::Accept);
+    let started = Instant::now();
+    let (_second, _) = spawn_worker(&app, &smtp, "worker-b", &lease).await;
+    let unique = || {
+        with_subject(&smtp, "Skillpath: 中断")
+            .iter()
+            .map(|m| m.header("Message-ID").unwrap())
+            .collect::<HashSet<_>>()
+            .len()
+    };
+    wait_until("every row delivered", Duration::from_secs(30), async || {
+        unique() == ROWS
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "the rows waited for the lease"
+    );
+    let mut copies: HashMap<String, usize> = HashMap::new();
+    for m in with_subject(&smtp, "Skillpath: 中断") {
+        *copies.entry(m.header("Message-ID").unwrap()).or_default() += 1;
+    }
+    assert_eq!(copies.len(), ROWS);
+    for (id, n) in &copies {
+        let expected = if in_flight.contains(id) { 2 } else { 1 };
+        assert_eq!(*n, expected, "{id}: a duplicate only of what was in flight");
+    }
+}
+
+#[tokio::test]
+async fn two_worker_processes_deliver_each_row_once() {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
+    let l = reachable_student(&app).await;
+
+    let mut workers = Vec::new();
+    let mut ports = Vec::new();
+    for name in ["worker-a", "worker-b"] {
+        let (worker, port) = spawn_worker(&app, &smtp, name, &[]).await;
+        workers.push(worker);
+        ports.push(port);
+    }
+
+    const ROWS: usize = 300;
+    produce_load(&app, l.id, "负载", ROWS).await;
 
     wait_until("every row delivered", Duration::from_secs(60), async || {
         with_subject(&smtp, "Skillpath: 负载").len() >= ROWS

@@ -19,6 +19,9 @@ pub enum Mode {
     Unavailable,
     /// Answers 451 (try again later) at the end of DATA.
     TemporaryFailure,
+    /// Keeps each message but does not answer the end of DATA for a long time: the client
+    /// cannot know it arrived.
+    Stall,
 }
 
 /// One message as the server received it.
@@ -247,13 +250,17 @@ impl SmtpServer {
                         write.write_all(b"421 closing\r\n").await?;
                         return Ok(());
                     }
-                    Mode::Accept => {
+                    Mode::Accept | Mode::Stall => {
+                        let stall = self.mode() == Mode::Stall;
                         self.received.lock().unwrap().push(Received {
                             client: client.clone(),
                             mail_from: mail_from.clone(),
                             rcpt_to: rcpt_to.clone(),
                             data,
                         });
+                        if stall {
+                            tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+                        }
                         write.write_all(b"250 OK queued\r\n").await?;
                     }
                 }
