@@ -175,6 +175,8 @@ pub struct Settings {
     pub pool_size: u32,
     pub pool_timeout: Duration,
     pub login_limits: LoginLimits,
+    /// Unknown share codes an HR account (or a client address) may try before 429.
+    pub share_code_limits: LoginLimits,
     pub trust_proxy_headers: bool,
     pub log_format: LogFormat,
 }
@@ -355,6 +357,26 @@ impl Settings {
                 window: Duration::from_secs(number(
                     &get,
                     "SKILLPATH_LOGIN_WINDOW_SECS",
+                    900,
+                    1..=86_400,
+                )?),
+            },
+            share_code_limits: LoginLimits {
+                max_failures_per_account: number(
+                    &get,
+                    "SKILLPATH_SHARE_CODE_MAX_FAILURES_PER_ACCOUNT",
+                    10,
+                    1..=1_000,
+                )? as u32,
+                max_failures_per_address: number(
+                    &get,
+                    "SKILLPATH_SHARE_CODE_MAX_FAILURES_PER_ADDRESS",
+                    30,
+                    1..=100_000,
+                )? as u32,
+                window: Duration::from_secs(number(
+                    &get,
+                    "SKILLPATH_SHARE_CODE_WINDOW_SECS",
                     900,
                     1..=86_400,
                 )?),

@@ -23,6 +23,53 @@ pub(crate) fn hmac(key: &[u8], data: &[u8]) -> anyhow::Result<[u8; 32]> {
     Ok(mac.finalize().into_bytes().into())
 }
 
+/// Encrypts `plain` under `cipher` with a random nonce: base64 of nonce ‖ ciphertext.
+fn seal_bytes(cipher: &XChaCha20Poly1305, plain: &[u8]) -> anyhow::Result<String> {
+    let mut nonce = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut nonce);
+    let ciphertext = cipher
+        .encrypt(XNonce::from_slice(&nonce), plain)
+        .map_err(|_| anyhow::anyhow!("encrypting"))?;
+    let mut stored = nonce.to_vec();
+    stored.extend_from_slice(&ciphertext);
+    Ok(STANDARD.encode(stored))
+}
+
+/// Opens what `seal_bytes` stored.
+fn open_bytes(cipher: &XChaCha20Poly1305, stored: &str) -> anyhow::Result<Vec<u8>> {
+    let bytes = STANDARD.decode(stored)?;
+    if bytes.len() < 24 {
+        anyhow::bail!("sealed value is too short");
+    }
+    let (nonce, ciphertext) = bytes.split_at(24);
+    cipher
+        .decrypt(XNonce::from_slice(nonce), ciphertext)
+        .map_err(|_| anyhow::anyhow!("sealed value does not decrypt under this key"))
+}
+
+/// Encrypts other secrets the service keeps (the private keys that sign statements) under a key
+/// derived from the data key for that purpose.
+pub struct KeyVault {
+    cipher: XChaCha20Poly1305,
+}
+
+impl KeyVault {
+    pub fn new(data_key: &Secret) -> anyhow::Result<Self> {
+        let key = hmac(data_key.expose(), b"skillpath/signing-keys/encryption/v1")?;
+        Ok(Self {
+            cipher: XChaCha20Poly1305::new(&key.into()),
+        })
+    }
+
+    pub fn seal(&self, plain: &[u8]) -> anyhow::Result<String> {
+        seal_bytes(&self.cipher, plain)
+    }
+
+    pub fn open(&self, stored: &str) -> anyhow::Result<Vec<u8>> {
+        open_bytes(&self.cipher, stored)
+    }
+}
+
 pub struct IdentityVault {
     cipher: XChaCha20Poly1305,
     hash_key: [u8; 32],
@@ -57,16 +104,8 @@ impl IdentityVault {
     }
 
     pub fn seal(&self, number: &IdentityNumber) -> anyhow::Result<SealedIdentity> {
-        let mut nonce = [0u8; 24];
-        rand::thread_rng().fill_bytes(&mut nonce);
-        let ciphertext = self
-            .cipher
-            .encrypt(XNonce::from_slice(&nonce), number.expose().as_bytes())
-            .map_err(|_| anyhow::anyhow!("encrypting an identity number"))?;
-        let mut stored = nonce.to_vec();
-        stored.extend_from_slice(&ciphertext);
         Ok(SealedIdentity {
-            ciphertext: STANDARD.encode(stored),
+            ciphertext: seal_bytes(&self.cipher, number.expose().as_bytes())?,
             hash: self.hash(number)?,
             masked: number.masked(),
         })
@@ -74,15 +113,7 @@ impl IdentityVault {
 
     /// Decrypts a stored number (for exports an administrator asks for; never for API answers).
     pub fn open(&self, stored: &str) -> anyhow::Result<IdentityNumber> {
-        let bytes = STANDARD.decode(stored)?;
-        if bytes.len() < 24 {
-            anyhow::bail!("stored identity number is too short");
-        }
-        let (nonce, ciphertext) = bytes.split_at(24);
-        let plain = self
-            .cipher
-            .decrypt(XNonce::from_slice(nonce), ciphertext)
-            .map_err(|_| anyhow::anyhow!("identity number does not decrypt under this key"))?;
+        let plain = open_bytes(&self.cipher, stored)?;
         IdentityNumber::parse(&String::from_utf8(plain)?).map_err(|e| anyhow::anyhow!(e))
     }
 }

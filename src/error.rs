@@ -70,6 +70,9 @@ pub enum ApiError {
     NotFound { what: &'static str },
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// Existed, but is no more (an expired or revoked share).
+    #[error("gone ({code}): {detail}")]
+    Gone { code: &'static str, detail: String },
     #[error("conflict ({code}): {detail}")]
     Conflict { code: &'static str, detail: String },
     #[error("body larger than {limit} bytes")]
@@ -127,7 +130,8 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. }
             | Self::Unauthorized { code, .. }
-            | Self::Conflict { code, .. } => code,
+            | Self::Conflict { code, .. }
+            | Self::Gone { code, .. } => code,
             Self::Forbidden => "forbidden",
             Self::NotFound { .. } => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -147,6 +151,7 @@ impl ApiError {
             Self::BadRequest { detail, .. }
             | Self::Unauthorized { detail, .. }
             | Self::Conflict { detail, .. }
+            | Self::Gone { detail, .. }
             | Self::UnsupportedMediaType { detail }
             | Self::ImportRejected { detail, .. } => detail.clone(),
             Self::Forbidden => "Your role does not allow this action.".into(),
@@ -212,6 +217,7 @@ impl ResponseError for ApiError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) | Self::ImportRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -14,6 +14,8 @@ pub mod metrics;
 pub mod notify;
 pub mod rules;
 pub mod secrets;
+pub mod sharing;
 pub mod startup;
 pub mod state;
+pub mod statements;
 pub mod telemetry;

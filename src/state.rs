@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::auth::jwt::AccessTokens;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::config::{Secret, Settings};
-use crate::crypto::IdentityVault;
+use crate::crypto::{IdentityVault, KeyVault};
 use crate::db::Database;
 use crate::metrics::Metrics;
 use crate::notify::unsubscribe::UnsubscribeKeys;
@@ -15,8 +15,12 @@ pub struct AppState {
     pub db: Database,
     pub tokens: AccessTokens,
     pub login_limiter: LoginLimiter,
+    /// Counts unknown share codes, so that codes cannot be guessed.
+    pub share_code_limiter: LoginLimiter,
     pub metrics: Metrics,
     pub identity_vault: IdentityVault,
+    /// Encrypts the private keys that sign shared statements.
+    pub key_vault: KeyVault,
     /// Signs and checks the one-click unsubscribe links of emails.
     pub unsubscribe: UnsubscribeKeys,
 }
@@ -36,6 +40,8 @@ impl AppState {
                 settings.access_token_ttl,
             )?,
             login_limiter: LoginLimiter::new(settings.login_limits),
+            share_code_limiter: LoginLimiter::new(settings.share_code_limits),
+            key_vault: KeyVault::new(data_key)?,
             metrics: Metrics::new()?,
             identity_vault: IdentityVault::new(data_key)?,
             unsubscribe: UnsubscribeKeys::new(data_key)?,

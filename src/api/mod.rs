@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pagination;
 pub mod records;
+pub mod shares;
 pub mod users;
 
 use actix_web::{web, HttpResponse};
@@ -34,6 +35,7 @@ pub fn operations_routes(cfg: &mut web::ServiceConfig) {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(operations_routes)
+        .service(resource("/.well-known/jwks.json").route(web::get().to(shares::jwks)))
         .service(resource("/docs").route(web::get().to(docs_redirect)))
         .service(
             web::scope("/api/v1")
@@ -165,6 +167,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(resource("/me/progress").route(web::get().to(milestones::my_progress)))
                 .service(resource("/me/what-if").route(web::post().to(milestones::what_if)))
                 .service(resource("/me/notifications").route(web::get().to(notifications::inbox)))
+                .service(
+                    resource("/me/shares")
+                        .route(web::post().to(shares::create_share))
+                        .route(web::get().to(shares::list_shares)),
+                )
+                .service(resource("/me/shares/{id}").route(web::get().to(shares::get_share)))
+                .service(
+                    resource("/me/shares/{id}/revoke").route(web::post().to(shares::revoke_share)),
+                )
+                .service(resource("/me/share-accesses").route(web::get().to(shares::list_accesses)))
+                .service(
+                    resource("/verifications/status/{share_id}")
+                        .route(web::get().to(shares::share_status)),
+                )
+                .service(
+                    resource("/verifications/{code}").route(web::get().to(shares::verify_code)),
+                )
+                .service(resource("/employees/{learner_id}").route(web::get().to(shares::employee)))
+                .service(resource("/admin/signing-keys").route(web::get().to(shares::list_keys)))
+                .service(
+                    resource("/admin/signing-keys/rotate")
+                        .route(web::post().to(shares::rotate_key)),
+                )
                 .service(
                     resource("/admin/notifications")
                         .route(web::get().to(notifications::list_outbox)),

@@ -407,5 +407,6 @@ fn category_names(category: crate::notify::Category) -> (&'static str, &'static 
     match category {
         crate::notify::Category::Certificate => ("证书核验结果", "certificate decisions"),
         crate::notify::Category::Milestone => ("里程碑与提醒", "milestones and reminders"),
+        crate::notify::Category::Share => ("共享记录的查看", "views of your shared records"),
     }
 }

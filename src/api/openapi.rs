@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::{
     audit, auth, certificates, cohorts, institutions, learners, milestones, notifications,
-    occupations, ops, records, users,
+    occupations, ops, records, shares, users,
 };
 use crate::error::{FieldError, Problem};
 
@@ -83,6 +83,17 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         notifications::retry_outbox,
         notifications::unsubscribe_page,
         notifications::unsubscribe,
+        shares::create_share,
+        shares::list_shares,
+        shares::get_share,
+        shares::revoke_share,
+        shares::list_accesses,
+        shares::verify_code,
+        shares::share_status,
+        shares::jwks,
+        shares::employee,
+        shares::list_keys,
+        shares::rotate_key,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerSecurity),
@@ -96,6 +107,7 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         (name = "cohorts", description = "Cohorts and bulk enrollment from CSV"),
         (name = "audit", description = "The append-only audit log"),
         (name = "notifications", description = "The learner's in-app inbox"),
+        (name = "shares", description = "Sharing verified records with HR: codes, signed statements, the access log"),
         (name = "rules", description = "The eligibility rules, their parameters, and learners' milestones"),
         (name = "operations", description = "Health, readiness and metrics")
     )

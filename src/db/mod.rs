@@ -12,6 +12,7 @@ pub mod occupations;
 pub mod records;
 pub mod refresh_tokens;
 pub mod schema;
+pub mod shares;
 pub mod users;
 
 use std::path::PathBuf;

@@ -254,6 +254,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_outbox,
     inbox_messages,
     notification_preferences,
+    signing_keys,
+    shares,
+    share_accesses,
 );
 
 diesel::table! {
@@ -337,5 +340,45 @@ diesel::table! {
         learner_id -> BigInt,
         settings -> Text,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        public_key -> Text,
+        private_key -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+        signed_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    shares (id) {
+        id -> BigInt,
+        learner_id -> BigInt,
+        code_hash -> Text,
+        purpose -> Text,
+        recipient_institution_id -> Nullable<BigInt>,
+        certificate_ids -> Text,
+        milestone_keys -> Text,
+        kid -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    share_accesses (id) {
+        id -> BigInt,
+        learner_id -> BigInt,
+        share_id -> Nullable<BigInt>,
+        user_id -> BigInt,
+        institution_id -> Nullable<BigInt>,
+        basis -> Text,
+        accessed_at -> Timestamp,
     }
 }

@@ -52,6 +52,7 @@ fn frame(language: Language, category: Category, kind: &str) -> Frame {
             category: match category {
                 Category::Certificate => "证书核验结果",
                 Category::Milestone => "里程碑与提醒",
+                Category::Share => "共享记录的查看",
             },
             closing: match kind {
                 "verify" => "证书已核验，可用于后续等级申请与相关待遇。",
@@ -59,6 +60,7 @@ fn frame(language: Language, category: Category, kind: &str) -> Frame {
                 "newly_met" | "reminder_due" => "请在 Skillpath 的“我的进度”中查看申请条件与政策依据。",
                 "newly_upcoming" | "reminder" => "请提前准备申请材料；日期的计算过程可在“我的进度”中查看。",
                 "lost" | "lapsed" => "这可能影响您的权益，请在 Skillpath 中查看详情。",
+                "share_accessed" | "employer_viewed" => "如非您本人授权，请立即在 Skillpath 中撤销该共享；每次查看都记录在“我的共享”中。",
                 _ => "详情与政策依据可在 Skillpath 的“我的进度”中查看。",
             },
             why: "您收到此邮件，是因为您开启了此类邮件通知：",
@@ -70,6 +72,7 @@ fn frame(language: Language, category: Category, kind: &str) -> Frame {
             category: match category {
                 Category::Certificate => "certificate decisions",
                 Category::Milestone => "milestones and reminders",
+                Category::Share => "views of your shared records",
             },
             closing: match kind {
                 "verify" => "The certificate is verified and counts for your next level and related benefits.",
@@ -77,6 +80,7 @@ fn frame(language: Language, category: Category, kind: &str) -> Frame {
                 "newly_met" | "reminder_due" => "The conditions and their policy basis are under My progress in Skillpath.",
                 "newly_upcoming" | "reminder" => "Prepare your application in time; how the date was computed is under My progress.",
                 "lost" | "lapsed" => "This may affect your rights; see the details in Skillpath.",
+                "share_accessed" | "employer_viewed" => "If you did not allow this, revoke the share in Skillpath now; every view is listed under My shares.",
                 _ => "The details and their policy basis are under My progress in Skillpath.",
             },
             why: "You receive this email because these notices are on: ",

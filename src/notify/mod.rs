@@ -22,6 +22,8 @@ crate::string_enum! {
     Category {
         Certificate => "certificate",
         Milestone => "milestone",
+        /// Someone looked at what the learner shared, or at their records as their employer.
+        Share => "share",
     }
 }
 

@@ -1,7 +1,8 @@
 //! A learner's notification preferences: per category and channel, and quiet hours for email
-//! (Asia/Shanghai, default 22:00–08:00; email due then goes out after). Both categories concern
-//! rights and deadlines (a revoked certificate, a lost milestone), so their inbox copy cannot be
-//! turned off; email can.
+//! (Asia/Shanghai, default 22:00–08:00; email due then goes out after). Certificate decisions
+//! and milestones concern rights and deadlines (a revoked certificate, a lost milestone), so
+//! their inbox copy cannot be turned off; email can. Notices of access to shared records can be
+//! turned off entirely (the access log stays).
 
 use chrono::{Duration, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,15 @@ pub struct Channels {
     pub email: bool,
 }
 
+impl Channels {
+    fn on() -> Self {
+        Self {
+            inbox: true,
+            email: true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
@@ -30,22 +40,22 @@ pub struct QuietHours {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"certificate": {"inbox": true, "email": true}, "milestone": {"inbox": true, "email": false},
-    "quiet_hours": {"start": "22:00", "end": "08:00"}}))]
+    "share": {"inbox": true, "email": false}, "quiet_hours": {"start": "22:00", "end": "08:00"}}))]
 pub struct Preferences {
     pub certificate: Channels,
     pub milestone: Channels,
+    /// Access to shared records (absent in preferences saved before shares existed: on).
+    #[serde(default = "Channels::on")]
+    pub share: Channels,
     pub quiet_hours: QuietHours,
 }
 
 impl Default for Preferences {
     fn default() -> Self {
-        let on = Channels {
-            inbox: true,
-            email: true,
-        };
         Self {
-            certificate: on.clone(),
-            milestone: on,
+            certificate: Channels::on(),
+            milestone: Channels::on(),
+            share: Channels::on(),
             quiet_hours: QuietHours {
                 start: "22:00".into(),
                 end: "08:00".into(),
@@ -81,6 +91,7 @@ impl Preferences {
         match category {
             Category::Certificate => &self.certificate,
             Category::Milestone => &self.milestone,
+            Category::Share => &self.share,
         }
     }
 
@@ -88,6 +99,7 @@ impl Preferences {
         match category {
             Category::Certificate => &mut self.certificate,
             Category::Milestone => &mut self.milestone,
+            Category::Share => &mut self.share,
         }
     }
 

@@ -1,0 +1,3 @@
+DROP TABLE share_accesses;
+DROP TABLE shares;
+DROP TABLE signing_keys;

@@ -1,0 +1,347 @@
+//! Sharing verified records with HR: share codes, the view an HR user sees (through a share or
+//! as the learner's employer), the statement signed for offline checks, and the signing keys.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::crypto::KeyVault;
+use crate::db::shares::{self, ShareRow, SigningKeyRow};
+use crate::db::{certificates, DbConnection};
+use crate::domain::{CertificateKind, CertificateStatus, SkillLevel};
+use crate::error::{parse_stored, ApiError};
+use crate::rules::{Citation, Milestone, Status, Text};
+use crate::statements;
+
+/// Crockford's base32: no I, L, O or U, so a code read aloud or typed is hard to get wrong.
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// 16 symbols: 80 bits of randomness.
+const CODE_LENGTH: usize = 16;
+
+/// A new share code, `XXXX-XXXX-XXXX-XXXX`.
+pub fn new_code() -> String {
+    let mut bytes = [0u8; CODE_LENGTH];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let symbols: Vec<char> = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b % 32)]))
+        .collect();
+    symbols
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// A typed or scanned code in its canonical form: upper case, without separators, with the
+/// letters people confuse for digits read as those digits; `None` when it cannot be a code.
+pub fn normalize_code(input: &str) -> Option<String> {
+    let mut out = String::with_capacity(CODE_LENGTH);
+    for c in input.chars() {
+        let c = match c.to_ascii_uppercase() {
+            '-' | ' ' => continue,
+            'O' => '0',
+            'I' | 'L' => '1',
+            c if ALPHABET.contains(&(c as u8)) && c.is_ascii() => c,
+            _ => return None,
+        };
+        out.push(c);
+    }
+    (out.len() == CODE_LENGTH).then_some(out)
+}
+
+/// What is stored of a code: its SHA-256 (the code has 80 random bits, so no slow hash is needed).
+pub fn code_hash(normalized: &str) -> String {
+    hex::encode(Sha256::digest(normalized.as_bytes()))
+}
+
+/// A learner's name as HR sees it: the first character, the rest masked (王芳 → 王*).
+pub fn masked_name(name: &str) -> String {
+    let mut chars = name.trim().chars();
+    match chars.next() {
+        None => String::new(),
+        Some(first) => {
+            let rest = chars.filter(|c| !c.is_whitespace()).count().clamp(1, 3);
+            format!("{first}{}", "*".repeat(rest))
+        }
+    }
+}
+
+/// Whether a share can be used now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareStatus {
+    Active,
+    Revoked,
+    Expired,
+}
+
+pub fn share_status(share: &ShareRow, now: NaiveDateTime) -> ShareStatus {
+    if share.revoked_at.is_some() {
+        ShareStatus::Revoked
+    } else if share.expires_at <= now {
+        ShareStatus::Expired
+    } else {
+        ShareStatus::Active
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SharedCertificate {
+    pub id: i64,
+    pub number: String,
+    pub kind: CertificateKind,
+    pub level: SkillLevel,
+    pub level_name: Text,
+    pub occupation_code: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+    /// As it stands now: a certificate revoked since it was shared is shown as `revoked`.
+    pub status: CertificateStatus,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SharedMilestone {
+    pub key: String,
+    pub rule_id: String,
+    pub title: Text,
+    pub status: Status,
+    pub eligible_from: Option<NaiveDate>,
+    pub open_until: Option<NaiveDate>,
+    pub target_label: Option<Text>,
+    pub citation: Citation,
+}
+
+impl From<&Milestone> for SharedMilestone {
+    fn from(m: &Milestone) -> Self {
+        Self {
+            key: m.key.clone(),
+            rule_id: m.rule_id.to_string(),
+            title: m.title.clone(),
+            status: m.status,
+            eligible_from: m.eligible_from,
+            open_until: m.open_until,
+            target_label: m.target_label.clone(),
+            citation: m.citation.clone(),
+        }
+    }
+}
+
+/// What an HR user sees of a learner.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VerifiedView {
+    /// Masked: the first character of the name.
+    pub display_name: String,
+    pub certificates: Vec<SharedCertificate>,
+    /// As of `as_of`.
+    pub milestones: Vec<SharedMilestone>,
+    pub as_of: NaiveDate,
+}
+
+/// Which records a view shows.
+pub enum Selection<'a> {
+    /// Those a share names (certificates whatever their status now; milestones by key).
+    Named {
+        certificate_ids: &'a [i64],
+        milestone_keys: &'a [String],
+    },
+    /// Verified certificates and met milestones (the default of a share, and the employer's view).
+    VerifiedAndMet,
+}
+
+fn shared_certificate(row: certificates::CertificateRow) -> Result<SharedCertificate, ApiError> {
+    let level: SkillLevel = parse_stored(&row.level)?;
+    Ok(SharedCertificate {
+        id: row.id,
+        number: row.number,
+        kind: parse_stored(&row.kind)?,
+        level,
+        level_name: Text::new(level.name_zh(), level.name_en()),
+        occupation_code: row.occupation_code,
+        issuer: row.issuer,
+        issued_on: row.issued_on,
+        status: parse_stored(&row.status)?,
+    })
+}
+
+/// The learner's records as `selection` picks them, milestones computed as of `as_of`.
+pub fn view(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    learner_name: &str,
+    selection: &Selection<'_>,
+    as_of: NaiveDate,
+) -> Result<VerifiedView, ApiError> {
+    let (milestones, _) = crate::eligibility::compute(conn, learner_id, as_of)?;
+    let rows = certificates::of_learner(conn, learner_id)?;
+    let (certificates, milestones) = match selection {
+        Selection::Named {
+            certificate_ids,
+            milestone_keys,
+        } => (
+            rows.into_iter()
+                .filter(|c| certificate_ids.contains(&c.id))
+                .map(shared_certificate)
+                .collect::<Result<Vec<_>, _>>()?,
+            milestones
+                .iter()
+                .filter(|m| milestone_keys.contains(&m.key))
+                .map(SharedMilestone::from)
+                .collect(),
+        ),
+        Selection::VerifiedAndMet => (
+            rows.into_iter()
+                .filter(|c| c.status == CertificateStatus::Verified.as_str())
+                .map(shared_certificate)
+                .collect::<Result<Vec<_>, _>>()?,
+            milestones
+                .iter()
+                .filter(|m| m.status == Status::Met)
+                .map(SharedMilestone::from)
+                .collect(),
+        ),
+    };
+    Ok(VerifiedView {
+        display_name: masked_name(learner_name),
+        certificates,
+        milestones,
+        as_of,
+    })
+}
+
+/// The key that signs now, made on first use.
+pub fn signing_key(
+    conn: &mut DbConnection,
+    vault: &KeyVault,
+    now: NaiveDateTime,
+) -> Result<(String, Vec<u8>), ApiError> {
+    let row = match shares::active_key(conn)? {
+        Some(row) => row,
+        None => new_signing_key(conn, vault, now)?,
+    };
+    let secret = vault
+        .open(&row.private_key)
+        .map_err(|e| ApiError::internal("signing key", e))?;
+    Ok((row.kid, secret))
+}
+
+/// Makes and stores a new signing key.
+pub fn new_signing_key(
+    conn: &mut DbConnection,
+    vault: &KeyVault,
+    now: NaiveDateTime,
+) -> Result<SigningKeyRow, ApiError> {
+    let key = statements::generate();
+    let row = SigningKeyRow {
+        kid: key.kid,
+        algorithm: "EdDSA".into(),
+        public_key: key.public_key,
+        private_key: vault
+            .seal(&key.secret)
+            .map_err(|e| ApiError::internal("sealing a signing key", e))?,
+        created_at: now,
+        retired_at: None,
+        signed_until: None,
+    };
+    shares::insert_key(conn, &row)?;
+    Ok(row)
+}
+
+/// Retires the signing key (it stays published until its statements expire) and makes a new one.
+pub fn rotate(
+    conn: &mut DbConnection,
+    vault: &KeyVault,
+    now: NaiveDateTime,
+) -> Result<SigningKeyRow, ApiError> {
+    shares::retire_active(conn, now)?;
+    new_signing_key(conn, vault, now)
+}
+
+/// The JWK Set of the published keys.
+pub fn jwks(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Value, ApiError> {
+    let keys: Vec<Value> = shares::published_keys(conn, now)?
+        .iter()
+        .map(|k| statements::jwk(&k.kid, &k.public_key))
+        .collect();
+    Ok(json!({ "keys": keys }))
+}
+
+/// What a share's statement asserts.
+pub struct StatementContent<'a> {
+    pub issuer: &'a str,
+    pub share: &'a ShareRow,
+    pub recipient: Option<(i64, String)>,
+    pub view: &'a VerifiedView,
+    pub status_url: String,
+}
+
+/// Signs a share's statement with `key` (from `signing_key`) and records how long the key must
+/// stay published.
+pub fn sign_statement(
+    conn: &mut DbConnection,
+    key: &(String, Vec<u8>),
+    content: &StatementContent<'_>,
+) -> Result<String, ApiError> {
+    let (kid, secret) = key;
+    let share = content.share;
+    let claims = json!({
+        "iss": content.issuer,
+        "sub": format!("share:{}", share.id),
+        "jti": format!("share-{}", share.id),
+        "iat": share.created_at.and_utc().timestamp(),
+        "exp": share.expires_at.and_utc().timestamp(),
+        "share_id": share.id,
+        "purpose": share.purpose,
+        "recipient": content.recipient.as_ref().map(|(id, name)| json!({"institution_id": id, "name": name})),
+        "learner": {"display_name": content.view.display_name},
+        "certificates": content.view.certificates,
+        "milestones": content.view.milestones,
+        "as_of": content.view.as_of,
+        "status_url": content.status_url,
+    });
+    let jws = statements::sign(kid, secret, &claims)
+        .map_err(|e| ApiError::internal("signing a statement", e))?;
+    shares::extend_signed_until(conn, kid, share.expires_at)?;
+    Ok(jws)
+}
+
+/// UTC time of a stored timestamp, for answers.
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_typeable_and_forgiving() {
+        let code = new_code();
+        assert_eq!(code.len(), 19);
+        assert_eq!(code.matches('-').count(), 3);
+        let canonical = normalize_code(&code).unwrap();
+        assert_eq!(canonical.len(), 16);
+        // Lower case, spaces, and O/I/L for 0/1 all find the same code.
+        let sloppy = canonical.to_lowercase().replace('0', "o").replace('1', "l");
+        assert_eq!(normalize_code(&sloppy).unwrap(), canonical);
+        assert_eq!(normalize_code("ABCD EFGH JKMN PQRS").unwrap().len(), 16);
+        assert!(normalize_code("ABCD-EFGH").is_none());
+        assert!(
+            normalize_code("ABCD-EFGH-JKMN-PQRU").is_none(),
+            "U is not a symbol"
+        );
+        assert!(normalize_code("ABCD-EFGH-JKMN-PQR中").is_none());
+        assert_ne!(new_code(), new_code());
+    }
+
+    #[test]
+    fn names_are_masked() {
+        assert_eq!(masked_name("王芳"), "王*");
+        assert_eq!(masked_name("欧阳娜娜"), "欧***");
+        assert_eq!(masked_name("Wang Fang Wei Long"), "W***");
+        assert_eq!(masked_name(""), "");
+    }
+}
