@@ -284,7 +284,7 @@ async fn run(
                 skillpath::notify::produce(
                     conn,
                     &skillpath::notify::Notice {
-                        learner_id,
+                        recipient: skillpath::notify::Recipient::Learner(learner_id),
                         email: Some(&address),
                         event_key: format!("bench:{i}"),
                         category: skillpath::notify::Category::Certificate,

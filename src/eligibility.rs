@@ -365,7 +365,7 @@ fn notify_events<'a>(
     let ids: Vec<i64> = events
         .iter()
         .map(|e| e.learner_id)
-        .chain(caused.iter().map(|n| n.learner_id))
+        .chain(caused.iter().filter_map(|n| n.recipient.learner_id()))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -401,7 +401,7 @@ fn notify_events<'a>(
             .and_then(|m| m.eligible_from)
             .map_or_else(|| "-".to_owned(), |d| d.to_string());
         notices.push(crate::notify::Notice {
-            learner_id: event.learner_id,
+            recipient: crate::notify::Recipient::Learner(event.learner_id),
             email,
             // The same change recorded twice on one day (two recomputations racing) is one notice.
             event_key: format!(

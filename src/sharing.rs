@@ -308,6 +308,74 @@ pub fn sign_statement(
     Ok(jws)
 }
 
+/// How far back HR staff who looked at a certificate are told that it was revoked.
+pub const RELIANCE_DAYS: i64 = 180;
+
+/// The HR accounts that saw `certificate_id` in the last `RELIANCE_DAYS` days — through a share
+/// that contained it, or in the employer's view (which shows verified certificates) — each once,
+/// with their latest look. Disabled accounts are left out.
+pub fn relied_on(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    certificate_id: i64,
+    now: NaiveDateTime,
+) -> Result<Vec<shares::Reliance>, ApiError> {
+    let since = now - chrono::Duration::days(RELIANCE_DAYS);
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for look in shares::looks_since(conn, learner_id, since)? {
+        let showed_it = match &look.shared_certificates {
+            Some(json) => serde_json::from_str::<Vec<i64>>(json)
+                .map_err(|e| ApiError::internal("stored share", e))?
+                .contains(&certificate_id),
+            None => true,
+        };
+        if showed_it && !look.disabled && seen.insert(look.user_id) {
+            out.push(look);
+        }
+    }
+    Ok(out)
+}
+
+/// The notice to an HR account that a certificate it relied on was revoked.
+pub fn revoked_notice_message(
+    learner_name: &str,
+    level: SkillLevel,
+    number: &str,
+    reason: &str,
+    look: &shares::Reliance,
+) -> crate::notify::Message {
+    let who = masked_name(learner_name);
+    let when = look
+        .accessed_at
+        .and_utc()
+        .with_timezone(&crate::domain::SHANGHAI)
+        .format("%Y-%m-%d");
+    let (via_zh, via_en) = match &look.purpose {
+        Some(purpose) => (
+            format!("通过共享（用途：{purpose}）"),
+            format!("through a share (purpose: {purpose})"),
+        ),
+        None => ("作为雇主".to_owned(), "as the employer".to_owned()),
+    };
+    crate::notify::Message {
+        title: Text::new(
+            format!("您查看过的证书已被撤销：{who}的{}", level.name_zh()),
+            format!("A certificate you viewed was revoked: {who}'s {}", level.name_en()),
+        ),
+        body: Text::new(
+            format!(
+                "您于{when}{via_zh}查看的{who}的{}证书（编号{number}）已被撤销。原因：{reason}。请勿再以此证书作为依据。",
+                level.name_zh()
+            ),
+            format!(
+                "The {} certificate (number {number}) of {who}, which you viewed {via_en} on {when}, was revoked. Reason: {reason}. Do not rely on it any more.",
+                level.name_en()
+            ),
+        ),
+    }
+}
+
 /// UTC time of a stored timestamp, for answers.
 pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()

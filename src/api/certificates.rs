@@ -474,7 +474,7 @@ pub async fn decide(
                 .ok_or(ApiError::NotFound { what: "learner" })?;
             let level: SkillLevel = parse_stored(&row.level)?;
             let notice = crate::notify::Notice {
-                learner_id: row.learner_id,
+                recipient: crate::notify::Recipient::Learner(row.learner_id),
                 email: learner.email.as_deref(),
                 event_key: format!("certificate:{id}:{}", decision.as_str()),
                 category: crate::notify::Category::Certificate,
@@ -488,7 +488,31 @@ pub async fn decide(
                 ),
                 due_at: None,
             };
-            crate::eligibility::refresh_now_with(conn, row.learner_id, vec![notice])?;
+            let mut notices = vec![notice];
+            // A revocation reaches the HR staff who relied on the certificate.
+            let relied = if decision == Decision::Revoke {
+                crate::sharing::relied_on(conn, row.learner_id, id, now)?
+            } else {
+                Vec::new()
+            };
+            for look in &relied {
+                notices.push(crate::notify::Notice {
+                    recipient: crate::notify::Recipient::User(look.user_id),
+                    email: Some(&look.email),
+                    event_key: format!("certificate:{id}:revoke:relied"),
+                    category: crate::notify::Category::Certificate,
+                    kind: "relied_revoked",
+                    message: crate::sharing::revoked_notice_message(
+                        &learner.name,
+                        level,
+                        &row.number,
+                        &reason,
+                        look,
+                    ),
+                    due_at: None,
+                });
+            }
+            crate::eligibility::refresh_now_with(conn, row.learner_id, notices)?;
             audit::record(
                 conn,
                 Some(actor),

@@ -17,7 +17,7 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InboxItem {
     pub id: i64,
-    /// `certificate` or `milestone`.
+    /// `certificate`, `milestone` or `share`.
     pub category: String,
     pub title: Text,
     pub body: Text,
@@ -41,16 +41,26 @@ pub struct InboxQuery {
     pub cursor: Option<String>,
 }
 
-/// The learner's inbox, newest first, with the number of unread messages.
+/// Whose inbox a caller reads: a learner's own, or (for staff) the account's.
+fn inbox_owner(caller: &AuthUser) -> notifications::Recipient {
+    match caller.learner_id {
+        Some(learner) if caller.role == crate::domain::Role::Learner => {
+            notifications::Recipient::Learner(learner)
+        }
+        _ => notifications::Recipient::User(caller.id),
+    }
+}
+
+/// The caller's inbox, newest first, with the number of unread messages (learners; HR staff get
+/// notices about records they relied on).
 #[utoipa::path(get, path = "/api/v1/me/notifications", tag = "notifications", params(InboxQuery), security(("bearer" = [])),
-    responses((status = 200, description = "Inbox", body = Inbox),
-        (status = 403, description = "Not a learner account", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Inbox", body = Inbox)))]
 pub async fn inbox(
     state: web::Data<AppState>,
     caller: AuthUser,
     query: web::Query<InboxQuery>,
 ) -> Result<web::Json<Inbox>, ApiError> {
-    let learner_id = caller.own_learner_id()?;
+    let owner = inbox_owner(&caller);
     let q = query.into_inner();
     let page = PageParams {
         limit: q.limit,
@@ -61,8 +71,8 @@ pub async fn inbox(
         .db
         .read(move |conn| {
             Ok((
-                notifications::inbox(conn, learner_id, before, limit + 1)?,
-                notifications::unread_count(conn, learner_id)?,
+                notifications::inbox(conn, owner, before, limit + 1)?,
+                notifications::unread_count(conn, owner)?,
             ))
         })
         .await?;
@@ -101,11 +111,11 @@ pub async fn mark_read(
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let learner_id = caller.own_learner_id()?;
+    let owner = inbox_owner(&caller);
     let id = id.into_inner();
     let found = state
         .db
-        .write(move |conn| Ok(notifications::mark_read(conn, learner_id, id, db::now())?))
+        .write(move |conn| Ok(notifications::mark_read(conn, owner, id, db::now())?))
         .await?;
     if !found {
         return Err(ApiError::NotFound { what: "message" });
@@ -120,10 +130,10 @@ pub async fn mark_all_read(
     state: web::Data<AppState>,
     caller: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let learner_id = caller.own_learner_id()?;
+    let owner = inbox_owner(&caller);
     state
         .db
-        .write(move |conn| Ok(notifications::mark_all_read(conn, learner_id, db::now())?))
+        .write(move |conn| Ok(notifications::mark_all_read(conn, owner, db::now())?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -188,7 +198,10 @@ crate::string_enum! {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutboxItem {
     pub id: i64,
-    pub learner_id: i64,
+    /// The learner it is for, or …
+    pub learner_id: Option<i64>,
+    /// … the staff account it is for.
+    pub user_id: Option<i64>,
     /// `inbox` or `email`.
     pub channel: String,
     pub category: String,
@@ -213,6 +226,7 @@ impl From<notifications::OutboxRow> for OutboxItem {
         Self {
             id: r.id,
             learner_id: r.learner_id,
+            user_id: r.user_id,
             channel: r.channel,
             category: r.category,
             kind: r.kind,

@@ -510,7 +510,7 @@ fn log_access(
     notify::produce(
         conn,
         &Notice {
-            learner_id,
+            recipient: notify::Recipient::Learner(learner_id),
             email: learner.email.as_deref(),
             event_key: format!("access:{access_id}"),
             category: Category::Share,

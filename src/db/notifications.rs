@@ -6,10 +6,77 @@ use diesel::prelude::*;
 use super::schema::{inbox_messages, notification_outbox};
 use super::DbConnection;
 
+/// Whom a notification is for: a learner, or a staff account (HR staff who relied on a record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Recipient {
+    Learner(i64),
+    User(i64),
+}
+
+impl Recipient {
+    pub fn learner_id(self) -> Option<i64> {
+        match self {
+            Self::Learner(id) => Some(id),
+            Self::User(_) => None,
+        }
+    }
+
+    pub fn user_id(self) -> Option<i64> {
+        match self {
+            Self::User(id) => Some(id),
+            Self::Learner(_) => None,
+        }
+    }
+
+    /// The recipient of a stored row (`None` for a row that names neither, which the database
+    /// refuses).
+    pub fn of(learner_id: Option<i64>, user_id: Option<i64>) -> Option<Self> {
+        learner_id.map(Self::Learner).or(user_id.map(Self::User))
+    }
+}
+
+/// The inbox messages of one recipient, as a filter usable in selects and updates.
+fn inbox_of(
+    recipient: Recipient,
+) -> Box<
+    dyn BoxableExpression<
+        inbox_messages::table,
+        super::MultiBackend,
+        SqlType = diesel::sql_types::Bool,
+    >,
+> {
+    match recipient {
+        Recipient::Learner(id) => Box::new(inbox_messages::learner_id.eq(id).assume_not_null()),
+        Recipient::User(id) => Box::new(inbox_messages::user_id.eq(id).assume_not_null()),
+    }
+}
+
+/// The outbox rows of the recipient a row names.
+fn outbox_of(
+    learner_id: Option<i64>,
+    user_id: Option<i64>,
+) -> Box<
+    dyn BoxableExpression<
+        notification_outbox::table,
+        super::MultiBackend,
+        SqlType = diesel::sql_types::Bool,
+    >,
+> {
+    match (learner_id, user_id) {
+        (Some(id), _) => Box::new(notification_outbox::learner_id.eq(id).assume_not_null()),
+        (None, Some(id)) => Box::new(notification_outbox::user_id.eq(id).assume_not_null()),
+        (None, None) => Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("FALSE")),
+    }
+}
+
+/// What makes an outbox row unique: (learner, user, event key, channel).
+pub type OutboxKey = (Option<i64>, Option<i64>, String, String);
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = notification_outbox)]
 pub struct NewOutboxRow {
-    pub learner_id: i64,
+    pub learner_id: Option<i64>,
+    pub user_id: Option<i64>,
     pub event_key: String,
     pub channel: String,
     pub category: String,
@@ -22,7 +89,19 @@ pub struct NewOutboxRow {
     pub sent_at: Option<NaiveDateTime>,
 }
 
-/// Inserts the row unless one for the same (learner, event, channel) exists; the id when inserted.
+impl NewOutboxRow {
+    pub fn key(&self) -> OutboxKey {
+        (
+            self.learner_id,
+            self.user_id,
+            self.event_key.clone(),
+            self.channel.clone(),
+        )
+    }
+}
+
+/// Inserts the row unless one for the same (recipient, event, channel) exists; the id when
+/// inserted.
 pub fn enqueue(conn: &mut DbConnection, row: &NewOutboxRow) -> QueryResult<Option<i64>> {
     crate::each_backend!(conn, c => diesel::insert_into(notification_outbox::table)
         .values(row)
@@ -32,12 +111,12 @@ pub fn enqueue(conn: &mut DbConnection, row: &NewOutboxRow) -> QueryResult<Optio
         .optional())
 }
 
-/// Inserts the rows that do not exist yet (by learner, event and channel), in chunks; returns
-/// (id, learner, event key, channel) of those inserted.
+/// Inserts the rows that do not exist yet (by recipient, event and channel), in chunks; returns
+/// the ids of those inserted with their (recipient, event key, channel).
 pub fn enqueue_many(
     conn: &mut DbConnection,
     rows: &[NewOutboxRow],
-) -> QueryResult<Vec<(i64, i64, String, String)>> {
+) -> QueryResult<Vec<(i64, OutboxKey)>> {
     use notification_outbox::dsl as o;
     let mut inserted = Vec::with_capacity(rows.len());
     if let DbConnection::Postgres(pg) = conn {
@@ -46,8 +125,10 @@ pub fn enqueue_many(
                 diesel::insert_into(o::notification_outbox)
                     .values(chunk)
                     .on_conflict_do_nothing()
-                    .returning((o::id, o::learner_id, o::event_key, o::channel))
-                    .get_results::<(i64, i64, String, String)>(pg)?,
+                    .returning((o::id, o::learner_id, o::user_id, o::event_key, o::channel))
+                    .get_results::<(i64, Option<i64>, Option<i64>, String, String)>(pg)?
+                    .into_iter()
+                    .map(|(id, learner, user, key, channel)| (id, (learner, user, key, channel))),
             );
         }
         return Ok(inserted);
@@ -56,12 +137,7 @@ pub fn enqueue_many(
     // conflict), so rows go one by one; in-process statements are cheap.
     for row in rows {
         if let Some(id) = enqueue(conn, row)? {
-            inserted.push((
-                id,
-                row.learner_id,
-                row.event_key.clone(),
-                row.channel.clone(),
-            ));
+            inserted.push((id, row.key()));
         }
     }
     Ok(inserted)
@@ -70,7 +146,8 @@ pub fn enqueue_many(
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = inbox_messages)]
 pub struct NewInboxMessage {
-    pub learner_id: i64,
+    pub learner_id: Option<i64>,
+    pub user_id: Option<i64>,
     pub outbox_id: i64,
     pub category: String,
     pub title_zh: String,
@@ -103,7 +180,8 @@ pub fn deliver_to_inbox(conn: &mut DbConnection, message: &NewInboxMessage) -> Q
 #[diesel(table_name = inbox_messages)]
 pub struct InboxRow {
     pub id: i64,
-    pub learner_id: i64,
+    pub learner_id: Option<i64>,
+    pub user_id: Option<i64>,
     pub outbox_id: i64,
     pub category: String,
     pub title_zh: String,
@@ -117,12 +195,12 @@ pub struct InboxRow {
 /// A page of a learner's inbox, newest first, before `before_id`.
 pub fn inbox(
     conn: &mut DbConnection,
-    learner_id: i64,
+    recipient: Recipient,
     before_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<InboxRow>> {
     let mut query = inbox_messages::table
-        .filter(inbox_messages::learner_id.eq(learner_id))
+        .filter(inbox_of(recipient))
         .order(inbox_messages::id.desc())
         .limit(limit)
         .select(InboxRow::as_select())
@@ -133,9 +211,9 @@ pub fn inbox(
     query.load(conn)
 }
 
-pub fn unread_count(conn: &mut DbConnection, learner_id: i64) -> QueryResult<i64> {
+pub fn unread_count(conn: &mut DbConnection, recipient: Recipient) -> QueryResult<i64> {
     inbox_messages::table
-        .filter(inbox_messages::learner_id.eq(learner_id))
+        .filter(inbox_of(recipient))
         .filter(inbox_messages::read_at.is_null())
         .count()
         .get_result(conn)
@@ -144,13 +222,13 @@ pub fn unread_count(conn: &mut DbConnection, learner_id: i64) -> QueryResult<i64
 /// Marks one message read; false when the learner has no such message.
 pub fn mark_read(
     conn: &mut DbConnection,
-    learner_id: i64,
+    recipient: Recipient,
     id: i64,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
     let exists: Option<i64> = inbox_messages::table
         .filter(inbox_messages::id.eq(id))
-        .filter(inbox_messages::learner_id.eq(learner_id))
+        .filter(inbox_of(recipient))
         .select(inbox_messages::id)
         .first(conn)
         .optional()?;
@@ -169,12 +247,12 @@ pub fn mark_read(
 
 pub fn mark_all_read(
     conn: &mut DbConnection,
-    learner_id: i64,
+    recipient: Recipient,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
         inbox_messages::table
-            .filter(inbox_messages::learner_id.eq(learner_id))
+            .filter(inbox_of(recipient))
             .filter(inbox_messages::read_at.is_null()),
     )
     .set(inbox_messages::read_at.eq(Some(at)))
@@ -249,7 +327,8 @@ pub fn save_preferences(
 #[diesel(table_name = notification_outbox)]
 pub struct OutboxRow {
     pub id: i64,
-    pub learner_id: i64,
+    pub learner_id: Option<i64>,
+    pub user_id: Option<i64>,
     pub event_key: String,
     pub channel: String,
     pub category: String,
@@ -479,7 +558,7 @@ pub fn revive(conn: &mut DbConnection, row: &NewOutboxRow) -> QueryResult<bool> 
     use notification_outbox::dsl as o;
     diesel::update(
         o::notification_outbox
-            .filter(o::learner_id.eq(row.learner_id))
+            .filter(outbox_of(row.learner_id, row.user_id))
             .filter(o::event_key.eq(&row.event_key))
             .filter(o::channel.eq(&row.channel))
             .filter(o::status.eq("withdrawn")),

@@ -304,7 +304,8 @@ diesel::table! {
 diesel::table! {
     notification_outbox (id) {
         id -> BigInt,
-        learner_id -> BigInt,
+        learner_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
         event_key -> Text,
         channel -> Text,
         category -> Text,
@@ -323,7 +324,8 @@ diesel::table! {
 diesel::table! {
     inbox_messages (id) {
         id -> BigInt,
-        learner_id -> BigInt,
+        learner_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
         outbox_id -> BigInt,
         category -> Text,
         title_zh -> Text,

@@ -236,3 +236,39 @@ pub fn accesses_of(
     }
     query.load(conn)
 }
+
+/// One look at a learner's records, with what the HR account needs to be told of a change.
+#[derive(Debug, Clone, Queryable)]
+pub struct Reliance {
+    pub user_id: i64,
+    pub email: String,
+    pub disabled: bool,
+    /// The share's certificate ids (JSON), for a look through a share.
+    pub shared_certificates: Option<String>,
+    pub purpose: Option<String>,
+    pub accessed_at: NaiveDateTime,
+}
+
+/// Every look by HR at a learner's records since `since`, newest first.
+pub fn looks_since(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<Reliance>> {
+    use super::schema::users;
+    share_accesses::table
+        .inner_join(users::table.on(users::id.eq(share_accesses::user_id)))
+        .left_join(shares::table.on(shares::id.nullable().eq(share_accesses::share_id)))
+        .filter(share_accesses::learner_id.eq(learner_id))
+        .filter(share_accesses::accessed_at.ge(since))
+        .order(share_accesses::id.desc())
+        .select((
+            users::id,
+            users::email,
+            users::disabled,
+            shares::certificate_ids.nullable(),
+            shares::purpose.nullable(),
+            share_accesses::accessed_at,
+        ))
+        .load(conn)
+}

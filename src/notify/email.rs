@@ -17,7 +17,7 @@ use crate::domain::Language;
 
 /// Who an email goes to, read when it is sent (the learner may have changed their address).
 #[derive(Debug, Clone)]
-pub struct Recipient {
+pub struct Addressee {
     pub name: String,
     pub email: String,
     pub language: Language,
@@ -57,6 +57,7 @@ fn frame(language: Language, category: Category, kind: &str) -> Frame {
             closing: match kind {
                 "verify" => "证书已核验，可用于后续等级申请与相关待遇。",
                 "reject" | "revoke" => "如有疑问，请联系核验机构，或在 Skillpath 中查看核验记录。",
+                "relied_revoked" => "此证书已不再有效；如已据此发放待遇，请按贵单位的规定处理。",
                 "newly_met" | "reminder_due" => "请在 Skillpath 的“我的进度”中查看申请条件与政策依据。",
                 "newly_upcoming" | "reminder" => "请提前准备申请材料；日期的计算过程可在“我的进度”中查看。",
                 "lost" | "lapsed" => "这可能影响您的权益，请在 Skillpath 中查看详情。",
@@ -77,6 +78,7 @@ fn frame(language: Language, category: Category, kind: &str) -> Frame {
             closing: match kind {
                 "verify" => "The certificate is verified and counts for your next level and related benefits.",
                 "reject" | "revoke" => "If this seems wrong, contact the evaluating body or see the decision history in Skillpath.",
+                "relied_revoked" => "The certificate is no longer valid; if a benefit rests on it, follow your organisation's rules.",
                 "newly_met" | "reminder_due" => "The conditions and their policy basis are under My progress in Skillpath.",
                 "newly_upcoming" | "reminder" => "Prepare your application in time; how the date was computed is under My progress.",
                 "lost" | "lapsed" => "This may affect your rights; see the details in Skillpath.",
@@ -106,11 +108,12 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-/// Renders a row's notice in the recipient's language.
+/// Renders a row's notice in the recipient's language, with the unsubscribe link when there is
+/// one (learners' notices).
 pub fn render(
     row: &OutboxRow,
-    recipient: &Recipient,
-    unsubscribe_url: &str,
+    recipient: &Addressee,
+    unsubscribe_url: Option<&str>,
 ) -> Result<RenderedEmail, Unrenderable> {
     let message: Message = serde_json::from_str(&row.payload)
         .map_err(|e| Unrenderable(format!("payload is not a notice: {e}")))?;
@@ -129,14 +132,29 @@ pub fn render(
         Language::En => format!("{}{name},", f.greeting),
     };
     let subject = format!("Skillpath: {title}");
-    let text = format!(
-        "{greeting}\n\n{body}\n\n{closing}\n\n-- \n{signature}\n{why}{category}\n{unsubscribe}: {unsubscribe_url}\n",
+    let mut text = format!(
+        "{greeting}\n\n{body}\n\n{closing}\n\n-- \n{signature}\n",
         closing = f.closing,
         signature = f.signature,
-        why = f.why,
-        category = f.category,
-        unsubscribe = f.unsubscribe,
     );
+    let mut html_footer = escape_html(f.signature);
+    if let Some(url) = unsubscribe_url {
+        let _ = write!(
+            text,
+            "{why}{category}\n{unsubscribe}: {url}\n",
+            why = f.why,
+            category = f.category,
+            unsubscribe = f.unsubscribe,
+        );
+        let _ = write!(
+            html_footer,
+            "<br>{why}{category}<br><a href=\"{url}\">{unsubscribe}</a>",
+            why = escape_html(f.why),
+            category = escape_html(f.category),
+            url = escape_html(url),
+            unsubscribe = escape_html(f.unsubscribe),
+        );
+    }
     let lang = recipient.language.as_str();
     let mut html = String::with_capacity(1024);
     let _ = write!(
@@ -144,17 +162,11 @@ pub fn render(
         "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
 <body style=\"font-family:sans-serif;line-height:1.5;max-width:40em\">\n\
 <p>{greeting}</p>\n<h2 style=\"font-size:1.1em\">{title}</h2>\n<p>{body}</p>\n<p>{closing}</p>\n\
-<hr><p style=\"color:#666;font-size:0.85em\">{signature}<br>{why}{category}<br>\
-<a href=\"{url}\">{unsubscribe}</a></p>\n</body></html>\n",
+<hr><p style=\"color:#666;font-size:0.85em\">{html_footer}</p>\n</body></html>\n",
         title = escape_html(title),
         greeting = escape_html(&greeting),
         body = escape_html(body),
         closing = escape_html(f.closing),
-        signature = escape_html(f.signature),
-        why = escape_html(f.why),
-        category = escape_html(f.category),
-        url = escape_html(unsubscribe_url),
-        unsubscribe = escape_html(f.unsubscribe),
     );
     Ok(RenderedEmail {
         subject,
@@ -167,8 +179,8 @@ pub fn render(
 /// the same message.
 pub fn message_id(row: &OutboxRow, domain: &str) -> String {
     let digest = Sha256::digest(format!(
-        "{}\u{1f}{}\u{1f}{}",
-        row.learner_id, row.event_key, row.channel
+        "{:?}\u{1f}{:?}\u{1f}{}\u{1f}{}",
+        row.learner_id, row.user_id, row.event_key, row.channel
     ));
     format!(
         "<notification.{}.{}@{domain}>",
@@ -180,9 +192,9 @@ pub fn message_id(row: &OutboxRow, domain: &str) -> String {
 /// The whole email of a row.
 pub fn build(
     row: &OutboxRow,
-    recipient: &Recipient,
+    recipient: &Addressee,
     from: &Mailbox,
-    unsubscribe_url: &str,
+    unsubscribe_url: Option<&str>,
 ) -> Result<lettre::Message, Unrenderable> {
     let rendered = render(row, recipient, unsubscribe_url)?;
     let to = Mailbox::new(
@@ -195,16 +207,20 @@ pub fn build(
     let header = |name: &'static str, value: String| {
         HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
     };
-    lettre::Message::builder()
+    let mut builder = lettre::Message::builder()
         .from(from.clone())
         .to(to)
         .subject(rendered.subject)
-        .message_id(Some(message_id(row, from.email.domain())))
-        .raw_header(header("List-Unsubscribe", format!("<{unsubscribe_url}>")))
-        .raw_header(header(
-            "List-Unsubscribe-Post",
-            "List-Unsubscribe=One-Click".into(),
-        ))
+        .message_id(Some(message_id(row, from.email.domain())));
+    if let Some(url) = unsubscribe_url {
+        builder = builder
+            .raw_header(header("List-Unsubscribe", format!("<{url}>")))
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".into(),
+            ));
+    }
+    builder
         .raw_header(header(
             "Content-Language",
             recipient.language.as_str().into(),
@@ -272,7 +288,8 @@ mod tests {
             .unwrap();
         OutboxRow {
             id: 7,
-            learner_id: 3,
+            learner_id: Some(3),
+            user_id: None,
             event_key: "certificate:9:verify".into(),
             channel: "email".into(),
             category: "certificate".into(),
@@ -291,8 +308,8 @@ mod tests {
     const PAYLOAD: &str = r#"{"title":{"zh-CN":"证书已核验：高级工","en":"Certificate verified: <Advanced>"},
         "body":{"zh-CN":"您的证书已核验。","en":"Your certificate & more was verified."}}"#;
 
-    fn recipient(language: Language) -> Recipient {
-        Recipient {
+    fn recipient(language: Language) -> Addressee {
+        Addressee {
             name: "Wang <Fang>".into(),
             email: "wang.fang@example.cn".into(),
             language,
@@ -302,11 +319,11 @@ mod tests {
     #[test]
     fn renders_in_the_recipients_language_with_data_escaped_in_html() {
         let url = "https://sp.example.cn/api/v1/unsubscribe/3.certificate.sig";
-        let zh = render(&row(PAYLOAD), &recipient(Language::ZhCn), url).unwrap();
+        let zh = render(&row(PAYLOAD), &recipient(Language::ZhCn), Some(url)).unwrap();
         assert_eq!(zh.subject, "Skillpath: 证书已核验：高级工");
         assert!(zh.text.contains("您的证书已核验。"));
         assert!(zh.text.contains(url));
-        let en = render(&row(PAYLOAD), &recipient(Language::En), url).unwrap();
+        let en = render(&row(PAYLOAD), &recipient(Language::En), Some(url)).unwrap();
         assert_eq!(en.subject, "Skillpath: Certificate verified: <Advanced>");
         assert!(en.text.contains("Hello Wang <Fang>,"));
         assert!(en.html.contains("Certificate verified: &lt;Advanced&gt;"));
@@ -318,10 +335,10 @@ mod tests {
 
     #[test]
     fn a_payload_that_is_not_a_notice_is_unrenderable() {
-        assert!(render(&row("{}"), &recipient(Language::En), "u").is_err());
+        assert!(render(&row("{}"), &recipient(Language::En), None).is_err());
         let mut r = row(PAYLOAD);
         r.category = "nonsense".into();
-        assert!(render(&r, &recipient(Language::En), "u").is_err());
+        assert!(render(&r, &recipient(Language::En), None).is_err());
     }
 
     #[test]
@@ -339,7 +356,7 @@ mod tests {
     fn the_message_carries_the_unsubscribe_headers() {
         let from: Mailbox = "Skillpath <no-reply@example.cn>".parse().unwrap();
         let url = "https://sp.example.cn/api/v1/unsubscribe/t";
-        let message = build(&row(PAYLOAD), &recipient(Language::En), &from, url).unwrap();
+        let message = build(&row(PAYLOAD), &recipient(Language::En), &from, Some(url)).unwrap();
         let raw = String::from_utf8(message.formatted()).unwrap();
         assert!(raw.contains(&format!("List-Unsubscribe: <{url}>")), "{raw}");
         assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));

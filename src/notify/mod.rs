@@ -12,6 +12,7 @@ pub mod reminders;
 pub mod unsubscribe;
 pub mod worker;
 
+pub use crate::db::notifications::Recipient;
 use crate::db::notifications::{self, NewInboxMessage, NewOutboxRow};
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -36,8 +37,8 @@ pub struct Message {
 
 /// One notification to produce.
 pub struct Notice<'a> {
-    pub learner_id: i64,
-    /// The learner's email, when email can reach them.
+    pub recipient: Recipient,
+    /// The recipient's email, when email can reach them.
     pub email: Option<&'a str>,
     /// Identifies the cause: the same key for the same event produces nothing new.
     pub event_key: String,
@@ -56,15 +57,15 @@ pub fn produce(
     notice: &Notice<'_>,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let prefs = match notice.email {
-        Some(_) => load_preferences_many(conn, &[notice.learner_id])?,
-        None => HashMap::new(),
+    let prefs = match (notice.email, notice.recipient) {
+        (Some(_), Recipient::Learner(id)) => load_preferences_many(conn, &[id])?,
+        _ => HashMap::new(),
     };
     produce_many(conn, std::slice::from_ref(notice), &prefs, now)
 }
 
 /// `produce` for many notices, in a few multi-row statements, with the learners' preferences
-/// already at hand (missing ones are the defaults).
+/// already at hand (missing ones, and staff accounts', are the defaults).
 pub fn produce_many(
     conn: &mut DbConnection,
     notices: &[Notice<'_>],
@@ -75,13 +76,15 @@ pub fn produce_many(
         return Ok(());
     }
     let defaults = preferences::Preferences::default();
+    let staff = preferences::Preferences::without_quiet_hours();
     let mut rows = Vec::with_capacity(notices.len() * 2);
     for notice in notices {
         let payload = serde_json::to_string(&notice.message)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
         let scheduled = notice.due_at.filter(|due| *due > now);
         let row = |channel: &str, status: &str, due_at| NewOutboxRow {
-            learner_id: notice.learner_id,
+            learner_id: notice.recipient.learner_id(),
+            user_id: notice.recipient.user_id(),
             event_key: notice.event_key.clone(),
             channel: channel.into(),
             category: notice.category.as_str().into(),
@@ -99,7 +102,11 @@ pub fn produce_many(
             Some(due) => row("inbox", "pending", due),
             None => row("inbox", "sent", now),
         });
-        let prefs = prefs.get(&notice.learner_id).unwrap_or(&defaults);
+        let prefs = match notice.recipient {
+            Recipient::Learner(id) => prefs.get(&id).unwrap_or(&defaults),
+            // Staff notices concern their work and go out at once.
+            Recipient::User(_) => &staff,
+        };
         if notice.email.is_some() && prefs.channels(notice.category).email {
             rows.push(row(
                 "email",
@@ -108,14 +115,14 @@ pub fn produce_many(
             ));
         }
     }
-    let mut inserted: HashMap<(i64, String, String), i64> =
+    let mut inserted: HashMap<notifications::OutboxKey, i64> =
         notifications::enqueue_many(conn, &rows)?
             .into_iter()
-            .map(|(id, learner, key, channel)| ((learner, key, channel), id))
+            .map(|(id, key)| (key, id))
             .collect();
     let mut messages = Vec::new();
     for row in &rows {
-        let key = (row.learner_id, row.event_key.clone(), row.channel.clone());
+        let key = row.key();
         // Taken once: the same notice twice in one batch is still one message.
         match inserted.remove(&key) {
             Some(outbox_id) if row.sent_at.is_some() => {
@@ -123,6 +130,7 @@ pub fn produce_many(
                     .map_err(|e| ApiError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
                 messages.push(NewInboxMessage {
                     learner_id: row.learner_id,
+                    user_id: row.user_id,
                     outbox_id,
                     category: row.category.clone(),
                     title_zh: message.title.zh.into_owned(),

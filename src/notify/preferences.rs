@@ -69,6 +69,13 @@ fn time(value: &str) -> Result<NaiveTime, String> {
 }
 
 impl Preferences {
+    /// Every channel on, no quiet hours.
+    pub fn without_quiet_hours() -> Self {
+        let mut prefs = Self::default();
+        prefs.quiet_hours.end = prefs.quiet_hours.start.clone();
+        prefs
+    }
+
     /// Checks a request: times that parse, and inbox copies left on.
     pub fn check(&self) -> Result<(), ApiError> {
         let mut checks = Checks::new();

@@ -113,7 +113,7 @@ pub fn follow_change<'a>(
     let mut schedule = |event_key: String, kind: &'static str, message: Message, due| {
         if due > now {
             notices.push(Notice {
-                learner_id,
+                recipient: super::Recipient::Learner(learner_id),
                 email,
                 event_key,
                 category: Category::Milestone,

@@ -14,11 +14,11 @@ use chrono::NaiveDateTime;
 use futures_util::stream::{self, StreamExt};
 use rand::Rng;
 
-use super::email::{self, Mailer, Recipient, SendError};
+use super::email::{self, Addressee, Mailer, SendError};
 use super::preferences::Preferences;
 use super::Category;
 use crate::db::notifications::{self, NewInboxMessage, OutboxRow};
-use crate::db::{self, learners, DbConnection};
+use crate::db::{self, learners, users, DbConnection};
 use crate::domain::Language;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -53,8 +53,8 @@ pub struct Round {
     pub withdrawn: usize,
 }
 
-/// The email rows' learners: where and how to write to them, and whether they still want it.
-type Recipients = HashMap<i64, (Recipient, Preferences)>;
+/// The email rows' recipients: where and how to write to them, and (learners) their preferences.
+type Recipients = HashMap<notifications::Recipient, (Addressee, Option<Preferences>)>;
 
 pub struct Worker {
     state: web::Data<AppState>,
@@ -160,31 +160,45 @@ impl Worker {
         Ok(round)
     }
 
-    /// Addresses, names, languages and email preferences of the learners of the email rows.
+    /// Addresses, names, languages and email preferences of the recipients of the email rows.
     async fn recipients(&self, rows: &[OutboxRow]) -> Result<Recipients, ApiError> {
-        let ids: Vec<i64> = rows
-            .iter()
-            .filter(|r| r.channel == "email")
-            .map(|r| r.learner_id)
-            .collect();
-        if ids.is_empty() {
+        let email_rows = rows.iter().filter(|r| r.channel == "email");
+        let learner_ids: Vec<i64> = email_rows.clone().filter_map(|r| r.learner_id).collect();
+        let user_ids: Vec<i64> = email_rows.filter_map(|r| r.user_id).collect();
+        if learner_ids.is_empty() && user_ids.is_empty() {
             return Ok(Default::default());
         }
         self.state
             .db
             .read(move |conn| {
                 let mut found = HashMap::new();
-                for learner in learners::find_many(conn, &ids)? {
+                let mut preferences = super::load_preferences_many(conn, &learner_ids)?;
+                for learner in learners::find_many(conn, &learner_ids)? {
                     let Some(address) = learner.email else {
                         continue;
                     };
-                    let prefs = super::load_preferences(conn, learner.id)?;
-                    let recipient = Recipient {
+                    let addressee = Addressee {
                         name: learner.name,
                         email: address,
                         language: learner.preferred_language.parse().unwrap_or(Language::ZhCn),
                     };
-                    found.insert(learner.id, (recipient, prefs));
+                    let prefs = preferences.remove(&learner.id).unwrap_or_default();
+                    found.insert(
+                        notifications::Recipient::Learner(learner.id),
+                        (addressee, Some(prefs)),
+                    );
+                }
+                // Staff accounts: their login address, in Chinese; disabled accounts get nothing.
+                for user in users::find_many(conn, &user_ids)?
+                    .into_iter()
+                    .filter(|u| !u.disabled)
+                {
+                    let addressee = Addressee {
+                        name: user.email.clone(),
+                        email: user.email,
+                        language: Language::ZhCn,
+                    };
+                    found.insert(notifications::Recipient::User(user.id), (addressee, None));
                 }
                 Ok(found)
             })
@@ -207,12 +221,17 @@ impl Worker {
         let Some(mailer) = &self.mailer else {
             return Ok(Outcome::Skipped);
         };
-        let Some((recipient, prefs)) = recipients.get(&row.learner_id) else {
+        let recipient = notifications::Recipient::of(row.learner_id, row.user_id);
+        let Some((addressee, prefs)) = recipient.and_then(|r| recipients.get(&r)) else {
             return self
-                .finish(row, Outcome::Withdrawn, "the learner has no email address")
+                .finish(
+                    row,
+                    Outcome::Withdrawn,
+                    "no email address (or a disabled account)",
+                )
                 .await;
         };
-        if let Ok(category) = row.category.parse::<Category>() {
+        if let (Ok(category), Some(prefs)) = (row.category.parse::<Category>(), prefs) {
             if !prefs.channels(category).email {
                 return self
                     .finish(row, Outcome::Withdrawn, "the learner turned this email off")
@@ -224,16 +243,23 @@ impl Worker {
             .parse::<Category>()
             .map_err(email::Unrenderable)
             .and_then(|category| {
-                let token = self
-                    .state
-                    .unsubscribe
-                    .token(row.learner_id, category)
-                    .map_err(|e| email::Unrenderable(e.to_string()))?;
-                let url = format!(
-                    "{}/api/v1/unsubscribe/{token}",
-                    self.state.settings.notify.public_url
-                );
-                email::build(&row, recipient, &mailer.from, &url)
+                // Learners can unsubscribe per category; staff notices (a record they relied on
+                // was revoked) are part of their work and have no unsubscribe link.
+                let url = match row.learner_id {
+                    Some(learner) => {
+                        let token = self
+                            .state
+                            .unsubscribe
+                            .token(learner, category)
+                            .map_err(|e| email::Unrenderable(e.to_string()))?;
+                        Some(format!(
+                            "{}/api/v1/unsubscribe/{token}",
+                            self.state.settings.notify.public_url
+                        ))
+                    }
+                    None => None,
+                };
+                email::build(&row, addressee, &mailer.from, url.as_deref())
             });
         let message = match built {
             Ok(message) => message,
@@ -282,6 +308,7 @@ impl Worker {
                     conn,
                     &NewInboxMessage {
                         learner_id: row.learner_id,
+                        user_id: row.user_id,
                         outbox_id: row.id,
                         category: row.category,
                         title_zh: message.title.zh.into_owned(),

@@ -390,7 +390,7 @@ async fn produce(app: &TestApp, learner_id: i64, key: String, title: String) {
             skillpath::notify::produce(
                 conn,
                 &skillpath::notify::Notice {
-                    learner_id,
+                    recipient: skillpath::notify::Recipient::Learner(learner_id),
                     email: Some(ADDRESS),
                     event_key: key,
                     category: skillpath::notify::Category::Certificate,
@@ -537,7 +537,7 @@ async fn produce_load(app: &TestApp, learner_id: i64, title: &'static str, n: us
                 skillpath::notify::produce(
                     conn,
                     &skillpath::notify::Notice {
-                        learner_id,
+                        recipient: skillpath::notify::Recipient::Learner(learner_id),
                         email: Some(ADDRESS),
                         event_key: format!("test:{title}:{i}"),
                         category: skillpath::notify::Category::Certificate,
@@ -815,7 +815,7 @@ async fn a_scheduled_notice_reaches_the_inbox_when_it_is_due() {
             skillpath::notify::produce(
                 conn,
                 &skillpath::notify::Notice {
-                    learner_id,
+                    recipient: skillpath::notify::Recipient::Learner(learner_id),
                     email: Some(ADDRESS),
                     event_key: "test:scheduled".into(),
                     category: skillpath::notify::Category::Milestone,

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp};
 use crate::milestones::{student, verify, Learner};
+use crate::smtp::SmtpServer;
 
 struct World {
     l: Learner,
@@ -246,11 +247,26 @@ async fn a_learner_shares_hr_verifies_by_code_and_statement_then_revokes() {
 }
 
 #[tokio::test]
-async fn a_certificate_revoked_after_sharing_shows_as_revoked() {
-    let app = spawn_app().await;
+async fn a_revoked_certificate_shows_as_revoked_and_reaches_the_hr_staff_who_saw_it() {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let app = spawn_app_with(&[
+        ("SMTP_URL", url.as_str()),
+        ("SKILLPATH_WORKER_POLL_MS", "20"),
+    ])
+    .await;
     let w = world(&app).await;
     let created = share(&app, &w.l.me, json!({"purpose": "入职审核"})).await;
     let code = created["code"].as_str().unwrap();
+    // Any enterprise's HR may use a share that names none; HR of B looks, HR of A does not.
+    let seen: Value = app
+        .get(&format!("/api/v1/verifications/{code}"), Some(&w.hr_b))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["certificates"][0]["status"], "verified");
+
     let resp = app
         .post(
             &format!("/api/v1/certificates/{}/verification", w.l.certificate),
@@ -259,18 +275,66 @@ async fn a_certificate_revoked_after_sharing_shows_as_revoked() {
         )
         .await;
     assert_eq!(resp.status(), 200);
-    // Any enterprise's HR may use a share that names none.
     let seen: Value = app
         .get(&format!("/api/v1/verifications/{code}"), Some(&w.hr_b))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(seen["certificates"][0]["status"], "revoked");
+    assert_eq!(
+        seen["certificates"][0]["status"], "revoked",
+        "shown, not hidden"
+    );
     assert_ne!(
         seen["milestones"][0]["status"], "met",
         "the milestone rested on the certificate"
     );
+
+    // The HR account that relied on it hears of it, in the inbox and by email; the other not.
+    let inbox = |token: String| {
+        let req = app
+            .client
+            .get(app.url("/api/v1/me/notifications"))
+            .bearer_auth(token);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let told = inbox(w.hr_b.clone()).await;
+    let items = told["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{told}");
+    assert!(items[0]["title"]["zh-CN"]
+        .as_str()
+        .unwrap()
+        .starts_with("您查看过的证书已被撤销：王*的高级工"));
+    assert!(items[0]["body"]["zh-CN"]
+        .as_str()
+        .unwrap()
+        .contains("入职审核"));
+    assert_eq!(inbox(w.hr_a.clone()).await["items"], json!([]));
+    let started = std::time::Instant::now();
+    loop {
+        let to_hr: Vec<_> = smtp
+            .received()
+            .into_iter()
+            .filter(|m| m.rcpt_to == vec!["hr@b.cn".to_owned()])
+            .collect();
+        if let Some(m) = to_hr.first() {
+            assert!(m
+                .decoded_header("Subject")
+                .unwrap()
+                .starts_with("Skillpath: 您查看过的证书已被撤销"));
+            assert!(m.header("List-Unsubscribe").is_none(), "a work notice");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no email to HR"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(smtp
+        .received()
+        .iter()
+        .all(|m| m.rcpt_to != vec!["hr@a.cn".to_owned()]));
 }
 
 #[tokio::test]

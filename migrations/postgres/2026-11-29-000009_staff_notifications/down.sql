@@ -1,0 +1,10 @@
+DELETE FROM inbox_messages WHERE user_id IS NOT NULL;
+DELETE FROM notification_outbox WHERE user_id IS NOT NULL;
+DROP INDEX inbox_messages_user;
+ALTER TABLE inbox_messages DROP CONSTRAINT inbox_messages_one_recipient;
+ALTER TABLE inbox_messages DROP COLUMN user_id;
+ALTER TABLE inbox_messages ALTER COLUMN learner_id SET NOT NULL;
+DROP INDEX notification_outbox_user_event;
+ALTER TABLE notification_outbox DROP CONSTRAINT notification_outbox_one_recipient;
+ALTER TABLE notification_outbox DROP COLUMN user_id;
+ALTER TABLE notification_outbox ALTER COLUMN learner_id SET NOT NULL;
