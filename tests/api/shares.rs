@@ -86,6 +86,17 @@ fn check_statement(set: &JwkSet, statement: &str, issuer: &str) -> Result<Value,
         .map_err(|e| e.to_string())
 }
 
+/// What the public status endpoint says of a share.
+async fn status_of(app: &TestApp, id: i64) -> String {
+    let status: Value = app
+        .get(&format!("/api/v1/verifications/status/{id}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    status["status"].as_str().unwrap().to_owned()
+}
+
 /// The statements' issuer: `SKILLPATH_PUBLIC_URL`, by default http:// + the bind address.
 const ISSUER: &str = "http://127.0.0.1:0";
 
@@ -212,13 +223,7 @@ async fn a_learner_shares_hr_verifies_by_code_and_statement_then_revokes() {
         parts[2]
     );
     assert!(check_statement(&set, &forged, ISSUER).is_err());
-    let status: Value = app
-        .get(&format!("/api/v1/verifications/status/{id}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(status["status"], "active");
+    assert_eq!(status_of(&app, id).await, "active");
 
     // Revoked: the next access is 410, and offline verifiers learn it from the status.
     let resp = app
@@ -237,13 +242,7 @@ async fn a_learner_shares_hr_verifies_by_code_and_statement_then_revokes() {
         "share_revoked",
     )
     .await;
-    let status: Value = app
-        .get(&format!("/api/v1/verifications/status/{id}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(status["status"], "revoked");
+    assert_eq!(status_of(&app, id).await, "revoked");
 }
 
 #[tokio::test]
@@ -407,13 +406,7 @@ async fn shares_expire_and_bad_requests_change_nothing() {
         "share_expired",
     )
     .await;
-    let status: Value = app
-        .get(&format!("/api/v1/verifications/status/{id}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(status["status"], "expired");
+    assert_eq!(status_of(&app, id).await, "expired");
     assert_eq!(
         app.get("/api/v1/me/shares", Some(&w.l.me))
             .await
