@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod notify;
 pub mod rules;
 pub mod secrets;
+pub mod seed;
 pub mod sharing;
 pub mod startup;
 pub mod state;

@@ -41,6 +41,16 @@ enum Command {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Fill the database with synthetic learners and their histories (for benchmarks and
+    /// trials; see the README for the distributions).
+    Seed {
+        /// How many learners.
+        #[arg(long, default_value_t = 10_000)]
+        learners: usize,
+        /// The random seed: the same seed writes the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Write the OpenAPI document.
     Openapi {
         /// Where to write it.
@@ -71,6 +81,7 @@ fn main() -> ExitCode {
     let outcome = match command {
         Command::Migrate => migrate(&settings),
         Command::Recompute { as_of } => recompute(&settings, as_of),
+        Command::Seed { learners, seed } => seed_database(&settings, learners, seed),
         Command::Worker => {
             actix_web::rt::System::new().block_on(skillpath::startup::run_worker(settings))
         }
@@ -113,6 +124,17 @@ fn recompute(settings: &Settings, as_of: Option<chrono::NaiveDate>) -> anyhow::R
     println!(
         "recomputed the milestones of {} learner(s) as of {as_of} in {:.1} s; {} change(s) recorded",
         summary.learners, summary.seconds, summary.events
+    );
+    Ok(())
+}
+
+fn seed_database(settings: &Settings, learners: usize, seed: u64) -> anyhow::Result<()> {
+    let db = Database::connect(settings)?;
+    db.migrate()?;
+    let s = skillpath::seed::seed(&db, learners, seed).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    println!(
+        "seeded {} learner(s) in {:.1} s: {} institution(s), {} program(s), {} enrollment(s), {} certificate(s), {} employment spell(s)",
+        s.learners, s.seconds, s.institutions, s.programs, s.enrollments, s.certificates, s.employments
     );
     Ok(())
 }

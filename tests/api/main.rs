@@ -14,6 +14,7 @@ mod notifications;
 mod openapi;
 mod operations;
 mod scoping;
+mod seed;
 mod shares;
 #[path = "../support/smtp.rs"]
 mod smtp;
