@@ -353,7 +353,7 @@ pub async fn unsubscribe_page(
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, category) = verify_unsubscribe(&state, &token)?;
-    let (zh, en) = category_names(category);
+    let (zh, en) = category.names();
     let body = format!(
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>退订 / Unsubscribe</title></head><body>\
 <p>退订“{zh}”类邮件？站内消息不受影响。<br>Unsubscribe from emails about {en}? Your in-app inbox is not affected.</p>\
@@ -398,7 +398,7 @@ pub async fn unsubscribe(
             Ok(())
         })
         .await?;
-    let (zh, en) = category_names(category);
+    let (zh, en) = category.names();
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(format!(
@@ -415,12 +415,4 @@ fn verify_unsubscribe(
     state.unsubscribe.verify(token).ok_or(ApiError::NotFound {
         what: "unsubscribe link",
     })
-}
-
-fn category_names(category: crate::notify::Category) -> (&'static str, &'static str) {
-    match category {
-        crate::notify::Category::Certificate => ("证书核验结果", "certificate decisions"),
-        crate::notify::Category::Milestone => ("里程碑与提醒", "milestones and reminders"),
-        crate::notify::Category::Share => ("共享记录的查看", "views of your shared records"),
-    }
 }

@@ -49,11 +49,7 @@ fn frame(language: Language, category: Category, kind: &str) -> Frame {
     match language {
         Language::ZhCn => Frame {
             greeting: "您好，",
-            category: match category {
-                Category::Certificate => "证书核验结果",
-                Category::Milestone => "里程碑与提醒",
-                Category::Share => "共享记录的查看",
-            },
+            category: category.names().0,
             closing: match kind {
                 "verify" => "证书已核验，可用于后续等级申请与相关待遇。",
                 "reject" | "revoke" => "如有疑问，请联系核验机构，或在 Skillpath 中查看核验记录。",
@@ -70,11 +66,7 @@ fn frame(language: Language, category: Category, kind: &str) -> Frame {
         },
         Language::En => Frame {
             greeting: "Hello ",
-            category: match category {
-                Category::Certificate => "certificate decisions",
-                Category::Milestone => "milestones and reminders",
-                Category::Share => "views of your shared records",
-            },
+            category: category.names().1,
             closing: match kind {
                 "verify" => "The certificate is verified and counts for your next level and related benefits.",
                 "reject" | "revoke" => "If this seems wrong, contact the evaluating body or see the decision history in Skillpath.",

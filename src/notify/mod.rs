@@ -28,6 +28,17 @@ crate::string_enum! {
     }
 }
 
+impl Category {
+    /// How the category is named to learners: (zh-CN, en).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Category::Certificate => ("证书核验结果", "certificate decisions"),
+            Category::Milestone => ("里程碑与提醒", "milestones and reminders"),
+            Category::Share => ("共享记录的查看", "views of your shared records"),
+        }
+    }
+}
+
 /// A notification's text in both languages (stored as the outbox row's payload).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Message {
