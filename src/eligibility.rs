@@ -287,20 +287,33 @@ pub fn refresh_with(
 ) -> Result<usize, ApiError> {
     learners::lock(conn, learner_ids)?;
     let facts = load_facts_many(conn, learner_ids)?;
-    let mut previous: HashMap<(i64, String), Milestone> = HashMap::new();
-    for s in milestones::stored_for(conn, learner_ids)? {
-        if let Ok(m) = serde_json::from_str::<Milestone>(&s.payload) {
-            previous.insert((s.learner_id, s.milestone_key), m);
-        }
-    }
+    // Stored rows are compared by their columns; a payload is parsed only where something changed.
+    let mut previous: HashMap<(i64, String), StoredMilestone> =
+        milestones::stored_for(conn, learner_ids)?
+            .into_iter()
+            .map(|s| ((s.learner_id, s.milestone_key.clone()), s))
+            .collect();
+    let parse = |s: &StoredMilestone| serde_json::from_str::<Milestone>(&s.payload).ok();
     let now = db::now();
     let json = |m: Option<&Milestone>| m.and_then(|m| serde_json::to_string(m).ok());
     let mut events = Vec::new();
     let mut rows = Vec::new();
+    // (learner, key) of stored rows to replace or remove.
+    let mut stale: Vec<(i64, String)> = Vec::new();
     for (&learner_id, learner_facts) in &facts {
         let fresh = rules::evaluate(learner_facts, params, today);
         for m in &fresh {
-            let before = previous.remove(&(learner_id, m.key.clone()));
+            let stored = previous.remove(&(learner_id, m.key.clone()));
+            // The same status, date and parameters: no event, and the stored row stands.
+            let unchanged = stored.as_ref().is_some_and(|s| {
+                s.status == m.status.as_str()
+                    && s.eligible_from == m.eligible_from
+                    && *s.parameters_version == *m.parameters_version
+            });
+            if unchanged {
+                continue;
+            }
+            let before = stored.as_ref().and_then(parse);
             if let Some(kind) = change(before.as_ref(), Some(m)) {
                 events.push(NewEvent {
                     learner_id,
@@ -311,6 +324,9 @@ pub fn refresh_with(
                     after: json(Some(m)),
                     created_at: now,
                 });
+            }
+            if stored.is_some() {
+                stale.push((learner_id, m.key.clone()));
             }
             rows.push(StoredMilestone {
                 learner_id,
@@ -326,21 +342,23 @@ pub fn refresh_with(
         }
     }
     // What is left of the stored milestones has vanished.
-    for ((learner_id, key), old) in previous {
-        if let Some(kind) = change(Some(&old), None) {
+    for ((learner_id, key), stored) in previous {
+        let old = parse(&stored);
+        if let Some(kind) = old.as_ref().and_then(|old| change(Some(old), None)) {
             events.push(NewEvent {
                 learner_id,
-                milestone_key: key,
-                rule_id: old.rule_id.to_string(),
+                milestone_key: key.clone(),
+                rule_id: stored.rule_id.clone(),
                 event: kind.into(),
-                before: json(Some(&old)),
+                before: json(old.as_ref()),
                 after: None,
                 created_at: now,
             });
         }
+        stale.push((learner_id, key));
     }
     events.sort_by(|a, b| (a.learner_id, &a.milestone_key).cmp(&(b.learner_id, &b.milestone_key)));
-    milestones::replace(conn, learner_ids, &rows)?;
+    milestones::replace_some(conn, &stale, &rows)?;
     milestones::insert_events(conn, &events)?;
     let reminder_days = params.days("notify.reminder_days");
     crate::metrics::producing(|| {

@@ -102,16 +102,24 @@ pub fn stored_for(
 /// Rows per multi-row insert: within both backends' limits on bound parameters.
 const INSERT_CHUNK: usize = 1000;
 
-/// Replaces the stored milestones of `learner_ids` with `rows`.
-pub fn replace(
+/// Removes the stored milestones named in `stale` (learner, key) and stores `rows`.
+pub fn replace_some(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
+    stale: &[(i64, String)],
     rows: &[StoredMilestone],
 ) -> QueryResult<()> {
-    diesel::delete(
-        learner_milestones::table.filter(learner_milestones::learner_id.eq_any(learner_ids)),
-    )
-    .execute(conn)?;
+    let mut by_learner: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+    for (learner, key) in stale {
+        by_learner.entry(*learner).or_default().push(key);
+    }
+    for (learner, keys) in by_learner {
+        diesel::delete(
+            learner_milestones::table
+                .filter(learner_milestones::learner_id.eq(learner))
+                .filter(learner_milestones::milestone_key.eq_any(keys)),
+        )
+        .execute(conn)?;
+    }
     for chunk in rows.chunks(INSERT_CHUNK) {
         crate::each_backend!(conn, c => diesel::insert_into(learner_milestones::table).values(chunk).execute(c))?;
     }
