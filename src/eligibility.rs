@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::learners::split_codes;
-use crate::db::milestones::{self, NewEvent, StoredMilestone};
+use crate::db::milestones::{self, NewEvent, StoredMilestone, StoredState};
 use crate::db::{self, certificates, institutions, learners, occupations, records, DbConnection};
 use crate::error::{parse_stored, ApiError};
 use crate::rules::facts::{
@@ -287,22 +287,17 @@ pub fn refresh_with(
 ) -> Result<usize, ApiError> {
     learners::lock(conn, learner_ids)?;
     let facts = load_facts_many(conn, learner_ids)?;
-    // Stored rows are compared by their columns; a payload is parsed only where something changed.
-    let mut previous: HashMap<(i64, String), StoredMilestone> =
-        milestones::stored_for(conn, learner_ids)?
+    // Stored milestones are compared by their columns; payloads (with their traces, the bulk of
+    // the table) are read and parsed only for what changed.
+    let mut previous: HashMap<(i64, String), StoredState> =
+        milestones::stored_states(conn, learner_ids)?
             .into_iter()
             .map(|s| ((s.learner_id, s.milestone_key.clone()), s))
             .collect();
-    let parse = |s: &StoredMilestone| serde_json::from_str::<Milestone>(&s.payload).ok();
     let now = db::now();
-    let json = |m: Option<&Milestone>| m.and_then(|m| serde_json::to_string(m).ok());
-    let mut events = Vec::new();
-    let mut rows = Vec::new();
-    // (learner, key) of stored rows to replace or remove.
-    let mut stale: Vec<(i64, String)> = Vec::new();
+    let mut changed: Vec<(i64, Milestone, bool)> = Vec::new();
     for (&learner_id, learner_facts) in &facts {
-        let fresh = rules::evaluate(learner_facts, params, today);
-        for m in &fresh {
+        for m in rules::evaluate(learner_facts, params, today) {
             let stored = previous.remove(&(learner_id, m.key.clone()));
             // The same status, date and parameters: no event, and the stored row stands.
             let unchanged = stored.as_ref().is_some_and(|s| {
@@ -310,52 +305,68 @@ pub fn refresh_with(
                     && s.eligible_from == m.eligible_from
                     && *s.parameters_version == *m.parameters_version
             });
-            if unchanged {
-                continue;
+            if !unchanged {
+                changed.push((learner_id, m, stored.is_some()));
             }
-            let before = stored.as_ref().and_then(parse);
-            if let Some(kind) = change(before.as_ref(), Some(m)) {
-                events.push(NewEvent {
-                    learner_id,
-                    milestone_key: m.key.clone(),
-                    rule_id: m.rule_id.to_string(),
-                    event: kind.into(),
-                    before: json(before.as_ref()),
-                    after: json(Some(m)),
-                    created_at: now,
-                });
-            }
-            if stored.is_some() {
-                stale.push((learner_id, m.key.clone()));
-            }
-            rows.push(StoredMilestone {
-                learner_id,
-                milestone_key: m.key.clone(),
-                rule_id: m.rule_id.to_string(),
-                status: m.status.as_str().into(),
-                eligible_from: m.eligible_from,
-                payload: serde_json::to_string(m)
-                    .map_err(|e| ApiError::internal("milestone", e))?,
-                parameters_version: m.parameters_version.to_string(),
-                computed_at: now,
-            });
         }
     }
     // What is left of the stored milestones has vanished.
-    for ((learner_id, key), stored) in previous {
-        let old = parse(&stored);
-        if let Some(kind) = old.as_ref().and_then(|old| change(Some(old), None)) {
+    let vanished: Vec<(i64, String)> = previous.into_keys().collect();
+    let mut stale: Vec<(i64, String)> = changed
+        .iter()
+        .filter(|(_, _, was_stored)| *was_stored)
+        .map(|(learner_id, m, _)| (*learner_id, m.key.clone()))
+        .collect();
+    stale.extend(vanished.iter().cloned());
+    let befores: HashMap<(i64, String), Milestone> = milestones::payloads(conn, &stale)?
+        .into_iter()
+        .filter_map(|(learner_id, key, payload)| {
+            Some((
+                (learner_id, key),
+                serde_json::from_str::<Milestone>(&payload).ok()?,
+            ))
+        })
+        .collect();
+    let json = |m: Option<&Milestone>| m.and_then(|m| serde_json::to_string(m).ok());
+    let mut events = Vec::new();
+    let mut rows = Vec::new();
+    for (learner_id, m, _) in &changed {
+        let before = befores.get(&(*learner_id, m.key.clone()));
+        if let Some(kind) = change(before, Some(m)) {
+            events.push(NewEvent {
+                learner_id: *learner_id,
+                milestone_key: m.key.clone(),
+                rule_id: m.rule_id.to_string(),
+                event: kind.into(),
+                before: json(before),
+                after: json(Some(m)),
+                created_at: now,
+            });
+        }
+        rows.push(StoredMilestone {
+            learner_id: *learner_id,
+            milestone_key: m.key.clone(),
+            rule_id: m.rule_id.to_string(),
+            status: m.status.as_str().into(),
+            eligible_from: m.eligible_from,
+            payload: serde_json::to_string(m).map_err(|e| ApiError::internal("milestone", e))?,
+            parameters_version: m.parameters_version.to_string(),
+            computed_at: now,
+        });
+    }
+    for (learner_id, key) in vanished {
+        let old = befores.get(&(learner_id, key.clone()));
+        if let Some(kind) = old.and_then(|old| change(Some(old), None)) {
             events.push(NewEvent {
                 learner_id,
-                milestone_key: key.clone(),
-                rule_id: stored.rule_id.clone(),
+                milestone_key: key,
+                rule_id: old.map(|o| o.rule_id.to_string()).unwrap_or_default(),
                 event: kind.into(),
-                before: json(old.as_ref()),
+                before: json(old),
                 after: None,
                 created_at: now,
             });
         }
-        stale.push((learner_id, key));
     }
     events.sort_by(|a, b| (a.learner_id, &a.milestone_key).cmp(&(b.learner_id, &b.milestone_key)));
     milestones::replace_some(conn, &stale, &rows)?;
@@ -467,6 +478,8 @@ pub fn recompute_all(
     const BATCH: i64 = 200;
     let started = std::time::Instant::now();
     let mut conn = database.get()?;
+    // The batches look stored milestones up by learner: plans need current statistics.
+    db::analyze(&mut conn, &["learner_milestones"])?;
     let params = Parameters::in_force(&parameter_values(&mut conn)?, today);
     let mut summary = RecomputeSummary::default();
     let mut after = 0;

@@ -479,6 +479,19 @@ pub fn seed(database: &Database, learners: usize, seed: u64) -> Result<SeedSumma
         summary.employments += batch.employments;
         written += size;
     }
+    db::analyze(
+        &mut conn,
+        &[
+            "learners",
+            "learner_kind_changes",
+            "enrollments",
+            "certificates",
+            "employments",
+            "awards",
+            "institutions",
+            "programs",
+        ],
+    )?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

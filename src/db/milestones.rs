@@ -84,19 +84,53 @@ pub struct StoredMilestone {
     pub computed_at: NaiveDateTime,
 }
 
-/// The stored milestones of many learners.
-pub fn stored_for(
+/// What a stored milestone says without its payload: enough to see whether it changed.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = learner_milestones)]
+pub struct StoredState {
+    pub learner_id: i64,
+    pub milestone_key: String,
+    pub status: String,
+    pub eligible_from: Option<NaiveDate>,
+    pub parameters_version: String,
+}
+
+/// The stored milestones of many learners, without their payloads.
+pub fn stored_states(
     conn: &mut DbConnection,
     learner_ids: &[i64],
-) -> QueryResult<Vec<StoredMilestone>> {
+) -> QueryResult<Vec<StoredState>> {
     learner_milestones::table
         .filter(learner_milestones::learner_id.eq_any(learner_ids))
-        .order((
+        .select(StoredState::as_select())
+        .load(conn)
+}
+
+/// The payloads of the stored milestones named (learner, key).
+pub fn payloads(
+    conn: &mut DbConnection,
+    keys: &[(i64, String)],
+) -> QueryResult<Vec<(i64, String, String)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let learners: Vec<i64> = keys.iter().map(|(l, _)| *l).collect();
+    let names: Vec<&str> = keys.iter().map(|(_, k)| k.as_str()).collect();
+    let wanted: std::collections::HashSet<(i64, &str)> =
+        keys.iter().map(|(l, k)| (*l, k.as_str())).collect();
+    let rows: Vec<(i64, String, String)> = learner_milestones::table
+        .filter(learner_milestones::learner_id.eq_any(&learners))
+        .filter(learner_milestones::milestone_key.eq_any(&names))
+        .select((
             learner_milestones::learner_id,
             learner_milestones::milestone_key,
+            learner_milestones::payload,
         ))
-        .select(StoredMilestone::as_select())
-        .load(conn)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(l, k, _)| wanted.contains(&(*l, k.as_str())))
+        .collect())
 }
 
 /// Rows per multi-row insert: within both backends' limits on bound parameters.
