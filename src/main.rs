@@ -50,6 +50,10 @@ enum Command {
         /// The random seed: the same seed writes the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also make a learner account for each: learner{n}@seed.example with the password
+        /// "seeded learner password" (benchmark and trial databases only).
+        #[arg(long)]
+        accounts: bool,
     },
     /// Write the OpenAPI document.
     Openapi {
@@ -81,7 +85,11 @@ fn main() -> ExitCode {
     let outcome = match command {
         Command::Migrate => migrate(&settings),
         Command::Recompute { as_of } => recompute(&settings, as_of),
-        Command::Seed { learners, seed } => seed_database(&settings, learners, seed),
+        Command::Seed {
+            learners,
+            seed,
+            accounts,
+        } => seed_database(&settings, learners, seed, accounts),
         Command::Worker => {
             actix_web::rt::System::new().block_on(skillpath::startup::run_worker(settings))
         }
@@ -128,10 +136,16 @@ fn recompute(settings: &Settings, as_of: Option<chrono::NaiveDate>) -> anyhow::R
     Ok(())
 }
 
-fn seed_database(settings: &Settings, learners: usize, seed: u64) -> anyhow::Result<()> {
+fn seed_database(
+    settings: &Settings,
+    learners: usize,
+    seed: u64,
+    accounts: bool,
+) -> anyhow::Result<()> {
     let db = Database::connect(settings)?;
     db.migrate()?;
-    let s = skillpath::seed::seed(&db, learners, seed).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let s = skillpath::seed::seed(&db, learners, seed, accounts)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     println!(
         "seeded {} learner(s) in {:.1} s: {} institution(s), {} program(s), {} enrollment(s), {} certificate(s), {} employment spell(s)",
         s.learners, s.seconds, s.institutions, s.programs, s.enrollments, s.certificates, s.employments

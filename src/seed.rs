@@ -13,10 +13,14 @@ use crate::db::institutions::{self, NewDesignation, NewInstitution, NewProgram};
 use crate::db::learners::{self, NewLearner};
 use crate::db::occupations::{self, OccupationRow};
 use crate::db::records::{self, NewAward, NewEmployment, NewEnrollment};
-use crate::db::schema::{awards, certificates, employments, learners as learners_table};
+use crate::db::schema::{awards, certificates, employments, learners as learners_table, users};
+use crate::db::users::NewUser;
 use crate::db::{self, Database, DbConnection};
 use crate::domain::{InstitutionKind, SkillLevel};
 use crate::error::ApiError;
+
+/// The password of every account `seed` makes (benchmark and trial databases only).
+pub const SEEDED_PASSWORD: &str = "seeded learner password";
 
 /// Learners written per transaction.
 const BATCH: usize = 1_000;
@@ -412,8 +416,23 @@ fn learner_row(rng: &mut StdRng, serial: i64, now: NaiveDateTime) -> NewLearner 
     }
 }
 
-/// Writes `learners` learners with their histories (and the institutions they need). Blocking.
-pub fn seed(database: &Database, learners: usize, seed: u64) -> Result<SeedSummary, ApiError> {
+/// Writes `learners` learners with their histories (and the institutions they need), and with
+/// `accounts` a learner account for each (`learner{n}@seed.example`, password
+/// `SEEDED_PASSWORD`; one hash serves them all). Blocking.
+pub fn seed(
+    database: &Database,
+    learners: usize,
+    seed: u64,
+    accounts: bool,
+) -> Result<SeedSummary, ApiError> {
+    let password_hash = if accounts {
+        Some(
+            crate::auth::password::hash(SEEDED_PASSWORD)
+                .map_err(|e| ApiError::internal("hashing", e))?,
+        )
+    } else {
+        None
+    };
     let started = std::time::Instant::now();
     let mut rng = StdRng::seed_from_u64(seed);
     let now = db::now();
@@ -465,6 +484,27 @@ pub fn seed(database: &Database, learners: usize, seed: u64) -> Result<SeedSumma
             if !all.awards.is_empty() {
                 crate::each_backend!(c, b => diesel::insert_into(awards::table).values(&all.awards).execute(b))?;
             }
+            if let Some(hash) = &password_hash {
+                let emails: Vec<String> = (0..ids.len())
+                    .map(|i| format!("learner{}@seed.example", run + (written + i) as i64 + 1))
+                    .collect();
+                let users: Vec<NewUser<'_>> = ids
+                    .iter()
+                    .zip(&emails)
+                    .map(|(id, email)| NewUser {
+                        email,
+                        password_hash: hash,
+                        role: "learner",
+                        institution_id: None,
+                        learner_id: Some(*id),
+                        disabled: false,
+                        token_version: 0,
+                        created_at: now,
+                        updated_at: now,
+                    })
+                    .collect();
+                crate::each_backend!(c, b => diesel::insert_into(users::table).values(&users).execute(b))?;
+            }
             Ok(SeedSummary {
                 learners: ids.len(),
                 enrollments: all.enrollments.len(),
@@ -490,6 +530,7 @@ pub fn seed(database: &Database, learners: usize, seed: u64) -> Result<SeedSumma
             "awards",
             "institutions",
             "programs",
+            "users",
         ],
     )?;
     summary.seconds = started.elapsed().as_secs_f64();

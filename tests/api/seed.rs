@@ -9,9 +9,9 @@ async fn seeding_writes_histories_the_engine_uses_and_can_run_twice() {
     let app = spawn_app().await;
     let db = app.state.db.clone();
     let (first, second, recomputed) = tokio::task::spawn_blocking(move || {
-        let first = skillpath::seed::seed(&db, 300, 7).unwrap();
+        let first = skillpath::seed::seed(&db, 300, 7, false).unwrap();
         // A second run continues the serial numbers: emails and certificate numbers stay unique.
-        let second = skillpath::seed::seed(&db, 200, 7).unwrap();
+        let second = skillpath::seed::seed(&db, 200, 7, true).unwrap();
         let recomputed =
             skillpath::eligibility::recompute_all(&db, skillpath::domain::today_in_shanghai())
                 .unwrap();
@@ -47,4 +47,25 @@ async fn seeding_writes_histories_the_engine_uses_and_can_run_twice() {
         .await
         .unwrap();
     assert!(!certificates["items"].as_array().unwrap().is_empty());
+
+    // With accounts: the second run's learners (serials 301–500) can log in and see their progress.
+    let session = app
+        .login("learner400@seed.example", skillpath::seed::SEEDED_PASSWORD)
+        .await;
+    let token = session["access_token"].as_str().unwrap();
+    let progress = app.get("/api/v1/me/progress", Some(token)).await;
+    assert_eq!(progress.status(), 200);
+    let progress: Value = progress.json().await.unwrap();
+    assert!(progress["milestones"].is_array(), "{progress}");
+    assert_eq!(
+        app.post(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": "learner100@seed.example", "password": skillpath::seed::SEEDED_PASSWORD}),
+            None
+        )
+        .await
+        .status(),
+        401,
+        "the first run made no accounts"
+    );
 }
