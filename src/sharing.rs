@@ -1,7 +1,7 @@
 //! Sharing verified records with HR: share codes, the view an HR user sees (through a share or
 //! as the learner's employer), the statement signed for offline checks, and the signing keys.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -152,6 +152,24 @@ pub enum Selection<'a> {
     VerifiedAndMet,
 }
 
+impl Selection<'_> {
+    fn shows_certificate(&self, c: &certificates::CertificateRow) -> bool {
+        match self {
+            Selection::Named {
+                certificate_ids, ..
+            } => certificate_ids.contains(&c.id),
+            Selection::VerifiedAndMet => c.status == CertificateStatus::Verified.as_str(),
+        }
+    }
+
+    fn shows_milestone(&self, m: &Milestone) -> bool {
+        match self {
+            Selection::Named { milestone_keys, .. } => milestone_keys.contains(&m.key),
+            Selection::VerifiedAndMet => m.status == Status::Met,
+        }
+    }
+}
+
 fn shared_certificate(row: certificates::CertificateRow) -> Result<SharedCertificate, ApiError> {
     let level: SkillLevel = parse_stored(&row.level)?;
     Ok(SharedCertificate {
@@ -167,49 +185,51 @@ fn shared_certificate(row: certificates::CertificateRow) -> Result<SharedCertifi
     })
 }
 
-/// The learner's records as `selection` picks them, milestones computed as of `as_of`.
-pub fn view(
-    conn: &mut DbConnection,
-    learner_id: i64,
-    learner_name: &str,
-    selection: &Selection<'_>,
-    as_of: NaiveDate,
-) -> Result<VerifiedView, ApiError> {
-    let (milestones, _) = crate::eligibility::compute(conn, learner_id, as_of)?;
-    let rows = certificates::of_learner(conn, learner_id)?;
-    let (certificates, milestones) = match selection {
-        Selection::Named {
-            certificate_ids,
-            milestone_keys,
-        } => (
-            rows.into_iter()
-                .filter(|c| certificate_ids.contains(&c.id))
+/// A learner's certificates and milestones as of a date: loaded once, then viewed.
+pub struct Records {
+    pub certificates: Vec<certificates::CertificateRow>,
+    pub milestones: Vec<Milestone>,
+    pub as_of: NaiveDate,
+}
+
+impl Records {
+    pub fn load(
+        conn: &mut DbConnection,
+        learner_id: i64,
+        as_of: NaiveDate,
+    ) -> Result<Self, ApiError> {
+        let (milestones, _) = crate::eligibility::compute(conn, learner_id, as_of)?;
+        Ok(Self {
+            certificates: certificates::of_learner(conn, learner_id)?,
+            milestones,
+            as_of,
+        })
+    }
+
+    /// The records `selection` picks, as HR sees them.
+    pub fn view(
+        &self,
+        learner_name: &str,
+        selection: &Selection<'_>,
+    ) -> Result<VerifiedView, ApiError> {
+        Ok(VerifiedView {
+            display_name: masked_name(learner_name),
+            certificates: self
+                .certificates
+                .iter()
+                .filter(|c| selection.shows_certificate(c))
+                .cloned()
                 .map(shared_certificate)
                 .collect::<Result<Vec<_>, _>>()?,
-            milestones
+            milestones: self
+                .milestones
                 .iter()
-                .filter(|m| milestone_keys.contains(&m.key))
+                .filter(|m| selection.shows_milestone(m))
                 .map(SharedMilestone::from)
                 .collect(),
-        ),
-        Selection::VerifiedAndMet => (
-            rows.into_iter()
-                .filter(|c| c.status == CertificateStatus::Verified.as_str())
-                .map(shared_certificate)
-                .collect::<Result<Vec<_>, _>>()?,
-            milestones
-                .iter()
-                .filter(|m| m.status == Status::Met)
-                .map(SharedMilestone::from)
-                .collect(),
-        ),
-    };
-    Ok(VerifiedView {
-        display_name: masked_name(learner_name),
-        certificates,
-        milestones,
-        as_of,
-    })
+            as_of: self.as_of,
+        })
+    }
 }
 
 /// The key that signs now, made on first use.
@@ -374,11 +394,6 @@ pub fn revoked_notice_message(
             ),
         ),
     }
-}
-
-/// UTC time of a stored timestamp, for answers.
-pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::AuthUser;
 use crate::db::shares::{self, AccessRow, NewAccess, NewShare, ShareRow};
-use crate::db::{self, audit, certificates, institutions, learners, records, DbConnection};
+use crate::db::{self, audit, institutions, learners, records, DbConnection};
 use crate::domain::{today_in_shanghai, InstitutionKind, Role, SHANGHAI};
 use crate::error::{ApiError, Problem};
 use crate::notify::{self, Category, Message, Notice};
@@ -194,16 +194,13 @@ pub async fn create_share(
                 },
             };
             let today = today_in_shanghai();
-            let defaults = sharing::view(conn, learner_id, &learner.name, &Selection::VerifiedAndMet, today)?;
+            let records = sharing::Records::load(conn, learner_id, today)?;
+            let defaults = records.view(&learner.name, &Selection::VerifiedAndMet)?;
             let certificate_ids = match request.certificate_ids {
                 None => defaults.certificates.iter().map(|c| c.id).collect(),
                 Some(ids) => {
-                    let own: Vec<i64> = certificates::of_learner(conn, learner_id)?
-                        .iter()
-                        .map(|c| c.id)
-                        .collect();
                     for id in &ids {
-                        if !own.contains(id) {
+                        if !records.certificates.iter().any(|c| c.id == *id) {
                             checks.add("certificate_ids", format!("{id} is not one of your certificates"));
                         }
                     }
@@ -213,9 +210,8 @@ pub async fn create_share(
             let milestone_keys = match request.milestone_keys {
                 None => defaults.milestones.iter().map(|m| m.key.clone()).collect(),
                 Some(keys) => {
-                    let (current, _) = crate::eligibility::compute(conn, learner_id, today)?;
                     for key in &keys {
-                        if !current.iter().any(|m| &m.key == key) {
+                        if !records.milestones.iter().any(|m| &m.key == key) {
                             checks.add("milestone_keys", format!("'{key}' is not one of your milestones"));
                         }
                     }
@@ -243,15 +239,12 @@ pub async fn create_share(
                     expires_at,
                 },
             )?;
-            let shows = sharing::view(
-                conn,
-                learner_id,
+            let shows = records.view(
                 &learner.name,
                 &Selection::Named {
                     certificate_ids: &certificate_ids,
                     milestone_keys: &milestone_keys,
                 },
-                today,
             )?;
             let public = &st.settings.notify.public_url;
             let statement = sharing::sign_statement(
@@ -448,9 +441,10 @@ pub async fn list_accesses(
 fn log_access(
     conn: &mut DbConnection,
     caller: &AuthUser,
-    learner_id: i64,
+    learner: &learners::LearnerRow,
     share: Option<&ShareRow>,
 ) -> Result<(), ApiError> {
+    let learner_id = learner.id;
     let now = db::now();
     let access_id = shares::insert_access(
         conn,
@@ -473,8 +467,6 @@ fn log_access(
         None => None,
     }
     .unwrap_or_default();
-    let learner =
-        learners::find(conn, learner_id)?.ok_or(ApiError::NotFound { what: "learner" })?;
     let when = now
         .and_utc()
         .with_timezone(&SHANGHAI)
@@ -520,6 +512,31 @@ fn log_access(
         },
         now,
     )
+}
+
+/// What an HR user sees of a learner now, logged and told to the learner.
+fn look(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    learner: &learners::LearnerRow,
+    share: Option<&ShareRow>,
+    selection: &Selection<'_>,
+) -> Result<Verification, ApiError> {
+    let view = sharing::Records::load(conn, learner.id, today_in_shanghai())?
+        .view(&learner.name, selection)?;
+    log_access(conn, caller, learner, share)?;
+    Ok(Verification {
+        basis: if share.is_some() {
+            "share"
+        } else {
+            "employment"
+        }
+        .into(),
+        share_id: share.map(|s| s.id),
+        purpose: share.map(|s| s.purpose.clone()),
+        expires_at: share.map(|s| s.expires_at.and_utc()),
+        view,
+    })
 }
 
 /// Verify a share by its code (HR staff; only the named enterprise when the share names one).
@@ -582,24 +599,11 @@ pub async fn verify_code(
                 .ok_or(ApiError::NotFound { what: "share" })?;
             let certificate_ids: Vec<i64> = json_list(&share.certificate_ids)?;
             let milestone_keys: Vec<String> = json_list(&share.milestone_keys)?;
-            let view = sharing::view(
-                conn,
-                share.learner_id,
-                &learner.name,
-                &Selection::Named {
-                    certificate_ids: &certificate_ids,
-                    milestone_keys: &milestone_keys,
-                },
-                today_in_shanghai(),
-            )?;
-            log_access(conn, &caller, share.learner_id, Some(&share))?;
-            Ok(Verification {
-                basis: "share".into(),
-                share_id: Some(share.id),
-                purpose: Some(share.purpose.clone()),
-                expires_at: Some(share.expires_at.and_utc()),
-                view,
-            })
+            let selection = Selection::Named {
+                certificate_ids: &certificate_ids,
+                milestone_keys: &milestone_keys,
+            };
+            look(conn, &caller, &learner, Some(&share), &selection)
         })
         .await?;
     Ok(web::Json(view))
@@ -662,21 +666,7 @@ pub async fn employee(
             let learner = learners::find(conn, learner_id)?
                 .filter(|_| employed)
                 .ok_or(ApiError::NotFound { what: "employee" })?;
-            let view = sharing::view(
-                conn,
-                learner_id,
-                &learner.name,
-                &Selection::VerifiedAndMet,
-                today_in_shanghai(),
-            )?;
-            log_access(conn, &caller, learner_id, None)?;
-            Ok(Verification {
-                basis: "employment".into(),
-                share_id: None,
-                purpose: None,
-                expires_at: None,
-                view,
-            })
+            look(conn, &caller, &learner, None, &Selection::VerifiedAndMet)
         })
         .await?;
     Ok(web::Json(view))

@@ -269,16 +269,6 @@ pub fn pending_email_count(conn: &mut DbConnection, learner_id: i64) -> QueryRes
         .get_result(conn)
 }
 
-/// A learner's stored preferences (JSON), if they set any.
-pub fn preferences(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Option<String>> {
-    use super::schema::notification_preferences;
-    notification_preferences::table
-        .find(learner_id)
-        .select(notification_preferences::settings)
-        .first(conn)
-        .optional()
-}
-
 /// A learner's id, email address and stored preferences (JSON), if any.
 pub type Contact = (i64, Option<String>, Option<String>);
 
@@ -385,66 +375,67 @@ pub fn claim_due(
     })
 }
 
-/// A claimed row was delivered. Only a pending row changes: an administrator's action or another
-/// worker's delivery after an expired lease wins.
-pub fn mark_sent(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
-    use notification_outbox::dsl as o;
-    diesel::update(
-        o::notification_outbox
-            .filter(o::id.eq(id))
-            .filter(o::status.eq("pending")),
-    )
-    .set((
-        o::status.eq("sent"),
-        o::sent_at.eq(Some(at)),
-        o::lease_until.eq(None::<NaiveDateTime>),
-        o::last_error.eq(None::<String>),
-    ))
-    .execute(conn)
-    .map(|n| n == 1)
+/// How a claimed row ends its attempt.
+pub enum Settlement<'a> {
+    Sent {
+        at: NaiveDateTime,
+    },
+    /// Failed for now: due again at `at`.
+    Retry {
+        at: NaiveDateTime,
+        error: &'a str,
+    },
+    /// `dead` (failed for good; an administrator may retry it) or `withdrawn` (nothing left to
+    /// deliver, e.g. the learner removed their address).
+    Final {
+        status: &'a str,
+        error: &'a str,
+    },
 }
 
-/// A claimed row failed for now: it is due again at `retry_at`.
-pub fn mark_retry(
-    conn: &mut DbConnection,
-    id: i64,
-    retry_at: NaiveDateTime,
-    error: &str,
-) -> QueryResult<bool> {
-    use notification_outbox::dsl as o;
-    diesel::update(
-        o::notification_outbox
-            .filter(o::id.eq(id))
-            .filter(o::status.eq("pending")),
-    )
-    .set((
-        o::due_at.eq(retry_at),
-        o::lease_until.eq(None::<NaiveDateTime>),
-        o::last_error.eq(Some(error)),
-    ))
-    .execute(conn)
-    .map(|n| n == 1)
+#[derive(AsChangeset)]
+#[diesel(table_name = notification_outbox)]
+struct Settle<'a> {
+    status: Option<&'a str>,
+    due_at: Option<NaiveDateTime>,
+    sent_at: Option<Option<NaiveDateTime>>,
+    lease_until: Option<Option<NaiveDateTime>>,
+    last_error: Option<Option<&'a str>>,
 }
 
-/// A claimed row ends without delivery: `dead` (failed for good, an administrator may retry it)
-/// or `withdrawn` (nothing left to deliver, e.g. the learner removed their address).
-pub fn mark_final(
-    conn: &mut DbConnection,
-    id: i64,
-    status: &str,
-    error: &str,
-) -> QueryResult<bool> {
+/// Records the outcome of a claimed row's attempt, releasing its lease. Only a pending row
+/// changes: an administrator's action or another worker's delivery after an expired lease wins.
+pub fn settle(conn: &mut DbConnection, id: i64, outcome: &Settlement<'_>) -> QueryResult<bool> {
     use notification_outbox::dsl as o;
+    let changes = match *outcome {
+        Settlement::Sent { at } => Settle {
+            status: Some("sent"),
+            due_at: None,
+            sent_at: Some(Some(at)),
+            lease_until: Some(None),
+            last_error: Some(None),
+        },
+        Settlement::Retry { at, error } => Settle {
+            status: None,
+            due_at: Some(at),
+            sent_at: None,
+            lease_until: Some(None),
+            last_error: Some(Some(error)),
+        },
+        Settlement::Final { status, error } => Settle {
+            status: Some(status),
+            due_at: None,
+            sent_at: None,
+            lease_until: Some(None),
+            last_error: Some(Some(error)),
+        },
+    };
     diesel::update(
         o::notification_outbox
             .filter(o::id.eq(id))
             .filter(o::status.eq("pending")),
     )
-    .set((
-        o::status.eq(status),
-        o::lease_until.eq(None::<NaiveDateTime>),
-        o::last_error.eq(Some(error)),
-    ))
+    .set(&changes)
     .execute(conn)
     .map(|n| n == 1)
 }

@@ -169,15 +169,19 @@ pub fn load_preferences_many(
     conn: &mut DbConnection,
     learner_ids: &[i64],
 ) -> Result<HashMap<i64, preferences::Preferences>, ApiError> {
-    let stored: HashMap<i64, preferences::Preferences> =
-        notifications::preferences_many(conn, learner_ids)?
-            .into_iter()
-            .filter_map(|(id, json)| Some((id, serde_json::from_str(&json).ok()?)))
-            .collect();
+    let mut stored: HashMap<i64, String> = notifications::preferences_many(conn, learner_ids)?
+        .into_iter()
+        .collect();
     Ok(learner_ids
         .iter()
-        .map(|id| (*id, stored.get(id).cloned().unwrap_or_default()))
+        .map(|id| (*id, stored_preferences(stored.remove(id))))
         .collect())
+}
+
+/// Stored preferences (JSON), or the defaults when there are none (or they no longer parse).
+fn stored_preferences(json: Option<String>) -> preferences::Preferences {
+    json.and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
 }
 
 /// Learners' email addresses (of those who have one) and preferences.
@@ -194,8 +198,7 @@ pub fn contacts(conn: &mut DbConnection, learner_ids: &[i64]) -> Result<Contacts
         if let Some(email) = email {
             emails.insert(id, email);
         }
-        let stored = settings.and_then(|json| serde_json::from_str(&json).ok());
-        prefs.insert(id, stored.unwrap_or_default());
+        prefs.insert(id, stored_preferences(settings));
     }
     Ok(Contacts {
         emails,
@@ -208,8 +211,8 @@ pub fn load_preferences(
     conn: &mut DbConnection,
     learner_id: i64,
 ) -> Result<preferences::Preferences, ApiError> {
-    Ok(notifications::preferences(conn, learner_id)?
-        .and_then(|json| serde_json::from_str(&json).ok())
+    Ok(load_preferences_many(conn, &[learner_id])?
+        .remove(&learner_id)
         .unwrap_or_default())
 }
 

@@ -17,7 +17,7 @@ use rand::Rng;
 use super::email::{self, Addressee, Mailer, SendError};
 use super::preferences::Preferences;
 use super::Category;
-use crate::db::notifications::{self, NewInboxMessage, OutboxRow};
+use crate::db::notifications::{self, NewInboxMessage, OutboxRow, Settlement};
 use crate::db::{self, learners, users, DbConnection};
 use crate::domain::Language;
 use crate::error::ApiError;
@@ -301,7 +301,7 @@ impl Worker {
             .db
             .write(move |conn| {
                 let now = db::now();
-                if !notifications::mark_sent(conn, row.id, now)? {
+                if !notifications::settle(conn, row.id, &Settlement::Sent { at: now })? {
                     return Ok(false);
                 }
                 notifications::deliver_to_inbox(
@@ -358,12 +358,33 @@ impl Worker {
             .db
             .read(move |conn: &mut DbConnection| {
                 match outcome {
-                    Outcome::Sent => notifications::mark_sent(conn, id, db::now())?,
-                    Outcome::Retry => notifications::mark_retry(conn, id, retry_at, &reason)?,
-                    Outcome::Dead => notifications::mark_final(conn, id, "dead", &reason)?,
-                    Outcome::Withdrawn => {
-                        notifications::mark_final(conn, id, "withdrawn", &reason)?
+                    Outcome::Sent => {
+                        notifications::settle(conn, id, &Settlement::Sent { at: db::now() })?
                     }
+                    Outcome::Retry => notifications::settle(
+                        conn,
+                        id,
+                        &Settlement::Retry {
+                            at: retry_at,
+                            error: &reason,
+                        },
+                    )?,
+                    Outcome::Dead => notifications::settle(
+                        conn,
+                        id,
+                        &Settlement::Final {
+                            status: "dead",
+                            error: &reason,
+                        },
+                    )?,
+                    Outcome::Withdrawn => notifications::settle(
+                        conn,
+                        id,
+                        &Settlement::Final {
+                            status: "withdrawn",
+                            error: &reason,
+                        },
+                    )?,
                     Outcome::Skipped => false,
                 };
                 Ok(())
