@@ -68,9 +68,9 @@ pub fn produce(
     notice: &Notice<'_>,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let prefs = match (notice.email, notice.recipient) {
-        (Some(_), Recipient::Learner(id)) => load_preferences_many(conn, &[id])?,
-        _ => HashMap::new(),
+    let prefs = match notice.recipient {
+        Recipient::Learner(id) => load_preferences_many(conn, &[id])?,
+        Recipient::User(_) => HashMap::new(),
     };
     produce_many(conn, std::slice::from_ref(notice), &prefs, now)
 }
@@ -108,16 +108,20 @@ pub fn produce_many(
             // An immediate inbox copy is delivered in this transaction.
             sent_at: (scheduled.is_none() && channel == "inbox").then_some(now),
         };
-        rows.push(match scheduled {
-            // The worker delivers it to the inbox when it is due.
-            Some(due) => row("inbox", "pending", due),
-            None => row("inbox", "sent", now),
-        });
         let prefs = match notice.recipient {
             Recipient::Learner(id) => prefs.get(&id).unwrap_or(&defaults),
             // Staff notices concern their work and go out at once.
             Recipient::User(_) => &staff,
         };
+        // The learner's preferences decide both channels (for certificates and milestones the
+        // inbox cannot be turned off, see `Preferences::check`).
+        if prefs.channels(notice.category).inbox {
+            rows.push(match scheduled {
+                // The worker delivers it to the inbox when it is due.
+                Some(due) => row("inbox", "pending", due),
+                None => row("inbox", "sent", now),
+            });
+        }
         if notice.email.is_some() && prefs.channels(notice.category).email {
             rows.push(row(
                 "email",

@@ -525,6 +525,19 @@ async fn employers_see_their_employees_verified_records_and_the_view_is_logged()
         )
         .await;
     assert_eq!(resp.status(), 201);
+    // The learner turned access notices off: the look is still logged, but not announced.
+    let resp = app
+        .client
+        .put(app.url("/api/v1/me/notification-preferences"))
+        .bearer_auth(&w.l.me)
+        .json(&json!({"certificate": {"inbox": true, "email": true},
+            "milestone": {"inbox": true, "email": true},
+            "share": {"inbox": false, "email": false},
+            "quiet_hours": {"start": "22:00", "end": "08:00"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
     let resp = app
         .get(&format!("/api/v1/employees/{}", w.l.id), Some(&w.hr_a))
         .await;
@@ -555,4 +568,18 @@ async fn employers_see_their_employees_verified_records_and_the_view_is_logged()
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["basis"], "employment");
     assert_eq!(items[0]["user_email"], "hr@a.cn");
+    let inbox: Value = app
+        .get("/api/v1/me/notifications", Some(&w.l.me))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["category"] != "share"),
+        "{inbox}"
+    );
 }
