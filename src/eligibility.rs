@@ -2,6 +2,7 @@
 //! computes milestones, stores them with the events of their changes, and orders next steps.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,45 @@ pub fn parameter_values(conn: &mut DbConnection) -> Result<Vec<ParameterValue>, 
         .iter()
         .map(|r| r.to_value())
         .collect())
+}
+
+/// The stored parameter values, read again only when `rule_parameters` has changed.
+///
+/// The table is append-only (a new value supersedes an old one by its effective dates), so its
+/// row count and highest id tell whether anything was added since the last read: one small
+/// query per request instead of loading and parsing every value. One cache per database.
+#[derive(Default)]
+pub struct ParameterCache(Mutex<Option<(milestones::ParametersMarker, Arc<Vec<ParameterValue>>)>>);
+
+impl ParameterCache {
+    pub fn values(&self, conn: &mut DbConnection) -> Result<Arc<Vec<ParameterValue>>, ApiError> {
+        // The marker is read before the values: values newer than their marker only cause one
+        // more read later, never a stale answer.
+        let marker = milestones::parameters_marker(conn)?;
+        if let Some((seen, values)) = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            if *seen == marker {
+                return Ok(Arc::clone(values));
+            }
+        }
+        let values = Arc::new(parameter_values(conn)?);
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((marker, Arc::clone(&values)));
+        Ok(values)
+    }
+
+    /// The parameters in force on `as_of`.
+    pub fn in_force(
+        &self,
+        conn: &mut DbConnection,
+        as_of: NaiveDate,
+    ) -> Result<Parameters, ApiError> {
+        Ok(Parameters::in_force(&self.values(conn)?, as_of))
+    }
 }
 
 /// The facts of one learner, as the rules read them.
@@ -234,11 +274,12 @@ pub fn add_occupations(
 /// A learner's milestones on `as_of`, under the parameters in force that day.
 pub fn compute(
     conn: &mut DbConnection,
+    parameters: &ParameterCache,
     learner_id: i64,
     as_of: NaiveDate,
 ) -> Result<(Vec<Milestone>, String), ApiError> {
     let facts = load_facts(conn, learner_id)?;
-    let params = Parameters::in_force(&parameter_values(conn)?, as_of);
+    let params = parameters.in_force(conn, as_of)?;
     Ok((rules::evaluate(&facts, &params, as_of), params.version))
 }
 

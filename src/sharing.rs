@@ -12,6 +12,7 @@ use crate::crypto::KeyVault;
 use crate::db::shares::{self, ShareRow, SigningKeyRow};
 use crate::db::{certificates, DbConnection};
 use crate::domain::{CertificateKind, CertificateStatus, SkillLevel};
+use crate::eligibility::ParameterCache;
 use crate::error::{parse_stored, ApiError};
 use crate::rules::{Citation, Milestone, Status, Text};
 use crate::statements;
@@ -195,10 +196,11 @@ pub struct Records {
 impl Records {
     pub fn load(
         conn: &mut DbConnection,
+        parameters: &ParameterCache,
         learner_id: i64,
         as_of: NaiveDate,
     ) -> Result<Self, ApiError> {
-        let (milestones, _) = crate::eligibility::compute(conn, learner_id, as_of)?;
+        let (milestones, _) = crate::eligibility::compute(conn, parameters, learner_id, as_of)?;
         Ok(Self {
             certificates: certificates::of_learner(conn, learner_id)?,
             milestones,

@@ -7,6 +7,7 @@ use crate::auth::rate_limit::LoginLimiter;
 use crate::config::{Secret, Settings};
 use crate::crypto::{IdentityVault, KeyVault};
 use crate::db::Database;
+use crate::eligibility::ParameterCache;
 use crate::metrics::Metrics;
 use crate::notify::unsubscribe::UnsubscribeKeys;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub key_vault: KeyVault,
     /// Signs and checks the one-click unsubscribe links of emails.
     pub unsubscribe: UnsubscribeKeys,
+    /// The rule parameters, read again only when they change.
+    pub parameters: Arc<ParameterCache>,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
             metrics: Metrics::new()?,
             identity_vault: IdentityVault::new(data_key)?,
             unsubscribe: UnsubscribeKeys::new(data_key)?,
+            parameters: Arc::new(ParameterCache::default()),
             db,
             settings: Arc::new(settings),
         })

@@ -228,11 +228,12 @@ pub async fn learner_milestones(
 ) -> Result<web::Json<MilestonesResponse>, ApiError> {
     let learner_id = id.into_inner();
     let as_of = query.as_of.unwrap_or_else(today_in_shanghai);
+    let parameters = state.parameters.clone();
     let (milestones, version) = state
         .db
         .read(move |conn| {
             require_learner(conn, &caller, learner_id)?;
-            eligibility::compute(conn, learner_id, as_of)
+            eligibility::compute(conn, &parameters, learner_id, as_of)
         })
         .await?;
     Ok(web::Json(MilestonesResponse {
@@ -328,11 +329,12 @@ pub async fn my_progress(
 ) -> Result<web::Json<ProgressResponse>, ApiError> {
     let learner_id = caller.own_learner_id()?;
     let as_of = query.as_of.unwrap_or_else(today_in_shanghai);
+    let parameters = state.parameters.clone();
     let (certificates, milestones, version) = state
         .db
         .read(move |conn| {
             let certificates = crate::api::certificates::certificates_of(conn, learner_id)?;
-            let (milestones, version) = eligibility::compute(conn, learner_id, as_of)?;
+            let (milestones, version) = eligibility::compute(conn, &parameters, learner_id, as_of)?;
             Ok((certificates, milestones, version))
         })
         .await?;
@@ -484,11 +486,12 @@ pub async fn what_if(
     let as_of = b
         .as_of
         .unwrap_or_else(|| today_in_shanghai().max(latest.unwrap_or(NaiveDate::MIN)));
+    let parameters = state.parameters.clone();
     let (baseline, supposed, version) = state
         .db
         .read(move |conn| {
             let mut facts = eligibility::load_facts(conn, learner_id)?;
-            let params = Parameters::in_force(&eligibility::parameter_values(conn)?, as_of);
+            let params = parameters.in_force(conn, as_of)?;
             let baseline = rules::evaluate(&facts, &params, as_of);
             let codes = certificates
                 .iter()

@@ -15,6 +15,7 @@ use crate::auth::AuthUser;
 use crate::db::shares::{self, AccessRow, NewAccess, NewShare, ShareRow};
 use crate::db::{self, audit, institutions, learners, records, DbConnection};
 use crate::domain::{today_in_shanghai, InstitutionKind, Role, SHANGHAI};
+use crate::eligibility::ParameterCache;
 use crate::error::{ApiError, Problem};
 use crate::notify::{self, Category, Message, Notice};
 use crate::rules::Text;
@@ -194,7 +195,7 @@ pub async fn create_share(
                 },
             };
             let today = today_in_shanghai();
-            let records = sharing::Records::load(conn, learner_id, today)?;
+            let records = sharing::Records::load(conn, &st.parameters, learner_id, today)?;
             let defaults = records.view(&learner.name, &Selection::VerifiedAndMet)?;
             let certificate_ids = match request.certificate_ids {
                 None => defaults.certificates.iter().map(|c| c.id).collect(),
@@ -517,12 +518,13 @@ fn log_access(
 /// What an HR user sees of a learner now, logged and told to the learner.
 fn look(
     conn: &mut DbConnection,
+    parameters: &ParameterCache,
     caller: &AuthUser,
     learner: &learners::LearnerRow,
     share: Option<&ShareRow>,
     selection: &Selection<'_>,
 ) -> Result<Verification, ApiError> {
-    let view = sharing::Records::load(conn, learner.id, today_in_shanghai())?
+    let view = sharing::Records::load(conn, parameters, learner.id, today_in_shanghai())?
         .view(&learner.name, selection)?;
     log_access(conn, caller, learner, share)?;
     Ok(Verification {
@@ -592,6 +594,7 @@ pub async fn verify_code(
         }
         ShareStatus::Active => {}
     }
+    let parameters = state.parameters.clone();
     let view = state
         .db
         .write(move |conn| {
@@ -603,7 +606,14 @@ pub async fn verify_code(
                 certificate_ids: &certificate_ids,
                 milestone_keys: &milestone_keys,
             };
-            look(conn, &caller, &learner, Some(&share), &selection)
+            look(
+                conn,
+                &parameters,
+                &caller,
+                &learner,
+                Some(&share),
+                &selection,
+            )
         })
         .await?;
     Ok(web::Json(view))
@@ -656,6 +666,7 @@ pub async fn employee(
 ) -> Result<web::Json<Verification>, ApiError> {
     caller.require(&[Role::EmployerHr])?;
     let learner_id = learner_id.into_inner();
+    let parameters = state.parameters.clone();
     let view = state
         .db
         .write(move |conn| {
@@ -666,7 +677,14 @@ pub async fn employee(
             let learner = learners::find(conn, learner_id)?
                 .filter(|_| employed)
                 .ok_or(ApiError::NotFound { what: "employee" })?;
-            look(conn, &caller, &learner, None, &Selection::VerifiedAndMet)
+            look(
+                conn,
+                &parameters,
+                &caller,
+                &learner,
+                None,
+                &Selection::VerifiedAndMet,
+            )
         })
         .await?;
     Ok(web::Json(view))

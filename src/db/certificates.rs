@@ -172,6 +172,9 @@ pub fn decisions_of_many(
     conn: &mut DbConnection,
     certificate_ids: &[i64],
 ) -> QueryResult<Vec<DecisionRow>> {
+    if certificate_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     certificate_decisions::table
         .filter(certificate_decisions::certificate_id.eq_any(certificate_ids))
         .order(certificate_decisions::id.asc())

@@ -215,6 +215,9 @@ pub fn related_occupations(
     conn: &mut DbConnection,
     program_ids: &[i64],
 ) -> QueryResult<Vec<(i64, String)>> {
+    if program_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     program_related_occupations::table
         .filter(program_related_occupations::program_id.eq_any(program_ids))
         .order((
@@ -229,6 +232,9 @@ pub fn related_occupations(
 }
 
 pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<InstitutionRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     institutions::table
         .filter(institutions::id.eq_any(ids))
         .select(InstitutionRow::as_select())
@@ -236,6 +242,9 @@ pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Instit
 }
 
 pub fn find_programs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<ProgramRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     programs::table
         .filter(programs::id.eq_any(ids))
         .select(ProgramRow::as_select())
@@ -246,6 +255,9 @@ pub fn designations_of_many(
     conn: &mut DbConnection,
     institution_ids: &[i64],
 ) -> QueryResult<Vec<DesignationRow>> {
+    if institution_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     designations::table
         .filter(designations::institution_id.eq_any(institution_ids))
         .order((

@@ -312,6 +312,9 @@ pub fn record_first_kinds(
 }
 
 pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<LearnerRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     learners::table
         .filter(learners::id.eq_any(ids))
         .select(LearnerRow::as_select())

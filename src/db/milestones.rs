@@ -65,6 +65,18 @@ pub fn all_parameters(conn: &mut DbConnection) -> QueryResult<Vec<ParameterRow>>
         .load(conn)
 }
 
+/// Row count and highest id of `rule_parameters`: they change whenever a value is added.
+pub type ParametersMarker = (i64, Option<i64>);
+
+pub fn parameters_marker(conn: &mut DbConnection) -> QueryResult<ParametersMarker> {
+    rule_parameters::table
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::max(rule_parameters::id),
+        ))
+        .first(conn)
+}
+
 pub fn insert_parameter(conn: &mut DbConnection, new: &NewParameter<'_>) -> QueryResult<usize> {
     diesel::insert_into(rule_parameters::table)
         .values(new)

@@ -357,6 +357,11 @@ async fn a_parameter_change_in_the_future_moves_dates_from_that_day_only() {
     )
     .await;
 
+    // Read once under the old values, so that a cache of the parameters would hold them.
+    let rule = "sh489.technician_after_senior_worker";
+    let earlier = milestone(&app, &l.staff, l.id, "2027-01-01", rule).await;
+    assert_eq!(earlier["status"], "met");
+
     let change = json!({"name": name, "value": 3, "effective_from": "2027-01-01", "source": "沪人社职〔2026〕1号", "clause": "三", "note": "test"});
     let resp = app
         .post("/api/v1/rules/parameters", &change, Some(&l.admin))
@@ -365,7 +370,6 @@ async fn a_parameter_change_in_the_future_moves_dates_from_that_day_only() {
     let listed: Value = resp.json().await.unwrap();
     assert_eq!(listed["scheduled"][0]["value"], 3);
 
-    let rule = "sh489.technician_after_senior_worker";
     let before = milestone(&app, &l.staff, l.id, "2026-12-31", rule).await;
     assert_eq!(
         (before["status"].as_str(), before["eligible_from"].as_str()),
