@@ -19,7 +19,7 @@ async fn learner(db: web::Data<Database>, id: web::Path<i64>) -> HttpResponse {
             Ok(learners::table
                 .find(id)
                 .select((learners::id, learners::name))
-                .first::<(i64, String)>(conn)
+                .get_result::<(i64, String)>(conn)
                 .optional()?)
         })
         .await;

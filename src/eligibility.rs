@@ -31,29 +31,20 @@ pub fn parameter_values(conn: &mut DbConnection) -> Result<Vec<ParameterValue>, 
 ///
 /// The table is append-only (a new value supersedes an old one by its effective dates), so its
 /// row count and highest id tell whether anything was added since the last read: one small
-/// query per request instead of loading and parsing every value. One cache per database.
+/// query per request instead of loading and parsing every value. The parameters in force on the
+/// last date asked for are kept too (nearly every request asks for today). One cache per database.
 #[derive(Default)]
-pub struct ParameterCache(Mutex<Option<(milestones::ParametersMarker, Arc<Vec<ParameterValue>>)>>);
+pub struct ParameterCache(Mutex<Option<CachedParameters>>);
+
+struct CachedParameters {
+    marker: milestones::ParametersMarker,
+    values: Arc<Vec<ParameterValue>>,
+    in_force: Option<(NaiveDate, Arc<Parameters>)>,
+}
 
 impl ParameterCache {
-    pub fn values(&self, conn: &mut DbConnection) -> Result<Arc<Vec<ParameterValue>>, ApiError> {
-        // The marker is read before the values: values newer than their marker only cause one
-        // more read later, never a stale answer.
-        let marker = milestones::parameters_marker(conn)?;
-        if let Some((seen, values)) = self
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-        {
-            if *seen == marker {
-                return Ok(Arc::clone(values));
-            }
-        }
-        let values = Arc::new(parameter_values(conn)?);
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some((marker, Arc::clone(&values)));
-        Ok(values)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<CachedParameters>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The parameters in force on `as_of`.
@@ -61,8 +52,28 @@ impl ParameterCache {
         &self,
         conn: &mut DbConnection,
         as_of: NaiveDate,
-    ) -> Result<Parameters, ApiError> {
-        Ok(Parameters::in_force(&self.values(conn)?, as_of))
+    ) -> Result<Arc<Parameters>, ApiError> {
+        // The marker is read before the values: values newer than their marker only cause one
+        // more read later, never a stale answer.
+        let marker = milestones::parameters_marker(conn)?;
+        let cached_values = match self.lock().as_ref().filter(|c| c.marker == marker) {
+            Some(cached) => match &cached.in_force {
+                Some((date, params)) if *date == as_of => return Ok(Arc::clone(params)),
+                _ => Some(Arc::clone(&cached.values)),
+            },
+            None => None,
+        };
+        let values = match cached_values {
+            Some(values) => values,
+            None => Arc::new(parameter_values(conn)?),
+        };
+        let params = Arc::new(Parameters::in_force(&values, as_of));
+        *self.lock() = Some(CachedParameters {
+            marker,
+            values,
+            in_force: Some((as_of, Arc::clone(&params))),
+        });
+        Ok(params)
     }
 }
 
@@ -79,9 +90,23 @@ pub fn load_facts_many(
     conn: &mut DbConnection,
     learner_ids: &[i64],
 ) -> Result<HashMap<i64, Facts>, ApiError> {
+    let learners = learners::find_many(conn, learner_ids)?;
+    let certificates = certificates::of_learners(conn, learner_ids)?;
+    facts_of(conn, &learners, &certificates)
+}
+
+/// The facts of learners whose rows and certificates are already loaded; the other records are
+/// loaded here.
+pub fn facts_of(
+    conn: &mut DbConnection,
+    learners: &[learners::LearnerRow],
+    certificates: &[certificates::CertificateRow],
+) -> Result<HashMap<i64, Facts>, ApiError> {
+    let learner_ids: Vec<i64> = learners.iter().map(|l| l.id).collect();
+    let learner_ids = learner_ids.as_slice();
     let mut out: HashMap<i64, Facts> = HashMap::new();
     let mut codes: BTreeSet<String> = BTreeSet::new();
-    for learner in learners::find_many(conn, learner_ids)? {
+    for learner in learners {
         codes.extend(split_codes(&learner.education_occupation_codes));
         let facts_learner = LearnerFacts {
             kind: parse_stored(&learner.kind)?,
@@ -106,14 +131,14 @@ pub fn load_facts_many(
             },
         );
     }
-    for c in certificates::of_learners(conn, learner_ids)? {
+    for c in certificates {
         codes.insert(c.occupation_code.clone());
         if let Some(facts) = out.get_mut(&c.learner_id) {
             facts.certificates.push(CertificateFact {
                 id: Some(c.id),
                 kind: parse_stored(&c.kind)?,
                 level: parse_stored(&c.level)?,
-                occupation: c.occupation_code,
+                occupation: c.occupation_code.clone(),
                 issued_on: c.issued_on,
                 status: parse_stored(&c.status)?,
             });
@@ -279,8 +304,21 @@ pub fn compute(
     as_of: NaiveDate,
 ) -> Result<(Vec<Milestone>, String), ApiError> {
     let facts = load_facts(conn, learner_id)?;
+    evaluate(conn, parameters, &facts, as_of)
+}
+
+/// Milestones of loaded facts on `as_of`, under the parameters in force that day.
+pub fn evaluate(
+    conn: &mut DbConnection,
+    parameters: &ParameterCache,
+    facts: &Facts,
+    as_of: NaiveDate,
+) -> Result<(Vec<Milestone>, String), ApiError> {
     let params = parameters.in_force(conn, as_of)?;
-    Ok((rules::evaluate(&facts, &params, as_of), params.version))
+    Ok((
+        rules::evaluate(facts, &params, as_of),
+        params.version.clone(),
+    ))
 }
 
 /// The kind of change between a stored milestone and a new one, if it is one worth an event.

@@ -120,6 +120,25 @@ fn load_certificates(
         .into_iter()
         .map(|l| (l.id, l.name))
         .collect();
+    with_decisions(conn, rows, |learner_id| {
+        names.get(&learner_id).cloned().unwrap_or_default()
+    })
+}
+
+/// One learner's certificates, the learner's name known.
+pub fn own_certificates(
+    conn: &mut DbConnection,
+    rows: Vec<CertificateRow>,
+    learner_name: &str,
+) -> Result<Vec<CertificateResponse>, ApiError> {
+    with_decisions(conn, rows, |_| learner_name.to_owned())
+}
+
+fn with_decisions(
+    conn: &mut DbConnection,
+    rows: Vec<CertificateRow>,
+    name_of: impl Fn(i64) -> String,
+) -> Result<Vec<CertificateResponse>, ApiError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut decisions: std::collections::HashMap<i64, Vec<DecisionRow>> =
         std::collections::HashMap::new();
@@ -128,7 +147,7 @@ fn load_certificates(
     }
     rows.into_iter()
         .map(|row| {
-            let name = names.get(&row.learner_id).cloned().unwrap_or_default();
+            let name = name_of(row.learner_id);
             let own = decisions.remove(&row.id).unwrap_or_default();
             certificate_response(row, name, own)
         })

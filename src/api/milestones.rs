@@ -8,13 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use actix_web::{web, HttpResponse};
 
-use crate::api::certificates::CertificateResponse;
+use crate::api::certificates::{own_certificates, CertificateResponse};
 use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::scope::require_learner;
 use crate::auth::AuthUser;
 use crate::db::milestones::{self, NewParameter};
-use crate::db::{self, audit, occupations};
+use crate::db::{self, audit, certificates, learners, occupations};
 use crate::domain::{
     today_in_shanghai, CertificateKind, CertificateStatus, OccupationCode, SkillLevel,
 };
@@ -333,8 +333,15 @@ pub async fn my_progress(
     let (certificates, milestones, version) = state
         .db
         .read(move |conn| {
-            let certificates = crate::api::certificates::certificates_of(conn, learner_id)?;
-            let (milestones, version) = eligibility::compute(conn, &parameters, learner_id, as_of)?;
+            // The learner's row and certificates serve both the answer and the rules.
+            let learner =
+                learners::find(conn, learner_id)?.ok_or(ApiError::NotFound { what: "learner" })?;
+            let rows = certificates::of_learner(conn, learner_id)?;
+            let facts = eligibility::facts_of(conn, std::slice::from_ref(&learner), &rows)?
+                .remove(&learner_id)
+                .ok_or(ApiError::NotFound { what: "learner" })?;
+            let (milestones, version) = eligibility::evaluate(conn, &parameters, &facts, as_of)?;
+            let certificates = own_certificates(conn, rows, &learner.name)?;
             Ok((certificates, milestones, version))
         })
         .await?;
@@ -502,7 +509,7 @@ pub async fn what_if(
             facts.employments.extend(employments);
             eligibility::add_occupations(conn, &mut facts, codes)?;
             let supposed = rules::evaluate(&facts, &params, as_of);
-            Ok((baseline, supposed, params.version))
+            Ok((baseline, supposed, params.version.clone()))
         })
         .await?;
     let mut changes = Vec::new();

@@ -67,7 +67,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CertificateR
     certificates::table
         .find(id)
         .select(CertificateRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -156,15 +156,18 @@ pub fn of_learners(
     conn: &mut DbConnection,
     learner_ids: &[i64],
 ) -> QueryResult<Vec<CertificateRow>> {
-    certificates::table
-        .filter(certificates::learner_id.eq_any(learner_ids))
-        .order((
-            certificates::learner_id,
-            certificates::issued_on,
-            certificates::id,
-        ))
-        .select(CertificateRow::as_select())
-        .load(conn)
+    crate::load_by_keys!(
+        conn,
+        certificates::table
+            .order((
+                certificates::learner_id,
+                certificates::issued_on,
+                certificates::id,
+            ))
+            .select(CertificateRow::as_select()),
+        certificates::learner_id,
+        learner_ids
+    )
 }
 
 /// The decisions on many certificates, oldest first.
@@ -172,12 +175,12 @@ pub fn decisions_of_many(
     conn: &mut DbConnection,
     certificate_ids: &[i64],
 ) -> QueryResult<Vec<DecisionRow>> {
-    if certificate_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    certificate_decisions::table
-        .filter(certificate_decisions::certificate_id.eq_any(certificate_ids))
-        .order(certificate_decisions::id.asc())
-        .select(DecisionRow::as_select())
-        .load(conn)
+    crate::load_by_keys!(
+        conn,
+        certificate_decisions::table
+            .order(certificate_decisions::id.asc())
+            .select(DecisionRow::as_select()),
+        certificate_decisions::certificate_id,
+        certificate_ids
+    )
 }

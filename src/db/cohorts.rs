@@ -38,7 +38,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CohortRow>> 
     cohorts::table
         .find(id)
         .select(CohortRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -84,7 +84,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<InstitutionR
     institutions::table
         .find(id)
         .select(InstitutionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -198,7 +198,7 @@ pub fn find_program(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Prog
     programs::table
         .find(id)
         .select(ProgramRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -215,56 +215,54 @@ pub fn related_occupations(
     conn: &mut DbConnection,
     program_ids: &[i64],
 ) -> QueryResult<Vec<(i64, String)>> {
-    if program_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    program_related_occupations::table
-        .filter(program_related_occupations::program_id.eq_any(program_ids))
-        .order((
-            program_related_occupations::program_id,
-            program_related_occupations::occupation_code,
-        ))
-        .select((
-            program_related_occupations::program_id,
-            program_related_occupations::occupation_code,
-        ))
-        .load(conn)
+    crate::load_by_keys!(
+        conn,
+        program_related_occupations::table
+            .order((
+                program_related_occupations::program_id,
+                program_related_occupations::occupation_code,
+            ))
+            .select((
+                program_related_occupations::program_id,
+                program_related_occupations::occupation_code,
+            )),
+        program_related_occupations::program_id,
+        program_ids
+    )
 }
 
 pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<InstitutionRow>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    institutions::table
-        .filter(institutions::id.eq_any(ids))
-        .select(InstitutionRow::as_select())
-        .load(conn)
+    crate::load_by_keys!(
+        conn,
+        institutions::table.select(InstitutionRow::as_select()),
+        institutions::id,
+        ids
+    )
 }
 
 pub fn find_programs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<ProgramRow>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    programs::table
-        .filter(programs::id.eq_any(ids))
-        .select(ProgramRow::as_select())
-        .load(conn)
+    crate::load_by_keys!(
+        conn,
+        programs::table.select(ProgramRow::as_select()),
+        programs::id,
+        ids
+    )
 }
 
 pub fn designations_of_many(
     conn: &mut DbConnection,
     institution_ids: &[i64],
 ) -> QueryResult<Vec<DesignationRow>> {
-    if institution_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    designations::table
-        .filter(designations::institution_id.eq_any(institution_ids))
-        .order((
-            designations::institution_id,
-            designations::designated_from,
-            designations::id,
-        ))
-        .select(DesignationRow::as_select())
-        .load(conn)
+    crate::load_by_keys!(
+        conn,
+        designations::table
+            .order((
+                designations::institution_id,
+                designations::designated_from,
+                designations::id,
+            ))
+            .select(DesignationRow::as_select()),
+        designations::institution_id,
+        institution_ids
+    )
 }

@@ -97,7 +97,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<LearnerRow>>
     learners::table
         .find(id)
         .select(LearnerRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -312,13 +312,12 @@ pub fn record_first_kinds(
 }
 
 pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<LearnerRow>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    learners::table
-        .filter(learners::id.eq_any(ids))
-        .select(LearnerRow::as_select())
-        .load(conn)
+    crate::load_by_keys!(
+        conn,
+        learners::table.select(LearnerRow::as_select()),
+        learners::id,
+        ids
+    )
 }
 
 /// Locks the learners' rows until the transaction ends (PostgreSQL; SQLite's write transactions

@@ -74,7 +74,7 @@ pub fn parameters_marker(conn: &mut DbConnection) -> QueryResult<ParametersMarke
             diesel::dsl::count_star(),
             diesel::dsl::max(rule_parameters::id),
         ))
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn insert_parameter(conn: &mut DbConnection, new: &NewParameter<'_>) -> QueryResult<usize> {

@@ -39,6 +39,21 @@ macro_rules! each_backend {
     };
 }
 
+/// Loads the rows of `$query` whose `$column` is one of `$keys` (a slice): none without a round
+/// trip, one with `column = key` — a statement the connection keeps prepared (SQLite cannot keep
+/// `IN (…)` lists, whose text depends on their length) —, several with `column IN (…)`.
+/// What a single learner's request needs is then prepared once per connection, not per request.
+#[macro_export]
+macro_rules! load_by_keys {
+    ($conn:expr, $query:expr, $column:expr, $keys:expr) => {
+        match $keys {
+            [] => Ok(Vec::new()),
+            [one] => $query.filter($column.eq(one)).load($conn),
+            many => $query.filter($column.eq_any(many)).load($conn),
+        }
+    };
+}
+
 /// A connection to either backend; queries are written once against it.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -54,7 +69,9 @@ const MIGRATION_LOCK_KEY: i64 = 7_218_501_003;
 
 // SQLite settings applied to every new connection: concurrent readers beside one writer (WAL),
 // waiting for the write lock rather than failing at once (long enough to outlast a large cohort
-// import, which holds it for its whole all-or-nothing transaction), and enforced references.
+// import, which holds it for its whole all-or-nothing transaction), enforced references, and
+// statement journals in memory (a multi-row insert inside a transaction journals the pages it
+// changes so that it can be undone alone; in a file, that was a fifth of a cohort import).
 // PostgreSQL session settings: the service's queries are short, and a plan misled by stale
 // statistics (after a bulk load) must not add JIT compilation to every one of them.
 const POSTGRES_SESSION: &str = "SET jit = off;";
@@ -62,7 +79,8 @@ const POSTGRES_SESSION: &str = "SET jit = off;";
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA busy_timeout = 30000;
-PRAGMA foreign_keys = ON;";
+PRAGMA foreign_keys = ON;
+PRAGMA temp_store = MEMORY;";
 
 /// Opens connections of the backend that `DATABASE_URL` names, and no other: a PostgreSQL URL
 /// that cannot be reached must never fall back to creating a SQLite file of that name.
@@ -127,7 +145,10 @@ impl Database {
             .max_size(settings.pool_size)
             .min_idle(Some(1))
             .connection_timeout(settings.pool_timeout)
-            .test_on_check_out(true)
+            // A PostgreSQL connection can die with the server or the network: check it before
+            // use (a round trip). A SQLite connection is a handle on a local file that does not
+            // go stale; checking it ran `SELECT 1` for nothing on every checkout.
+            .test_on_check_out(matches!(settings.database, DatabaseUrl::Postgres(_)))
             .build(ConnectionFactory {
                 url: settings.database.clone(),
             })

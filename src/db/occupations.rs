@@ -34,7 +34,7 @@ pub fn find(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Occupatio
     occupations::table
         .find(code)
         .select(OccupationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -117,11 +117,10 @@ pub fn list(
 
 /// The catalog rows of `codes` (those that exist).
 pub fn find_many(conn: &mut DbConnection, codes: &[String]) -> QueryResult<Vec<OccupationRow>> {
-    if codes.is_empty() {
-        return Ok(Vec::new());
-    }
-    occupations::table
-        .filter(occupations::code.eq_any(codes))
-        .select(OccupationRow::as_select())
-        .load(conn)
+    crate::load_by_keys!(
+        conn,
+        occupations::table.select(OccupationRow::as_select()),
+        occupations::code,
+        codes
+    )
 }

@@ -112,7 +112,7 @@ pub fn find_enrollment(
         .find(id)
         .filter(enrollments::learner_id.eq(learner_id))
         .select(EnrollmentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -159,7 +159,7 @@ pub fn find_employment(
         .find(id)
         .filter(employments::learner_id.eq(learner_id))
         .select(EmploymentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -237,39 +237,48 @@ pub fn enrollments_of_learners(
     conn: &mut DbConnection,
     learner_ids: &[i64],
 ) -> QueryResult<Vec<EnrollmentRow>> {
-    enrollments::table
-        .filter(enrollments::learner_id.eq_any(learner_ids))
-        .order((
-            enrollments::learner_id,
-            enrollments::start_date,
-            enrollments::id,
-        ))
-        .select(EnrollmentRow::as_select())
-        .load(conn)
+    crate::load_by_keys!(
+        conn,
+        enrollments::table
+            .order((
+                enrollments::learner_id,
+                enrollments::start_date,
+                enrollments::id,
+            ))
+            .select(EnrollmentRow::as_select()),
+        enrollments::learner_id,
+        learner_ids
+    )
 }
 
 pub fn employments_of_learners(
     conn: &mut DbConnection,
     learner_ids: &[i64],
 ) -> QueryResult<Vec<EmploymentRow>> {
-    employments::table
-        .filter(employments::learner_id.eq_any(learner_ids))
-        .order((
-            employments::learner_id,
-            employments::start_date,
-            employments::id,
-        ))
-        .select(EmploymentRow::as_select())
-        .load(conn)
+    crate::load_by_keys!(
+        conn,
+        employments::table
+            .order((
+                employments::learner_id,
+                employments::start_date,
+                employments::id,
+            ))
+            .select(EmploymentRow::as_select()),
+        employments::learner_id,
+        learner_ids
+    )
 }
 
 pub fn awards_of_learners(
     conn: &mut DbConnection,
     learner_ids: &[i64],
 ) -> QueryResult<Vec<AwardRow>> {
-    awards::table
-        .filter(awards::learner_id.eq_any(learner_ids))
-        .order((awards::learner_id, awards::awarded_on, awards::id))
-        .select(AwardRow::as_select())
-        .load(conn)
+    crate::load_by_keys!(
+        conn,
+        awards::table
+            .order((awards::learner_id, awards::awarded_on, awards::id))
+            .select(AwardRow::as_select()),
+        awards::learner_id,
+        learner_ids
+    )
 }

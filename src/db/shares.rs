@@ -126,7 +126,7 @@ pub fn find_share(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ShareR
     shares::table
         .find(id)
         .select(ShareRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
