@@ -32,12 +32,14 @@ STARTED=$(date +%s)
 WORK=$(mktemp -d)
 drop_pg_databases() { # this run's throwaway databases, or those named $1
     local db
-    for db in $(psql "$PG_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE '${1:-skillpath_bench_%_$$}'"); do
+    local pattern=${1:-skillpath_bench_%_$$}
+    pattern=${pattern//_/\\_} # LIKE's _ is a wildcard
+    for db in $(psql "$PG_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE '$pattern'"); do
         psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
     done
 }
 cleanup() {
-    kill $(jobs -p) 2>/dev/null || true
+    kill $(jobs -p) $(cat "$WORK/pids" 2>/dev/null) 2>/dev/null || true
     wait 2>/dev/null || true
     drop_pg_databases
     rm -rf "$WORK"
@@ -93,10 +95,15 @@ new_pg_database() { # a throwaway database → its URL
 }
 
 start() { # start BINARY PORT DATABASE_URL → $SERVER_PID, waits until it answers
+    if curl -s -o /dev/null "http://127.0.0.1:$2/"; then
+        echo "port $2 is taken by another server" >&2
+        exit 1
+    fi
     DATABASE_URL=$3 SKILLPATH_BIND=127.0.0.1:$2 "$1" >> "$WORK/server-$2.log" 2>&1 &
     SERVER_PID=$!
+    echo "$SERVER_PID" >> "$WORK/pids" # servers started in a subshell are not this shell's jobs
     for _ in $(seq 1 300); do
-        curl -s -o /dev/null "http://127.0.0.1:$2/" && return 0
+        curl -s -o /dev/null "http://127.0.0.1:$2/" && kill -0 $SERVER_PID 2>/dev/null && return 0
         kill -0 $SERVER_PID 2>/dev/null || break
         sleep 0.1
     done
@@ -114,8 +121,22 @@ load() { # load PORT [RATE] (env: TOKENS_FILE or MAX_ID) → RESULT line
         -s benches/load.lua "http://127.0.0.1:$port" | grep '^RESULT'
 }
 warm() { DURATION=5 load "$@" >/dev/null; }
-describe() { # a RESULT line in words
-    echo "$(echo "$1" | field rps) req/s, p50 $(echo "$1" | field p50_ms) ms, p99 $(echo "$1" | field p99_ms) ms"
+checked() { # a RESULT line of a run without errors, else stop
+    local errors
+    errors=$(($(echo "$1" | field socket_errors) + $(echo "$1" | field non_2xx)))
+    if [ "$errors" != 0 ] || [ "$(echo "$1" | field requests)" = 0 ]; then
+        echo "errors under load: $1" >&2
+        exit 1
+    fi
+}
+describe() { # describe RESULT [RATE]: the line in words; a fixed rate not kept is said so
+    local rps
+    rps=$(echo "$1" | field rps)
+    echo -n "$rps req/s, p50 $(echo "$1" | field p50_ms) ms, p99 $(echo "$1" | field p99_ms) ms"
+    if [ -n "${2:-}" ] && awk "BEGIN { exit !($rps < 0.95 * $2) }"; then
+        echo -n " (rate not kept: past saturation, the wait for a free connection is not counted)"
+    fi
+    echo
 }
 
 login_sample() { # login_sample PORT LEARNERS → a file of access tokens, one a line
@@ -191,6 +212,8 @@ city_scale() { # city_scale BACKEND DATABASE_URL LEARNERS PORT
     local token_count
     token_count=$(wc -l < "$TOKENS_FILE")
     warm "$port"
+    # The logins' password hashing (19 MiB each, four at a time) is not the load: reset the peak.
+    echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true
     local sat sat_rps own_half at_half
     sat=$(load "$port")
     sat_rps=$(echo "$sat" | field rps)
@@ -201,7 +224,7 @@ city_scale() { # city_scale BACKEND DATABASE_URL LEARNERS PORT
     stop
     unset TOKENS_FILE
     for result in "$sat" "$at_half" "$own_half" "$base_sat" "$base_half"; do
-        [ "$(echo "$result" | field non_2xx)" = 0 ] || { echo "non-2xx answers under load: $result" >&2; exit 1; }
+        checked "$result"
     done
 
     row "GET /api/v1/me/progress at saturation, $token_count learners' tokens ($SAT_CONNECTIONS connections) — baseline: one learner row by primary key" \
@@ -210,9 +233,10 @@ city_scale() { # city_scale BACKEND DATABASE_URL LEARNERS PORT
     local p99
     p99=$(echo "$at_half" | field p99_ms)
     row "GET /api/v1/me/progress at a fixed $half req/s (half the baseline's saturation; p50 / p99)" \
-        "$backend" "$(describe "$at_half")" "$(describe "$base_half")" "—" "p99 ≤ 10 ms" "$(met "$p99 <= 10")"
+        "$backend" "$(describe "$at_half" "$half")" "$(describe "$base_half" "$half")" "—" "p99 ≤ 10 ms" \
+        "$(met "$p99 <= 10 && $(echo "$at_half" | field rps) >= 0.95 * $half")"
     row "GET /api/v1/me/progress at a fixed $(calc "$sat_rps / 2" 0) req/s (half its own saturation; p50 / p99)" \
-        "$backend" "$(describe "$own_half")" "—" "—" "—" "—"
+        "$backend" "$(describe "$own_half" "$(calc "$sat_rps / 2" 0)")" "—" "—" "—" "—"
     row "resident memory of \`skillpath serve\`: idle after start / peak under the load above" "$backend" \
         "$idle_mb MB / $peak_mb MB" "—" "—" "≤ 50 MB / ≤ 300 MB" "$(met "$idle_mb <= 50 && $peak_mb <= 300")"
 }
@@ -258,6 +282,7 @@ row "import a $COHORT_ROWS-row cohort CSV over HTTP (learners created and enroll
     PostgreSQL "$pg_import s, peak RSS $pg_import_mb MB" "$copy_s s" "$(calc "$copy_s / $pg_import" 2)" \
     "≤ 10 s; ≥ 0.3" "$(met "$pg_import <= 10 && $copy_s / $pg_import >= 0.3")"
 read -r sq_import sq_import_mb sq_created <<< "$(import_cohort SQLite "$WORK/import.db" 18121)"
+[ "$sq_created" = "$COHORT_ROWS" ] || { echo "the SQLite import created $sq_created enrollments" >&2; exit 1; }
 row "import a $COHORT_ROWS-row cohort CSV over HTTP" SQLite "$sq_import s, peak RSS $sq_import_mb MB" "—" "—" \
     "≤ 10 s" "$(met "$sq_import <= 10")"
 

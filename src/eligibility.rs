@@ -29,8 +29,9 @@ pub fn parameter_values(conn: &mut DbConnection) -> Result<Vec<ParameterValue>, 
 
 /// The stored parameter values, read again only when `rule_parameters` has changed.
 ///
-/// The table is append-only (a new value supersedes an old one by its effective dates), so its
-/// row count and highest id tell whether anything was added since the last read: one small
+/// The table is append-only (a new value supersedes an old one by its effective dates; the API
+/// never updates or deletes a row, and an edit by hand needs a restart), so its row count,
+/// highest id and latest creation time tell whether anything was added since the last read: one small
 /// query per request instead of loading and parsing every value. The parameters in force on the
 /// last date asked for are kept too (nearly every request asks for today). One cache per database.
 #[derive(Default)]

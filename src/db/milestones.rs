@@ -65,14 +65,16 @@ pub fn all_parameters(conn: &mut DbConnection) -> QueryResult<Vec<ParameterRow>>
         .load(conn)
 }
 
-/// Row count and highest id of `rule_parameters`: they change whenever a value is added.
-pub type ParametersMarker = (i64, Option<i64>);
+/// Row count, highest id and latest creation time of `rule_parameters`: they change whenever a
+/// value is added (the time as well, should SQLite reuse the id of a row rolled back).
+pub type ParametersMarker = (i64, Option<i64>, Option<chrono::NaiveDateTime>);
 
 pub fn parameters_marker(conn: &mut DbConnection) -> QueryResult<ParametersMarker> {
     rule_parameters::table
         .select((
             diesel::dsl::count_star(),
             diesel::dsl::max(rule_parameters::id),
+            diesel::dsl::max(rule_parameters::created_at),
         ))
         .get_result(conn)
 }
