@@ -122,15 +122,8 @@ async fn a_verified_certificate_is_emailed_once_in_the_learners_language_with_on
     assert_eq!(row["attempts"], 1);
 
     // The inbox has it too; and nothing is sent twice.
-    let inbox: Value = app
-        .get("/api/v1/me/notifications", Some(&l.me))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(inbox["items"]
-        .as_array()
-        .unwrap()
+    let inbox = app.inbox(&l.me).await;
+    assert!(inbox
         .iter()
         .any(|i| i["title"]["zh-CN"] == "证书已核验：高级工"));
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -422,15 +415,8 @@ async fn the_same_event_produced_twice_is_one_email() {
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(with_subject(&smtp, "Skillpath: 重复").len(), 1);
-    let inbox: Value = app
-        .get("/api/v1/me/notifications", Some(&l.me))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let copies = inbox["items"]
-        .as_array()
-        .unwrap()
+    let inbox = app.inbox(&l.me).await;
+    let copies = inbox
         .iter()
         .filter(|i| i["title"]["zh-CN"] == "重复")
         .count();
@@ -729,15 +715,8 @@ async fn reminders_are_scheduled_before_an_upcoming_date_and_move_with_it() {
         .unwrap()
         .starts_with("还有"));
     // Scheduled, not yet in the inbox.
-    let inbox: Value = app
-        .get("/api/v1/me/notifications", Some(&l.me))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(inbox["items"]
-        .as_array()
-        .unwrap()
+    let inbox = app.inbox(&l.me).await;
+    assert!(inbox
         .iter()
         .all(|i| !i["title"]["zh-CN"].as_str().unwrap().starts_with("还有")));
 
@@ -779,26 +758,17 @@ async fn reminders_are_scheduled_before_an_upcoming_date_and_move_with_it() {
     let withdrawn = rows_of_kind(&app, &l.admin, l.id, "withdrawn").await;
     assert_eq!(withdrawn.len(), 6, "the old date's reminders are withdrawn");
     // And the learner hears that the date moved.
-    let inbox: Value = app
-        .get("/api/v1/me/notifications", Some(&l.me))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inbox = app.inbox(&l.me).await;
     assert!(
-        inbox["items"]
-            .as_array()
+        inbox.iter().any(|i| i["title"]["zh-CN"]
+            .as_str()
             .unwrap()
-            .iter()
-            .any(|i| i["title"]["zh-CN"]
+            .starts_with("日期变更")
+            && i["body"]["zh-CN"]
                 .as_str()
                 .unwrap()
-                .starts_with("日期变更")
-                && i["body"]["zh-CN"]
-                    .as_str()
-                    .unwrap()
-                    .contains("由2027-06-28变为2028-06-28。适用的政策参数已调整")),
-        "{inbox}"
+                .contains("由2027-06-28变为2028-06-28。适用的政策参数已调整")),
+        "{inbox:?}"
     );
 }
 
@@ -832,17 +802,8 @@ async fn a_scheduled_notice_reaches_the_inbox_when_it_is_due() {
         .await
         .unwrap();
     let in_inbox = async || {
-        let inbox: Value = app
-            .get("/api/v1/me/notifications", Some(&l.me))
-            .await
-            .json()
-            .await
-            .unwrap();
-        inbox["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|i| i["title"]["zh-CN"] == "定时")
+        let inbox = app.inbox(&l.me).await;
+        inbox.iter().any(|i| i["title"]["zh-CN"] == "定时")
     };
     assert!(!in_inbox().await, "not before it is due");
     assert!(with_subject(&smtp, "Skillpath: 定时").is_empty());

@@ -162,6 +162,15 @@ impl TestApp {
     }
 
     /// Logs in and returns the token response; panics unless it succeeds.
+    /// The items of the account's inbox (`GET /api/v1/me/notifications`, first page).
+    pub async fn inbox(&self, token: &str) -> Vec<Value> {
+        // A failed request must not read as an empty inbox (tests assert absences with it).
+        let resp = self.get("/api/v1/me/notifications", Some(token)).await;
+        assert_eq!(resp.status(), 200, "the inbox answers");
+        let page: Value = resp.json().await.unwrap();
+        page["items"].as_array().unwrap().clone()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Value {
         let resp = self
             .post(

@@ -178,16 +178,9 @@ async fn a_learner_shares_hr_verifies_by_code_and_statement_then_revokes() {
         .await
         .unwrap();
     assert_eq!(all["items"].as_array().unwrap().len(), 1);
-    let inbox: Value = app
-        .get("/api/v1/me/notifications", Some(&w.l.me))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inbox = app.inbox(&w.l.me).await;
     assert!(
-        inbox["items"]
-            .as_array()
-            .unwrap()
+        inbox
             .iter()
             .any(|i| i["category"] == "share"
                 && i["title"]["zh-CN"] == "甲制造有限公司查看了您的共享")
@@ -568,18 +561,6 @@ async fn employers_see_their_employees_verified_records_and_the_view_is_logged()
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["basis"], "employment");
     assert_eq!(items[0]["user_email"], "hr@a.cn");
-    let inbox: Value = app
-        .get("/api/v1/me/notifications", Some(&w.l.me))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        inbox["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|i| i["category"] != "share"),
-        "{inbox}"
-    );
+    let inbox = app.inbox(&w.l.me).await;
+    assert!(inbox.iter().all(|i| i["category"] != "share"), "{inbox:?}");
 }
