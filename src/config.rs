@@ -178,6 +178,10 @@ pub struct Settings {
     /// Unknown share codes an HR account (or a client address) may try before 429.
     pub share_code_limits: LoginLimits,
     pub trust_proxy_headers: bool,
+    /// How many proxies of ours stand in front: the client address is the entry this many places
+    /// from the right of `X-Forwarded-For` (each proxy appends the address it saw; anything further
+    /// left was written by the client).
+    pub trusted_proxy_hops: usize,
     pub log_format: LogFormat,
 }
 
@@ -382,6 +386,7 @@ impl Settings {
                 )?),
             },
             trust_proxy_headers: boolean(&get, "SKILLPATH_TRUST_PROXY_HEADERS", false)?,
+            trusted_proxy_hops: number(&get, "SKILLPATH_TRUSTED_PROXY_HOPS", 1, 1..=10)? as usize,
             log_format: match get("SKILLPATH_LOG_FORMAT").as_deref().map(str::trim) {
                 None | Some("json") => LogFormat::Json,
                 Some("text") => LogFormat::Text,

@@ -77,10 +77,16 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The client did not send its body in time.
+    #[error("request body timed out")]
+    RequestTimeout,
     #[error("unsupported media type: {detail}")]
     UnsupportedMediaType { detail: String },
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldError>),
+    /// A CSV file whose header lacks required columns (each named in `errors`).
+    #[error("invalid CSV: {0:?}")]
+    InvalidCsv(Vec<FieldError>),
     /// An all-or-nothing import with rejected rows: nothing was stored.
     #[error("import rejected: {detail}")]
     ImportRejected {
@@ -136,8 +142,10 @@ impl ApiError {
             Self::NotFound { .. } => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::RequestTimeout => "request_timeout",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::Validation(_) => "validation_failed",
+            Self::InvalidCsv(_) => "invalid_csv",
             Self::ImportRejected { .. } => "import_rejected",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable { .. } => "service_unavailable",
@@ -157,10 +165,14 @@ impl ApiError {
             Self::Forbidden => "Your role does not allow this action.".into(),
             Self::NotFound { what } => format!("No such {what}."),
             Self::MethodNotAllowed => "This method is not allowed on this resource.".into(),
+            Self::RequestTimeout => {
+                "The request body did not arrive in time; send it again.".into()
+            }
             Self::PayloadTooLarge { limit } => {
                 format!("The request body is larger than the limit of {limit} bytes.")
             }
             Self::Validation(_) => "The request has invalid fields.".into(),
+            Self::InvalidCsv(_) => "The file lacks required columns (named in `errors`).".into(),
             Self::TooManyRequests { retry_after } => format!(
                 "Too many attempts; try again in {} seconds.",
                 retry_after_secs(*retry_after)
@@ -179,12 +191,12 @@ impl ApiError {
         let status = self.status_code();
         Problem {
             type_uri: format!("urn:skillpath:problem:{}", self.code()),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: title(status).to_owned(),
             status: status.as_u16(),
             detail: self.public_detail(),
             code: self.code().to_owned(),
             errors: match self {
-                Self::Validation(errors) => errors.clone(),
+                Self::Validation(errors) | Self::InvalidCsv(errors) => errors.clone(),
                 _ => Vec::new(),
             },
             report: match self {
@@ -192,6 +204,53 @@ impl ApiError {
                 _ => None,
             },
         }
+    }
+}
+
+/// The reason phrase of RFC 9110, which renamed two that older tables still carry.
+fn title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        413 => "Content Too Large",
+        422 => "Unprocessable Content",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
+}
+
+/// Whether a database error means "not now" rather than "never": the SQLite file is locked or
+/// busy past the timeout, the disk or file is full or unreadable, or the PostgreSQL connection
+/// was lost or the server is shutting down or refusing connections. Such a request may succeed
+/// when retried, and answers 503 with `Retry-After`.
+pub fn is_transient(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            [
+                "database is locked",
+                "database table is locked",
+                "database is busy",
+                "database or disk is full",
+                "disk i/o error",
+                "unable to open database file",
+                "attempt to write a readonly database",
+                "no space left on device",
+                "could not extend file",
+                "terminating connection",
+                "server closed the connection",
+                "no connection to the server",
+                "connection to server",
+                "the database system is",
+                "is not currently accepting connections",
+                "could not receive data",
+                "could not send data",
+            ]
+            .iter()
+            .any(|needle| message.contains(needle))
+        }
+        Error::BrokenTransactionManager => true,
+        _ => false,
     }
 }
 
@@ -211,7 +270,7 @@ fn retry_after_secs(d: Duration) -> u64 {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::BadRequest { .. } | Self::InvalidCsv(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
@@ -219,6 +278,7 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) | Self::ImportRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -262,6 +322,9 @@ impl From<diesel::result::Error> for ApiError {
                 "reference_conflict",
                 "The record refers to, or is referred to by, another record.",
             ),
+            other if is_transient(&other) => Self::Unavailable {
+                cause: format!("database: {other}"),
+            },
             other => Self::Internal(anyhow::Error::new(other).context("database query")),
         }
     }

@@ -1,17 +1,16 @@
 //! CSV uploads as institutions really produce them: UTF-8 with or without a byte-order mark, or
-//! GB18030/GBK from Excel on Chinese Windows; headers in English or Chinese. The body streams
-//! from the HTTP payload through a bounded channel into a blocking reader, so a large file never
-//! sits in memory whole, and the database work runs off the HTTP workers.
+//! GB18030/GBK from Excel on Chinese Windows; headers in English or Chinese. The body is received
+//! whole and checked (size, encoding, cell sizes) before any database work starts, which then
+//! runs off the HTTP workers.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
 
 use actix_web::http::header;
-use actix_web::web::{Bytes, Payload};
+use actix_web::web::Payload;
 use actix_web::HttpRequest;
 use chrono::NaiveDate;
 use encoding_rs::{Encoding, GB18030, UTF_8};
-use encoding_rs_io::DecodeReaderBytesBuilder;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -45,16 +44,24 @@ pub struct RowError {
     pub message: String,
 }
 
-/// Collects rejected rows, keeping the first `MAX_REPORTED_ROWS`.
+/// Collects rejected rows, keeping the first `MAX_REPORTED_ROWS` problems.
 #[derive(Debug, Default)]
 pub struct Rejections {
     pub listed: Vec<RowError>,
+    /// Problems found (a row may have several).
     pub count: u64,
+    /// Distinct rows rejected.
+    pub rows: u64,
+    last_line: Option<u64>,
 }
 
 impl Rejections {
     pub fn push(&mut self, line: u64, field: &str, message: impl Into<String>) {
         self.count += 1;
+        if self.last_line != Some(line) {
+            self.rows += 1;
+            self.last_line = Some(line);
+        }
         if self.listed.len() < MAX_REPORTED_ROWS {
             self.listed.push(RowError {
                 line,
@@ -102,8 +109,9 @@ pub struct ImportReport {
     pub learners_created: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learners_matched: Option<u64>,
+    /// Rows rejected (a row with several problems counts once).
     pub rejected_count: u64,
-    /// The first 1000 rejected rows.
+    /// The problems of the rejected rows, one entry per field (the first 1000).
     pub rejected: Vec<RowError>,
     pub rejected_truncated: bool,
 }
@@ -120,10 +128,16 @@ impl ImportReport {
     /// Closes the report: in all-or-nothing mode any rejection makes it an error (which rolls
     /// the transaction back).
     pub fn finish(mut self, rejections: Rejections) -> Result<Self, ApiError> {
-        self.rejected_count = rejections.count;
+        self.rejected_count = rejections.rows;
         self.rejected_truncated = rejections.truncated();
         self.rejected = rejections.listed;
         if !self.partial && self.rejected_count > 0 {
+            // Nothing was stored: the counts of what would have been must not read as done.
+            self.created = 0;
+            self.updated = 0;
+            self.unchanged = 0;
+            self.learners_created = self.learners_created.map(|_| 0);
+            self.learners_matched = self.learners_matched.map(|_| 0);
             let detail = format!(
                 "{} of {} rows were rejected; nothing was stored. Fix them, or send ?partial=true to store the good rows.",
                 self.rejected_count, self.rows_read
@@ -134,28 +148,6 @@ impl ImportReport {
         }
         self.committed = true;
         Ok(self)
-    }
-}
-
-/// Reads the chunks the HTTP side sends, as a blocking `Read`.
-struct ChannelReader {
-    chunks: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
-    current: Bytes,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            match self.chunks.blocking_recv() {
-                Some(Ok(chunk)) => self.current = chunk,
-                Some(Err(message)) => return Err(std::io::Error::other(message)),
-                None => return Ok(0),
-            }
-        }
-        let n = out.len().min(self.current.len());
-        out[..n].copy_from_slice(&self.current[..n]);
-        self.current = self.current.slice(n..);
-        Ok(n)
     }
 }
 
@@ -222,23 +214,29 @@ impl CsvUpload {
     }
 }
 
-/// Starts streaming the request body; returns once the encoding is known. The returned
-/// reader must be consumed on a blocking thread.
+/// Receives the whole upload, then checks it, before any transaction opens: a client that
+/// trickles its file holds nothing but its own request, and a file that is not text in its
+/// encoding, or holds an absurdly long cell, is refused with its line before a row is read.
+/// The body is kept in memory (at most `CSV_BODY_LIMIT`); cells are capped at
+/// `MAX_CELL_BYTES`, so parsing never buffers more than that per cell.
 pub async fn open(req: &HttpRequest, mut payload: Payload) -> Result<CsvUpload, ApiError> {
     let declared = declared_encoding(req)?;
-    let mut head = Vec::new();
-    let mut total = 0usize;
-    let mut finished = false;
-    while head.len() < SNIFF_BYTES {
-        match payload.next().await {
+    let started = tokio::time::Instant::now();
+    let mut body: Vec<u8> = Vec::new();
+    loop {
+        let deadline =
+            (started + UPLOAD_TOTAL_TIMEOUT).min(tokio::time::Instant::now() + UPLOAD_IDLE_TIMEOUT);
+        let next = tokio::time::timeout_at(deadline, payload.next())
+            .await
+            .map_err(|_| ApiError::RequestTimeout)?;
+        match next {
             Some(Ok(chunk)) => {
-                total += chunk.len();
-                if total > CSV_BODY_LIMIT {
+                if body.len() + chunk.len() > CSV_BODY_LIMIT {
                     return Err(ApiError::PayloadTooLarge {
                         limit: CSV_BODY_LIMIT,
                     });
                 }
-                head.extend_from_slice(&chunk);
+                body.extend_from_slice(&chunk);
             }
             Some(Err(e)) => {
                 return Err(ApiError::bad_request(
@@ -246,56 +244,117 @@ pub async fn open(req: &HttpRequest, mut payload: Payload) -> Result<CsvUpload, 
                     format!("Reading the upload failed: {e}"),
                 ))
             }
-            None => {
-                finished = true;
-                break;
-            }
+            None => break,
         }
     }
-    if head.is_empty() {
+    if body.is_empty() {
         return Err(ApiError::bad_request("empty_file", "The file is empty."));
     }
-    let encoding = declared.unwrap_or_else(|| sniff_encoding(&head));
+    actix_web::web::block(move || check_upload(body, declared))
+        .await
+        .map_err(|e| ApiError::internal("checking an upload", e))?
+}
 
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(8);
-    if !finished {
-        actix_web::rt::spawn(async move {
-            let mut total = total;
-            while let Some(chunk) = payload.next().await {
-                let item = match chunk {
-                    Ok(bytes) => {
-                        total += bytes.len();
-                        if total > CSV_BODY_LIMIT {
-                            Err(format!("the file is larger than {CSV_BODY_LIMIT} bytes"))
-                        } else {
-                            Ok(bytes)
-                        }
-                    }
-                    Err(e) => Err(format!("reading the upload failed: {e}")),
-                };
-                let stop = item.is_err();
-                if tx.send(item).await.is_err() || stop {
-                    break;
-                }
-            }
-        });
-    } else {
-        drop(tx);
-    }
+/// No byte for this long ends the upload with 408.
+const UPLOAD_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// The whole upload must arrive within this time.
+const UPLOAD_TOTAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+/// The longest cell accepted, in bytes of UTF-8 (a name, a code or a date is far shorter).
+pub const MAX_CELL_BYTES: usize = 4096;
 
-    let source = Cursor::new(head).chain(ChannelReader {
-        chunks: rx,
-        current: Bytes::new(),
-    });
-    let decoded = DecodeReaderBytesBuilder::new()
-        .encoding(Some(encoding))
-        .bom_override(true)
-        .build(source);
+/// Decodes the body strictly and checks its cells' sizes.
+pub fn check_upload(
+    body: Vec<u8>,
+    declared: Option<&'static Encoding>,
+) -> Result<CsvUpload, ApiError> {
+    let encoding = declared.unwrap_or_else(|| sniff_encoding(&body[..body.len().min(SNIFF_BYTES)]));
+    let text = decode_strictly(body, encoding)?;
+    check_cells(text.as_bytes())?;
     let reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(Box::new(decoded) as Box<dyn Read + Send>);
+        .from_reader(Box::new(Cursor::new(text.into_bytes())) as Box<dyn Read + Send>);
     Ok(CsvUpload { reader, encoding })
+}
+
+fn invalid_csv(line: u64, detail: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request("invalid_csv", format!("Line {line}: {detail}"))
+}
+
+/// The text of the body in `encoding`, without a byte-order mark; a byte sequence that is not
+/// text in that encoding is refused with its line (never silently replaced).
+fn decode_strictly(body: Vec<u8>, encoding: &'static Encoding) -> Result<String, ApiError> {
+    let line_of =
+        |bytes: &[u8], at: usize| 1 + bytes[..at].iter().filter(|b| **b == b'\n').count() as u64;
+    if encoding == UTF_8 {
+        let start = if body.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            3
+        } else {
+            0
+        };
+        if let Err(e) = std::str::from_utf8(&body[start..]) {
+            let at = start + e.valid_up_to();
+            return Err(invalid_csv(
+                line_of(&body, at),
+                "the file is not valid UTF-8 here; save it as UTF-8, or send charset=gbk",
+            ));
+        }
+        let mut body = body;
+        body.drain(..start);
+        return String::from_utf8(body).map_err(|e| ApiError::internal("decoding an upload", e));
+    }
+    if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(&body) {
+        return Ok(text.into_owned());
+    }
+    // Lines end with 0x0A, which no multi-byte GB18030 sequence contains: find the bad one.
+    let line = 1 + body
+        .split(|b| *b == b'\n')
+        .take_while(|piece| {
+            encoding
+                .decode_without_bom_handling_and_without_replacement(piece)
+                .is_some()
+        })
+        .count() as u64;
+    Err(invalid_csv(
+        line,
+        format!("the file is not valid {} here", encoding.name()),
+    ))
+}
+
+/// Refuses a cell longer than `MAX_CELL_BYTES`, reading the CSV's quoting without buffering
+/// cells (so a single huge cell costs nothing beyond the body itself).
+fn check_cells(text: &[u8]) -> Result<(), ApiError> {
+    let (mut line, mut cell_start_line) = (1u64, 1u64);
+    let mut quoted = false;
+    let mut cell = 0usize;
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        match (quoted, b) {
+            (true, b'"') if text.get(i + 1) == Some(&b'"') => {
+                cell += 1;
+                i += 1;
+            }
+            (true, b'"') => quoted = false,
+            (false, b'"') => quoted = true,
+            (false, b',') | (false, b'\n') => {
+                cell = 0;
+                cell_start_line = line + u64::from(b == b'\n');
+            }
+            _ => cell += 1,
+        }
+        if b == b'\n' {
+            line += 1;
+        }
+        if cell > MAX_CELL_BYTES {
+            return Err(invalid_csv(
+                cell_start_line,
+                format!("a cell is longer than {MAX_CELL_BYTES} bytes"),
+            ));
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// A column the importer understands, with the header names it answers to.
@@ -309,6 +368,8 @@ pub struct Column {
 #[derive(Debug)]
 pub struct Columns {
     positions: HashMap<&'static str, usize>,
+    /// Cells in the header row.
+    width: usize,
 }
 
 fn normalise_header(h: &str) -> String {
@@ -319,7 +380,7 @@ fn normalise_header(h: &str) -> String {
 }
 
 impl Columns {
-    /// Maps the header row; a missing required column is a 422 naming it.
+    /// Maps the header row; a missing required column is a 400 `invalid_csv` naming it.
     pub fn map(headers: &csv::StringRecord, known: &[Column]) -> Result<Self, ApiError> {
         let normalised: Vec<String> = headers.iter().map(normalise_header).collect();
         let mut positions = HashMap::new();
@@ -344,9 +405,26 @@ impl Columns {
             }
         }
         if !missing.is_empty() {
-            return Err(ApiError::Validation(missing));
+            return Err(ApiError::InvalidCsv(missing));
         }
-        Ok(Self { positions })
+        Ok(Self {
+            positions,
+            width: headers.len(),
+        })
+    }
+
+    /// Whether a row has no more cells than the header (a cell beyond it would be dropped
+    /// unread); otherwise the row is rejected with its line.
+    pub fn fits(&self, record: &csv::StringRecord, line: u64, rejected: &mut Rejections) -> bool {
+        if record.len() <= self.width {
+            return true;
+        }
+        rejected.push(
+            line,
+            "row",
+            format!("has {} cells; the header has {}", record.len(), self.width),
+        );
+        false
     }
 
     /// The cell of `column` in `record`; empty cells are `None`.
@@ -429,6 +507,6 @@ mod tests {
         assert_eq!(columns.get(&row, "id_number"), None);
         assert_eq!(columns.get(&row, "email"), None);
         let err = Columns::map(&csv::StringRecord::from(vec!["email"]), &known).unwrap_err();
-        assert!(matches!(err, ApiError::Validation(ref e) if e[0].field == "name"));
+        assert!(matches!(err, ApiError::InvalidCsv(ref e) if e[0].field == "name"));
     }
 }

@@ -200,6 +200,24 @@ impl Metrics {
     }
 }
 
+/// The label of a request method: the standard methods by name, anything a client invents as
+/// `other` (a label value taken from the client would let anyone grow the metric set without bound).
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// Middleware: counts and times every request under its route pattern (`/api/v1/users/{id}`,
 /// never the raw path, so ids do not explode the label set).
 pub async fn track_requests(
@@ -208,7 +226,7 @@ pub async fn track_requests(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let response = next.call(req).await?;
     if let Some(state) = state {
         let route = response
@@ -216,7 +234,7 @@ pub async fn track_requests(
             .match_pattern()
             .unwrap_or_else(|| "unmatched".into());
         state.metrics.observe(
-            &method,
+            method,
             &route,
             response.status().as_u16(),
             started.elapsed().as_secs_f64(),

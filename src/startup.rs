@@ -7,7 +7,6 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api;
@@ -44,7 +43,7 @@ impl Application {
         let worker_in_serve = settings.notify.worker_in_serve;
         let state = shared_state(settings).await?;
         let backend = state.db.backend_name();
-        let spec = api::openapi::ApiDoc::openapi();
+        let spec = api::openapi::document()?;
 
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -57,11 +56,15 @@ impl Application {
                 )
                 .app_data(web::QueryConfig::default().error_handler(error::query_error))
                 .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .wrap(from_fn(api::boundary::guard))
                 .wrap(from_fn(metrics::track_requests))
                 .wrap(from_fn(telemetry::request_id_header))
                 .wrap(TracingLogger::default())
                 .configure(api::routes)
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .external_url_unchecked("/openapi.json", spec.clone()),
+                )
                 .default_service(web::to(api::not_found))
         })
         .listen(listener)?

@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::body::JsonBody;
 use crate::auth::password;
 use crate::auth::sessions::{self, Refresh, TokenResponse};
 use crate::db::users;
@@ -28,16 +29,40 @@ fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "The email or password is incorrect.")
 }
 
-/// The client address used for the per-address login limit.
-pub fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
-    if trust_proxy_headers {
-        if let Some(addr) = req.connection_info().realip_remote_addr() {
-            return addr.to_owned();
-        }
+/// The client address used for the per-address limits. Behind trusted proxies it is the
+/// `X-Forwarded-For` entry `settings.trusted_proxy_hops` places from the right: each proxy appends
+/// the address it received the request from, so entries further left are the client's own words.
+/// With fewer entries than proxies the request did not come through them all: the peer counts.
+pub fn client_address(req: &HttpRequest, settings: &crate::config::Settings) -> String {
+    let peer = || {
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    if !settings.trust_proxy_headers {
+        return peer();
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    forwarded_client(
+        req.headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok()),
+        settings.trusted_proxy_hops,
+    )
+    .unwrap_or_else(peer)
+}
+
+/// The entry `hops` places from the right of the `X-Forwarded-For` lines taken together.
+fn forwarded_client<'a>(lines: impl Iterator<Item = &'a str>, hops: usize) -> Option<String> {
+    let entries: Vec<&str> = lines
+        .flat_map(|line| line.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    let index = entries.len().checked_sub(hops.max(1))?;
+    entries[index]
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| ip.to_string())
 }
 
 /// Log in with email and password.
@@ -55,12 +80,12 @@ pub fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: JsonBody<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
     let account = email.trim().to_lowercase();
-    let address = client_address(&req, state.settings.trust_proxy_headers);
-    state.login_limiter.check(&account, &address)?;
+    let address = client_address(&req, &state.settings);
+    let attempt = state.login_limiter.attempt(&account, &address)?;
 
     let lookup = account.clone();
     let user = state
@@ -74,12 +99,9 @@ pub async fn login(
 
     let user = match user {
         Some(user) if matches && !user.disabled => user,
-        _ => {
-            state.login_limiter.record_failure(&account, &address);
-            return Err(invalid_credentials());
-        }
+        _ => return Err(invalid_credentials()),
     };
-    state.login_limiter.record_success(&account);
+    attempt.succeeded();
     let st = state.clone();
     let tokens = state
         .db
@@ -97,7 +119,7 @@ pub async fn login(
         (status = 401, description = "Invalid, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json")))]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: JsonBody<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let presented = body.into_inner().refresh_token;
     let st = state.clone();
@@ -119,7 +141,7 @@ pub async fn refresh(
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json")))]
 pub async fn logout(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: JsonBody<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     state
@@ -127,4 +149,25 @@ pub async fn logout(
         .write(move |conn| sessions::end(conn, &presented))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+
+    #[test]
+    fn the_client_cannot_choose_its_address() {
+        let one = |h: &str| forwarded_client([h].into_iter(), 1);
+        // The proxy appended 203.0.113.9; what the client wrote to the left is ignored.
+        assert_eq!(one("1.1.1.1, 2.2.2.2, 203.0.113.9").unwrap(), "203.0.113.9");
+        assert_eq!(one("203.0.113.9").unwrap(), "203.0.113.9");
+        assert_eq!(
+            forwarded_client(["9.9.9.9, 198.51.100.7", "10.0.0.2"].into_iter(), 2).unwrap(),
+            "198.51.100.7"
+        );
+        // Fewer entries than proxies, or garbage: not an address.
+        assert!(forwarded_client(["10.0.0.2"].into_iter(), 2).is_none());
+        assert!(one("not-an-address").is_none());
+        assert!(one("").is_none());
+    }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::scope::require_learner;
@@ -197,7 +198,7 @@ pub async fn create_certificate(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<CreateCertificateRequest>,
+    body: JsonBody<CreateCertificateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let learner_id = id.into_inner();
     crate::api::records::may_add_facts(&caller, learner_id)?;
@@ -435,7 +436,7 @@ pub async fn decide(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<VerificationRequest>,
+    body: JsonBody<VerificationRequest>,
 ) -> Result<web::Json<CertificateResponse>, ApiError> {
     caller.require(&[Role::Admin, Role::Evaluator])?;
     let id = id.into_inner();

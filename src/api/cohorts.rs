@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::institutions::visible_program;
 use crate::api::pagination::{Page, PageParams};
@@ -78,7 +79,7 @@ pub struct CreateCohortRequest {
 pub async fn create_cohort(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<CreateCohortRequest>,
+    body: JsonBody<CreateCohortRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin, Role::CollegeStaff])?;
     let b = body.into_inner();
@@ -587,6 +588,9 @@ fn import_cohort(
             Ok(true) => {
                 report.rows_read += 1;
                 let line = record.position().map_or(0, |p| p.line());
+                if !columns.fits(&record, line, &mut rejected) {
+                    continue;
+                }
                 if let Some(parsed) = parse_line(&columns, &record, line, &mut rejected) {
                     batch.push(parsed);
                 }

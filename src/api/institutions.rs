@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::scope::require_institution;
@@ -104,7 +105,7 @@ pub struct CreateInstitutionRequest {
 pub async fn create_institution(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<CreateInstitutionRequest>,
+    body: JsonBody<CreateInstitutionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let body = body.into_inner();
@@ -254,7 +255,7 @@ pub async fn update_institution(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<UpdateInstitutionRequest>,
+    body: JsonBody<UpdateInstitutionRequest>,
 ) -> Result<web::Json<InstitutionResponse>, ApiError> {
     caller.require_admin()?;
     let id = id.into_inner();
@@ -315,7 +316,7 @@ pub async fn create_designation(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<CreateDesignationRequest>,
+    body: JsonBody<CreateDesignationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let id = id.into_inner();
@@ -387,7 +388,7 @@ pub async fn end_designation(
     state: web::Data<AppState>,
     caller: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: web::Json<EndDesignationRequest>,
+    body: JsonBody<EndDesignationRequest>,
 ) -> Result<web::Json<InstitutionResponse>, ApiError> {
     caller.require_admin()?;
     let (id, designation_id) = path.into_inner();
@@ -476,7 +477,7 @@ pub async fn create_program(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<CreateProgramRequest>,
+    body: JsonBody<CreateProgramRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let institution_id = id.into_inner();
     require_institution(&caller, institution_id)?;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::scope::require_learner;
@@ -421,7 +422,7 @@ fn audit_summary(changes: &LearnerChanges, name: Option<&str>) -> serde_json::Va
 pub async fn create_learner(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<LearnerInput>,
+    body: JsonBody<LearnerInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin, Role::CollegeStaff, Role::EmployerHr])?;
     let checked = body.into_inner().check(&state.identity_vault, true)?;
@@ -592,7 +593,7 @@ pub async fn update_learner(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<LearnerInput>,
+    body: JsonBody<LearnerInput>,
 ) -> Result<web::Json<LearnerResponse>, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();

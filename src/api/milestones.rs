@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use actix_web::{web, HttpResponse};
 
+use crate::api::body::JsonBody;
 use crate::api::certificates::{own_certificates, CertificateResponse};
 use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
@@ -109,7 +110,7 @@ pub struct NewParameterRequest {
     pub name: String,
     /// Only for parameters that may be overridden per occupation.
     pub occupation_code: Option<String>,
-    #[schema(value_type = Object)]
+    /// Any JSON value: a number, a list, an object, as the parameter needs.
     pub value: Value,
     /// Not before today: history is never edited.
     pub effective_from: NaiveDate,
@@ -129,7 +130,7 @@ pub struct NewParameterRequest {
 pub async fn add_parameter(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<NewParameterRequest>,
+    body: JsonBody<NewParameterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let b = body.into_inner();
@@ -427,7 +428,7 @@ pub struct WhatIfResponse {
 pub async fn what_if(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<WhatIfRequest>,
+    body: JsonBody<WhatIfRequest>,
 ) -> Result<web::Json<WhatIfResponse>, ApiError> {
     let learner_id = caller.own_learner_id()?;
     let b = body.into_inner();

@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod body;
+pub mod boundary;
 pub mod certificates;
 pub mod checks;
 pub mod cohorts;
@@ -23,7 +25,7 @@ use crate::error::ApiError;
 
 /// A resource whose unsupported methods answer 405 as a problem document.
 fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+    web::resource(path).default_service(web::to(boundary::method_not_allowed))
 }
 
 /// Liveness, readiness and metrics: what a lone worker serves too.
@@ -223,10 +225,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound { what: "resource" })
-}
-
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
 }
 
 /// Swagger UI lives under `/docs/`; the bare path leads there.

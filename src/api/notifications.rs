@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::body::JsonBody;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::AuthUser;
 use crate::db::{self, notifications};
@@ -164,7 +165,7 @@ pub async fn get_preferences(
 pub async fn put_preferences(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<Preferences>,
+    body: JsonBody<Preferences>,
 ) -> Result<web::Json<Preferences>, ApiError> {
     let learner_id = caller.own_learner_id()?;
     let prefs = body.into_inner();

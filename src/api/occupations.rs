@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::pagination::Page;
 use crate::auth::AuthUser;
@@ -94,7 +95,7 @@ fn check_occupation(
 pub async fn create_occupation(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<OccupationInput>,
+    body: JsonBody<OccupationInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let input = body.into_inner();
@@ -280,6 +281,9 @@ fn import_occupations(
             }
         };
         let line = record.position().map_or(0, |p| p.line());
+        if !columns.fits(&record, line, &mut rejected) {
+            continue;
+        }
         let mut row_errors = Vec::new();
         let mut flag = |column: &str| match columns.get(&record, column) {
             None => false,

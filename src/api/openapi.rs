@@ -95,7 +95,7 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         shares::list_keys,
         shares::rotate_key,
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, notifications::OutboxStatus)),
     modifiers(&BearerSecurity),
     tags(
         (name = "auth", description = "Login sessions: access and refresh tokens"),
@@ -132,9 +132,118 @@ impl Modify for BearerSecurity {
     }
 }
 
+/// The document: the handlers' annotations, completed with the answers every operation of a
+/// kind can give (see [`complete`]).
+pub fn document() -> anyhow::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(ApiDoc::openapi())?;
+    complete(&mut value);
+    Ok(value)
+}
+
 /// The document as committed: pretty JSON with a final newline.
 pub fn spec_json() -> anyhow::Result<String> {
-    Ok(ApiDoc::openapi().to_pretty_json()? + "\n")
+    Ok(serde_json::to_string_pretty(&document()?)? + "\n")
+}
+
+/// The statuses the edge of the service can answer for any operation of a kind, whatever its
+/// handler does: documented here once rather than on every handler, so that none is forgotten.
+/// A protected operation can answer 401; one with a body 400 (not JSON, not an object, not the
+/// expected shape), 413, 415 and 422 (e.g. a control character in a field); one with query
+/// parameters 400 and 422; one with a path parameter 404; every API operation 500 and 503 (the
+/// database out of reach, with `Retry-After`). `limit` is documented with its bounds.
+fn complete(doc: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        })
+    };
+    let retry_after = json!({"Retry-After": {"schema": {"type": "integer", "format": "int64", "minimum": 0},
+        "description": "Seconds to wait before trying again"}});
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (_method, op) in item.iter_mut() {
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
+            let protected = op
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| !s.is_empty());
+            let has_body = op.contains_key("requestBody");
+            let csv_body = op
+                .get("requestBody")
+                .and_then(|b| b.get("content"))
+                .and_then(Value::as_object)
+                .is_some_and(|c| c.contains_key("text/csv"));
+            let params = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let in_where = |place: &str| params.iter().any(|p| p["in"] == place);
+            let (has_path, has_query) = (in_where("path"), in_where("query"));
+            if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+                for p in params
+                    .iter_mut()
+                    .filter(|p| p["name"] == "limit" && p["in"] == "query")
+                {
+                    p["schema"] = json!({"type": ["integer", "null"], "format": "int64",
+                        "minimum": 1, "maximum": crate::api::pagination::MAX_LIMIT});
+                }
+            }
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let mut add = |status: &str, response: Value| {
+                responses.entry(status.to_owned()).or_insert(response);
+            };
+            if protected {
+                add("401", problem("No valid access token"));
+                add("403", problem("The caller's role may not do this"));
+            }
+            if has_body {
+                add(
+                    "400",
+                    problem("The body is malformed, not an object, or not the expected shape"),
+                );
+                add("413", problem("The body is larger than the limit"));
+                add("415", problem("The body is not of the expected media type"));
+                add("422", problem("A field is invalid (named in `errors`)"));
+            }
+            if csv_body {
+                add("408", problem("The file did not arrive in time"));
+            }
+            if has_query {
+                add("400", problem("The query string does not parse"));
+                add(
+                    "422",
+                    problem("A query parameter is invalid (named in `errors`)"),
+                );
+            }
+            if has_path {
+                add("404", problem("No such resource"));
+            }
+            if path.starts_with("/api/") || path.starts_with("/.well-known/") {
+                add(
+                    "500",
+                    problem("An error on the service's side (quote the x-request-id header)"),
+                );
+                let mut unavailable = problem("The database is out of reach or busy; try again");
+                unavailable["headers"] = retry_after.clone();
+                add("503", unavailable);
+            }
+            if let Some(too_many) = responses.get_mut("429") {
+                too_many["headers"] = retry_after.clone();
+            }
+        }
+    }
 }
 
 /// Where the committed document lives, relative to the repository root.

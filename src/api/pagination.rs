@@ -11,7 +11,7 @@ pub const MAX_LIMIT: i64 = 200;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// Items per page: 1 to 200 (larger values are capped), default 50.
+    /// Items per page: 1 to 200, default 50.
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -22,7 +22,11 @@ impl PageParams {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if n < 1 => Err(ApiError::invalid("limit", "must be at least 1")),
-            Some(n) => Ok(n.min(MAX_LIMIT)),
+            Some(n) if n > MAX_LIMIT => Err(ApiError::invalid(
+                "limit",
+                format!("must be at most {MAX_LIMIT}"),
+            )),
+            Some(n) => Ok(n),
         }
     }
 
@@ -81,12 +85,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_are_capped_and_cursors_checked() {
+    fn limits_are_bounded_and_cursors_checked() {
         let p = PageParams {
-            limit: Some(10_000),
+            limit: Some(MAX_LIMIT),
             cursor: Some("42".into()),
         };
         assert_eq!(p.limit().unwrap(), MAX_LIMIT);
+        assert!(PageParams {
+            limit: Some(MAX_LIMIT + 1),
+            cursor: None
+        }
+        .limit()
+        .is_err());
         assert_eq!(p.after_id().unwrap(), Some(42));
         assert!(PageParams {
             limit: Some(0),

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::institutions::visible_program;
 use crate::auth::scope::require_learner;
@@ -125,7 +126,7 @@ pub async fn create_enrollment(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<CreateEnrollmentRequest>,
+    body: JsonBody<CreateEnrollmentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin, Role::CollegeStaff])?;
     let learner_id = id.into_inner();
@@ -225,7 +226,7 @@ pub async fn update_enrollment(
     state: web::Data<AppState>,
     caller: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: web::Json<UpdateEnrollmentRequest>,
+    body: JsonBody<UpdateEnrollmentRequest>,
 ) -> Result<web::Json<EnrollmentResponse>, ApiError> {
     caller.require(&[Role::Admin, Role::CollegeStaff])?;
     let (learner_id, enrollment_id) = path.into_inner();
@@ -356,7 +357,7 @@ pub async fn create_employment(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<CreateEmploymentRequest>,
+    body: JsonBody<CreateEmploymentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let learner_id = id.into_inner();
     may_add_facts(&caller, learner_id)?;
@@ -461,7 +462,7 @@ pub async fn end_employment(
     state: web::Data<AppState>,
     caller: AuthUser,
     path: web::Path<(i64, i64)>,
-    body: web::Json<EndEmploymentRequest>,
+    body: JsonBody<EndEmploymentRequest>,
 ) -> Result<web::Json<EmploymentResponse>, ApiError> {
     let (learner_id, employment_id) = path.into_inner();
     may_add_facts(&caller, learner_id)?;
@@ -545,7 +546,7 @@ pub async fn create_award(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<CreateAwardRequest>,
+    body: JsonBody<CreateAwardRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let learner_id = id.into_inner();
     may_add_facts(&caller, learner_id)?;

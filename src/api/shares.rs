@@ -9,6 +9,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::api::auth::client_address;
+use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::AuthUser;
@@ -153,7 +154,7 @@ fn enterprise_ref(
 pub async fn create_share(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<CreateShare>,
+    body: JsonBody<CreateShare>,
 ) -> Result<HttpResponse, ApiError> {
     let learner_id = caller.own_learner_id()?;
     let request = body.into_inner();
@@ -558,8 +559,8 @@ pub async fn verify_code(
 ) -> Result<web::Json<Verification>, ApiError> {
     caller.require(&[Role::EmployerHr])?;
     let account = caller.id.to_string();
-    let address = client_address(&req, state.settings.trust_proxy_headers);
-    state.share_code_limiter.check(&account, &address)?;
+    let address = client_address(&req, &state.settings);
+    let attempt = state.share_code_limiter.attempt(&account, &address)?;
     let hash = sharing::normalize_code(&code).map(|c| sharing::code_hash(&c));
     let now = db::now();
     let found = match hash {
@@ -576,9 +577,10 @@ pub async fn verify_code(
         s.recipient_institution_id.is_none() || s.recipient_institution_id == caller.institution_id
     });
     let Some(share) = share else {
-        state.share_code_limiter.record_failure(&account, &address);
         return Err(ApiError::NotFound { what: "share" });
     };
+    // A known code (live, expired or revoked) is not a guess.
+    attempt.succeeded();
     match sharing::share_status(&share, now) {
         ShareStatus::Revoked => {
             return Err(ApiError::Gone {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::body::JsonBody;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::sessions::{self, TokenResponse};
 use crate::auth::{password, AuthUser};
@@ -199,7 +200,7 @@ async fn hash_password(password: NewPassword) -> Result<String, ApiError> {
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<CreateUserRequest>,
+    body: JsonBody<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let valid = body.into_inner().validate()?;
@@ -361,7 +362,7 @@ pub async fn update_user(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<UpdateUserRequest>,
+    body: JsonBody<UpdateUserRequest>,
 ) -> Result<web::Json<UserResponse>, ApiError> {
     caller.require_admin()?;
     let id = id.into_inner();
@@ -449,7 +450,7 @@ pub async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: AuthUser,
-    body: web::Json<ChangePasswordRequest>,
+    body: JsonBody<ChangePasswordRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let ChangePasswordRequest {
         current_password,
@@ -457,17 +458,17 @@ pub async fn change_password(
     } = body.into_inner();
     let new_password =
         NewPassword::parse(&new_password).map_err(|m| ApiError::invalid("new_password", m))?;
-    let address = crate::api::auth::client_address(&req, state.settings.trust_proxy_headers);
-    state.login_limiter.check(&caller.email, &address)?;
+    let address = crate::api::auth::client_address(&req, &state.settings);
+    let attempt = state.login_limiter.attempt(&caller.email, &address)?;
     let row = load_user(&state, caller.id).await?;
     let stored = row.password_hash.clone();
     let matches = web::block(move || password::verify(&current_password, &stored))
         .await
         .map_err(|e| ApiError::internal("password check", e))?;
     if !matches {
-        state.login_limiter.record_failure(&caller.email, &address);
         return Err(ApiError::invalid("current_password", "is incorrect"));
     }
+    attempt.succeeded();
     let hash = hash_password(new_password).await?;
     let st = state.clone();
     let id = caller.id;

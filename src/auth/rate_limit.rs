@@ -49,10 +49,14 @@ impl LoginLimiter {
         }
     }
 
-    /// Refuses with 429 while either the account or the address is over its limit.
-    pub fn check(&self, account: &str, address: &str) -> Result<(), ApiError> {
+    /// Begins an attempt: refuses with 429 while either the account or the address is at its
+    /// limit, and otherwise counts the attempt as a failure at once, under the same lock. A
+    /// check and a later count would let concurrent attempts all pass the check before any of
+    /// them is counted; counting first means at most `limit` attempts are ever tried.
+    /// The attempt stays counted unless [`Attempt::succeeded`] is called.
+    pub fn attempt<'a>(&'a self, account: &str, address: &str) -> Result<Attempt<'a>, ApiError> {
         let now = Instant::now();
-        let windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let mut wait = Duration::ZERO;
         for (key, which) in Self::keys(account, address) {
             if let Some(w) = windows.get(&key) {
@@ -65,12 +69,6 @@ impl LoginLimiter {
         if wait > Duration::ZERO {
             return Err(ApiError::TooManyRequests { retry_after: wait });
         }
-        Ok(())
-    }
-
-    pub fn record_failure(&self, account: &str, address: &str) {
-        let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if windows.len() > SWEEP_THRESHOLD {
             let window = self.limits.window;
             windows.retain(|_, w| now.duration_since(w.started) < window);
@@ -88,12 +86,35 @@ impl LoginLimiter {
             }
             w.failures += 1;
         }
+        Ok(Attempt {
+            limiter: self,
+            account: account.to_owned(),
+            address: address.to_owned(),
+        })
     }
+}
 
-    /// A successful login clears the account's count (not the address's).
-    pub fn record_success(&self, account: &str) {
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        windows.remove(&format!("account:{account}"));
+/// One counted attempt. Dropping it leaves it counted as a failure (whatever ended the request:
+/// a wrong password, an unknown code, an error on the way).
+#[must_use = "an attempt is a failure unless `succeeded` is called"]
+pub struct Attempt<'a> {
+    limiter: &'a LoginLimiter,
+    account: String,
+    address: String,
+}
+
+impl Attempt<'_> {
+    /// The attempt succeeded: the account's count is cleared and the address's attempt uncounted.
+    pub fn succeeded(self) {
+        let mut windows = self
+            .limiter
+            .windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        windows.remove(&format!("account:{}", self.account));
+        if let Some(w) = windows.get_mut(&format!("address:{}", self.address)) {
+            w.failures = w.failures.saturating_sub(1);
+        }
     }
 }
 
@@ -109,43 +130,71 @@ mod tests {
         })
     }
 
+    fn fail(l: &LoginLimiter, account: &str, address: &str) {
+        drop(l.attempt(account, address).unwrap());
+    }
+
     #[test]
     fn account_locks_after_its_limit() {
         let l = limiter(60_000);
         for _ in 0..3 {
-            l.check("a@x.cn", "1.2.3.4").unwrap();
-            l.record_failure("a@x.cn", "1.2.3.4");
+            fail(&l, "a@x.cn", "1.2.3.4");
         }
-        let err = l.check("a@x.cn", "5.6.7.8").unwrap_err();
+        let err = l.attempt("a@x.cn", "5.6.7.8").err().unwrap();
         assert!(matches!(err, ApiError::TooManyRequests { .. }));
         // Another account from another address is unaffected.
-        l.check("b@x.cn", "5.6.7.8").unwrap();
+        l.attempt("b@x.cn", "5.6.7.8").unwrap().succeeded();
     }
 
     #[test]
     fn address_locks_across_accounts() {
         let l = limiter(60_000);
         for i in 0..5 {
-            l.record_failure(&format!("u{i}@x.cn"), "9.9.9.9");
+            fail(&l, &format!("u{i}@x.cn"), "9.9.9.9");
         }
-        assert!(l.check("fresh@x.cn", "9.9.9.9").is_err());
+        assert!(l.attempt("fresh@x.cn", "9.9.9.9").is_err());
     }
 
     #[test]
     fn window_expires_and_success_clears() {
         let l = limiter(30);
         for _ in 0..3 {
-            l.record_failure("a@x.cn", "1.1.1.1");
+            fail(&l, "a@x.cn", "1.1.1.1");
         }
-        assert!(l.check("a@x.cn", "1.1.1.1").is_err());
+        assert!(l.attempt("a@x.cn", "1.1.1.1").is_err());
         std::thread::sleep(Duration::from_millis(40));
-        l.check("a@x.cn", "1.1.1.1").unwrap();
+        l.attempt("a@x.cn", "1.1.1.1").unwrap().succeeded();
 
         let l = limiter(60_000);
-        l.record_failure("a@x.cn", "1.1.1.1");
-        l.record_failure("a@x.cn", "1.1.1.1");
-        l.record_success("a@x.cn");
-        l.record_failure("a@x.cn", "1.1.1.1");
-        l.check("a@x.cn", "1.1.1.1").unwrap();
+        fail(&l, "a@x.cn", "1.1.1.1");
+        fail(&l, "a@x.cn", "1.1.1.1");
+        l.attempt("a@x.cn", "1.1.1.1").unwrap().succeeded();
+        fail(&l, "a@x.cn", "1.1.1.1");
+        l.attempt("a@x.cn", "1.1.1.1").unwrap().succeeded();
+    }
+
+    #[test]
+    fn concurrent_attempts_never_exceed_the_limit() {
+        // Attempts held open at once (as concurrent requests are) are each counted on entry.
+        let l = limiter(60_000);
+        let held: Vec<_> = (0..60)
+            .filter_map(|_| l.attempt("a@x.cn", "2.2.2.2").ok())
+            .collect();
+        assert_eq!(
+            held.len(),
+            3,
+            "only the account's limit of attempts may proceed"
+        );
+    }
+
+    #[test]
+    fn successes_do_not_use_up_the_address() {
+        let l = limiter(60_000);
+        for i in 0..20 {
+            l.attempt(&format!("u{i}@x.cn"), "3.3.3.3")
+                .unwrap()
+                .succeeded();
+        }
+        l.attempt("another@x.cn", "3.3.3.3").unwrap().succeeded();
     }
 }

@@ -181,7 +181,7 @@ pub struct ParameterValue {
     pub name: String,
     /// Set for a per-occupation override.
     pub occupation_code: Option<String>,
-    #[schema(value_type = Object)]
+    /// Any JSON value: a number, a list, an object, as the parameter needs.
     pub value: Value,
     pub effective_from: NaiveDate,
     pub effective_until: Option<NaiveDate>,

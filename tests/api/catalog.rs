@@ -133,6 +133,16 @@ async fn a_bad_occupation_file_stores_nothing_unless_partial() {
         ]
     );
     assert_eq!(problem["report"]["committed"], false);
+    // Rows, not problems, are counted; and a rejected file reports nothing as created.
+    assert_eq!(problem["report"]["rejected_count"], 3);
+    assert_eq!(problem["report"]["created"], 0);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("3 of 4 rows"),
+        "{problem}"
+    );
     assert!(
         codes(&app, &admin).await.is_empty(),
         "all-or-nothing stores nothing"
@@ -149,7 +159,7 @@ async fn a_bad_occupation_file_stores_nothing_unless_partial() {
     assert_eq!(resp.status(), 200);
     let report: Value = resp.json().await.unwrap();
     assert_eq!(report["created"], 1);
-    assert_eq!(report["rejected_count"], 4);
+    assert_eq!(report["rejected_count"], 3);
     assert_eq!(codes(&app, &admin).await, ["6-18-02-04"]);
 }
 
@@ -159,8 +169,8 @@ async fn occupation_import_needs_its_columns_and_csv() {
     let admin = app.admin_token().await;
     let body = assert_problem(
         import(&app, &admin, b"name\nx\n".to_vec(), "text/csv", "").await,
-        422,
-        "validation_failed",
+        400,
+        "invalid_csv",
     )
     .await;
     assert_eq!(body["errors"][0]["field"], "code");

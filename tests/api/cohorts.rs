@@ -250,6 +250,9 @@ async fn a_file_with_mistakes_is_reported_row_by_row_and_stores_nothing() {
         ]
     );
     assert_eq!(problem["report"]["rows_read"], 6);
+    assert_eq!(problem["report"]["rejected_count"], 4, "rows, not problems");
+    assert_eq!(problem["report"]["created"], 0, "nothing was stored");
+    assert_eq!(problem["report"]["learners_created"], 0);
     assert_eq!(
         learner_count(&app, &c.admin).await,
         0,
@@ -263,11 +266,11 @@ async fn a_file_with_mistakes_is_reported_row_by_row_and_stores_nothing() {
         .unwrap();
     assert_eq!(report["committed"], true);
     assert_eq!(report["created"], 2);
-    assert_eq!(report["rejected_count"], 5);
+    assert_eq!(report["rejected_count"], 4);
     assert_eq!(learner_count(&app, &c.admin).await, 2);
 
     let resp = import(&app, &c.staff, id, b"name,email\nx,y@z.cn\n".to_vec(), "").await;
-    let body = assert_problem(resp, 422, "validation_failed").await;
+    let body = assert_problem(resp, 400, "invalid_csv").await;
     assert_eq!(body["errors"][0]["field"], "start_date");
 }
 

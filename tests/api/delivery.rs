@@ -31,15 +31,15 @@ async fn mail_app(smtp: &SmtpServer, extra: &[(&str, &str)]) -> TestApp {
 async fn reachable_student(app: &TestApp) -> Learner {
     let l = student(app).await;
     let resp = app
-        .client
-        .put(app.url("/api/v1/me/notification-preferences"))
-        .bearer_auth(&l.me)
-        .json(&json!({"certificate": {"inbox": true, "email": true},
+        .send(
+            app.client
+                .put(app.url("/api/v1/me/notification-preferences"))
+                .bearer_auth(&l.me)
+                .json(&json!({"certificate": {"inbox": true, "email": true},
             "milestone": {"inbox": true, "email": true},
-            "quiet_hours": {"start": "00:00", "end": "00:00"}}))
-        .send()
-        .await
-        .unwrap();
+            "quiet_hours": {"start": "00:00", "end": "00:00"}})),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let resp = app
         .patch(
@@ -172,15 +172,15 @@ async fn a_verified_certificate_is_emailed_once_in_the_learners_language_with_on
         .split_once("/api/v1/")
         .map(|(_, p)| format!("/api/v1/{p}"))
         .unwrap();
-    let page = app.client.get(app.url(&path)).send().await.unwrap();
+    let page = app.send(app.client.get(app.url(&path))).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Unsubscribe"));
-    let prefs = |app: &TestApp, token: String| {
+    let prefs = async |app: &TestApp, token: String| -> Value {
         let req = app
             .client
             .get(app.url("/api/v1/me/notification-preferences"))
             .bearer_auth(token);
-        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+        app.send(req).await.json::<Value>().await.unwrap()
     };
     assert_eq!(
         prefs(&app, l.me.clone()).await["certificate"]["email"],
@@ -188,13 +188,13 @@ async fn a_verified_certificate_is_emailed_once_in_the_learners_language_with_on
         "the page alone changes nothing"
     );
     let resp = app
-        .client
-        .post(app.url(&path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .post(app.url(&path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("List-Unsubscribe=One-Click"),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let after = prefs(&app, l.me.clone()).await;
     assert_eq!(after["certificate"]["email"], false);
@@ -202,7 +202,7 @@ async fn a_verified_certificate_is_emailed_once_in_the_learners_language_with_on
     // A forged or altered token is refused.
     let forged = format!("{}x", path.trim_end_matches(|c: char| c.is_alphanumeric()));
     assert_problem(
-        app.client.post(app.url(&forged)).send().await.unwrap(),
+        app.send(app.client.post(app.url(&forged))).await,
         404,
         "not_found",
     )
@@ -632,11 +632,11 @@ async fn two_worker_processes_deliver_each_row_once() {
 
     // Each worker reports what it sent on its own /metrics.
     let metrics = app
-        .client
-        .get(format!("http://127.0.0.1:{}/metrics", ports[0]))
-        .send()
+        .send(
+            app.client
+                .get(format!("http://127.0.0.1:{}/metrics", ports[0])),
+        )
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

@@ -18,11 +18,8 @@ async fn unknown_routes_are_problem_404() {
 async fn wrong_method_is_problem_405() {
     let app = spawn_app().await;
     let resp = app
-        .client
-        .delete(app.url("/api/v1/auth/login"))
-        .send()
-        .await
-        .unwrap();
+        .send(app.client.delete(app.url("/api/v1/auth/login")))
+        .await;
     assert_problem(resp, 405, "method_not_allowed").await;
 }
 
@@ -30,13 +27,13 @@ async fn wrong_method_is_problem_405() {
 async fn malformed_json_is_problem_400() {
     let app = spawn_app().await;
     let resp = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .header("content-type", "application/json")
-        .body(r#"{"email": "a@b.cn", "password": "#)
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("content-type", "application/json")
+                .body(r#"{"email": "a@b.cn", "password": "#),
+        )
+        .await;
     assert_problem(resp, 400, "malformed_json").await;
 }
 
@@ -66,13 +63,13 @@ async fn unknown_and_missing_fields_are_problem_400() {
 async fn wrong_content_type_is_problem_415() {
     let app = spawn_app().await;
     let resp = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .header("content-type", "text/plain")
-        .body("email=a")
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("content-type", "text/plain")
+                .body("email=a"),
+        )
+        .await;
     assert_problem(resp, 415, "unsupported_media_type").await;
 }
 

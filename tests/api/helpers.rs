@@ -137,12 +137,43 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// Sends a request and holds its response against the OpenAPI document (panicking on any
+    /// difference); every request of the suite goes through here.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        let request = request.build().expect("a request");
+        let method = request.method().as_str().to_owned();
+        let path = request.url().path().to_owned();
+        let response = self.client.execute(request).await.expect("request");
+        let status = response.status();
+        let version = response.version();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("response body");
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if let Err(mismatch) = crate::contract::check(
+            &method,
+            &path,
+            status.as_u16(),
+            content_type.as_deref(),
+            &body,
+        ) {
+            panic!("the response differs from openapi/openapi.json: {mismatch}");
+        }
+        let mut rebuilt = http::Response::builder().status(status).version(version);
+        if let Some(h) = rebuilt.headers_mut() {
+            *h = headers;
+        }
+        reqwest::Response::from(rebuilt.body(body).expect("a response"))
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
         let mut req = self.client.get(self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        req.send().await.expect("request")
+        self.send(req).await
     }
 
     pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> reqwest::Response {
@@ -150,7 +181,7 @@ impl TestApp {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        req.send().await.expect("request")
+        self.send(req).await
     }
 
     pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> reqwest::Response {
@@ -158,7 +189,7 @@ impl TestApp {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        req.send().await.expect("request")
+        self.send(req).await
     }
 
     /// Logs in and returns the token response; panics unless it succeeds.
@@ -276,14 +307,14 @@ impl TestApp {
         content_type: &str,
         token: &str,
     ) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .header("content-type", content_type)
-            .bearer_auth(token)
-            .body(body)
-            .send()
-            .await
-            .expect("request")
+        self.send(
+            self.client
+                .post(self.url(path))
+                .header("content-type", content_type)
+                .bearer_auth(token)
+                .body(body),
+        )
+        .await
     }
 
     /// Creates, as `admin`, an occupation with all flags set as given.

@@ -5,6 +5,7 @@ mod auth;
 mod catalog;
 mod certificates;
 mod cohorts;
+mod contract;
 mod delivery;
 mod errors;
 mod helpers;

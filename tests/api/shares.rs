@@ -283,12 +283,12 @@ async fn a_revoked_certificate_shows_as_revoked_and_reaches_the_hr_staff_who_saw
     );
 
     // The HR account that relied on it hears of it, in the inbox and by email; the other not.
-    let inbox = |token: String| {
+    let inbox = async |token: String| -> Value {
         let req = app
             .client
             .get(app.url("/api/v1/me/notifications"))
             .bearer_auth(token);
-        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+        app.send(req).await.json::<Value>().await.unwrap()
     };
     let told = inbox(w.hr_b.clone()).await;
     let items = told["items"].as_array().unwrap();
@@ -520,16 +520,16 @@ async fn employers_see_their_employees_verified_records_and_the_view_is_logged()
     assert_eq!(resp.status(), 201);
     // The learner turned access notices off: the look is still logged, but not announced.
     let resp = app
-        .client
-        .put(app.url("/api/v1/me/notification-preferences"))
-        .bearer_auth(&w.l.me)
-        .json(&json!({"certificate": {"inbox": true, "email": true},
+        .send(
+            app.client
+                .put(app.url("/api/v1/me/notification-preferences"))
+                .bearer_auth(&w.l.me)
+                .json(&json!({"certificate": {"inbox": true, "email": true},
             "milestone": {"inbox": true, "email": true},
             "share": {"inbox": false, "email": false},
-            "quiet_hours": {"start": "22:00", "end": "08:00"}}))
-        .send()
-        .await
-        .unwrap();
+            "quiet_hours": {"start": "22:00", "end": "08:00"}})),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let resp = app
         .get(&format!("/api/v1/employees/{}", w.l.id), Some(&w.hr_a))

@@ -1,0 +1,155 @@
+//! The JSON body extractor every handler uses: the body must be one JSON object (serde would
+//! otherwise accept an array in a struct's place), and no text in it may hold a control character
+//! (PostgreSQL refuses NUL in text, SQLite stores it, and neither belongs in a name or a code).
+//! Both are refused before the body reaches a handler, naming the field, on both backends alike.
+
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// A JSON object body deserialized into `T` after the checks above.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for JsonBody<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // The size limit, the content type and the syntax are checked by actix's extractor with
+        // the application's JsonConfig (and its problem+json error handler).
+        let raw = web::Json::<Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = raw.await?.into_inner();
+            Ok(JsonBody(parse_object(value)?))
+        })
+    }
+}
+
+/// Checks a parsed body and deserializes it.
+pub fn parse_object<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "The body must be a JSON object.",
+        ));
+    }
+    if let Some(field) = control_character_at(&value, &mut String::new()) {
+        return Err(ApiError::invalid(
+            &field,
+            "must not contain control characters",
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_body",
+            format!("The body does not match the expected shape: {e}"),
+        )
+    })
+}
+
+/// A control character other than tab, line feed and carriage return (which multi-line
+/// free text such as a reason may hold).
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The path (`name`, `certificates[2].number`) of the first string, or object key, holding a
+/// forbidden control character.
+fn control_character_at(value: &Value, path: &mut String) -> Option<String> {
+    match value {
+        Value::String(s) => s
+            .chars()
+            .any(is_forbidden_control)
+            .then(|| display_path(path)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = control_character_at(item, path);
+            path.truncate(len);
+            found
+        }),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            if key.chars().any(is_forbidden_control) {
+                // Name the object that holds the key; the key itself is not printable.
+                path.truncate(len);
+                return Some(display_path(path));
+            }
+            path.push_str(key);
+            let found = control_character_at(item, path);
+            path.truncate(len);
+            found
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => None,
+    }
+}
+
+fn display_path(path: &str) -> String {
+    if path.is_empty() {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Login {
+        #[allow(dead_code)]
+        email: String,
+    }
+
+    fn field_of(err: ApiError) -> String {
+        match err {
+            ApiError::Validation(errors) => errors[0].field.clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        let err = parse_object::<Login>(json!(["a@x.cn"])).unwrap_err();
+        assert_eq!(err.code(), "invalid_body");
+        parse_object::<Login>(json!({"email": "a@x.cn"})).unwrap();
+    }
+
+    #[test]
+    fn control_characters_are_named_by_field() {
+        let err = parse_object::<Login>(json!({"email": "a\u{0}@x.cn"})).unwrap_err();
+        assert_eq!(field_of(err), "email");
+        let err =
+            parse_object::<Value>(json!({"items": [{"n": "ok"}, {"n": "x\u{1b}"}]})).unwrap_err();
+        assert_eq!(field_of(err), "items[1].n");
+        let err = parse_object::<Value>(json!({"a": {"k\u{7f}": 1}})).unwrap_err();
+        assert_eq!(field_of(err), "a");
+        // Multi-line text is text.
+        parse_object::<Value>(json!({"reason": "line one\r\nline\ttwo"})).unwrap();
+    }
+}
