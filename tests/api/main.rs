@@ -2,6 +2,7 @@
 //! or PostgreSQL (a fresh database per test) when TEST_DATABASE_URL is set.
 
 mod auth;
+mod boundary;
 mod catalog;
 mod certificates;
 mod cohorts;
