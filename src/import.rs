@@ -87,6 +87,19 @@ impl Rejections {
     }
 }
 
+impl ImportReport {
+    /// Notes a field of a matched row that was not applied.
+    pub fn warn(&mut self, line: u64, field: &str, message: impl Into<String>) {
+        if self.warnings.len() < MAX_REPORTED_ROWS {
+            self.warnings.push(RowError {
+                line,
+                field: field.to_owned(),
+                message: message.into(),
+            });
+        }
+    }
+}
+
 /// What an import did. In all-or-nothing mode a file with rejected rows stores nothing and is
 /// answered 422 with this report inside the problem document.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
@@ -114,6 +127,10 @@ pub struct ImportReport {
     /// The problems of the rejected rows, one entry per field (the first 1000).
     pub rejected: Vec<RowError>,
     pub rejected_truncated: bool,
+    /// Rows that matched an existing learner but carried something the import did not apply
+    /// (an identity number or email the record lacks or holds otherwise, another name, kind,
+    /// language or hukou): one entry per field, the first 1000. The enrollment itself is stored.
+    pub warnings: Vec<RowError>,
 }
 
 impl ImportReport {
@@ -138,6 +155,7 @@ impl ImportReport {
             self.unchanged = 0;
             self.learners_created = self.learners_created.map(|_| 0);
             self.learners_matched = self.learners_matched.map(|_| 0);
+            self.warnings.clear();
             let detail = format!(
                 "{} of {} rows were rejected; nothing was stored. Fix them, or send ?partial=true to store the good rows.",
                 self.rejected_count, self.rows_read

@@ -12,8 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::institutions::visible_program;
+use crate::api::learners::{audit_refused_matches, RefusedMatches};
 use crate::api::pagination::{Page, PageParams};
-use crate::auth::AuthUser;
+use crate::auth::{scope, AuthUser};
 use crate::crypto::IdentityVault;
 use crate::db::cohorts::{self, CohortRow, NewCohort};
 use crate::db::learners::{self, NewLearner};
@@ -305,6 +306,9 @@ struct CohortLine {
     status: EnrollmentStatus,
     language: Language,
     hukou: Option<Hukou>,
+    /// Whether the file gave the kind and the language (else they are defaults).
+    kind_given: bool,
+    language_given: bool,
 }
 
 fn parse_line(
@@ -367,6 +371,8 @@ fn parse_line(
             status: status?,
             language: language?,
             hukou: if had_hukou { Some(hukou?) } else { None },
+            kind_given: cell("kind").is_some(),
+            language_given: cell("preferred_language").is_some(),
         })
     }) {
         Ok(line) => Some(line),
@@ -383,6 +389,10 @@ const BATCH_ROWS: usize = 500;
 
 struct ImportContext<'a> {
     vault: &'a IdentityVault,
+    /// Who imports: matches outside their scope are refused (the scope module decides).
+    caller: &'a AuthUser,
+    /// Where refused matches are noted for the audit log (outside the transaction).
+    refused: &'a RefusedMatches,
     cohort_id: i64,
     program_id: i64,
     institution_id: i64,
@@ -394,6 +404,12 @@ struct ImportContext<'a> {
 enum LearnerKey {
     IdHash(String),
     Email(String),
+}
+
+/// Where a row of the file leads.
+enum Target {
+    Existing(i64),
+    New(LearnerKey),
 }
 
 /// Matches or creates the learners of one batch and enrolls them in the cohort.
@@ -432,11 +448,22 @@ fn import_batch(
         }
     }
 
+    // A match may be reached only within the importer's scope; the refusal is neutral.
+    let matched: Vec<i64> = by_hash
+        .values()
+        .copied()
+        .chain(by_email.values().map(|(id, _)| *id))
+        .collect();
+    let reachable = scope::reachable_matches(conn, ctx.caller, &matched)?;
+    let refuse = |id: i64, line: u64, rejected: &mut Rejections| {
+        rejected.push(line, "row", scope::OUT_OF_SCOPE_ROW);
+        ctx.refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((id, "cohort_import"));
+    };
+
     // Resolve each row to an existing learner or a learner to create (once per key).
-    enum Target {
-        Existing(i64),
-        New(LearnerKey),
-    }
     let mut new_learners: Vec<NewLearner> = Vec::new();
     let mut new_keys: HashSet<LearnerKey> = HashSet::new();
     let mut new_emails: HashMap<String, Option<String>> = HashMap::new();
@@ -444,9 +471,20 @@ fn import_batch(
     let now = db::now();
     for (line, sealed) in rows {
         let hash = sealed.as_ref().map(|s| s.hash.clone());
+        let by_email_match = line.email.as_ref().and_then(|e| by_email.get(e));
+        let outside = hash
+            .as_ref()
+            .and_then(|h| by_hash.get(h))
+            .into_iter()
+            .chain(by_email_match.map(|(id, _)| id))
+            .find(|id| !reachable.contains(id));
+        if let Some(id) = outside {
+            refuse(*id, line.line, rejected);
+            continue;
+        }
         let target = if let Some(id) = hash.as_ref().and_then(|h| by_hash.get(h)) {
             Target::Existing(*id)
-        } else if let Some((id, stored_hash)) = line.email.as_ref().and_then(|e| by_email.get(e)) {
+        } else if let Some((id, stored_hash)) = by_email_match {
             if stored_hash.is_some() && hash.is_some() && stored_hash != &hash {
                 rejected.push(
                     line.line,
@@ -526,6 +564,8 @@ fn import_batch(
         .collect();
     learners::record_first_kinds(conn, &kinds, today_in_shanghai(), Some(ctx.actor), now)?;
 
+    report_unapplied(conn, &resolved, report)?;
+
     // Enroll: skip enrollments that already exist (same learner, program and start date).
     let mut learner_ids = Vec::with_capacity(resolved.len());
     let mut lines = Vec::with_capacity(resolved.len());
@@ -566,6 +606,86 @@ fn import_batch(
         });
     }
     report.created += records::insert_enrollments(conn, &enrollments)? as u64;
+    Ok(())
+}
+
+/// Compares each row matched to an existing learner with the stored record: the import enrolls,
+/// it does not edit a person's record, so whatever differs is reported row by row.
+fn report_unapplied(
+    conn: &mut DbConnection,
+    resolved: &[(CohortLine, Target)],
+    report: &mut ImportReport,
+) -> Result<(), ApiError> {
+    let ids: Vec<i64> = resolved
+        .iter()
+        .filter_map(|(_, t)| match t {
+            Target::Existing(id) => Some(*id),
+            Target::New(_) => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let stored: HashMap<i64, learners::LearnerRow> = learners::find_many(conn, &ids)?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    for (line, target) in resolved {
+        let Target::Existing(id) = target else {
+            continue;
+        };
+        let Some(row) = stored.get(id) else {
+            continue;
+        };
+        let n = line.line;
+        if row.name != line.name {
+            report.warn(
+                n,
+                "name",
+                "differs from the learner's stored name, which is kept",
+            );
+        }
+        if line.id_number.is_some() && row.id_number_hash.is_none() {
+            report.warn(
+                n,
+                "id_number",
+                "not applied: the learner was matched by email and has no identity number on \
+record; add it in the learner's record",
+            );
+        }
+        if let Some(email) = &line.email {
+            match &row.email {
+                Some(stored) if stored == email => {}
+                Some(_) => report.warn(
+                    n,
+                    "email",
+                    "not applied: the learner was matched by identity number and has another \
+email on record",
+                ),
+                None => report.warn(
+                    n,
+                    "email",
+                    "not applied: the learner has no email on record; add it in the learner's \
+record",
+                ),
+            }
+        }
+        if line.kind_given && row.kind != line.kind.as_str() {
+            report.warn(n, "kind", "not applied: differs from the stored kind");
+        }
+        if line.language_given && row.preferred_language != line.language.as_str() {
+            report.warn(
+                n,
+                "preferred_language",
+                "not applied: differs from the stored language",
+            );
+        }
+        if let Some(hukou) = line.hukou {
+            if row.hukou.as_deref() != Some(hukou.as_str()) {
+                report.warn(n, "hukou", "not applied: differs from the stored hukou");
+            }
+        }
+    }
     Ok(())
 }
 
@@ -677,11 +797,15 @@ pub async fn import_enrollments(
     let upload = import::open(&req, payload).await?;
     let st = state.clone();
     let actor = caller.id;
+    let refused = RefusedMatches::default();
+    let (who, sink) = (caller.clone(), refused.clone());
     let report = state
         .db
         .write(move |conn| {
             let ctx = ImportContext {
                 vault: &st.identity_vault,
+                caller: &who,
+                refused: &sink,
                 cohort_id,
                 program_id: cohort.program_id,
                 institution_id,
@@ -689,7 +813,9 @@ pub async fn import_enrollments(
             };
             import_cohort(conn, &ctx, upload, partial)
         })
-        .await?;
+        .await;
+    audit_refused_matches(&state, &caller, refused).await?;
+    let report = report?;
     crate::eligibility::refresh_cohort_in_background(state.db.clone(), cohort_id);
     tracing::info!(
         cohort_id,

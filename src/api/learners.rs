@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
-use crate::auth::scope::require_learner;
+use crate::auth::scope::{self, require_learner};
 use crate::auth::AuthUser;
 use crate::crypto::IdentityVault;
 use crate::db::learners::{
@@ -357,30 +357,80 @@ struct CheckedLearner {
 
 /// Uniqueness of email and identity number among learners other than `except`, and the
 /// existence of the education occupation codes.
+/// Refused matches of a registration or an import, kept outside the transaction (which a refusal
+/// rolls back) so that the handler can audit them afterwards.
+pub type RefusedMatches = std::sync::Arc<std::sync::Mutex<Vec<(i64, &'static str)>>>;
+
+/// Audits the matches a request was refused (in a transaction of its own).
+pub async fn audit_refused_matches(
+    state: &AppState,
+    caller: &AuthUser,
+    refused: RefusedMatches,
+) -> Result<(), ApiError> {
+    let taken = std::mem::take(&mut *refused.lock().unwrap_or_else(|p| p.into_inner()));
+    if taken.is_empty() {
+        return Ok(());
+    }
+    let caller = caller.clone();
+    state
+        .db
+        .write(move |conn| {
+            for (learner_id, via) in taken {
+                scope::record_out_of_scope_match(conn, &caller, learner_id, via)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// Refuses an identity number or email that another learner holds. Within the caller's scope
+/// the answer says so; outside it, the one neutral refusal of the scope module (which does not
+/// tell which identifier matched), and the match is noted for the audit log.
 fn check_against_stored(
     conn: &mut DbConnection,
+    caller: &AuthUser,
     checked: &CheckedLearner,
     except: Option<i64>,
+    refused: &RefusedMatches,
 ) -> Result<(), ApiError> {
-    if let Some(hash) = &checked.id_hash {
-        if let Some(other) = learners::find_by_id_hash(conn, hash)? {
-            if Some(other.id) != except {
-                return Err(ApiError::conflict(
-                    "learner_exists",
-                    "A learner with this identity number is already registered.",
-                ));
-            }
-        }
+    let by_hash = match &checked.id_hash {
+        Some(hash) => learners::find_by_id_hash(conn, hash)?.filter(|o| Some(o.id) != except),
+        None => None,
+    };
+    let by_email = match &checked.changes.email {
+        Some(Some(email)) => learners::find_by_email(conn, email)?.filter(|o| Some(o.id) != except),
+        _ => None,
+    };
+    let matches: Vec<(i64, &'static str)> = by_hash
+        .iter()
+        .map(|o| (o.id, "id_number"))
+        .chain(by_email.iter().map(|o| (o.id, "email")))
+        .collect();
+    let ids: Vec<i64> = matches.iter().map(|(id, _)| *id).collect();
+    let reachable = scope::reachable_matches(conn, caller, &ids)?;
+    let outside: Vec<(i64, &'static str)> = matches
+        .iter()
+        .filter(|(id, _)| !reachable.contains(id))
+        .copied()
+        .collect();
+    if !outside.is_empty() {
+        refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(outside);
+        return Err(scope::out_of_scope_match());
     }
-    if let Some(Some(email)) = &checked.changes.email {
-        if let Some(other) = learners::find_by_email(conn, email)? {
-            if Some(other.id) != except {
-                return Err(ApiError::conflict(
-                    "learner_email_taken",
-                    "Another learner has this email.",
-                ));
-            }
-        }
+    if by_hash.is_some() {
+        return Err(ApiError::conflict(
+            "learner_exists",
+            "A learner with this identity number is already registered.",
+        ));
+    }
+    if by_email.is_some() {
+        return Err(ApiError::conflict(
+            "learner_email_taken",
+            "Another learner has this email.",
+        ));
     }
     if !checked.education_codes.is_empty() {
         let known = occupations::existing(conn, &checked.education_codes)?;
@@ -428,10 +478,12 @@ pub async fn create_learner(
     let checked = body.into_inner().check(&state.identity_vault, true)?;
     let registered_by = caller.staff_institution();
     let actor = caller.id;
+    let refused = RefusedMatches::default();
+    let (who, sink) = (caller.clone(), refused.clone());
     let created = state
         .db
         .write(move |conn| {
-            check_against_stored(conn, &checked, None)?;
+            check_against_stored(conn, &who, &checked, None, &sink)?;
             let now = db::now();
             let c = &checked.changes;
             let kind = checked
@@ -485,7 +537,9 @@ pub async fn create_learner(
             )?;
             load_learner(conn, row.id)
         })
-        .await?;
+        .await;
+    audit_refused_matches(&state, &caller, refused).await?;
+    let created = created?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/learners/{}", created.id)))
         .json(created))
@@ -610,11 +664,13 @@ pub async fn update_learner(
     }
     let checked = input.check(&state.identity_vault, false)?;
     let actor = caller.id;
+    let refused = RefusedMatches::default();
+    let (who, sink) = (caller.clone(), refused.clone());
     let updated = state
         .db
         .write(move |conn| {
-            require_learner(conn, &caller, id)?;
-            check_against_stored(conn, &checked, Some(id))?;
+            require_learner(conn, &who, id)?;
+            check_against_stored(conn, &who, &checked, Some(id), &sink)?;
             let current =
                 learners::find(conn, id)?.ok_or(ApiError::NotFound { what: "learner" })?;
             let now = db::now();
@@ -654,6 +710,7 @@ pub async fn update_learner(
             )?;
             load_learner(conn, id)
         })
-        .await?;
-    Ok(web::Json(updated))
+        .await;
+    audit_refused_matches(&state, &caller, refused).await?;
+    Ok(web::Json(updated?))
 }

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::institutions::visible_program;
-use crate::auth::scope::require_learner;
+use crate::auth::scope::{self, require_learner};
 use crate::auth::AuthUser;
 use crate::db::records::{
     self, AwardRow, EmploymentRow, EnrollmentRow, NewAward, NewEmployment, NewEnrollment,
@@ -372,12 +372,15 @@ pub async fn create_employment(
         "start_date",
         "must not be in the future",
     );
+    // Tying the spell to an institution opens the learner's record to its staff: the scope
+    // module decides who may (HR their own enterprise, which is also their default).
     let employer_institution_id = match (caller.role, b.employer_institution_id) {
         (Role::EmployerHr, None) => caller.institution_id,
-        (Role::EmployerHr, Some(other)) if Some(other) != caller.institution_id => {
+        (_, Some(inst)) if !scope::may_bind_employer(&caller, inst) => {
             checks.add(
                 "employer_institution_id",
-                "HR staff record employment at their own enterprise only",
+                "you may tie employment only to your own institution; the employer's HR staff \
+tie it to their enterprise",
             );
             None
         }

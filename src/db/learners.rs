@@ -209,6 +209,21 @@ pub fn visible(conn: &mut DbConnection, scope: LearnerScope, learner_id: i64) ->
     Ok(found.is_some())
 }
 
+/// Which of `ids` exist within `scope`.
+pub fn visible_among(
+    conn: &mut DbConnection,
+    scope: LearnerScope,
+    ids: &[i64],
+) -> QueryResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    scoped(scope)
+        .filter(learners::id.eq_any(ids))
+        .select(learners::id)
+        .load(conn)
+}
+
 pub fn list(
     conn: &mut DbConnection,
     scope: LearnerScope,

@@ -278,19 +278,20 @@ async fn a_file_with_mistakes_is_reported_row_by_row_and_stores_nothing() {
 async fn existing_learners_are_matched_by_identity_number_then_email() {
     let app = spawn_app().await;
     let c = college(&app).await;
+    // Learners the college registered itself: within its scope.
     let by_id = app
         .create_learner(
-            &c.admin,
+            &c.staff,
             json!({"name": "已在册", "kind": "student", "id_number": nth_id_number(1)}),
         )
         .await;
     let by_email = app
         .create_learner(
-            &c.admin,
+            &c.staff,
             json!({"name": "有邮箱", "kind": "student", "email": "known@x.cn"}),
         )
         .await;
-    app.create_learner(&c.admin, json!({"name": "他人", "kind": "student", "id_number": nth_id_number(2), "email": "taken@x.cn"})).await;
+    app.create_learner(&c.staff, json!({"name": "他人", "kind": "student", "id_number": nth_id_number(2), "email": "taken@x.cn"})).await;
     let id = cohort(&app, &c, "匹配班").await;
     let file = format!(
         "姓名,身份证号,邮箱,入学日期,毕业日期\n已在册,{},,2024-09-01,2027-06-30\n有邮箱,,KNOWN@x.cn,2024-09-01,2027-06-30\n冒用,{},taken@x.cn,2024-09-01,2027-06-30\n",
@@ -311,6 +312,15 @@ async fn existing_learners_are_matched_by_identity_number_then_email() {
     );
     assert_eq!(report["rejected"][0]["line"], 4);
     assert_eq!(report["rejected"][0]["field"], "email");
+    // Matched rows carry nothing the import silently drops: the identity number given for the
+    // learner matched by email (who has none on record) is reported, not applied.
+    let warnings: Vec<(u64, &str)> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["line"].as_u64().unwrap(), w["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(warnings, [], "{report}");
     for learner in [by_id, by_email] {
         let enrollments: Value = app
             .get(
@@ -391,4 +401,142 @@ async fn only_the_cohorts_own_college_imports() {
     assert_problem(resp, 404, "not_found").await;
     assert_eq!(learner_count(&app, &c.admin).await, 0);
     let _ = c.institution;
+}
+
+/// Staff of college A import a file naming college B's learner (by email, by identity number):
+/// the rows are refused with words that do not say the person exists, nothing of B's learner
+/// reaches A, and the attempt is in the audit log.
+#[tokio::test]
+async fn an_import_cannot_reach_another_colleges_learner() {
+    let app = spawn_app().await;
+    let c = college(&app).await;
+    let other = app
+        .create_institution(&c.admin, "另一所学院", "technician_college")
+        .await;
+    let staff_b = app
+        .account(
+            &c.admin,
+            "staff@other.cn",
+            "college_staff",
+            json!({"institution_id": other}),
+        )
+        .await;
+    let theirs = app
+        .create_learner(
+            &staff_b,
+            json!({"name": "乙校学生", "kind": "student", "email": "b-student@x.cn", "id_number": nth_id_number(40)}),
+        )
+        .await;
+    let id = cohort(&app, &c, "探测班").await;
+    let file = format!(
+        "name,id_number,email,start_date,end_date\n\
+         随便,,b-student@x.cn,2024-09-01,2027-06-30\n\
+         随便二,{},,2024-09-01,2027-06-30\n\
+         新人,,new@x.cn,2024-09-01,2027-06-30\n",
+        nth_id_number(40)
+    );
+    let report: Value = import(&app, &c.staff, id, file.into_bytes(), "?partial=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rejected = report["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 2, "{report}");
+    for r in rejected {
+        assert_eq!(r["field"], "row", "which identifier matched is not said");
+        let message = r["message"].as_str().unwrap();
+        assert!(
+            !message.contains("exist") && !message.contains("another"),
+            "{message}"
+        );
+    }
+    assert_eq!(rejected[0]["message"], rejected[1]["message"]);
+    assert_eq!(report["learners_created"], 1);
+    assert_eq!(report["learners_matched"], 0);
+    assert_eq!(
+        app.get(&format!("/api/v1/learners/{theirs}"), Some(&c.staff))
+            .await
+            .status(),
+        404
+    );
+    // A single registration is refused alike, whether the email or the identity number matched.
+    let by_email = app
+        .post(
+            "/api/v1/learners",
+            &json!({"name": "x", "kind": "student", "email": "b-student@x.cn"}),
+            Some(&c.staff),
+        )
+        .await;
+    let by_email = assert_problem(by_email, 409, "not_registrable").await;
+    let by_number = app
+        .post(
+            "/api/v1/learners",
+            &json!({"name": "x", "kind": "student", "id_number": nth_id_number(40)}),
+            Some(&c.staff),
+        )
+        .await;
+    let by_number = assert_problem(by_number, 409, "not_registrable").await;
+    assert_eq!(by_email["detail"], by_number["detail"]);
+    // The administrator sees every refused attempt.
+    let audit: Value = app
+        .get(
+            &format!("/api/v1/audit?entity_type=learner&entity_id={theirs}&limit=200"),
+            Some(&c.admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refused: Vec<&Value> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "scope_refused")
+        .collect();
+    assert_eq!(refused.len(), 4, "{audit}");
+    let expected = json!(theirs.to_string());
+    assert!(refused.iter().all(|e| e["entity_id"] == expected));
+}
+
+/// A row matched to a learner of the college that differs from the stored record (another name,
+/// an identity number the record lacks) is enrolled, and every difference is reported.
+#[tokio::test]
+async fn an_import_reports_what_it_did_not_apply_to_a_matched_learner() {
+    let app = spawn_app().await;
+    let c = college(&app).await;
+    let known = app
+        .create_learner(
+            &c.staff,
+            json!({"name": "王芳", "kind": "student", "email": "wf@x.cn"}),
+        )
+        .await;
+    let id = cohort(&app, &c, "核对班").await;
+    let file = format!(
+        "name,id_number,email,hukou,start_date,end_date\n李四,{},wf@x.cn,shanghai,2024-09-01,2027-06-30\n",
+        nth_id_number(41)
+    );
+    let report: Value = import(&app, &c.staff, id, file.into_bytes(), "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["learners_matched"], 1);
+    assert_eq!(report["created"], 1, "the enrollment is stored");
+    let fields: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            assert_eq!(w["line"], 2);
+            w["field"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(fields, ["name", "id_number", "hukou"], "{report}");
+    let stored: Value = app
+        .get(&format!("/api/v1/learners/{known}"), Some(&c.staff))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["name"], "王芳", "nothing of the record was changed");
 }

@@ -107,7 +107,7 @@ async fn world(app: &TestApp) -> World {
         app.post(
             &format!("/api/v1/learners/{la}/employments"),
             &json!({"employer_name": "E 企业", "employer_institution_id": enterprise_e, "occupation_code": "6-18-02-04", "post_title": "电工", "start_date": "2025-07-01"}),
-            Some(&staff_a),
+            Some(&admin),
         )
         .await,
     )
@@ -397,6 +397,50 @@ async fn insiders_get_through() {
         .status(),
         422
     );
+}
+
+/// Tying employment to an institution opens the learner to its staff: a college cannot open
+/// its learner to an enterprise, nor a learner themself to a college; the enterprise's HR can.
+#[tokio::test]
+async fn employment_opens_a_learner_only_to_the_binders_own_institution() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let job = |institution: i64| {
+        json!({"employer_name": "某单位", "employer_institution_id": institution,
+            "occupation_code": "6-18-02-04", "post_title": "电工", "start_date": "2025-07-01"})
+    };
+    let enterprise_f: i64 = app
+        .get("/api/v1/me", Some(&w.hr_f))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["institution_id"]
+        .as_i64()
+        .unwrap();
+    let college_b: i64 = app
+        .get("/api/v1/me", Some(&w.staff_b))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["institution_id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/learners/{}/employments", w.la);
+    for (token, institution) in [(&w.staff_a, enterprise_f), (&w.learner_a, college_b)] {
+        let resp = app.post(&path, &job(institution), Some(token)).await;
+        assert_eq!(resp.status(), 422);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["errors"][0]["field"], "employer_institution_id");
+    }
+    // Neither institution reaches the learner.
+    for token in [&w.hr_f, &w.staff_b] {
+        assert_eq!(
+            app.get(&format!("/api/v1/learners/{}", w.la), Some(token))
+                .await
+                .status(),
+            404
+        );
+    }
 }
 
 #[tokio::test]

@@ -514,7 +514,7 @@ async fn employers_see_their_employees_verified_records_and_the_view_is_logged()
             &format!("/api/v1/learners/{}/employments", w.l.id),
             &json!({"employer_name": "甲制造有限公司", "employer_institution_id": w.enterprise_a,
                 "occupation_code": "6-18-02-04", "post_title": "电工", "start_date": "2025-07-01"}),
-            Some(&w.l.me),
+            Some(&w.l.admin),
         )
         .await;
     assert_eq!(resp.status(), 201);
