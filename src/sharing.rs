@@ -398,6 +398,46 @@ pub fn revoked_notice_message(
     }
 }
 
+/// The identifier of a share's public status (`/verifications/status/{id}`): the share's id with
+/// an HMAC under a key derived from the data key, so that the status of a share is reachable by
+/// whoever holds its statement and by nobody who counts ids.
+pub struct StatusTokens {
+    key: [u8; 32],
+}
+
+impl StatusTokens {
+    pub fn new(data_key: &crate::config::Secret) -> anyhow::Result<Self> {
+        Ok(Self {
+            key: crate::crypto::hmac(data_key.expose(), b"skillpath/share-status/v1")?,
+        })
+    }
+
+    /// `{share_id}.{signature}`, URL-safe.
+    pub fn token(&self, share_id: i64) -> anyhow::Result<String> {
+        use base64::Engine;
+        let mac = crate::crypto::hmac(&self.key, share_id.to_string().as_bytes())?;
+        Ok(format!(
+            "{share_id}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac)
+        ))
+    }
+
+    /// The share a token was made for; `None` for anything else.
+    pub fn verify(&self, token: &str) -> Option<i64> {
+        use base64::Engine;
+        use hmac::Mac;
+        let (id, signature) = token.split_once('.')?;
+        let share_id = id.parse::<i64>().ok()?;
+        let given = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .ok()?;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key).ok()?;
+        mac.update(share_id.to_string().as_bytes());
+        mac.verify_slice(&given).ok()?;
+        Some(share_id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,5 +468,18 @@ mod tests {
         assert_eq!(masked_name("欧阳娜娜"), "欧***");
         assert_eq!(masked_name("Wang Fang Wei Long"), "W***");
         assert_eq!(masked_name(""), "");
+    }
+
+    #[test]
+    fn status_tokens_cannot_be_counted() {
+        let key = crate::config::Secret::new(b"a data key for the test".to_vec());
+        let tokens = StatusTokens::new(&key).unwrap();
+        let token = tokens.token(42).unwrap();
+        assert_eq!(tokens.verify(&token), Some(42));
+        assert_eq!(tokens.verify("42"), None);
+        assert_eq!(tokens.verify(&token.replacen("42", "43", 1)), None);
+        let other =
+            StatusTokens::new(&crate::config::Secret::new(b"another key".to_vec())).unwrap();
+        assert_eq!(other.verify(&token), None);
     }
 }

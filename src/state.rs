@@ -24,6 +24,8 @@ pub struct AppState {
     pub key_vault: KeyVault,
     /// Signs and checks the one-click unsubscribe links of emails.
     pub unsubscribe: UnsubscribeKeys,
+    /// Makes and checks the unguessable identifiers of shares' public status.
+    pub status_tokens: crate::sharing::StatusTokens,
     /// The rule parameters, read again only when they change.
     pub parameters: Arc<ParameterCache>,
 }
@@ -48,6 +50,7 @@ impl AppState {
             metrics: Metrics::new()?,
             identity_vault: IdentityVault::new(data_key)?,
             unsubscribe: UnsubscribeKeys::new(data_key)?,
+            status_tokens: crate::sharing::StatusTokens::new(data_key)?,
             parameters: Arc::new(ParameterCache::default()),
             db,
             settings: Arc::new(settings),

@@ -58,7 +58,7 @@ pub struct LearnerResponse {
     /// Occupation codes the highest education's major relates to.
     pub education_occupation_codes: Vec<String>,
     pub birth_date: Option<NaiveDate>,
-    /// The identity number, masked (`310***********1234`); the full number is never returned.
+    /// The identity number, masked (`**************1234`: the last four characters); the full number is never returned.
     pub id_number_masked: Option<String>,
     /// The institution that registered the learner, if any.
     pub registered_by_institution_id: Option<i64>,

@@ -180,7 +180,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/me/share-accesses").route(web::get().to(shares::list_accesses)))
                 .service(
-                    resource("/verifications/status/{share_id}")
+                    resource("/verifications/status/{status_id}")
                         .route(web::get().to(shares::share_status)),
                 )
                 .service(

@@ -15,7 +15,7 @@ use crate::api::pagination::{Page, PageParams};
 use crate::auth::AuthUser;
 use crate::db::shares::{self, AccessRow, NewAccess, NewShare, ShareRow};
 use crate::db::{self, audit, institutions, learners, records, DbConnection};
-use crate::domain::{today_in_shanghai, InstitutionKind, Role, SHANGHAI};
+use crate::domain::{today_in_shanghai, CertificateStatus, InstitutionKind, Role, SHANGHAI};
 use crate::eligibility::ParameterCache;
 use crate::error::{ApiError, Problem};
 use crate::notify::{self, Category, Message, Notice};
@@ -26,6 +26,19 @@ use crate::state::AppState;
 /// Default and longest lifetime of a share.
 const DEFAULT_DAYS: i64 = 30;
 const MAX_DAYS: i64 = 180;
+/// Certificates, and milestones, one share may name at most.
+const MAX_SHARED_ITEMS: usize = 100;
+
+/// `items` without repeats, in their first order.
+fn distinct<T: PartialEq + Clone>(items: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,9 +46,13 @@ const MAX_DAYS: i64 = 180;
 pub struct CreateShare {
     /// Why it is shared (shown to HR and in the statement).
     pub purpose: String,
-    /// Certificates to show; default: the learner's verified certificates.
+    /// Certificates to show, verified ones only (repeats count once; at most 100); default: the
+    /// learner's verified certificates.
+    #[schema(max_items = 100)]
     pub certificate_ids: Option<Vec<i64>>,
-    /// Milestones (by key) to show; default: the met milestones as of today.
+    /// Milestones (by key) to show (repeats count once; at most 100); default: the met
+    /// milestones as of today.
+    #[schema(max_items = 100)]
     pub milestone_keys: Option<Vec<String>>,
     /// Only HR staff of this enterprise may use the code; any enterprise when absent.
     pub enterprise_id: Option<i64>,
@@ -171,7 +188,28 @@ pub async fn create_share(
         "expires_at",
         "must be at most 180 days from now",
     );
+    for (field, len) in [
+        (
+            "certificate_ids",
+            request.certificate_ids.as_ref().map(Vec::len),
+        ),
+        (
+            "milestone_keys",
+            request.milestone_keys.as_ref().map(Vec::len),
+        ),
+    ] {
+        checks.ensure(
+            len.unwrap_or(0) <= MAX_SHARED_ITEMS,
+            field,
+            format!("may name at most {MAX_SHARED_ITEMS} items"),
+        );
+    }
     let purpose = checks.done(|| purpose)?;
+    let request = CreateShare {
+        certificate_ids: request.certificate_ids.map(distinct),
+        milestone_keys: request.milestone_keys.map(distinct),
+        ..request
+    };
 
     let code = sharing::new_code();
     let hash = sharing::code_hash(&sharing::normalize_code(&code).unwrap_or_default());
@@ -202,8 +240,13 @@ pub async fn create_share(
                 None => defaults.certificates.iter().map(|c| c.id).collect(),
                 Some(ids) => {
                     for id in &ids {
-                        if !records.certificates.iter().any(|c| c.id == *id) {
-                            checks.add("certificate_ids", format!("{id} is not one of your certificates"));
+                        match records.certificates.iter().find(|c| c.id == *id) {
+                            None => checks.add("certificate_ids", format!("{id} is not one of your certificates")),
+                            Some(c) if c.status != CertificateStatus::Verified.as_str() => checks.add(
+                                "certificate_ids",
+                                format!("{id} is {}: only verified certificates can be shared", c.status),
+                            ),
+                            Some(_) => {}
                         }
                     }
                     ids
@@ -257,7 +300,10 @@ pub async fn create_share(
                     share: &row,
                     recipient: enterprise.as_ref().map(|e| (e.id, e.name.clone())),
                     view: &shows,
-                    status_url: format!("{public}/api/v1/verifications/status/{}", row.id),
+                    status_url: format!(
+                        "{public}/api/v1/verifications/status/{}",
+                        st.status_tokens.token(row.id).map_err(ApiError::Internal)?
+                    ),
                 },
             )?;
             audit::record(
@@ -621,16 +667,21 @@ pub async fn verify_code(
     Ok(web::Json(view))
 }
 
-/// Whether a share is still valid, for verifiers holding its statement (no login).
-#[utoipa::path(get, path = "/api/v1/verifications/status/{share_id}", tag = "shares",
-    params(("share_id" = i64, Path, description = "The `share_id` claim of a statement")),
+/// Whether a share is still valid, for verifiers holding its statement (no login). The
+/// identifier is the last segment of the statement's `status_url` claim: unguessable, so that
+/// nobody can enumerate shares.
+#[utoipa::path(get, path = "/api/v1/verifications/status/{status_id}", tag = "shares",
+    params(("status_id" = String, Path, description = "The last segment of a statement's `status_url`")),
     responses((status = 200, description = "active, revoked or expired", body = ShareStatusResponse),
         (status = 404, description = "No such share", body = Problem, content_type = "application/problem+json")))]
 pub async fn share_status(
     state: web::Data<AppState>,
-    id: web::Path<i64>,
+    status_id: web::Path<String>,
 ) -> Result<web::Json<ShareStatusResponse>, ApiError> {
-    let id = id.into_inner();
+    let id = state
+        .status_tokens
+        .verify(&status_id)
+        .ok_or(ApiError::NotFound { what: "share" })?;
     let row = state
         .db
         .read(move |conn| Ok(shares::find_share(conn, id)?))

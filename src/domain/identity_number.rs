@@ -43,9 +43,11 @@ impl IdentityNumber {
         NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").ok()
     }
 
-    /// `310***********1234`: the region's first three digits and the last four characters.
+    /// `**************1234`: the last four characters only. Responses carry the birth date beside
+    /// the mask, so the mask shows no digit of the region either (with the birth date and a
+    /// few region digits, a handful of candidates would remain).
     pub fn masked(&self) -> String {
-        format!("{}***********{}", &self.0[..3], &self.0[14..])
+        format!("**************{}", &self.0[14..])
     }
 
     /// The full number, for encryption and the keyed hash only.
@@ -79,7 +81,7 @@ pub(crate) mod tests {
         // The worked example of GB 11643-1999.
         let n = IdentityNumber::parse("11010519491231002X").unwrap();
         assert_eq!(n.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31));
-        assert_eq!(n.masked(), "110***********002X");
+        assert_eq!(n.masked(), "**************002X");
         assert!(!format!("{n:?}").contains("19491231"));
         assert!(IdentityNumber::parse("11010519491231002x").is_ok());
     }

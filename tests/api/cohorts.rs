@@ -121,7 +121,7 @@ async fn the_sample_file_imports_and_a_second_import_creates_nothing() {
     let items = learners["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);
     assert_eq!(items[0]["name"], "王芳");
-    assert_eq!(items[0]["id_number_masked"], "110***********002X");
+    assert_eq!(items[0]["id_number_masked"], "**************002X");
     assert_eq!(items[0]["hukou"], "other");
     assert_eq!(items[1]["email"], "li.lei@example.cn");
     assert_eq!(items[2]["kind"], "employee");

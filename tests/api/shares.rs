@@ -86,10 +86,11 @@ fn check_statement(set: &JwkSet, statement: &str, issuer: &str) -> Result<Value,
         .map_err(|e| e.to_string())
 }
 
-/// What the public status endpoint says of a share.
+/// What the public status endpoint says of a share (by the identifier its statement carries).
 async fn status_of(app: &TestApp, id: i64) -> String {
+    let token = app.state.status_tokens.token(id).unwrap();
     let status: Value = app
-        .get(&format!("/api/v1/verifications/status/{id}"), None)
+        .get(&format!("/api/v1/verifications/status/{token}"), None)
         .await
         .json()
         .await
@@ -200,6 +201,20 @@ async fn a_learner_shares_hr_verifies_by_code_and_statement_then_revokes() {
     let claims = check_statement(&set, statement, ISSUER).expect("a valid statement");
     assert_eq!(claims["share_id"], id);
     assert_eq!(claims["sub"], format!("share:{id}"));
+    // The status is reached by the statement's own link, never by counting share ids.
+    let status_url = claims["status_url"].as_str().unwrap();
+    let path = &status_url[status_url.find("/api/v1/").unwrap()..];
+    let status: Value = app.get(path, None).await.json().await.unwrap();
+    assert_eq!(status["status"], "active");
+    for guess in [format!("{id}"), format!("{}", id + 1), format!("{id}.AAAA")] {
+        assert_problem(
+            app.get(&format!("/api/v1/verifications/status/{guess}"), None)
+                .await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
     assert_eq!(claims["learner"]["display_name"], "王*");
     assert_eq!(claims["certificates"][0]["status"], "verified");
     assert_eq!(claims["recipient"]["institution_id"], w.enterprise_a);
@@ -563,4 +578,58 @@ async fn employers_see_their_employees_verified_records_and_the_view_is_logged()
     assert_eq!(items[0]["user_email"], "hr@a.cn");
     let inbox = app.inbox(&w.l.me).await;
     assert!(inbox.iter().all(|i| i["category"] != "share"), "{inbox:?}");
+}
+
+/// Only verified certificates are signed into a statement; repeated ids count once; lists are
+/// capped.
+#[tokio::test]
+async fn only_verified_certificates_are_shared_and_lists_are_bounded() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let resp = app
+        .post(
+            &format!("/api/v1/learners/{}/certificates", w.l.id),
+            &json!({"number": "PENDING-1", "kind": "skill_level", "level": "technician",
+                "occupation_code": "6-18-02-04", "issuer": "x", "issued_on": "2025-06-30"}),
+            Some(&w.l.staff),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let pending = resp.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let problem = assert_problem(
+        app.post(
+            "/api/v1/me/shares",
+            &json!({"purpose": "x", "certificate_ids": [w.l.certificate, pending]}),
+            Some(&w.l.me),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "certificate_ids");
+    assert!(problem["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("only verified"));
+    let many: Vec<i64> = (0..101).map(|_| w.l.certificate).collect();
+    let problem = assert_problem(
+        app.post(
+            "/api/v1/me/shares",
+            &json!({"purpose": "x", "certificate_ids": many}),
+            Some(&w.l.me),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "certificate_ids");
+    let created = share(
+        &app,
+        &w.l.me,
+        json!({"purpose": "x", "certificate_ids": [w.l.certificate, w.l.certificate]}),
+    )
+    .await;
+    assert_eq!(created["certificate_ids"], json!([w.l.certificate]));
 }
