@@ -322,11 +322,16 @@ pub fn evaluate(
     ))
 }
 
-/// The kind of change between a stored milestone and a new one, if it is one worth an event.
+/// The kind of change between a stored milestone and a new one: every change of status is an
+/// event (and every move of an open milestone's date). Losing what the learner held — met,
+/// upcoming or achieved — is `lost`, which they are told; a move of a stored milestone between
+/// two statuses that give the learner nothing (`not_met`, `needs_info`, `not_applicable`,
+/// `lapsed`, absent) is `changed`, recorded without a notice. A milestone computed for the first
+/// time is an event only when it gives something (met, upcoming, achieved).
 pub fn change(before: Option<&Milestone>, after: Option<&Milestone>) -> Option<&'static str> {
     let b = before.map(|m| m.status);
     let a = after.map(|m| m.status);
-    let was_open = matches!(b, Some(Status::Met | Status::Upcoming));
+    let was_open = matches!(b, Some(Status::Met | Status::Upcoming | Status::Achieved));
     match a {
         Some(Status::Met) if b != Some(Status::Met) => Some("newly_met"),
         Some(Status::Upcoming) if b != Some(Status::Upcoming) => Some("newly_upcoming"),
@@ -340,6 +345,7 @@ pub fn change(before: Option<&Milestone>, after: Option<&Milestone>) -> Option<&
         Some(Status::NotMet | Status::NeedsInfo | Status::NotApplicable) | None if was_open => {
             Some("lost")
         }
+        _ if b.is_some() && a != b => Some("changed"),
         _ => None,
     }
 }
@@ -548,6 +554,22 @@ pub struct RecomputeSummary {
     pub learners: u64,
     pub events: u64,
     pub seconds: f64,
+}
+
+/// Stored milestones, their events and their notices are statements about today: a learner reads
+/// them as such. A recomputation for another date would store (and announce) what is not true
+/// today, so it is refused; milestones on another date are answered, never stored, by
+/// `GET /learners/{id}/milestones?as_of=`.
+pub fn check_recompute_date(as_of: NaiveDate, today: NaiveDate) -> Result<(), String> {
+    if as_of == today {
+        Ok(())
+    } else {
+        Err(format!(
+            "--as-of {as_of}: stored milestones and their notices are today's ({today}); \
+milestones on another date are answered without being stored by \
+GET /api/v1/learners/{{id}}/milestones?as_of={as_of}"
+        ))
+    }
 }
 
 /// Recomputes every learner's milestones as of `today`, a batch per transaction.
@@ -804,6 +826,61 @@ pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
 mod tests {
     use super::*;
     use crate::rules::Citation;
+
+    #[test]
+    fn only_today_is_recomputed() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert!(super::check_recompute_date(today, today).is_ok());
+        let later = NaiveDate::from_ymd_opt(2027, 6, 30).unwrap();
+        let refusal = super::check_recompute_date(later, today).unwrap_err();
+        assert!(refusal.contains("as_of=2027-06-30"), "{refusal}");
+        assert!(super::check_recompute_date(today.pred_opt().unwrap(), today).is_err());
+    }
+
+    /// Every stored change of status, and every move of an open milestone's date, is an event;
+    /// losing what was held is one the learner is told of.
+    #[test]
+    fn every_change_of_status_has_its_event() {
+        let statuses: Vec<Option<Status>> = std::iter::once(None)
+            .chain(Status::ALL.iter().copied().map(Some))
+            .collect();
+        for before in &statuses {
+            for after in &statuses {
+                for (from_before, from_after) in [
+                    (Some("2025-01-01"), Some("2025-01-01")),
+                    (Some("2025-01-01"), Some("2026-01-01")),
+                ] {
+                    let b = before.map(|s| m(s, from_before));
+                    let a = after.map(|s| m(s, from_after));
+                    let event = change(b.as_ref(), a.as_ref());
+                    let open_after = matches!(after, Some(Status::Met | Status::Upcoming));
+                    let gives = matches!(
+                        after,
+                        Some(Status::Met | Status::Upcoming | Status::Achieved | Status::Lapsed)
+                    );
+                    let should = (before.is_some() && before != after)
+                        || (before.is_none() && gives)
+                        || (open_after && from_before != from_after);
+                    assert_eq!(
+                        event.is_some(),
+                        should,
+                        "{before:?} -> {after:?} ({from_before:?} -> {from_after:?}): {event:?}"
+                    );
+                    let held = matches!(
+                        before,
+                        Some(Status::Met | Status::Upcoming | Status::Achieved)
+                    );
+                    let gone = matches!(
+                        after,
+                        None | Some(Status::NotMet | Status::NeedsInfo | Status::NotApplicable)
+                    );
+                    if held && gone {
+                        assert_eq!(event, Some("lost"), "{before:?} -> {after:?}");
+                    }
+                }
+            }
+        }
+    }
 
     fn m(status: Status, from: Option<&str>) -> Milestone {
         let mut m = Milestone::new("r", "k", Text::new("t", "t"), Citation::new("s", "c"))

@@ -37,7 +37,8 @@ enum Command {
     /// Recompute every learner's stored milestones (as the daily schedule inside `serve` does)
     /// and record the events of their changes.
     Recompute {
-        /// The evaluation date (default: today in Shanghai).
+        /// The evaluation date: today in Shanghai, the only date whose milestones are stored
+        /// (another date is refused).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
@@ -126,7 +127,9 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
 fn recompute(settings: &Settings, as_of: Option<chrono::NaiveDate>) -> anyhow::Result<()> {
     let db = Database::connect(settings)?;
     db.migrate()?;
-    let as_of = as_of.unwrap_or_else(skillpath::domain::today_in_shanghai);
+    let today = skillpath::domain::today_in_shanghai();
+    let as_of = as_of.unwrap_or(today);
+    skillpath::eligibility::check_recompute_date(as_of, today).map_err(anyhow::Error::msg)?;
     let summary =
         skillpath::eligibility::recompute_all(&db, as_of).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     println!(

@@ -250,7 +250,8 @@ pub struct MilestoneEvent {
     pub id: i64,
     pub milestone_key: String,
     pub rule_id: String,
-    /// `newly_met`, `newly_upcoming`, `achieved`, `lost`, `lapsed`, `date_moved`.
+    /// `newly_met`, `newly_upcoming`, `achieved`, `lost`, `lapsed`, `date_moved`, or `changed` (a
+    /// move between two statuses that give nothing to act on; no notice).
     pub event: String,
     #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,

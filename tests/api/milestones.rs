@@ -255,6 +255,25 @@ async fn stored_milestones_record_their_changes_as_events() {
         .unwrap()
         .iter()
         .any(|e| e["event"] == "lost" && e["rule_id"] == "sh489.technician_after_senior_worker"));
+    // Whatever rule it belongs to: the training goal achieved with the certificate is lost too,
+    // and the learner is told.
+    assert!(
+        events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"] == "lost"
+                && e["rule_id"] == "sh489.training_target"
+                && e["before"]["status"] == "achieved"),
+        "{events}"
+    );
+    let inbox = app.inbox(&l.me).await;
+    assert!(
+        inbox.iter().any(|n| n["title"]["en"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("No longer met: Training goal"))),
+        "{inbox:?}"
+    );
 
     // Recomputing everyone with nothing changed records nothing new.
     let before = events["items"].as_array().unwrap().len();
