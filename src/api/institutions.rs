@@ -250,6 +250,7 @@ pub struct UpdateInstitutionRequest {
     responses((status = 200, description = "Updated", body = InstitutionResponse),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such institution", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another institution has this name", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_institution(
     state: web::Data<AppState>,
