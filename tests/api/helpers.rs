@@ -264,6 +264,18 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Lets connections to the PostgreSQL database in again (after `make_database_unreachable`).
+    pub fn make_database_reachable(&self) {
+        if let TestDatabase::Postgres { admin_url, name } = &self.database {
+            let mut conn = PgConnection::establish(admin_url).unwrap();
+            diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+                .execute(&mut conn)
+                .unwrap();
+        }
+    }
+}
+
 /// Asserts a problem+json answer with this status and code, and returns its body.
 pub async fn assert_problem(resp: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(resp.status(), status, "status");

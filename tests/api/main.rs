@@ -8,6 +8,7 @@ mod certificates;
 mod cohorts;
 mod contract;
 mod delivery;
+mod drills;
 mod errors;
 mod helpers;
 mod learners;
