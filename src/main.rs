@@ -51,7 +51,7 @@ enum Command {
         /// The random seed: the same seed writes the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Also make a learner account for each: learner{n}@seed.example with the password
+        /// Also make a learner account for each: learner<N>@seed.example with the password
         /// "seeded learner password" (benchmark and trial databases only).
         #[arg(long)]
         accounts: bool,
