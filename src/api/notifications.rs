@@ -267,7 +267,7 @@ pub async fn list_outbox(
     caller.require_admin()?;
     let q = query.into_inner();
     let status = match q.status.as_deref().map(str::trim) {
-        None | Some("") => None,
+        None => None,
         Some(raw) => Some(
             raw.parse::<OutboxStatus>()
                 .map_err(|m| ApiError::invalid("status", m))?,
