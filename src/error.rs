@@ -410,6 +410,70 @@ mod tests {
         assert_eq!(body["errors"][0]["field"], "email");
     }
 
+    /// A database error as a driver reports it.
+    #[derive(Debug)]
+    struct Reported(&'static str);
+
+    impl diesel::result::DatabaseErrorInformation for Reported {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn reported(message: &'static str) -> ApiError {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new(Reported(message)),
+        )
+        .into()
+    }
+
+    #[test]
+    fn busy_locked_full_or_gone_databases_are_503_with_retry_after() {
+        for message in [
+            "database is locked",
+            "database or disk is full",
+            "terminating connection due to administrator command",
+            "server closed the connection unexpectedly",
+        ] {
+            let err = reported(message);
+            assert_eq!(
+                err.status_code(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{message}"
+            );
+            let resp = err.error_response();
+            assert!(resp.headers().contains_key(header::RETRY_AFTER));
+            assert!(
+                !body_of(&err).to_string().contains(message),
+                "no detail leaks"
+            );
+        }
+        // Anything else stays a server error.
+        assert_eq!(
+            reported("syntax error at or near").status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
     #[test]
     fn retry_after_rounds_up() {
         let resp = ApiError::TooManyRequests {

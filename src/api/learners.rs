@@ -165,6 +165,38 @@ pub struct LearnerInput {
     pub id_number: Option<Option<String>>,
 }
 
+/// The body of a registration: the fields of [`LearnerInput`], of which `name` and `kind` are
+/// required here (a change of a learner sends only what changes). The same parser serves both;
+/// this type gives the registration its own schema in the OpenAPI document.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct CreateLearnerRequest(pub LearnerInput);
+
+impl utoipa::PartialSchema for CreateLearnerRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::Schema;
+        use utoipa::openapi::RefOr;
+        let mut schema = <LearnerInput as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.required = vec!["name".into(), "kind".into()];
+            object.description =
+                Some("A learner to register: `name` and `kind` are required.".into());
+        }
+        schema
+    }
+}
+
+impl ToSchema for CreateLearnerRequest {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <LearnerInput as ToSchema>::schemas(schemas);
+    }
+}
+
 /// What a learner may change in their own record.
 const SELF_EDITABLE: &[&str] = &[
     "email",
@@ -463,7 +495,7 @@ fn audit_summary(changes: &LearnerChanges, name: Option<&str>) -> serde_json::Va
 /// Register a learner (administrators, college staff, HR staff). Staff registrations are tied
 /// to their institution, which then sees the learner.
 #[utoipa::path(post, path = "/api/v1/learners", tag = "learners",
-    request_body = LearnerInput, security(("bearer" = [])),
+    request_body = CreateLearnerRequest, security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = LearnerResponse),
         (status = 403, description = "Role may not register learners", body = Problem, content_type = "application/problem+json"),
@@ -472,10 +504,10 @@ fn audit_summary(changes: &LearnerChanges, name: Option<&str>) -> serde_json::Va
 pub async fn create_learner(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: JsonBody<LearnerInput>,
+    body: JsonBody<CreateLearnerRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin, Role::CollegeStaff, Role::EmployerHr])?;
-    let checked = body.into_inner().check(&state.identity_vault, true)?;
+    let checked = body.into_inner().0.check(&state.identity_vault, true)?;
     let registered_by = caller.staff_institution();
     let actor = caller.id;
     let refused = RefusedMatches::default();
