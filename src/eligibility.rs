@@ -578,6 +578,8 @@ pub fn recompute_all(
     today: NaiveDate,
 ) -> Result<RecomputeSummary, ApiError> {
     const BATCH: i64 = 200;
+    check_recompute_date(today, crate::domain::today_in_shanghai())
+        .map_err(|refusal| ApiError::internal("recomputation", refusal))?;
     let started = std::time::Instant::now();
     let mut conn = database.get()?;
     // The batches look stored milestones up by learner: plans need current statistics.

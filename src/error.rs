@@ -54,7 +54,7 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// For a rejected import: the full report (rows read, rows rejected with line numbers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::import::ImportReport>)]
     pub report: Option<serde_json::Value>,
 }
 

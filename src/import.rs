@@ -23,9 +23,6 @@ pub const CSV_BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// Rejected rows listed in a report at most; the count covers them all.
 pub const MAX_REPORTED_ROWS: usize = 1000;
 
-/// Bytes looked at to tell UTF-8 from GB18030 when the upload does not say.
-const SNIFF_BYTES: usize = 64 * 1024;
-
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
@@ -203,7 +200,7 @@ fn declared_encoding(req: &HttpRequest) -> Result<Option<&'static Encoding>, Api
     Ok(None)
 }
 
-/// UTF-8 when the head is valid UTF-8 (a sequence cut at the end is fine) or starts with a BOM;
+/// UTF-8 when the body is valid UTF-8 (a sequence cut at the end is fine) or starts with a BOM;
 /// otherwise GB18030, the superset of GBK and GB2312 that Excel writes on Chinese Windows.
 pub fn sniff_encoding(head: &[u8]) -> &'static Encoding {
     if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -220,6 +217,8 @@ pub fn sniff_encoding(head: &[u8]) -> &'static Encoding {
 pub struct CsvUpload {
     pub reader: csv::Reader<Box<dyn Read + Send>>,
     pub encoding: &'static Encoding,
+    /// One of the process's upload slots, held until the import is done.
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl CsvUpload {
@@ -234,11 +233,19 @@ impl CsvUpload {
 
 /// Receives the whole upload, then checks it, before any transaction opens: a client that
 /// trickles its file holds nothing but its own request, and a file that is not text in its
-/// encoding, or holds an absurdly long cell, is refused with its line before a row is read.
-/// The body is kept in memory (at most `CSV_BODY_LIMIT`); cells are capped at
-/// `MAX_CELL_BYTES`, so parsing never buffers more than that per cell.
+/// encoding, or holds a control character, is refused with its line before a row is read.
+/// The body is kept in memory (at most `CSV_BODY_LIMIT`, and `MAX_CONCURRENT_UPLOADS` at once).
 pub async fn open(req: &HttpRequest, mut payload: Payload) -> Result<CsvUpload, ApiError> {
     let declared = declared_encoding(req)?;
+    // Each upload is held whole in memory while it is checked and imported: a few at a time.
+    let slot = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .map(|state| state.upload_slots.clone())
+        .ok_or_else(|| ApiError::internal("upload", "no application state"))?
+        .try_acquire_owned()
+        .map_err(|_| ApiError::Unavailable {
+            cause: format!("{MAX_CONCURRENT_UPLOADS} uploads are already being imported"),
+        })?;
     let started = tokio::time::Instant::now();
     let mut body: Vec<u8> = Vec::new();
     loop {
@@ -268,10 +275,15 @@ pub async fn open(req: &HttpRequest, mut payload: Payload) -> Result<CsvUpload, 
     if body.is_empty() {
         return Err(ApiError::bad_request("empty_file", "The file is empty."));
     }
-    actix_web::web::block(move || check_upload(body, declared))
+    let mut upload = actix_web::web::block(move || check_upload(body, declared))
         .await
-        .map_err(|e| ApiError::internal("checking an upload", e))?
+        .map_err(|e| ApiError::internal("checking an upload", e))??;
+    upload.slot = Some(slot);
+    Ok(upload)
 }
+
+/// Uploads held and imported at once by one process; more answer 503 with `Retry-After`.
+pub const MAX_CONCURRENT_UPLOADS: usize = 4;
 
 /// No byte for this long ends the upload with 408.
 const UPLOAD_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
@@ -285,14 +297,21 @@ pub fn check_upload(
     body: Vec<u8>,
     declared: Option<&'static Encoding>,
 ) -> Result<CsvUpload, ApiError> {
-    let encoding = declared.unwrap_or_else(|| sniff_encoding(&body[..body.len().min(SNIFF_BYTES)]));
+    let encoding = declared.unwrap_or_else(|| sniff_encoding(&body));
     let text = decode_strictly(body, encoding)?;
-    check_cells(text.as_bytes())?;
+    if let Some(at) = text.find(crate::api::body::is_forbidden_control) {
+        let line = 1 + text[..at].bytes().filter(|b| *b == b'\n').count() as u64;
+        return Err(invalid_csv(line, "the file holds a control character"));
+    }
     let reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(Box::new(Cursor::new(text.into_bytes())) as Box<dyn Read + Send>);
-    Ok(CsvUpload { reader, encoding })
+    Ok(CsvUpload {
+        reader,
+        encoding,
+        slot: None,
+    })
 }
 
 fn invalid_csv(line: u64, detail: impl std::fmt::Display) -> ApiError {
@@ -337,42 +356,6 @@ fn decode_strictly(body: Vec<u8>, encoding: &'static Encoding) -> Result<String,
         line,
         format!("the file is not valid {} here", encoding.name()),
     ))
-}
-
-/// Refuses a cell longer than `MAX_CELL_BYTES`, reading the CSV's quoting without buffering
-/// cells (so a single huge cell costs nothing beyond the body itself).
-fn check_cells(text: &[u8]) -> Result<(), ApiError> {
-    let (mut line, mut cell_start_line) = (1u64, 1u64);
-    let mut quoted = false;
-    let mut cell = 0usize;
-    let mut i = 0;
-    while i < text.len() {
-        let b = text[i];
-        match (quoted, b) {
-            (true, b'"') if text.get(i + 1) == Some(&b'"') => {
-                cell += 1;
-                i += 1;
-            }
-            (true, b'"') => quoted = false,
-            (false, b'"') => quoted = true,
-            (false, b',') | (false, b'\n') => {
-                cell = 0;
-                cell_start_line = line + u64::from(b == b'\n');
-            }
-            _ => cell += 1,
-        }
-        if b == b'\n' {
-            line += 1;
-        }
-        if cell > MAX_CELL_BYTES {
-            return Err(invalid_csv(
-                cell_start_line,
-                format!("a cell is longer than {MAX_CELL_BYTES} bytes"),
-            ));
-        }
-        i += 1;
-    }
-    Ok(())
 }
 
 /// A column the importer understands, with the header names it answers to.
@@ -432,17 +415,26 @@ impl Columns {
     }
 
     /// Whether a row has no more cells than the header (a cell beyond it would be dropped
-    /// unread); otherwise the row is rejected with its line.
+    /// unread) and no cell longer than `MAX_CELL_BYTES` (which no name, code or date needs, and
+    /// which a report must not echo); otherwise the row is rejected with its line.
     pub fn fits(&self, record: &csv::StringRecord, line: u64, rejected: &mut Rejections) -> bool {
-        if record.len() <= self.width {
-            return true;
+        if record.len() > self.width {
+            rejected.push(
+                line,
+                "row",
+                format!("has {} cells; the header has {}", record.len(), self.width),
+            );
+            return false;
         }
-        rejected.push(
-            line,
-            "row",
-            format!("has {} cells; the header has {}", record.len(), self.width),
-        );
-        false
+        if record.iter().any(|cell| cell.len() > MAX_CELL_BYTES) {
+            rejected.push(
+                line,
+                "row",
+                format!("a cell is longer than {MAX_CELL_BYTES} bytes"),
+            );
+            return false;
+        }
+        true
     }
 
     /// The cell of `column` in `record`; empty cells are `None`.

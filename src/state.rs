@@ -18,6 +18,8 @@ pub struct AppState {
     pub login_limiter: LoginLimiter,
     /// Counts unknown share codes, so that codes cannot be guessed.
     pub share_code_limiter: LoginLimiter,
+    /// Counts the matches of registrations and imports refused as out of scope.
+    pub scope_refusals: LoginLimiter,
     pub metrics: Metrics,
     pub identity_vault: IdentityVault,
     /// Encrypts the private keys that sign shared statements.
@@ -26,6 +28,8 @@ pub struct AppState {
     pub unsubscribe: UnsubscribeKeys,
     /// Makes and checks the unguessable identifiers of shares' public status.
     pub status_tokens: crate::sharing::StatusTokens,
+    /// Slots for CSV uploads held in memory at once.
+    pub upload_slots: Arc<tokio::sync::Semaphore>,
     /// The rule parameters, read again only when they change.
     pub parameters: Arc<ParameterCache>,
 }
@@ -46,12 +50,16 @@ impl AppState {
             )?,
             login_limiter: LoginLimiter::new(settings.login_limits),
             share_code_limiter: LoginLimiter::new(settings.share_code_limits),
+            scope_refusals: LoginLimiter::new(crate::auth::scope::refusal_limits()),
             key_vault: KeyVault::new(data_key)?,
             metrics: Metrics::new()?,
             identity_vault: IdentityVault::new(data_key)?,
             unsubscribe: UnsubscribeKeys::new(data_key)?,
             status_tokens: crate::sharing::StatusTokens::new(data_key)?,
             parameters: Arc::new(ParameterCache::default()),
+            upload_slots: Arc::new(tokio::sync::Semaphore::new(
+                crate::import::MAX_CONCURRENT_UPLOADS,
+            )),
             db,
             settings: Arc::new(settings),
         })

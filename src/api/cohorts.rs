@@ -12,9 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::institutions::visible_program;
-use crate::api::learners::{audit_refused_matches, RefusedMatches};
 use crate::api::pagination::{Page, PageParams};
-use crate::auth::{scope, AuthUser};
+use crate::auth::scope::{self, RefusedMatches};
+use crate::auth::AuthUser;
 use crate::crypto::IdentityVault;
 use crate::db::cohorts::{self, CohortRow, NewCohort};
 use crate::db::learners::{self, NewLearner};
@@ -449,19 +449,15 @@ fn import_batch(
     }
 
     // A match may be reached only within the importer's scope; the refusal is neutral.
-    let matched: Vec<i64> = by_hash
+    let matched: Vec<(i64, &'static str)> = by_hash
         .values()
         .copied()
         .chain(by_email.values().map(|(id, _)| *id))
+        .collect::<std::collections::BTreeSet<i64>>()
+        .into_iter()
+        .map(|id| (id, "cohort_import"))
         .collect();
-    let reachable = scope::reachable_matches(conn, ctx.caller, &matched)?;
-    let refuse = |id: i64, line: u64, rejected: &mut Rejections| {
-        rejected.push(line, "row", scope::OUT_OF_SCOPE_ROW);
-        ctx.refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((id, "cohort_import"));
-    };
+    let reachable = scope::split_matches(conn, ctx.caller, &matched, ctx.refused)?;
 
     // Resolve each row to an existing learner or a learner to create (once per key).
     let mut new_learners: Vec<NewLearner> = Vec::new();
@@ -478,8 +474,8 @@ fn import_batch(
             .into_iter()
             .chain(by_email_match.map(|(id, _)| id))
             .find(|id| !reachable.contains(id));
-        if let Some(id) = outside {
-            refuse(*id, line.line, rejected);
+        if outside.is_some() {
+            rejected.push(line.line, "row", scope::OUT_OF_SCOPE_ROW);
             continue;
         }
         let target = if let Some(id) = hash.as_ref().and_then(|h| by_hash.get(h)) {
@@ -700,7 +696,11 @@ fn import_cohort(
     report.learners_matched = Some(0);
     let mut rejected = Rejections::default();
     let columns = upload.columns(COHORT_COLUMNS)?;
+    // All-or-nothing: every row is checked before any is matched against stored learners, so a
+    // file that will be refused anyway reveals nothing of who is on record. With ?partial=true,
+    // rows are matched a batch at a time as they are read.
     let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut held: Vec<CohortLine> = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
         match upload.reader.read_record(&mut record) {
@@ -712,7 +712,11 @@ fn import_cohort(
                     continue;
                 }
                 if let Some(parsed) = parse_line(&columns, &record, line, &mut rejected) {
-                    batch.push(parsed);
+                    if partial {
+                        batch.push(parsed);
+                    } else if rejected.count == 0 {
+                        held.push(parsed);
+                    }
                 }
             }
             Err(e) => {
@@ -730,16 +734,27 @@ fn import_cohort(
                 );
             }
         }
-        // In all-or-nothing mode, once a row is rejected nothing will be stored: only check the rest.
         if batch.len() >= BATCH_ROWS {
-            let rows = std::mem::take(&mut batch);
-            if partial || rejected.count == 0 {
-                import_batch(conn, ctx, rows, &mut report, &mut rejected)?;
-            }
+            import_batch(
+                conn,
+                ctx,
+                std::mem::take(&mut batch),
+                &mut report,
+                &mut rejected,
+            )?;
         }
     }
-    if partial || rejected.count == 0 {
+    if partial {
         import_batch(conn, ctx, batch, &mut report, &mut rejected)?;
+    } else if rejected.count == 0 {
+        let mut rows = held.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<CohortLine> = rows.by_ref().take(BATCH_ROWS).collect();
+            import_batch(conn, ctx, chunk, &mut report, &mut rejected)?;
+            if rejected.count > 0 {
+                break; // nothing will be stored: match no further
+            }
+        }
     }
     let report = report.finish(rejected)?;
     audit::record(
@@ -773,8 +788,11 @@ fn import_cohort(
         (status = 200, description = "Imported", body = ImportReport),
         (status = 404, description = "No such cohort (or not yours)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "File over 64 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another import enrolled the same learner at the same time; send the file again", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not CSV", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Rows rejected (all-or-nothing mode: nothing stored) or a required column missing", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Rows rejected (all-or-nothing mode: nothing stored)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many rows refused as out of scope", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many uploads at once, or the database is out of reach; try again", body = Problem, content_type = "application/problem+json")))]
 pub async fn import_enrollments(
     state: web::Data<AppState>,
     caller: AuthUser,
@@ -797,6 +815,10 @@ pub async fn import_enrollments(
     let upload = import::open(&req, payload).await?;
     let st = state.clone();
     let actor = caller.id;
+    let address = crate::api::auth::client_address(&req, &state.settings);
+    state
+        .scope_refusals
+        .check(&caller.id.to_string(), &address)?;
     let refused = RefusedMatches::default();
     let (who, sink) = (caller.clone(), refused.clone());
     let report = state
@@ -814,7 +836,14 @@ pub async fn import_enrollments(
             import_cohort(conn, &ctx, upload, partial)
         })
         .await;
-    audit_refused_matches(&state, &caller, refused).await?;
+    scope::record_refusals(
+        &state.db,
+        &state.scope_refusals,
+        &caller,
+        &address,
+        &refused,
+    )
+    .await;
     let report = report?;
     crate::eligibility::refresh_cohort_in_background(state.db.clone(), cohort_id);
     tracing::info!(

@@ -1,7 +1,7 @@
 //! `/api/v1/learners`: the learner record and the facts the rules read.
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::body::JsonBody;
 use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
-use crate::auth::scope::{self, require_learner};
+use crate::auth::scope::{self, require_learner, RefusedMatches};
 use crate::auth::AuthUser;
 use crate::crypto::IdentityVault;
 use crate::db::learners::{
@@ -389,32 +389,6 @@ struct CheckedLearner {
 
 /// Uniqueness of email and identity number among learners other than `except`, and the
 /// existence of the education occupation codes.
-/// Refused matches of a registration or an import, kept outside the transaction (which a refusal
-/// rolls back) so that the handler can audit them afterwards.
-pub type RefusedMatches = std::sync::Arc<std::sync::Mutex<Vec<(i64, &'static str)>>>;
-
-/// Audits the matches a request was refused (in a transaction of its own).
-pub async fn audit_refused_matches(
-    state: &AppState,
-    caller: &AuthUser,
-    refused: RefusedMatches,
-) -> Result<(), ApiError> {
-    let taken = std::mem::take(&mut *refused.lock().unwrap_or_else(|p| p.into_inner()));
-    if taken.is_empty() {
-        return Ok(());
-    }
-    let caller = caller.clone();
-    state
-        .db
-        .write(move |conn| {
-            for (learner_id, via) in taken {
-                scope::record_out_of_scope_match(conn, &caller, learner_id, via)?;
-            }
-            Ok(())
-        })
-        .await
-}
-
 /// Refuses an identity number or email that another learner holds. Within the caller's scope
 /// the answer says so; outside it, the one neutral refusal of the scope module (which does not
 /// tell which identifier matched), and the match is noted for the audit log.
@@ -438,18 +412,8 @@ fn check_against_stored(
         .map(|o| (o.id, "id_number"))
         .chain(by_email.iter().map(|o| (o.id, "email")))
         .collect();
-    let ids: Vec<i64> = matches.iter().map(|(id, _)| *id).collect();
-    let reachable = scope::reachable_matches(conn, caller, &ids)?;
-    let outside: Vec<(i64, &'static str)> = matches
-        .iter()
-        .filter(|(id, _)| !reachable.contains(id))
-        .copied()
-        .collect();
-    if !outside.is_empty() {
-        refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(outside);
+    let reachable = scope::split_matches(conn, caller, &matches, refused)?;
+    if matches.iter().any(|(id, _)| !reachable.contains(id)) {
         return Err(scope::out_of_scope_match());
     }
     if by_hash.is_some() {
@@ -499,17 +463,23 @@ fn audit_summary(changes: &LearnerChanges, name: Option<&str>) -> serde_json::Va
     responses(
         (status = 201, description = "Created", body = LearnerResponse),
         (status = 403, description = "Role may not register learners", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Identity number or email already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Identity number or email already registered, or the person cannot be registered by your institution", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many registrations refused as out of scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_learner(
     state: web::Data<AppState>,
     caller: AuthUser,
+    req: HttpRequest,
     body: JsonBody<CreateLearnerRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin, Role::CollegeStaff, Role::EmployerHr])?;
     let checked = body.into_inner().0.check(&state.identity_vault, true)?;
     let registered_by = caller.staff_institution();
     let actor = caller.id;
+    let address = crate::api::auth::client_address(&req, &state.settings);
+    state
+        .scope_refusals
+        .check(&caller.id.to_string(), &address)?;
     let refused = RefusedMatches::default();
     let (who, sink) = (caller.clone(), refused.clone());
     let created = state
@@ -570,7 +540,14 @@ pub async fn create_learner(
             load_learner(conn, row.id)
         })
         .await;
-    audit_refused_matches(&state, &caller, refused).await?;
+    scope::record_refusals(
+        &state.db,
+        &state.scope_refusals,
+        &caller,
+        &address,
+        &refused,
+    )
+    .await;
     let created = created?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/learners/{}", created.id)))
@@ -674,10 +651,12 @@ pub async fn get_learner(
     responses((status = 200, description = "Updated", body = LearnerResponse),
         (status = 404, description = "No such learner (or not in your scope)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Identity number or email belongs to another learner", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or fields a learner may not change", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Invalid fields, or fields a learner may not change", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many changes refused as out of scope", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_learner(
     state: web::Data<AppState>,
     caller: AuthUser,
+    req: HttpRequest,
     id: web::Path<i64>,
     body: JsonBody<LearnerInput>,
 ) -> Result<web::Json<LearnerResponse>, ApiError> {
@@ -696,6 +675,10 @@ pub async fn update_learner(
     }
     let checked = input.check(&state.identity_vault, false)?;
     let actor = caller.id;
+    let address = crate::api::auth::client_address(&req, &state.settings);
+    state
+        .scope_refusals
+        .check(&caller.id.to_string(), &address)?;
     let refused = RefusedMatches::default();
     let (who, sink) = (caller.clone(), refused.clone());
     let updated = state
@@ -743,6 +726,13 @@ pub async fn update_learner(
             load_learner(conn, id)
         })
         .await;
-    audit_refused_matches(&state, &caller, refused).await?;
+    scope::record_refusals(
+        &state.db,
+        &state.scope_refusals,
+        &caller,
+        &address,
+        &refused,
+    )
+    .await;
     Ok(web::Json(updated?))
 }

@@ -148,9 +148,10 @@ pub fn spec_json() -> anyhow::Result<String> {
 /// The statuses the edge of the service can answer for any operation of a kind, whatever its
 /// handler does: documented here once rather than on every handler, so that none is forgotten.
 /// A protected operation can answer 401; one with a body 400 (not JSON, not an object, not the
-/// expected shape), 413, 415 and 422 (e.g. a control character in a field); one with query
-/// parameters 400 and 422; one with a path parameter 404; every API operation 500 and 503 (the
-/// database out of reach, with `Retry-After`). `limit` is documented with its bounds.
+/// expected shape), 413, 415 and 422 (e.g. a control character in a field), and a CSV body 408;
+/// one with query parameters 400; every one 422 (a control character in any query parameter) and
+/// 500; one with a path parameter 404; every one but `/health` 503 (the database out of reach,
+/// with `Retry-After`). `limit` is documented with its bounds.
 fn complete(doc: &mut serde_json::Value) {
     use serde_json::{json, Value};
     let problem = |description: &str| {
@@ -176,12 +177,15 @@ fn complete(doc: &mut serde_json::Value) {
                 .get("security")
                 .and_then(Value::as_array)
                 .is_some_and(|s| !s.is_empty());
-            let has_body = op.contains_key("requestBody");
-            let csv_body = op
+            let body_types: Vec<String> = op
                 .get("requestBody")
                 .and_then(|b| b.get("content"))
                 .and_then(Value::as_object)
-                .is_some_and(|c| c.contains_key("text/csv"));
+                .map(|c| c.keys().cloned().collect())
+                .unwrap_or_default();
+            let csv_body = body_types.iter().any(|t| t == "text/csv");
+            // Bodies the service parses (a form such as the one-click unsubscribe is not read).
+            let has_body = csv_body || body_types.iter().any(|t| t == "application/json");
             let params = op
                 .get("parameters")
                 .and_then(Value::as_array)

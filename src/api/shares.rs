@@ -625,8 +625,8 @@ pub async fn verify_code(
     let Some(share) = share else {
         return Err(ApiError::NotFound { what: "share" });
     };
-    // A known code (live, expired or revoked) is not a guess.
-    attempt.succeeded();
+    // A known code (live, expired or revoked) is not a guess; earlier guesses stay counted.
+    attempt.not_a_failure();
     match sharing::share_status(&share, now) {
         ShareStatus::Revoked => {
             return Err(ApiError::Gone {
@@ -673,11 +673,21 @@ pub async fn verify_code(
 #[utoipa::path(get, path = "/api/v1/verifications/status/{status_id}", tag = "shares",
     params(("status_id" = String, Path, description = "The last segment of a statement's `status_url`")),
     responses((status = 200, description = "active, revoked or expired", body = ShareStatusResponse),
-        (status = 404, description = "No such share", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such share", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "A bare share id (statements signed before status links were made unguessable): ask for a new share or verify by code", body = Problem, content_type = "application/problem+json")))]
 pub async fn share_status(
     state: web::Data<AppState>,
     status_id: web::Path<String>,
 ) -> Result<web::Json<ShareStatusResponse>, ApiError> {
+    if status_id.parse::<i64>().is_ok() {
+        // The same answer for every number, whether a share has it or not.
+        return Err(ApiError::Gone {
+            code: "status_link_replaced",
+            detail: "Status links by share id were replaced by the unguessable link in newer \
+statements; verify the share by its code, or ask the learner to share again."
+                .into(),
+        });
+    }
     let id = state
         .status_tokens
         .verify(&status_id)

@@ -34,11 +34,84 @@ impl LoginLimiter {
         }
     }
 
+    fn account_key(account: &str) -> String {
+        format!("account:{account}")
+    }
+
+    fn address_key(address: &str) -> String {
+        format!("address:{address}")
+    }
+
     fn keys(account: &str, address: &str) -> [(String, u32); 2] {
         [
-            (format!("account:{account}"), 0),
-            (format!("address:{address}"), 1),
+            (Self::account_key(account), 0),
+            (Self::address_key(address), 1),
         ]
+    }
+
+    /// Refuses with 429 while either the account or the address is at its limit.
+    pub fn check(&self, account: &str, address: &str) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let wait = self.wait(&windows, account, address, now);
+        if wait > Duration::ZERO {
+            return Err(ApiError::TooManyRequests { retry_after: wait });
+        }
+        Ok(())
+    }
+
+    /// Counts `n` failures at once (e.g. the refused rows of one import).
+    pub fn add(&self, account: &str, address: &str, n: u32) {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        self.count(&mut windows, account, address, n, now);
+    }
+
+    /// How long until neither key is at its limit.
+    fn wait(
+        &self,
+        windows: &HashMap<String, Window>,
+        account: &str,
+        address: &str,
+        now: Instant,
+    ) -> Duration {
+        let mut wait = Duration::ZERO;
+        for (key, which) in Self::keys(account, address) {
+            if let Some(w) = windows.get(&key) {
+                let elapsed = now.duration_since(w.started);
+                if elapsed < self.limits.window && w.failures >= self.limit(which) {
+                    wait = wait.max(self.limits.window - elapsed);
+                }
+            }
+        }
+        wait
+    }
+
+    fn count(
+        &self,
+        windows: &mut HashMap<String, Window>,
+        account: &str,
+        address: &str,
+        n: u32,
+        now: Instant,
+    ) {
+        if windows.len() > SWEEP_THRESHOLD {
+            let window = self.limits.window;
+            windows.retain(|_, w| now.duration_since(w.started) < window);
+        }
+        for (key, _) in Self::keys(account, address) {
+            let w = windows.entry(key).or_insert(Window {
+                failures: 0,
+                started: now,
+            });
+            if now.duration_since(w.started) >= self.limits.window {
+                *w = Window {
+                    failures: 0,
+                    started: now,
+                };
+            }
+            w.failures = w.failures.saturating_add(n);
+        }
     }
 
     fn limit(&self, which: u32) -> u32 {
@@ -57,35 +130,11 @@ impl LoginLimiter {
     pub fn attempt<'a>(&'a self, account: &str, address: &str) -> Result<Attempt<'a>, ApiError> {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let mut wait = Duration::ZERO;
-        for (key, which) in Self::keys(account, address) {
-            if let Some(w) = windows.get(&key) {
-                let elapsed = now.duration_since(w.started);
-                if elapsed < self.limits.window && w.failures >= self.limit(which) {
-                    wait = wait.max(self.limits.window - elapsed);
-                }
-            }
-        }
+        let wait = self.wait(&windows, account, address, now);
         if wait > Duration::ZERO {
             return Err(ApiError::TooManyRequests { retry_after: wait });
         }
-        if windows.len() > SWEEP_THRESHOLD {
-            let window = self.limits.window;
-            windows.retain(|_, w| now.duration_since(w.started) < window);
-        }
-        for (key, _) in Self::keys(account, address) {
-            let w = windows.entry(key).or_insert(Window {
-                failures: 0,
-                started: now,
-            });
-            if now.duration_since(w.started) >= self.limits.window {
-                *w = Window {
-                    failures: 0,
-                    started: now,
-                };
-            }
-            w.failures += 1;
-        }
+        self.count(&mut windows, account, address, 1, now);
         Ok(Attempt {
             limiter: self,
             account: account.to_owned(),
@@ -104,16 +153,35 @@ pub struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    /// The attempt succeeded: the account's count is cleared and the address's attempt uncounted.
+    /// The attempt succeeded (a login): the account's count is cleared and the address's attempt
+    /// uncounted.
     pub fn succeeded(self) {
         let mut windows = self
             .limiter
             .windows
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        windows.remove(&format!("account:{}", self.account));
-        if let Some(w) = windows.get_mut(&format!("address:{}", self.address)) {
+        windows.remove(&LoginLimiter::account_key(&self.account));
+        if let Some(w) = windows.get_mut(&LoginLimiter::address_key(&self.address)) {
             w.failures = w.failures.saturating_sub(1);
+        }
+    }
+
+    /// The attempt was not a failure, but clears nothing else (a share code that exists: earlier
+    /// guesses stay counted).
+    pub fn not_a_failure(self) {
+        let mut windows = self
+            .limiter
+            .windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for key in [
+            LoginLimiter::account_key(&self.account),
+            LoginLimiter::address_key(&self.address),
+        ] {
+            if let Some(w) = windows.get_mut(&key) {
+                w.failures = w.failures.saturating_sub(1);
+            }
         }
     }
 }
@@ -196,5 +264,27 @@ mod tests {
                 .succeeded();
         }
         l.attempt("another@x.cn", "3.3.3.3").unwrap().succeeded();
+    }
+
+    #[test]
+    fn a_known_code_does_not_clear_earlier_guesses() {
+        let l = limiter(60_000);
+        fail(&l, "hr", "1.1.1.1");
+        fail(&l, "hr", "1.1.1.1");
+        l.attempt("hr", "1.1.1.1").unwrap().not_a_failure();
+        fail(&l, "hr", "1.1.1.1");
+        assert!(
+            l.attempt("hr", "1.1.1.1").is_err(),
+            "three guesses, whatever came between"
+        );
+    }
+
+    #[test]
+    fn failures_counted_at_once_lock_like_single_ones() {
+        let l = limiter(60_000);
+        l.check("staff", "4.4.4.4").unwrap();
+        l.add("staff", "4.4.4.4", 3);
+        assert!(l.check("staff", "4.4.4.4").is_err());
+        l.check("other", "5.5.5.5").unwrap();
     }
 }

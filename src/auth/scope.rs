@@ -8,9 +8,14 @@
 //! - evaluator: certificates (to decide them), not learner records;
 //! - learner: their own record.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use crate::auth::rate_limit::LoginLimiter;
 use crate::auth::AuthUser;
+use crate::config::LoginLimits;
 use crate::db::learners::{self, LearnerScope};
-use crate::db::DbConnection;
+use crate::db::{Database, DbConnection};
 use crate::domain::Role;
 use crate::error::ApiError;
 
@@ -79,60 +84,112 @@ pub fn require_learner(
     }
 }
 
-/// Of the existing learners `ids` that a caller's registration or bulk import matched (by
-/// identity number or email), those the caller may reach. Matching runs over every learner,
-/// since one person has one record; reaching a match is allowed only within the caller's scope.
-/// A match outside it is refused with [`out_of_scope_match`], which does not say whether the
-/// person exists or which of the identifiers matched, and is written to the audit log
-/// ([`record_out_of_scope_match`]) so that an administrator sees repeated probing.
-pub fn reachable_matches(
+/// Learners that a registration or a bulk import matched (by identity number or email) but the
+/// caller may not reach, noted outside the request's transaction (a refusal rolls it back) so
+/// that they can be audited and counted afterwards ([`record_refusals`]).
+#[derive(Debug, Clone, Default)]
+pub struct RefusedMatches(Arc<Mutex<Vec<(i64, &'static str)>>>);
+
+impl RefusedMatches {
+    fn note(&self, learner_id: i64, via: &'static str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((learner_id, via));
+    }
+
+    fn take(&self) -> Vec<(i64, &'static str)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Of the existing learners a registration or an import matched, each with how it matched
+/// (`id_number`, `email`, `cohort_import`), those the caller may reach. Matching runs over every
+/// learner, since one person has one record; reaching a match is allowed only within the
+/// caller's scope. The others are noted in `refused` and must be answered with
+/// [`out_of_scope_match`] or [`OUT_OF_SCOPE_ROW`], which say neither that the person exists nor
+/// which identifier matched.
+pub fn split_matches(
     conn: &mut DbConnection,
     caller: &AuthUser,
-    ids: &[i64],
-) -> Result<std::collections::HashSet<i64>, ApiError> {
-    Ok(learners::visible_among(conn, caller.learner_scope(), ids)?
+    matches: &[(i64, &'static str)],
+    refused: &RefusedMatches,
+) -> Result<HashSet<i64>, ApiError> {
+    let ids: Vec<i64> = matches.iter().map(|(id, _)| *id).collect();
+    let reachable: HashSet<i64> = learners::visible_among(conn, caller.learner_scope(), &ids)?
         .into_iter()
-        .collect())
+        .collect();
+    for (id, via) in matches.iter().filter(|(id, _)| !reachable.contains(id)) {
+        refused.note(*id, via);
+    }
+    Ok(reachable)
 }
 
 /// The words of a refusal to reach a learner outside the caller's scope, in a file's row report.
-pub const OUT_OF_SCOPE_ROW: &str = "cannot be registered or enrolled by your institution: ask the learner to check their identity number and email, or the city administrator to link their record";
+pub const OUT_OF_SCOPE_ROW: &str = "cannot be registered or enrolled by your institution: ask the \
+learner to check their identity number and email, or the city administrator to link their record";
 
 /// The refusal of a single registration that matched a learner outside the caller's scope.
 pub fn out_of_scope_match() -> ApiError {
     ApiError::conflict(
         "not_registrable",
-        "This person cannot be registered by your institution. Ask them to check their identity number and email, or ask the city administrator to link their record to your institution.",
+        "This person cannot be registered by your institution. Ask them to check their identity \
+number and email, or ask the city administrator to link their record to your institution.",
     )
 }
 
-/// Audits a refused match: who tried to reach which learner, and how.
-pub fn record_out_of_scope_match(
-    conn: &mut DbConnection,
+/// Refused matches an account or client address may collect in an hour before registrations and
+/// imports answer 429: a refusal still tells that a person cannot be registered, so a staff
+/// account must not be able to test a long list of identity numbers.
+pub fn refusal_limits() -> LoginLimits {
+    LoginLimits {
+        max_failures_per_account: 20,
+        max_failures_per_address: 60,
+        window: std::time::Duration::from_secs(3600),
+    }
+}
+
+/// After a registration or an import: counts the refused matches against the caller's limit and
+/// writes each to the audit log (`scope_refused`: who tried to reach which learner, and how) in a
+/// transaction of its own. A failure to audit is logged; it does not replace the answer.
+pub async fn record_refusals(
+    db: &Database,
+    limiter: &LoginLimiter,
     caller: &AuthUser,
-    learner_id: i64,
-    via: &str,
-) -> Result<(), ApiError> {
-    crate::db::audit::record(
-        conn,
-        Some(caller.id),
-        "scope_refused",
-        "learner",
-        learner_id,
-        &serde_json::json!({"via": via, "institution_id": caller.institution_id}),
-    )?;
-    Ok(())
+    address: &str,
+    refused: &RefusedMatches,
+) {
+    let taken = refused.take();
+    if taken.is_empty() {
+        return;
+    }
+    limiter.add(&caller.id.to_string(), address, taken.len() as u32);
+    let (actor, institution) = (caller.id, caller.institution_id);
+    let written = db
+        .write(move |conn| {
+            for (learner_id, via) in taken {
+                crate::db::audit::record(
+                    conn,
+                    Some(actor),
+                    "scope_refused",
+                    "learner",
+                    learner_id,
+                    &serde_json::json!({"via": via, "institution_id": institution}),
+                )?;
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(err) = written {
+        tracing::error!(error = ?err, actor, "could not audit refused matches");
+    }
 }
 
 /// Whether the caller may tie a learner's employment to an institution, which opens the learner's
 /// record to that institution's staff: administrators any, staff and HR their own institution
 /// only, learners none (they name their employer; its HR ties it).
 pub fn may_bind_employer(caller: &AuthUser, institution_id: i64) -> bool {
-    match caller.role {
-        Role::Admin => true,
-        Role::CollegeStaff | Role::EmployerHr => caller.institution_id == Some(institution_id),
-        Role::Learner | Role::Evaluator => false,
-    }
+    caller.role == Role::Admin || caller.staff_institution() == Some(institution_id)
 }
 
 /// 404 unless the caller may see the institution; the guard for every institution read.

@@ -71,14 +71,11 @@ async fn learner_count(app: &TestApp, admin: &str) -> usize {
     let mut cursor = String::new();
     loop {
         let page: Value = app
-            .get(
+            .get_json(
                 &format!("/api/v1/learners?limit=200&cursor={cursor}"),
-                Some(admin),
+                admin,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         count += page["items"].as_array().unwrap().len();
         match page["next_cursor"].as_str() {
             Some(c) => cursor = c.to_owned(),
@@ -113,11 +110,8 @@ async fn the_sample_file_imports_and_a_second_import_creates_nothing() {
     assert_eq!(report["rejected_count"], 0);
 
     let learners: Value = app
-        .get(&format!("/api/v1/learners?cohort_id={id}"), Some(&c.staff))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/learners?cohort_id={id}"), &c.staff)
+        .await;
     let items = learners["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);
     assert_eq!(items[0]["name"], "王芳");
@@ -126,25 +120,19 @@ async fn the_sample_file_imports_and_a_second_import_creates_nothing() {
     assert_eq!(items[1]["email"], "li.lei@example.cn");
     assert_eq!(items[2]["kind"], "employee");
     let enrollments: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/learners/{}/enrollments", items[0]["id"]),
-            Some(&c.staff),
+            &c.staff,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(enrollments[0]["class_type"], "technician_class");
     assert_eq!(enrollments[0]["cohort_id"], id);
     let third: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/learners/{}/enrollments", items[2]["id"]),
-            Some(&c.staff),
+            &c.staff,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(third[0]["full_time"], false);
     assert_eq!(third[0]["class_type"], "apprenticeship");
 
@@ -208,11 +196,8 @@ async fn a_thousand_rows_in_utf8_and_in_gbk() {
     );
     assert_eq!(learner_count(&app, &c.admin).await, 1000);
     let first: Value = app
-        .get("/api/v1/learners?name_prefix=学员999", Some(&c.staff))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/learners?name_prefix=学员999", &c.staff)
+        .await;
     assert_eq!(first["items"][0]["name"], "学员999");
 }
 
@@ -323,14 +308,8 @@ async fn existing_learners_are_matched_by_identity_number_then_email() {
     assert_eq!(warnings, [], "{report}");
     for learner in [by_id, by_email] {
         let enrollments: Value = app
-            .get(
-                &format!("/api/v1/learners/{learner}/enrollments"),
-                Some(&c.staff),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/api/v1/learners/{learner}/enrollments"), &c.staff)
+            .await;
         assert_eq!(
             enrollments[0]["cohort_id"], id,
             "the college now sees learner {learner} through the enrollment"
@@ -384,12 +363,7 @@ async fn only_the_cohorts_own_college_imports() {
         "not_found",
     )
     .await;
-    let listed: Value = app
-        .get("/api/v1/cohorts", Some(&other_staff))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/v1/cohorts", &other_staff).await;
     assert!(listed["items"].as_array().unwrap().is_empty());
     let resp = app
         .post(
@@ -479,21 +453,19 @@ async fn an_import_cannot_reach_another_colleges_learner() {
     assert_eq!(by_email["detail"], by_number["detail"]);
     // The administrator sees every refused attempt.
     let audit: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/audit?entity_type=learner&entity_id={theirs}&limit=200"),
-            Some(&c.admin),
+            &c.admin,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let refused: Vec<&Value> = audit["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|e| e["action"] == "scope_refused")
         .collect();
-    assert_eq!(refused.len(), 4, "{audit}");
+    // One for the import (both rows reached the same person), one for each registration.
+    assert_eq!(refused.len(), 3, "{audit}");
     let expected = json!(theirs.to_string());
     assert!(refused.iter().all(|e| e["entity_id"] == expected));
 }
@@ -533,10 +505,81 @@ async fn an_import_reports_what_it_did_not_apply_to_a_matched_learner() {
         .collect();
     assert_eq!(fields, ["name", "id_number", "hukou"], "{report}");
     let stored: Value = app
-        .get(&format!("/api/v1/learners/{known}"), Some(&c.staff))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/learners/{known}"), &c.staff)
+        .await;
     assert_eq!(stored["name"], "王芳", "nothing of the record was changed");
+}
+
+/// Refusals are bounded: a file made to fail looks nobody up, and an account that collects its
+/// hour's refusals gets 429 before anything else is matched.
+#[tokio::test]
+async fn probing_who_is_on_record_is_bounded() {
+    let app = spawn_app().await;
+    let c = college(&app).await;
+    let other = app
+        .create_institution(&c.admin, "另一所学院", "technician_college")
+        .await;
+    let staff_b = app
+        .account(
+            &c.admin,
+            "staff@other.cn",
+            "college_staff",
+            json!({"institution_id": other}),
+        )
+        .await;
+    for i in 0..20 {
+        app.create_learner(
+            &staff_b,
+            json!({"name": format!("乙{i}"), "kind": "student", "email": format!("b{i}@x.cn")}),
+        )
+        .await;
+    }
+    let id = cohort(&app, &c, "探测班").await;
+    let rows: String = (0..20)
+        .map(|i| format!("某{i},,b{i}@x.cn,2024-09-01,2027-06-30\n"))
+        .collect();
+    // All-or-nothing with one bad row: refused for that row alone; no one was looked up.
+    let file = format!(
+        "name,id_number,email,start_date,end_date\n{rows}坏行,,bad@x.cn,2024-09-01,2023-06-30\n"
+    );
+    let problem = assert_problem(
+        import(&app, &c.staff, id, file.into_bytes(), "").await,
+        422,
+        "import_rejected",
+    )
+    .await;
+    let rejected = problem["report"]["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{problem}");
+    assert_eq!(rejected[0]["field"], "end_date");
+    // The same rows with ?partial=true: twenty refusals, which use up the hour's allowance.
+    let file = format!("name,id_number,email,start_date,end_date\n{rows}");
+    let report: Value = import(
+        &app,
+        &c.staff,
+        id,
+        file.clone().into_bytes(),
+        "?partial=true",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(report["rejected_count"], 20);
+    assert_problem(
+        import(&app, &c.staff, id, file.into_bytes(), "?partial=true").await,
+        429,
+        "too_many_requests",
+    )
+    .await;
+    assert_problem(
+        app.post(
+            "/api/v1/learners",
+            &json!({"name": "x", "kind": "student", "email": "anyone@x.cn"}),
+            Some(&c.staff),
+        )
+        .await,
+        429,
+        "too_many_requests",
+    )
+    .await;
 }

@@ -194,12 +194,7 @@ async fn a_full_disk_under_sqlite_refuses_writes_with_503_keeps_reads_and_loses_
         created.lock().unwrap().len()
     );
     // Reads still answer.
-    let listed: Value = app
-        .get("/api/v1/institutions?limit=200", Some(&admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/api/v1/institutions?limit=200", &admin).await;
     assert!(!listed["items"].as_array().unwrap().is_empty());
 
     // Space comes back: writes resume without a restart.
@@ -219,14 +214,8 @@ async fn a_full_disk_under_sqlite_refuses_writes_with_503_keeps_reads_and_loses_
     let mut cursor = String::new();
     loop {
         let page: Value = app
-            .get(
-                &format!("/api/v1/institutions?limit=200{cursor}"),
-                Some(&admin),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/api/v1/institutions?limit=200{cursor}"), &admin)
+            .await;
         for item in page["items"].as_array().unwrap() {
             names.push(item["name"].as_str().unwrap().to_owned());
         }

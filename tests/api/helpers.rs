@@ -168,6 +168,13 @@ impl TestApp {
         reqwest::Response::from(rebuilt.body(body).expect("a response"))
     }
 
+    /// The JSON body of a `GET` that must succeed.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let resp = self.get(path, Some(token)).await;
+        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+        resp.json().await.expect("a JSON body")
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
         let mut req = self.client.get(self.url(path));
         if let Some(t) = token {

@@ -299,43 +299,22 @@ async fn outsiders_get_404_for_every_record_of_another_tenant() {
     // Nothing above changed anything.
     let la = w.la;
     let learner: Value = app
-        .get(&format!("/api/v1/learners/{la}"), Some(&w.admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/learners/{la}"), &w.admin)
+        .await;
     assert_eq!(learner["preferred_language"], "zh-CN");
     let employments: Value = app
-        .get(
-            &format!("/api/v1/learners/{la}/employments"),
-            Some(&w.admin),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/learners/{la}/employments"), &w.admin)
+        .await;
     assert_eq!(employments.as_array().unwrap().len(), 1);
     assert_eq!(employments[0]["end_date"], Value::Null);
     let enrollments: Value = app
-        .get(
-            &format!("/api/v1/learners/{la}/enrollments"),
-            Some(&w.admin),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/learners/{la}/enrollments"), &w.admin)
+        .await;
     assert_eq!(enrollments.as_array().unwrap().len(), 1);
     assert_eq!(enrollments[0]["status"], "enrolled");
     let certificates: Value = app
-        .get(
-            &format!("/api/v1/learners/{la}/certificates"),
-            Some(&w.admin),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/learners/{la}/certificates"), &w.admin)
+        .await;
     assert_eq!(certificates.as_array().unwrap().len(), 1);
 }
 
@@ -409,20 +388,10 @@ async fn employment_opens_a_learner_only_to_the_binders_own_institution() {
         json!({"employer_name": "某单位", "employer_institution_id": institution,
             "occupation_code": "6-18-02-04", "post_title": "电工", "start_date": "2025-07-01"})
     };
-    let enterprise_f: i64 = app
-        .get("/api/v1/me", Some(&w.hr_f))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["institution_id"]
+    let enterprise_f: i64 = app.get_json("/api/v1/me", &w.hr_f).await["institution_id"]
         .as_i64()
         .unwrap();
-    let college_b: i64 = app
-        .get("/api/v1/me", Some(&w.staff_b))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["institution_id"]
+    let college_b: i64 = app.get_json("/api/v1/me", &w.staff_b).await["institution_id"]
         .as_i64()
         .unwrap();
     let path = format!("/api/v1/learners/{}/employments", w.la);
@@ -465,38 +434,20 @@ async fn lists_show_only_what_is_in_scope() {
         (&w.evaluator, vec![]),
     ];
     for (token, expected) in cases {
-        let page: Value = app
-            .get("/api/v1/learners", Some(token))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let page: Value = app.get_json("/api/v1/learners", token).await;
         assert_eq!(names(page), expected);
     }
-    let institutions: Value = app
-        .get("/api/v1/institutions", Some(&w.staff_b))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let institutions: Value = app.get_json("/api/v1/institutions", &w.staff_b).await;
     assert_eq!(names(institutions), ["B 学院"]);
-    let institutions: Value = app
-        .get("/api/v1/institutions", Some(&w.learner_a))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let institutions: Value = app.get_json("/api/v1/institutions", &w.learner_a).await;
     assert!(institutions["items"].as_array().unwrap().is_empty());
     // A staff filter naming another institution still shows only their own learners.
     let page: Value = app
-        .get(
+        .get_json(
             &format!("/api/v1/learners?institution_id={}", w.college_a),
-            Some(&w.staff_b),
+            &w.staff_b,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert!(names(page).is_empty());
     for token in [&w.staff_a, &w.hr_e, &w.learner_a, &w.evaluator] {
         assert_eq!(app.get("/api/v1/audit", Some(token)).await.status(), 403);

@@ -162,22 +162,14 @@ async fn a_learner_shares_hr_verifies_by_code_and_statement_then_revokes() {
 
     // The learner sees the access and hears of it.
     let detail: Value = app
-        .get(&format!("/api/v1/me/shares/{id}"), Some(&w.l.me))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/me/shares/{id}"), &w.l.me)
+        .await;
     let accesses = detail["accesses"].as_array().unwrap();
     assert_eq!(accesses.len(), 1);
     assert_eq!(accesses[0]["user_email"], "hr@a.cn");
     assert_eq!(accesses[0]["institution"]["name"], "甲制造有限公司");
     assert_eq!(accesses[0]["basis"], "share");
-    let all: Value = app
-        .get("/api/v1/me/share-accesses", Some(&w.l.me))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all: Value = app.get_json("/api/v1/me/share-accesses", &w.l.me).await;
     assert_eq!(all["items"].as_array().unwrap().len(), 1);
     let inbox = app.inbox(&w.l.me).await;
     assert!(
@@ -206,15 +198,27 @@ async fn a_learner_shares_hr_verifies_by_code_and_statement_then_revokes() {
     let path = &status_url[status_url.find("/api/v1/").unwrap()..];
     let status: Value = app.get(path, None).await.json().await.unwrap();
     assert_eq!(status["status"], "active");
-    for guess in [format!("{id}"), format!("{}", id + 1), format!("{id}.AAAA")] {
-        assert_problem(
+    assert_problem(
+        app.get(&format!("/api/v1/verifications/status/{id}.AAAA"), None)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    // A bare id (as statements before unguessable links carried) is answered alike for every
+    // number: it tells nothing of which shares exist.
+    let mut answers = Vec::new();
+    for guess in [id, id + 1, 999_999] {
+        let body = assert_problem(
             app.get(&format!("/api/v1/verifications/status/{guess}"), None)
                 .await,
-            404,
-            "not_found",
+            410,
+            "status_link_replaced",
         )
         .await;
+        answers.push(body);
     }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]));
     assert_eq!(claims["learner"]["display_name"], "王*");
     assert_eq!(claims["certificates"][0]["status"], "verified");
     assert_eq!(claims["recipient"]["institution_id"], w.enterprise_a);
@@ -267,11 +271,8 @@ async fn a_revoked_certificate_shows_as_revoked_and_reaches_the_hr_staff_who_saw
     let code = created["code"].as_str().unwrap();
     // Any enterprise's HR may use a share that names none; HR of B looks, HR of A does not.
     let seen: Value = app
-        .get(&format!("/api/v1/verifications/{code}"), Some(&w.hr_b))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/verifications/{code}"), &w.hr_b)
+        .await;
     assert_eq!(seen["certificates"][0]["status"], "verified");
 
     let resp = app
@@ -283,11 +284,8 @@ async fn a_revoked_certificate_shows_as_revoked_and_reaches_the_hr_staff_who_saw
         .await;
     assert_eq!(resp.status(), 200);
     let seen: Value = app
-        .get(&format!("/api/v1/verifications/{code}"), Some(&w.hr_b))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/verifications/{code}"), &w.hr_b)
+        .await;
     assert_eq!(
         seen["certificates"][0]["status"], "revoked",
         "shown, not hidden"
@@ -380,12 +378,7 @@ async fn shares_expire_and_bad_requests_change_nothing() {
         .await;
         assert_eq!(problem["errors"][0]["field"], field, "{body}");
     }
-    let list: Value = app
-        .get("/api/v1/me/shares", Some(&w.l.me))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/v1/me/shares", &w.l.me).await;
     assert!(
         list["items"].as_array().unwrap().is_empty(),
         "nothing stored"
@@ -416,11 +409,7 @@ async fn shares_expire_and_bad_requests_change_nothing() {
     .await;
     assert_eq!(status_of(&app, id).await, "expired");
     assert_eq!(
-        app.get("/api/v1/me/shares", Some(&w.l.me))
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["items"][0]["status"],
+        app.get_json("/api/v1/me/shares", &w.l.me).await["items"][0]["status"],
         "expired"
     );
 }
@@ -498,12 +487,7 @@ async fn rotated_keys_stay_published_until_their_statements_expire() {
     assert!(set.find(&first_kid).is_some() && set.find(&second_kid).is_some());
     check_statement(&set, first["statement"].as_str().unwrap(), ISSUER).unwrap();
     check_statement(&set, statement, ISSUER).unwrap();
-    let keys: Value = app
-        .get("/api/v1/admin/signing-keys", Some(&w.l.admin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = app.get_json("/api/v1/admin/signing-keys", &w.l.admin).await;
     let old = keys
         .as_array()
         .unwrap()
@@ -566,12 +550,7 @@ async fn employers_see_their_employees_verified_records_and_the_view_is_logged()
         "not_found",
     )
     .await;
-    let accesses: Value = app
-        .get("/api/v1/me/share-accesses", Some(&w.l.me))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let accesses: Value = app.get_json("/api/v1/me/share-accesses", &w.l.me).await;
     let items = accesses["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["basis"], "employment");

@@ -1,3 +1,4 @@
+-- Undoing drops the `changed` events: the older table has no room for them.
 DELETE FROM milestone_events WHERE event = 'changed';
 CREATE TABLE milestone_events_old (
     id INTEGER PRIMARY KEY,
