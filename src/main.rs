@@ -175,3 +175,17 @@ fn write_openapi(output: &PathBuf) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap reads `{n}` in a doc comment as a line break: the help must say what it means.
+    #[test]
+    fn seed_help_names_the_seeded_accounts() {
+        let mut command = super::Cli::command();
+        let seed = command.find_subcommand_mut("seed").expect("a seed command");
+        let help = seed.render_long_help().to_string();
+        assert!(help.contains("learner<N>@seed.example"), "{help}");
+    }
+}
