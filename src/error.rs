@@ -95,6 +95,9 @@ pub enum ApiError {
     },
     #[error("too many requests; retry after {retry_after:?}")]
     TooManyRequests { retry_after: Duration },
+    /// The service has no room for this request now (e.g. the memory set aside for uploads).
+    #[error("busy: {detail}")]
+    Busy { detail: &'static str },
     /// The database could not be reached in time; the cause is for the log only.
     #[error("service unavailable: {cause}")]
     Unavailable { cause: String },
@@ -149,6 +152,7 @@ impl ApiError {
             Self::ImportRejected { .. } => "import_rejected",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Unavailable { .. } => "service_unavailable",
+            Self::Busy { .. } => "service_busy",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -180,6 +184,7 @@ impl ApiError {
             Self::Unavailable { .. } => {
                 "The service cannot reach its database right now; try again shortly.".into()
             }
+            Self::Busy { detail } => (*detail).into(),
             Self::Internal(_) => {
                 "Something went wrong on our side. Quote the x-request-id header when reporting it."
                     .into()
@@ -282,7 +287,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) | Self::ImportRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -299,6 +304,9 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable { .. } => {
                 response.insert_header((header::RETRY_AFTER, 1));
+            }
+            Self::Busy { .. } => {
+                response.insert_header((header::RETRY_AFTER, 5));
             }
             _ => {}
         }

@@ -190,10 +190,13 @@ fn declared_encoding(req: &HttpRequest) -> Result<Option<&'static Encoding>, Api
     for part in parts {
         if let Some(label) = part.strip_prefix("charset=") {
             let label = label.trim_matches('"');
+            // The encodings institutions' files come in; anything else is refused rather than
+            // guessed at (a label such as utf-16 or x-user-defined would decode to nonsense).
             return Encoding::for_label(label.as_bytes())
-                .map(Some)
+                .filter(|e| *e == UTF_8 || *e == GB18030 || *e == encoding_rs::GBK)
+                .map(|e| Some(if e == UTF_8 { UTF_8 } else { GB18030 }))
                 .ok_or_else(|| ApiError::UnsupportedMediaType {
-                    detail: format!("Unknown charset '{label}'; use utf-8 or gbk."),
+                    detail: format!("Unsupported charset '{label}'; use utf-8 or gbk."),
                 });
         }
     }
@@ -217,8 +220,8 @@ pub fn sniff_encoding(head: &[u8]) -> &'static Encoding {
 pub struct CsvUpload {
     pub reader: csv::Reader<Box<dyn Read + Send>>,
     pub encoding: &'static Encoding,
-    /// One of the process's upload slots, held until the import is done.
-    slot: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// Its share of the process's upload memory, held until the import is done.
+    memory: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl CsvUpload {
@@ -234,18 +237,17 @@ impl CsvUpload {
 /// Receives the whole upload, then checks it, before any transaction opens: a client that
 /// trickles its file holds nothing but its own request, and a file that is not text in its
 /// encoding, or holds a control character, is refused with its line before a row is read.
-/// The body is kept in memory (at most `CSV_BODY_LIMIT`, and `MAX_CONCURRENT_UPLOADS` at once).
+/// The body is kept in memory (at most `CSV_BODY_LIMIT`; all uploads together `UPLOAD_MEMORY_KIB`).
 pub async fn open(req: &HttpRequest, mut payload: Payload) -> Result<CsvUpload, ApiError> {
     let declared = declared_encoding(req)?;
-    // Each upload is held whole in memory while it is checked and imported: a few at a time.
-    let slot = req
+    // Uploads are held whole in memory while they are checked and imported: what they hold is
+    // taken, as it arrives, from a budget shared by the process (twice the bytes received: the
+    // body and its decoded text). A slow client holds only what it has sent.
+    let budget = req
         .app_data::<actix_web::web::Data<crate::state::AppState>>()
-        .map(|state| state.upload_slots.clone())
-        .ok_or_else(|| ApiError::internal("upload", "no application state"))?
-        .try_acquire_owned()
-        .map_err(|_| ApiError::Unavailable {
-            cause: format!("{MAX_CONCURRENT_UPLOADS} uploads are already being imported"),
-        })?;
+        .map(|state| state.upload_memory.clone())
+        .ok_or_else(|| ApiError::internal("upload", "no application state"))?;
+    let mut held: Option<tokio::sync::OwnedSemaphorePermit> = None;
     let started = tokio::time::Instant::now();
     let mut body: Vec<u8> = Vec::new();
     loop {
@@ -260,6 +262,19 @@ pub async fn open(req: &HttpRequest, mut payload: Payload) -> Result<CsvUpload, 
                     return Err(ApiError::PayloadTooLarge {
                         limit: CSV_BODY_LIMIT,
                     });
+                }
+                let kib = u32::try_from((2 * chunk.len()).div_ceil(1024)).unwrap_or(u32::MAX);
+                let more =
+                    budget
+                        .clone()
+                        .try_acquire_many_owned(kib)
+                        .map_err(|_| ApiError::Busy {
+                            detail: "Other uploads are using the memory set aside for files; send \
+the file again shortly.",
+                        })?;
+                match held.as_mut() {
+                    Some(permit) => permit.merge(more),
+                    None => held = Some(more),
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -278,12 +293,13 @@ pub async fn open(req: &HttpRequest, mut payload: Payload) -> Result<CsvUpload, 
     let mut upload = actix_web::web::block(move || check_upload(body, declared))
         .await
         .map_err(|e| ApiError::internal("checking an upload", e))??;
-    upload.slot = Some(slot);
+    upload.memory = held;
     Ok(upload)
 }
 
-/// Uploads held and imported at once by one process; more answer 503 with `Retry-After`.
-pub const MAX_CONCURRENT_UPLOADS: usize = 4;
+/// Memory, in KiB, that the uploads of one process may hold at once (256 MiB); past it, an
+/// upload answers 503 with `Retry-After`.
+pub const UPLOAD_MEMORY_KIB: usize = 256 * 1024;
 
 /// No byte for this long ends the upload with 408.
 const UPLOAD_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
@@ -310,7 +326,7 @@ pub fn check_upload(
     Ok(CsvUpload {
         reader,
         encoding,
-        slot: None,
+        memory: None,
     })
 }
 

@@ -28,8 +28,8 @@ pub struct AppState {
     pub unsubscribe: UnsubscribeKeys,
     /// Makes and checks the unguessable identifiers of shares' public status.
     pub status_tokens: crate::sharing::StatusTokens,
-    /// Slots for CSV uploads held in memory at once.
-    pub upload_slots: Arc<tokio::sync::Semaphore>,
+    /// The memory (KiB) CSV uploads may hold at once.
+    pub upload_memory: Arc<tokio::sync::Semaphore>,
     /// The rule parameters, read again only when they change.
     pub parameters: Arc<ParameterCache>,
 }
@@ -57,8 +57,8 @@ impl AppState {
             unsubscribe: UnsubscribeKeys::new(data_key)?,
             status_tokens: crate::sharing::StatusTokens::new(data_key)?,
             parameters: Arc::new(ParameterCache::default()),
-            upload_slots: Arc::new(tokio::sync::Semaphore::new(
-                crate::import::MAX_CONCURRENT_UPLOADS,
+            upload_memory: Arc::new(tokio::sync::Semaphore::new(
+                crate::import::UPLOAD_MEMORY_KIB,
             )),
             db,
             settings: Arc::new(settings),

@@ -68,9 +68,22 @@ pub fn parse_object<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
 }
 
 /// A control character other than tab, line feed and carriage return (which multi-line
-/// free text such as a reason may hold).
+/// free text such as a reason may hold), or an invisible formatting character that makes text
+/// look like other text: zero-width space and joiners' kin, direction overrides and isolates,
+/// the byte-order mark (a name that reads 王芳 but is not, a certificate number with a hidden
+/// character).
 pub fn is_forbidden_control(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(
+            c,
+            '\u{200B}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 /// The path (`name`, `certificates[2].number`) of the first string, or object key, holding a
@@ -151,5 +164,10 @@ mod tests {
         assert_eq!(field_of(err), "a");
         // Multi-line text is text.
         parse_object::<Value>(json!({"reason": "line one\r\nline\ttwo"})).unwrap();
+        // Invisible characters that disguise text are not.
+        for disguise in ["Y31\u{200B}0", "王\u{202E}芳", "\u{FEFF}x"] {
+            let err = parse_object::<Value>(json!({"number": disguise})).unwrap_err();
+            assert_eq!(field_of(err), "number");
+        }
     }
 }

@@ -393,6 +393,9 @@ struct ImportContext<'a> {
     caller: &'a AuthUser,
     /// Where refused matches are noted for the audit log (outside the transaction).
     refused: &'a RefusedMatches,
+    /// How many refusals the import may collect before it stops with 429.
+    budget: &'a scope::RefusalBudget,
+    limiter: &'a crate::auth::rate_limit::LoginLimiter,
     cohort_id: i64,
     program_id: i64,
     institution_id: i64,
@@ -458,6 +461,8 @@ fn import_batch(
         .map(|id| (id, "cohort_import"))
         .collect();
     let reachable = scope::split_matches(conn, ctx.caller, &matched, ctx.refused)?;
+    // Past the allowance, stop: nothing more of who is on record is told.
+    ctx.budget.check(ctx.refused, ctx.limiter)?;
 
     // Resolve each row to an existing learner or a learner to create (once per key).
     let mut new_learners: Vec<NewLearner> = Vec::new();
@@ -605,6 +610,33 @@ fn import_batch(
     Ok(())
 }
 
+/// Whether a row agrees with the rows before it: one email, one person (checked before any
+/// lookup, so that a file bound to fail never holds the database while it is matched).
+fn file_consistent(
+    line: &CohortLine,
+    emails: &mut HashMap<String, Option<String>>,
+    rejected: &mut Rejections,
+) -> bool {
+    let Some(email) = &line.email else {
+        return true;
+    };
+    let person = line.id_number.as_ref().map(|n| n.expose().to_owned());
+    match emails.get(email) {
+        Some(seen) if seen.is_some() && person.is_some() && seen != &person => {
+            rejected.push(
+                line.line,
+                "email",
+                "is used by another row of this file for a different learner",
+            );
+            false
+        }
+        _ => {
+            emails.entry(email.clone()).or_insert(person);
+            true
+        }
+    }
+}
+
 /// Compares each row matched to an existing learner with the stored record: the import enrolls,
 /// it does not edit a person's record, so whatever differs is reported row by row.
 fn report_unapplied(
@@ -701,6 +733,7 @@ fn import_cohort(
     // rows are matched a batch at a time as they are read.
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut held: Vec<CohortLine> = Vec::new();
+    let mut emails_in_file: HashMap<String, Option<String>> = HashMap::new();
     let mut record = csv::StringRecord::new();
     loop {
         match upload.reader.read_record(&mut record) {
@@ -714,7 +747,9 @@ fn import_cohort(
                 if let Some(parsed) = parse_line(&columns, &record, line, &mut rejected) {
                     if partial {
                         batch.push(parsed);
-                    } else if rejected.count == 0 {
+                    } else if file_consistent(&parsed, &mut emails_in_file, &mut rejected)
+                        && rejected.count == 0
+                    {
                         held.push(parsed);
                     }
                 }
@@ -815,10 +850,7 @@ pub async fn import_enrollments(
     let upload = import::open(&req, payload).await?;
     let st = state.clone();
     let actor = caller.id;
-    let address = crate::api::auth::client_address(&req, &state.settings);
-    state
-        .scope_refusals
-        .check(&caller.id.to_string(), &address)?;
+    let budget = scope::RefusalBudget::reserve(&state.scope_refusals, &caller, u32::MAX)?;
     let refused = RefusedMatches::default();
     let (who, sink) = (caller.clone(), refused.clone());
     let report = state
@@ -828,6 +860,8 @@ pub async fn import_enrollments(
                 vault: &st.identity_vault,
                 caller: &who,
                 refused: &sink,
+                budget: &budget,
+                limiter: &st.scope_refusals,
                 cohort_id,
                 program_id: cohort.program_id,
                 institution_id,
@@ -836,14 +870,7 @@ pub async fn import_enrollments(
             import_cohort(conn, &ctx, upload, partial)
         })
         .await;
-    scope::record_refusals(
-        &state.db,
-        &state.scope_refusals,
-        &caller,
-        &address,
-        &refused,
-    )
-    .await;
+    scope::record_refusals(&state.db, &state.scope_refusals, &caller, budget, &refused).await;
     let report = report?;
     crate::eligibility::refresh_cohort_in_background(state.db.clone(), cohort_id);
     tracing::info!(

@@ -1,7 +1,7 @@
 //! `/api/v1/learners`: the learner record and the facts the rules read.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
@@ -399,6 +399,20 @@ fn check_against_stored(
     except: Option<i64>,
     refused: &RefusedMatches,
 ) -> Result<(), ApiError> {
+    // Everything else is checked before anyone is matched: a request that fails anyway must
+    // not tell, for free, whether its identity number or email is on record.
+    if !checked.education_codes.is_empty() {
+        let known = occupations::existing(conn, &checked.education_codes)?;
+        let mut checks = Checks::new();
+        for (i, code) in checked.education_codes.iter().enumerate() {
+            checks.ensure(
+                known.contains(code),
+                &format!("education_occupation_codes[{i}]"),
+                format!("{code} is not in the occupation catalog"),
+            );
+        }
+        checks.done(|| Some(()))?;
+    }
     let by_hash = match &checked.id_hash {
         Some(hash) => learners::find_by_id_hash(conn, hash)?.filter(|o| Some(o.id) != except),
         None => None,
@@ -427,18 +441,6 @@ fn check_against_stored(
             "learner_email_taken",
             "Another learner has this email.",
         ));
-    }
-    if !checked.education_codes.is_empty() {
-        let known = occupations::existing(conn, &checked.education_codes)?;
-        let mut checks = Checks::new();
-        for (i, code) in checked.education_codes.iter().enumerate() {
-            checks.ensure(
-                known.contains(code),
-                &format!("education_occupation_codes[{i}]"),
-                format!("{code} is not in the occupation catalog"),
-            );
-        }
-        checks.done(|| Some(()))?;
     }
     Ok(())
 }
@@ -469,28 +471,24 @@ fn audit_summary(changes: &LearnerChanges, name: Option<&str>) -> serde_json::Va
 pub async fn create_learner(
     state: web::Data<AppState>,
     caller: AuthUser,
-    req: HttpRequest,
     body: JsonBody<CreateLearnerRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin, Role::CollegeStaff, Role::EmployerHr])?;
     let checked = body.into_inner().0.check(&state.identity_vault, true)?;
     let registered_by = caller.staff_institution();
     let actor = caller.id;
-    let address = crate::api::auth::client_address(&req, &state.settings);
-    state
-        .scope_refusals
-        .check(&caller.id.to_string(), &address)?;
+    let budget = scope::RefusalBudget::reserve(&state.scope_refusals, &caller, 1)?;
     let refused = RefusedMatches::default();
     let (who, sink) = (caller.clone(), refused.clone());
     let created = state
         .db
         .write(move |conn| {
-            check_against_stored(conn, &who, &checked, None, &sink)?;
-            let now = db::now();
-            let c = &checked.changes;
             let kind = checked
                 .kind
                 .ok_or_else(|| ApiError::invalid("kind", "is required"))?;
+            check_against_stored(conn, &who, &checked, None, &sink)?;
+            let now = db::now();
+            let c = &checked.changes;
             let new = NewLearner {
                 name: c.name.clone().unwrap_or_default(),
                 kind: kind.as_str().to_owned(),
@@ -540,14 +538,7 @@ pub async fn create_learner(
             load_learner(conn, row.id)
         })
         .await;
-    scope::record_refusals(
-        &state.db,
-        &state.scope_refusals,
-        &caller,
-        &address,
-        &refused,
-    )
-    .await;
+    scope::record_refusals(&state.db, &state.scope_refusals, &caller, budget, &refused).await;
     let created = created?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/learners/{}", created.id)))
@@ -656,7 +647,6 @@ pub async fn get_learner(
 pub async fn update_learner(
     state: web::Data<AppState>,
     caller: AuthUser,
-    req: HttpRequest,
     id: web::Path<i64>,
     body: JsonBody<LearnerInput>,
 ) -> Result<web::Json<LearnerResponse>, ApiError> {
@@ -675,10 +665,7 @@ pub async fn update_learner(
     }
     let checked = input.check(&state.identity_vault, false)?;
     let actor = caller.id;
-    let address = crate::api::auth::client_address(&req, &state.settings);
-    state
-        .scope_refusals
-        .check(&caller.id.to_string(), &address)?;
+    let budget = scope::RefusalBudget::reserve(&state.scope_refusals, &caller, 1)?;
     let refused = RefusedMatches::default();
     let (who, sink) = (caller.clone(), refused.clone());
     let updated = state
@@ -726,13 +713,6 @@ pub async fn update_learner(
             load_learner(conn, id)
         })
         .await;
-    scope::record_refusals(
-        &state.db,
-        &state.scope_refusals,
-        &caller,
-        &address,
-        &refused,
-    )
-    .await;
+    scope::record_refusals(&state.db, &state.scope_refusals, &caller, budget, &refused).await;
     Ok(web::Json(updated?))
 }

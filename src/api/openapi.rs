@@ -226,19 +226,20 @@ fn complete(doc: &mut serde_json::Value) {
             }
             if has_query {
                 add("400", problem("The query string does not parse"));
-                add(
-                    "422",
-                    problem("A query parameter is invalid (named in `errors`)"),
-                );
             }
+            // Any query parameter, listed or not, holding a control character is refused.
+            add(
+                "422",
+                problem("A query parameter is invalid (named in `errors`)"),
+            );
             if has_path {
                 add("404", problem("No such resource"));
             }
-            if path.starts_with("/api/") || path.starts_with("/.well-known/") {
-                add(
-                    "500",
-                    problem("An error on the service's side (quote the x-request-id header)"),
-                );
+            add(
+                "500",
+                problem("An error on the service's side (quote the x-request-id header)"),
+            );
+            if path != "/health" {
                 let mut unavailable = problem("The database is out of reach or busy; try again");
                 unavailable["headers"] = retry_after.clone();
                 add("503", unavailable);

@@ -46,13 +46,11 @@ fn distinct<T: PartialEq + Clone>(items: Vec<T>) -> Vec<T> {
 pub struct CreateShare {
     /// Why it is shared (shown to HR and in the statement).
     pub purpose: String,
-    /// Certificates to show, verified ones only (repeats count once; at most 100); default: the
-    /// learner's verified certificates.
-    #[schema(max_items = 100)]
+    /// Certificates to show, verified ones only (repeats count once; at most 100 distinct);
+    /// default: the learner's verified certificates.
     pub certificate_ids: Option<Vec<i64>>,
-    /// Milestones (by key) to show (repeats count once; at most 100); default: the met
+    /// Milestones (by key) to show (repeats count once; at most 100 distinct); default: the met
     /// milestones as of today.
-    #[schema(max_items = 100)]
     pub milestone_keys: Option<Vec<String>>,
     /// Only HR staff of this enterprise may use the code; any enterprise when absent.
     pub enterprise_id: Option<i64>,
@@ -188,6 +186,11 @@ pub async fn create_share(
         "expires_at",
         "must be at most 180 days from now",
     );
+    let request = CreateShare {
+        certificate_ids: request.certificate_ids.map(distinct),
+        milestone_keys: request.milestone_keys.map(distinct),
+        ..request
+    };
     for (field, len) in [
         (
             "certificate_ids",
@@ -201,15 +204,10 @@ pub async fn create_share(
         checks.ensure(
             len.unwrap_or(0) <= MAX_SHARED_ITEMS,
             field,
-            format!("may name at most {MAX_SHARED_ITEMS} items"),
+            format!("may name at most {MAX_SHARED_ITEMS} distinct items"),
         );
     }
     let purpose = checks.done(|| purpose)?;
-    let request = CreateShare {
-        certificate_ids: request.certificate_ids.map(distinct),
-        milestone_keys: request.milestone_keys.map(distinct),
-        ..request
-    };
 
     let code = sharing::new_code();
     let hash = sharing::code_hash(&sharing::normalize_code(&code).unwrap_or_default());

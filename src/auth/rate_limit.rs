@@ -34,8 +34,18 @@ impl LoginLimiter {
         }
     }
 
+    /// The key of an account: its name, or for a name longer than any real one (a login may send
+    /// anything) its SHA-256, so that a client cannot make the limiter hold megabytes.
     fn account_key(account: &str) -> String {
-        format!("account:{account}")
+        if account.len() <= 254 {
+            format!("account:{account}")
+        } else {
+            use sha2::Digest;
+            format!(
+                "account#{}",
+                hex::encode(sha2::Sha256::digest(account.as_bytes()))
+            )
+        }
     }
 
     fn address_key(address: &str) -> String {
@@ -58,6 +68,48 @@ impl LoginLimiter {
             return Err(ApiError::TooManyRequests { retry_after: wait });
         }
         Ok(())
+    }
+
+    /// Reserves up to `want` failures at once, under the lock: refuses with 429 when none is
+    /// left, and otherwise counts and returns how many were granted (at least one). What a
+    /// request did not use is given back with [`LoginLimiter::release`]. Concurrent requests
+    /// cannot together exceed the limit.
+    pub fn reserve(&self, account: &str, address: &str, want: u32) -> Result<u32, ApiError> {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let wait = self.wait(&windows, account, address, now);
+        if wait > Duration::ZERO {
+            return Err(ApiError::TooManyRequests { retry_after: wait });
+        }
+        let left = Self::keys(account, address)
+            .iter()
+            .map(|(key, which)| {
+                let used = windows
+                    .get(key)
+                    .filter(|w| now.duration_since(w.started) < self.limits.window)
+                    .map_or(0, |w| w.failures);
+                self.limit(*which).saturating_sub(used)
+            })
+            .min()
+            .unwrap_or(0);
+        let granted = want.min(left).max(1);
+        self.count(&mut windows, account, address, granted, now);
+        Ok(granted)
+    }
+
+    /// Gives back `n` reserved failures that did not happen.
+    pub fn release(&self, account: &str, address: &str, n: u32) {
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, _) in Self::keys(account, address) {
+            if let Some(w) = windows.get_mut(&key) {
+                w.failures = w.failures.saturating_sub(n);
+            }
+        }
+    }
+
+    /// How long a refused caller waits at most.
+    pub fn window(&self) -> Duration {
+        self.limits.window
     }
 
     /// Counts `n` failures at once (e.g. the refused rows of one import).
@@ -286,5 +338,29 @@ mod tests {
         l.add("staff", "4.4.4.4", 3);
         assert!(l.check("staff", "4.4.4.4").is_err());
         l.check("other", "5.5.5.5").unwrap();
+    }
+
+    #[test]
+    fn reservations_never_exceed_the_limit_together() {
+        let l = limiter(60_000);
+        assert_eq!(l.reserve("staff", "6.6.6.6", 2).unwrap(), 2);
+        assert_eq!(
+            l.reserve("staff", "6.6.6.6", 100).unwrap(),
+            1,
+            "only one was left"
+        );
+        assert!(l.reserve("staff", "6.6.6.6", 1).is_err());
+        l.release("staff", "6.6.6.6", 2);
+        assert_eq!(l.reserve("staff", "6.6.6.6", 5).unwrap(), 2);
+    }
+
+    #[test]
+    fn long_account_names_are_kept_short() {
+        let long = "x".repeat(1_000_000);
+        assert!(LoginLimiter::account_key(&long).len() < 100);
+        assert_ne!(
+            LoginLimiter::account_key(&long),
+            LoginLimiter::account_key(&"y".repeat(1_000_000))
+        );
     }
 }

@@ -98,6 +98,21 @@ impl RefusedMatches {
             .push((learner_id, via));
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Distinct learners refused so far.
+    pub fn len(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<HashSet<i64>>()
+            .len()
+    }
+
     fn take(&self) -> Vec<(i64, &'static str)> {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
@@ -138,32 +153,70 @@ number and email, or ask the city administrator to link their record to your ins
     )
 }
 
-/// Refused matches an account or client address may collect in an hour before registrations and
-/// imports answer 429: a refusal still tells that a person cannot be registered, so a staff
-/// account must not be able to test a long list of identity numbers.
+/// Refused matches one staff account may collect in an hour before registrations and imports
+/// answer 429: a refusal still tells that a person cannot be registered, so an account must not
+/// be able to test a long list of identity numbers. Counted per account only (staff accounts
+/// are people an administrator named; a shared office address must not lock out colleagues).
 pub fn refusal_limits() -> LoginLimits {
     LoginLimits {
         max_failures_per_account: 20,
-        max_failures_per_address: 60,
+        max_failures_per_address: u32::MAX,
         window: std::time::Duration::from_secs(3600),
     }
 }
 
-/// After a registration or an import: counts the refused matches against the caller's limit and
-/// writes each to the audit log (`scope_refused`: who tried to reach which learner, and how) in a
-/// transaction of its own. A failure to audit is logged; it does not replace the answer.
+/// The allowance of refused matches a request may use, reserved before it starts (so that
+/// concurrent requests cannot together exceed it): one for a registration, what is left of the
+/// hour's for an import, which stops with 429 when its matches would exceed it.
+#[derive(Debug, Clone, Copy)]
+pub struct RefusalBudget {
+    pub granted: u32,
+}
+
+impl RefusalBudget {
+    pub fn reserve(limiter: &LoginLimiter, caller: &AuthUser, want: u32) -> Result<Self, ApiError> {
+        Ok(Self {
+            granted: limiter.reserve(&caller.id.to_string(), "", want)?,
+        })
+    }
+
+    /// 429 once the refused matches noted exceed the allowance.
+    pub fn check(&self, refused: &RefusedMatches, limiter: &LoginLimiter) -> Result<(), ApiError> {
+        if refused.len() > self.granted as usize {
+            return Err(ApiError::TooManyRequests {
+                retry_after: limiter.window(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// After a registration or an import: settles the reserved allowance with the refused matches
+/// (distinct learners) and writes each to the audit log (`scope_refused`: who tried to reach
+/// which learner, and how) in a transaction of its own. A failure to audit is logged; it does not
+/// replace the answer.
 pub async fn record_refusals(
     db: &Database,
     limiter: &LoginLimiter,
     caller: &AuthUser,
-    address: &str,
+    budget: RefusalBudget,
     refused: &RefusedMatches,
 ) {
     let taken = refused.take();
+    let used = taken
+        .iter()
+        .map(|(id, _)| *id)
+        .collect::<HashSet<i64>>()
+        .len() as u32;
+    let account = caller.id.to_string();
+    if used < budget.granted {
+        limiter.release(&account, "", budget.granted - used);
+    } else if used > budget.granted {
+        limiter.add(&account, "", used - budget.granted);
+    }
     if taken.is_empty() {
         return;
     }
-    limiter.add(&caller.id.to_string(), address, taken.len() as u32);
     let (actor, institution) = (caller.id, caller.institution_id);
     let written = db
         .write(move |conn| {

@@ -26,8 +26,28 @@ pub struct CertificateWarning {
 pub fn normalise(raw: &str) -> String {
     raw.chars()
         .filter(|c| !c.is_whitespace())
+        // Full-width forms (Ｙ３１０…, as a Chinese input method types them) are the same number.
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
         .collect::<String>()
         .to_uppercase()
+}
+
+#[cfg(test)]
+mod normalise_tests {
+    #[test]
+    fn full_width_and_spaced_numbers_are_the_same_number() {
+        assert_eq!(
+            super::normalise("Ｙ３１０ 000000000024300012"),
+            "Y310000000000024300012"
+        );
+        assert_eq!(
+            super::normalise("y310000000000024300012"),
+            "Y310000000000024300012"
+        );
+    }
 }
 
 /// The shape of `number` and the warnings its digits raise against the recorded facts.

@@ -527,7 +527,7 @@ async fn probing_who_is_on_record_is_bounded() {
             json!({"institution_id": other}),
         )
         .await;
-    for i in 0..20 {
+    for i in 0..25 {
         app.create_learner(
             &staff_b,
             json!({"name": format!("乙{i}"), "kind": "student", "email": format!("b{i}@x.cn")}),
@@ -535,12 +535,15 @@ async fn probing_who_is_on_record_is_bounded() {
         .await;
     }
     let id = cohort(&app, &c, "探测班").await;
-    let rows: String = (0..20)
-        .map(|i| format!("某{i},,b{i}@x.cn,2024-09-01,2027-06-30\n"))
-        .collect();
+    let rows = |range: std::ops::Range<usize>| -> String {
+        range
+            .map(|i| format!("某{i},,b{i}@x.cn,2024-09-01,2027-06-30\n"))
+            .collect()
+    };
     // All-or-nothing with one bad row: refused for that row alone; no one was looked up.
     let file = format!(
-        "name,id_number,email,start_date,end_date\n{rows}坏行,,bad@x.cn,2024-09-01,2023-06-30\n"
+        "name,id_number,email,start_date,end_date\n{}坏行,,bad@x.cn,2024-09-01,2023-06-30\n",
+        rows(0..20)
     );
     let problem = assert_problem(
         import(&app, &c.staff, id, file.into_bytes(), "").await,
@@ -551,22 +554,30 @@ async fn probing_who_is_on_record_is_bounded() {
     let rejected = problem["report"]["rejected"].as_array().unwrap();
     assert_eq!(rejected.len(), 1, "{problem}");
     assert_eq!(rejected[0]["field"], "end_date");
-    // The same rows with ?partial=true: twenty refusals, which use up the hour's allowance.
-    let file = format!("name,id_number,email,start_date,end_date\n{rows}");
+    // With ?partial=true: ten refusals, reported.
+    let file = |range| format!("name,id_number,email,start_date,end_date\n{}", rows(range));
     let report: Value = import(
         &app,
         &c.staff,
         id,
-        file.clone().into_bytes(),
+        file(0..10).into_bytes(),
         "?partial=true",
     )
     .await
     .json()
     .await
     .unwrap();
-    assert_eq!(report["rejected_count"], 20);
+    assert_eq!(report["rejected_count"], 10);
+    // Fifteen more would exceed the ten left of the hour's twenty: the import stops, telling none.
     assert_problem(
-        import(&app, &c.staff, id, file.into_bytes(), "?partial=true").await,
+        import(
+            &app,
+            &c.staff,
+            id,
+            file(10..25).into_bytes(),
+            "?partial=true",
+        )
+        .await,
         429,
         "too_many_requests",
     )

@@ -591,7 +591,7 @@ async fn only_verified_certificates_are_shared_and_lists_are_bounded() {
         .as_str()
         .unwrap()
         .contains("only verified"));
-    let many: Vec<i64> = (0..101).map(|_| w.l.certificate).collect();
+    let many: Vec<i64> = (1..=101).collect();
     let problem = assert_problem(
         app.post(
             "/api/v1/me/shares",
