@@ -672,14 +672,10 @@ pub async fn update_learner(
         .db
         .write(move |conn| {
             require_learner(conn, &who, id)?;
-            check_against_stored(conn, &who, &checked, Some(id), &sink)?;
             let current =
                 learners::find(conn, id)?.ok_or(ApiError::NotFound { what: "learner" })?;
-            let now = db::now();
-            let mut changes = checked.changes;
-            changes.updated_at = Some(now);
-            learners::update(conn, id, &changes)?;
-            if let Some(kind) = checked.kind.filter(|k| k.as_str() != current.kind) {
+            let new_kind = checked.kind.filter(|k| k.as_str() != current.kind);
+            if new_kind.is_some() {
                 // History is a sequence: a change cannot take effect before the kind it replaces.
                 if let Some(last) = learners::kind_history(conn, id)?.last() {
                     if checked.effective_from < last.effective_from {
@@ -692,6 +688,14 @@ pub async fn update_learner(
                         ));
                     }
                 }
+            }
+            // Matched last: a change refused for another reason tells nothing of who is on record.
+            check_against_stored(conn, &who, &checked, Some(id), &sink)?;
+            let now = db::now();
+            let mut changes = checked.changes;
+            changes.updated_at = Some(now);
+            learners::update(conn, id, &changes)?;
+            if let Some(kind) = new_kind {
                 learners::record_kind(
                     conn,
                     id,
