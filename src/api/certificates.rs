@@ -177,6 +177,7 @@ pub struct CreateCertificateRequest {
     #[schema(value_type = SkillLevel)]
     pub level: String,
     pub occupation_code: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub issuer: String,
     pub issued_on: NaiveDate,
 }

@@ -29,12 +29,15 @@ impl Checks {
 
     /// Trimmed text, required, at most `max` characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> Option<String> {
+        // The length is of the text as sent (as the OpenAPI document's maxLength says); the
+        // text is stored trimmed.
+        if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+            return None;
+        }
         let value = value.trim();
         if value.is_empty() {
             self.add(field, "is required");
-            None
-        } else if value.chars().count() > max {
-            self.add(field, format!("must be at most {max} characters"));
             None
         } else {
             Some(value.to_owned())

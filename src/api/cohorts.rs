@@ -66,6 +66,7 @@ fn visible_cohort(
 #[schema(example = json!({"program_id": 3, "name": "2024级电气1班", "intake_year": 2024}))]
 pub struct CreateCohortRequest {
     pub program_id: i64,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub intake_year: i32,
 }

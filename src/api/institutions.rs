@@ -87,6 +87,7 @@ fn load_institution(conn: &mut DbConnection, id: i64) -> Result<InstitutionRespo
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "上海市某技师学院", "kind": "technician_college", "assessed": false}))]
 pub struct CreateInstitutionRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[schema(value_type = InstitutionKind)]
     pub kind: String,
@@ -239,6 +240,7 @@ pub async fn get_institution(
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateInstitutionRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub assessed: Option<bool>,
 }
@@ -298,6 +300,7 @@ pub async fn update_institution(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"batch": "2022年第一批", "designated_from": "2022-03-01"}))]
 pub struct CreateDesignationRequest {
+    #[schema(min_length = 1, max_length = 100)]
     pub batch: String,
     pub designated_from: NaiveDate,
     pub designated_until: Option<NaiveDate>,
@@ -374,6 +377,7 @@ pub async fn create_designation(
 pub struct EndDesignationRequest {
     /// The last day the designation held.
     pub designated_until: NaiveDate,
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 
@@ -460,6 +464,7 @@ pub fn program_responses(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "电气自动化设备安装与维修", "occupation_code": "6-31-01-03", "related_occupation_codes": ["6-18-02-04"]}))]
 pub struct CreateProgramRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub occupation_code: String,
     #[serde(default)]

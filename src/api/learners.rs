@@ -126,6 +126,7 @@ pub fn load_learner(conn: &mut DbConnection, id: i64) -> Result<LearnerResponse,
     "hukou": "other", "id_number": "11010519491231002X"
 }))]
 pub struct LearnerInput {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[schema(value_type = Option<LearnerKind>)]
     pub kind: Option<String>,

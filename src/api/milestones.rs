@@ -115,7 +115,9 @@ pub struct NewParameterRequest {
     /// Not before today: history is never edited.
     pub effective_from: NaiveDate,
     pub effective_until: Option<NaiveDate>,
+    #[schema(min_length = 1, max_length = 300)]
     pub source: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub clause: String,
     #[serde(default)]
     pub note: String,

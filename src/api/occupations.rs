@@ -60,6 +60,7 @@ impl From<OccupationRow> for OccupationResponse {
 }))]
 pub struct OccupationInput {
     pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
     pub high_skill_catalog: bool,
@@ -68,6 +69,7 @@ pub struct OccupationInput {
     #[serde(default)]
     pub priority_industry: bool,
     /// Required: the service ships no occupation as authoritative unless its source is recorded.
+    #[schema(min_length = 1, max_length = 200)]
     pub source: String,
 }
 

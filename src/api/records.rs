@@ -319,10 +319,12 @@ pub fn employment_response(r: EmploymentRow) -> EmploymentResponse {
 #[schema(example = json!({"employer_name": "上海某电气有限公司", "occupation_code": "6-18-02-04", "post_title": "维修电工",
     "start_date": "2026-07-01", "in_shanghai": true, "frontline": true, "dedicated_trainer": false}))]
 pub struct CreateEmploymentRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub employer_name: String,
     /// The employer as a registered institution; HR staff may omit it (their enterprise is used).
     pub employer_institution_id: Option<i64>,
     pub occupation_code: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub post_title: String,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
@@ -534,6 +536,7 @@ fn award_response(r: AwardRow) -> Result<AwardResponse, ApiError> {
 pub struct CreateAwardRequest {
     #[schema(value_type = AwardKind)]
     pub kind: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     pub awarded_on: NaiveDate,
 }

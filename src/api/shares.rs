@@ -45,6 +45,7 @@ fn distinct<T: PartialEq + Clone>(items: Vec<T>) -> Vec<T> {
 #[schema(example = json!({"purpose": "技师岗位津贴审核", "enterprise_id": 12}))]
 pub struct CreateShare {
     /// Why it is shared (shown to HR and in the statement).
+    #[schema(min_length = 1, max_length = 200)]
     pub purpose: String,
     /// Certificates to show, verified ones only (repeats count once; at most 100 distinct);
     /// default: the learner's verified certificates.
