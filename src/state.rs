@@ -19,7 +19,7 @@ pub struct AppState {
     /// Counts unknown share codes, so that codes cannot be guessed.
     pub share_code_limiter: LoginLimiter,
     /// Counts the matches of registrations and imports refused as out of scope.
-    pub scope_refusals: LoginLimiter,
+    pub scope_refusals: Arc<LoginLimiter>,
     pub metrics: Metrics,
     pub identity_vault: IdentityVault,
     /// Encrypts the private keys that sign shared statements.
@@ -50,7 +50,7 @@ impl AppState {
             )?,
             login_limiter: LoginLimiter::new(settings.login_limits),
             share_code_limiter: LoginLimiter::new(settings.share_code_limits),
-            scope_refusals: LoginLimiter::new(crate::auth::scope::refusal_limits()),
+            scope_refusals: Arc::new(LoginLimiter::new(crate::auth::scope::refusal_limits())),
             key_vault: KeyVault::new(data_key)?,
             metrics: Metrics::new()?,
             identity_vault: IdentityVault::new(data_key)?,

@@ -394,9 +394,6 @@ struct ImportContext<'a> {
     caller: &'a AuthUser,
     /// Where refused matches are noted for the audit log (outside the transaction).
     refused: &'a RefusedMatches,
-    /// How many refusals the import may collect before it stops with 429.
-    budget: &'a scope::RefusalBudget,
-    limiter: &'a crate::auth::rate_limit::LoginLimiter,
     cohort_id: i64,
     program_id: i64,
     institution_id: i64,
@@ -462,8 +459,6 @@ fn import_batch(
         .map(|id| (id, "cohort_import"))
         .collect();
     let reachable = scope::split_matches(conn, ctx.caller, &matched, ctx.refused)?;
-    // Past the allowance, stop: nothing more of who is on record is told.
-    ctx.budget.check(ctx.refused, ctx.limiter)?;
 
     // Resolve each row to an existing learner or a learner to create (once per key).
     let mut new_learners: Vec<NewLearner> = Vec::new();
@@ -851,8 +846,7 @@ pub async fn import_enrollments(
     let upload = import::open(&req, payload).await?;
     let st = state.clone();
     let actor = caller.id;
-    let budget = scope::RefusalBudget::reserve(&state.scope_refusals, &caller, u32::MAX)?;
-    let refused = RefusedMatches::default();
+    let refused = RefusedMatches::new(state.scope_refusals.clone());
     let (who, sink) = (caller.clone(), refused.clone());
     let report = state
         .db
@@ -861,8 +855,6 @@ pub async fn import_enrollments(
                 vault: &st.identity_vault,
                 caller: &who,
                 refused: &sink,
-                budget: &budget,
-                limiter: &st.scope_refusals,
                 cohort_id,
                 program_id: cohort.program_id,
                 institution_id,
@@ -871,7 +863,7 @@ pub async fn import_enrollments(
             import_cohort(conn, &ctx, upload, partial)
         })
         .await;
-    scope::record_refusals(&state.db, &state.scope_refusals, &caller, budget, &refused).await;
+    scope::record_refusals(&state.db, &caller, &refused).await;
     let report = report?;
     crate::eligibility::refresh_cohort_in_background(state.db.clone(), cohort_id);
     tracing::info!(

@@ -478,8 +478,7 @@ pub async fn create_learner(
     let checked = body.into_inner().0.check(&state.identity_vault, true)?;
     let registered_by = caller.staff_institution();
     let actor = caller.id;
-    let budget = scope::RefusalBudget::reserve(&state.scope_refusals, &caller, 1)?;
-    let refused = RefusedMatches::default();
+    let refused = RefusedMatches::new(state.scope_refusals.clone());
     let (who, sink) = (caller.clone(), refused.clone());
     let created = state
         .db
@@ -539,7 +538,7 @@ pub async fn create_learner(
             load_learner(conn, row.id)
         })
         .await;
-    scope::record_refusals(&state.db, &state.scope_refusals, &caller, budget, &refused).await;
+    scope::record_refusals(&state.db, &caller, &refused).await;
     let created = created?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/learners/{}", created.id)))
@@ -666,8 +665,7 @@ pub async fn update_learner(
     }
     let checked = input.check(&state.identity_vault, false)?;
     let actor = caller.id;
-    let budget = scope::RefusalBudget::reserve(&state.scope_refusals, &caller, 1)?;
-    let refused = RefusedMatches::default();
+    let refused = RefusedMatches::new(state.scope_refusals.clone());
     let (who, sink) = (caller.clone(), refused.clone());
     let updated = state
         .db
@@ -718,6 +716,6 @@ pub async fn update_learner(
             load_learner(conn, id)
         })
         .await;
-    scope::record_refusals(&state.db, &state.scope_refusals, &caller, budget, &refused).await;
+    scope::record_refusals(&state.db, &caller, &refused).await;
     Ok(web::Json(updated?))
 }

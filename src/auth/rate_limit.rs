@@ -59,64 +59,33 @@ impl LoginLimiter {
         ]
     }
 
-    /// Refuses with 429 while either the account or the address is at its limit.
-    pub fn check(&self, account: &str, address: &str) -> Result<(), ApiError> {
-        let now = Instant::now();
-        let windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = self.wait(&windows, account, address, now);
-        if wait > Duration::ZERO {
-            return Err(ApiError::TooManyRequests { retry_after: wait });
+    /// Takes `n` failures at once, under the lock, if both keys have that many left; otherwise
+    /// takes none and refuses with 429 (e.g. the refused matches of one import batch: a batch
+    /// that would exceed the allowance tells nothing). Concurrent takers cannot together exceed
+    /// the limit.
+    pub fn take(&self, account: &str, address: &str, n: u32) -> Result<(), ApiError> {
+        if n == 0 {
+            return Ok(());
         }
-        Ok(())
-    }
-
-    /// Reserves up to `want` failures at once, under the lock: refuses with 429 when none is
-    /// left, and otherwise counts and returns how many were granted (at least one). What a
-    /// request did not use is given back with [`LoginLimiter::release`]. Concurrent requests
-    /// cannot together exceed the limit.
-    pub fn reserve(&self, account: &str, address: &str, want: u32) -> Result<u32, ApiError> {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = self.wait(&windows, account, address, now);
-        if wait > Duration::ZERO {
-            return Err(ApiError::TooManyRequests { retry_after: wait });
-        }
-        let left = Self::keys(account, address)
-            .iter()
-            .map(|(key, which)| {
-                let used = windows
-                    .get(key)
-                    .filter(|w| now.duration_since(w.started) < self.limits.window)
-                    .map_or(0, |w| w.failures);
-                self.limit(*which).saturating_sub(used)
-            })
-            .min()
-            .unwrap_or(0);
-        let granted = want.min(left).max(1);
-        self.count(&mut windows, account, address, granted, now);
-        Ok(granted)
-    }
-
-    /// Gives back `n` reserved failures that did not happen.
-    pub fn release(&self, account: &str, address: &str, n: u32) {
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        for (key, _) in Self::keys(account, address) {
-            if let Some(w) = windows.get_mut(&key) {
-                w.failures = w.failures.saturating_sub(n);
+        let mut wait = Duration::ZERO;
+        for (key, which) in Self::keys(account, address) {
+            if let Some(w) = windows.get(&key) {
+                let elapsed = now.duration_since(w.started);
+                if elapsed < self.limits.window && w.failures.saturating_add(n) > self.limit(which)
+                {
+                    wait = wait.max(self.limits.window - elapsed);
+                }
+            } else if n > self.limit(which) {
+                wait = self.limits.window;
             }
         }
-    }
-
-    /// How long a refused caller waits at most.
-    pub fn window(&self) -> Duration {
-        self.limits.window
-    }
-
-    /// Counts `n` failures at once (e.g. the refused rows of one import).
-    pub fn add(&self, account: &str, address: &str, n: u32) {
-        let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if wait > Duration::ZERO {
+            return Err(ApiError::TooManyRequests { retry_after: wait });
+        }
         self.count(&mut windows, account, address, n, now);
+        Ok(())
     }
 
     /// How long until neither key is at its limit.
@@ -332,26 +301,19 @@ mod tests {
     }
 
     #[test]
-    fn failures_counted_at_once_lock_like_single_ones() {
+    fn taking_many_at_once_is_all_or_nothing() {
         let l = limiter(60_000);
-        l.check("staff", "4.4.4.4").unwrap();
-        l.add("staff", "4.4.4.4", 3);
-        assert!(l.check("staff", "4.4.4.4").is_err());
-        l.check("other", "5.5.5.5").unwrap();
-    }
-
-    #[test]
-    fn reservations_never_exceed_the_limit_together() {
-        let l = limiter(60_000);
-        assert_eq!(l.reserve("staff", "6.6.6.6", 2).unwrap(), 2);
-        assert_eq!(
-            l.reserve("staff", "6.6.6.6", 100).unwrap(),
-            1,
-            "only one was left"
+        l.take("staff", "6.6.6.6", 2).unwrap();
+        assert!(l.take("staff", "6.6.6.6", 2).is_err(), "only one is left");
+        l.take("staff", "6.6.6.6", 1).unwrap();
+        assert!(l.take("staff", "6.6.6.6", 1).is_err());
+        assert!(
+            l.take("fresh", "7.7.7.7", 4).is_err(),
+            "more than the limit at once"
         );
-        assert!(l.reserve("staff", "6.6.6.6", 1).is_err());
-        l.release("staff", "6.6.6.6", 2);
-        assert_eq!(l.reserve("staff", "6.6.6.6", 5).unwrap(), 2);
+        l.take("fresh", "7.7.7.7", 0).unwrap();
+        // Once taken, failures lock like single ones.
+        assert!(l.attempt("staff", "8.8.8.8").is_err());
     }
 
     #[test]

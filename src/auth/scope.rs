@@ -86,44 +86,34 @@ pub fn require_learner(
 
 /// Learners that a registration or a bulk import matched (by identity number or email) but the
 /// caller may not reach, noted outside the request's transaction (a refusal rolls it back) so
-/// that they can be audited and counted afterwards ([`record_refusals`]).
-#[derive(Debug, Clone, Default)]
-pub struct RefusedMatches(Arc<Mutex<Vec<(i64, &'static str)>>>);
+/// that they can be audited afterwards ([`record_refusals`]); and the allowance they are taken
+/// from ([`refusal_limits`]).
+#[derive(Clone)]
+pub struct RefusedMatches {
+    noted: Arc<Mutex<Vec<(i64, &'static str)>>>,
+    allowance: Arc<LoginLimiter>,
+}
 
 impl RefusedMatches {
-    fn note(&self, learner_id: i64, via: &'static str) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((learner_id, via));
+    pub fn new(allowance: Arc<LoginLimiter>) -> Self {
+        Self {
+            noted: Arc::default(),
+            allowance,
+        }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Distinct learners refused so far.
-    pub fn len(&self) -> usize {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|(id, _)| *id)
-            .collect::<HashSet<i64>>()
-            .len()
-    }
-
-    fn take(&self) -> Vec<(i64, &'static str)> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    fn noted(&self) -> std::sync::MutexGuard<'_, Vec<(i64, &'static str)>> {
+        self.noted.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 /// Of the existing learners a registration or an import matched, each with how it matched
 /// (`id_number`, `email`, `cohort_import`), those the caller may reach. Matching runs over every
 /// learner, since one person has one record; reaching a match is allowed only within the
-/// caller's scope. The others are noted in `refused` and must be answered with
-/// [`out_of_scope_match`] or [`OUT_OF_SCOPE_ROW`], which say neither that the person exists nor
-/// which identifier matched.
+/// caller's scope. The others are taken from the caller's allowance of refusals — all at once,
+/// or none and 429, so that a batch that would exceed it tells nothing — and noted in `refused`;
+/// they must be answered with [`out_of_scope_match`] or [`OUT_OF_SCOPE_ROW`], which say neither
+/// that the person exists nor which identifier matched.
 pub fn split_matches(
     conn: &mut DbConnection,
     caller: &AuthUser,
@@ -134,9 +124,21 @@ pub fn split_matches(
     let reachable: HashSet<i64> = learners::visible_among(conn, caller.learner_scope(), &ids)?
         .into_iter()
         .collect();
-    for (id, via) in matches.iter().filter(|(id, _)| !reachable.contains(id)) {
-        refused.note(*id, via);
-    }
+    let outside: Vec<(i64, &'static str)> = matches
+        .iter()
+        .filter(|(id, _)| !reachable.contains(id))
+        .copied()
+        .collect();
+    let mut noted = refused.noted();
+    let new: HashSet<i64> = outside
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !noted.iter().any(|(n, _)| n == id))
+        .collect();
+    refused
+        .allowance
+        .take(&caller.id.to_string(), "", new.len() as u32)?;
+    noted.extend(outside);
     Ok(reachable)
 }
 
@@ -153,10 +155,11 @@ number and email, or ask the city administrator to link their record to your ins
     )
 }
 
-/// Refused matches one staff account may collect in an hour before registrations and imports
-/// answer 429: a refusal still tells that a person cannot be registered, so an account must not
-/// be able to test a long list of identity numbers. Counted per account only (staff accounts
-/// are people an administrator named; a shared office address must not lock out colleagues).
+/// Refused matches one account may collect in an hour; past it, registrations and imports that
+/// would be refused answer 429. A refusal still tells that a person cannot be registered, so an
+/// account must not be able to test a long list of identity numbers. Counted per account only
+/// (staff accounts are people an administrator named; a shared office address must not lock out
+/// colleagues).
 pub fn refusal_limits() -> LoginLimits {
     LoginLimits {
         max_failures_per_account: 20,
@@ -165,55 +168,11 @@ pub fn refusal_limits() -> LoginLimits {
     }
 }
 
-/// The allowance of refused matches a request may use, reserved before it starts (so that
-/// concurrent requests cannot together exceed it): one for a registration, what is left of the
-/// hour's for an import, which stops with 429 when its matches would exceed it.
-#[derive(Debug, Clone, Copy)]
-pub struct RefusalBudget {
-    pub granted: u32,
-}
-
-impl RefusalBudget {
-    pub fn reserve(limiter: &LoginLimiter, caller: &AuthUser, want: u32) -> Result<Self, ApiError> {
-        Ok(Self {
-            granted: limiter.reserve(&caller.id.to_string(), "", want)?,
-        })
-    }
-
-    /// 429 once the refused matches noted exceed the allowance.
-    pub fn check(&self, refused: &RefusedMatches, limiter: &LoginLimiter) -> Result<(), ApiError> {
-        if refused.len() > self.granted as usize {
-            return Err(ApiError::TooManyRequests {
-                retry_after: limiter.window(),
-            });
-        }
-        Ok(())
-    }
-}
-
-/// After a registration or an import: settles the reserved allowance with the refused matches
-/// (distinct learners) and writes each to the audit log (`scope_refused`: who tried to reach
-/// which learner, and how) in a transaction of its own. A failure to audit is logged; it does not
-/// replace the answer.
-pub async fn record_refusals(
-    db: &Database,
-    limiter: &LoginLimiter,
-    caller: &AuthUser,
-    budget: RefusalBudget,
-    refused: &RefusedMatches,
-) {
-    let taken = refused.take();
-    let used = taken
-        .iter()
-        .map(|(id, _)| *id)
-        .collect::<HashSet<i64>>()
-        .len() as u32;
-    let account = caller.id.to_string();
-    if used < budget.granted {
-        limiter.release(&account, "", budget.granted - used);
-    } else if used > budget.granted {
-        limiter.add(&account, "", used - budget.granted);
-    }
+/// After a registration or an import: writes each refused match to the audit log
+/// (`scope_refused`: who tried to reach which learner, and how) in a transaction of its own. A
+/// failure to audit is logged; it does not replace the answer.
+pub async fn record_refusals(db: &Database, caller: &AuthUser, refused: &RefusedMatches) {
+    let taken = std::mem::take(&mut *refused.noted());
     if taken.is_empty() {
         return;
     }

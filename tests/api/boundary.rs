@@ -306,3 +306,34 @@ async fn uploads_with_bad_encoding_extra_cells_or_huge_cells_are_reported_by_lin
         "nothing stored"
     );
 }
+
+/// An upload that stops sending is ended with 408 after its idle timeout (15 s), holding nothing.
+#[tokio::test]
+async fn a_stalled_upload_is_ended_with_408() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let head = format!(
+            "POST /api/v1/occupations/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\nc"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let started = Instant::now();
+        let mut answer = vec![0u8; 4096];
+        let n = stream.read(&mut answer).unwrap_or(0);
+        (String::from_utf8_lossy(&answer[..n]).into_owned(), started.elapsed())
+    })
+    .await
+    .unwrap();
+    let (text, waited) = answer;
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("request_timeout"), "{text}");
+    assert!(
+        waited >= Duration::from_secs(14) && waited < Duration::from_secs(25),
+        "{waited:?}"
+    );
+}

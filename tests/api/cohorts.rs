@@ -38,6 +38,20 @@ async fn college(app: &TestApp) -> College {
     }
 }
 
+/// The token of a staff member of another college, which the first college's staff must not reach.
+async fn second_college_staff(app: &TestApp, c: &College) -> String {
+    let other = app
+        .create_institution(&c.admin, "另一所学院", "technician_college")
+        .await;
+    app.account(
+        &c.admin,
+        "staff@other.cn",
+        "college_staff",
+        json!({"institution_id": other}),
+    )
+    .await
+}
+
 async fn cohort(app: &TestApp, c: &College, name: &str) -> i64 {
     let resp = app
         .post(
@@ -384,17 +398,7 @@ async fn only_the_cohorts_own_college_imports() {
 async fn an_import_cannot_reach_another_colleges_learner() {
     let app = spawn_app().await;
     let c = college(&app).await;
-    let other = app
-        .create_institution(&c.admin, "另一所学院", "technician_college")
-        .await;
-    let staff_b = app
-        .account(
-            &c.admin,
-            "staff@other.cn",
-            "college_staff",
-            json!({"institution_id": other}),
-        )
-        .await;
+    let staff_b = second_college_staff(&app, &c).await;
     let theirs = app
         .create_learner(
             &staff_b,
@@ -516,17 +520,7 @@ async fn an_import_reports_what_it_did_not_apply_to_a_matched_learner() {
 async fn probing_who_is_on_record_is_bounded() {
     let app = spawn_app().await;
     let c = college(&app).await;
-    let other = app
-        .create_institution(&c.admin, "另一所学院", "technician_college")
-        .await;
-    let staff_b = app
-        .account(
-            &c.admin,
-            "staff@other.cn",
-            "college_staff",
-            json!({"institution_id": other}),
-        )
-        .await;
+    let staff_b = second_college_staff(&app, &c).await;
     for i in 0..25 {
         app.create_learner(
             &staff_b,
@@ -582,15 +576,32 @@ async fn probing_who_is_on_record_is_bounded() {
         "too_many_requests",
     )
     .await;
+    // Ten more fit, and use the allowance up.
+    let report: Value = import(
+        &app,
+        &c.staff,
+        id,
+        file(10..20).into_bytes(),
+        "?partial=true",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(report["rejected_count"], 10);
+    // Now a registration that would be refused answers 429; one that reaches nobody is served.
+    let register = |email: &str| json!({"name": "x", "kind": "student", "email": email});
     assert_problem(
-        app.post(
-            "/api/v1/learners",
-            &json!({"name": "x", "kind": "student", "email": "anyone@x.cn"}),
-            Some(&c.staff),
-        )
-        .await,
+        app.post("/api/v1/learners", &register("b20@x.cn"), Some(&c.staff))
+            .await,
         429,
         "too_many_requests",
     )
     .await;
+    assert_eq!(
+        app.post("/api/v1/learners", &register("fresh@x.cn"), Some(&c.staff))
+            .await
+            .status(),
+        201
+    );
 }

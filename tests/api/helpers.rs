@@ -191,6 +191,14 @@ impl TestApp {
         self.send(req).await
     }
 
+    pub async fn put(&self, path: &str, body: &Value, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.put(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        self.send(req).await
+    }
+
     pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> reqwest::Response {
         let mut req = self.client.patch(self.url(path)).json(body);
         if let Some(t) = token {

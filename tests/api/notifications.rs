@@ -216,12 +216,7 @@ async fn email_can_be_muted_per_category_but_the_inbox_cannot() {
     let mut muted = prefs.clone();
     muted["milestone"]["inbox"] = json!(false);
     let resp = app
-        .send(
-            app.client
-                .put(app.url("/api/v1/me/notification-preferences"))
-                .bearer_auth(&l.me)
-                .json(&muted),
-        )
+        .put("/api/v1/me/notification-preferences", &muted, Some(&l.me))
         .await;
     assert_eq!(
         assert_problem(resp, 422, "validation_failed").await["errors"][0]["field"],
@@ -231,12 +226,7 @@ async fn email_can_be_muted_per_category_but_the_inbox_cannot() {
     let mut muted = prefs.clone();
     muted["milestone"]["email"] = json!(false);
     let resp = app
-        .send(
-            app.client
-                .put(app.url("/api/v1/me/notification-preferences"))
-                .bearer_auth(&l.me)
-                .json(&muted),
-        )
+        .put("/api/v1/me/notification-preferences", &muted, Some(&l.me))
         .await;
     assert_eq!(resp.status(), 200);
     let saved: Value = app

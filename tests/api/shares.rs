@@ -519,14 +519,13 @@ async fn employers_see_their_employees_verified_records_and_the_view_is_logged()
     assert_eq!(resp.status(), 201);
     // The learner turned access notices off: the look is still logged, but not announced.
     let resp = app
-        .send(
-            app.client
-                .put(app.url("/api/v1/me/notification-preferences"))
-                .bearer_auth(&w.l.me)
-                .json(&json!({"certificate": {"inbox": true, "email": true},
+        .put(
+            "/api/v1/me/notification-preferences",
+            &json!({"certificate": {"inbox": true, "email": true},
             "milestone": {"inbox": true, "email": true},
             "share": {"inbox": false, "email": false},
-            "quiet_hours": {"start": "22:00", "end": "08:00"}})),
+            "quiet_hours": {"start": "22:00", "end": "08:00"}}),
+            Some(&w.l.me),
         )
         .await;
     assert_eq!(resp.status(), 200);
