@@ -231,7 +231,7 @@ async fn run(
             let mut prefs = skillpath::notify::preferences::Preferences::default();
             prefs.quiet_hours.end = prefs.quiet_hours.start.clone();
             let json = serde_json::to_string(&prefs)
-                .map_err(|e| skillpath::error::ApiError::internal("prefs", e))?;
+                .map_err(|e| skillpath::error::AppError::internal("prefs", e))?;
             for id in ids {
                 skillpath::db::notifications::save_preferences(
                     conn,
@@ -323,7 +323,7 @@ async fn run(
         .filter(|(channel, _)| channel == "email")
         .map(|(_, n)| *n as usize)
         .sum::<usize>();
-    let worker = Worker::new(state.clone())?;
+    let worker = Worker::new(state.worker_context())?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
     let running = tokio::spawn(worker.run(async {

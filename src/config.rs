@@ -469,6 +469,10 @@ fn boolean(
     }
 }
 
+/// Memory, in KiB, that the uploads of one process may hold at once (256 MiB); past it, an
+/// upload answers 503 with `Retry-After`.
+pub const UPLOAD_MEMORY_KIB: usize = 256 * 1024;
+
 #[cfg(test)]
 mod tests {
     use super::*;

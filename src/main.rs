@@ -129,9 +129,10 @@ fn recompute(settings: &Settings, as_of: Option<chrono::NaiveDate>) -> anyhow::R
     db.migrate()?;
     let today = skillpath::domain::today_in_shanghai();
     let as_of = as_of.unwrap_or(today);
-    skillpath::eligibility::check_recompute_date(as_of, today).map_err(anyhow::Error::msg)?;
-    let summary =
-        skillpath::eligibility::recompute_all(&db, as_of).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    skillpath::services::eligibility::check_recompute_date(as_of, today)
+        .map_err(anyhow::Error::msg)?;
+    let summary = skillpath::services::eligibility::recompute_all(&db, as_of)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     println!(
         "recomputed the milestones of {} learner(s) as of {as_of} in {:.1} s; {} change(s) recorded",
         summary.learners, summary.seconds, summary.events

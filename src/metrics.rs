@@ -5,16 +5,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::web;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::db::Database;
-use crate::state::AppState;
 
 /// Time spent writing notifications inside the transactions that cause them, and how often:
 /// process-wide counters, since the code that produces notices runs deep inside transactions
@@ -41,6 +36,7 @@ pub struct Metrics {
 }
 
 /// What the notification workers of this process did, by channel.
+#[derive(Clone)]
 pub struct NotifyMetrics {
     pub sent: IntCounterVec,
     pub failed: IntCounterVec,
@@ -143,7 +139,7 @@ impl Metrics {
         })
     }
 
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
             .with_label_values(&[method, route, &status.to_string()])
             .inc();
@@ -198,47 +194,4 @@ impl Metrics {
         TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
         Ok(String::from_utf8(out)?)
     }
-}
-
-/// The label of a request method: the standard methods by name, anything a client invents as
-/// `other` (a label value taken from the client would let anyone grow the metric set without bound).
-pub fn method_label(method: &actix_web::http::Method) -> &'static str {
-    use actix_web::http::Method;
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::CONNECT => "CONNECT",
-        Method::TRACE => "TRACE",
-        _ => "other",
-    }
-}
-
-/// Middleware: counts and times every request under its route pattern (`/api/v1/users/{id}`,
-/// never the raw path, so ids do not explode the label set).
-pub async fn track_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let method = method_label(req.method());
-    let response = next.call(req).await?;
-    if let Some(state) = state {
-        let route = response
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".into());
-        state.metrics.observe(
-            method,
-            &route,
-            response.status().as_u16(),
-            started.elapsed().as_secs_f64(),
-        );
-    }
-    Ok(response)
 }

@@ -16,8 +16,9 @@ use crate::db::records::{self, NewAward, NewEmployment, NewEnrollment};
 use crate::db::schema::{awards, certificates, employments, learners as learners_table, users};
 use crate::db::users::NewUser;
 use crate::db::{self, Database, DbConnection};
+use crate::domain::encode_code_list;
 use crate::domain::{InstitutionKind, SkillLevel};
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// The password of every account `seed` makes (benchmark and trial databases only).
 pub const SEEDED_PASSWORD: &str = "seeded learner password";
@@ -95,7 +96,7 @@ fn institutions(
     learners: usize,
     run: i64,
     now: NaiveDateTime,
-) -> Result<(Catalog, usize, usize), ApiError> {
+) -> Result<(Catalog, usize, usize), AppError> {
     for (code, name, high, technician) in OCCUPATIONS {
         if occupations::find(conn, code)?.is_none() {
             occupations::insert(
@@ -405,7 +406,7 @@ fn learner_row(rng: &mut StdRng, serial: i64, now: NaiveDateTime) -> NewLearner 
             )
             .to_string(),
         ),
-        education_occupation_codes: "[]".into(),
+        education_occupation_codes: encode_code_list::<&str>(&[]),
         birth_date: Some(day_between(rng, date(1975, 1, 1), date(2009, 12, 31))),
         id_number_ciphertext: None,
         id_number_hash: None,
@@ -424,11 +425,11 @@ pub fn seed(
     learners: usize,
     seed: u64,
     accounts: bool,
-) -> Result<SeedSummary, ApiError> {
+) -> Result<SeedSummary, AppError> {
     let password_hash = if accounts {
         Some(
             crate::auth::password::hash(SEEDED_PASSWORD)
-                .map_err(|e| ApiError::internal("hashing", e))?,
+                .map_err(|e| AppError::internal("hashing", e))?,
         )
     } else {
         None
@@ -453,7 +454,7 @@ pub fn seed(
     let mut written = 0;
     while written < learners {
         let size = BATCH.min(learners - written);
-        let batch = db::write_transaction(&mut conn, |c| -> Result<SeedSummary, ApiError> {
+        let batch = db::write_transaction(&mut conn, |c| -> Result<SeedSummary, AppError> {
             let rows: Vec<NewLearner> = (0..size)
                 .map(|i| learner_row(&mut rng, run + (written + i) as i64 + 1, now))
                 .collect();

@@ -12,9 +12,9 @@ use crate::crypto::KeyVault;
 use crate::db::shares::{self, ShareRow, SigningKeyRow};
 use crate::db::{certificates, DbConnection};
 use crate::domain::{CertificateKind, CertificateStatus, SkillLevel};
-use crate::eligibility::ParameterCache;
-use crate::error::{parse_stored, ApiError};
+use crate::error::{parse_stored, AppError};
 use crate::rules::{Citation, Milestone, Status, Text};
+use crate::services::eligibility::ParameterCache;
 use crate::statements;
 
 /// Crockford's base32: no I, L, O or U, so a code read aloud or typed is hard to get wrong.
@@ -171,7 +171,7 @@ impl Selection<'_> {
     }
 }
 
-fn shared_certificate(row: certificates::CertificateRow) -> Result<SharedCertificate, ApiError> {
+fn shared_certificate(row: certificates::CertificateRow) -> Result<SharedCertificate, AppError> {
     let level: SkillLevel = parse_stored(&row.level)?;
     Ok(SharedCertificate {
         id: row.id,
@@ -199,8 +199,9 @@ impl Records {
         parameters: &ParameterCache,
         learner_id: i64,
         as_of: NaiveDate,
-    ) -> Result<Self, ApiError> {
-        let (milestones, _) = crate::eligibility::compute(conn, parameters, learner_id, as_of)?;
+    ) -> Result<Self, AppError> {
+        let (milestones, _) =
+            crate::services::eligibility::compute(conn, parameters, learner_id, as_of)?;
         Ok(Self {
             certificates: certificates::of_learner(conn, learner_id)?,
             milestones,
@@ -213,7 +214,7 @@ impl Records {
         &self,
         learner_name: &str,
         selection: &Selection<'_>,
-    ) -> Result<VerifiedView, ApiError> {
+    ) -> Result<VerifiedView, AppError> {
         Ok(VerifiedView {
             display_name: masked_name(learner_name),
             certificates: self
@@ -239,14 +240,14 @@ pub fn signing_key(
     conn: &mut DbConnection,
     vault: &KeyVault,
     now: NaiveDateTime,
-) -> Result<(String, Vec<u8>), ApiError> {
+) -> Result<(String, Vec<u8>), AppError> {
     let row = match shares::active_key(conn)? {
         Some(row) => row,
         None => new_signing_key(conn, vault, now)?,
     };
     let secret = vault
         .open(&row.private_key)
-        .map_err(|e| ApiError::internal("signing key", e))?;
+        .map_err(|e| AppError::internal("signing key", e))?;
     Ok((row.kid, secret))
 }
 
@@ -255,7 +256,7 @@ pub fn new_signing_key(
     conn: &mut DbConnection,
     vault: &KeyVault,
     now: NaiveDateTime,
-) -> Result<SigningKeyRow, ApiError> {
+) -> Result<SigningKeyRow, AppError> {
     let key = statements::generate();
     let row = SigningKeyRow {
         kid: key.kid,
@@ -263,7 +264,7 @@ pub fn new_signing_key(
         public_key: key.public_key,
         private_key: vault
             .seal(&key.secret)
-            .map_err(|e| ApiError::internal("sealing a signing key", e))?,
+            .map_err(|e| AppError::internal("sealing a signing key", e))?,
         created_at: now,
         retired_at: None,
         signed_until: None,
@@ -277,13 +278,13 @@ pub fn rotate(
     conn: &mut DbConnection,
     vault: &KeyVault,
     now: NaiveDateTime,
-) -> Result<SigningKeyRow, ApiError> {
+) -> Result<SigningKeyRow, AppError> {
     shares::retire_active(conn, now)?;
     new_signing_key(conn, vault, now)
 }
 
 /// The JWK Set of the published keys.
-pub fn jwks(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Value, ApiError> {
+pub fn jwks(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Value, AppError> {
     let keys: Vec<Value> = shares::published_keys(conn, now)?
         .iter()
         .map(|k| statements::jwk(&k.kid, &k.public_key))
@@ -306,7 +307,7 @@ pub fn sign_statement(
     conn: &mut DbConnection,
     key: &(String, Vec<u8>),
     content: &StatementContent<'_>,
-) -> Result<String, ApiError> {
+) -> Result<String, AppError> {
     let (kid, secret) = key;
     let share = content.share;
     let claims = json!({
@@ -325,7 +326,7 @@ pub fn sign_statement(
         "status_url": content.status_url,
     });
     let jws = statements::sign(kid, secret, &claims)
-        .map_err(|e| ApiError::internal("signing a statement", e))?;
+        .map_err(|e| AppError::internal("signing a statement", e))?;
     shares::extend_signed_until(conn, kid, share.expires_at)?;
     Ok(jws)
 }
@@ -341,14 +342,14 @@ pub fn relied_on(
     learner_id: i64,
     certificate_id: i64,
     now: NaiveDateTime,
-) -> Result<Vec<shares::Reliance>, ApiError> {
+) -> Result<Vec<shares::Reliance>, AppError> {
     let since = now - chrono::Duration::days(RELIANCE_DAYS);
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for look in shares::looks_since(conn, learner_id, since)? {
         let showed_it = match &look.shared_certificates {
             Some(json) => serde_json::from_str::<Vec<i64>>(json)
-                .map_err(|e| ApiError::internal("stored share", e))?
+                .map_err(|e| AppError::internal("stored share", e))?
                 .contains(&certificate_id),
             None => true,
         };

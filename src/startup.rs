@@ -10,20 +10,16 @@ use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api;
+use crate::api::problem;
 use crate::auth::password;
 use crate::config::Settings;
 use crate::db::users::{self, NewUser};
 use crate::db::{self, Database};
 use crate::domain::Role;
-use crate::error;
-use crate::metrics;
+
 use crate::notify::worker::Worker;
 use crate::secrets;
 use crate::state::AppState;
-use crate::telemetry;
-
-/// Largest JSON body accepted (CSV uploads have their own limit).
-pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Seconds in-flight requests get to finish after SIGTERM / SIGINT.
 const SHUTDOWN_GRACE_SECS: u64 = 10;
@@ -51,14 +47,14 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(
                     web::JsonConfig::default()
-                        .limit(JSON_BODY_LIMIT)
-                        .error_handler(error::json_error),
+                        .limit(crate::api::body::JSON_BODY_LIMIT)
+                        .error_handler(problem::json_error),
                 )
-                .app_data(web::QueryConfig::default().error_handler(error::query_error))
-                .app_data(web::PathConfig::default().error_handler(error::path_error))
+                .app_data(web::QueryConfig::default().error_handler(problem::query_error))
+                .app_data(web::PathConfig::default().error_handler(problem::path_error))
                 .wrap(from_fn(api::boundary::guard))
-                .wrap(from_fn(metrics::track_requests))
-                .wrap(from_fn(telemetry::request_id_header))
+                .wrap(from_fn(api::middleware::track_requests))
+                .wrap(from_fn(api::middleware::request_id_header))
                 .wrap(TracingLogger::default())
                 .configure(api::routes)
                 .service(
@@ -70,9 +66,9 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .run();
-        tokio::spawn(crate::eligibility::run_daily(state.db.clone()));
+        tokio::spawn(crate::services::eligibility::run_daily(state.db.clone()));
         if worker_in_serve {
-            let worker = Worker::new(state.clone())?;
+            let worker = Worker::new(state.worker_context())?;
             tokio::spawn(worker.run(std::future::pending()));
         }
         tracing::info!(port, database = backend, "listening");
@@ -155,7 +151,9 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
         database = state.db.backend_name(),
         "notification worker started"
     );
-    Worker::new(state)?.run(stop_signal()).await;
+    Worker::new(state.worker_context())?
+        .run(stop_signal())
+        .await;
     handle.stop(true).await;
     let _ = http.await;
     tracing::info!("notification worker stopped");

@@ -7,9 +7,9 @@ use crate::auth::rate_limit::LoginLimiter;
 use crate::config::{Secret, Settings};
 use crate::crypto::{IdentityVault, KeyVault};
 use crate::db::Database;
-use crate::eligibility::ParameterCache;
 use crate::metrics::Metrics;
 use crate::notify::unsubscribe::UnsubscribeKeys;
+use crate::services::eligibility::ParameterCache;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -35,6 +35,24 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What issuing a session needs.
+    pub fn issuer(&self) -> crate::auth::sessions::Issuer<'_> {
+        crate::auth::sessions::Issuer {
+            tokens: &self.tokens,
+            refresh_ttl: self.settings.refresh_token_ttl,
+        }
+    }
+
+    /// What a notification worker of this process needs.
+    pub fn worker_context(&self) -> crate::notify::worker::WorkerContext {
+        crate::notify::worker::WorkerContext {
+            db: self.db.clone(),
+            settings: self.settings.notify.clone(),
+            unsubscribe: self.unsubscribe.clone(),
+            metrics: self.metrics.notify.clone(),
+        }
+    }
+
     pub fn new(
         settings: Settings,
         db: Database,
@@ -58,7 +76,7 @@ impl AppState {
             status_tokens: crate::sharing::StatusTokens::new(data_key)?,
             parameters: Arc::new(ParameterCache::default()),
             upload_memory: Arc::new(tokio::sync::Semaphore::new(
-                crate::import::UPLOAD_MEMORY_KIB,
+                crate::config::UPLOAD_MEMORY_KIB,
             )),
             db,
             settings: Arc::new(settings),

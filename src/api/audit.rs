@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::pagination::{Page, PageParams};
+use crate::api::problem::Problem;
 use crate::auth::AuthUser;
 use crate::db::audit::{self, AuditRow};
-use crate::error::{ApiError, Problem};
+use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -58,7 +59,7 @@ pub async fn list_audit(
     state: web::Data<AppState>,
     caller: AuthUser,
     query: web::Query<AuditQuery>,
-) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
+) -> Result<web::Json<Page<AuditEntry>>, AppError> {
     caller.require_admin()?;
     let q = query.into_inner();
     let page = PageParams {

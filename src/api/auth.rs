@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
+use crate::api::problem::Problem;
 use crate::auth::password;
 use crate::auth::sessions::{self, Refresh, TokenResponse};
 use crate::db::users;
-use crate::error::{ApiError, Problem};
+use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -25,8 +26,8 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("invalid_credentials", "The email or password is incorrect.")
+fn invalid_credentials() -> AppError {
+    AppError::unauthenticated("invalid_credentials", "The email or password is incorrect.")
 }
 
 /// The client address used for the per-address limits. Behind trusted proxies it is the
@@ -103,7 +104,7 @@ pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: JsonBody<LoginRequest>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<web::Json<TokenResponse>, AppError> {
     let LoginRequest { email, password } = body.into_inner();
     let account = email.trim().to_lowercase();
     let address = client_address(&req, &state.settings);
@@ -117,7 +118,7 @@ pub async fn login(
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let matches = web::block(move || password::verify_or_waste_time(&password, stored.as_deref()))
         .await
-        .map_err(|e| ApiError::internal("password check", e))?;
+        .map_err(|e| AppError::internal("password check", e))?;
 
     let user = match user {
         Some(user) if matches && !user.disabled => user,
@@ -127,7 +128,7 @@ pub async fn login(
     let st = state.clone();
     let tokens = state
         .db
-        .write(move |conn| sessions::start(conn, &st, &user))
+        .write(move |conn| sessions::start(conn, st.issuer(), &user))
         .await?;
     Ok(web::Json(tokens))
 }
@@ -142,12 +143,12 @@ pub async fn login(
 pub async fn refresh(
     state: web::Data<AppState>,
     body: JsonBody<RefreshRequest>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<web::Json<TokenResponse>, AppError> {
     let presented = body.into_inner().refresh_token;
     let st = state.clone();
     match state
         .db
-        .write(move |conn| sessions::refresh(conn, &st, &presented))
+        .write(move |conn| sessions::refresh(conn, st.issuer(), &presented))
         .await?
     {
         Refresh::Issued(tokens) => Ok(web::Json(tokens)),
@@ -164,7 +165,7 @@ pub async fn refresh(
 pub async fn logout(
     state: web::Data<AppState>,
     body: JsonBody<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let presented = body.into_inner().refresh_token;
     state
         .db

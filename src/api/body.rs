@@ -11,7 +11,11 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::domain::text::is_forbidden_control;
+use crate::error::AppError;
+
+/// Largest JSON body accepted (CSV uploads have their own limit).
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
 /// A JSON object body deserialized into `T` after the checks above.
 #[derive(Debug)]
@@ -46,44 +50,25 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 }
 
 /// Checks a parsed body and deserializes it.
-pub fn parse_object<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+pub fn parse_object<T: DeserializeOwned>(value: Value) -> Result<T, AppError> {
     if !value.is_object() {
-        return Err(ApiError::bad_request(
+        return Err(AppError::bad_input(
             "invalid_body",
             "The body must be a JSON object.",
         ));
     }
     if let Some(field) = control_character_at(&value, &mut String::new()) {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             &field,
             "must not contain control characters",
         ));
     }
     serde_json::from_value(value).map_err(|e| {
-        ApiError::bad_request(
+        AppError::bad_input(
             "invalid_body",
             format!("The body does not match the expected shape: {e}"),
         )
     })
-}
-
-/// A control character other than tab, line feed and carriage return (which multi-line
-/// free text such as a reason may hold), or an invisible formatting character that makes text
-/// look like other text: zero-width space and joiners' kin, direction overrides and isolates,
-/// the byte-order mark (a name that reads 王芳 but is not, a certificate number with a hidden
-/// character).
-pub fn is_forbidden_control(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-        || matches!(
-            c,
-            '\u{200B}'
-                | '\u{200E}'
-                | '\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{FEFF}'
-        )
 }
 
 /// The path (`name`, `certificates[2].number`) of the first string, or object key, holding a
@@ -139,9 +124,9 @@ mod tests {
         email: String,
     }
 
-    fn field_of(err: ApiError) -> String {
+    fn field_of(err: AppError) -> String {
         match err {
-            ApiError::Validation(errors) => errors[0].field.clone(),
+            AppError::Validation(errors) => errors[0].field.clone(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }

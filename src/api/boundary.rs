@@ -11,8 +11,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
-use crate::api::body::is_forbidden_control;
-use crate::error::ApiError;
+use crate::domain::text::is_forbidden_control;
+use crate::error::AppError;
 
 /// Swagger UI's page loads its own scripts and styles (some inline styles) and nothing else.
 const DOCS_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -72,9 +72,9 @@ fn protect<B: MessageBody>(response: &mut ServiceResponse<B>) {
 
 /// A control character in a path segment names nothing (404); in a query parameter it is a
 /// validation error naming the parameter.
-fn url_control_characters(req: &ServiceRequest) -> Option<ApiError> {
+fn url_control_characters(req: &ServiceRequest) -> Option<AppError> {
     if percent_decode(req.path()).chars().any(is_forbidden_control) {
-        return Some(ApiError::NotFound { what: "resource" });
+        return Some(AppError::NotFound { what: "resource" });
     }
     let query = req.query_string();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -82,13 +82,13 @@ fn url_control_characters(req: &ServiceRequest) -> Option<ApiError> {
         let name = percent_decode(&name.replace('+', " "));
         let value = percent_decode(&value.replace('+', " "));
         if name.chars().any(is_forbidden_control) {
-            return Some(ApiError::invalid(
+            return Some(AppError::invalid(
                 "query",
                 "must not contain control characters",
             ));
         }
         if value.chars().any(is_forbidden_control) {
-            return Some(ApiError::invalid(
+            return Some(AppError::invalid(
                 &name,
                 "must not contain control characters",
             ));
@@ -145,7 +145,7 @@ fn allowed_methods() -> &'static HashMap<String, String> {
 
 /// The default service of every resource: 405 with the `Allow` header of its path.
 pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let mut response = ApiError::MethodNotAllowed.error_response();
+    let mut response = crate::api::problem::method_not_allowed();
     let allow = req
         .match_pattern()
         .and_then(|pattern| allowed_methods().get(&pattern).cloned())

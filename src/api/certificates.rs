@@ -8,18 +8,19 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
-use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
+use crate::api::problem::Problem;
 use crate::auth::scope::require_learner;
 use crate::auth::AuthUser;
 use crate::db::certificates::{self, CertificateRow, DecisionRow, NewCertificate, NewDecision};
 use crate::db::{self, audit, learners, occupations, DbConnection};
 use crate::domain::certificate_number::{self, CertificateWarning};
+use crate::domain::checks::Checks;
 use crate::domain::{
     today_in_shanghai, CertificateKind, CertificateStatus, Decision, NumberFormat, OccupationCode,
     Role, SkillLevel,
 };
-use crate::error::{parse_stored, ApiError, Problem};
+use crate::error::{parse_stored, AppError};
 use crate::state::AppState;
 
 /// The earliest issue date each kind of certificate can plausibly carry: 职业资格证书 began
@@ -77,14 +78,14 @@ fn certificate_response(
     row: CertificateRow,
     learner_name: String,
     decisions: Vec<DecisionRow>,
-) -> Result<CertificateResponse, ApiError> {
+) -> Result<CertificateResponse, AppError> {
     Ok(CertificateResponse {
         number_format: parse_stored(&row.number_format)?,
         kind: parse_stored(&row.kind)?,
         level: parse_stored(&row.level)?,
         status: parse_stored(&row.status)?,
         warnings: serde_json::from_str(&row.warnings)
-            .map_err(|e| ApiError::internal("stored warnings", e))?,
+            .map_err(|e| AppError::internal("stored warnings", e))?,
         decisions: decisions
             .into_iter()
             .map(|d| {
@@ -97,7 +98,7 @@ fn certificate_response(
                     decided_at: d.decided_at.and_utc(),
                 })
             })
-            .collect::<Result<_, ApiError>>()?,
+            .collect::<Result<_, AppError>>()?,
         id: row.id,
         learner_id: row.learner_id,
         learner_name,
@@ -115,7 +116,7 @@ fn certificate_response(
 fn load_certificates(
     conn: &mut DbConnection,
     rows: Vec<CertificateRow>,
-) -> Result<Vec<CertificateResponse>, ApiError> {
+) -> Result<Vec<CertificateResponse>, AppError> {
     let learner_ids: Vec<i64> = rows.iter().map(|r| r.learner_id).collect();
     let names: std::collections::HashMap<i64, String> = learners::find_many(conn, &learner_ids)?
         .into_iter()
@@ -131,7 +132,7 @@ pub fn own_certificates(
     conn: &mut DbConnection,
     rows: Vec<CertificateRow>,
     learner_name: &str,
-) -> Result<Vec<CertificateResponse>, ApiError> {
+) -> Result<Vec<CertificateResponse>, AppError> {
     with_decisions(conn, rows, |_| learner_name.to_owned())
 }
 
@@ -139,7 +140,7 @@ fn with_decisions(
     conn: &mut DbConnection,
     rows: Vec<CertificateRow>,
     name_of: impl Fn(i64) -> String,
-) -> Result<Vec<CertificateResponse>, ApiError> {
+) -> Result<Vec<CertificateResponse>, AppError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut decisions: std::collections::HashMap<i64, Vec<DecisionRow>> =
         std::collections::HashMap::new();
@@ -158,10 +159,10 @@ fn with_decisions(
 fn load_certificate(
     conn: &mut DbConnection,
     row: CertificateRow,
-) -> Result<CertificateResponse, ApiError> {
+) -> Result<CertificateResponse, AppError> {
     load_certificates(conn, vec![row])?
         .pop()
-        .ok_or(ApiError::NotFound {
+        .ok_or(AppError::NotFound {
             what: "certificate",
         })
 }
@@ -200,7 +201,7 @@ pub async fn create_certificate(
     caller: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<CreateCertificateRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let learner_id = id.into_inner();
     crate::api::records::may_add_facts(&caller, learner_id)?;
     let b = body.into_inner();
@@ -233,27 +234,27 @@ pub async fn create_certificate(
         checks.done(|| Some((kind?, level?, code?.into_inner(), issuer?)))?;
     let (format, warnings) = certificate_number::inspect(&number, level, b.issued_on);
     let warnings_json =
-        serde_json::to_string(&warnings).map_err(|e| ApiError::internal("warnings", e))?;
+        serde_json::to_string(&warnings).map_err(|e| AppError::internal("warnings", e))?;
     let actor = caller.id;
     let created = state
         .db
         .write(move |conn| {
             require_learner(conn, &caller, learner_id)?;
-            let learner = learners::find(conn, learner_id)?.ok_or(ApiError::NotFound { what: "learner" })?;
+            let learner = learners::find(conn, learner_id)?.ok_or(AppError::NotFound { what: "learner" })?;
             if let Some(birth) = learner.birth_date {
                 let youngest = birth.checked_add_months(Months::new(12 * MIN_HOLDER_AGE_YEARS)).unwrap_or(birth);
                 if b.issued_on < youngest {
-                    return Err(ApiError::invalid(
+                    return Err(AppError::invalid(
                         "issued_on",
                         format!("is before the learner's {MIN_HOLDER_AGE_YEARS}th birthday ({youngest})"),
                     ));
                 }
             }
             if occupations::find(conn, &code)?.is_none() {
-                return Err(ApiError::invalid("occupation_code", format!("{code} is not in the occupation catalog")));
+                return Err(AppError::invalid("occupation_code", format!("{code} is not in the occupation catalog")));
             }
             if certificates::find_by_number(conn, &number)?.is_some() {
-                return Err(ApiError::conflict("certificate_exists", "A certificate with this number is already registered."));
+                return Err(AppError::conflict("certificate_exists", "A certificate with this number is already registered."));
             }
             let now = db::now();
             let row = certificates::insert(
@@ -274,11 +275,11 @@ pub async fn create_certificate(
                     updated_at: now,
                 },
             )
-            .map_err(|e| match ApiError::from(e) {
-                ApiError::Conflict { .. } => ApiError::conflict("certificate_exists", "A certificate with this number is already registered."),
+            .map_err(|e| match AppError::from(e) {
+                AppError::Conflict { .. } => AppError::conflict("certificate_exists", "A certificate with this number is already registered."),
                 other => other,
             })?;
-            crate::eligibility::refresh_now(conn, learner_id)?;
+            crate::services::eligibility::refresh_now(conn, learner_id)?;
             audit::record(conn, Some(actor), "submit", "certificate", row.id,
                 &json!({"learner_id": learner_id, "number": row.number, "level": row.level, "occupation_code": row.occupation_code, "warnings": warnings.len()}))?;
             certificate_response(row, learner.name, Vec::new())
@@ -301,7 +302,7 @@ pub async fn list_learner_certificates(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<Vec<CertificateResponse>>, ApiError> {
+) -> Result<web::Json<Vec<CertificateResponse>>, AppError> {
     let learner_id = id.into_inner();
     let list = state
         .db
@@ -319,7 +320,7 @@ pub async fn list_learner_certificates(
 pub fn certificates_of(
     conn: &mut DbConnection,
     learner_id: i64,
-) -> Result<Vec<CertificateResponse>, ApiError> {
+) -> Result<Vec<CertificateResponse>, AppError> {
     let rows = certificates::of_learner(conn, learner_id)?;
     load_certificates(conn, rows)
 }
@@ -344,7 +345,7 @@ pub async fn list_certificates(
     state: web::Data<AppState>,
     caller: AuthUser,
     query: web::Query<ListCertificatesQuery>,
-) -> Result<web::Json<Page<CertificateResponse>>, ApiError> {
+) -> Result<web::Json<Page<CertificateResponse>>, AppError> {
     caller.require(&[Role::Admin, Role::Evaluator])?;
     let q = query.into_inner();
     let page = PageParams {
@@ -355,7 +356,7 @@ pub async fn list_certificates(
     if let Some(status) = &q.status {
         status
             .parse::<CertificateStatus>()
-            .map_err(|m| ApiError::invalid("status", m))?;
+            .map_err(|m| AppError::invalid("status", m))?;
     }
     let page = state
         .db
@@ -379,12 +380,12 @@ fn visible_certificate(
     conn: &mut DbConnection,
     caller: &AuthUser,
     id: i64,
-) -> Result<CertificateRow, ApiError> {
-    let row = certificates::find(conn, id)?.ok_or(ApiError::NotFound {
+) -> Result<CertificateRow, AppError> {
+    let row = certificates::find(conn, id)?.ok_or(AppError::NotFound {
         what: "certificate",
     })?;
     if !matches!(caller.role, Role::Admin | Role::Evaluator) {
-        require_learner(conn, caller, row.learner_id).map_err(|_| ApiError::NotFound {
+        require_learner(conn, caller, row.learner_id).map_err(|_| AppError::NotFound {
             what: "certificate",
         })?;
     }
@@ -400,7 +401,7 @@ pub async fn get_certificate(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<CertificateResponse>, ApiError> {
+) -> Result<web::Json<CertificateResponse>, AppError> {
     let id = id.into_inner();
     let cert = state
         .db
@@ -438,7 +439,7 @@ pub async fn decide(
     caller: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<VerificationRequest>,
-) -> Result<web::Json<CertificateResponse>, ApiError> {
+) -> Result<web::Json<CertificateResponse>, AppError> {
     caller.require(&[Role::Admin, Role::Evaluator])?;
     let id = id.into_inner();
     let b = body.into_inner();
@@ -462,19 +463,19 @@ pub async fn decide(
     let cert = state
         .db
         .write(move |conn| {
-            let row = certificates::find(conn, id)?.ok_or(ApiError::NotFound {
+            let row = certificates::find(conn, id)?.ok_or(AppError::NotFound {
                 what: "certificate",
             })?;
             let from: CertificateStatus = parse_stored(&row.status)?;
             let to = decision.apply(from).ok_or_else(|| {
-                ApiError::conflict(
+                AppError::conflict(
                     "invalid_transition",
                     format!("A {from} certificate cannot be given the decision '{decision}'."),
                 )
             })?;
             let now = db::now();
             if !certificates::transition(conn, id, from.as_str(), to.as_str(), now)? {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "invalid_transition",
                     "The certificate changed meanwhile; reload it.",
                 ));
@@ -492,7 +493,7 @@ pub async fn decide(
                 },
             )?;
             let learner = learners::find(conn, row.learner_id)?
-                .ok_or(ApiError::NotFound { what: "learner" })?;
+                .ok_or(AppError::NotFound { what: "learner" })?;
             let level: SkillLevel = parse_stored(&row.level)?;
             let notice = crate::notify::Notice {
                 recipient: crate::notify::Recipient::Learner(row.learner_id),
@@ -533,7 +534,7 @@ pub async fn decide(
                     due_at: None,
                 });
             }
-            crate::eligibility::refresh_now_with(conn, row.learner_id, notices)?;
+            crate::services::eligibility::refresh_now_with(conn, row.learner_id, notices)?;
             audit::record(
                 conn,
                 Some(actor),
@@ -542,7 +543,7 @@ pub async fn decide(
                 id,
                 &json!({"from": from, "to": to, "reason": reason}),
             )?;
-            let row = certificates::find(conn, id)?.ok_or(ApiError::NotFound {
+            let row = certificates::find(conn, id)?.ok_or(AppError::NotFound {
                 what: "certificate",
             })?;
             load_certificate(conn, row)

@@ -10,9 +10,10 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
-use crate::api::checks::Checks;
 use crate::api::institutions::visible_program;
 use crate::api::pagination::{Page, PageParams};
+use crate::api::problem::Problem;
+use crate::api::upload::{self, ImportParams};
 use crate::auth::scope::{self, RefusedMatches};
 use crate::auth::AuthUser;
 use crate::crypto::IdentityVault;
@@ -20,12 +21,15 @@ use crate::db::cohorts::{self, CohortRow, NewCohort};
 use crate::db::learners::{self, NewLearner};
 use crate::db::records::{self, NewEnrollment};
 use crate::db::{self, audit, institutions, DbConnection};
+use crate::domain::checks::Checks;
 use crate::domain::{
     today_in_shanghai, ClassType, EmailAddress, EnrollmentStatus, Hukou, IdentityNumber, Language,
     LearnerKind, Role,
 };
-use crate::error::{ApiError, Problem};
-use crate::import::{self, Column, Columns, CsvUpload, ImportParams, ImportReport, Rejections};
+use crate::error::AppError;
+use crate::services::imports::csv::{
+    self as import, Column, Columns, CsvUpload, ImportReport, Rejections,
+};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -54,10 +58,10 @@ fn visible_cohort(
     conn: &mut DbConnection,
     caller: &AuthUser,
     id: i64,
-) -> Result<(CohortRow, i64), ApiError> {
-    let cohort = cohorts::find(conn, id)?.ok_or(ApiError::NotFound { what: "cohort" })?;
+) -> Result<(CohortRow, i64), AppError> {
+    let cohort = cohorts::find(conn, id)?.ok_or(AppError::NotFound { what: "cohort" })?;
     let program = visible_program(conn, caller, cohort.program_id)
-        .map_err(|_| ApiError::NotFound { what: "cohort" })?;
+        .map_err(|_| AppError::NotFound { what: "cohort" })?;
     Ok((cohort, program.institution_id))
 }
 
@@ -82,7 +86,7 @@ pub async fn create_cohort(
     state: web::Data<AppState>,
     caller: AuthUser,
     body: JsonBody<CreateCohortRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Admin, Role::CollegeStaff])?;
     let b = body.into_inner();
     let mut checks = Checks::new();
@@ -100,7 +104,7 @@ pub async fn create_cohort(
         .write(move |conn| {
             let program = visible_program(conn, &caller, b.program_id)?;
             if !caller.manages_institution(program.institution_id) {
-                return Err(ApiError::Forbidden);
+                return Err(AppError::Forbidden);
             }
             let now = db::now();
             let row = cohorts::insert(
@@ -113,9 +117,9 @@ pub async fn create_cohort(
                     updated_at: now,
                 },
             )
-            .map_err(|e| match ApiError::from(e) {
-                ApiError::Conflict { .. } => {
-                    ApiError::conflict("cohort_exists", "This program has a cohort of this name.")
+            .map_err(|e| match AppError::from(e) {
+                AppError::Conflict { .. } => {
+                    AppError::conflict("cohort_exists", "This program has a cohort of this name.")
                 }
                 other => other,
             })?;
@@ -151,7 +155,7 @@ pub async fn list_cohorts(
     state: web::Data<AppState>,
     caller: AuthUser,
     query: web::Query<ListCohortsQuery>,
-) -> Result<web::Json<Page<CohortResponse>>, ApiError> {
+) -> Result<web::Json<Page<CohortResponse>>, AppError> {
     let q = query.into_inner();
     let page = PageParams {
         limit: q.limit,
@@ -200,7 +204,7 @@ pub async fn get_cohort(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<CohortResponse>, ApiError> {
+) -> Result<web::Json<CohortResponse>, AppError> {
     let id = id.into_inner();
     let cohort = state
         .db
@@ -377,7 +381,7 @@ fn parse_line(
         })
     }) {
         Ok(line) => Some(line),
-        Err(ApiError::Validation(errors)) => {
+        Err(AppError::Validation(errors)) => {
             rejected.push_all(line, errors);
             None
         }
@@ -420,12 +424,12 @@ fn import_batch(
     batch: Vec<CohortLine>,
     report: &mut ImportReport,
     rejected: &mut Rejections,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     // Seal identity numbers once per row.
     let mut rows = Vec::with_capacity(batch.len());
     for line in batch {
         let sealed = match &line.id_number {
-            Some(n) => Some(ctx.vault.seal(n).map_err(ApiError::Internal)?),
+            Some(n) => Some(ctx.vault.seal(n).map_err(AppError::Internal)?),
             None => None,
         };
         rows.push((line, sealed));
@@ -573,7 +577,7 @@ fn import_batch(
                 id
             }
             Target::New(key) => *created_ids.get(&key).ok_or_else(|| {
-                ApiError::internal("cohort import", "a created learner was not returned")
+                AppError::internal("cohort import", "a created learner was not returned")
             })?,
         };
         learner_ids.push(id);
@@ -639,7 +643,7 @@ fn report_unapplied(
     conn: &mut DbConnection,
     resolved: &[(CohortLine, Target)],
     report: &mut ImportReport,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let ids: Vec<i64> = resolved
         .iter()
         .filter_map(|(_, t)| match t {
@@ -718,7 +722,7 @@ fn import_cohort(
     ctx: &ImportContext<'_>,
     mut upload: CsvUpload,
     partial: bool,
-) -> Result<ImportReport, ApiError> {
+) -> Result<ImportReport, AppError> {
     let mut report = ImportReport::new(upload.encoding, partial);
     report.learners_created = Some(0);
     report.learners_matched = Some(0);
@@ -752,7 +756,7 @@ fn import_cohort(
             }
             Err(e) => {
                 if e.is_io_error() {
-                    return Err(ApiError::bad_request(
+                    return Err(AppError::bad_input(
                         "invalid_body",
                         format!("Reading the upload failed: {e}"),
                     ));
@@ -831,7 +835,7 @@ pub async fn import_enrollments(
     id: web::Path<i64>,
     params: web::Query<ImportParams>,
     payload: web::Payload,
-) -> Result<web::Json<ImportReport>, ApiError> {
+) -> Result<web::Json<ImportReport>, AppError> {
     caller.require(&[Role::Admin, Role::CollegeStaff])?;
     let cohort_id = id.into_inner();
     let partial = params.partial.unwrap_or(false);
@@ -841,9 +845,9 @@ pub async fn import_enrollments(
         .read(move |conn| visible_cohort(conn, &who, cohort_id))
         .await?;
     if !caller.manages_institution(institution_id) {
-        return Err(ApiError::Forbidden);
+        return Err(AppError::Forbidden);
     }
-    let upload = import::open(&req, payload).await?;
+    let upload = upload::open(&req, payload).await?;
     let st = state.clone();
     let actor = caller.id;
     let refused = RefusedMatches::new(state.scope_refusals.clone());
@@ -865,7 +869,7 @@ pub async fn import_enrollments(
         .await;
     scope::record_refusals(&state.db, &caller, &refused).await;
     let report = report?;
-    crate::eligibility::refresh_cohort_in_background(state.db.clone(), cohort_id);
+    crate::services::eligibility::refresh_cohort_in_background(state.db.clone(), cohort_id);
     tracing::info!(
         cohort_id,
         rows = report.rows_read,

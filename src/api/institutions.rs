@@ -10,8 +10,8 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
-use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
+use crate::api::problem::Problem;
 use crate::auth::scope::require_institution;
 use crate::auth::AuthUser;
 use crate::db::institutions::{
@@ -19,8 +19,9 @@ use crate::db::institutions::{
     NewProgram, ProgramRow,
 };
 use crate::db::{self, audit, occupations, DbConnection};
+use crate::domain::checks::Checks;
 use crate::domain::{InstitutionKind, OccupationCode};
-use crate::error::{parse_stored, ApiError, Problem};
+use crate::error::{parse_stored, AppError};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -63,7 +64,7 @@ pub struct InstitutionResponse {
 fn institution_response(
     row: InstitutionRow,
     designations: Vec<DesignationRow>,
-) -> Result<InstitutionResponse, ApiError> {
+) -> Result<InstitutionResponse, AppError> {
     Ok(InstitutionResponse {
         kind: parse_stored(&row.kind)?,
         id: row.id,
@@ -75,8 +76,8 @@ fn institution_response(
     })
 }
 
-fn load_institution(conn: &mut DbConnection, id: i64) -> Result<InstitutionResponse, ApiError> {
-    let row = institutions::find(conn, id)?.ok_or(ApiError::NotFound {
+fn load_institution(conn: &mut DbConnection, id: i64) -> Result<InstitutionResponse, AppError> {
+    let row = institutions::find(conn, id)?.ok_or(AppError::NotFound {
         what: "institution",
     })?;
     let designations = institutions::designations_of(conn, id)?;
@@ -107,7 +108,7 @@ pub async fn create_institution(
     state: web::Data<AppState>,
     caller: AuthUser,
     body: JsonBody<CreateInstitutionRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_admin()?;
     let body = body.into_inner();
     let mut checks = Checks::new();
@@ -129,8 +130,8 @@ pub async fn create_institution(
                     updated_at: now,
                 },
             )
-            .map_err(|e| match ApiError::from(e) {
-                ApiError::Conflict { .. } => ApiError::conflict(
+            .map_err(|e| match AppError::from(e) {
+                AppError::Conflict { .. } => AppError::conflict(
                     "institution_exists",
                     "An institution with this name exists.",
                 ),
@@ -173,7 +174,7 @@ pub async fn list_institutions(
     state: web::Data<AppState>,
     caller: AuthUser,
     query: web::Query<ListInstitutionsQuery>,
-) -> Result<web::Json<Page<InstitutionResponse>>, ApiError> {
+) -> Result<web::Json<Page<InstitutionResponse>>, AppError> {
     let q = query.into_inner();
     let page = PageParams {
         limit: q.limit,
@@ -182,7 +183,7 @@ pub async fn list_institutions(
     let (limit, after) = (page.limit()?, page.after_id()?);
     if let Some(kind) = &q.kind {
         kind.parse::<InstitutionKind>()
-            .map_err(|m| ApiError::invalid("kind", m))?;
+            .map_err(|m| AppError::invalid("kind", m))?;
     }
     let only = match caller.role {
         crate::domain::Role::Admin | crate::domain::Role::Evaluator => None,
@@ -226,7 +227,7 @@ pub async fn get_institution(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<InstitutionResponse>, ApiError> {
+) -> Result<web::Json<InstitutionResponse>, AppError> {
     let id = id.into_inner();
     require_institution(&caller, id)?;
     Ok(web::Json(
@@ -259,7 +260,7 @@ pub async fn update_institution(
     caller: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<UpdateInstitutionRequest>,
-) -> Result<web::Json<InstitutionResponse>, ApiError> {
+) -> Result<web::Json<InstitutionResponse>, AppError> {
     caller.require_admin()?;
     let id = id.into_inner();
     let body = body.into_inner();
@@ -273,7 +274,7 @@ pub async fn update_institution(
     let updated = state
         .db
         .write(move |conn| {
-            institutions::find(conn, id)?.ok_or(ApiError::NotFound {
+            institutions::find(conn, id)?.ok_or(AppError::NotFound {
                 what: "institution",
             })?;
             let changes = InstitutionChanges {
@@ -321,7 +322,7 @@ pub async fn create_designation(
     caller: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<CreateDesignationRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_admin()?;
     let id = id.into_inner();
     let body = body.into_inner();
@@ -338,12 +339,12 @@ pub async fn create_designation(
     let institution = state
         .db
         .write(move |conn| {
-            institutions::find(conn, id)?.ok_or(ApiError::NotFound { what: "institution" })?;
+            institutions::find(conn, id)?.ok_or(AppError::NotFound { what: "institution" })?;
             let new_end = body.designated_until.unwrap_or(NaiveDate::MAX);
             for existing in institutions::designations_of(conn, id)? {
                 let end = existing.designated_until.unwrap_or(NaiveDate::MAX);
                 if existing.designated_from <= new_end && body.designated_from <= end {
-                    return Err(ApiError::conflict(
+                    return Err(AppError::conflict(
                         "designation_overlap",
                         format!("This period overlaps designation {} ({} from {}).", existing.id, existing.batch, existing.designated_from),
                     ));
@@ -367,7 +368,10 @@ pub async fn create_designation(
             load_institution(conn, id)
         })
         .await?;
-    crate::eligibility::recompute_all_in_background(state.db.clone(), "designation added");
+    crate::services::eligibility::recompute_all_in_background(
+        state.db.clone(),
+        "designation added",
+    );
     Ok(HttpResponse::Created().json(institution))
 }
 
@@ -394,7 +398,7 @@ pub async fn end_designation(
     caller: AuthUser,
     path: web::Path<(i64, i64)>,
     body: JsonBody<EndDesignationRequest>,
-) -> Result<web::Json<InstitutionResponse>, ApiError> {
+) -> Result<web::Json<InstitutionResponse>, AppError> {
     caller.require_admin()?;
     let (id, designation_id) = path.into_inner();
     let body = body.into_inner();
@@ -408,12 +412,12 @@ pub async fn end_designation(
             let designation = institutions::designations_of(conn, id)?
                 .into_iter()
                 .find(|d| d.id == designation_id)
-                .ok_or(ApiError::NotFound { what: "designation" })?;
+                .ok_or(AppError::NotFound { what: "designation" })?;
             if designation.end_reason.is_some() {
-                return Err(ApiError::conflict("designation_ended", "This designation has already been ended."));
+                return Err(AppError::conflict("designation_ended", "This designation has already been ended."));
             }
             if body.designated_until < designation.designated_from {
-                return Err(ApiError::invalid("designated_until", "must not be before designated_from"));
+                return Err(AppError::invalid("designated_until", "must not be before designated_from"));
             }
             institutions::end_designation(conn, designation_id, body.designated_until, &reason, db::now())?;
             audit::record(conn, Some(actor), "end_designation", "institution", id,
@@ -421,7 +425,10 @@ pub async fn end_designation(
             load_institution(conn, id)
         })
         .await?;
-    crate::eligibility::recompute_all_in_background(state.db.clone(), "designation ended");
+    crate::services::eligibility::recompute_all_in_background(
+        state.db.clone(),
+        "designation ended",
+    );
     Ok(web::Json(institution))
 }
 
@@ -441,7 +448,7 @@ pub struct ProgramResponse {
 pub fn program_responses(
     conn: &mut DbConnection,
     rows: Vec<ProgramRow>,
-) -> Result<Vec<ProgramResponse>, ApiError> {
+) -> Result<Vec<ProgramResponse>, AppError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut related: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for (program_id, code) in institutions::related_occupations(conn, &ids)? {
@@ -484,11 +491,11 @@ pub async fn create_program(
     caller: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<CreateProgramRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let institution_id = id.into_inner();
     require_institution(&caller, institution_id)?;
     if !caller.manages_institution(institution_id) {
-        return Err(ApiError::Forbidden);
+        return Err(AppError::Forbidden);
     }
     let body = body.into_inner();
     let mut checks = Checks::new();
@@ -515,7 +522,7 @@ pub async fn create_program(
     let program = state
         .db
         .write(move |conn| {
-            institutions::find(conn, institution_id)?.ok_or(ApiError::NotFound { what: "institution" })?;
+            institutions::find(conn, institution_id)?.ok_or(AppError::NotFound { what: "institution" })?;
             let mut wanted = related.clone();
             wanted.push(primary.clone());
             let known = occupations::existing(conn, &wanted)?;
@@ -531,13 +538,13 @@ pub async fn create_program(
                 &NewProgram { institution_id, name: &name, occupation_code: &primary, created_at: now, updated_at: now },
                 &related,
             )
-            .map_err(|e| match ApiError::from(e) {
-                ApiError::Conflict { .. } => ApiError::conflict("program_exists", "This institution has a program of this name."),
+            .map_err(|e| match AppError::from(e) {
+                AppError::Conflict { .. } => AppError::conflict("program_exists", "This institution has a program of this name."),
                 other => other,
             })?;
             audit::record(conn, Some(actor), "create", "program", row.id,
                 &json!({"institution_id": institution_id, "name": name, "occupation_code": primary, "related": related}))?;
-            program_responses(conn, vec![row])?.pop().ok_or(ApiError::NotFound { what: "program" })
+            program_responses(conn, vec![row])?.pop().ok_or(AppError::NotFound { what: "program" })
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -554,13 +561,13 @@ pub async fn list_programs(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<Vec<ProgramResponse>>, ApiError> {
+) -> Result<web::Json<Vec<ProgramResponse>>, AppError> {
     let institution_id = id.into_inner();
     require_institution(&caller, institution_id)?;
     let programs = state
         .db
         .read(move |conn| {
-            institutions::find(conn, institution_id)?.ok_or(ApiError::NotFound {
+            institutions::find(conn, institution_id)?.ok_or(AppError::NotFound {
                 what: "institution",
             })?;
             let rows = institutions::programs_of(conn, institution_id)?;
@@ -575,11 +582,11 @@ pub fn visible_program(
     conn: &mut DbConnection,
     caller: &AuthUser,
     program_id: i64,
-) -> Result<ProgramRow, ApiError> {
+) -> Result<ProgramRow, AppError> {
     let program = institutions::find_program(conn, program_id)?
-        .ok_or(ApiError::NotFound { what: "program" })?;
+        .ok_or(AppError::NotFound { what: "program" })?;
     if !caller.sees_institution(program.institution_id) {
-        return Err(ApiError::NotFound { what: "program" });
+        return Err(AppError::NotFound { what: "program" });
     }
     Ok(program)
 }
@@ -593,7 +600,7 @@ pub async fn get_program(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<ProgramResponse>, ApiError> {
+) -> Result<web::Json<ProgramResponse>, AppError> {
     let id = id.into_inner();
     let program = state
         .db
@@ -601,7 +608,7 @@ pub async fn get_program(
             let row = visible_program(conn, &caller, id)?;
             program_responses(conn, vec![row])?
                 .pop()
-                .ok_or(ApiError::NotFound { what: "program" })
+                .ok_or(AppError::NotFound { what: "program" })
         })
         .await?;
     Ok(web::Json(program))

@@ -8,8 +8,8 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
-use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
+use crate::api::problem::Problem;
 use crate::auth::scope::{self, require_learner, RefusedMatches};
 use crate::auth::AuthUser;
 use crate::crypto::IdentityVault;
@@ -17,11 +17,12 @@ use crate::db::learners::{
     self, KindChangeRow, LearnerChanges, LearnerFilter, LearnerRow, NewLearner,
 };
 use crate::db::{self, audit, occupations, DbConnection};
+use crate::domain::checks::Checks;
 use crate::domain::{
-    today_in_shanghai, EducationLevel, EmailAddress, Hukou, IdentityNumber, Language, LearnerKind,
-    OccupationCode, Role,
+    decode_code_list, encode_code_list, today_in_shanghai, EducationLevel, EmailAddress, Hukou,
+    IdentityNumber, Language, LearnerKind, OccupationCode, Role,
 };
-use crate::error::{parse_stored, ApiError, Problem};
+use crate::error::{parse_stored, AppError};
 use crate::state::AppState;
 
 /// `Some(None)` for an explicit `null`, `None` for an absent field.
@@ -66,18 +67,10 @@ pub struct LearnerResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn split_codes(stored: &str) -> Vec<String> {
-    stored
-        .split(',')
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 fn learner_response(
     row: LearnerRow,
     history: Vec<KindChangeRow>,
-) -> Result<LearnerResponse, ApiError> {
+) -> Result<LearnerResponse, AppError> {
     Ok(LearnerResponse {
         kind: parse_stored(&row.kind)?,
         kind_history: history
@@ -88,7 +81,7 @@ fn learner_response(
                     effective_from: h.effective_from,
                 })
             })
-            .collect::<Result<_, ApiError>>()?,
+            .collect::<Result<_, AppError>>()?,
         preferred_language: parse_stored(&row.preferred_language)?,
         hukou: row.hukou.as_deref().map(parse_stored).transpose()?,
         education_level: row
@@ -96,7 +89,7 @@ fn learner_response(
             .as_deref()
             .map(parse_stored)
             .transpose()?,
-        education_occupation_codes: split_codes(&row.education_occupation_codes),
+        education_occupation_codes: decode_code_list(&row.education_occupation_codes),
         id: row.id,
         name: row.name,
         email: row.email,
@@ -112,8 +105,8 @@ fn learner_response(
     })
 }
 
-pub fn load_learner(conn: &mut DbConnection, id: i64) -> Result<LearnerResponse, ApiError> {
-    let row = learners::find(conn, id)?.ok_or(ApiError::NotFound { what: "learner" })?;
+pub fn load_learner(conn: &mut DbConnection, id: i64) -> Result<LearnerResponse, AppError> {
+    let row = learners::find(conn, id)?.ok_or(AppError::NotFound { what: "learner" })?;
     let history = learners::kind_history(conn, id)?;
     learner_response(row, history)
 }
@@ -252,7 +245,7 @@ impl LearnerInput {
     }
 
     /// Checks every field present and turns the request into column changes.
-    fn check(self, vault: &IdentityVault, creating: bool) -> Result<CheckedLearner, ApiError> {
+    fn check(self, vault: &IdentityVault, creating: bool) -> Result<CheckedLearner, AppError> {
         let mut checks = Checks::new();
         let today = today_in_shanghai();
         if creating {
@@ -337,7 +330,7 @@ impl LearnerInput {
                     education_codes.push(code.into_inner());
                 }
             }
-            changes.education_occupation_codes = Some(education_codes.join(","));
+            changes.education_occupation_codes = Some(encode_code_list(&education_codes));
         }
         if let Some(birth) = self.birth_date {
             if let Some(date) = birth {
@@ -355,7 +348,7 @@ impl LearnerInput {
                 }
                 Some(raw) => {
                     if let Some(number) = checks.with("id_number", IdentityNumber::parse(raw)) {
-                        let sealed = vault.seal(&number).map_err(ApiError::Internal)?;
+                        let sealed = vault.seal(&number).map_err(AppError::Internal)?;
                         if changes.birth_date.is_none() {
                             changes.birth_date = Some(number.birth_date());
                         }
@@ -399,7 +392,7 @@ fn check_against_stored(
     checked: &CheckedLearner,
     except: Option<i64>,
     refused: &RefusedMatches,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     // Everything else is checked before anyone is matched: a request that fails anyway must
     // not tell, for free, whether its identity number or email is on record.
     if !checked.education_codes.is_empty() {
@@ -432,13 +425,13 @@ fn check_against_stored(
         return Err(scope::out_of_scope_match());
     }
     if by_hash.is_some() {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "learner_exists",
             "A learner with this identity number is already registered.",
         ));
     }
     if by_email.is_some() {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "learner_email_taken",
             "Another learner has this email.",
         ));
@@ -473,7 +466,7 @@ pub async fn create_learner(
     state: web::Data<AppState>,
     caller: AuthUser,
     body: JsonBody<CreateLearnerRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Admin, Role::CollegeStaff, Role::EmployerHr])?;
     let checked = body.into_inner().0.check(&state.identity_vault, true)?;
     let registered_by = caller.staff_institution();
@@ -485,7 +478,7 @@ pub async fn create_learner(
         .write(move |conn| {
             let kind = checked
                 .kind
-                .ok_or_else(|| ApiError::invalid("kind", "is required"))?;
+                .ok_or_else(|| AppError::invalid("kind", "is required"))?;
             check_against_stored(conn, &who, &checked, None, &sink)?;
             let now = db::now();
             let c = &checked.changes;
@@ -526,7 +519,7 @@ pub async fn create_learner(
                 Some(actor),
                 now,
             )?;
-            crate::eligibility::refresh_now(conn, row.id)?;
+            crate::services::eligibility::refresh_now(conn, row.id)?;
             audit::record(
                 conn,
                 Some(actor),
@@ -567,7 +560,7 @@ pub async fn list_learners(
     state: web::Data<AppState>,
     caller: AuthUser,
     query: web::Query<ListLearnersQuery>,
-) -> Result<web::Json<Page<LearnerResponse>>, ApiError> {
+) -> Result<web::Json<Page<LearnerResponse>>, AppError> {
     let q = query.into_inner();
     let page = PageParams {
         limit: q.limit,
@@ -576,7 +569,7 @@ pub async fn list_learners(
     let (limit, after) = (page.limit()?, page.after_id()?);
     if let Some(kind) = &q.kind {
         kind.parse::<LearnerKind>()
-            .map_err(|m| ApiError::invalid("kind", m))?;
+            .map_err(|m| AppError::invalid("kind", m))?;
     }
     let filter = LearnerFilter {
         institution_id: q.institution_id,
@@ -622,7 +615,7 @@ pub async fn get_learner(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<LearnerResponse>, ApiError> {
+) -> Result<web::Json<LearnerResponse>, AppError> {
     let id = id.into_inner();
     let learner = state
         .db
@@ -649,7 +642,7 @@ pub async fn update_learner(
     caller: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<LearnerInput>,
-) -> Result<web::Json<LearnerResponse>, ApiError> {
+) -> Result<web::Json<LearnerResponse>, AppError> {
     let id = id.into_inner();
     let input = body.into_inner();
     if caller.role == Role::Learner {
@@ -672,13 +665,13 @@ pub async fn update_learner(
         .write(move |conn| {
             require_learner(conn, &who, id)?;
             let current =
-                learners::find(conn, id)?.ok_or(ApiError::NotFound { what: "learner" })?;
+                learners::find(conn, id)?.ok_or(AppError::NotFound { what: "learner" })?;
             let new_kind = checked.kind.filter(|k| k.as_str() != current.kind);
             if new_kind.is_some() {
                 // History is a sequence: a change cannot take effect before the kind it replaces.
                 if let Some(last) = learners::kind_history(conn, id)?.last() {
                     if checked.effective_from < last.effective_from {
-                        return Err(ApiError::invalid(
+                        return Err(AppError::invalid(
                             "kind_effective_from",
                             format!(
                                 "must not be before {}, when the current kind took effect",
@@ -704,7 +697,7 @@ pub async fn update_learner(
                     now,
                 )?;
             }
-            crate::eligibility::refresh_now(conn, id)?;
+            crate::services::eligibility::refresh_now(conn, id)?;
             audit::record(
                 conn,
                 Some(actor),

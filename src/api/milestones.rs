@@ -10,20 +10,22 @@ use actix_web::{web, HttpResponse};
 
 use crate::api::body::JsonBody;
 use crate::api::certificates::{own_certificates, CertificateResponse};
-use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
+use crate::api::problem::Problem;
 use crate::auth::scope::require_learner;
 use crate::auth::AuthUser;
 use crate::db::milestones::{self, NewParameter};
 use crate::db::{self, audit, certificates, learners, occupations};
+use crate::domain::checks::Checks;
 use crate::domain::{
     today_in_shanghai, CertificateKind, CertificateStatus, OccupationCode, SkillLevel,
 };
-use crate::eligibility::{self, NextStep};
-use crate::error::{ApiError, Problem};
+use crate::error::AppError;
 use crate::rules::facts::{CertificateFact, EmploymentFact};
+use crate::rules::next_steps::{next_steps as order_next_steps, NextStep};
 use crate::rules::params::{self, ParameterValue};
 use crate::rules::{self, Milestone, Parameters, RuleInfo};
+use crate::services::eligibility;
 use crate::state::AppState;
 
 /// The rules the engine applies, with their titles and citations.
@@ -72,7 +74,7 @@ pub async fn list_parameters(
     state: web::Data<AppState>,
     _caller: AuthUser,
     query: web::Query<AsOfQuery>,
-) -> Result<web::Json<ParametersResponse>, ApiError> {
+) -> Result<web::Json<ParametersResponse>, AppError> {
     let as_of = query.as_of.unwrap_or_else(today_in_shanghai);
     let values = state.db.read(eligibility::parameter_values).await?;
     let version = Parameters::in_force(&values, as_of).version;
@@ -133,7 +135,7 @@ pub async fn add_parameter(
     state: web::Data<AppState>,
     caller: AuthUser,
     body: JsonBody<NewParameterRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_admin()?;
     let b = body.into_inner();
     let mut checks = Checks::new();
@@ -181,7 +183,7 @@ pub async fn add_parameter(
         .write(move |conn| {
             if let Some(code) = &occupation {
                 if occupations::find(conn, code.as_str())?.is_none() {
-                    return Err(ApiError::invalid("occupation_code", format!("{code} is not in the occupation catalog")));
+                    return Err(AppError::invalid("occupation_code", format!("{code} is not in the occupation catalog")));
                 }
             }
             milestones::insert_parameter(
@@ -228,7 +230,7 @@ pub async fn learner_milestones(
     caller: AuthUser,
     id: web::Path<i64>,
     query: web::Query<AsOfQuery>,
-) -> Result<web::Json<MilestonesResponse>, ApiError> {
+) -> Result<web::Json<MilestonesResponse>, AppError> {
     let learner_id = id.into_inner();
     let as_of = query.as_of.unwrap_or_else(today_in_shanghai);
     let parameters = state.parameters.clone();
@@ -279,7 +281,7 @@ pub async fn learner_events(
     caller: AuthUser,
     id: web::Path<i64>,
     query: web::Query<EventsQuery>,
-) -> Result<web::Json<Page<MilestoneEvent>>, ApiError> {
+) -> Result<web::Json<Page<MilestoneEvent>>, AppError> {
     let learner_id = id.into_inner();
     let q = query.into_inner();
     let page = PageParams {
@@ -330,7 +332,7 @@ pub async fn my_progress(
     state: web::Data<AppState>,
     caller: AuthUser,
     query: web::Query<AsOfQuery>,
-) -> Result<web::Json<ProgressResponse>, ApiError> {
+) -> Result<web::Json<ProgressResponse>, AppError> {
     let learner_id = caller.own_learner_id()?;
     let as_of = query.as_of.unwrap_or_else(today_in_shanghai);
     let parameters = state.parameters.clone();
@@ -339,17 +341,17 @@ pub async fn my_progress(
         .read(move |conn| {
             // The learner's row and certificates serve both the answer and the rules.
             let learner =
-                learners::find(conn, learner_id)?.ok_or(ApiError::NotFound { what: "learner" })?;
+                learners::find(conn, learner_id)?.ok_or(AppError::NotFound { what: "learner" })?;
             let rows = certificates::of_learner(conn, learner_id)?;
             let facts = eligibility::facts_of(conn, std::slice::from_ref(&learner), &rows)?
                 .remove(&learner_id)
-                .ok_or(ApiError::NotFound { what: "learner" })?;
+                .ok_or(AppError::NotFound { what: "learner" })?;
             let (milestones, version) = eligibility::evaluate(conn, &parameters, &facts, as_of)?;
             let certificates = own_certificates(conn, rows, &learner.name)?;
             Ok((certificates, milestones, version))
         })
         .await?;
-    let next_steps = eligibility::next_steps(&milestones);
+    let next_steps = order_next_steps(&milestones);
     Ok(web::Json(ProgressResponse {
         learner_id,
         as_of,
@@ -432,7 +434,7 @@ pub async fn what_if(
     state: web::Data<AppState>,
     caller: AuthUser,
     body: JsonBody<WhatIfRequest>,
-) -> Result<web::Json<WhatIfResponse>, ApiError> {
+) -> Result<web::Json<WhatIfResponse>, AppError> {
     let learner_id = caller.own_learner_id()?;
     let b = body.into_inner();
     let mut checks = Checks::new();
@@ -541,7 +543,7 @@ pub async fn what_if(
             after: None,
         });
     }
-    let next_steps = eligibility::next_steps(&supposed);
+    let next_steps = order_next_steps(&supposed);
     Ok(web::Json(WhatIfResponse {
         as_of,
         parameters_version: version,

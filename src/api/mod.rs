@@ -5,23 +5,26 @@ pub mod auth;
 pub mod body;
 pub mod boundary;
 pub mod certificates;
-pub mod checks;
 pub mod cohorts;
+pub mod extractor;
 pub mod institutions;
 pub mod learners;
+pub mod middleware;
 pub mod milestones;
 pub mod notifications;
 pub mod occupations;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod problem;
 pub mod records;
 pub mod shares;
+pub mod upload;
 pub mod users;
 
 use actix_web::{web, HttpResponse};
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// A resource whose unsupported methods answer 405 as a problem document.
 fn resource(path: &str) -> actix_web::Resource {
@@ -223,8 +226,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound { what: "resource" })
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound { what: "resource" })
 }
 
 /// Swagger UI lives under `/docs/`; the bare path leads there.

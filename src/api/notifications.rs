@@ -8,9 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
 use crate::api::pagination::{Page, PageParams};
+use crate::api::problem::Problem;
 use crate::auth::AuthUser;
 use crate::db::{self, notifications};
-use crate::error::{ApiError, Problem};
+use crate::error::AppError;
 use crate::notify::preferences::Preferences;
 use crate::rules::Text;
 use crate::state::AppState;
@@ -60,7 +61,7 @@ pub async fn inbox(
     state: web::Data<AppState>,
     caller: AuthUser,
     query: web::Query<InboxQuery>,
-) -> Result<web::Json<Inbox>, ApiError> {
+) -> Result<web::Json<Inbox>, AppError> {
     let owner = inbox_owner(&caller);
     let q = query.into_inner();
     let page = PageParams {
@@ -111,7 +112,7 @@ pub async fn mark_read(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let owner = inbox_owner(&caller);
     let id = id.into_inner();
     let found = state
@@ -119,7 +120,7 @@ pub async fn mark_read(
         .write(move |conn| Ok(notifications::mark_read(conn, owner, id, db::now())?))
         .await?;
     if !found {
-        return Err(ApiError::NotFound { what: "message" });
+        return Err(AppError::NotFound { what: "message" });
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -130,7 +131,7 @@ pub async fn mark_read(
 pub async fn mark_all_read(
     state: web::Data<AppState>,
     caller: AuthUser,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let owner = inbox_owner(&caller);
     state
         .db
@@ -146,7 +147,7 @@ pub async fn mark_all_read(
 pub async fn get_preferences(
     state: web::Data<AppState>,
     caller: AuthUser,
-) -> Result<web::Json<Preferences>, ApiError> {
+) -> Result<web::Json<Preferences>, AppError> {
     let learner_id = caller.own_learner_id()?;
     Ok(web::Json(
         state
@@ -166,11 +167,11 @@ pub async fn put_preferences(
     state: web::Data<AppState>,
     caller: AuthUser,
     body: JsonBody<Preferences>,
-) -> Result<web::Json<Preferences>, ApiError> {
+) -> Result<web::Json<Preferences>, AppError> {
     let learner_id = caller.own_learner_id()?;
     let prefs = body.into_inner();
     prefs.check()?;
-    let json = serde_json::to_string(&prefs).map_err(|e| ApiError::internal("preferences", e))?;
+    let json = serde_json::to_string(&prefs).map_err(|e| AppError::internal("preferences", e))?;
     state
         .db
         .write(move |conn| {
@@ -263,14 +264,14 @@ pub async fn list_outbox(
     state: web::Data<AppState>,
     caller: AuthUser,
     query: web::Query<OutboxQuery>,
-) -> Result<web::Json<Page<OutboxItem>>, ApiError> {
+) -> Result<web::Json<Page<OutboxItem>>, AppError> {
     caller.require_admin()?;
     let q = query.into_inner();
     let status = match q.status.as_deref().map(str::trim) {
         None => None,
         Some(raw) => Some(
             raw.parse::<OutboxStatus>()
-                .map_err(|m| ApiError::invalid("status", m))?,
+                .map_err(|m| AppError::invalid("status", m))?,
         ),
     };
     let page = PageParams {
@@ -310,7 +311,7 @@ pub async fn retry_outbox(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<OutboxItem>, ApiError> {
+) -> Result<web::Json<OutboxItem>, AppError> {
     caller.require_admin()?;
     let id = id.into_inner();
     let actor = caller.id;
@@ -318,12 +319,12 @@ pub async fn retry_outbox(
         .db
         .write(move |conn| {
             let Some(row) = notifications::find(conn, id)? else {
-                return Err(ApiError::NotFound {
+                return Err(AppError::NotFound {
                     what: "notification",
                 });
             };
             if !notifications::retry_dead(conn, id, db::now())? {
-                return Err(ApiError::Conflict {
+                return Err(AppError::Conflict {
                     code: "not_dead",
                     detail: format!("the notification is {}, not dead", row.status),
                 });
@@ -336,7 +337,7 @@ pub async fn retry_outbox(
                 id,
                 &serde_json::json!({"last_error": row.last_error, "attempts": row.attempts}),
             )?;
-            notifications::find(conn, id)?.ok_or(ApiError::NotFound {
+            notifications::find(conn, id)?.ok_or(AppError::NotFound {
                 what: "notification",
             })
         })
@@ -352,7 +353,7 @@ pub async fn retry_outbox(
 pub async fn unsubscribe_page(
     state: web::Data<AppState>,
     token: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (_, category) = verify_unsubscribe(&state, &token)?;
     let (zh, en) = category.names();
     let body = format!(
@@ -376,7 +377,7 @@ pub async fn unsubscribe_page(
 pub async fn unsubscribe(
     state: web::Data<AppState>,
     token: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let (learner_id, category) = verify_unsubscribe(&state, &token)?;
     state
         .db
@@ -385,7 +386,7 @@ pub async fn unsubscribe(
             if prefs.channels(category).email {
                 prefs.channels_mut(category).email = false;
                 let json = serde_json::to_string(&prefs)
-                    .map_err(|e| ApiError::internal("preferences", e))?;
+                    .map_err(|e| AppError::internal("preferences", e))?;
                 notifications::save_preferences(conn, learner_id, &json, db::now())?;
                 db::audit::record(
                     conn,
@@ -412,8 +413,8 @@ You can turn them on again in Skillpath's notification settings.</p></body></htm
 fn verify_unsubscribe(
     state: &AppState,
     token: &str,
-) -> Result<(i64, crate::notify::Category), ApiError> {
-    state.unsubscribe.verify(token).ok_or(ApiError::NotFound {
+) -> Result<(i64, crate::notify::Category), AppError> {
+    state.unsubscribe.verify(token).ok_or(AppError::NotFound {
         what: "unsubscribe link",
     })
 }

@@ -10,14 +10,16 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
-use crate::api::checks::Checks;
 use crate::api::pagination::Page;
+use crate::api::problem::Problem;
+use crate::api::upload::{self, ImportParams};
 use crate::auth::AuthUser;
 use crate::db::occupations::{self, OccupationFilter, OccupationRow};
 use crate::db::{self, audit, DbConnection};
+use crate::domain::checks::Checks;
 use crate::domain::OccupationCode;
-use crate::error::{ApiError, Problem};
-use crate::import::{self, Column, CsvUpload, ImportParams, ImportReport, Rejections};
+use crate::error::AppError;
+use crate::services::imports::csv::{self as import, Column, CsvUpload, ImportReport, Rejections};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -98,7 +100,7 @@ pub async fn create_occupation(
     state: web::Data<AppState>,
     caller: AuthUser,
     body: JsonBody<OccupationInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_admin()?;
     let input = body.into_inner();
     let mut checks = Checks::new();
@@ -122,7 +124,7 @@ pub async fn create_occupation(
         .db
         .write(move |conn| {
             if occupations::find(conn, &row.code)?.is_some() {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "occupation_exists",
                     "An occupation with this code exists.",
                 ));
@@ -139,7 +141,7 @@ pub async fn create_occupation(
             Ok(row)
         })
         .await?;
-    crate::eligibility::recompute_all_in_background(state.db.clone(), "occupation added");
+    crate::services::eligibility::recompute_all_in_background(state.db.clone(), "occupation added");
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -172,7 +174,7 @@ pub async fn list_occupations(
     state: web::Data<AppState>,
     _caller: AuthUser,
     query: web::Query<ListOccupationsQuery>,
-) -> Result<web::Json<Page<OccupationResponse>>, ApiError> {
+) -> Result<web::Json<Page<OccupationResponse>>, AppError> {
     let q = query.into_inner();
     let limit = crate::api::pagination::PageParams {
         limit: q.limit,
@@ -215,12 +217,12 @@ pub async fn get_occupation(
     state: web::Data<AppState>,
     _caller: AuthUser,
     code: web::Path<String>,
-) -> Result<web::Json<OccupationResponse>, ApiError> {
+) -> Result<web::Json<OccupationResponse>, AppError> {
     let code = code.into_inner();
     let row = state
         .db
         .read(move |conn| {
-            occupations::find(conn, &code)?.ok_or(ApiError::NotFound { what: "occupation" })
+            occupations::find(conn, &code)?.ok_or(AppError::NotFound { what: "occupation" })
         })
         .await?;
     Ok(web::Json(row.into()))
@@ -266,7 +268,7 @@ fn import_occupations(
     partial: bool,
     default_source: &str,
     actor: i64,
-) -> Result<ImportReport, ApiError> {
+) -> Result<ImportReport, AppError> {
     let mut report = ImportReport::new(upload.encoding, partial);
     let mut rejected = Rejections::default();
     let columns = upload.columns(OCCUPATION_COLUMNS)?;
@@ -325,7 +327,7 @@ fn import_occupations(
                 }
                 continue;
             }
-            Err(ApiError::Validation(errors)) => {
+            Err(AppError::Validation(errors)) => {
                 let flags = row_errors
                     .into_iter()
                     .map(|(f, m)| crate::error::FieldError::new(f, m));
@@ -390,18 +392,18 @@ pub async fn import_occupations_csv(
     params: web::Query<ImportParams>,
     source: web::Query<SourceParam>,
     payload: web::Payload,
-) -> Result<web::Json<ImportReport>, ApiError> {
+) -> Result<web::Json<ImportReport>, AppError> {
     caller.require_admin()?;
     let partial = params.partial.unwrap_or(false);
     let default_source = source.into_inner().source.unwrap_or_default();
-    let upload = import::open(&req, payload).await?;
+    let upload = upload::open(&req, payload).await?;
     let actor = caller.id;
     let report = state
         .db
         .write(move |conn| import_occupations(conn, upload, partial, &default_source, actor))
         .await?;
     if report.created + report.updated > 0 {
-        crate::eligibility::recompute_all_in_background(
+        crate::services::eligibility::recompute_all_in_background(
             state.db.clone(),
             "occupation catalog imported",
         );

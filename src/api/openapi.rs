@@ -4,11 +4,12 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::api::problem::Problem;
 use crate::api::{
     audit, auth, certificates, cohorts, institutions, learners, milestones, notifications,
     occupations, ops, records, shares, users,
 };
-use crate::error::{FieldError, Problem};
+use crate::error::FieldError;
 
 #[derive(OpenApi)]
 #[openapi(

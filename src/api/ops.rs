@@ -5,7 +5,8 @@ use diesel::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, Problem};
+use crate::api::problem::Problem;
+use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -36,7 +37,7 @@ pub async fn health() -> HttpResponse {
     responses(
         (status = 200, description = "Ready", body = Readiness),
         (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json")))]
-pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let db = state.db.clone();
     let outcome = state
         .db
@@ -44,7 +45,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
             // A SQLite file removed from under the service would silently lose every write.
             if let Some(path) = db.sqlite_path() {
                 if !path.exists() {
-                    return Err(ApiError::Unavailable {
+                    return Err(AppError::Unavailable {
                         cause: format!("database file {} is missing", path.display()),
                     });
                 }
@@ -58,8 +59,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
             status: "ready".into(),
             database: state.db.backend_name().into(),
         })),
-        Err(err @ ApiError::Unavailable { .. }) => Err(err),
-        Err(other) => Err(ApiError::Unavailable {
+        Err(err @ AppError::Unavailable { .. }) => Err(err),
+        Err(other) => Err(AppError::Unavailable {
             cause: format!("readiness query: {other:?}"),
         }),
     }
@@ -71,12 +72,12 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 /// `skillpath_notification_delivery_seconds`.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let scraped = state.clone();
     let text = web::block(move || scraped.metrics.render(&scraped.db))
         .await
-        .map_err(|e| ApiError::internal("metrics task", e))?
-        .map_err(|e| ApiError::internal("rendering metrics", e))?;
+        .map_err(|e| AppError::internal("metrics task", e))?
+        .map_err(|e| AppError::internal("rendering metrics", e))?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -18,11 +18,11 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    pub fn limit(&self) -> Result<i64, ApiError> {
+    pub fn limit(&self) -> Result<i64, AppError> {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
-            Some(n) if n < 1 => Err(ApiError::invalid("limit", "must be at least 1")),
-            Some(n) if n > MAX_LIMIT => Err(ApiError::invalid(
+            Some(n) if n < 1 => Err(AppError::invalid("limit", "must be at least 1")),
+            Some(n) if n > MAX_LIMIT => Err(AppError::invalid(
                 "limit",
                 format!("must be at most {MAX_LIMIT}"),
             )),
@@ -31,7 +31,7 @@ impl PageParams {
     }
 
     /// The last id of the previous page.
-    pub fn after_id(&self) -> Result<Option<i64>, ApiError> {
+    pub fn after_id(&self) -> Result<Option<i64>, AppError> {
         match self.cursor.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
             Some(raw) => raw
@@ -39,7 +39,7 @@ impl PageParams {
                 .ok()
                 .filter(|id| *id >= 0)
                 .map(Some)
-                .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this API issued")),
+                .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API issued")),
         }
     }
 }

@@ -7,19 +7,20 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
-use crate::api::checks::Checks;
 use crate::api::institutions::visible_program;
+use crate::api::problem::Problem;
 use crate::auth::scope::{self, require_learner};
 use crate::auth::AuthUser;
 use crate::db::records::{
     self, AwardRow, EmploymentRow, EnrollmentRow, NewAward, NewEmployment, NewEnrollment,
 };
 use crate::db::{self, audit, institutions, occupations, DbConnection};
+use crate::domain::checks::Checks;
 use crate::domain::{
     today_in_shanghai, AwardKind, ClassType, EnrollmentStatus, InstitutionKind, OccupationCode,
     Role,
 };
-use crate::error::{parse_stored, ApiError, Problem};
+use crate::error::{parse_stored, AppError};
 use crate::state::AppState;
 
 // ---------------------------------------------------------------- enrollments
@@ -30,8 +31,8 @@ async fn learner_records<R, T>(
     caller: AuthUser,
     learner_id: i64,
     load: fn(&mut DbConnection, i64) -> diesel::QueryResult<Vec<R>>,
-    show: fn(R) -> Result<T, ApiError>,
-) -> Result<web::Json<Vec<T>>, ApiError>
+    show: fn(R) -> Result<T, AppError>,
+) -> Result<web::Json<Vec<T>>, AppError>
 where
     R: Send + 'static,
     T: Send + 'static,
@@ -62,7 +63,7 @@ pub struct EnrollmentResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn enrollment_response(r: EnrollmentRow) -> Result<EnrollmentResponse, ApiError> {
+pub fn enrollment_response(r: EnrollmentRow) -> Result<EnrollmentResponse, AppError> {
     Ok(EnrollmentResponse {
         status: parse_stored(&r.status)?,
         class_type: parse_stored(&r.class_type)?,
@@ -106,10 +107,10 @@ fn managed_program(
     conn: &mut DbConnection,
     caller: &AuthUser,
     program_id: i64,
-) -> Result<institutions::ProgramRow, ApiError> {
+) -> Result<institutions::ProgramRow, AppError> {
     let program = visible_program(conn, caller, program_id)?;
     if !caller.manages_institution(program.institution_id) {
-        return Err(ApiError::Forbidden);
+        return Err(AppError::Forbidden);
     }
     Ok(program)
 }
@@ -127,7 +128,7 @@ pub async fn create_enrollment(
     caller: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<CreateEnrollmentRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Admin, Role::CollegeStaff])?;
     let learner_id = id.into_inner();
     let b = body.into_inner();
@@ -170,11 +171,11 @@ pub async fn create_enrollment(
                     updated_at: now,
                 },
             )
-            .map_err(|e| match ApiError::from(e) {
-                ApiError::Conflict { .. } => ApiError::conflict("enrollment_exists", "The learner is already enrolled in this program from this date."),
+            .map_err(|e| match AppError::from(e) {
+                AppError::Conflict { .. } => AppError::conflict("enrollment_exists", "The learner is already enrolled in this program from this date."),
                 other => other,
             })?;
-            crate::eligibility::refresh_now(conn, learner_id)?;
+            crate::services::eligibility::refresh_now(conn, learner_id)?;
             audit::record(conn, Some(actor), "create", "enrollment", row.id,
                 &json!({"learner_id": learner_id, "program_id": b.program_id, "status": status, "start": b.start_date, "end": b.end_date}))?;
             enrollment_response(row)
@@ -192,7 +193,7 @@ pub async fn list_enrollments(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<Vec<EnrollmentResponse>>, ApiError> {
+) -> Result<web::Json<Vec<EnrollmentResponse>>, AppError> {
     learner_records(
         &state,
         caller,
@@ -227,38 +228,38 @@ pub async fn update_enrollment(
     caller: AuthUser,
     path: web::Path<(i64, i64)>,
     body: JsonBody<UpdateEnrollmentRequest>,
-) -> Result<web::Json<EnrollmentResponse>, ApiError> {
+) -> Result<web::Json<EnrollmentResponse>, AppError> {
     caller.require(&[Role::Admin, Role::CollegeStaff])?;
     let (learner_id, enrollment_id) = path.into_inner();
     let b = body.into_inner();
     let status = b
         .status
         .parse::<EnrollmentStatus>()
-        .map_err(|m| ApiError::invalid("status", m))?;
+        .map_err(|m| AppError::invalid("status", m))?;
     let actor = caller.id;
     let row = state
         .db
         .write(move |conn| {
             require_learner(conn, &caller, learner_id)?;
             let current = records::find_enrollment(conn, learner_id, enrollment_id)?
-                .ok_or(ApiError::NotFound { what: "enrollment" })?;
+                .ok_or(AppError::NotFound { what: "enrollment" })?;
             managed_program(conn, &caller, current.program_id)?;
             let from: EnrollmentStatus = parse_stored(&current.status)?;
             if !from.may_become(status) {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "invalid_transition",
                     format!("An enrollment that is {from} cannot become {status}."),
                 ));
             }
             let end = b.end_date.unwrap_or(current.end_date);
             if end < current.start_date {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "end_date",
                     "must not be before start_date",
                 ));
             }
             records::set_enrollment_status(conn, enrollment_id, status.as_str(), end, db::now())?;
-            crate::eligibility::refresh_now(conn, learner_id)?;
+            crate::services::eligibility::refresh_now(conn, learner_id)?;
             audit::record(
                 conn,
                 Some(actor),
@@ -269,7 +270,7 @@ pub async fn update_enrollment(
             )?;
             enrollment_response(
                 records::find_enrollment(conn, learner_id, enrollment_id)?
-                    .ok_or(ApiError::NotFound { what: "enrollment" })?,
+                    .ok_or(AppError::NotFound { what: "enrollment" })?,
             )
         })
         .await?;
@@ -338,13 +339,13 @@ pub struct CreateEmploymentRequest {
 
 /// Roles that may add facts to a learner's record, beyond administrators: staff in scope and
 /// the learner themself.
-pub fn may_add_facts(caller: &AuthUser, learner_id: i64) -> Result<(), ApiError> {
+pub fn may_add_facts(caller: &AuthUser, learner_id: i64) -> Result<(), AppError> {
     match caller.role {
         Role::Admin | Role::CollegeStaff | Role::EmployerHr => Ok(()),
         Role::Learner if caller.is_learner(learner_id) => Ok(()),
         // Another learner's record is, for a learner, a record that does not exist.
-        Role::Learner => Err(ApiError::NotFound { what: "learner" }),
-        Role::Evaluator => Err(ApiError::Forbidden),
+        Role::Learner => Err(AppError::NotFound { what: "learner" }),
+        Role::Evaluator => Err(AppError::Forbidden),
     }
 }
 
@@ -360,7 +361,7 @@ pub async fn create_employment(
     caller: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<CreateEmploymentRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let learner_id = id.into_inner();
     may_add_facts(&caller, learner_id)?;
     let b = body.into_inner();
@@ -396,11 +397,11 @@ tie it to their enterprise",
         .write(move |conn| {
             require_learner(conn, &caller, learner_id)?;
             if occupations::find(conn, &code)?.is_none() {
-                return Err(ApiError::invalid("occupation_code", format!("{code} is not in the occupation catalog")));
+                return Err(AppError::invalid("occupation_code", format!("{code} is not in the occupation catalog")));
             }
             if let Some(inst) = employer_institution_id {
                 if institutions::find(conn, inst)?.is_none() {
-                    return Err(ApiError::invalid("employer_institution_id", "no such institution"));
+                    return Err(AppError::invalid("employer_institution_id", "no such institution"));
                 }
             }
             let now = db::now();
@@ -421,7 +422,7 @@ tie it to their enterprise",
                     updated_at: now,
                 },
             )?;
-            crate::eligibility::refresh_now(conn, learner_id)?;
+            crate::services::eligibility::refresh_now(conn, learner_id)?;
             audit::record(conn, Some(actor), "create", "employment", row.id,
                 &json!({"learner_id": learner_id, "employer": row.employer_name, "occupation_code": row.occupation_code, "start": row.start_date, "end": row.end_date}))?;
             Ok(employment_response(row))
@@ -439,7 +440,7 @@ pub async fn list_employments(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<Vec<EmploymentResponse>>, ApiError> {
+) -> Result<web::Json<Vec<EmploymentResponse>>, AppError> {
     learner_records(
         &state,
         caller,
@@ -468,7 +469,7 @@ pub async fn end_employment(
     caller: AuthUser,
     path: web::Path<(i64, i64)>,
     body: JsonBody<EndEmploymentRequest>,
-) -> Result<web::Json<EmploymentResponse>, ApiError> {
+) -> Result<web::Json<EmploymentResponse>, AppError> {
     let (learner_id, employment_id) = path.into_inner();
     may_add_facts(&caller, learner_id)?;
     let end = body.into_inner().end_date;
@@ -478,20 +479,20 @@ pub async fn end_employment(
         .write(move |conn| {
             require_learner(conn, &caller, learner_id)?;
             let current = records::find_employment(conn, learner_id, employment_id)?
-                .ok_or(ApiError::NotFound { what: "employment" })?;
+                .ok_or(AppError::NotFound { what: "employment" })?;
             if caller.role == Role::EmployerHr
                 && current.employer_institution_id != caller.institution_id
             {
-                return Err(ApiError::NotFound { what: "employment" });
+                return Err(AppError::NotFound { what: "employment" });
             }
             if end < current.start_date {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "end_date",
                     "must not be before start_date",
                 ));
             }
             records::end_employment(conn, employment_id, end, db::now())?;
-            crate::eligibility::refresh_now(conn, learner_id)?;
+            crate::services::eligibility::refresh_now(conn, learner_id)?;
             audit::record(
                 conn,
                 Some(actor),
@@ -502,7 +503,7 @@ pub async fn end_employment(
             )?;
             Ok(employment_response(
                 records::find_employment(conn, learner_id, employment_id)?
-                    .ok_or(ApiError::NotFound { what: "employment" })?,
+                    .ok_or(AppError::NotFound { what: "employment" })?,
             ))
         })
         .await?;
@@ -520,7 +521,7 @@ pub struct AwardResponse {
     pub awarded_on: NaiveDate,
 }
 
-fn award_response(r: AwardRow) -> Result<AwardResponse, ApiError> {
+fn award_response(r: AwardRow) -> Result<AwardResponse, AppError> {
     Ok(AwardResponse {
         kind: parse_stored(&r.kind)?,
         id: r.id,
@@ -553,7 +554,7 @@ pub async fn create_award(
     caller: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<CreateAwardRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let learner_id = id.into_inner();
     may_add_facts(&caller, learner_id)?;
     let b = body.into_inner();
@@ -581,7 +582,7 @@ pub async fn create_award(
                     created_at: db::now(),
                 },
             )?;
-            crate::eligibility::refresh_now(conn, learner_id)?;
+            crate::services::eligibility::refresh_now(conn, learner_id)?;
             audit::record(
                 conn,
                 Some(actor),
@@ -605,7 +606,7 @@ pub async fn list_awards(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<Vec<AwardResponse>>, ApiError> {
+) -> Result<web::Json<Vec<AwardResponse>>, AppError> {
     learner_records(
         &state,
         caller,

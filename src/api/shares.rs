@@ -10,16 +10,17 @@ use utoipa::ToSchema;
 
 use crate::api::auth::client_address;
 use crate::api::body::JsonBody;
-use crate::api::checks::Checks;
 use crate::api::pagination::{Page, PageParams};
+use crate::api::problem::Problem;
 use crate::auth::AuthUser;
 use crate::db::shares::{self, AccessRow, NewAccess, NewShare, ShareRow};
 use crate::db::{self, audit, institutions, learners, records, DbConnection};
+use crate::domain::checks::Checks;
 use crate::domain::{today_in_shanghai, CertificateStatus, InstitutionKind, Role, SHANGHAI};
-use crate::eligibility::ParameterCache;
-use crate::error::{ApiError, Problem};
+use crate::error::AppError;
 use crate::notify::{self, Category, Message, Notice};
 use crate::rules::Text;
+use crate::services::eligibility::ParameterCache;
 use crate::sharing::{self, Selection, ShareStatus, StatementContent, VerifiedView};
 use crate::state::AppState;
 
@@ -132,15 +133,15 @@ pub struct ShareStatusResponse {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-fn json_list<T: serde::de::DeserializeOwned>(stored: &str) -> Result<Vec<T>, ApiError> {
-    serde_json::from_str(stored).map_err(|e| ApiError::internal("stored share", e))
+fn json_list<T: serde::de::DeserializeOwned>(stored: &str) -> Result<Vec<T>, AppError> {
+    serde_json::from_str(stored).map_err(|e| AppError::internal("stored share", e))
 }
 
 fn share_response(
     row: &ShareRow,
     enterprise: Option<EnterpriseRef>,
     now: chrono::NaiveDateTime,
-) -> Result<ShareResponse, ApiError> {
+) -> Result<ShareResponse, AppError> {
     Ok(ShareResponse {
         id: row.id,
         purpose: row.purpose.clone(),
@@ -157,7 +158,7 @@ fn share_response(
 fn enterprise_ref(
     conn: &mut DbConnection,
     id: Option<i64>,
-) -> Result<Option<EnterpriseRef>, ApiError> {
+) -> Result<Option<EnterpriseRef>, AppError> {
     let Some(id) = id else { return Ok(None) };
     Ok(institutions::find(conn, id)?.map(|i| EnterpriseRef { id, name: i.name }))
 }
@@ -171,7 +172,7 @@ pub async fn create_share(
     state: web::Data<AppState>,
     caller: AuthUser,
     body: JsonBody<CreateShare>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let learner_id = caller.own_learner_id()?;
     let request = body.into_inner();
     let now = db::now();
@@ -216,7 +217,7 @@ pub async fn create_share(
     let (row, enterprise, statement, shows) = state
         .db
         .write(move |conn| {
-            let learner = learners::find(conn, learner_id)?.ok_or(ApiError::NotFound {
+            let learner = learners::find(conn, learner_id)?.ok_or(AppError::NotFound {
                 what: "learner",
             })?;
             let mut checks = Checks::new();
@@ -301,7 +302,7 @@ pub async fn create_share(
                     view: &shows,
                     status_url: format!(
                         "{public}/api/v1/verifications/status/{}",
-                        st.status_tokens.token(row.id).map_err(ApiError::Internal)?
+                        st.status_tokens.token(row.id).map_err(AppError::Internal)?
                     ),
                 },
             )?;
@@ -352,7 +353,7 @@ pub async fn list_shares(
     state: web::Data<AppState>,
     caller: AuthUser,
     page: web::Query<PageParams>,
-) -> Result<web::Json<Page<ShareResponse>>, ApiError> {
+) -> Result<web::Json<Page<ShareResponse>>, AppError> {
     let learner_id = caller.own_learner_id()?;
     let (limit, before) = (page.limit()?, page.after_id()?);
     let now = db::now();
@@ -390,10 +391,10 @@ pub async fn list_shares(
     }))
 }
 
-fn own_share(conn: &mut DbConnection, learner_id: i64, id: i64) -> Result<ShareRow, ApiError> {
+fn own_share(conn: &mut DbConnection, learner_id: i64, id: i64) -> Result<ShareRow, AppError> {
     shares::find_share(conn, id)?
         .filter(|s| s.learner_id == learner_id)
-        .ok_or(ApiError::NotFound { what: "share" })
+        .ok_or(AppError::NotFound { what: "share" })
 }
 
 /// One of the learner's shares with every access to it.
@@ -405,7 +406,7 @@ pub async fn get_share(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<ShareDetail>, ApiError> {
+) -> Result<web::Json<ShareDetail>, AppError> {
     let learner_id = caller.own_learner_id()?;
     let id = id.into_inner();
     let now = db::now();
@@ -433,7 +434,7 @@ pub async fn revoke_share(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<ShareResponse>, ApiError> {
+) -> Result<web::Json<ShareResponse>, AppError> {
     let learner_id = caller.own_learner_id()?;
     let id = id.into_inner();
     let now = db::now();
@@ -461,7 +462,7 @@ pub async fn list_accesses(
     state: web::Data<AppState>,
     caller: AuthUser,
     page: web::Query<PageParams>,
-) -> Result<web::Json<Page<AccessResponse>>, ApiError> {
+) -> Result<web::Json<Page<AccessResponse>>, AppError> {
     let learner_id = caller.own_learner_id()?;
     let (limit, before) = (page.limit()?, page.after_id()?);
     let rows = state
@@ -490,7 +491,7 @@ fn log_access(
     caller: &AuthUser,
     learner: &learners::LearnerRow,
     share: Option<&ShareRow>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let learner_id = learner.id;
     let now = db::now();
     let access_id = shares::insert_access(
@@ -569,7 +570,7 @@ fn look(
     learner: &learners::LearnerRow,
     share: Option<&ShareRow>,
     selection: &Selection<'_>,
-) -> Result<Verification, ApiError> {
+) -> Result<Verification, AppError> {
     let view = sharing::Records::load(conn, parameters, learner.id, today_in_shanghai())?
         .view(&learner.name, selection)?;
     log_access(conn, caller, learner, share)?;
@@ -601,7 +602,7 @@ pub async fn verify_code(
     caller: AuthUser,
     req: HttpRequest,
     code: web::Path<String>,
-) -> Result<web::Json<Verification>, ApiError> {
+) -> Result<web::Json<Verification>, AppError> {
     caller.require(&[Role::EmployerHr])?;
     let account = caller.id.to_string();
     let address = client_address(&req, &state.settings);
@@ -622,19 +623,19 @@ pub async fn verify_code(
         s.recipient_institution_id.is_none() || s.recipient_institution_id == caller.institution_id
     });
     let Some(share) = share else {
-        return Err(ApiError::NotFound { what: "share" });
+        return Err(AppError::NotFound { what: "share" });
     };
     // A known code (live, expired or revoked) is not a guess; earlier guesses stay counted.
     attempt.not_a_failure();
     match sharing::share_status(&share, now) {
         ShareStatus::Revoked => {
-            return Err(ApiError::Gone {
+            return Err(AppError::Gone {
                 code: "share_revoked",
                 detail: "The learner revoked this share.".into(),
             })
         }
         ShareStatus::Expired => {
-            return Err(ApiError::Gone {
+            return Err(AppError::Gone {
                 code: "share_expired",
                 detail: "This share has expired.".into(),
             })
@@ -646,7 +647,7 @@ pub async fn verify_code(
         .db
         .write(move |conn| {
             let learner = learners::find(conn, share.learner_id)?
-                .ok_or(ApiError::NotFound { what: "share" })?;
+                .ok_or(AppError::NotFound { what: "share" })?;
             let certificate_ids: Vec<i64> = json_list(&share.certificate_ids)?;
             let milestone_keys: Vec<String> = json_list(&share.milestone_keys)?;
             let selection = Selection::Named {
@@ -677,10 +678,10 @@ pub async fn verify_code(
 pub async fn share_status(
     state: web::Data<AppState>,
     status_id: web::Path<String>,
-) -> Result<web::Json<ShareStatusResponse>, ApiError> {
+) -> Result<web::Json<ShareStatusResponse>, AppError> {
     if status_id.parse::<i64>().is_ok() {
         // The same answer for every number, whether a share has it or not.
-        return Err(ApiError::Gone {
+        return Err(AppError::Gone {
             code: "status_link_replaced",
             detail: "Status links by share id were replaced by the unguessable link in newer \
 statements; verify the share by its code, or ask the learner to share again."
@@ -690,12 +691,12 @@ statements; verify the share by its code, or ask the learner to share again."
     let id = state
         .status_tokens
         .verify(&status_id)
-        .ok_or(ApiError::NotFound { what: "share" })?;
+        .ok_or(AppError::NotFound { what: "share" })?;
     let row = state
         .db
         .read(move |conn| Ok(shares::find_share(conn, id)?))
         .await?
-        .ok_or(ApiError::NotFound { what: "share" })?;
+        .ok_or(AppError::NotFound { what: "share" })?;
     Ok(web::Json(ShareStatusResponse {
         share_id: row.id,
         status: sharing::share_status(&row, db::now()),
@@ -707,7 +708,7 @@ statements; verify the share by its code, or ask the learner to share again."
 /// The public keys that verify statements (JWK Set, RFC 7517).
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "shares",
     responses((status = 200, description = "The JWK Set", body = Object)))]
-pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let set = state.db.read(|conn| sharing::jwks(conn, db::now())).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "public, max-age=300"))
@@ -725,7 +726,7 @@ pub async fn employee(
     state: web::Data<AppState>,
     caller: AuthUser,
     learner_id: web::Path<i64>,
-) -> Result<web::Json<Verification>, ApiError> {
+) -> Result<web::Json<Verification>, AppError> {
     caller.require(&[Role::EmployerHr])?;
     let learner_id = learner_id.into_inner();
     let parameters = state.parameters.clone();
@@ -738,7 +739,7 @@ pub async fn employee(
                     .any(|e| e.employer_institution_id == caller.institution_id);
             let learner = learners::find(conn, learner_id)?
                 .filter(|_| employed)
-                .ok_or(ApiError::NotFound { what: "employee" })?;
+                .ok_or(AppError::NotFound { what: "employee" })?;
             look(
                 conn,
                 &parameters,
@@ -771,7 +772,7 @@ pub struct SigningKeyResponse {
 pub async fn list_keys(
     state: web::Data<AppState>,
     caller: AuthUser,
-) -> Result<web::Json<Vec<SigningKeyResponse>>, ApiError> {
+) -> Result<web::Json<Vec<SigningKeyResponse>>, AppError> {
     caller.require_admin()?;
     let now = db::now();
     let keys = state.db.read(|conn| Ok(shares::all_keys(conn)?)).await?;
@@ -797,7 +798,7 @@ pub async fn list_keys(
 pub async fn rotate_key(
     state: web::Data<AppState>,
     caller: AuthUser,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_admin()?;
     let now = db::now();
     let st = state.clone();

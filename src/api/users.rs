@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
 use crate::api::pagination::{Page, PageParams};
+use crate::api::problem::Problem;
 use crate::auth::sessions::{self, TokenResponse};
 use crate::auth::{password, AuthUser};
 use crate::db;
@@ -15,7 +16,7 @@ use crate::db::users::{self, NewUser, UserFilter, UserRow};
 use crate::db::{audit, refresh_tokens};
 use crate::domain::Binding;
 use crate::domain::{EmailAddress, NewPassword, Role};
-use crate::error::{parse_stored, ApiError, FieldError, Problem};
+use crate::error::{parse_stored, AppError, FieldError};
 use crate::state::AppState;
 use serde_json::json;
 
@@ -35,8 +36,8 @@ pub struct UserResponse {
 }
 
 impl TryFrom<UserRow> for UserResponse {
-    type Error = ApiError;
-    fn try_from(row: UserRow) -> Result<Self, ApiError> {
+    type Error = AppError;
+    fn try_from(row: UserRow) -> Result<Self, AppError> {
         Ok(Self {
             role: parse_stored(&row.role)?,
             id: row.id,
@@ -101,7 +102,7 @@ fn check_binding(
 }
 
 impl CreateUserRequest {
-    fn validate(self) -> Result<ValidNewUser, ApiError> {
+    fn validate(self) -> Result<ValidNewUser, AppError> {
         let mut errors = Vec::new();
         let email = EmailAddress::parse(&self.email)
             .map_err(|m| errors.push(FieldError::new("email", m)))
@@ -139,7 +140,7 @@ impl CreateUserRequest {
                 institution_id: self.institution_id,
                 learner_id: self.learner_id,
             }),
-            _ => Err(ApiError::Validation(errors)),
+            _ => Err(AppError::Validation(errors)),
         }
     }
 }
@@ -149,20 +150,20 @@ impl CreateUserRequest {
 fn check_binding_targets(
     conn: &mut crate::db::DbConnection,
     valid: &ValidNewUser,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if let Some(id) = valid.institution_id {
         let institution = crate::db::institutions::find(conn, id)?
-            .ok_or_else(|| ApiError::invalid("institution_id", "no such institution"))?;
+            .ok_or_else(|| AppError::invalid("institution_id", "no such institution"))?;
         let enterprise = crate::api::records::is_enterprise(&institution.kind);
         match valid.role {
             Role::EmployerHr if !enterprise => {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "institution_id",
                     "HR staff must be bound to an institution of kind enterprise",
                 ))
             }
             Role::CollegeStaff if enterprise => {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "institution_id",
                     "college staff must be bound to a school or college, not an enterprise",
                 ))
@@ -172,17 +173,17 @@ fn check_binding_targets(
     }
     if let Some(id) = valid.learner_id {
         if crate::db::learners::find(conn, id)?.is_none() {
-            return Err(ApiError::invalid("learner_id", "no such learner"));
+            return Err(AppError::invalid("learner_id", "no such learner"));
         }
     }
     Ok(())
 }
 
-async fn hash_password(password: NewPassword) -> Result<String, ApiError> {
+async fn hash_password(password: NewPassword) -> Result<String, AppError> {
     web::block(move || password::hash(password.expose()))
         .await
-        .map_err(|e| ApiError::internal("password hashing task", e))?
-        .map_err(ApiError::Internal)
+        .map_err(|e| AppError::internal("password hashing task", e))?
+        .map_err(AppError::Internal)
 }
 
 /// Create an account (administrators only).
@@ -201,7 +202,7 @@ pub async fn create_user(
     state: web::Data<AppState>,
     caller: AuthUser,
     body: JsonBody<CreateUserRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     caller.require_admin()?;
     let valid = body.into_inner().validate()?;
     let hash = hash_password(valid.password.clone()).await?;
@@ -211,7 +212,7 @@ pub async fn create_user(
         .write(move |conn| {
             check_binding_targets(conn, &valid)?;
             if users::find_by_email(conn, valid.email.as_str())?.is_some() {
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "email_taken",
                     "An account with this email already exists.",
                 ));
@@ -280,7 +281,7 @@ pub async fn list_users(
     state: web::Data<AppState>,
     caller: AuthUser,
     query: web::Query<ListUsersQuery>,
-) -> Result<web::Json<Page<UserResponse>>, ApiError> {
+) -> Result<web::Json<Page<UserResponse>>, AppError> {
     caller.require_admin()?;
     let query = query.into_inner();
     let page = PageParams {
@@ -291,7 +292,7 @@ pub async fn list_users(
     let after = page.after_id()?;
     if let Some(role) = &query.role {
         role.parse::<Role>()
-            .map_err(|m| ApiError::invalid("role", m))?;
+            .map_err(|m| AppError::invalid("role", m))?;
     }
     let filter = UserFilter {
         role: query.role,
@@ -309,10 +310,10 @@ pub async fn list_users(
     }))
 }
 
-async fn load_user(state: &AppState, id: i64) -> Result<UserRow, ApiError> {
+async fn load_user(state: &AppState, id: i64) -> Result<UserRow, AppError> {
     state
         .db
-        .read(move |conn| users::find(conn, id)?.ok_or(ApiError::NotFound { what: "user" }))
+        .read(move |conn| users::find(conn, id)?.ok_or(AppError::NotFound { what: "user" }))
         .await
 }
 
@@ -329,7 +330,7 @@ pub async fn get_user(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<i64>,
-) -> Result<web::Json<UserResponse>, ApiError> {
+) -> Result<web::Json<UserResponse>, AppError> {
     caller.require_admin()?;
     Ok(web::Json(
         load_user(&state, id.into_inner()).await?.try_into()?,
@@ -363,15 +364,15 @@ pub async fn update_user(
     caller: AuthUser,
     id: web::Path<i64>,
     body: JsonBody<UpdateUserRequest>,
-) -> Result<web::Json<UserResponse>, ApiError> {
+) -> Result<web::Json<UserResponse>, AppError> {
     caller.require_admin()?;
     let id = id.into_inner();
     let UpdateUserRequest { disabled, password } = body.into_inner();
     let password = password
-        .map(|p| NewPassword::parse(&p).map_err(|m| ApiError::invalid("password", m)))
+        .map(|p| NewPassword::parse(&p).map_err(|m| AppError::invalid("password", m)))
         .transpose()?;
     if disabled == Some(true) && id == caller.id {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "cannot_disable_self",
             "You cannot disable your own account.",
         ));
@@ -384,7 +385,7 @@ pub async fn update_user(
     let row = state
         .db
         .write(move |conn| {
-            let current = users::find(conn, id)?.ok_or(ApiError::NotFound { what: "user" })?;
+            let current = users::find(conn, id)?.ok_or(AppError::NotFound { what: "user" })?;
             let now = db::now();
             if let Some(disabled) = disabled.filter(|d| *d != current.disabled) {
                 users::set_disabled(conn, id, disabled, now)?;
@@ -404,7 +405,7 @@ pub async fn update_user(
                     "disabled": disabled, "password_reset": hash.is_some(),
                 }),
             )?;
-            users::find(conn, id)?.ok_or(ApiError::NotFound { what: "user" })
+            users::find(conn, id)?.ok_or(AppError::NotFound { what: "user" })
         })
         .await?;
     tracing::info!(
@@ -425,7 +426,7 @@ pub async fn update_user(
 pub async fn me(
     state: web::Data<AppState>,
     caller: AuthUser,
-) -> Result<web::Json<UserResponse>, ApiError> {
+) -> Result<web::Json<UserResponse>, AppError> {
     Ok(web::Json(load_user(&state, caller.id).await?.try_into()?))
 }
 
@@ -451,22 +452,22 @@ pub async fn change_password(
     req: HttpRequest,
     caller: AuthUser,
     body: JsonBody<ChangePasswordRequest>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<web::Json<TokenResponse>, AppError> {
     let ChangePasswordRequest {
         current_password,
         new_password,
     } = body.into_inner();
     let new_password =
-        NewPassword::parse(&new_password).map_err(|m| ApiError::invalid("new_password", m))?;
+        NewPassword::parse(&new_password).map_err(|m| AppError::invalid("new_password", m))?;
     let address = crate::api::auth::client_address(&req, &state.settings);
     let attempt = state.login_limiter.attempt(&caller.email, &address)?;
     let row = load_user(&state, caller.id).await?;
     let stored = row.password_hash.clone();
     let matches = web::block(move || password::verify(&current_password, &stored))
         .await
-        .map_err(|e| ApiError::internal("password check", e))?;
+        .map_err(|e| AppError::internal("password check", e))?;
     if !matches {
-        return Err(ApiError::invalid("current_password", "is incorrect"));
+        return Err(AppError::invalid("current_password", "is incorrect"));
     }
     attempt.succeeded();
     let hash = hash_password(new_password).await?;
@@ -478,9 +479,9 @@ pub async fn change_password(
             let now = db::now();
             users::set_password_hash(conn, id, &hash, now)?;
             refresh_tokens::revoke_all_for_user(conn, id, now)?;
-            let user = users::find(conn, id)?.ok_or(ApiError::NotFound { what: "user" })?;
+            let user = users::find(conn, id)?.ok_or(AppError::NotFound { what: "user" })?;
             audit::record(conn, Some(id), "change_password", "user", id, &json!({}))?;
-            sessions::start(conn, &st, &user)
+            sessions::start(conn, st.issuer(), &user)
         })
         .await?;
     Ok(web::Json(tokens))

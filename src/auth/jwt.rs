@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Secret;
 use crate::domain::Role;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// The one algorithm accepted: a token naming any other (`none`, `HS512`, `RS256`) is refused.
 pub const ALGORITHM: Algorithm = Algorithm::HS256;
@@ -68,7 +68,7 @@ impl AccessTokens {
         self.ttl
     }
 
-    pub fn issue(&self, user_id: i64, role: Role, version: i64) -> Result<String, ApiError> {
+    pub fn issue(&self, user_id: i64, role: Role, version: i64) -> Result<String, AppError> {
         let now = get_current_timestamp();
         let claims = AccessClaims {
             sub: user_id.to_string(),
@@ -80,23 +80,23 @@ impl AccessTokens {
             aud: self.audience.clone(),
         };
         encode(&Header::new(ALGORITHM), &claims, &self.encoding)
-            .map_err(|e| ApiError::internal("signing an access token", e))
+            .map_err(|e| AppError::internal("signing an access token", e))
     }
 
     /// Checks signature, algorithm, issuer, audience, expiry and issue time.
-    pub fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, AppError> {
         let data =
             decode::<AccessClaims>(token, &self.decoding, &self.validation).map_err(|e| match e
                 .kind()
             {
-                ErrorKind::ExpiredSignature => ApiError::unauthorized(
+                ErrorKind::ExpiredSignature => AppError::unauthenticated(
                     "token_expired",
                     "The access token has expired; refresh it.",
                 ),
-                _ => ApiError::unauthorized("invalid_token", "The access token is not valid."),
+                _ => AppError::unauthenticated("invalid_token", "The access token is not valid."),
             })?;
         if data.claims.iat > get_current_timestamp() + LEEWAY_SECS {
-            return Err(ApiError::unauthorized(
+            return Err(AppError::unauthenticated(
                 "invalid_token",
                 "The access token is not valid.",
             ));

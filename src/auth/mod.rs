@@ -1,11 +1,11 @@
 //! Authentication and authorisation: password hashing, access tokens, refresh-token sessions,
-//! the `AuthUser` extractor with its role guards, and the failed-login limiter.
+//! who is calling (`AuthUser`) with its role guards, every visibility rule (`scope`), and the failed-login limiter.
 
-pub mod extractor;
+pub mod caller;
 pub mod jwt;
 pub mod password;
 pub mod rate_limit;
 pub mod scope;
 pub mod sessions;
 
-pub use extractor::AuthUser;
+pub use caller::AuthUser;

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::config::LoginLimits;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// Past this many tracked keys, expired windows are swept on the next failure.
 const SWEEP_THRESHOLD: usize = 10_000;
@@ -63,7 +63,7 @@ impl LoginLimiter {
     /// takes none and refuses with 429 (e.g. the refused matches of one import batch: a batch
     /// that would exceed the allowance tells nothing). Concurrent takers cannot together exceed
     /// the limit.
-    pub fn take(&self, account: &str, address: &str, n: u32) -> Result<(), ApiError> {
+    pub fn take(&self, account: &str, address: &str, n: u32) -> Result<(), AppError> {
         if n == 0 {
             return Ok(());
         }
@@ -82,7 +82,7 @@ impl LoginLimiter {
             }
         }
         if wait > Duration::ZERO {
-            return Err(ApiError::TooManyRequests { retry_after: wait });
+            return Err(AppError::TooManyRequests { retry_after: wait });
         }
         self.count(&mut windows, account, address, n, now);
         Ok(())
@@ -148,12 +148,12 @@ impl LoginLimiter {
     /// check and a later count would let concurrent attempts all pass the check before any of
     /// them is counted; counting first means at most `limit` attempts are ever tried.
     /// The attempt stays counted unless [`Attempt::succeeded`] is called.
-    pub fn attempt<'a>(&'a self, account: &str, address: &str) -> Result<Attempt<'a>, ApiError> {
+    pub fn attempt<'a>(&'a self, account: &str, address: &str) -> Result<Attempt<'a>, AppError> {
         let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let wait = self.wait(&windows, account, address, now);
         if wait > Duration::ZERO {
-            return Err(ApiError::TooManyRequests { retry_after: wait });
+            return Err(AppError::TooManyRequests { retry_after: wait });
         }
         self.count(&mut windows, account, address, 1, now);
         Ok(Attempt {
@@ -230,7 +230,7 @@ mod tests {
             fail(&l, "a@x.cn", "1.2.3.4");
         }
         let err = l.attempt("a@x.cn", "5.6.7.8").err().unwrap();
-        assert!(matches!(err, ApiError::TooManyRequests { .. }));
+        assert!(matches!(err, AppError::TooManyRequests { .. }));
         // Another account from another address is unaffected.
         l.attempt("b@x.cn", "5.6.7.8").unwrap().succeeded();
     }

@@ -17,7 +17,7 @@ use crate::config::LoginLimits;
 use crate::db::learners::{self, LearnerScope};
 use crate::db::{Database, DbConnection};
 use crate::domain::Role;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 impl AuthUser {
     /// The institution a staff account is bound to.
@@ -59,10 +59,10 @@ impl AuthUser {
     }
 
     /// The caller's own learner record: 403 for any other role (the `/me/…` endpoints).
-    pub fn own_learner_id(&self) -> Result<i64, ApiError> {
+    pub fn own_learner_id(&self) -> Result<i64, AppError> {
         match (self.role, self.learner_id) {
             (Role::Learner, Some(id)) => Ok(id),
-            _ => Err(ApiError::Forbidden),
+            _ => Err(AppError::Forbidden),
         }
     }
 
@@ -76,11 +76,11 @@ pub fn require_learner(
     conn: &mut DbConnection,
     caller: &AuthUser,
     learner_id: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if learners::visible(conn, caller.learner_scope(), learner_id)? {
         Ok(())
     } else {
-        Err(ApiError::NotFound { what: "learner" })
+        Err(AppError::NotFound { what: "learner" })
     }
 }
 
@@ -119,7 +119,7 @@ pub fn split_matches(
     caller: &AuthUser,
     matches: &[(i64, &'static str)],
     refused: &RefusedMatches,
-) -> Result<HashSet<i64>, ApiError> {
+) -> Result<HashSet<i64>, AppError> {
     let ids: Vec<i64> = matches.iter().map(|(id, _)| *id).collect();
     let reachable: HashSet<i64> = learners::visible_among(conn, caller.learner_scope(), &ids)?
         .into_iter()
@@ -147,8 +147,8 @@ pub const OUT_OF_SCOPE_ROW: &str = "cannot be registered or enrolled by your ins
 learner to check their identity number and email, or the city administrator to link their record";
 
 /// The refusal of a single registration that matched a learner outside the caller's scope.
-pub fn out_of_scope_match() -> ApiError {
-    ApiError::conflict(
+pub fn out_of_scope_match() -> AppError {
+    AppError::conflict(
         "not_registrable",
         "This person cannot be registered by your institution. Ask them to check their identity \
 number and email, or ask the city administrator to link their record to your institution.",
@@ -205,11 +205,11 @@ pub fn may_bind_employer(caller: &AuthUser, institution_id: i64) -> bool {
 }
 
 /// 404 unless the caller may see the institution; the guard for every institution read.
-pub fn require_institution(caller: &AuthUser, institution_id: i64) -> Result<(), ApiError> {
+pub fn require_institution(caller: &AuthUser, institution_id: i64) -> Result<(), AppError> {
     if caller.sees_institution(institution_id) {
         Ok(())
     } else {
-        Err(ApiError::NotFound {
+        Err(AppError::NotFound {
             what: "institution",
         })
     }

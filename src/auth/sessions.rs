@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::auth::jwt::AccessTokens;
 use crate::db::refresh_tokens::{self, NewRefreshToken};
 use crate::db::users::{self, UserRow};
 use crate::db::{self, DbConnection};
 use crate::domain::Role;
-use crate::error::{parse_stored, ApiError};
-use crate::state::AppState;
+use crate::error::{parse_stored, AppError};
 
 /// Tokens returned by login and refresh.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -42,10 +42,17 @@ pub struct TokenResponse {
 /// revoked family), which must be committed, so refusal is a value, not an error.
 pub enum Refresh {
     Issued(TokenResponse),
-    Refused(ApiError),
+    Refused(AppError),
 }
 
 /// 32 random bytes, URL-safe base64; the database keeps only the SHA-256.
+/// What issuing a session needs: the keys of access tokens and how long a refresh token lives.
+#[derive(Clone, Copy)]
+pub struct Issuer<'a> {
+    pub tokens: &'a AccessTokens,
+    pub refresh_ttl: std::time::Duration,
+}
+
 fn new_refresh_token() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
@@ -64,17 +71,17 @@ fn new_family_id() -> String {
 
 fn issue(
     conn: &mut DbConnection,
-    state: &AppState,
+    issuer: Issuer<'_>,
     user: &UserRow,
     family_id: &str,
     now: NaiveDateTime,
-) -> Result<TokenResponse, ApiError> {
+) -> Result<TokenResponse, AppError> {
     let role: Role = parse_stored(&user.role)?;
-    let access_token = state.tokens.issue(user.id, role, user.token_version)?;
+    let access_token = issuer.tokens.issue(user.id, role, user.token_version)?;
     let refresh_token = new_refresh_token();
-    let refresh_ttl = state.settings.refresh_token_ttl;
+    let refresh_ttl = issuer.refresh_ttl;
     let ttl = chrono::Duration::from_std(refresh_ttl)
-        .map_err(|e| ApiError::internal("refresh token lifetime", e))?;
+        .map_err(|e| AppError::internal("refresh token lifetime", e))?;
     refresh_tokens::insert(
         conn,
         &NewRefreshToken {
@@ -89,7 +96,7 @@ fn issue(
         access_token,
         refresh_token,
         token_type: "Bearer".into(),
-        expires_in: state.tokens.ttl().as_secs(),
+        expires_in: issuer.tokens.ttl().as_secs(),
         refresh_expires_in: refresh_ttl.as_secs(),
     })
 }
@@ -97,22 +104,22 @@ fn issue(
 /// Starts a new family for a user who just proved who they are.
 pub fn start(
     conn: &mut DbConnection,
-    state: &AppState,
+    issuer: Issuer<'_>,
     user: &UserRow,
-) -> Result<TokenResponse, ApiError> {
-    issue(conn, state, user, &new_family_id(), db::now())
+) -> Result<TokenResponse, AppError> {
+    issue(conn, issuer, user, &new_family_id(), db::now())
 }
 
 fn refused(code: &'static str, detail: &str) -> Refresh {
-    Refresh::Refused(ApiError::unauthorized(code, detail))
+    Refresh::Refused(AppError::unauthenticated(code, detail))
 }
 
 /// Consumes `presented` and issues its successor. Run inside a write transaction.
 pub fn refresh(
     conn: &mut DbConnection,
-    state: &AppState,
+    issuer: Issuer<'_>,
     presented: &str,
-) -> Result<Refresh, ApiError> {
+) -> Result<Refresh, AppError> {
     let now = db::now();
     let Some(row) = refresh_tokens::find_by_hash(conn, &hash_token(presented))? else {
         return Ok(refused(
@@ -155,7 +162,7 @@ pub fn refresh(
     };
     Ok(Refresh::Issued(issue(
         conn,
-        state,
+        issuer,
         &user,
         &row.family_id,
         now,
@@ -163,7 +170,7 @@ pub fn refresh(
 }
 
 /// Ends the session the token belongs to. Unknown tokens end nothing and are not an error.
-pub fn end(conn: &mut DbConnection, presented: &str) -> Result<(), ApiError> {
+pub fn end(conn: &mut DbConnection, presented: &str) -> Result<(), AppError> {
     if let Some(row) = refresh_tokens::find_by_hash(conn, &hash_token(presented))? {
         refresh_tokens::revoke_family(conn, &row.family_id, db::now())?;
     }

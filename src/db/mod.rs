@@ -25,7 +25,7 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{DatabaseUrl, Settings};
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// Runs `$body` with `$c` bound to the inner connection of whichever backend `$conn` holds,
 /// for the few statements `MultiConnection` cannot express once (e.g. `RETURNING`).
@@ -185,29 +185,29 @@ impl Database {
     }
 
     /// A pooled connection, for blocking code that is already off the HTTP workers.
-    pub fn get(&self) -> Result<PooledDb, ApiError> {
+    pub fn get(&self) -> Result<PooledDb, AppError> {
         Ok(self.pool.get()?)
     }
 
     /// Runs `f` on the blocking pool with a pooled connection.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let db = self.clone();
-        actix_web::web::block(move || {
+        tokio::task::spawn_blocking(move || {
             let mut conn = db.get()?;
             f(&mut conn)
         })
         .await
-        .map_err(|e| ApiError::internal("blocking task", e))?
+        .map_err(|e| AppError::internal("blocking task", e))?
     }
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite) on the blocking pool.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         self.read(move |conn| write_transaction(conn, f)).await

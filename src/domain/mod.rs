@@ -3,6 +3,7 @@
 mod string_enum;
 
 pub mod certificate_number;
+pub mod checks;
 mod email;
 mod identity_number;
 pub mod kinds;
@@ -10,12 +11,13 @@ mod occupation_code;
 mod password;
 mod role;
 mod skill_level;
+pub mod text;
 mod time;
 
 pub use email::EmailAddress;
 pub use identity_number::IdentityNumber;
 pub use kinds::*;
-pub use occupation_code::OccupationCode;
+pub use occupation_code::{decode_code_list, encode_code_list, OccupationCode};
 pub use password::NewPassword;
 pub use role::{Binding, Role};
 pub use skill_level::SkillLevel;

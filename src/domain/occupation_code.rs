@@ -48,9 +48,37 @@ impl fmt::Display for OccupationCode {
     }
 }
 
+/// How a list of occupation codes is stored in one text column: the codes joined by commas, the
+/// empty list as the empty text.
+pub fn encode_code_list<S: AsRef<str>>(codes: &[S]) -> String {
+    codes
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads back what [`encode_code_list`] stored.
+pub fn decode_code_list(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::OccupationCode;
+    use super::{decode_code_list, encode_code_list, OccupationCode};
+
+    #[test]
+    fn a_code_list_reads_back_as_stored() {
+        let codes = ["6-18-02-04".to_owned(), "4-01-02-01".to_owned()];
+        assert_eq!(decode_code_list(&encode_code_list(&codes)), codes);
+        // The empty list is stored as the empty text and reads back empty (never as a code).
+        assert_eq!(encode_code_list::<&str>(&[]), "");
+        assert!(decode_code_list(&encode_code_list::<&str>(&[])).is_empty());
+    }
 
     #[test]
     fn accepts_the_catalog_form() {

@@ -15,7 +15,7 @@ pub mod worker;
 pub use crate::db::notifications::Recipient;
 use crate::db::notifications::{self, NewInboxMessage, NewOutboxRow};
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::rules::{Milestone, Text};
 
 crate::string_enum! {
@@ -67,7 +67,7 @@ pub fn produce(
     conn: &mut DbConnection,
     notice: &Notice<'_>,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let prefs = match notice.recipient {
         Recipient::Learner(id) => load_preferences_many(conn, &[id])?,
         Recipient::User(_) => HashMap::new(),
@@ -82,7 +82,7 @@ pub fn produce_many(
     notices: &[Notice<'_>],
     prefs: &HashMap<i64, preferences::Preferences>,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if notices.is_empty() {
         return Ok(());
     }
@@ -91,7 +91,7 @@ pub fn produce_many(
     let mut rows = Vec::with_capacity(notices.len() * 2);
     for notice in notices {
         let payload = serde_json::to_string(&notice.message)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
         let scheduled = notice.due_at.filter(|due| *due > now);
         let row = |channel: &str, status: &str, due_at| NewOutboxRow {
             learner_id: notice.recipient.learner_id(),
@@ -142,7 +142,7 @@ pub fn produce_many(
         match inserted.remove(&key) {
             Some(outbox_id) if row.sent_at.is_some() => {
                 let message: Message = serde_json::from_str(&row.payload)
-                    .map_err(|e| ApiError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
                 messages.push(NewInboxMessage {
                     learner_id: row.learner_id,
                     user_id: row.user_id,
@@ -172,7 +172,7 @@ pub fn produce_many(
 pub fn load_preferences_many(
     conn: &mut DbConnection,
     learner_ids: &[i64],
-) -> Result<HashMap<i64, preferences::Preferences>, ApiError> {
+) -> Result<HashMap<i64, preferences::Preferences>, AppError> {
     let mut stored: HashMap<i64, String> = notifications::preferences_many(conn, learner_ids)?
         .into_iter()
         .collect();
@@ -195,7 +195,7 @@ pub struct Contacts {
 }
 
 /// The contacts of several learners, in one query.
-pub fn contacts(conn: &mut DbConnection, learner_ids: &[i64]) -> Result<Contacts, ApiError> {
+pub fn contacts(conn: &mut DbConnection, learner_ids: &[i64]) -> Result<Contacts, AppError> {
     let mut emails = HashMap::new();
     let mut prefs = HashMap::new();
     for (id, email, settings) in notifications::contacts(conn, learner_ids)? {
@@ -214,7 +214,7 @@ pub fn contacts(conn: &mut DbConnection, learner_ids: &[i64]) -> Result<Contacts
 pub fn load_preferences(
     conn: &mut DbConnection,
     learner_id: i64,
-) -> Result<preferences::Preferences, ApiError> {
+) -> Result<preferences::Preferences, AppError> {
     Ok(load_preferences_many(conn, &[learner_id])?
         .remove(&learner_id)
         .unwrap_or_default())
@@ -224,7 +224,7 @@ fn day(date: Option<NaiveDate>) -> String {
     date.map(|d| d.to_string()).unwrap_or_default()
 }
 
-/// The notification of a change of a milestone (the events of `eligibility::change`).
+/// The notification of a change of a milestone (the events of `rules::change`).
 pub fn milestone_message(
     event: &str,
     before: Option<&Milestone>,

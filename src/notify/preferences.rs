@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Category;
-use crate::api::checks::Checks;
+use crate::domain::checks::Checks;
 use crate::domain::SHANGHAI;
-use crate::error::ApiError;
+use crate::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -77,7 +77,7 @@ impl Preferences {
     }
 
     /// Checks a request: times that parse, and inbox copies left on.
-    pub fn check(&self) -> Result<(), ApiError> {
+    pub fn check(&self) -> Result<(), AppError> {
         let mut checks = Checks::new();
         checks.with("quiet_hours.start", time(&self.quiet_hours.start));
         checks.with("quiet_hours.end", time(&self.quiet_hours.end));
@@ -170,7 +170,7 @@ mod tests {
         let mut p = Preferences::default();
         p.milestone.inbox = false;
         assert!(
-            matches!(p.check(), Err(ApiError::Validation(e)) if e[0].field == "milestone.inbox")
+            matches!(p.check(), Err(AppError::Validation(e)) if e[0].field == "milestone.inbox")
         );
         let mut p = Preferences::default();
         p.quiet_hours.start = "25:00".into();

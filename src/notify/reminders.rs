@@ -10,7 +10,7 @@ use super::{milestone_message, Category, Message, Notice};
 use crate::db::notifications;
 use crate::db::DbConnection;
 use crate::domain::SHANGHAI;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::rules::{Milestone, Status, Text};
 
 /// The hour (Shanghai) at which reminders are due.
@@ -63,7 +63,7 @@ pub fn reminder_message(days: u32, m: &Milestone) -> Message {
 }
 
 /// Brings a milestone's reminders in line with one change of it (an event of
-/// `eligibility::change`), in the transaction that records the change: withdraws those of a date
+/// `rules::change`), in the transaction that records the change: withdraws those of a date
 /// that no longer holds, and returns the notices to schedule (for `produce_many`).
 #[allow(clippy::too_many_arguments)]
 pub fn follow_change<'a>(
@@ -75,7 +75,7 @@ pub fn follow_change<'a>(
     reminder_days: &[u32],
     today: NaiveDate,
     now: NaiveDateTime,
-) -> Result<Vec<Notice<'a>>, ApiError> {
+) -> Result<Vec<Notice<'a>>, AppError> {
     let mut notices = Vec::new();
     let Some(key) = after.or(before).map(|m| m.key.as_str()) else {
         return Ok(notices);

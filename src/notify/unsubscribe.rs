@@ -12,6 +12,7 @@ use super::Category;
 use crate::config::Secret;
 use crate::crypto::hmac;
 
+#[derive(Clone)]
 pub struct UnsubscribeKeys {
     key: [u8; 32],
 }

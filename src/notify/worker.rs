@@ -9,7 +9,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::web;
 use chrono::NaiveDateTime;
 use futures_util::stream::{self, StreamExt};
 use rand::Rng;
@@ -17,11 +16,14 @@ use rand::Rng;
 use super::email::{self, Addressee, Mailer, SendError};
 use super::preferences::Preferences;
 use super::Category;
+use crate::config::NotifySettings;
 use crate::db::notifications::{self, NewInboxMessage, OutboxRow, Settlement};
+use crate::db::Database;
 use crate::db::{self, learners, users, DbConnection};
 use crate::domain::Language;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::error::AppError;
+use crate::metrics::NotifyMetrics;
+use crate::notify::unsubscribe::UnsubscribeKeys;
 
 /// The delay before attempt `attempt + 1`: `base · 2^(attempt-1)` capped at `cap`, then a random
 /// point in its upper half, so that rows failing together do not return together.
@@ -56,15 +58,24 @@ pub struct Round {
 /// The email rows' recipients: where and how to write to them, and (learners) their preferences.
 type Recipients = HashMap<notifications::Recipient, (Addressee, Option<Preferences>)>;
 
+/// What a worker needs: the database, its settings, the keys of unsubscribe links and the
+/// counters it keeps.
+pub struct WorkerContext {
+    pub db: Database,
+    pub settings: NotifySettings,
+    pub unsubscribe: UnsubscribeKeys,
+    pub metrics: NotifyMetrics,
+}
+
 pub struct Worker {
-    state: web::Data<AppState>,
+    state: WorkerContext,
     mailer: Option<Arc<Mailer>>,
 }
 
 impl Worker {
     /// A worker for this configuration; email is off when `SMTP_URL` is unset, and it says so.
-    pub fn new(state: web::Data<AppState>) -> anyhow::Result<Self> {
-        let mailer = Mailer::from_settings(&state.settings.notify)?.map(Arc::new);
+    pub fn new(state: WorkerContext) -> anyhow::Result<Self> {
+        let mailer = Mailer::from_settings(&state.settings)?.map(Arc::new);
         if mailer.is_none() {
             tracing::warn!(
                 "email is off: SMTP_URL is not set; notifications reach the in-app inbox only and email rows wait in the outbox"
@@ -84,7 +95,7 @@ impl Worker {
     /// Runs rounds until `stop` completes; sleeps between rounds only when there was nothing to do.
     pub async fn run(self, stop: impl Future<Output = ()>) {
         tokio::pin!(stop);
-        let poll = self.state.settings.notify.poll_interval;
+        let poll = self.state.settings.poll_interval;
         loop {
             let idle = match self.run_once().await {
                 Ok(round) => round.claimed == 0,
@@ -109,8 +120,8 @@ impl Worker {
     }
 
     /// Claims one batch of due rows and delivers it.
-    pub async fn run_once(&self) -> Result<Round, ApiError> {
-        let settings = &self.state.settings.notify;
+    pub async fn run_once(&self) -> Result<Round, AppError> {
+        let settings = &self.state.settings;
         let now = db::now();
         let lease_until = now + chrono::Duration::from_std(settings.lease).unwrap_or_default();
         let channels = self.channels();
@@ -137,7 +148,7 @@ impl Worker {
         }
         let recipients = self.recipients(&rows).await?;
         let recipients = Arc::new(recipients);
-        let outcomes: Vec<Result<Outcome, ApiError>> = stream::iter(rows)
+        let outcomes: Vec<Result<Outcome, AppError>> = stream::iter(rows)
             .map(|row| {
                 let recipients = recipients.clone();
                 async move { self.deliver(row, lease_until, &recipients).await }
@@ -161,7 +172,7 @@ impl Worker {
     }
 
     /// Addresses, names, languages and email preferences of the recipients of the email rows.
-    async fn recipients(&self, rows: &[OutboxRow]) -> Result<Recipients, ApiError> {
+    async fn recipients(&self, rows: &[OutboxRow]) -> Result<Recipients, AppError> {
         let email_rows = rows.iter().filter(|r| r.channel == "email");
         let learner_ids: Vec<i64> = email_rows.clone().filter_map(|r| r.learner_id).collect();
         let user_ids: Vec<i64> = email_rows.filter_map(|r| r.user_id).collect();
@@ -210,7 +221,7 @@ impl Worker {
         row: OutboxRow,
         lease_until: NaiveDateTime,
         recipients: &Recipients,
-    ) -> Result<Outcome, ApiError> {
+    ) -> Result<Outcome, AppError> {
         // Too close to the end of the lease: another worker may take the row; leave it.
         if db::now() + chrono::Duration::seconds(2) >= lease_until {
             return Ok(Outcome::Skipped);
@@ -254,7 +265,7 @@ impl Worker {
                             .map_err(|e| email::Unrenderable(e.to_string()))?;
                         Some(format!(
                             "{}/api/v1/unsubscribe/{token}",
-                            self.state.settings.notify.public_url
+                            self.state.settings.public_url
                         ))
                     }
                     None => None,
@@ -275,7 +286,7 @@ impl Worker {
                 self.finish(row, Outcome::Dead, &reason).await
             }
             Err(SendError::Transient(reason)) => {
-                let max = self.state.settings.notify.max_attempts;
+                let max = self.state.settings.max_attempts;
                 if u32::try_from(row.attempts).unwrap_or(u32::MAX) >= max {
                     let reason = format!("gave up after {max} attempts: {reason}");
                     self.finish(row, Outcome::Dead, &reason).await
@@ -287,7 +298,7 @@ impl Worker {
     }
 
     /// A scheduled inbox row (a reminder) becomes a message of the learner's inbox.
-    async fn deliver_to_inbox(&self, row: OutboxRow) -> Result<Outcome, ApiError> {
+    async fn deliver_to_inbox(&self, row: OutboxRow) -> Result<Outcome, AppError> {
         let message: super::Message = match serde_json::from_str(&row.payload) {
             Ok(message) => message,
             Err(e) => {
@@ -328,7 +339,7 @@ impl Worker {
     }
 
     fn observe_sent(&self, channel: &str, due_at: NaiveDateTime) {
-        let m = &self.state.metrics.notify;
+        let m = &self.state.metrics;
         m.sent.with_label_values(&[channel]).inc();
         let waited = (db::now() - due_at).num_milliseconds().max(0) as f64 / 1000.0;
         m.latency.with_label_values(&[channel]).observe(waited);
@@ -340,9 +351,9 @@ impl Worker {
         row: OutboxRow,
         outcome: Outcome,
         reason: &str,
-    ) -> Result<Outcome, ApiError> {
-        let settings = &self.state.settings.notify;
-        let m = &self.state.metrics.notify;
+    ) -> Result<Outcome, AppError> {
+        let settings = &self.state.settings;
+        let m = &self.state.metrics;
         let channel = row.channel.clone();
         let reason = truncate(reason, 1000);
         let (id, due_at) = (row.id, row.due_at);

@@ -2,10 +2,12 @@
 //! milestones, each with the policy clause it rests on and a trace of every condition checked.
 //! No database, no clock: callers load the facts and pass the date. One file per rule.
 
+pub mod change;
 pub mod dates;
 pub mod facts;
 pub mod fast_map;
 pub mod milestone;
+pub mod next_steps;
 pub mod params;
 #[cfg(test)]
 mod properties;

@@ -279,11 +279,12 @@ async fn stored_milestones_record_their_changes_as_events() {
     let before = events["items"].as_array().unwrap().len();
     let db = app.state.db.clone();
     let today = skillpath::domain::today_in_shanghai();
-    let summary =
-        tokio::task::spawn_blocking(move || skillpath::eligibility::recompute_all(&db, today))
-            .await
-            .unwrap()
-            .unwrap();
+    let summary = tokio::task::spawn_blocking(move || {
+        skillpath::services::eligibility::recompute_all(&db, today)
+    })
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(summary.learners, 1);
     assert_eq!(summary.events, 0);
     let events: Value = app

@@ -184,7 +184,11 @@ async fn the_same_event_produces_one_notice() {
         skillpath::notify::produce(&mut conn, &notice, skillpath::db::now()).unwrap();
         skillpath::notify::produce(&mut conn, &notice, skillpath::db::now()).unwrap();
         // Recomputing with nothing changed records no event and so no notice.
-        skillpath::eligibility::recompute_all(&db, skillpath::domain::today_in_shanghai()).unwrap();
+        skillpath::services::eligibility::recompute_all(
+            &db,
+            skillpath::domain::today_in_shanghai(),
+        )
+        .unwrap();
     })
     .await
     .unwrap();

@@ -12,9 +12,11 @@ async fn seeding_writes_histories_the_engine_uses_and_can_run_twice() {
         let first = skillpath::seed::seed(&db, 300, 7, false).unwrap();
         // A second run continues the serial numbers: emails and certificate numbers stay unique.
         let second = skillpath::seed::seed(&db, 200, 7, true).unwrap();
-        let recomputed =
-            skillpath::eligibility::recompute_all(&db, skillpath::domain::today_in_shanghai())
-                .unwrap();
+        let recomputed = skillpath::services::eligibility::recompute_all(
+            &db,
+            skillpath::domain::today_in_shanghai(),
+        )
+        .unwrap();
         (first, second, recomputed)
     })
     .await
@@ -40,6 +42,15 @@ async fn seeding_writes_histories_the_engine_uses_and_can_run_twice() {
         .await
         .unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 200);
+    // A seeded learner with no education occupations has none, not a code "[]".
+    for learner in page["items"].as_array().unwrap() {
+        for code in learner["education_occupation_codes"].as_array().unwrap() {
+            assert!(
+                skillpath::domain::OccupationCode::parse(code.as_str().unwrap()).is_ok(),
+                "{learner}"
+            );
+        }
+    }
     let certificates: Value = app
         .get("/api/v1/certificates?status=pending&limit=5", Some(&admin))
         .await

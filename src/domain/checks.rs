@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 
-use crate::error::{ApiError, FieldError};
+use crate::error::{AppError, FieldError};
 
 #[derive(Debug, Default)]
 pub struct Checks {
@@ -106,10 +106,10 @@ impl Checks {
     }
 
     /// 422 listing every problem, or the value `build` assembles from the checked parts.
-    pub fn done<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+    pub fn done<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, AppError> {
         if !self.errors.is_empty() {
-            return Err(ApiError::Validation(self.errors));
+            return Err(AppError::Validation(self.errors));
         }
-        build().ok_or_else(|| ApiError::internal("request checks", "a checked field was missing"))
+        build().ok_or_else(|| AppError::internal("request checks", "a checked field was missing"))
     }
 }

@@ -1,5 +1,5 @@
-//! `AuthUser`: the one way a handler learns who is calling. It checks the bearer token, then the
-//! account itself, so that disabling a user or changing their password cuts access at once.
+//! The one way a handler learns who is calling: the bearer token is checked, then the account
+//! itself, so that disabling a user or changing their password cuts access at once.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,45 +7,21 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
+use crate::auth::AuthUser;
 use crate::db::users;
-use crate::domain::Role;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::state::AppState;
 
-#[derive(Debug, Clone)]
-pub struct AuthUser {
-    pub id: i64,
-    pub email: String,
-    pub role: Role,
-    pub institution_id: Option<i64>,
-    pub learner_id: Option<i64>,
-}
-
-impl AuthUser {
-    /// Role guard: 403 unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
-    }
-
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        self.require(&[Role::Admin])
-    }
-}
-
-fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+fn bearer_token(req: &HttpRequest) -> Result<String, AppError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::unauthorized(
+        AppError::unauthenticated(
             "missing_token",
             "Send Authorization: Bearer <access token>.",
         )
     })?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("invalid_token", "The access token is not valid."))?;
+    let value = value.to_str().map_err(|_| {
+        AppError::unauthenticated("invalid_token", "The access token is not valid.")
+    })?;
     let mut parts = value.splitn(2, ' ');
     match (parts.next(), parts.next()) {
         (Some(scheme), Some(token))
@@ -53,7 +29,7 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
         {
             Ok(token.trim().to_owned())
         }
-        _ => Err(ApiError::unauthorized(
+        _ => Err(AppError::unauthenticated(
             "missing_token",
             "Send Authorization: Bearer <access token>.",
         )),
@@ -61,18 +37,18 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 impl FromRequest for AuthUser {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {
             let state = state
-                .ok_or_else(|| ApiError::internal("extractor", "application state missing"))?;
+                .ok_or_else(|| AppError::internal("extractor", "application state missing"))?;
             let claims = state.tokens.verify(&token?)?;
             let revoked = || {
-                ApiError::unauthorized(
+                AppError::unauthenticated(
                     "token_revoked",
                     "This access token is no longer valid; log in again.",
                 )

@@ -1,35 +1,20 @@
-//! CSV uploads as institutions really produce them: UTF-8 with or without a byte-order mark, or
-//! GB18030/GBK from Excel on Chinese Windows; headers in English or Chinese. The body is received
-//! whole and checked (size, encoding, cell sizes) before any database work starts, which then
-//! runs off the HTTP workers.
+//! CSV files as institutions really produce them: UTF-8 with or without a byte-order mark, or
+//! GB18030/GBK from Excel on Chinese Windows; headers in English or Chinese. A file is decoded
+//! strictly and its cells' sizes checked before a row is read; rows are then read into typed
+//! columns, and every rejected row is reported with its line.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
 
-use actix_web::http::header;
-use actix_web::web::Payload;
-use actix_web::HttpRequest;
 use chrono::NaiveDate;
 use encoding_rs::{Encoding, GB18030, UTF_8};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use crate::error::ApiError;
-
-/// Largest CSV upload accepted.
-pub const CSV_BODY_LIMIT: usize = 64 * 1024 * 1024;
+use crate::error::AppError;
 
 /// Rejected rows listed in a report at most; the count covers them all.
 pub const MAX_REPORTED_ROWS: usize = 1000;
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ImportParams {
-    /// `true`: store the good rows and report the bad ones. Default: one bad row rejects the
-    /// whole file and nothing is stored.
-    pub partial: Option<bool>,
-}
 
 /// One rejected row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -141,7 +126,7 @@ impl ImportReport {
 
     /// Closes the report: in all-or-nothing mode any rejection makes it an error (which rolls
     /// the transaction back).
-    pub fn finish(mut self, rejections: Rejections) -> Result<Self, ApiError> {
+    pub fn finish(mut self, rejections: Rejections) -> Result<Self, AppError> {
         self.rejected_count = rejections.rows;
         self.rejected_truncated = rejections.truncated();
         self.rejected = rejections.listed;
@@ -158,49 +143,12 @@ impl ImportReport {
                 self.rejected_count, self.rows_read
             );
             let report =
-                serde_json::to_value(&self).map_err(|e| ApiError::internal("import report", e))?;
-            return Err(ApiError::ImportRejected { detail, report });
+                serde_json::to_value(&self).map_err(|e| AppError::internal("import report", e))?;
+            return Err(AppError::ImportRejected { detail, report });
         }
         self.committed = true;
         Ok(self)
     }
-}
-
-/// The charset named in `Content-Type`, if any; checks the media type is CSV-like.
-fn declared_encoding(req: &HttpRequest) -> Result<Option<&'static Encoding>, ApiError> {
-    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
-        return Ok(None);
-    };
-    let value = value.to_str().unwrap_or_default().to_ascii_lowercase();
-    let mut parts = value.split(';').map(str::trim);
-    let media = parts.next().unwrap_or_default();
-    if !matches!(
-        media,
-        "text/csv"
-            | "application/csv"
-            | "text/plain"
-            | "application/vnd.ms-excel"
-            | "application/octet-stream"
-    ) {
-        return Err(ApiError::UnsupportedMediaType {
-            detail: "Send the file as text/csv (optionally with charset=utf-8 or charset=gbk)."
-                .into(),
-        });
-    }
-    for part in parts {
-        if let Some(label) = part.strip_prefix("charset=") {
-            let label = label.trim_matches('"');
-            // The encodings institutions' files come in; anything else is refused rather than
-            // guessed at (a label such as utf-16 or x-user-defined would decode to nonsense).
-            return Encoding::for_label(label.as_bytes())
-                .filter(|e| *e == UTF_8 || *e == GB18030 || *e == encoding_rs::GBK)
-                .map(|e| Some(if e == UTF_8 { UTF_8 } else { GB18030 }))
-                .ok_or_else(|| ApiError::UnsupportedMediaType {
-                    detail: format!("Unsupported charset '{label}'; use utf-8 or gbk."),
-                });
-        }
-    }
-    Ok(None)
 }
 
 /// UTF-8 when the body is valid UTF-8 (a sequence cut at the end is fine) or starts with a BOM;
@@ -225,86 +173,20 @@ pub struct CsvUpload {
 }
 
 impl CsvUpload {
+    /// Keeps `memory` (the upload's share of the process's budget) until the upload is dropped.
+    pub fn hold(&mut self, memory: Option<tokio::sync::OwnedSemaphorePermit>) {
+        self.memory = memory;
+    }
+
     /// Reads the header row and maps it to the `known` columns.
-    pub fn columns(&mut self, known: &[Column]) -> Result<Columns, ApiError> {
+    pub fn columns(&mut self, known: &[Column]) -> Result<Columns, AppError> {
         let headers = self.reader.headers().map_err(|e| {
-            ApiError::bad_request("invalid_csv", format!("The header row cannot be read: {e}"))
+            AppError::bad_input("invalid_csv", format!("The header row cannot be read: {e}"))
         })?;
         Columns::map(headers, known)
     }
 }
 
-/// Receives the whole upload, then checks it, before any transaction opens: a client that
-/// trickles its file holds nothing but its own request, and a file that is not text in its
-/// encoding, or holds a control character, is refused with its line before a row is read.
-/// The body is kept in memory (at most `CSV_BODY_LIMIT`; all uploads together `UPLOAD_MEMORY_KIB`).
-pub async fn open(req: &HttpRequest, mut payload: Payload) -> Result<CsvUpload, ApiError> {
-    let declared = declared_encoding(req)?;
-    // Uploads are held whole in memory while they are checked and imported: what they hold is
-    // taken, as it arrives, from a budget shared by the process (twice the bytes received: the
-    // body and its decoded text). A slow client holds only what it has sent.
-    let budget = req
-        .app_data::<actix_web::web::Data<crate::state::AppState>>()
-        .map(|state| state.upload_memory.clone())
-        .ok_or_else(|| ApiError::internal("upload", "no application state"))?;
-    let mut held: Option<tokio::sync::OwnedSemaphorePermit> = None;
-    let started = tokio::time::Instant::now();
-    let mut body: Vec<u8> = Vec::new();
-    loop {
-        let deadline =
-            (started + UPLOAD_TOTAL_TIMEOUT).min(tokio::time::Instant::now() + UPLOAD_IDLE_TIMEOUT);
-        let next = tokio::time::timeout_at(deadline, payload.next())
-            .await
-            .map_err(|_| ApiError::RequestTimeout)?;
-        match next {
-            Some(Ok(chunk)) => {
-                if body.len() + chunk.len() > CSV_BODY_LIMIT {
-                    return Err(ApiError::PayloadTooLarge {
-                        limit: CSV_BODY_LIMIT,
-                    });
-                }
-                let kib = u32::try_from((2 * chunk.len()).div_ceil(1024)).unwrap_or(u32::MAX);
-                let more =
-                    budget
-                        .clone()
-                        .try_acquire_many_owned(kib)
-                        .map_err(|_| ApiError::Busy {
-                            detail: "Other uploads are using the memory set aside for files; send \
-the file again shortly.",
-                        })?;
-                match held.as_mut() {
-                    Some(permit) => permit.merge(more),
-                    None => held = Some(more),
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Some(Err(e)) => {
-                return Err(ApiError::bad_request(
-                    "invalid_body",
-                    format!("Reading the upload failed: {e}"),
-                ))
-            }
-            None => break,
-        }
-    }
-    if body.is_empty() {
-        return Err(ApiError::bad_request("empty_file", "The file is empty."));
-    }
-    let mut upload = actix_web::web::block(move || check_upload(body, declared))
-        .await
-        .map_err(|e| ApiError::internal("checking an upload", e))??;
-    upload.memory = held;
-    Ok(upload)
-}
-
-/// Memory, in KiB, that the uploads of one process may hold at once (256 MiB); past it, an
-/// upload answers 503 with `Retry-After`.
-pub const UPLOAD_MEMORY_KIB: usize = 256 * 1024;
-
-/// No byte for this long ends the upload with 408.
-const UPLOAD_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
-/// The whole upload must arrive within this time.
-const UPLOAD_TOTAL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 /// The longest cell accepted, in bytes of UTF-8 (a name, a code or a date is far shorter).
 pub const MAX_CELL_BYTES: usize = 4096;
 
@@ -312,10 +194,10 @@ pub const MAX_CELL_BYTES: usize = 4096;
 pub fn check_upload(
     body: Vec<u8>,
     declared: Option<&'static Encoding>,
-) -> Result<CsvUpload, ApiError> {
+) -> Result<CsvUpload, AppError> {
     let encoding = declared.unwrap_or_else(|| sniff_encoding(&body));
     let text = decode_strictly(body, encoding)?;
-    if let Some(at) = text.find(crate::api::body::is_forbidden_control) {
+    if let Some(at) = text.find(crate::domain::text::is_forbidden_control) {
         let line = 1 + text[..at].bytes().filter(|b| *b == b'\n').count() as u64;
         return Err(invalid_csv(line, "the file holds a control character"));
     }
@@ -330,13 +212,13 @@ pub fn check_upload(
     })
 }
 
-fn invalid_csv(line: u64, detail: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request("invalid_csv", format!("Line {line}: {detail}"))
+fn invalid_csv(line: u64, detail: impl std::fmt::Display) -> AppError {
+    AppError::bad_input("invalid_csv", format!("Line {line}: {detail}"))
 }
 
 /// The text of the body in `encoding`, without a byte-order mark; a byte sequence that is not
 /// text in that encoding is refused with its line (never silently replaced).
-fn decode_strictly(body: Vec<u8>, encoding: &'static Encoding) -> Result<String, ApiError> {
+fn decode_strictly(body: Vec<u8>, encoding: &'static Encoding) -> Result<String, AppError> {
     let line_of =
         |bytes: &[u8], at: usize| 1 + bytes[..at].iter().filter(|b| **b == b'\n').count() as u64;
     if encoding == UTF_8 {
@@ -354,7 +236,7 @@ fn decode_strictly(body: Vec<u8>, encoding: &'static Encoding) -> Result<String,
         }
         let mut body = body;
         body.drain(..start);
-        return String::from_utf8(body).map_err(|e| ApiError::internal("decoding an upload", e));
+        return String::from_utf8(body).map_err(|e| AppError::internal("decoding an upload", e));
     }
     if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(&body) {
         return Ok(text.into_owned());
@@ -398,7 +280,7 @@ fn normalise_header(h: &str) -> String {
 
 impl Columns {
     /// Maps the header row; a missing required column is a 400 `invalid_csv` naming it.
-    pub fn map(headers: &csv::StringRecord, known: &[Column]) -> Result<Self, ApiError> {
+    pub fn map(headers: &csv::StringRecord, known: &[Column]) -> Result<Self, AppError> {
         let normalised: Vec<String> = headers.iter().map(normalise_header).collect();
         let mut positions = HashMap::new();
         let mut missing = Vec::new();
@@ -422,7 +304,7 @@ impl Columns {
             }
         }
         if !missing.is_empty() {
-            return Err(ApiError::InvalidCsv(missing));
+            return Err(AppError::InvalidCsv(missing));
         }
         Ok(Self {
             positions,
@@ -533,6 +415,6 @@ mod tests {
         assert_eq!(columns.get(&row, "id_number"), None);
         assert_eq!(columns.get(&row, "email"), None);
         let err = Columns::map(&csv::StringRecord::from(vec!["email"]), &known).unwrap_err();
-        assert!(matches!(err, ApiError::InvalidCsv(ref e) if e[0].field == "name"));
+        assert!(matches!(err, AppError::InvalidCsv(ref e) if e[0].field == "name"));
     }
 }

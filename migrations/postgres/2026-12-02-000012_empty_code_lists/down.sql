@@ -1,0 +1,2 @@
+-- Nothing to undo: '[]' was never a meaningful value.
+SELECT 1;

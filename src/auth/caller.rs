@@ -1,0 +1,28 @@
+//! `AuthUser`: who is calling, with the role guards every use case asks.
+
+use crate::domain::Role;
+use crate::error::AppError;
+
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub institution_id: Option<i64>,
+    pub learner_id: Option<i64>,
+}
+
+impl AuthUser {
+    /// Role guard: `Forbidden` unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        self.require(&[Role::Admin])
+    }
+}

@@ -1,0 +1,12 @@
+//! Between the records and the pure rules engine: a learner's facts, the parameters in force,
+//! milestones computed and stored with their events and notices, and their recomputation.
+
+pub mod facts;
+pub mod parameters;
+pub mod recompute;
+pub mod store;
+
+pub use facts::*;
+pub use parameters::*;
+pub use recompute::*;
+pub use store::*;

@@ -1,0 +1,163 @@
+//! Recomputing every learner's milestones: in batches, daily, and after a change that may affect
+//! them all.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::parameters::parameter_values;
+use super::store::refresh;
+use crate::db::{self, milestones};
+use crate::error::AppError;
+use crate::rules::Parameters;
+
+/// What a recomputation of every learner did.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecomputeSummary {
+    pub learners: u64,
+    pub events: u64,
+    pub seconds: f64,
+}
+
+/// Stored milestones, their events and their notices are statements about today: a learner reads
+/// them as such. A recomputation for another date would store (and announce) what is not true
+/// today, so it is refused; milestones on another date are answered, never stored, by
+/// `GET /learners/{id}/milestones?as_of=`.
+pub fn check_recompute_date(as_of: NaiveDate, today: NaiveDate) -> Result<(), String> {
+    if as_of == today {
+        Ok(())
+    } else {
+        Err(format!(
+            "--as-of {as_of}: stored milestones and their notices are today's ({today}); \
+milestones on another date are answered without being stored by \
+GET /api/v1/learners/{{id}}/milestones?as_of={as_of}"
+        ))
+    }
+}
+
+/// Recomputes every learner's milestones as of `today`, a batch per transaction.
+pub fn recompute_all(
+    database: &db::Database,
+    today: NaiveDate,
+) -> Result<RecomputeSummary, AppError> {
+    const BATCH: i64 = 200;
+    check_recompute_date(today, crate::domain::today_in_shanghai())
+        .map_err(|refusal| AppError::internal("recomputation", refusal))?;
+    let started = std::time::Instant::now();
+    let mut conn = database.get()?;
+    // The batches look stored milestones up by learner: plans need current statistics.
+    db::analyze(&mut conn, &["learner_milestones"])?;
+    let params = Parameters::in_force(&parameter_values(&mut conn)?, today);
+    let mut summary = RecomputeSummary::default();
+    let mut after = 0;
+    loop {
+        let ids = milestones::learner_ids_after(&mut conn, after, BATCH)?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        let events = db::write_transaction(&mut conn, |conn| refresh(conn, &ids, &params, today))?;
+        summary.learners += ids.len() as u64;
+        summary.events += events as u64;
+        after = last;
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// Runs `recompute_all` off the HTTP workers after a change that may affect every learner
+/// (a parameter value, a designation, the occupation catalog).
+pub fn recompute_all_in_background(database: db::Database, reason: &'static str) {
+    actix_web::rt::spawn(async move {
+        let today = crate::domain::today_in_shanghai();
+        match actix_web::web::block(move || recompute_all(&database, today)).await {
+            Ok(Ok(summary)) => tracing::info!(
+                reason,
+                learners = summary.learners,
+                events = summary.events,
+                seconds = summary.seconds,
+                "milestones recomputed"
+            ),
+            Ok(Err(err)) => tracing::error!(reason, error = ?err, "recomputing milestones failed"),
+            Err(err) => tracing::error!(reason, error = %err, "recomputing milestones failed"),
+        }
+    });
+}
+
+/// When the daily recomputation runs: ten past midnight in Shanghai, once the date has turned
+/// (time passing turns `upcoming` into `met` and closes windows).
+const DAILY_AT: (u32, u32) = (0, 10);
+
+/// Runs `recompute_all` every day at `DAILY_AT`, for as long as the process serves.
+pub async fn run_daily(database: db::Database) {
+    loop {
+        let now = chrono::Utc::now().with_timezone(&crate::domain::SHANGHAI);
+        let today_run = now
+            .date_naive()
+            .and_hms_opt(DAILY_AT.0, DAILY_AT.1, 0)
+            .unwrap_or(now.naive_local());
+        let next = if now.naive_local() < today_run {
+            today_run
+        } else {
+            today_run + chrono::Duration::days(1)
+        };
+        let wait = (next - now.naive_local())
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(60));
+        tokio::time::sleep(wait).await;
+        let db = database.clone();
+        let today = crate::domain::today_in_shanghai();
+        match tokio::task::spawn_blocking(move || recompute_all(&db, today)).await {
+            Ok(Ok(summary)) => tracing::info!(
+                learners = summary.learners,
+                events = summary.events,
+                seconds = summary.seconds,
+                "daily milestone recomputation"
+            ),
+            Ok(Err(err)) => tracing::error!(error = ?err, "daily milestone recomputation failed"),
+            Err(err) => tracing::error!(error = %err, "daily milestone recomputation failed"),
+        }
+    }
+}
+
+/// Recomputes the milestones of a cohort's learners off the HTTP workers (after an import).
+pub fn refresh_cohort_in_background(database: db::Database, cohort_id: i64) {
+    actix_web::rt::spawn(async move {
+        let outcome = actix_web::web::block(move || -> Result<usize, AppError> {
+            let mut conn = database.get()?;
+            let ids = milestones::learner_ids_of_cohort(&mut conn, cohort_id)?;
+            let today = crate::domain::today_in_shanghai();
+            let params = Parameters::in_force(&parameter_values(&mut conn)?, today);
+            for chunk in ids.chunks(200) {
+                db::write_transaction(&mut conn, |conn| refresh(conn, chunk, &params, today))?;
+            }
+            Ok(ids.len())
+        })
+        .await;
+        match outcome {
+            Ok(Ok(count)) => {
+                tracing::info!(cohort_id, learners = count, "cohort milestones recomputed")
+            }
+            Ok(Err(err)) => {
+                tracing::error!(cohort_id, error = ?err, "recomputing cohort milestones failed")
+            }
+            Err(err) => {
+                tracing::error!(cohort_id, error = %err, "recomputing cohort milestones failed")
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    #[test]
+    fn only_today_is_recomputed() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert!(super::check_recompute_date(today, today).is_ok());
+        let later = NaiveDate::from_ymd_opt(2027, 6, 30).unwrap();
+        let refusal = super::check_recompute_date(later, today).unwrap_err();
+        assert!(refusal.contains("as_of=2027-06-30"), "{refusal}");
+        assert!(super::check_recompute_date(today.pred_opt().unwrap(), today).is_err());
+    }
+}

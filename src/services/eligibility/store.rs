@@ -1,0 +1,237 @@
+//! Milestones computed and stored: each change with its event, its notice and its reminders,
+//! in the transaction of the write that caused it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+
+use super::facts::{load_facts, load_facts_many};
+use super::parameters::{parameter_values, ParameterCache};
+use crate::db::milestones::{self, NewEvent, StoredMilestone, StoredState};
+use crate::db::{self, learners, DbConnection};
+use crate::error::AppError;
+use crate::rules::change::change;
+use crate::rules::{self, Facts, Milestone, Parameters};
+
+/// A learner's milestones on `as_of`, under the parameters in force that day.
+pub fn compute(
+    conn: &mut DbConnection,
+    parameters: &ParameterCache,
+    learner_id: i64,
+    as_of: NaiveDate,
+) -> Result<(Vec<Milestone>, String), AppError> {
+    let facts = load_facts(conn, learner_id)?;
+    evaluate(conn, parameters, &facts, as_of)
+}
+
+/// Milestones of loaded facts on `as_of`, under the parameters in force that day.
+pub fn evaluate(
+    conn: &mut DbConnection,
+    parameters: &ParameterCache,
+    facts: &Facts,
+    as_of: NaiveDate,
+) -> Result<(Vec<Milestone>, String), AppError> {
+    let params = parameters.in_force(conn, as_of)?;
+    Ok((
+        rules::evaluate(facts, &params, as_of),
+        params.version.clone(),
+    ))
+}
+
+/// Recomputes the milestones of `learner_ids` as of `today`, stores them and records an event
+/// for each change, in a fixed number of queries for the whole batch. Run inside the write
+/// transaction of the change that caused it.
+pub fn refresh(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+    params: &Parameters,
+    today: NaiveDate,
+) -> Result<usize, AppError> {
+    refresh_with(conn, learner_ids, params, today, Vec::new())
+}
+
+/// `refresh`, writing `notices` (of the change that caused it) together with those of the
+/// milestone events: one set of statements for all of them.
+pub fn refresh_with(
+    conn: &mut DbConnection,
+    learner_ids: &[i64],
+    params: &Parameters,
+    today: NaiveDate,
+    notices: Vec<crate::notify::Notice<'_>>,
+) -> Result<usize, AppError> {
+    learners::lock(conn, learner_ids)?;
+    let facts = load_facts_many(conn, learner_ids)?;
+    // Stored milestones are compared by their columns; payloads (with their traces, the bulk of
+    // the table) are read and parsed only for what changed.
+    let mut previous: HashMap<(i64, String), StoredState> =
+        milestones::stored_states(conn, learner_ids)?
+            .into_iter()
+            .map(|s| ((s.learner_id, s.milestone_key.clone()), s))
+            .collect();
+    let now = db::now();
+    let mut changed: Vec<(i64, Milestone, bool)> = Vec::new();
+    for (&learner_id, learner_facts) in &facts {
+        for m in rules::evaluate(learner_facts, params, today) {
+            let stored = previous.remove(&(learner_id, m.key.clone()));
+            // The same status, date and parameters: no event, and the stored row stands.
+            let unchanged = stored.as_ref().is_some_and(|s| {
+                s.status == m.status.as_str()
+                    && s.eligible_from == m.eligible_from
+                    && *s.parameters_version == *m.parameters_version
+            });
+            if !unchanged {
+                changed.push((learner_id, m, stored.is_some()));
+            }
+        }
+    }
+    // What is left of the stored milestones has vanished.
+    let vanished: Vec<(i64, String)> = previous.into_keys().collect();
+    let mut stale: Vec<(i64, String)> = changed
+        .iter()
+        .filter(|(_, _, was_stored)| *was_stored)
+        .map(|(learner_id, m, _)| (*learner_id, m.key.clone()))
+        .collect();
+    stale.extend(vanished.iter().cloned());
+    let befores: HashMap<(i64, String), Milestone> = milestones::payloads(conn, &stale)?
+        .into_iter()
+        .filter_map(|(learner_id, key, payload)| {
+            Some((
+                (learner_id, key),
+                serde_json::from_str::<Milestone>(&payload).ok()?,
+            ))
+        })
+        .collect();
+    let json = |m: Option<&Milestone>| m.and_then(|m| serde_json::to_string(m).ok());
+    let mut events = Vec::new();
+    let mut rows = Vec::new();
+    for (learner_id, m, _) in &changed {
+        let before = befores.get(&(*learner_id, m.key.clone()));
+        if let Some(kind) = change(before, Some(m)) {
+            events.push(NewEvent {
+                learner_id: *learner_id,
+                milestone_key: m.key.clone(),
+                rule_id: m.rule_id.to_string(),
+                event: kind.into(),
+                before: json(before),
+                after: json(Some(m)),
+                created_at: now,
+            });
+        }
+        rows.push(StoredMilestone {
+            learner_id: *learner_id,
+            milestone_key: m.key.clone(),
+            rule_id: m.rule_id.to_string(),
+            status: m.status.as_str().into(),
+            eligible_from: m.eligible_from,
+            payload: serde_json::to_string(m).map_err(|e| AppError::internal("milestone", e))?,
+            parameters_version: m.parameters_version.to_string(),
+            computed_at: now,
+        });
+    }
+    for (learner_id, key) in vanished {
+        let old = befores.get(&(learner_id, key.clone()));
+        if let Some(kind) = old.and_then(|old| change(Some(old), None)) {
+            events.push(NewEvent {
+                learner_id,
+                milestone_key: key,
+                rule_id: old.map(|o| o.rule_id.to_string()).unwrap_or_default(),
+                event: kind.into(),
+                before: json(old),
+                after: None,
+                created_at: now,
+            });
+        }
+    }
+    events.sort_by(|a, b| (a.learner_id, &a.milestone_key).cmp(&(b.learner_id, &b.milestone_key)));
+    milestones::replace_some(conn, &stale, &rows)?;
+    milestones::insert_events(conn, &events)?;
+    let reminder_days = params.days("notify.reminder_days");
+    crate::metrics::producing(|| {
+        notify_events(conn, &events, notices, &reminder_days, today, now)
+    })?;
+    Ok(events.len())
+}
+
+/// Puts a notification in the outbox for each milestone event, and moves the milestone's
+/// reminders with it, in the same transaction.
+fn notify_events<'a>(
+    conn: &mut DbConnection,
+    events: &'a [NewEvent],
+    caused: Vec<crate::notify::Notice<'a>>,
+    reminder_days: &[u32],
+    today: NaiveDate,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    if events.is_empty() && caused.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = events
+        .iter()
+        .map(|e| e.learner_id)
+        .chain(caused.iter().filter_map(|n| n.recipient.learner_id()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let crate::notify::Contacts {
+        emails,
+        preferences,
+    } = crate::notify::contacts(conn, &ids)?;
+    let mut notices: Vec<crate::notify::Notice<'_>> = caused;
+    let parse = |json: &Option<String>| {
+        json.as_deref()
+            .and_then(|j| serde_json::from_str::<Milestone>(j).ok())
+    };
+    for event in events {
+        let (before, after) = (parse(&event.before), parse(&event.after));
+        let email = emails.get(&event.learner_id).map(String::as_str);
+        notices.extend(crate::notify::reminders::follow_change(
+            conn,
+            event.learner_id,
+            email,
+            before.as_ref(),
+            after.as_ref(),
+            reminder_days,
+            today,
+            now,
+        )?);
+        let Some(message) =
+            crate::notify::milestone_message(&event.event, before.as_ref(), after.as_ref())
+        else {
+            continue;
+        };
+        let date = after
+            .as_ref()
+            .and_then(|m| m.eligible_from)
+            .map_or_else(|| "-".to_owned(), |d| d.to_string());
+        notices.push(crate::notify::Notice {
+            recipient: crate::notify::Recipient::Learner(event.learner_id),
+            email,
+            // The same change recorded twice on one day (two recomputations racing) is one notice.
+            event_key: format!(
+                "milestone:{}:{}:{date}:{today}",
+                event.milestone_key, event.event
+            ),
+            category: crate::notify::Category::Milestone,
+            kind: &event.event,
+            message,
+            due_at: None,
+        });
+    }
+    crate::notify::produce_many(conn, &notices, &preferences, now)
+}
+
+/// `refresh` with the parameters in force today: what every write of a learner's facts calls.
+pub fn refresh_now(conn: &mut DbConnection, learner_id: i64) -> Result<usize, AppError> {
+    refresh_now_with(conn, learner_id, Vec::new())
+}
+
+/// `refresh_now`, writing the notices of the change that caused it together with its own.
+pub fn refresh_now_with(
+    conn: &mut DbConnection,
+    learner_id: i64,
+    notices: Vec<crate::notify::Notice<'_>>,
+) -> Result<usize, AppError> {
+    let today = crate::domain::today_in_shanghai();
+    let params = Parameters::in_force(&parameter_values(conn)?, today);
+    refresh_with(conn, &[learner_id], &params, today, notices)
+}

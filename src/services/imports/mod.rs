@@ -1,0 +1,3 @@
+//! Bulk imports: CSV files read strictly, then applied as one use case each.
+
+pub mod csv;

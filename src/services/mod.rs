@@ -1,0 +1,6 @@
+//! The use cases: what the service does, callable from a handler, the command line, a job or a
+//! test alike. Each runs over a database connection and answers with [`crate::error::AppError`];
+//! none knows of HTTP.
+
+pub mod eligibility;
+pub mod imports;
