@@ -288,7 +288,7 @@ async fn run(
                         email: Some(&address),
                         event_key: format!("bench:{i}"),
                         category: skillpath::notify::Category::Certificate,
-                        kind: "verify",
+                        kind: skillpath::notify::NoticeKind::CertificateVerified,
                         message: skillpath::notify::Message {
                             title: skillpath::rules::Text::new(
                                 format!("证书已核验：{i}"),

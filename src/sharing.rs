@@ -59,18 +59,6 @@ pub fn code_hash(normalized: &str) -> String {
     hex::encode(Sha256::digest(normalized.as_bytes()))
 }
 
-/// A learner's name as HR sees it: the first character, the rest masked (王芳 → 王*).
-pub fn masked_name(name: &str) -> String {
-    let mut chars = name.trim().chars();
-    match chars.next() {
-        None => String::new(),
-        Some(first) => {
-            let rest = chars.filter(|c| !c.is_whitespace()).count().clamp(1, 3);
-            format!("{first}{}", "*".repeat(rest))
-        }
-    }
-}
-
 /// Whether a share can be used now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -216,7 +204,7 @@ impl Records {
         selection: &Selection<'_>,
     ) -> Result<VerifiedView, AppError> {
         Ok(VerifiedView {
-            display_name: masked_name(learner_name),
+            display_name: crate::domain::text::masked_name(learner_name),
             certificates: self
                 .certificates
                 .iter()
@@ -360,45 +348,6 @@ pub fn relied_on(
     Ok(out)
 }
 
-/// The notice to an HR account that a certificate it relied on was revoked.
-pub fn revoked_notice_message(
-    learner_name: &str,
-    level: SkillLevel,
-    number: &str,
-    reason: &str,
-    look: &shares::Reliance,
-) -> crate::notify::Message {
-    let who = masked_name(learner_name);
-    let when = look
-        .accessed_at
-        .and_utc()
-        .with_timezone(&crate::domain::SHANGHAI)
-        .format("%Y-%m-%d");
-    let (via_zh, via_en) = match &look.purpose {
-        Some(purpose) => (
-            format!("通过共享（用途：{purpose}）"),
-            format!("through a share (purpose: {purpose})"),
-        ),
-        None => ("作为雇主".to_owned(), "as the employer".to_owned()),
-    };
-    crate::notify::Message {
-        title: Text::new(
-            format!("您查看过的证书已被撤销：{who}的{}", level.name_zh()),
-            format!("A certificate you viewed was revoked: {who}'s {}", level.name_en()),
-        ),
-        body: Text::new(
-            format!(
-                "您于{when}{via_zh}查看的{who}的{}证书（编号{number}）已被撤销。原因：{reason}。请勿再以此证书作为依据。",
-                level.name_zh()
-            ),
-            format!(
-                "The {} certificate (number {number}) of {who}, which you viewed {via_en} on {when}, was revoked. Reason: {reason}. Do not rely on it any more.",
-                level.name_en()
-            ),
-        ),
-    }
-}
-
 /// The identifier of a share's public status (`/verifications/status/{id}`): the share's id with
 /// an HMAC under a key derived from the data key, so that the status of a share is reachable by
 /// whoever holds its statement and by nobody who counts ids.
@@ -465,10 +414,13 @@ mod tests {
 
     #[test]
     fn names_are_masked() {
-        assert_eq!(masked_name("王芳"), "王*");
-        assert_eq!(masked_name("欧阳娜娜"), "欧***");
-        assert_eq!(masked_name("Wang Fang Wei Long"), "W***");
-        assert_eq!(masked_name(""), "");
+        assert_eq!(crate::domain::text::masked_name("王芳"), "王*");
+        assert_eq!(crate::domain::text::masked_name("欧阳娜娜"), "欧***");
+        assert_eq!(
+            crate::domain::text::masked_name("Wang Fang Wei Long"),
+            "W***"
+        );
+        assert_eq!(crate::domain::text::masked_name(""), "");
     }
 
     #[test]

@@ -20,7 +20,9 @@ use crate::domain::{
     today_in_shanghai, CertificateKind, CertificateStatus, Decision, NumberFormat, OccupationCode,
     Role, SkillLevel,
 };
+use crate::domain::{AuditAction, AuditEntity};
 use crate::error::{parse_stored, AppError};
+use crate::notify::NoticeKind;
 use crate::state::AppState;
 
 /// The earliest issue date each kind of certificate can plausibly carry: 职业资格证书 began
@@ -280,7 +282,7 @@ pub async fn create_certificate(
                 other => other,
             })?;
             crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(conn, Some(actor), "submit", "certificate", row.id,
+            audit::record(conn, Some(actor), AuditAction::Submit, AuditEntity::Certificate, row.id,
                 &json!({"learner_id": learner_id, "number": row.number, "level": row.level, "occupation_code": row.occupation_code, "warnings": warnings.len()}))?;
             certificate_response(row, learner.name, Vec::new())
         })
@@ -500,9 +502,9 @@ pub async fn decide(
                 email: learner.email.as_deref(),
                 event_key: format!("certificate:{id}:{}", decision.as_str()),
                 category: crate::notify::Category::Certificate,
-                kind: decision.as_str(),
-                message: crate::notify::certificate_message(
-                    decision.as_str(),
+                kind: NoticeKind::of_decision(decision),
+                message: crate::notify::messages::certificate_message(
+                    decision,
                     &row.number,
                     level.name_zh(),
                     level.name_en(),
@@ -523,8 +525,8 @@ pub async fn decide(
                     email: Some(&look.email),
                     event_key: format!("certificate:{id}:revoke:relied"),
                     category: crate::notify::Category::Certificate,
-                    kind: "relied_revoked",
-                    message: crate::sharing::revoked_notice_message(
+                    kind: NoticeKind::ReliedRevoked,
+                    message: crate::notify::messages::revoked_notice_message(
                         &learner.name,
                         level,
                         &row.number,
@@ -538,8 +540,8 @@ pub async fn decide(
             audit::record(
                 conn,
                 Some(actor),
-                decision.as_str(),
-                "certificate",
+                AuditAction::of_decision(decision),
+                AuditEntity::Certificate,
                 id,
                 &json!({"from": from, "to": to, "reason": reason}),
             )?;

@@ -26,6 +26,7 @@ use crate::domain::{
     today_in_shanghai, ClassType, EmailAddress, EnrollmentStatus, Hukou, IdentityNumber, Language,
     LearnerKind, Role,
 };
+use crate::domain::{AuditAction, AuditEntity};
 use crate::error::AppError;
 use crate::services::imports::csv::{
     self as import, Column, Columns, CsvUpload, ImportReport, Rejections,
@@ -126,8 +127,8 @@ pub async fn create_cohort(
             audit::record(
                 conn,
                 Some(actor),
-                "create",
-                "cohort",
+                AuditAction::Create,
+                AuditEntity::Cohort,
                 row.id,
                 &json!({"program_id": program.id, "name": name, "intake_year": b.intake_year}),
             )?;
@@ -795,8 +796,8 @@ fn import_cohort(
     audit::record(
         conn,
         Some(ctx.actor),
-        "import",
-        "cohort",
+        AuditAction::Import,
+        AuditEntity::Cohort,
         ctx.cohort_id,
         &json!({
             "rows": report.rows_read, "enrollments_created": report.created, "unchanged": report.unchanged,

@@ -20,6 +20,7 @@ use crate::db::institutions::{
 };
 use crate::db::{self, audit, occupations, DbConnection};
 use crate::domain::checks::Checks;
+use crate::domain::{AuditAction, AuditEntity};
 use crate::domain::{InstitutionKind, OccupationCode};
 use crate::error::{parse_stored, AppError};
 use crate::state::AppState;
@@ -140,8 +141,8 @@ pub async fn create_institution(
             audit::record(
                 conn,
                 Some(actor),
-                "create",
-                "institution",
+                AuditAction::Create,
+                AuditEntity::Institution,
                 row.id,
                 &json!({"name": row.name, "kind": row.kind}),
             )?;
@@ -286,8 +287,8 @@ pub async fn update_institution(
             audit::record(
                 conn,
                 Some(actor),
-                "update",
-                "institution",
+                AuditAction::Update,
+                AuditEntity::Institution,
                 id,
                 &json!({"name": name, "assessed": body.assessed}),
             )?;
@@ -363,7 +364,7 @@ pub async fn create_designation(
                     updated_at: now,
                 },
             )?;
-            audit::record(conn, Some(actor), "designate", "institution", id,
+            audit::record(conn, Some(actor), AuditAction::Designate, AuditEntity::Institution, id,
                 &json!({"designation_id": row.id, "batch": batch, "from": body.designated_from, "until": body.designated_until}))?;
             load_institution(conn, id)
         })
@@ -420,7 +421,7 @@ pub async fn end_designation(
                 return Err(AppError::invalid("designated_until", "must not be before designated_from"));
             }
             institutions::end_designation(conn, designation_id, body.designated_until, &reason, db::now())?;
-            audit::record(conn, Some(actor), "end_designation", "institution", id,
+            audit::record(conn, Some(actor), AuditAction::EndDesignation, AuditEntity::Institution, id,
                 &json!({"designation_id": designation_id, "until": body.designated_until, "reason": reason}))?;
             load_institution(conn, id)
         })
@@ -542,7 +543,7 @@ pub async fn create_program(
                 AppError::Conflict { .. } => AppError::conflict("program_exists", "This institution has a program of this name."),
                 other => other,
             })?;
-            audit::record(conn, Some(actor), "create", "program", row.id,
+            audit::record(conn, Some(actor), AuditAction::Create, AuditEntity::Program, row.id,
                 &json!({"institution_id": institution_id, "name": name, "occupation_code": primary, "related": related}))?;
             program_responses(conn, vec![row])?.pop().ok_or(AppError::NotFound { what: "program" })
         })

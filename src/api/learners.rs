@@ -22,6 +22,7 @@ use crate::domain::{
     decode_code_list, encode_code_list, today_in_shanghai, EducationLevel, EmailAddress, Hukou,
     IdentityNumber, Language, LearnerKind, OccupationCode, Role,
 };
+use crate::domain::{AuditAction, AuditEntity};
 use crate::error::{parse_stored, AppError};
 use crate::state::AppState;
 
@@ -523,8 +524,8 @@ pub async fn create_learner(
             audit::record(
                 conn,
                 Some(actor),
-                "create",
-                "learner",
+                AuditAction::Create,
+                AuditEntity::Learner,
                 row.id,
                 &audit_summary(c, Some(&row.name)),
             )?;
@@ -701,8 +702,8 @@ pub async fn update_learner(
             audit::record(
                 conn,
                 Some(actor),
-                "update",
-                "learner",
+                AuditAction::Update,
+                AuditEntity::Learner,
                 id,
                 &audit_summary(&changes, None),
             )?;

@@ -20,6 +20,7 @@ use crate::domain::checks::Checks;
 use crate::domain::{
     today_in_shanghai, CertificateKind, CertificateStatus, OccupationCode, SkillLevel,
 };
+use crate::domain::{AuditAction, AuditEntity};
 use crate::error::AppError;
 use crate::rules::facts::{CertificateFact, EmploymentFact};
 use crate::rules::next_steps::{next_steps as order_next_steps, NextStep};
@@ -201,7 +202,7 @@ pub async fn add_parameter(
                     created_at: db::now(),
                 },
             )?;
-            audit::record(conn, Some(actor), "add_value", "rule_parameter", &b.name,
+            audit::record(conn, Some(actor), AuditAction::AddValue, AuditEntity::RuleParameter, &b.name,
                 &json!({"value": b.value, "occupation_code": b.occupation_code, "from": b.effective_from, "until": b.effective_until}))?;
             Ok(())
         })

@@ -11,6 +11,7 @@ use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
 use crate::auth::AuthUser;
 use crate::db::{self, notifications};
+use crate::domain::{AuditAction, AuditEntity};
 use crate::error::AppError;
 use crate::notify::preferences::Preferences;
 use crate::rules::Text;
@@ -332,8 +333,8 @@ pub async fn retry_outbox(
             db::audit::record(
                 conn,
                 Some(actor),
-                "retry",
-                "notification",
+                AuditAction::Retry,
+                AuditEntity::Notification,
                 id,
                 &serde_json::json!({"last_error": row.last_error, "attempts": row.attempts}),
             )?;
@@ -391,8 +392,8 @@ pub async fn unsubscribe(
                 db::audit::record(
                     conn,
                     None,
-                    "unsubscribe",
-                    "learner",
+                    AuditAction::Unsubscribe,
+                    AuditEntity::Learner,
                     learner_id,
                     &serde_json::json!({"category": category.as_str(), "channel": "email"}),
                 )?;

@@ -18,6 +18,7 @@ use crate::db::occupations::{self, OccupationFilter, OccupationRow};
 use crate::db::{self, audit, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::OccupationCode;
+use crate::domain::{AuditAction, AuditEntity};
 use crate::error::AppError;
 use crate::services::imports::csv::{self as import, Column, CsvUpload, ImportReport, Rejections};
 use crate::state::AppState;
@@ -133,8 +134,8 @@ pub async fn create_occupation(
             audit::record(
                 conn,
                 Some(actor),
-                "create",
-                "occupation",
+                AuditAction::Create,
+                AuditEntity::Occupation,
                 &row.code,
                 &json!({"name": row.name}),
             )?;
@@ -361,8 +362,8 @@ fn import_occupations(
     audit::record(
         conn,
         Some(actor),
-        "import",
-        "occupation",
+        AuditAction::Import,
+        AuditEntity::Occupation,
         "*",
         &json!({"rows": report.rows_read, "created": report.created, "updated": report.updated, "rejected": report.rejected_count}),
     )?;

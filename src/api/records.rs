@@ -20,6 +20,7 @@ use crate::domain::{
     today_in_shanghai, AwardKind, ClassType, EnrollmentStatus, InstitutionKind, OccupationCode,
     Role,
 };
+use crate::domain::{AuditAction, AuditEntity};
 use crate::error::{parse_stored, AppError};
 use crate::state::AppState;
 
@@ -176,7 +177,7 @@ pub async fn create_enrollment(
                 other => other,
             })?;
             crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(conn, Some(actor), "create", "enrollment", row.id,
+            audit::record(conn, Some(actor), AuditAction::Create, AuditEntity::Enrollment, row.id,
                 &json!({"learner_id": learner_id, "program_id": b.program_id, "status": status, "start": b.start_date, "end": b.end_date}))?;
             enrollment_response(row)
         })
@@ -263,8 +264,8 @@ pub async fn update_enrollment(
             audit::record(
                 conn,
                 Some(actor),
-                "update",
-                "enrollment",
+                AuditAction::Update,
+                AuditEntity::Enrollment,
                 enrollment_id,
                 &json!({"from": from, "to": status, "end": end}),
             )?;
@@ -423,7 +424,7 @@ tie it to their enterprise",
                 },
             )?;
             crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(conn, Some(actor), "create", "employment", row.id,
+            audit::record(conn, Some(actor), AuditAction::Create, AuditEntity::Employment, row.id,
                 &json!({"learner_id": learner_id, "employer": row.employer_name, "occupation_code": row.occupation_code, "start": row.start_date, "end": row.end_date}))?;
             Ok(employment_response(row))
         })
@@ -496,8 +497,8 @@ pub async fn end_employment(
             audit::record(
                 conn,
                 Some(actor),
-                "update",
-                "employment",
+                AuditAction::Update,
+                AuditEntity::Employment,
                 employment_id,
                 &json!({"end": end}),
             )?;
@@ -586,8 +587,8 @@ pub async fn create_award(
             audit::record(
                 conn,
                 Some(actor),
-                "create",
-                "award",
+                AuditAction::Create,
+                AuditEntity::Award,
                 row.id,
                 &json!({"learner_id": learner_id, "kind": kind, "title": row.title}),
             )?;

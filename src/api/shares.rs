@@ -17,9 +17,9 @@ use crate::db::shares::{self, AccessRow, NewAccess, NewShare, ShareRow};
 use crate::db::{self, audit, institutions, learners, records, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{today_in_shanghai, CertificateStatus, InstitutionKind, Role, SHANGHAI};
+use crate::domain::{AuditAction, AuditEntity};
 use crate::error::AppError;
-use crate::notify::{self, Category, Message, Notice};
-use crate::rules::Text;
+use crate::notify::{self, Category, Notice};
 use crate::services::eligibility::ParameterCache;
 use crate::sharing::{self, Selection, ShareStatus, StatementContent, VerifiedView};
 use crate::state::AppState;
@@ -309,8 +309,8 @@ pub async fn create_share(
             audit::record(
                 conn,
                 Some(caller.id),
-                "share",
-                "share",
+                AuditAction::Share,
+                AuditEntity::Share,
                 row.id,
                 &json!({"enterprise_id": row.recipient_institution_id, "certificates": certificate_ids.len(),
                         "milestones": milestone_keys.len(), "expires_at": expires_at}),
@@ -444,7 +444,14 @@ pub async fn revoke_share(
         .write(move |conn| {
             own_share(conn, learner_id, id)?;
             if shares::revoke_share(conn, id, now)? {
-                audit::record(conn, Some(actor), "revoke", "share", id, &json!({}))?;
+                audit::record(
+                    conn,
+                    Some(actor),
+                    AuditAction::Revoke,
+                    AuditEntity::Share,
+                    id,
+                    &json!({}),
+                )?;
             }
             let row = own_share(conn, learner_id, id)?;
             let enterprise = enterprise_ref(conn, row.recipient_institution_id)?;
@@ -519,34 +526,12 @@ fn log_access(
         .and_utc()
         .with_timezone(&SHANGHAI)
         .format("%Y-%m-%d %H:%M");
-    let (kind, message) = match share {
-        Some(s) => (
-            "share_accessed",
-            Message {
-                title: Text::new(
-                    format!("{enterprise}查看了您的共享"),
-                    format!("{enterprise} viewed what you shared"),
-                ),
-                body: Text::new(
-                    format!("{enterprise}的人事人员（{}）于{when}查看了您为“{}”共享的记录。", caller.email, s.purpose),
-                    format!("HR staff of {enterprise} ({}) viewed the records you shared for \"{}\" on {when} (Shanghai time).", caller.email, s.purpose),
-                ),
-            },
-        ),
-        None => (
-            "employer_viewed",
-            Message {
-                title: Text::new(
-                    format!("{enterprise}查看了您的已核验记录"),
-                    format!("{enterprise} viewed your verified records"),
-                ),
-                body: Text::new(
-                    format!("作为您的雇主，{enterprise}的人事人员（{}）查看了您已核验的证书与已满足的条件。", caller.email),
-                    format!("As your employer, HR staff of {enterprise} ({}) viewed your verified certificates and met milestones.", caller.email),
-                ),
-            },
-        ),
-    };
+    let (kind, message) = notify::messages::viewed_message(
+        &enterprise,
+        &caller.email,
+        share.map(|s| s.purpose.as_str()),
+        &when.to_string(),
+    );
     notify::produce(
         conn,
         &Notice {
@@ -810,8 +795,8 @@ pub async fn rotate_key(
             audit::record(
                 conn,
                 Some(actor),
-                "rotate",
-                "signing_key",
+                AuditAction::Rotate,
+                AuditEntity::SigningKey,
                 &key.kid,
                 &json!({}),
             )?;

@@ -15,6 +15,7 @@ use crate::db;
 use crate::db::users::{self, NewUser, UserFilter, UserRow};
 use crate::db::{audit, refresh_tokens};
 use crate::domain::Binding;
+use crate::domain::{AuditAction, AuditEntity};
 use crate::domain::{EmailAddress, NewPassword, Role};
 use crate::error::{parse_stored, AppError, FieldError};
 use crate::state::AppState;
@@ -235,8 +236,8 @@ pub async fn create_user(
             audit::record(
                 conn,
                 Some(actor),
-                "create",
-                "user",
+                AuditAction::Create,
+                AuditEntity::User,
                 row.id,
                 &json!({
                     "email": row.email, "role": row.role,
@@ -398,8 +399,8 @@ pub async fn update_user(
             audit::record(
                 conn,
                 Some(actor),
-                "update",
-                "user",
+                AuditAction::Update,
+                AuditEntity::User,
                 id,
                 &json!({
                     "disabled": disabled, "password_reset": hash.is_some(),
@@ -480,7 +481,14 @@ pub async fn change_password(
             users::set_password_hash(conn, id, &hash, now)?;
             refresh_tokens::revoke_all_for_user(conn, id, now)?;
             let user = users::find(conn, id)?.ok_or(AppError::NotFound { what: "user" })?;
-            audit::record(conn, Some(id), "change_password", "user", id, &json!({}))?;
+            audit::record(
+                conn,
+                Some(id),
+                AuditAction::ChangePassword,
+                AuditEntity::User,
+                id,
+                &json!({}),
+            )?;
             sessions::start(conn, st.issuer(), &user)
         })
         .await?;

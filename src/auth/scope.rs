@@ -17,6 +17,7 @@ use crate::config::LoginLimits;
 use crate::db::learners::{self, LearnerScope};
 use crate::db::{Database, DbConnection};
 use crate::domain::Role;
+use crate::domain::{AuditAction, AuditEntity};
 use crate::error::AppError;
 
 impl AuthUser {
@@ -183,8 +184,8 @@ pub async fn record_refusals(db: &Database, caller: &AuthUser, refused: &Refused
                 crate::db::audit::record(
                     conn,
                     Some(actor),
-                    "scope_refused",
-                    "learner",
+                    AuditAction::ScopeRefused,
+                    AuditEntity::Learner,
                     learner_id,
                     &serde_json::json!({"via": via, "institution_id": institution}),
                 )?;

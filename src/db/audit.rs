@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::schema::audit_log;
 use super::DbConnection;
+use crate::domain::{AuditAction, AuditEntity};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
@@ -24,16 +25,16 @@ pub struct AuditRow {
 pub fn record(
     conn: &mut DbConnection,
     actor: Option<i64>,
-    action: &str,
-    entity_type: &str,
+    action: AuditAction,
+    entity_type: AuditEntity,
     entity_id: impl ToString,
     summary: &Value,
 ) -> QueryResult<usize> {
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::actor_user_id.eq(actor),
-            audit_log::action.eq(action),
-            audit_log::entity_type.eq(entity_type),
+            audit_log::action.eq(action.as_str()),
+            audit_log::entity_type.eq(entity_type.as_str()),
             audit_log::entity_id.eq(entity_id.to_string()),
             audit_log::summary.eq(summary.to_string()),
             audit_log::created_at.eq(super::now()),

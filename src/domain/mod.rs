@@ -2,6 +2,7 @@
 
 mod string_enum;
 
+pub mod audit;
 pub mod certificate_number;
 pub mod checks;
 mod email;
@@ -14,6 +15,7 @@ mod skill_level;
 pub mod text;
 mod time;
 
+pub use audit::{AuditAction, AuditEntity};
 pub use email::EmailAddress;
 pub use identity_number::IdentityNumber;
 pub use kinds::*;

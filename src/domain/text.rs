@@ -18,3 +18,15 @@ pub fn is_forbidden_control(c: char) -> bool {
                 | '\u{FEFF}'
         )
 }
+
+/// A learner's name as HR sees it: the first character, the rest masked (王芳 → 王*).
+pub fn masked_name(name: &str) -> String {
+    let mut chars = name.trim().chars();
+    match chars.next() {
+        None => String::new(),
+        Some(first) => {
+            let rest = chars.filter(|c| !c.is_whitespace()).count().clamp(1, 3);
+            format!("{first}{}", "*".repeat(rest))
+        }
+    }
+}

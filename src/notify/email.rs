@@ -10,6 +10,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sha2::{Digest, Sha256};
 
+use super::messages::NoticeKind;
 use super::{Category, Message};
 use crate::config::NotifySettings;
 use crate::db::notifications::OutboxRow;
@@ -45,21 +46,12 @@ struct Frame {
     signature: &'static str,
 }
 
-fn frame(language: Language, category: Category, kind: &str) -> Frame {
+fn frame(language: Language, category: Category, kind: NoticeKind) -> Frame {
     match language {
         Language::ZhCn => Frame {
             greeting: "您好，",
             category: category.names().0,
-            closing: match kind {
-                "verify" => "证书已核验，可用于后续等级申请与相关待遇。",
-                "reject" | "revoke" => "如有疑问，请联系核验机构，或在 Skillpath 中查看核验记录。",
-                "relied_revoked" => "此证书已不再有效；如已据此发放待遇，请按贵单位的规定处理。",
-                "newly_met" | "reminder_due" => "请在 Skillpath 的“我的进度”中查看申请条件与政策依据。",
-                "newly_upcoming" | "reminder" => "请提前准备申请材料；日期的计算过程可在“我的进度”中查看。",
-                "lost" | "lapsed" => "这可能影响您的权益，请在 Skillpath 中查看详情。",
-                "share_accessed" | "employer_viewed" => "如非您本人授权，请立即在 Skillpath 中撤销该共享；每次查看都记录在“我的共享”中。",
-                _ => "详情与政策依据可在 Skillpath 的“我的进度”中查看。",
-            },
+            closing: kind.closing(Language::ZhCn),
             why: "您收到此邮件，是因为您开启了此类邮件通知：",
             unsubscribe: "退订此类邮件",
             signature: "Skillpath（本邮件由系统发送，请勿直接回复）",
@@ -67,16 +59,7 @@ fn frame(language: Language, category: Category, kind: &str) -> Frame {
         Language::En => Frame {
             greeting: "Hello ",
             category: category.names().1,
-            closing: match kind {
-                "verify" => "The certificate is verified and counts for your next level and related benefits.",
-                "reject" | "revoke" => "If this seems wrong, contact the evaluating body or see the decision history in Skillpath.",
-                "relied_revoked" => "The certificate is no longer valid; if a benefit rests on it, follow your organisation's rules.",
-                "newly_met" | "reminder_due" => "The conditions and their policy basis are under My progress in Skillpath.",
-                "newly_upcoming" | "reminder" => "Prepare your application in time; how the date was computed is under My progress.",
-                "lost" | "lapsed" => "This may affect your rights; see the details in Skillpath.",
-                "share_accessed" | "employer_viewed" => "If you did not allow this, revoke the share in Skillpath now; every view is listed under My shares.",
-                _ => "The details and their policy basis are under My progress in Skillpath.",
-            },
+            closing: kind.closing(Language::En),
             why: "You receive this email because these notices are on: ",
             unsubscribe: "Unsubscribe from these emails",
             signature: "Skillpath (sent automatically; replies are not read)",
@@ -113,7 +96,11 @@ pub fn render(
         .category
         .parse()
         .map_err(|e| Unrenderable(format!("category: {e}")))?;
-    let f = frame(recipient.language, category, &row.kind);
+    let kind: NoticeKind = row
+        .kind
+        .parse()
+        .map_err(|e| Unrenderable(format!("kind: {e}")))?;
+    let f = frame(recipient.language, category, kind);
     let (title, body) = match recipient.language {
         Language::ZhCn => (&message.title.zh, &message.body.zh),
         Language::En => (&message.title.en, &message.body.en),

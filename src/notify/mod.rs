@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 
 pub mod email;
+pub mod messages;
 pub mod preferences;
 pub mod reminders;
 pub mod unsubscribe;
@@ -16,7 +17,7 @@ pub use crate::db::notifications::Recipient;
 use crate::db::notifications::{self, NewInboxMessage, NewOutboxRow};
 use crate::db::DbConnection;
 use crate::error::AppError;
-use crate::rules::{Milestone, Text};
+pub use messages::{Message, NoticeKind};
 
 crate::string_enum! {
     /// What a notification is about; preferences are per category (and channel).
@@ -39,13 +40,6 @@ impl Category {
     }
 }
 
-/// A notification's text in both languages (stored as the outbox row's payload).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Message {
-    pub title: Text,
-    pub body: Text,
-}
-
 /// One notification to produce.
 pub struct Notice<'a> {
     pub recipient: Recipient,
@@ -54,7 +48,7 @@ pub struct Notice<'a> {
     /// Identifies the cause: the same key for the same event produces nothing new.
     pub event_key: String,
     pub category: Category,
-    pub kind: &'a str,
+    pub kind: NoticeKind,
     pub message: Message,
     /// When to deliver it; `None`: now (the inbox copy is delivered at once).
     pub due_at: Option<NaiveDateTime>,
@@ -99,7 +93,7 @@ pub fn produce_many(
             event_key: notice.event_key.clone(),
             channel: channel.into(),
             category: notice.category.as_str().into(),
-            kind: notice.kind.into(),
+            kind: notice.kind.as_str().into(),
             payload: payload.clone(),
             status: status.into(),
             attempts: 0,
@@ -218,162 +212,4 @@ pub fn load_preferences(
     Ok(load_preferences_many(conn, &[learner_id])?
         .remove(&learner_id)
         .unwrap_or_default())
-}
-
-fn day(date: Option<NaiveDate>) -> String {
-    date.map(|d| d.to_string()).unwrap_or_default()
-}
-
-/// The notification of a change of a milestone (the events of `rules::change`).
-pub fn milestone_message(
-    event: &str,
-    before: Option<&Milestone>,
-    after: Option<&Milestone>,
-) -> Option<Message> {
-    let m = after.or(before)?;
-    let target = m.target_label.clone().unwrap_or_else(|| m.title.clone());
-    let clause = format!("{} {}", m.citation.source, m.citation.clause);
-    let (title, body) = match event {
-        "newly_met" => (
-            Text::new(
-                format!("可以申请了：{}", target.zh),
-                format!("You can now apply: {}", target.en),
-            ),
-            Text::new(
-                format!(
-                    "自{}起，您符合“{}”的条件（{}）。",
-                    day(m.eligible_from),
-                    m.title.zh,
-                    clause
-                ),
-                format!(
-                    "Since {} you meet the conditions of \"{}\" ({clause}).",
-                    day(m.eligible_from),
-                    m.title.en
-                ),
-            ),
-        ),
-        "newly_upcoming" => (
-            Text::new(
-                format!("{}起可申请：{}", day(m.eligible_from), target.zh),
-                format!("From {}: {}", day(m.eligible_from), target.en),
-            ),
-            Text::new(
-                format!(
-                    "如无变化，您将于{}符合“{}”的条件。",
-                    day(m.eligible_from),
-                    m.title.zh
-                ),
-                format!(
-                    "If nothing changes, you will meet the conditions of \"{}\" on {}.",
-                    m.title.en,
-                    day(m.eligible_from)
-                ),
-            ),
-        ),
-        "date_moved" => {
-            // Computed under other parameters: the policy's values changed (a parameter change
-            // is the usual reason a date moves without a change of the learner's own facts).
-            let policy_changed =
-                before.is_some_and(|b| b.parameters_version != m.parameters_version);
-            let (why_zh, why_en) = if policy_changed {
-                (
-                    "适用的政策参数已调整。",
-                    " The policy parameters in force have changed.",
-                )
-            } else {
-                ("", "")
-            };
-            (
-                Text::new(
-                    format!("日期变更：{}", target.zh),
-                    format!("Date changed: {}", target.en),
-                ),
-                Text::new(
-                    format!(
-                        "“{}”的日期由{}变为{}。{why_zh}",
-                        m.title.zh,
-                        day(before.and_then(|b| b.eligible_from)),
-                        day(m.eligible_from)
-                    ),
-                    format!(
-                        "The date of \"{}\" moved from {} to {}.{why_en}",
-                        m.title.en,
-                        day(before.and_then(|b| b.eligible_from)),
-                        day(m.eligible_from)
-                    ),
-                ),
-            )
-        }
-        "achieved" => (
-            Text::new(
-                format!("已达成：{}", target.zh),
-                format!("Achieved: {}", target.en),
-            ),
-            Text::new(
-                format!("恭喜！您已达成“{}”。", m.title.zh),
-                format!("Congratulations: \"{}\" is achieved.", m.title.en),
-            ),
-        ),
-        "lost" => (
-            Text::new(
-                format!("条件不再满足：{}", m.title.zh),
-                format!("No longer met: {}", m.title.en),
-            ),
-            Text::new(
-                format!("“{}”的条件目前不再满足，请查看详情。", m.title.zh),
-                format!(
-                    "The conditions of \"{}\" are no longer met; see the details in the app.",
-                    m.title.en
-                ),
-            ),
-        ),
-        "lapsed" => (
-            Text::new(
-                format!("已过期：{}", m.title.zh),
-                format!("Window closed: {}", m.title.en),
-            ),
-            Text::new(
-                format!("“{}”的申请期已结束。", m.title.zh),
-                format!("The window for \"{}\" has closed.", m.title.en),
-            ),
-        ),
-        _ => return None,
-    };
-    Some(Message { title, body })
-}
-
-/// The notification of a certificate decision.
-pub fn certificate_message(
-    decision: &str,
-    number: &str,
-    level_zh: &str,
-    level_en: &str,
-    reason: &str,
-) -> Message {
-    let reason_zh = if reason.is_empty() {
-        String::new()
-    } else {
-        format!("原因：{reason}")
-    };
-    let reason_en = if reason.is_empty() {
-        String::new()
-    } else {
-        format!(" Reason: {reason}")
-    };
-    let (zh, en) = match decision {
-        "verify" => ("已核验", "verified"),
-        "reject" => ("未通过核验", "rejected"),
-        _ => ("已撤销", "revoked"),
-    };
-    Message {
-        title: Text::new(
-            format!("证书{zh}：{level_zh}"),
-            format!("Certificate {en}: {level_en}"),
-        ),
-        body: Text::new(
-            format!("您的{level_zh}证书（编号{number}）{zh}。{reason_zh}"),
-            format!("Your {level_en} certificate (number {number}) was {en}.{reason_en}"),
-        ),
-    }
 }

@@ -6,12 +6,14 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
-use super::{milestone_message, Category, Message, Notice};
+use super::messages::{milestone_message, reminder_message, Message, NoticeKind};
+use super::{Category, Notice};
 use crate::db::notifications;
 use crate::db::DbConnection;
 use crate::domain::SHANGHAI;
 use crate::error::AppError;
-use crate::rules::{Milestone, Status, Text};
+use crate::rules::change::MilestoneChange;
+use crate::rules::{Milestone, Status};
 
 /// The hour (Shanghai) at which reminders are due.
 const REMINDER_TIME: NaiveTime = match NaiveTime::from_hms_opt(9, 0, 0) {
@@ -37,29 +39,6 @@ fn due_on(date: NaiveDate) -> NaiveDateTime {
 fn upcoming_date(m: Option<&Milestone>) -> Option<NaiveDate> {
     m.filter(|m| m.status == Status::Upcoming)
         .and_then(|m| m.eligible_from)
-}
-
-/// The reminder `days` before a milestone's date.
-pub fn reminder_message(days: u32, m: &Milestone) -> Message {
-    let target = m.target_label.clone().unwrap_or_else(|| m.title.clone());
-    let date = m.eligible_from.map(|d| d.to_string()).unwrap_or_default();
-    let clause = format!("{} {}", m.citation.source, m.citation.clause);
-    Message {
-        title: Text::new(
-            format!("还有{days}天：{}", target.zh),
-            format!("{days} days to go: {}", target.en),
-        ),
-        body: Text::new(
-            format!(
-                "如无变化，您将于{date}符合“{}”的条件（{clause}）。请提前准备申请材料。",
-                m.title.zh
-            ),
-            format!(
-                "If nothing changes, you will meet the conditions of \"{}\" on {date} ({clause}). Prepare your application in time.",
-                m.title.en
-            ),
-        ),
-    }
 }
 
 /// Brings a milestone's reminders in line with one change of it (an event of
@@ -110,7 +89,7 @@ pub fn follow_change<'a>(
     let (Some(date), Some(m)) = (new_date, after) else {
         return Ok(notices);
     };
-    let mut schedule = |event_key: String, kind: &'static str, message: Message, due| {
+    let mut schedule = |event_key: String, kind: NoticeKind, message: Message, due| {
         if due > now {
             notices.push(Notice {
                 recipient: super::Recipient::Learner(learner_id),
@@ -127,13 +106,18 @@ pub fn follow_change<'a>(
         let on = date - Duration::days(i64::from(days));
         schedule(
             format!("{}{date}:{days}", reminder_prefix(key)),
-            "reminder",
+            NoticeKind::Reminder,
             reminder_message(days, m),
             due_on(on),
         );
     }
-    if let Some(message) = milestone_message("newly_met", None, Some(m)) {
-        schedule(met_key(key, date, date), "newly_met", message, due_on(date));
+    if let Some(message) = milestone_message(MilestoneChange::NewlyMet, None, Some(m)) {
+        schedule(
+            met_key(key, date, date),
+            NoticeKind::NewlyMet,
+            message,
+            due_on(date),
+        );
     }
     Ok(notices)
 }

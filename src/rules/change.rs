@@ -2,30 +2,48 @@
 
 use super::{Milestone, Status};
 
+crate::string_enum! {
+    /// A change of a stored milestone that is recorded as an event.
+    MilestoneChange {
+        NewlyMet => "newly_met",
+        NewlyUpcoming => "newly_upcoming",
+        Achieved => "achieved",
+        Lapsed => "lapsed",
+        /// An open milestone's date moved.
+        DateMoved => "date_moved",
+        /// What the learner held is no longer met.
+        Lost => "lost",
+        /// A move between statuses that give the learner nothing.
+        Changed => "changed",
+    }
+}
+
 /// The kind of change between a stored milestone and a new one: every change of status is an
 /// event (and every move of an open milestone's date). Losing what the learner held — met,
 /// upcoming or achieved — is `lost`, which they are told; a move of a stored milestone between
 /// two statuses that give the learner nothing (`not_met`, `needs_info`, `not_applicable`,
 /// `lapsed`, absent) is `changed`, recorded without a notice. A milestone computed for the first
 /// time is an event only when it gives something (met, upcoming, achieved).
-pub fn change(before: Option<&Milestone>, after: Option<&Milestone>) -> Option<&'static str> {
+pub fn change(before: Option<&Milestone>, after: Option<&Milestone>) -> Option<MilestoneChange> {
     let b = before.map(|m| m.status);
     let a = after.map(|m| m.status);
     let was_open = matches!(b, Some(Status::Met | Status::Upcoming | Status::Achieved));
     match a {
-        Some(Status::Met) if b != Some(Status::Met) => Some("newly_met"),
-        Some(Status::Upcoming) if b != Some(Status::Upcoming) => Some("newly_upcoming"),
-        Some(Status::Achieved) if b != Some(Status::Achieved) => Some("achieved"),
-        Some(Status::Lapsed) if b != Some(Status::Lapsed) => Some("lapsed"),
+        Some(Status::Met) if b != Some(Status::Met) => Some(MilestoneChange::NewlyMet),
+        Some(Status::Upcoming) if b != Some(Status::Upcoming) => {
+            Some(MilestoneChange::NewlyUpcoming)
+        }
+        Some(Status::Achieved) if b != Some(Status::Achieved) => Some(MilestoneChange::Achieved),
+        Some(Status::Lapsed) if b != Some(Status::Lapsed) => Some(MilestoneChange::Lapsed),
         Some(Status::Met | Status::Upcoming)
             if before.map(|m| m.eligible_from) != after.map(|m| m.eligible_from) =>
         {
-            Some("date_moved")
+            Some(MilestoneChange::DateMoved)
         }
         Some(Status::NotMet | Status::NeedsInfo | Status::NotApplicable) | None if was_open => {
-            Some("lost")
+            Some(MilestoneChange::Lost)
         }
-        _ if b.is_some() && a != b => Some("changed"),
+        _ if b.is_some() && a != b => Some(MilestoneChange::Changed),
         _ => None,
     }
 }
@@ -75,7 +93,11 @@ mod tests {
                         None | Some(Status::NotMet | Status::NeedsInfo | Status::NotApplicable)
                     );
                     if held && gone {
-                        assert_eq!(event, Some("lost"), "{before:?} -> {after:?}");
+                        assert_eq!(
+                            event,
+                            Some(MilestoneChange::Lost),
+                            "{before:?} -> {after:?}"
+                        );
                     }
                 }
             }
@@ -93,46 +115,46 @@ mod tests {
     fn changes_worth_an_event() {
         assert_eq!(
             change(None, Some(&m(Status::Met, Some("2025-01-01")))),
-            Some("newly_met")
+            Some(MilestoneChange::NewlyMet)
         );
         assert_eq!(
             change(
                 Some(&m(Status::Upcoming, Some("2025-01-01"))),
                 Some(&m(Status::Met, Some("2025-01-01")))
             ),
-            Some("newly_met")
+            Some(MilestoneChange::NewlyMet)
         );
         assert_eq!(
             change(
                 Some(&m(Status::NotMet, None)),
                 Some(&m(Status::Upcoming, Some("2026-01-01")))
             ),
-            Some("newly_upcoming")
+            Some(MilestoneChange::NewlyUpcoming)
         );
         assert_eq!(
             change(
                 Some(&m(Status::Upcoming, Some("2026-01-01"))),
                 Some(&m(Status::Upcoming, Some("2026-06-01")))
             ),
-            Some("date_moved")
+            Some(MilestoneChange::DateMoved)
         );
         assert_eq!(
             change(
                 Some(&m(Status::Met, Some("2025-01-01"))),
                 Some(&m(Status::NotMet, None))
             ),
-            Some("lost")
+            Some(MilestoneChange::Lost)
         );
         assert_eq!(
             change(Some(&m(Status::Met, Some("2025-01-01"))), None),
-            Some("lost")
+            Some(MilestoneChange::Lost)
         );
         assert_eq!(
             change(
                 Some(&m(Status::Met, Some("2025-01-01"))),
                 Some(&m(Status::Lapsed, None))
             ),
-            Some("lapsed")
+            Some(MilestoneChange::Lapsed)
         );
         assert_eq!(
             change(

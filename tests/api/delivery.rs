@@ -387,7 +387,7 @@ async fn produce(app: &TestApp, learner_id: i64, key: String, title: String) {
                     email: Some(ADDRESS),
                     event_key: key,
                     category: skillpath::notify::Category::Certificate,
-                    kind: "verify",
+                    kind: skillpath::notify::NoticeKind::CertificateVerified,
                     message: skillpath::notify::Message {
                         title: skillpath::rules::Text::new(title.clone(), title),
                         body: skillpath::rules::Text::new("正文", "Body"),
@@ -527,7 +527,7 @@ async fn produce_load(app: &TestApp, learner_id: i64, title: &'static str, n: us
                         email: Some(ADDRESS),
                         event_key: format!("test:{title}:{i}"),
                         category: skillpath::notify::Category::Certificate,
-                        kind: "verify",
+                        kind: skillpath::notify::NoticeKind::CertificateVerified,
                         message: skillpath::notify::Message {
                             title: skillpath::rules::Text::new(format!("{title} {i}"), "Load"),
                             body: skillpath::rules::Text::new("正文", "Body"),
@@ -789,7 +789,7 @@ async fn a_scheduled_notice_reaches_the_inbox_when_it_is_due() {
                     email: Some(ADDRESS),
                     event_key: "test:scheduled".into(),
                     category: skillpath::notify::Category::Milestone,
-                    kind: "reminder",
+                    kind: skillpath::notify::NoticeKind::Reminder,
                     message: skillpath::notify::Message {
                         title: skillpath::rules::Text::new("定时", "Scheduled"),
                         body: skillpath::rules::Text::new("正文", "Body"),

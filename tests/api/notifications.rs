@@ -170,9 +170,9 @@ async fn the_same_event_produces_one_notice() {
             email: None,
             event_key: format!("certificate:{certificate}:verify"),
             category: skillpath::notify::Category::Certificate,
-            kind: "verify",
-            message: skillpath::notify::certificate_message(
-                "verify",
+            kind: skillpath::notify::NoticeKind::CertificateVerified,
+            message: skillpath::notify::messages::certificate_message(
+                skillpath::domain::Decision::Verify,
                 "X",
                 "高级工",
                 "Senior Worker",

@@ -1,0 +1,65 @@
+//! The vocabulary of the audit log: what was done, to which kind of record.
+
+use super::Decision;
+
+crate::string_enum! {
+    /// What an audited change did.
+    AuditAction {
+        Create => "create",
+        Update => "update",
+        /// A certificate submitted for verification.
+        Submit => "submit",
+        /// An evaluator's decisions on a certificate.
+        Verify => "verify",
+        Reject => "reject",
+        /// A certificate or a share revoked.
+        Revoke => "revoke",
+        /// A CSV file imported.
+        Import => "import",
+        /// An institution designated (new-type technician college) or its designation ended.
+        Designate => "designate",
+        EndDesignation => "end_designation",
+        /// A new value of a rule parameter.
+        AddValue => "add_value",
+        ChangePassword => "change_password",
+        /// A dead notification sent again.
+        Retry => "retry",
+        /// A signing key replaced.
+        Rotate => "rotate",
+        /// A learner's records shared with an enterprise.
+        Share => "share",
+        Unsubscribe => "unsubscribe",
+        /// Matches of an import or registration refused as outside the caller's scope.
+        ScopeRefused => "scope_refused",
+    }
+}
+
+impl AuditAction {
+    pub fn of_decision(decision: Decision) -> Self {
+        match decision {
+            Decision::Verify => Self::Verify,
+            Decision::Reject => Self::Reject,
+            Decision::Revoke => Self::Revoke,
+        }
+    }
+}
+
+crate::string_enum! {
+    /// The kind of record an audited change concerns.
+    AuditEntity {
+        Award => "award",
+        Certificate => "certificate",
+        Cohort => "cohort",
+        Employment => "employment",
+        Enrollment => "enrollment",
+        Institution => "institution",
+        Learner => "learner",
+        Notification => "notification",
+        Occupation => "occupation",
+        Program => "program",
+        RuleParameter => "rule_parameter",
+        Share => "share",
+        SigningKey => "signing_key",
+        User => "user",
+    }
+}

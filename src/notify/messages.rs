@@ -1,0 +1,380 @@
+//! Every text a notification carries, in zh-CN and en, and the one list of what notices there
+//! are ([`NoticeKind`]): a kind without its texts does not compile.
+
+use chrono::NaiveDate;
+
+use crate::domain::{Decision, Language, SkillLevel};
+use crate::rules::change::MilestoneChange;
+use crate::rules::{Milestone, Text};
+
+crate::string_enum! {
+    /// What a notice says happened; stored with its outbox row, and choosing the closing line
+    /// of its email.
+    NoticeKind {
+        /// A milestone is met: the learner can apply.
+        NewlyMet => "newly_met",
+        /// A milestone will be met on a known date.
+        NewlyUpcoming => "newly_upcoming",
+        /// An open milestone's date moved.
+        DateMoved => "date_moved",
+        Achieved => "achieved",
+        /// What the learner held is no longer met.
+        Lost => "lost",
+        /// An application window closed.
+        Lapsed => "lapsed",
+        /// Days before an upcoming milestone.
+        Reminder => "reminder",
+        /// A certificate of the learner's was verified, rejected or revoked.
+        CertificateVerified => "verify",
+        CertificateRejected => "reject",
+        CertificateRevoked => "revoke",
+        /// To HR staff: a certificate they viewed was revoked.
+        ReliedRevoked => "relied_revoked",
+        /// HR staff viewed what the learner shared.
+        ShareAccessed => "share_accessed",
+        /// The learner's employer viewed their verified records.
+        EmployerViewed => "employer_viewed",
+    }
+}
+
+impl NoticeKind {
+    /// The notice of a milestone's change, if the change is announced.
+    pub fn of_change(change: MilestoneChange) -> Option<Self> {
+        match change {
+            MilestoneChange::NewlyMet => Some(Self::NewlyMet),
+            MilestoneChange::NewlyUpcoming => Some(Self::NewlyUpcoming),
+            MilestoneChange::DateMoved => Some(Self::DateMoved),
+            MilestoneChange::Achieved => Some(Self::Achieved),
+            MilestoneChange::Lost => Some(Self::Lost),
+            MilestoneChange::Lapsed => Some(Self::Lapsed),
+            MilestoneChange::Changed => None,
+        }
+    }
+
+    /// The notice of an evaluator's decision.
+    pub fn of_decision(decision: Decision) -> Self {
+        match decision {
+            Decision::Verify => Self::CertificateVerified,
+            Decision::Reject => Self::CertificateRejected,
+            Decision::Revoke => Self::CertificateRevoked,
+        }
+    }
+
+    /// The last line of the notice's email: what to do next.
+    pub fn closing(self, language: Language) -> &'static str {
+        use NoticeKind::*;
+        match language {
+            Language::ZhCn => match self {
+                CertificateVerified => "证书已核验，可用于后续等级申请与相关待遇。",
+                CertificateRejected | CertificateRevoked => "如有疑问，请联系核验机构，或在 Skillpath 中查看核验记录。",
+                ReliedRevoked => "此证书已不再有效；如已据此发放待遇，请按贵单位的规定处理。",
+                NewlyMet => "请在 Skillpath 的“我的进度”中查看申请条件与政策依据。",
+                NewlyUpcoming | Reminder => "请提前准备申请材料；日期的计算过程可在“我的进度”中查看。",
+                Lost | Lapsed => "这可能影响您的权益，请在 Skillpath 中查看详情。",
+                ShareAccessed | EmployerViewed => "如非您本人授权，请立即在 Skillpath 中撤销该共享；每次查看都记录在“我的共享”中。",
+                DateMoved | Achieved => "详情与政策依据可在 Skillpath 的“我的进度”中查看。",
+            },
+            Language::En => match self {
+                CertificateVerified => "The certificate is verified and counts for your next level and related benefits.",
+                CertificateRejected | CertificateRevoked => "If this seems wrong, contact the evaluating body or see the decision history in Skillpath.",
+                ReliedRevoked => "The certificate is no longer valid; if a benefit rests on it, follow your organisation's rules.",
+                NewlyMet => "The conditions and their policy basis are under My progress in Skillpath.",
+                NewlyUpcoming | Reminder => "Prepare your application in time; how the date was computed is under My progress.",
+                Lost | Lapsed => "This may affect your rights; see the details in Skillpath.",
+                ShareAccessed | EmployerViewed => "If you did not allow this, revoke the share in Skillpath now; every view is listed under My shares.",
+                DateMoved | Achieved => "The details and their policy basis are under My progress in Skillpath.",
+            },
+        }
+    }
+}
+
+/// A notification's text in both languages (stored as the outbox row's payload).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Message {
+    pub title: Text,
+    pub body: Text,
+}
+
+fn day(date: Option<NaiveDate>) -> String {
+    date.map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// The notification of a change of a milestone (the events of `rules::change`).
+pub fn milestone_message(
+    event: MilestoneChange,
+    before: Option<&Milestone>,
+    after: Option<&Milestone>,
+) -> Option<Message> {
+    let m = after.or(before)?;
+    let target = m.target_label.clone().unwrap_or_else(|| m.title.clone());
+    let clause = format!("{} {}", m.citation.source, m.citation.clause);
+    let (title, body) = match event {
+        MilestoneChange::NewlyMet => (
+            Text::new(
+                format!("可以申请了：{}", target.zh),
+                format!("You can now apply: {}", target.en),
+            ),
+            Text::new(
+                format!(
+                    "自{}起，您符合“{}”的条件（{}）。",
+                    day(m.eligible_from),
+                    m.title.zh,
+                    clause
+                ),
+                format!(
+                    "Since {} you meet the conditions of \"{}\" ({clause}).",
+                    day(m.eligible_from),
+                    m.title.en
+                ),
+            ),
+        ),
+        MilestoneChange::NewlyUpcoming => (
+            Text::new(
+                format!("{}起可申请：{}", day(m.eligible_from), target.zh),
+                format!("From {}: {}", day(m.eligible_from), target.en),
+            ),
+            Text::new(
+                format!(
+                    "如无变化，您将于{}符合“{}”的条件。",
+                    day(m.eligible_from),
+                    m.title.zh
+                ),
+                format!(
+                    "If nothing changes, you will meet the conditions of \"{}\" on {}.",
+                    m.title.en,
+                    day(m.eligible_from)
+                ),
+            ),
+        ),
+        MilestoneChange::DateMoved => {
+            // Computed under other parameters: the policy's values changed (a parameter change
+            // is the usual reason a date moves without a change of the learner's own facts).
+            let policy_changed =
+                before.is_some_and(|b| b.parameters_version != m.parameters_version);
+            let (why_zh, why_en) = if policy_changed {
+                (
+                    "适用的政策参数已调整。",
+                    " The policy parameters in force have changed.",
+                )
+            } else {
+                ("", "")
+            };
+            (
+                Text::new(
+                    format!("日期变更：{}", target.zh),
+                    format!("Date changed: {}", target.en),
+                ),
+                Text::new(
+                    format!(
+                        "“{}”的日期由{}变为{}。{why_zh}",
+                        m.title.zh,
+                        day(before.and_then(|b| b.eligible_from)),
+                        day(m.eligible_from)
+                    ),
+                    format!(
+                        "The date of \"{}\" moved from {} to {}.{why_en}",
+                        m.title.en,
+                        day(before.and_then(|b| b.eligible_from)),
+                        day(m.eligible_from)
+                    ),
+                ),
+            )
+        }
+        MilestoneChange::Achieved => (
+            Text::new(
+                format!("已达成：{}", target.zh),
+                format!("Achieved: {}", target.en),
+            ),
+            Text::new(
+                format!("恭喜！您已达成“{}”。", m.title.zh),
+                format!("Congratulations: \"{}\" is achieved.", m.title.en),
+            ),
+        ),
+        MilestoneChange::Lost => (
+            Text::new(
+                format!("条件不再满足：{}", m.title.zh),
+                format!("No longer met: {}", m.title.en),
+            ),
+            Text::new(
+                format!("“{}”的条件目前不再满足，请查看详情。", m.title.zh),
+                format!(
+                    "The conditions of \"{}\" are no longer met; see the details in the app.",
+                    m.title.en
+                ),
+            ),
+        ),
+        MilestoneChange::Lapsed => (
+            Text::new(
+                format!("已过期：{}", m.title.zh),
+                format!("Window closed: {}", m.title.en),
+            ),
+            Text::new(
+                format!("“{}”的申请期已结束。", m.title.zh),
+                format!("The window for \"{}\" has closed.", m.title.en),
+            ),
+        ),
+        // A move between statuses that give the learner nothing is recorded, not announced.
+        MilestoneChange::Changed => return None,
+    };
+    Some(Message { title, body })
+}
+
+/// The notification of a certificate decision.
+pub fn certificate_message(
+    decision: Decision,
+    number: &str,
+    level_zh: &str,
+    level_en: &str,
+    reason: &str,
+) -> Message {
+    let reason_zh = if reason.is_empty() {
+        String::new()
+    } else {
+        format!("原因：{reason}")
+    };
+    let reason_en = if reason.is_empty() {
+        String::new()
+    } else {
+        format!(" Reason: {reason}")
+    };
+    let (zh, en) = match decision {
+        Decision::Verify => ("已核验", "verified"),
+        Decision::Reject => ("未通过核验", "rejected"),
+        Decision::Revoke => ("已撤销", "revoked"),
+    };
+    Message {
+        title: Text::new(
+            format!("证书{zh}：{level_zh}"),
+            format!("Certificate {en}: {level_en}"),
+        ),
+        body: Text::new(
+            format!("您的{level_zh}证书（编号{number}）{zh}。{reason_zh}"),
+            format!("Your {level_en} certificate (number {number}) was {en}.{reason_en}"),
+        ),
+    }
+}
+
+/// The reminder `days` before a milestone's date.
+pub fn reminder_message(days: u32, m: &Milestone) -> Message {
+    let target = m.target_label.clone().unwrap_or_else(|| m.title.clone());
+    let date = m.eligible_from.map(|d| d.to_string()).unwrap_or_default();
+    let clause = format!("{} {}", m.citation.source, m.citation.clause);
+    Message {
+        title: Text::new(
+            format!("还有{days}天：{}", target.zh),
+            format!("{days} days to go: {}", target.en),
+        ),
+        body: Text::new(
+            format!(
+                "如无变化，您将于{date}符合“{}”的条件（{clause}）。请提前准备申请材料。",
+                m.title.zh
+            ),
+            format!(
+                "If nothing changes, you will meet the conditions of \"{}\" on {date} ({clause}). Prepare your application in time.",
+                m.title.en
+            ),
+        ),
+    }
+}
+
+/// The notice to an HR account that a certificate it relied on was revoked.
+pub fn revoked_notice_message(
+    learner_name: &str,
+    level: SkillLevel,
+    number: &str,
+    reason: &str,
+    look: &crate::db::shares::Reliance,
+) -> Message {
+    let who = crate::domain::text::masked_name(learner_name);
+    let when = look
+        .accessed_at
+        .and_utc()
+        .with_timezone(&crate::domain::SHANGHAI)
+        .format("%Y-%m-%d");
+    let (via_zh, via_en) = match &look.purpose {
+        Some(purpose) => (
+            format!("通过共享（用途：{purpose}）"),
+            format!("through a share (purpose: {purpose})"),
+        ),
+        None => ("作为雇主".to_owned(), "as the employer".to_owned()),
+    };
+    Message {
+        title: Text::new(
+            format!("您查看过的证书已被撤销：{who}的{}", level.name_zh()),
+            format!("A certificate you viewed was revoked: {who}'s {}", level.name_en()),
+        ),
+        body: Text::new(
+            format!(
+                "您于{when}{via_zh}查看的{who}的{}证书（编号{number}）已被撤销。原因：{reason}。请勿再以此证书作为依据。",
+                level.name_zh()
+            ),
+            format!(
+                "The {} certificate (number {number}) of {who}, which you viewed {via_en} on {when}, was revoked. Reason: {reason}. Do not rely on it any more.",
+                level.name_en()
+            ),
+        ),
+    }
+}
+
+/// To the learner: HR staff of `enterprise` (`viewer`) looked at what they shared for `purpose`
+/// (`Some`), or at their verified records as their employer (`None`), at `when`.
+pub fn viewed_message(
+    enterprise: &str,
+    viewer: &str,
+    purpose: Option<&str>,
+    when: &str,
+) -> (NoticeKind, Message) {
+    match purpose {
+        Some(purpose) => (
+            NoticeKind::ShareAccessed,
+            Message {
+                title: Text::new(
+                    format!("{enterprise}查看了您的共享"),
+                    format!("{enterprise} viewed what you shared"),
+                ),
+                body: Text::new(
+                    format!("{enterprise}的人事人员（{viewer}）于{when}查看了您为“{purpose}”共享的记录。"),
+                    format!("HR staff of {enterprise} ({viewer}) viewed the records you shared for \"{purpose}\" on {when} (Shanghai time)."),
+                ),
+            },
+        ),
+        None => (
+            NoticeKind::EmployerViewed,
+            Message {
+                title: Text::new(
+                    format!("{enterprise}查看了您的已核验记录"),
+                    format!("{enterprise} viewed your verified records"),
+                ),
+                body: Text::new(
+                    format!("作为您的雇主，{enterprise}的人事人员（{viewer}）查看了您已核验的证书与已满足的条件。"),
+                    format!("As your employer, HR staff of {enterprise} ({viewer}) viewed your verified certificates and met milestones."),
+                ),
+            },
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_reads_back_as_stored_and_closes_in_both_languages() {
+        for kind in NoticeKind::ALL {
+            assert_eq!(kind.as_str().parse::<NoticeKind>(), Ok(*kind));
+            assert!(!kind.closing(Language::ZhCn).is_empty());
+            assert!(kind.closing(Language::En).is_ascii());
+        }
+    }
+
+    #[test]
+    fn every_change_but_a_silent_one_is_announced() {
+        for change in MilestoneChange::ALL {
+            assert_eq!(
+                NoticeKind::of_change(*change).is_none(),
+                *change == MilestoneChange::Changed,
+                "{change}"
+            );
+        }
+    }
+}
