@@ -131,7 +131,8 @@ pub struct NotifySettings {
     pub smtp_pool_size: u32,
     /// The address learners' links (unsubscribe) point to.
     pub public_url: String,
-    /// Whether `serve` runs a worker too (`skillpath worker` runs one alone).
+    /// Whether `serve` runs the background workers too, notifications and jobs (`skillpath
+    /// worker` runs them alone).
     pub worker_in_serve: bool,
     /// How often an idle worker looks for due rows.
     pub poll_interval: Duration,

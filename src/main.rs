@@ -148,7 +148,7 @@ fn seed_database(
 ) -> anyhow::Result<()> {
     let db = Database::connect(settings)?;
     db.migrate()?;
-    let s = skillpath::seed::seed(&db, learners, seed, accounts)
+    let s = skillpath::services::seed::seed(&db, learners, seed, accounts)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     println!(
         "seeded {} learner(s) in {:.1} s: {} institution(s), {} program(s), {} enrollment(s), {} certificate(s), {} employment spell(s)",

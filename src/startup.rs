@@ -19,6 +19,7 @@ use crate::domain::Role;
 
 use crate::notify::worker::Worker;
 use crate::secrets;
+use crate::services::jobs;
 use crate::state::AppState;
 
 /// Seconds in-flight requests get to finish after SIGTERM / SIGINT.
@@ -66,8 +67,13 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .run();
-        tokio::spawn(crate::services::eligibility::run_daily(state.db.clone()));
+        tokio::spawn(jobs::queue_daily(state.db.clone()));
         if worker_in_serve {
+            tokio::spawn(jobs::run(
+                state.db.clone(),
+                state.settings.notify.poll_interval,
+                std::future::pending(),
+            ));
             let worker = Worker::new(state.worker_context())?;
             tokio::spawn(worker.run(std::future::pending()));
         }
@@ -151,9 +157,16 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
         database = state.db.backend_name(),
         "notification worker started"
     );
+    let job_runner = tokio::spawn(jobs::run(
+        state.db.clone(),
+        state.settings.notify.poll_interval,
+        std::future::pending(),
+    ));
     Worker::new(state.worker_context())?
         .run(stop_signal())
         .await;
+    // A job cut short is taken up again by a runner once its lease runs out.
+    job_runner.abort();
     handle.stop(true).await;
     let _ = http.await;
     tracing::info!("notification worker stopped");

@@ -27,7 +27,7 @@ pub struct AppState {
     /// Signs and checks the one-click unsubscribe links of emails.
     pub unsubscribe: UnsubscribeKeys,
     /// Makes and checks the unguessable identifiers of shares' public status.
-    pub status_tokens: crate::sharing::StatusTokens,
+    pub status_tokens: crate::services::sharing::StatusTokens,
     /// The memory (KiB) CSV uploads may hold at once.
     pub upload_memory: Arc<tokio::sync::Semaphore>,
     /// The rule parameters, read again only when they change.
@@ -35,6 +35,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What creating and checking shares needs.
+    pub fn sharing_context(&self) -> crate::services::sharing::create::SharingContext<'_> {
+        crate::services::sharing::create::SharingContext {
+            parameters: &self.parameters,
+            key_vault: &self.key_vault,
+            status_tokens: &self.status_tokens,
+            public_url: &self.settings.notify.public_url,
+        }
+    }
+
     /// What issuing a session needs.
     pub fn issuer(&self) -> crate::auth::sessions::Issuer<'_> {
         crate::auth::sessions::Issuer {
@@ -73,7 +83,7 @@ impl AppState {
             metrics: Metrics::new()?,
             identity_vault: IdentityVault::new(data_key)?,
             unsubscribe: UnsubscribeKeys::new(data_key)?,
-            status_tokens: crate::sharing::StatusTokens::new(data_key)?,
+            status_tokens: crate::services::sharing::StatusTokens::new(data_key)?,
             parameters: Arc::new(ParameterCache::default()),
             upload_memory: Arc::new(tokio::sync::Semaphore::new(
                 crate::config::UPLOAD_MEMORY_KIB,

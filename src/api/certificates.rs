@@ -10,9 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::body::JsonBody;
 use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
-use crate::auth::scope::require_learner;
+use crate::auth::scope::{self, require_learner};
 use crate::auth::AuthUser;
-use crate::db::certificates::{self, CertificateRow, DecisionRow, NewCertificate, NewDecision};
+use crate::db::certificates::{self, CertificateRow, DecisionRow, NewCertificate};
 use crate::db::{self, audit, learners, occupations, DbConnection};
 use crate::domain::certificate_number::{self, CertificateWarning};
 use crate::domain::checks::Checks;
@@ -22,7 +22,7 @@ use crate::domain::{
 };
 use crate::domain::{AuditAction, AuditEntity};
 use crate::error::{parse_stored, AppError};
-use crate::notify::NoticeKind;
+use crate::services::certificates as certificates_service;
 use crate::state::AppState;
 
 /// The earliest issue date each kind of certificate can plausibly carry: 职业资格证书 began
@@ -205,7 +205,7 @@ pub async fn create_certificate(
     body: JsonBody<CreateCertificateRequest>,
 ) -> Result<HttpResponse, AppError> {
     let learner_id = id.into_inner();
-    crate::api::records::may_add_facts(&caller, learner_id)?;
+    scope::may_add_facts(&caller, learner_id)?;
     let b = body.into_inner();
     let mut checks = Checks::new();
     let number = certificate_number::normalise(&b.number);
@@ -465,89 +465,7 @@ pub async fn decide(
     let cert = state
         .db
         .write(move |conn| {
-            let row = certificates::find(conn, id)?.ok_or(AppError::NotFound {
-                what: "certificate",
-            })?;
-            let from: CertificateStatus = parse_stored(&row.status)?;
-            let to = decision.apply(from).ok_or_else(|| {
-                AppError::conflict(
-                    "invalid_transition",
-                    format!("A {from} certificate cannot be given the decision '{decision}'."),
-                )
-            })?;
-            let now = db::now();
-            if !certificates::transition(conn, id, from.as_str(), to.as_str(), now)? {
-                return Err(AppError::conflict(
-                    "invalid_transition",
-                    "The certificate changed meanwhile; reload it.",
-                ));
-            }
-            certificates::record_decision(
-                conn,
-                &NewDecision {
-                    certificate_id: id,
-                    decision: decision.as_str(),
-                    from_status: from.as_str(),
-                    to_status: to.as_str(),
-                    reason: &reason,
-                    decided_by: actor,
-                    decided_at: now,
-                },
-            )?;
-            let learner = learners::find(conn, row.learner_id)?
-                .ok_or(AppError::NotFound { what: "learner" })?;
-            let level: SkillLevel = parse_stored(&row.level)?;
-            let notice = crate::notify::Notice {
-                recipient: crate::notify::Recipient::Learner(row.learner_id),
-                email: learner.email.as_deref(),
-                event_key: format!("certificate:{id}:{}", decision.as_str()),
-                category: crate::notify::Category::Certificate,
-                kind: NoticeKind::of_decision(decision),
-                message: crate::notify::messages::certificate_message(
-                    decision,
-                    &row.number,
-                    level.name_zh(),
-                    level.name_en(),
-                    &reason,
-                ),
-                due_at: None,
-            };
-            let mut notices = vec![notice];
-            // A revocation reaches the HR staff who relied on the certificate.
-            let relied = if decision == Decision::Revoke {
-                crate::sharing::relied_on(conn, row.learner_id, id, now)?
-            } else {
-                Vec::new()
-            };
-            for look in &relied {
-                notices.push(crate::notify::Notice {
-                    recipient: crate::notify::Recipient::User(look.user_id),
-                    email: Some(&look.email),
-                    event_key: format!("certificate:{id}:revoke:relied"),
-                    category: crate::notify::Category::Certificate,
-                    kind: NoticeKind::ReliedRevoked,
-                    message: crate::notify::messages::revoked_notice_message(
-                        &learner.name,
-                        level,
-                        &row.number,
-                        &reason,
-                        look,
-                    ),
-                    due_at: None,
-                });
-            }
-            crate::services::eligibility::refresh_now_with(conn, row.learner_id, notices)?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::of_decision(decision),
-                AuditEntity::Certificate,
-                id,
-                &json!({"from": from, "to": to, "reason": reason}),
-            )?;
-            let row = certificates::find(conn, id)?.ok_or(AppError::NotFound {
-                what: "certificate",
-            })?;
+            let row = certificates_service::decide(conn, actor, id, decision, &reason)?;
             load_certificate(conn, row)
         })
         .await?;

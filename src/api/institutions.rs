@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::body::JsonBody;
 use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
-use crate::auth::scope::require_institution;
+use crate::auth::scope::{self, require_institution};
 use crate::auth::AuthUser;
 use crate::db::institutions::{
     self, DesignationRow, InstitutionChanges, InstitutionRow, NewDesignation, NewInstitution,
@@ -23,6 +23,7 @@ use crate::domain::checks::Checks;
 use crate::domain::{AuditAction, AuditEntity};
 use crate::domain::{InstitutionKind, OccupationCode};
 use crate::error::{parse_stored, AppError};
+use crate::services::jobs::{self, Job};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -366,13 +367,10 @@ pub async fn create_designation(
             )?;
             audit::record(conn, Some(actor), AuditAction::Designate, AuditEntity::Institution, id,
                 &json!({"designation_id": row.id, "batch": batch, "from": body.designated_from, "until": body.designated_until}))?;
+            jobs::enqueue(conn, &Job::RecomputeAll { reason: "designation added".into() })?;
             load_institution(conn, id)
         })
         .await?;
-    crate::services::eligibility::recompute_all_in_background(
-        state.db.clone(),
-        "designation added",
-    );
     Ok(HttpResponse::Created().json(institution))
 }
 
@@ -423,13 +421,10 @@ pub async fn end_designation(
             institutions::end_designation(conn, designation_id, body.designated_until, &reason, db::now())?;
             audit::record(conn, Some(actor), AuditAction::EndDesignation, AuditEntity::Institution, id,
                 &json!({"designation_id": designation_id, "until": body.designated_until, "reason": reason}))?;
+            jobs::enqueue(conn, &Job::RecomputeAll { reason: "designation ended".into() })?;
             load_institution(conn, id)
         })
         .await?;
-    crate::services::eligibility::recompute_all_in_background(
-        state.db.clone(),
-        "designation ended",
-    );
     Ok(web::Json(institution))
 }
 
@@ -578,20 +573,6 @@ pub async fn list_programs(
     Ok(web::Json(programs))
 }
 
-/// Loads a program the caller may see; 404 otherwise.
-pub fn visible_program(
-    conn: &mut DbConnection,
-    caller: &AuthUser,
-    program_id: i64,
-) -> Result<ProgramRow, AppError> {
-    let program = institutions::find_program(conn, program_id)?
-        .ok_or(AppError::NotFound { what: "program" })?;
-    if !caller.sees_institution(program.institution_id) {
-        return Err(AppError::NotFound { what: "program" });
-    }
-    Ok(program)
-}
-
 /// One program.
 #[utoipa::path(get, path = "/api/v1/programs/{id}", tag = "institutions",
     params(("id" = i64, Path, description = "Program id")), security(("bearer" = [])),
@@ -606,7 +587,7 @@ pub async fn get_program(
     let program = state
         .db
         .read(move |conn| {
-            let row = visible_program(conn, &caller, id)?;
+            let row = scope::visible_program(conn, &caller, id)?;
             program_responses(conn, vec![row])?
                 .pop()
                 .ok_or(AppError::NotFound { what: "program" })

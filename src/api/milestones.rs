@@ -27,6 +27,8 @@ use crate::rules::next_steps::{next_steps as order_next_steps, NextStep};
 use crate::rules::params::{self, ParameterValue};
 use crate::rules::{self, Milestone, Parameters, RuleInfo};
 use crate::services::eligibility;
+use crate::services::eligibility::what_if::{self, WhatIfChange};
+use crate::services::jobs::{self, Job};
 use crate::state::AppState;
 
 /// The rules the engine applies, with their titles and citations.
@@ -204,11 +206,11 @@ pub async fn add_parameter(
             )?;
             audit::record(conn, Some(actor), AuditAction::AddValue, AuditEntity::RuleParameter, &b.name,
                 &json!({"value": b.value, "occupation_code": b.occupation_code, "from": b.effective_from, "until": b.effective_until}))?;
+            jobs::enqueue(conn, &Job::RecomputeAll { reason: "parameter value added".into() })?;
             Ok(())
         })
         .await?;
     tracing::info!(parameter = %name, by = actor, "parameter value added");
-    eligibility::recompute_all_in_background(state.db.clone(), "parameter value added");
     let listed = list_parameters(state, caller, web::Query(AsOfQuery { as_of: None })).await?;
     Ok(HttpResponse::Created().json(listed.into_inner()))
 }
@@ -408,13 +410,6 @@ pub struct WhatIfRequest {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WhatIfChange {
-    pub milestone_key: String,
-    pub before: Option<Milestone>,
-    pub after: Option<Milestone>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct WhatIfResponse {
     pub as_of: NaiveDate,
     pub parameters_version: String,
@@ -492,58 +487,21 @@ pub async fn what_if(
         }
     }
     checks.done(|| Some(()))?;
-    let latest = certificates
-        .iter()
-        .map(|c| c.issued_on)
-        .chain(employments.iter().map(|e| e.start))
-        .max();
-    let as_of = b
-        .as_of
-        .unwrap_or_else(|| today_in_shanghai().max(latest.unwrap_or(NaiveDate::MIN)));
     let parameters = state.parameters.clone();
-    let (baseline, supposed, version) = state
+    let hypotheses = what_if::Hypotheses {
+        certificates,
+        employments,
+        as_of: b.as_of,
+    };
+    let what_if::Supposed {
+        as_of,
+        parameters_version: version,
+        milestones: supposed,
+        changes,
+    } = state
         .db
-        .read(move |conn| {
-            let mut facts = eligibility::load_facts(conn, learner_id)?;
-            let params = parameters.in_force(conn, as_of)?;
-            let baseline = rules::evaluate(&facts, &params, as_of);
-            let codes = certificates
-                .iter()
-                .map(|c| c.occupation.clone())
-                .chain(employments.iter().map(|e| e.occupation.clone()))
-                .collect();
-            facts.certificates.extend(certificates);
-            facts.employments.extend(employments);
-            eligibility::add_occupations(conn, &mut facts, codes)?;
-            let supposed = rules::evaluate(&facts, &params, as_of);
-            Ok((baseline, supposed, params.version.clone()))
-        })
+        .read(move |conn| what_if::suppose(conn, &parameters, learner_id, hypotheses))
         .await?;
-    let mut changes = Vec::new();
-    for after in &supposed {
-        let before = baseline.iter().find(|m| m.key == after.key);
-        if before.is_none_or(|b| {
-            b.status != after.status
-                || b.eligible_from != after.eligible_from
-                || b.points != after.points
-        }) {
-            changes.push(WhatIfChange {
-                milestone_key: after.key.clone(),
-                before: before.cloned(),
-                after: Some(after.clone()),
-            });
-        }
-    }
-    for before in baseline
-        .iter()
-        .filter(|b| !supposed.iter().any(|m| m.key == b.key))
-    {
-        changes.push(WhatIfChange {
-            milestone_key: before.key.clone(),
-            before: Some(before.clone()),
-            after: None,
-        });
-    }
     let next_steps = order_next_steps(&supposed);
     Ok(web::Json(WhatIfResponse {
         as_of,

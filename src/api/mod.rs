@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod awards;
 pub mod body;
 pub mod boundary;
 pub mod certificates;
@@ -21,6 +22,7 @@ pub mod records;
 pub mod shares;
 pub mod upload;
 pub mod users;
+pub mod verifications;
 
 use actix_web::{web, HttpResponse};
 
@@ -40,7 +42,7 @@ pub fn operations_routes(cfg: &mut web::ServiceConfig) {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(operations_routes)
-        .service(resource("/.well-known/jwks.json").route(web::get().to(shares::jwks)))
+        .service(resource("/.well-known/jwks.json").route(web::get().to(verifications::jwks)))
         .service(resource("/docs").route(web::get().to(docs_redirect)))
         .service(
             web::scope("/api/v1")
@@ -125,8 +127,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(
                     resource("/learners/{id}/awards")
-                        .route(web::post().to(records::create_award))
-                        .route(web::get().to(records::list_awards)),
+                        .route(web::post().to(awards::create_award))
+                        .route(web::get().to(awards::list_awards)),
                 )
                 .service(
                     resource("/learners/{id}/certificates")
@@ -184,16 +186,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(resource("/me/share-accesses").route(web::get().to(shares::list_accesses)))
                 .service(
                     resource("/verifications/status/{status_id}")
-                        .route(web::get().to(shares::share_status)),
+                        .route(web::get().to(verifications::share_status)),
                 )
                 .service(
-                    resource("/verifications/{code}").route(web::get().to(shares::verify_code)),
+                    resource("/verifications/{code}")
+                        .route(web::get().to(verifications::verify_code)),
                 )
-                .service(resource("/employees/{learner_id}").route(web::get().to(shares::employee)))
-                .service(resource("/admin/signing-keys").route(web::get().to(shares::list_keys)))
+                .service(
+                    resource("/employees/{learner_id}")
+                        .route(web::get().to(verifications::employee)),
+                )
+                .service(
+                    resource("/admin/signing-keys").route(web::get().to(verifications::list_keys)),
+                )
                 .service(
                     resource("/admin/signing-keys/rotate")
-                        .route(web::post().to(shares::rotate_key)),
+                        .route(web::post().to(verifications::rotate_key)),
                 )
                 .service(
                     resource("/admin/notifications")

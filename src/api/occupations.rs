@@ -1,7 +1,5 @@
 //! `/api/v1/occupations`: the occupation catalog (administrators keep it; everyone reads it).
 
-use std::collections::HashMap;
-
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -15,12 +13,13 @@ use crate::api::problem::Problem;
 use crate::api::upload::{self, ImportParams};
 use crate::auth::AuthUser;
 use crate::db::occupations::{self, OccupationFilter, OccupationRow};
-use crate::db::{self, audit, DbConnection};
+use crate::db::{self, audit};
 use crate::domain::checks::Checks;
-use crate::domain::OccupationCode;
 use crate::domain::{AuditAction, AuditEntity};
 use crate::error::AppError;
-use crate::services::imports::csv::{self as import, Column, CsvUpload, ImportReport, Rejections};
+use crate::services::imports::csv::ImportReport;
+use crate::services::imports::occupations as occupation_import;
+use crate::services::jobs::{self, Job};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -76,19 +75,6 @@ pub struct OccupationInput {
     pub source: String,
 }
 
-/// Checks an occupation's fields, naming each problem.
-fn check_occupation(
-    checks: &mut Checks,
-    code: &str,
-    name: &str,
-    source: &str,
-) -> (Option<OccupationCode>, Option<String>, Option<String>) {
-    let code = checks.with("code", OccupationCode::parse(code));
-    let name = checks.text("name", name, 200);
-    let source = checks.text("source", source, 200);
-    (code, name, source)
-}
-
 /// Add one occupation (administrators).
 #[utoipa::path(post, path = "/api/v1/occupations", tag = "occupations",
     request_body = OccupationInput, security(("bearer" = [])),
@@ -106,7 +92,7 @@ pub async fn create_occupation(
     let input = body.into_inner();
     let mut checks = Checks::new();
     let (code, name, source) =
-        check_occupation(&mut checks, &input.code, &input.name, &input.source);
+        occupation_import::check_occupation(&mut checks, &input.code, &input.name, &input.source);
     let now = db::now();
     let row = checks.done(|| {
         Some(OccupationRow {
@@ -139,10 +125,15 @@ pub async fn create_occupation(
                 &row.code,
                 &json!({"name": row.name}),
             )?;
+            jobs::enqueue(
+                conn,
+                &Job::RecomputeAll {
+                    reason: "occupation added".into(),
+                },
+            )?;
             Ok(row)
         })
         .await?;
-    crate::services::eligibility::recompute_all_in_background(state.db.clone(), "occupation added");
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -229,147 +220,6 @@ pub async fn get_occupation(
     Ok(web::Json(row.into()))
 }
 
-const OCCUPATION_COLUMNS: &[Column] = &[
-    Column {
-        name: "code",
-        aliases: &["职业编码", "职业代码", "编码", "代码"],
-        required: true,
-    },
-    Column {
-        name: "name",
-        aliases: &["职业名称", "名称", "职业(工种)名称"],
-        required: true,
-    },
-    Column {
-        name: "high_skill_catalog",
-        aliases: &["高技能人才目录", "高技能人才职业工种目录"],
-        required: false,
-    },
-    Column {
-        name: "technician_catalog",
-        aliases: &["技师目录", "技师、高级技师职业工种目录"],
-        required: false,
-    },
-    Column {
-        name: "priority_industry",
-        aliases: &["重点产业紧缺", "本市重点产业紧缺急需"],
-        required: false,
-    },
-    Column {
-        name: "source",
-        aliases: &["来源", "出处"],
-        required: false,
-    },
-];
-
-/// Reads the occupation CSV and upserts by code inside one transaction.
-fn import_occupations(
-    conn: &mut DbConnection,
-    mut upload: CsvUpload,
-    partial: bool,
-    default_source: &str,
-    actor: i64,
-) -> Result<ImportReport, AppError> {
-    let mut report = ImportReport::new(upload.encoding, partial);
-    let mut rejected = Rejections::default();
-    let columns = upload.columns(OCCUPATION_COLUMNS)?;
-    let mut first_seen: HashMap<String, u64> = HashMap::new();
-    let now = db::now();
-    for record in upload.reader.records() {
-        report.rows_read += 1;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                rejected.push(line, "row", format!("unreadable row: {e}"));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line());
-        if !columns.fits(&record, line, &mut rejected) {
-            continue;
-        }
-        let mut row_errors = Vec::new();
-        let mut flag = |column: &str| match columns.get(&record, column) {
-            None => false,
-            Some(v) => import::parse_flag(v).unwrap_or_else(|m| {
-                row_errors.push((column.to_owned(), m));
-                false
-            }),
-        };
-        let (high, tech, priority) = (
-            flag("high_skill_catalog"),
-            flag("technician_catalog"),
-            flag("priority_industry"),
-        );
-        let mut checks = Checks::new();
-        let (code, name, source) = check_occupation(
-            &mut checks,
-            columns.get(&record, "code").unwrap_or_default(),
-            columns.get(&record, "name").unwrap_or_default(),
-            columns.get(&record, "source").unwrap_or(default_source),
-        );
-        let row = match checks.done(|| {
-            Some(OccupationRow {
-                code: code?.into_inner(),
-                name: name?,
-                high_skill_catalog: high,
-                technician_catalog: tech,
-                priority_industry: priority,
-                source: source?,
-                created_at: now,
-                updated_at: now,
-            })
-        }) {
-            Ok(row) if row_errors.is_empty() => row,
-            Ok(_) => {
-                for (field, message) in row_errors {
-                    rejected.push(line, &field, message);
-                }
-                continue;
-            }
-            Err(AppError::Validation(errors)) => {
-                let flags = row_errors
-                    .into_iter()
-                    .map(|(f, m)| crate::error::FieldError::new(f, m));
-                rejected.push_all(line, errors.into_iter().chain(flags));
-                continue;
-            }
-            Err(other) => return Err(other),
-        };
-        if let Some(first) = first_seen.get(&row.code) {
-            rejected.push(
-                line,
-                "code",
-                format!("{} appears again (first on line {first})", row.code),
-            );
-            continue;
-        }
-        first_seen.insert(row.code.clone(), line);
-        match occupations::find(conn, &row.code)? {
-            None => {
-                occupations::insert(conn, &row)?;
-                report.created += 1;
-            }
-            Some(existing) if existing.same_facts(&row) => report.unchanged += 1,
-            Some(_) => {
-                occupations::update_facts(conn, &row)?;
-                report.updated += 1;
-            }
-        }
-    }
-    let report = report.finish(rejected)?;
-    audit::record(
-        conn,
-        Some(actor),
-        AuditAction::Import,
-        AuditEntity::Occupation,
-        "*",
-        &json!({"rows": report.rows_read, "created": report.created, "updated": report.updated, "rejected": report.rejected_count}),
-    )?;
-    Ok(report)
-}
-
 /// Import the catalog from CSV (administrators).
 ///
 /// Columns (English or Chinese headers): `code` (职业编码), `name` (职业名称), and optionally
@@ -401,14 +251,10 @@ pub async fn import_occupations_csv(
     let actor = caller.id;
     let report = state
         .db
-        .write(move |conn| import_occupations(conn, upload, partial, &default_source, actor))
+        .write(move |conn| {
+            occupation_import::import_occupations(conn, upload, partial, &default_source, actor)
+        })
         .await?;
-    if report.created + report.updated > 0 {
-        crate::services::eligibility::recompute_all_in_background(
-            state.db.clone(),
-            "occupation catalog imported",
-        );
-    }
     Ok(web::Json(report))
 }
 

@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::problem::Problem;
 use crate::api::{
-    audit, auth, certificates, cohorts, institutions, learners, milestones, notifications,
-    occupations, ops, records, shares, users,
+    audit, auth, awards, certificates, cohorts, institutions, learners, milestones, notifications,
+    occupations, ops, records, shares, users, verifications,
 };
 use crate::error::FieldError;
 
@@ -56,8 +56,8 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         records::create_employment,
         records::list_employments,
         records::end_employment,
-        records::create_award,
-        records::list_awards,
+        awards::create_award,
+        awards::list_awards,
         certificates::create_certificate,
         certificates::list_learner_certificates,
         certificates::list_certificates,
@@ -89,12 +89,12 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         shares::get_share,
         shares::revoke_share,
         shares::list_accesses,
-        shares::verify_code,
-        shares::share_status,
-        shares::jwks,
-        shares::employee,
-        shares::list_keys,
-        shares::rotate_key,
+        verifications::verify_code,
+        verifications::share_status,
+        verifications::jwks,
+        verifications::employee,
+        verifications::list_keys,
+        verifications::rotate_key,
     ),
     components(schemas(Problem, FieldError, notifications::OutboxStatus)),
     modifiers(&BearerSecurity),

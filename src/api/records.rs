@@ -7,19 +7,13 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
-use crate::api::institutions::visible_program;
 use crate::api::problem::Problem;
 use crate::auth::scope::{self, require_learner};
 use crate::auth::AuthUser;
-use crate::db::records::{
-    self, AwardRow, EmploymentRow, EnrollmentRow, NewAward, NewEmployment, NewEnrollment,
-};
+use crate::db::records::{self, EmploymentRow, EnrollmentRow, NewEmployment, NewEnrollment};
 use crate::db::{self, audit, institutions, occupations, DbConnection};
 use crate::domain::checks::Checks;
-use crate::domain::{
-    today_in_shanghai, AwardKind, ClassType, EnrollmentStatus, InstitutionKind, OccupationCode,
-    Role,
-};
+use crate::domain::{today_in_shanghai, ClassType, EnrollmentStatus, OccupationCode, Role};
 use crate::domain::{AuditAction, AuditEntity};
 use crate::error::{parse_stored, AppError};
 use crate::state::AppState;
@@ -27,7 +21,7 @@ use crate::state::AppState;
 // ---------------------------------------------------------------- enrollments
 
 /// One kind of a learner's records, for a caller who may see the learner (404 otherwise).
-async fn learner_records<R, T>(
+pub async fn learner_records<R, T>(
     state: &AppState,
     caller: AuthUser,
     learner_id: i64,
@@ -109,7 +103,7 @@ fn managed_program(
     caller: &AuthUser,
     program_id: i64,
 ) -> Result<institutions::ProgramRow, AppError> {
-    let program = visible_program(conn, caller, program_id)?;
+    let program = scope::visible_program(conn, caller, program_id)?;
     if !caller.manages_institution(program.institution_id) {
         return Err(AppError::Forbidden);
     }
@@ -338,18 +332,6 @@ pub struct CreateEmploymentRequest {
     pub dedicated_trainer: bool,
 }
 
-/// Roles that may add facts to a learner's record, beyond administrators: staff in scope and
-/// the learner themself.
-pub fn may_add_facts(caller: &AuthUser, learner_id: i64) -> Result<(), AppError> {
-    match caller.role {
-        Role::Admin | Role::CollegeStaff | Role::EmployerHr => Ok(()),
-        Role::Learner if caller.is_learner(learner_id) => Ok(()),
-        // Another learner's record is, for a learner, a record that does not exist.
-        Role::Learner => Err(AppError::NotFound { what: "learner" }),
-        Role::Evaluator => Err(AppError::Forbidden),
-    }
-}
-
 /// Record an employment spell. Spells may overlap (two jobs at once).
 #[utoipa::path(post, path = "/api/v1/learners/{id}/employments", tag = "learners",
     params(("id" = i64, Path, description = "Learner id")),
@@ -364,7 +346,7 @@ pub async fn create_employment(
     body: JsonBody<CreateEmploymentRequest>,
 ) -> Result<HttpResponse, AppError> {
     let learner_id = id.into_inner();
-    may_add_facts(&caller, learner_id)?;
+    scope::may_add_facts(&caller, learner_id)?;
     let b = body.into_inner();
     let mut checks = Checks::new();
     let employer_name = checks.text("employer_name", &b.employer_name, 200);
@@ -472,7 +454,7 @@ pub async fn end_employment(
     body: JsonBody<EndEmploymentRequest>,
 ) -> Result<web::Json<EmploymentResponse>, AppError> {
     let (learner_id, employment_id) = path.into_inner();
-    may_add_facts(&caller, learner_id)?;
+    scope::may_add_facts(&caller, learner_id)?;
     let end = body.into_inner().end_date;
     let actor = caller.id;
     let row = state
@@ -509,116 +491,4 @@ pub async fn end_employment(
         })
         .await?;
     Ok(web::Json(row))
-}
-
-// ---------------------------------------------------------------- awards
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AwardResponse {
-    pub id: i64,
-    pub learner_id: i64,
-    pub kind: AwardKind,
-    pub title: String,
-    pub awarded_on: NaiveDate,
-}
-
-fn award_response(r: AwardRow) -> Result<AwardResponse, AppError> {
-    Ok(AwardResponse {
-        kind: parse_stored(&r.kind)?,
-        id: r.id,
-        learner_id: r.learner_id,
-        title: r.title,
-        awarded_on: r.awarded_on,
-    })
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"kind": "national_competition_medal", "title": "全国职业技能大赛 电工项目 铜牌", "awarded_on": "2025-10-20"}))]
-pub struct CreateAwardRequest {
-    #[schema(value_type = AwardKind)]
-    pub kind: String,
-    #[schema(min_length = 1, max_length = 200)]
-    pub title: String,
-    pub awarded_on: NaiveDate,
-}
-
-/// Record an award (administrators, college staff in scope, the learner).
-#[utoipa::path(post, path = "/api/v1/learners/{id}/awards", tag = "learners",
-    params(("id" = i64, Path, description = "Learner id")),
-    request_body = CreateAwardRequest, security(("bearer" = [])),
-    responses((status = 201, description = "Created", body = AwardResponse),
-        (status = 404, description = "No such learner (or not in your scope)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
-pub async fn create_award(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-    id: web::Path<i64>,
-    body: JsonBody<CreateAwardRequest>,
-) -> Result<HttpResponse, AppError> {
-    let learner_id = id.into_inner();
-    may_add_facts(&caller, learner_id)?;
-    let b = body.into_inner();
-    let mut checks = Checks::new();
-    let kind = checks.parse::<AwardKind>("kind", &b.kind);
-    let title = checks.text("title", &b.title, 200);
-    checks.ensure(
-        b.awarded_on <= today_in_shanghai(),
-        "awarded_on",
-        "must not be in the future",
-    );
-    let (kind, title) = checks.done(|| Some((kind?, title?)))?;
-    let actor = caller.id;
-    let row = state
-        .db
-        .write(move |conn| {
-            require_learner(conn, &caller, learner_id)?;
-            let row = records::insert_award(
-                conn,
-                &NewAward {
-                    learner_id,
-                    kind: kind.as_str().into(),
-                    title,
-                    awarded_on: b.awarded_on,
-                    created_at: db::now(),
-                },
-            )?;
-            crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Create,
-                AuditEntity::Award,
-                row.id,
-                &json!({"learner_id": learner_id, "kind": kind, "title": row.title}),
-            )?;
-            award_response(row)
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(row))
-}
-
-/// The learner's awards.
-#[utoipa::path(get, path = "/api/v1/learners/{id}/awards", tag = "learners",
-    params(("id" = i64, Path, description = "Learner id")), security(("bearer" = [])),
-    responses((status = 200, description = "Awards", body = Vec<AwardResponse>),
-        (status = 404, description = "No such learner (or not in your scope)", body = Problem, content_type = "application/problem+json")))]
-pub async fn list_awards(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-    id: web::Path<i64>,
-) -> Result<web::Json<Vec<AwardResponse>>, AppError> {
-    learner_records(
-        &state,
-        caller,
-        id.into_inner(),
-        records::awards_of,
-        award_response,
-    )
-    .await
-}
-
-/// Whether an institution of this kind may be an HR account's enterprise.
-pub fn is_enterprise(kind: &str) -> bool {
-    kind == InstitutionKind::Enterprise.as_str()
 }

@@ -2,26 +2,24 @@
 //! (live) or by the signed statement (offline); every look is logged and the learner told.
 //! Also the employer's view of its own employees' verified records, logged the same way.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::api::auth::client_address;
 use crate::api::body::JsonBody;
 use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
+use crate::auth::scope;
 use crate::auth::AuthUser;
-use crate::db::shares::{self, AccessRow, NewAccess, NewShare, ShareRow};
-use crate::db::{self, audit, institutions, learners, records, DbConnection};
+use crate::db::shares::{self, AccessRow, ShareRow};
+use crate::db::{self, audit, institutions, DbConnection};
 use crate::domain::checks::Checks;
-use crate::domain::{today_in_shanghai, CertificateStatus, InstitutionKind, Role, SHANGHAI};
 use crate::domain::{AuditAction, AuditEntity};
 use crate::error::AppError;
-use crate::notify::{self, Category, Notice};
-use crate::services::eligibility::ParameterCache;
-use crate::sharing::{self, Selection, ShareStatus, StatementContent, VerifiedView};
+use crate::services::sharing::create::EnterpriseRef;
+use crate::services::sharing::{self, ShareStatus, VerifiedView};
 use crate::state::AppState;
 
 /// Default and longest lifetime of a share.
@@ -58,12 +56,6 @@ pub struct CreateShare {
     pub enterprise_id: Option<i64>,
     /// Default 30 days from now; at most 180 days.
     pub expires_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EnterpriseRef {
-    pub id: i64,
-    pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -113,27 +105,7 @@ pub struct ShareDetail {
     pub accesses: Vec<AccessResponse>,
 }
 
-/// What an HR user gets for a code, or for an employee.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Verification {
-    /// `share` or `employment`.
-    pub basis: String,
-    pub share_id: Option<i64>,
-    pub purpose: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
-    #[serde(flatten)]
-    pub view: VerifiedView,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ShareStatusResponse {
-    pub share_id: i64,
-    pub status: ShareStatus,
-    pub expires_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-fn json_list<T: serde::de::DeserializeOwned>(stored: &str) -> Result<Vec<T>, AppError> {
+pub fn json_list<T: serde::de::DeserializeOwned>(stored: &str) -> Result<Vec<T>, AppError> {
     serde_json::from_str(stored).map_err(|e| AppError::internal("stored share", e))
 }
 
@@ -212,111 +184,26 @@ pub async fn create_share(
     let purpose = checks.done(|| purpose)?;
 
     let code = sharing::new_code();
-    let hash = sharing::code_hash(&sharing::normalize_code(&code).unwrap_or_default());
+    let draft = sharing::create::Draft {
+        learner_id,
+        actor: caller.id,
+        code_hash: sharing::code_hash(&sharing::normalize_code(&code).unwrap_or_default()),
+        purpose,
+        enterprise_id: request.enterprise_id,
+        certificate_ids: request.certificate_ids,
+        milestone_keys: request.milestone_keys,
+        expires_at,
+        now,
+    };
     let st = state.clone();
-    let (row, enterprise, statement, shows) = state
+    let sharing::create::Created {
+        row,
+        enterprise,
+        statement,
+        shows,
+    } = state
         .db
-        .write(move |conn| {
-            let learner = learners::find(conn, learner_id)?.ok_or(AppError::NotFound {
-                what: "learner",
-            })?;
-            let mut checks = Checks::new();
-            let enterprise = match request.enterprise_id {
-                None => None,
-                Some(id) => match institutions::find(conn, id)? {
-                    Some(i) if i.kind == InstitutionKind::Enterprise.as_str() => {
-                        Some(EnterpriseRef { id, name: i.name })
-                    }
-                    _ => {
-                        checks.add("enterprise_id", "is not an enterprise");
-                        None
-                    }
-                },
-            };
-            let today = today_in_shanghai();
-            let records = sharing::Records::load(conn, &st.parameters, learner_id, today)?;
-            let defaults = records.view(&learner.name, &Selection::VerifiedAndMet)?;
-            let certificate_ids = match request.certificate_ids {
-                None => defaults.certificates.iter().map(|c| c.id).collect(),
-                Some(ids) => {
-                    for id in &ids {
-                        match records.certificates.iter().find(|c| c.id == *id) {
-                            None => checks.add("certificate_ids", format!("{id} is not one of your certificates")),
-                            Some(c) if c.status != CertificateStatus::Verified.as_str() => checks.add(
-                                "certificate_ids",
-                                format!("{id} is {}: only verified certificates can be shared", c.status),
-                            ),
-                            Some(_) => {}
-                        }
-                    }
-                    ids
-                }
-            };
-            let milestone_keys = match request.milestone_keys {
-                None => defaults.milestones.iter().map(|m| m.key.clone()).collect(),
-                Some(keys) => {
-                    for key in &keys {
-                        if !records.milestones.iter().any(|m| &m.key == key) {
-                            checks.add("milestone_keys", format!("'{key}' is not one of your milestones"));
-                        }
-                    }
-                    keys
-                }
-            };
-            checks.ensure(
-                !(certificate_ids.is_empty() && milestone_keys.is_empty()),
-                "certificate_ids",
-                "nothing to share: no verified certificate or met milestone yet",
-            );
-            checks.done(|| Some(()))?;
-            let key = sharing::signing_key(conn, &st.key_vault, now)?;
-            let row = shares::insert_share(
-                conn,
-                &NewShare {
-                    learner_id,
-                    code_hash: hash,
-                    purpose,
-                    recipient_institution_id: enterprise.as_ref().map(|e| e.id),
-                    certificate_ids: json!(certificate_ids).to_string(),
-                    milestone_keys: json!(milestone_keys).to_string(),
-                    kid: key.0.clone(),
-                    created_at: now,
-                    expires_at,
-                },
-            )?;
-            let shows = records.view(
-                &learner.name,
-                &Selection::Named {
-                    certificate_ids: &certificate_ids,
-                    milestone_keys: &milestone_keys,
-                },
-            )?;
-            let public = &st.settings.notify.public_url;
-            let statement = sharing::sign_statement(
-                conn,
-                &key,
-                &StatementContent {
-                    issuer: public,
-                    share: &row,
-                    recipient: enterprise.as_ref().map(|e| (e.id, e.name.clone())),
-                    view: &shows,
-                    status_url: format!(
-                        "{public}/api/v1/verifications/status/{}",
-                        st.status_tokens.token(row.id).map_err(AppError::Internal)?
-                    ),
-                },
-            )?;
-            audit::record(
-                conn,
-                Some(caller.id),
-                AuditAction::Share,
-                AuditEntity::Share,
-                row.id,
-                &json!({"enterprise_id": row.recipient_institution_id, "certificates": certificate_ids.len(),
-                        "milestones": milestone_keys.len(), "expires_at": expires_at}),
-            )?;
-            Ok((row, enterprise, statement, shows))
-        })
+        .write(move |conn| sharing::create::create(conn, &st.sharing_context(), draft))
         .await?;
     let public = &state.settings.notify.public_url;
     let created = CreatedShare {
@@ -391,12 +278,6 @@ pub async fn list_shares(
     }))
 }
 
-fn own_share(conn: &mut DbConnection, learner_id: i64, id: i64) -> Result<ShareRow, AppError> {
-    shares::find_share(conn, id)?
-        .filter(|s| s.learner_id == learner_id)
-        .ok_or(AppError::NotFound { what: "share" })
-}
-
 /// One of the learner's shares with every access to it.
 #[utoipa::path(get, path = "/api/v1/me/shares/{id}", tag = "shares",
     params(("id" = i64, Path, description = "Share id")), security(("bearer" = [])),
@@ -413,7 +294,7 @@ pub async fn get_share(
     let (row, enterprise, accesses) = state
         .db
         .read(move |conn| {
-            let row = own_share(conn, learner_id, id)?;
+            let row = scope::own_share(conn, learner_id, id)?;
             let enterprise = enterprise_ref(conn, row.recipient_institution_id)?;
             let accesses = shares::accesses_of(conn, learner_id, Some(id), None, 200)?;
             Ok((row, enterprise, accesses))
@@ -442,7 +323,7 @@ pub async fn revoke_share(
     let (row, enterprise) = state
         .db
         .write(move |conn| {
-            own_share(conn, learner_id, id)?;
+            scope::own_share(conn, learner_id, id)?;
             if shares::revoke_share(conn, id, now)? {
                 audit::record(
                     conn,
@@ -453,7 +334,7 @@ pub async fn revoke_share(
                     &json!({}),
                 )?;
             }
-            let row = own_share(conn, learner_id, id)?;
+            let row = scope::own_share(conn, learner_id, id)?;
             let enterprise = enterprise_ref(conn, row.recipient_institution_id)?;
             Ok((row, enterprise))
         })
@@ -490,325 +371,4 @@ pub async fn list_accesses(
         |r| r.0.id,
         access_response,
     )))
-}
-
-/// Logs an HR user's look at a learner's records and tells the learner (their preferences apply).
-fn log_access(
-    conn: &mut DbConnection,
-    caller: &AuthUser,
-    learner: &learners::LearnerRow,
-    share: Option<&ShareRow>,
-) -> Result<(), AppError> {
-    let learner_id = learner.id;
-    let now = db::now();
-    let access_id = shares::insert_access(
-        conn,
-        &NewAccess {
-            learner_id,
-            share_id: share.map(|s| s.id),
-            user_id: caller.id,
-            institution_id: caller.institution_id,
-            basis: if share.is_some() {
-                "share"
-            } else {
-                "employment"
-            }
-            .into(),
-            accessed_at: now,
-        },
-    )?;
-    let enterprise = match caller.institution_id {
-        Some(id) => institutions::find(conn, id)?.map(|i| i.name),
-        None => None,
-    }
-    .unwrap_or_default();
-    let when = now
-        .and_utc()
-        .with_timezone(&SHANGHAI)
-        .format("%Y-%m-%d %H:%M");
-    let (kind, message) = notify::messages::viewed_message(
-        &enterprise,
-        &caller.email,
-        share.map(|s| s.purpose.as_str()),
-        &when.to_string(),
-    );
-    notify::produce(
-        conn,
-        &Notice {
-            recipient: notify::Recipient::Learner(learner_id),
-            email: learner.email.as_deref(),
-            event_key: format!("access:{access_id}"),
-            category: Category::Share,
-            kind,
-            message,
-            due_at: None,
-        },
-        now,
-    )
-}
-
-/// What an HR user sees of a learner now, logged and told to the learner.
-fn look(
-    conn: &mut DbConnection,
-    parameters: &ParameterCache,
-    caller: &AuthUser,
-    learner: &learners::LearnerRow,
-    share: Option<&ShareRow>,
-    selection: &Selection<'_>,
-) -> Result<Verification, AppError> {
-    let view = sharing::Records::load(conn, parameters, learner.id, today_in_shanghai())?
-        .view(&learner.name, selection)?;
-    log_access(conn, caller, learner, share)?;
-    Ok(Verification {
-        basis: if share.is_some() {
-            "share"
-        } else {
-            "employment"
-        }
-        .into(),
-        share_id: share.map(|s| s.id),
-        purpose: share.map(|s| s.purpose.clone()),
-        expires_at: share.map(|s| s.expires_at.and_utc()),
-        view,
-    })
-}
-
-/// Verify a share by its code (HR staff; only the named enterprise when the share names one).
-#[utoipa::path(get, path = "/api/v1/verifications/{code}", tag = "shares",
-    params(("code" = String, Path, description = "The share code, e.g. 7KQ2-M9XD-4RTB-8WCF (case and dashes do not matter)")),
-    security(("bearer" = [])),
-    responses((status = 200, description = "The shared records as they stand today", body = Verification),
-        (status = 403, description = "Not an HR account", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such share (or not for your enterprise)", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "The share expired or was revoked", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many unknown codes", body = Problem, content_type = "application/problem+json")))]
-pub async fn verify_code(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-    req: HttpRequest,
-    code: web::Path<String>,
-) -> Result<web::Json<Verification>, AppError> {
-    caller.require(&[Role::EmployerHr])?;
-    let account = caller.id.to_string();
-    let address = client_address(&req, &state.settings);
-    let attempt = state.share_code_limiter.attempt(&account, &address)?;
-    let hash = sharing::normalize_code(&code).map(|c| sharing::code_hash(&c));
-    let now = db::now();
-    let found = match hash {
-        None => None,
-        Some(hash) => {
-            state
-                .db
-                .read(move |conn| Ok(shares::find_share_by_code(conn, &hash)?))
-                .await?
-        }
-    };
-    // A share for another enterprise answers as an unknown code does.
-    let share = found.filter(|s| {
-        s.recipient_institution_id.is_none() || s.recipient_institution_id == caller.institution_id
-    });
-    let Some(share) = share else {
-        return Err(AppError::NotFound { what: "share" });
-    };
-    // A known code (live, expired or revoked) is not a guess; earlier guesses stay counted.
-    attempt.not_a_failure();
-    match sharing::share_status(&share, now) {
-        ShareStatus::Revoked => {
-            return Err(AppError::Gone {
-                code: "share_revoked",
-                detail: "The learner revoked this share.".into(),
-            })
-        }
-        ShareStatus::Expired => {
-            return Err(AppError::Gone {
-                code: "share_expired",
-                detail: "This share has expired.".into(),
-            })
-        }
-        ShareStatus::Active => {}
-    }
-    let parameters = state.parameters.clone();
-    let view = state
-        .db
-        .write(move |conn| {
-            let learner = learners::find(conn, share.learner_id)?
-                .ok_or(AppError::NotFound { what: "share" })?;
-            let certificate_ids: Vec<i64> = json_list(&share.certificate_ids)?;
-            let milestone_keys: Vec<String> = json_list(&share.milestone_keys)?;
-            let selection = Selection::Named {
-                certificate_ids: &certificate_ids,
-                milestone_keys: &milestone_keys,
-            };
-            look(
-                conn,
-                &parameters,
-                &caller,
-                &learner,
-                Some(&share),
-                &selection,
-            )
-        })
-        .await?;
-    Ok(web::Json(view))
-}
-
-/// Whether a share is still valid, for verifiers holding its statement (no login). The
-/// identifier is the last segment of the statement's `status_url` claim: unguessable, so that
-/// nobody can enumerate shares.
-#[utoipa::path(get, path = "/api/v1/verifications/status/{status_id}", tag = "shares",
-    params(("status_id" = String, Path, description = "The last segment of a statement's `status_url`")),
-    responses((status = 200, description = "active, revoked or expired", body = ShareStatusResponse),
-        (status = 404, description = "No such share", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "A bare share id (statements signed before status links were made unguessable): ask for a new share or verify by code", body = Problem, content_type = "application/problem+json")))]
-pub async fn share_status(
-    state: web::Data<AppState>,
-    status_id: web::Path<String>,
-) -> Result<web::Json<ShareStatusResponse>, AppError> {
-    if status_id.parse::<i64>().is_ok() {
-        // The same answer for every number, whether a share has it or not.
-        return Err(AppError::Gone {
-            code: "status_link_replaced",
-            detail: "Status links by share id were replaced by the unguessable link in newer \
-statements; verify the share by its code, or ask the learner to share again."
-                .into(),
-        });
-    }
-    let id = state
-        .status_tokens
-        .verify(&status_id)
-        .ok_or(AppError::NotFound { what: "share" })?;
-    let row = state
-        .db
-        .read(move |conn| Ok(shares::find_share(conn, id)?))
-        .await?
-        .ok_or(AppError::NotFound { what: "share" })?;
-    Ok(web::Json(ShareStatusResponse {
-        share_id: row.id,
-        status: sharing::share_status(&row, db::now()),
-        expires_at: row.expires_at.and_utc(),
-        revoked_at: row.revoked_at.map(|t| t.and_utc()),
-    }))
-}
-
-/// The public keys that verify statements (JWK Set, RFC 7517).
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "shares",
-    responses((status = 200, description = "The JWK Set", body = Object)))]
-pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let set = state.db.read(|conn| sharing::jwks(conn, db::now())).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("cache-control", "public, max-age=300"))
-        .json(set))
-}
-
-/// An employee's verified certificates and met milestones, for HR staff of an enterprise where
-/// the learner has (or had) an employment spell. Logged and told to the learner.
-#[utoipa::path(get, path = "/api/v1/employees/{learner_id}", tag = "shares",
-    params(("learner_id" = i64, Path, description = "Learner id")), security(("bearer" = [])),
-    responses((status = 200, description = "Verified certificates and met milestones as of today", body = Verification),
-        (status = 403, description = "Not an HR account", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such employee of your enterprise", body = Problem, content_type = "application/problem+json")))]
-pub async fn employee(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-    learner_id: web::Path<i64>,
-) -> Result<web::Json<Verification>, AppError> {
-    caller.require(&[Role::EmployerHr])?;
-    let learner_id = learner_id.into_inner();
-    let parameters = state.parameters.clone();
-    let view = state
-        .db
-        .write(move |conn| {
-            let employed = caller.institution_id.is_some()
-                && records::employments_of(conn, learner_id)?
-                    .iter()
-                    .any(|e| e.employer_institution_id == caller.institution_id);
-            let learner = learners::find(conn, learner_id)?
-                .filter(|_| employed)
-                .ok_or(AppError::NotFound { what: "employee" })?;
-            look(
-                conn,
-                &parameters,
-                &caller,
-                &learner,
-                None,
-                &Selection::VerifiedAndMet,
-            )
-        })
-        .await?;
-    Ok(web::Json(view))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SigningKeyResponse {
-    pub kid: String,
-    pub algorithm: String,
-    pub created_at: DateTime<Utc>,
-    /// Since when it no longer signs.
-    pub retired_at: Option<DateTime<Utc>>,
-    /// The latest expiry of a statement it signed: it stays in the JWK Set until then.
-    pub signed_until: Option<DateTime<Utc>>,
-    pub published: bool,
-}
-
-/// The signing keys, newest first (admin).
-#[utoipa::path(get, path = "/api/v1/admin/signing-keys", tag = "shares", security(("bearer" = [])),
-    responses((status = 200, description = "Keys", body = Vec<SigningKeyResponse>),
-        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json")))]
-pub async fn list_keys(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-) -> Result<web::Json<Vec<SigningKeyResponse>>, AppError> {
-    caller.require_admin()?;
-    let now = db::now();
-    let keys = state.db.read(|conn| Ok(shares::all_keys(conn)?)).await?;
-    Ok(web::Json(
-        keys.into_iter()
-            .map(|k| SigningKeyResponse {
-                published: k.retired_at.is_none() || k.signed_until.is_some_and(|t| t > now),
-                kid: k.kid,
-                algorithm: k.algorithm,
-                created_at: k.created_at.and_utc(),
-                retired_at: k.retired_at.map(|t| t.and_utc()),
-                signed_until: k.signed_until.map(|t| t.and_utc()),
-            })
-            .collect(),
-    ))
-}
-
-/// Rotate the signing key: a new key signs from now on; the old one stays published until the
-/// last statement it signed has expired.
-#[utoipa::path(post, path = "/api/v1/admin/signing-keys/rotate", tag = "shares", security(("bearer" = [])),
-    responses((status = 201, description = "The new key", body = SigningKeyResponse),
-        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json")))]
-pub async fn rotate_key(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-) -> Result<HttpResponse, AppError> {
-    caller.require_admin()?;
-    let now = db::now();
-    let st = state.clone();
-    let actor = caller.id;
-    let key = state
-        .db
-        .write(move |conn| {
-            let key = sharing::rotate(conn, &st.key_vault, now)?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Rotate,
-                AuditEntity::SigningKey,
-                &key.kid,
-                &json!({}),
-            )?;
-            Ok(key)
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(SigningKeyResponse {
-        kid: key.kid,
-        algorithm: key.algorithm,
-        created_at: key.created_at.and_utc(),
-        retired_at: None,
-        signed_until: None,
-        published: true,
-    }))
 }

@@ -14,7 +14,10 @@ use std::sync::{Arc, Mutex};
 use crate::auth::rate_limit::LoginLimiter;
 use crate::auth::AuthUser;
 use crate::config::LoginLimits;
+use crate::db::cohorts::{self, CohortRow};
+use crate::db::institutions::{self, ProgramRow};
 use crate::db::learners::{self, LearnerScope};
+use crate::db::shares::{self, ShareRow};
 use crate::db::{Database, DbConnection};
 use crate::domain::Role;
 use crate::domain::{AuditAction, AuditEntity};
@@ -214,4 +217,48 @@ pub fn require_institution(caller: &AuthUser, institution_id: i64) -> Result<(),
             what: "institution",
         })
     }
+}
+
+/// Loads a program the caller may see; 404 otherwise.
+pub fn visible_program(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    program_id: i64,
+) -> Result<ProgramRow, AppError> {
+    let program = institutions::find_program(conn, program_id)?
+        .ok_or(AppError::NotFound { what: "program" })?;
+    if !caller.sees_institution(program.institution_id) {
+        return Err(AppError::NotFound { what: "program" });
+    }
+    Ok(program)
+}
+
+/// A cohort with its program's institution, if the caller may see it; 404 otherwise.
+pub fn visible_cohort(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    id: i64,
+) -> Result<(CohortRow, i64), AppError> {
+    let cohort = cohorts::find(conn, id)?.ok_or(AppError::NotFound { what: "cohort" })?;
+    let program = visible_program(conn, caller, cohort.program_id)
+        .map_err(|_| AppError::NotFound { what: "cohort" })?;
+    Ok((cohort, program.institution_id))
+}
+
+/// Roles that may add facts to a learner's record, beyond administrators: staff in scope and
+/// the learner themself.
+pub fn may_add_facts(caller: &AuthUser, learner_id: i64) -> Result<(), AppError> {
+    match caller.role {
+        Role::Admin | Role::CollegeStaff | Role::EmployerHr => Ok(()),
+        Role::Learner if caller.is_learner(learner_id) => Ok(()),
+        // Another learner's record is, for a learner, a record that does not exist.
+        Role::Learner => Err(AppError::NotFound { what: "learner" }),
+        Role::Evaluator => Err(AppError::Forbidden),
+    }
+}
+
+pub fn own_share(conn: &mut DbConnection, learner_id: i64, id: i64) -> Result<ShareRow, AppError> {
+    shares::find_share(conn, id)?
+        .filter(|s| s.learner_id == learner_id)
+        .ok_or(AppError::NotFound { what: "share" })
 }

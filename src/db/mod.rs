@@ -5,6 +5,7 @@ pub mod audit;
 pub mod certificates;
 pub mod cohorts;
 pub mod institutions;
+pub mod jobs;
 pub mod learners;
 pub mod milestones;
 pub mod notifications;

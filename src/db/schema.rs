@@ -257,6 +257,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     shares,
     share_accesses,
+    jobs,
 );
 
 diesel::table! {
@@ -382,5 +383,21 @@ diesel::table! {
         institution_id -> Nullable<BigInt>,
         basis -> Text,
         accessed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        dedupe_key -> Text,
+        status -> Text,
+        attempts -> Integer,
+        due_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
     }
 }

@@ -2,5 +2,9 @@
 //! test alike. Each runs over a database connection and answers with [`crate::error::AppError`];
 //! none knows of HTTP.
 
+pub mod certificates;
 pub mod eligibility;
 pub mod imports;
+pub mod jobs;
+pub mod seed;
+pub mod sharing;

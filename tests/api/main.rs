@@ -11,6 +11,7 @@ mod delivery;
 mod drills;
 mod errors;
 mod helpers;
+mod jobs;
 mod learners;
 mod milestones;
 mod notifications;

@@ -9,9 +9,9 @@ async fn seeding_writes_histories_the_engine_uses_and_can_run_twice() {
     let app = spawn_app().await;
     let db = app.state.db.clone();
     let (first, second, recomputed) = tokio::task::spawn_blocking(move || {
-        let first = skillpath::seed::seed(&db, 300, 7, false).unwrap();
+        let first = skillpath::services::seed::seed(&db, 300, 7, false).unwrap();
         // A second run continues the serial numbers: emails and certificate numbers stay unique.
-        let second = skillpath::seed::seed(&db, 200, 7, true).unwrap();
+        let second = skillpath::services::seed::seed(&db, 200, 7, true).unwrap();
         let recomputed = skillpath::services::eligibility::recompute_all(
             &db,
             skillpath::domain::today_in_shanghai(),
@@ -61,7 +61,10 @@ async fn seeding_writes_histories_the_engine_uses_and_can_run_twice() {
 
     // With accounts: the second run's learners (serials 301–500) can log in and see their progress.
     let session = app
-        .login("learner400@seed.example", skillpath::seed::SEEDED_PASSWORD)
+        .login(
+            "learner400@seed.example",
+            skillpath::services::seed::SEEDED_PASSWORD,
+        )
         .await;
     let token = session["access_token"].as_str().unwrap();
     let progress = app.get("/api/v1/me/progress", Some(token)).await;
@@ -71,7 +74,7 @@ async fn seeding_writes_histories_the_engine_uses_and_can_run_twice() {
     assert_eq!(
         app.post(
             "/api/v1/auth/login",
-            &serde_json::json!({"email": "learner100@seed.example", "password": skillpath::seed::SEEDED_PASSWORD}),
+            &serde_json::json!({"email": "learner100@seed.example", "password": skillpath::services::seed::SEEDED_PASSWORD}),
             None
         )
         .await

@@ -5,6 +5,7 @@ pub mod facts;
 pub mod parameters;
 pub mod recompute;
 pub mod store;
+pub mod what_if;
 
 pub use facts::*;
 pub use parameters::*;

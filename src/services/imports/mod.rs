@@ -1,3 +1,5 @@
 //! Bulk imports: CSV files read strictly, then applied as one use case each.
 
+pub mod cohort;
 pub mod csv;
+pub mod occupations;

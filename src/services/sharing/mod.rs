@@ -1,6 +1,9 @@
 //! Sharing verified records with HR: share codes, the view an HR user sees (through a share or
 //! as the learner's employer), the statement signed for offline checks, and the signing keys.
 
+pub mod access;
+pub mod create;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,164 @@
+//! The durable job queue: rows written in the transaction of the change that needs the work,
+//! claimed with a lease, settled when done.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::jobs;
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = jobs)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub dedupe_key: String,
+    pub status: String,
+    pub attempts: i32,
+    pub due_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = jobs)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub payload: &'a str,
+    pub dedupe_key: &'a str,
+    pub status: &'a str,
+    pub attempts: i32,
+    pub due_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// Inserts the job unless one with the same key is pending (which will do the same work, as it
+/// reads the data when it runs). Whether a row was added.
+pub fn enqueue(conn: &mut DbConnection, job: &NewJob<'_>) -> QueryResult<bool> {
+    crate::each_backend!(conn, c => diesel::insert_into(jobs::table)
+        .values(job)
+        .on_conflict_do_nothing()
+        .execute(c))
+    .map(|n| n > 0)
+}
+
+/// Claims the job due first: a pending one whose time has come, or a running one whose lease
+/// ran out (its process died). Its lease runs until `lease_until`.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+) -> QueryResult<Option<JobRow>> {
+    use jobs::dsl as j;
+    super::write_transaction(conn, |conn| {
+        let due = j::jobs
+            .filter(
+                j::status.eq("pending").and(j::due_at.le(now)).or(j::status
+                    .eq("running")
+                    .and(j::lease_until.is_null().or(j::lease_until.lt(now)))),
+            )
+            .order((j::due_at.asc(), j::id.asc()))
+            .limit(1)
+            .select(j::id);
+        let id: Option<i64> = match conn {
+            DbConnection::Postgres(c) => due.for_update().skip_locked().first(c).optional()?,
+            DbConnection::Sqlite(c) => due.first(c).optional()?,
+        };
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        diesel::update(j::jobs.find(id))
+            .set((
+                j::status.eq("running"),
+                j::lease_until.eq(Some(lease_until)),
+                j::attempts.eq(j::attempts + 1),
+            ))
+            .execute(conn)?;
+        j::jobs
+            .find(id)
+            .select(JobRow::as_select())
+            .first(conn)
+            .optional()
+    })
+}
+
+/// How a claimed job ends.
+pub enum Outcome<'a> {
+    Done,
+    /// Failed; due again at `at`.
+    Retry {
+        at: NaiveDateTime,
+        error: &'a str,
+    },
+    /// Failed for good.
+    Failed {
+        error: &'a str,
+    },
+}
+
+pub fn settle(
+    conn: &mut DbConnection,
+    id: i64,
+    outcome: Outcome<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use jobs::dsl as j;
+    let target = j::jobs.find(id);
+    match outcome {
+        Outcome::Done => diesel::update(target)
+            .set((
+                j::status.eq("done"),
+                j::lease_until.eq(None::<NaiveDateTime>),
+                j::finished_at.eq(Some(now)),
+            ))
+            .execute(conn),
+        Outcome::Failed { error } => diesel::update(target)
+            .set((
+                j::status.eq("failed"),
+                j::lease_until.eq(None::<NaiveDateTime>),
+                j::last_error.eq(Some(error)),
+                j::finished_at.eq(Some(now)),
+            ))
+            .execute(conn),
+        Outcome::Retry { at, error } => {
+            let retried = super::write_transaction(conn, |conn| {
+                diesel::update(target)
+                    .set((
+                        j::status.eq("pending"),
+                        j::due_at.eq(at),
+                        j::lease_until.eq(None::<NaiveDateTime>),
+                        j::last_error.eq(Some(error)),
+                    ))
+                    .execute(conn)
+            });
+            match retried {
+                // A job with the same key is already waiting: it does this one's work.
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => diesel::update(target)
+                    .set((
+                        j::status.eq("superseded"),
+                        j::lease_until.eq(None::<NaiveDateTime>),
+                        j::last_error.eq(Some(error)),
+                        j::finished_at.eq(Some(now)),
+                    ))
+                    .execute(conn),
+                other => other,
+            }
+        }
+    }
+    .map(|_| ())
+}
+
+/// Every job, newest first (for tests and operators).
+pub fn recent(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<JobRow>> {
+    jobs::table
+        .order(jobs::id.desc())
+        .limit(limit)
+        .select(JobRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,251 @@
+//! Durable background work. A change that makes work for later (a parameter value, the
+//! occupation catalog or a designation, which may move every learner's milestones; a cohort
+//! import) writes a job in its own transaction, so the work is never lost to a restart; a
+//! runner in every serving process (and in `skillpath worker`) claims due jobs with a lease,
+//! runs them, and retries failures with a growing delay.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::jobs::{self, JobRow, NewJob, Outcome};
+use crate::db::{self, milestones, Database, DbConnection};
+use crate::error::{parse_stored, AppError};
+use crate::rules::Parameters;
+use crate::services::eligibility::{parameter_values, recompute_all, refresh};
+
+crate::string_enum! {
+    /// What a job does.
+    JobKind {
+        RecomputeAll => "recompute_all",
+        RefreshCohort => "refresh_cohort",
+    }
+}
+
+/// A job with what it needs to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Every learner's milestones, after a change that may affect them all.
+    RecomputeAll { reason: String },
+    /// The milestones of a cohort's learners, after an import.
+    RefreshCohort { cohort_id: i64 },
+}
+
+impl Job {
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Job::RecomputeAll { .. } => JobKind::RecomputeAll,
+            Job::RefreshCohort { .. } => JobKind::RefreshCohort,
+        }
+    }
+
+    /// Jobs with the same key do the same work: while one waits, another is not added.
+    fn dedupe_key(&self) -> String {
+        match self {
+            Job::RecomputeAll { .. } => "recompute_all".into(),
+            Job::RefreshCohort { cohort_id } => format!("refresh_cohort:{cohort_id}"),
+        }
+    }
+}
+
+/// A failed job is tried this many times in all.
+pub const MAX_ATTEMPTS: i32 = 5;
+/// How long a claimed job is its runner's; past it, another runner may take it over.
+const LEASE: Duration = Duration::from_secs(30 * 60);
+
+/// Adds `job`, due now, in the caller's transaction.
+pub fn enqueue(conn: &mut DbConnection, job: &Job) -> Result<(), AppError> {
+    let payload = serde_json::to_string(job).map_err(|e| AppError::internal("job payload", e))?;
+    let now = db::now();
+    jobs::enqueue(
+        conn,
+        &NewJob {
+            kind: job.kind().as_str(),
+            payload: &payload,
+            dedupe_key: &job.dedupe_key(),
+            status: "pending",
+            attempts: 0,
+            due_at: now,
+            created_at: now,
+        },
+    )?;
+    Ok(())
+}
+
+/// Runs the work of `job` (off the async runtime: it blocks).
+fn perform(database: &Database, job: &Job) -> Result<String, AppError> {
+    let today = crate::domain::today_in_shanghai();
+    match job {
+        Job::RecomputeAll { reason } => {
+            let summary = recompute_all(database, today)?;
+            Ok(format!(
+                "{reason}: {} learners, {} events in {:.1} s",
+                summary.learners, summary.events, summary.seconds
+            ))
+        }
+        Job::RefreshCohort { cohort_id } => {
+            let mut conn = database.get()?;
+            let ids = milestones::learner_ids_of_cohort(&mut conn, *cohort_id)?;
+            let params = Parameters::in_force(&parameter_values(&mut conn)?, today);
+            for chunk in ids.chunks(200) {
+                db::write_transaction(&mut conn, |conn| refresh(conn, chunk, &params, today))?;
+            }
+            Ok(format!("cohort {cohort_id}: {} learners", ids.len()))
+        }
+    }
+}
+
+/// The delay before the `attempt`-th try again: 10 s, 40 s, 90 s, … at most an hour.
+fn retry_delay(attempt: i32) -> chrono::Duration {
+    let attempt = i64::from(attempt.max(1));
+    chrono::Duration::seconds((10 * attempt * attempt).min(3600))
+}
+
+/// What running one due job came to: `None` when nothing was due.
+#[derive(Debug)]
+pub struct Ran {
+    pub id: i64,
+    pub kind: JobKind,
+    pub outcome: Result<String, String>,
+}
+
+/// Claims and runs the job due first, if any. Blocking.
+pub fn run_one(database: &Database) -> Result<Option<Ran>, AppError> {
+    let now = db::now();
+    let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+    let mut conn = database.get()?;
+    let Some(row) = jobs::claim_due(&mut conn, now, lease_until)? else {
+        return Ok(None);
+    };
+    drop(conn);
+    let kind: JobKind = parse_stored(&row.kind)?;
+    let outcome =
+        decode(&row).and_then(|job| perform(database, &job).map_err(|e| format!("{e:#}")));
+    let mut conn = database.get()?;
+    let now = db::now();
+    match &outcome {
+        Ok(summary) => {
+            tracing::info!(job = row.id, kind = %kind, summary = %summary, "job done");
+            jobs::settle(&mut conn, row.id, Outcome::Done, now)?;
+        }
+        Err(error) if row.attempts >= MAX_ATTEMPTS => {
+            tracing::error!(job = row.id, kind = %kind, error = %error, "job failed for good");
+            jobs::settle(&mut conn, row.id, Outcome::Failed { error }, now)?;
+        }
+        Err(error) => {
+            tracing::warn!(job = row.id, kind = %kind, error = %error, attempt = row.attempts, "job failed; will retry");
+            let at = now + retry_delay(row.attempts);
+            jobs::settle(&mut conn, row.id, Outcome::Retry { at, error }, now)?;
+        }
+    }
+    Ok(Some(Ran {
+        id: row.id,
+        kind,
+        outcome,
+    }))
+}
+
+fn decode(row: &JobRow) -> Result<Job, String> {
+    serde_json::from_str(&row.payload).map_err(|e| format!("payload: {e}"))
+}
+
+/// Runs due jobs until `stop` resolves, looking for new ones every `poll`.
+pub async fn run(database: Database, poll: Duration, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    loop {
+        let db = database.clone();
+        let ran = tokio::task::spawn_blocking(move || run_one(&db)).await;
+        let busy = match ran {
+            Ok(Ok(Some(_))) => true,
+            Ok(Ok(None)) => false,
+            Ok(Err(err)) => {
+                tracing::error!(error = ?err, "claiming a job failed");
+                false
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "job runner task failed");
+                false
+            }
+        };
+        if busy {
+            continue;
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(poll) => {}
+        }
+    }
+}
+
+/// When the daily recomputation runs: ten past midnight in Shanghai, once the date has turned
+/// (time passing turns `upcoming` into `met` and closes windows).
+const DAILY_AT: (u32, u32) = (0, 10);
+
+/// Queues a recomputation of every learner every day at `DAILY_AT`, for as long as the process
+/// serves (several processes queue one job between them: a waiting job is not added twice).
+pub async fn queue_daily(database: Database) {
+    loop {
+        let now = chrono::Utc::now().with_timezone(&crate::domain::SHANGHAI);
+        let today_run = now
+            .date_naive()
+            .and_hms_opt(DAILY_AT.0, DAILY_AT.1, 0)
+            .unwrap_or(now.naive_local());
+        let next = if now.naive_local() < today_run {
+            today_run
+        } else {
+            today_run + chrono::Duration::days(1)
+        };
+        let wait = (next - now.naive_local())
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(60));
+        tokio::time::sleep(wait).await;
+        let db = database.clone();
+        let queued = tokio::task::spawn_blocking(move || -> Result<(), AppError> {
+            let mut conn = db.get()?;
+            enqueue(
+                &mut conn,
+                &Job::RecomputeAll {
+                    reason: "daily".into(),
+                },
+            )
+        })
+        .await;
+        match queued {
+            Ok(Ok(())) => tracing::info!("daily milestone recomputation queued"),
+            Ok(Err(err)) => {
+                tracing::error!(error = ?err, "queueing the daily recomputation failed")
+            }
+            Err(err) => tracing::error!(error = %err, "queueing the daily recomputation failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_read_back_and_keys_coalesce_like_work() {
+        let all = Job::RecomputeAll {
+            reason: "parameter value added".into(),
+        };
+        let json = serde_json::to_string(&all).unwrap();
+        assert_eq!(serde_json::from_str::<Job>(&json).unwrap(), all);
+        let other_reason = Job::RecomputeAll {
+            reason: "occupation added".into(),
+        };
+        assert_eq!(all.dedupe_key(), other_reason.dedupe_key());
+        let a = Job::RefreshCohort { cohort_id: 1 };
+        let b = Job::RefreshCohort { cohort_id: 2 };
+        assert_ne!(a.dedupe_key(), b.dedupe_key());
+    }
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_an_hour() {
+        assert_eq!(retry_delay(1), chrono::Duration::seconds(10));
+        assert!(retry_delay(2) > retry_delay(1));
+        assert_eq!(retry_delay(100), chrono::Duration::seconds(3600));
+    }
+}

@@ -1,0 +1,108 @@
+//! HR staff look at a learner's records, through a share or as the employer: every look is
+//! logged and told to the learner.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Selection, VerifiedView};
+use crate::auth::AuthUser;
+use crate::db::shares::{self, NewAccess, ShareRow};
+use crate::db::{self, institutions, learners, DbConnection};
+use crate::domain::{today_in_shanghai, SHANGHAI};
+use crate::error::AppError;
+use crate::notify::{self, Category, Notice};
+use crate::services::eligibility::ParameterCache;
+
+/// What an HR user gets for a code, or for an employee.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verification {
+    /// `share` or `employment`.
+    pub basis: String,
+    pub share_id: Option<i64>,
+    pub purpose: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub view: VerifiedView,
+}
+
+/// Logs an HR user's look at a learner's records and tells the learner (their preferences apply).
+fn log_access(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    learner: &learners::LearnerRow,
+    share: Option<&ShareRow>,
+) -> Result<(), AppError> {
+    let learner_id = learner.id;
+    let now = db::now();
+    let access_id = shares::insert_access(
+        conn,
+        &NewAccess {
+            learner_id,
+            share_id: share.map(|s| s.id),
+            user_id: caller.id,
+            institution_id: caller.institution_id,
+            basis: if share.is_some() {
+                "share"
+            } else {
+                "employment"
+            }
+            .into(),
+            accessed_at: now,
+        },
+    )?;
+    let enterprise = match caller.institution_id {
+        Some(id) => institutions::find(conn, id)?.map(|i| i.name),
+        None => None,
+    }
+    .unwrap_or_default();
+    let when = now
+        .and_utc()
+        .with_timezone(&SHANGHAI)
+        .format("%Y-%m-%d %H:%M");
+    let (kind, message) = notify::messages::viewed_message(
+        &enterprise,
+        &caller.email,
+        share.map(|s| s.purpose.as_str()),
+        &when.to_string(),
+    );
+    notify::produce(
+        conn,
+        &Notice {
+            recipient: notify::Recipient::Learner(learner_id),
+            email: learner.email.as_deref(),
+            event_key: format!("access:{access_id}"),
+            category: Category::Share,
+            kind,
+            message,
+            due_at: None,
+        },
+        now,
+    )
+}
+
+/// What an HR user sees of a learner now, logged and told to the learner.
+pub fn look(
+    conn: &mut DbConnection,
+    parameters: &ParameterCache,
+    caller: &AuthUser,
+    learner: &learners::LearnerRow,
+    share: Option<&ShareRow>,
+    selection: &Selection<'_>,
+) -> Result<Verification, AppError> {
+    let view = super::Records::load(conn, parameters, learner.id, today_in_shanghai())?
+        .view(&learner.name, selection)?;
+    log_access(conn, caller, learner, share)?;
+    Ok(Verification {
+        basis: if share.is_some() {
+            "share"
+        } else {
+            "employment"
+        }
+        .into(),
+        share_id: share.map(|s| s.id),
+        purpose: share.map(|s| s.purpose.clone()),
+        expires_at: share.map(|s| s.expires_at.and_utc()),
+        view,
+    })
+}

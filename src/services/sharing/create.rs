@@ -1,0 +1,181 @@
+//! A learner shares records with an enterprise: the selection checked (verified certificates,
+//! their own milestones), the share stored with the hash of its code, and a statement signed.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{Records, Selection, StatementContent, StatusTokens, VerifiedView};
+use crate::crypto::KeyVault;
+use crate::db::shares::{self, NewShare, ShareRow};
+use crate::db::{audit, institutions, learners, DbConnection};
+use crate::domain::checks::Checks;
+use crate::domain::{
+    today_in_shanghai, AuditAction, AuditEntity, CertificateStatus, InstitutionKind,
+};
+use crate::error::AppError;
+use crate::services::eligibility::ParameterCache;
+
+/// The enterprise a share is for.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EnterpriseRef {
+    pub id: i64,
+    pub name: String,
+}
+
+/// What signing and checking shares needs of the process.
+pub struct SharingContext<'a> {
+    pub parameters: &'a ParameterCache,
+    pub key_vault: &'a KeyVault,
+    pub status_tokens: &'a StatusTokens,
+    /// The service's public address, which statements name.
+    pub public_url: &'a str,
+}
+
+/// A share as asked for, its fields already checked one by one.
+pub struct Draft {
+    pub learner_id: i64,
+    /// The account sharing (the learner's).
+    pub actor: i64,
+    pub code_hash: String,
+    pub purpose: String,
+    pub enterprise_id: Option<i64>,
+    /// Distinct ids; `None`: the learner's verified certificates.
+    pub certificate_ids: Option<Vec<i64>>,
+    /// Distinct keys; `None`: the milestones met today.
+    pub milestone_keys: Option<Vec<String>>,
+    pub expires_at: NaiveDateTime,
+    pub now: NaiveDateTime,
+}
+
+pub struct Created {
+    pub row: ShareRow,
+    pub enterprise: Option<EnterpriseRef>,
+    /// The signed statement (a compact JWS).
+    pub statement: String,
+    /// What the share shows today.
+    pub shows: VerifiedView,
+}
+
+/// Stores the share and signs its statement. Run inside a write transaction.
+pub fn create(
+    conn: &mut DbConnection,
+    ctx: &SharingContext<'_>,
+    draft: Draft,
+) -> Result<Created, AppError> {
+    let learner =
+        learners::find(conn, draft.learner_id)?.ok_or(AppError::NotFound { what: "learner" })?;
+    let mut checks = Checks::new();
+    let enterprise = match draft.enterprise_id {
+        None => None,
+        Some(id) => match institutions::find(conn, id)? {
+            Some(i) if i.kind == InstitutionKind::Enterprise.as_str() => {
+                Some(EnterpriseRef { id, name: i.name })
+            }
+            _ => {
+                checks.add("enterprise_id", "is not an enterprise");
+                None
+            }
+        },
+    };
+    let today = today_in_shanghai();
+    let records = Records::load(conn, ctx.parameters, draft.learner_id, today)?;
+    let defaults = records.view(&learner.name, &Selection::VerifiedAndMet)?;
+    let certificate_ids = match draft.certificate_ids {
+        None => defaults.certificates.iter().map(|c| c.id).collect(),
+        Some(ids) => {
+            for id in &ids {
+                match records.certificates.iter().find(|c| c.id == *id) {
+                    None => checks.add(
+                        "certificate_ids",
+                        format!("{id} is not one of your certificates"),
+                    ),
+                    Some(c) if c.status != CertificateStatus::Verified.as_str() => checks.add(
+                        "certificate_ids",
+                        format!(
+                            "{id} is {}: only verified certificates can be shared",
+                            c.status
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            ids
+        }
+    };
+    let milestone_keys = match draft.milestone_keys {
+        None => defaults.milestones.iter().map(|m| m.key.clone()).collect(),
+        Some(keys) => {
+            for key in &keys {
+                if !records.milestones.iter().any(|m| &m.key == key) {
+                    checks.add(
+                        "milestone_keys",
+                        format!("'{key}' is not one of your milestones"),
+                    );
+                }
+            }
+            keys
+        }
+    };
+    checks.ensure(
+        !(certificate_ids.is_empty() && milestone_keys.is_empty()),
+        "certificate_ids",
+        "nothing to share: no verified certificate or met milestone yet",
+    );
+    checks.done(|| Some(()))?;
+    let key = super::signing_key(conn, ctx.key_vault, draft.now)?;
+    let row = shares::insert_share(
+        conn,
+        &NewShare {
+            learner_id: draft.learner_id,
+            code_hash: draft.code_hash,
+            purpose: draft.purpose,
+            recipient_institution_id: enterprise.as_ref().map(|e| e.id),
+            certificate_ids: json!(certificate_ids).to_string(),
+            milestone_keys: json!(milestone_keys).to_string(),
+            kid: key.0.clone(),
+            created_at: draft.now,
+            expires_at: draft.expires_at,
+        },
+    )?;
+    let shows = records.view(
+        &learner.name,
+        &Selection::Named {
+            certificate_ids: &certificate_ids,
+            milestone_keys: &milestone_keys,
+        },
+    )?;
+    let public = ctx.public_url;
+    let statement = super::sign_statement(
+        conn,
+        &key,
+        &StatementContent {
+            issuer: public,
+            share: &row,
+            recipient: enterprise.as_ref().map(|e| (e.id, e.name.clone())),
+            view: &shows,
+            status_url: format!(
+                "{public}/api/v1/verifications/status/{}",
+                ctx.status_tokens
+                    .token(row.id)
+                    .map_err(AppError::Internal)?
+            ),
+        },
+    )?;
+    audit::record(
+        conn,
+        Some(draft.actor),
+        AuditAction::Share,
+        AuditEntity::Share,
+        row.id,
+        &json!({"enterprise_id": row.recipient_institution_id, "certificates": certificate_ids.len(),
+                "milestones": milestone_keys.len(), "expires_at": draft.expires_at}),
+    )?;
+    Ok(Created {
+        row,
+        enterprise,
+        statement,
+        shows,
+    })
+}

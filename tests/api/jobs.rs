@@ -1,0 +1,256 @@
+//! The durable job queue: work a change makes for later is written with the change, survives
+//! the process, is retried when it fails, and is taken over when its runner died.
+
+use chrono::NaiveDateTime;
+use serde_json::{json, Value};
+use skillpath::db::jobs::{self, JobRow, NewJob};
+use skillpath::services::jobs::{run_one, Job, JobKind, MAX_ATTEMPTS};
+
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::milestones::{student, verify};
+
+const RULE: &str = "sh489.technician_after_senior_worker";
+
+async fn all_jobs(app: &TestApp) -> Vec<JobRow> {
+    let db = app.state.db.clone();
+    tokio::task::spawn_blocking(move || jobs::recent(&mut db.get().unwrap(), 100).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn run_due(app: &TestApp) -> Option<skillpath::services::jobs::Ran> {
+    let db = app.state.db.clone();
+    tokio::task::spawn_blocking(move || run_one(&db).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn rule_events(app: &TestApp, token: &str, learner: i64) -> Vec<Value> {
+    let events: Value = app
+        .get(
+            &format!("/api/v1/learners/{learner}/milestone-events?limit=200"),
+            Some(token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["rule_id"] == RULE)
+        .cloned()
+        .collect()
+}
+
+/// The college of `student()` and its designation.
+async fn the_designation(app: &TestApp, admin: &str) -> (i64, i64) {
+    let page = app.get_json("/api/v1/institutions?limit=200", admin).await;
+    let college = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "上海某技师学院")
+        .unwrap()
+        .clone();
+    (
+        college["id"].as_i64().unwrap(),
+        college["designations"][0]["id"].as_i64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_designation_change_reaches_stored_milestones_through_a_stored_job() {
+    // No runner in the serving process: the job waits in the table, as it would across a
+    // restart, until a runner (here, the test) claims it.
+    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
+    let l = student(&app).await;
+    verify(&app, &l).await;
+    let before = rule_events(&app, &l.staff, l.id).await;
+    assert_eq!(before.last().unwrap()["event"], "newly_met", "{before:?}");
+
+    // The designation ended before the learner enrolled: she was never a student of a
+    // new-type technician college.
+    let (college, designation) = the_designation(&app, &l.admin).await;
+    let resp = app
+        .post(
+            &format!("/api/v1/institutions/{college}/designations/{designation}/end"),
+            &json!({"designated_until": "2022-01-01", "reason": "摘牌"}),
+            Some(&l.admin),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let queued = all_jobs(&app).await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(
+        (queued[0].kind.as_str(), queued[0].status.as_str()),
+        ("recompute_all", "pending")
+    );
+    // One job waits for all the changes of the setup (the occupation, the designation, its end).
+    // Nothing has moved yet.
+    assert_eq!(rule_events(&app, &l.staff, l.id).await.len(), before.len());
+
+    let ran = run_due(&app).await.expect("a job was due");
+    assert_eq!(ran.kind, JobKind::RecomputeAll);
+    assert!(ran.outcome.is_ok(), "{ran:?}");
+    let after = rule_events(&app, &l.staff, l.id).await;
+    assert_eq!(after.len(), before.len() + 1, "{after:?}");
+    assert_eq!(after.last().unwrap()["event"], "lost");
+    let done = all_jobs(&app).await;
+    assert_eq!(done[0].status, "done");
+    assert!(done[0].finished_at.is_some());
+    assert!(run_due(&app).await.is_none(), "nothing left");
+}
+
+#[tokio::test]
+async fn waiting_jobs_of_the_same_work_coalesce() {
+    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
+    let db = app.state.db.clone();
+    let count = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        for reason in ["parameter value added", "occupation added"] {
+            skillpath::services::jobs::enqueue(
+                &mut conn,
+                &Job::RecomputeAll {
+                    reason: reason.into(),
+                },
+            )
+            .unwrap();
+        }
+        for cohort_id in [1, 2, 1] {
+            skillpath::services::jobs::enqueue(&mut conn, &Job::RefreshCohort { cohort_id })
+                .unwrap();
+        }
+        jobs::recent(&mut conn, 100).unwrap().len()
+    })
+    .await
+    .unwrap();
+    assert_eq!(count, 3, "one recomputation and one refresh per cohort");
+    // Once one is running, a new change queues another: the running one may have read the
+    // data before the change.
+    let ran = run_due(&app).await.unwrap();
+    assert!(ran.outcome.is_ok());
+    let db = app.state.db.clone();
+    let count = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        skillpath::services::jobs::enqueue(
+            &mut conn,
+            &Job::RecomputeAll {
+                reason: "again".into(),
+            },
+        )
+        .unwrap();
+        jobs::recent(&mut conn, 100).unwrap().len()
+    })
+    .await
+    .unwrap();
+    assert_eq!(count, 4);
+}
+
+fn insert_raw(
+    app: &TestApp,
+    payload: &'static str,
+    status: &'static str,
+    attempts: i32,
+) -> impl FnOnce() + Send + 'static {
+    let db = app.state.db.clone();
+    move || {
+        let mut conn = db.get().unwrap();
+        let long_ago =
+            NaiveDateTime::parse_from_str("2026-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        jobs::enqueue(
+            &mut conn,
+            &NewJob {
+                kind: "refresh_cohort",
+                payload,
+                dedupe_key: payload,
+                status,
+                attempts,
+                due_at: long_ago,
+                created_at: long_ago,
+            },
+        )
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_failing_job_is_retried_later_then_given_up() {
+    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
+    tokio::task::spawn_blocking(insert_raw(&app, "not json", "pending", 0))
+        .await
+        .unwrap();
+    let ran = run_due(&app).await.unwrap();
+    assert!(ran.outcome.unwrap_err().contains("payload"));
+    let row = all_jobs(&app).await.remove(0);
+    assert_eq!((row.status.as_str(), row.attempts), ("pending", 1));
+    assert!(row.last_error.unwrap().contains("payload"));
+    assert!(row.due_at > skillpath::db::now(), "due again later");
+    assert!(run_due(&app).await.is_none(), "not before its time");
+
+    tokio::task::spawn_blocking(insert_raw(
+        &app,
+        "still not json",
+        "pending",
+        MAX_ATTEMPTS - 1,
+    ))
+    .await
+    .unwrap();
+    run_due(&app).await.unwrap();
+    let row = all_jobs(&app).await.remove(0);
+    assert_eq!(
+        (row.status.as_str(), row.attempts),
+        ("failed", MAX_ATTEMPTS)
+    );
+}
+
+#[tokio::test]
+async fn a_job_whose_runner_died_is_taken_over_when_its_lease_runs_out() {
+    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
+    let db = app.state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        let long_ago =
+            NaiveDateTime::parse_from_str("2026-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        jobs::enqueue(
+            &mut conn,
+            &NewJob {
+                kind: "refresh_cohort",
+                payload: r#"{"kind":"refresh_cohort","cohort_id":7}"#,
+                dedupe_key: "refresh_cohort:7",
+                // Claimed, and its lease (unset here: long past) has run out.
+                status: "running",
+                attempts: 1,
+                due_at: long_ago,
+                created_at: long_ago,
+            },
+        )
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    let ran = run_due(&app).await.expect("taken over");
+    assert!(ran.outcome.is_ok(), "{ran:?}");
+    let row = all_jobs(&app).await.remove(0);
+    assert_eq!((row.status.as_str(), row.attempts), ("done", 2));
+}
+
+#[tokio::test]
+async fn the_serving_process_runs_jobs_itself_by_default() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    app.create_occupation(&admin, "6-18-02-04", "电工").await;
+    let started = std::time::Instant::now();
+    loop {
+        let rows = all_jobs(&app).await;
+        if rows.iter().any(|r| r.status == "done") {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{rows:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
