@@ -4,7 +4,6 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
@@ -13,17 +12,15 @@ use crate::api::problem::Problem;
 use crate::auth::scope::{self, require_learner, RefusedMatches};
 use crate::auth::AuthUser;
 use crate::crypto::IdentityVault;
-use crate::db::learners::{
-    self, KindChangeRow, LearnerChanges, LearnerFilter, LearnerRow, NewLearner,
-};
-use crate::db::{self, audit, occupations, DbConnection};
+use crate::db::learners::{self, KindChangeRow, LearnerChanges, LearnerFilter, LearnerRow};
+use crate::db::DbConnection;
 use crate::domain::checks::Checks;
 use crate::domain::{
     decode_code_list, encode_code_list, today_in_shanghai, EducationLevel, EmailAddress, Hukou,
     IdentityNumber, Language, LearnerKind, OccupationCode, Role,
 };
-use crate::domain::{AuditAction, AuditEntity};
 use crate::error::{parse_stored, AppError};
+use crate::services::learners::{self as learners_service, CheckedLearner};
 use crate::state::AppState;
 
 /// `Some(None)` for an explicit `null`, `None` for an absent field.
@@ -374,85 +371,6 @@ impl LearnerInput {
     }
 }
 
-struct CheckedLearner {
-    changes: LearnerChanges,
-    kind: Option<LearnerKind>,
-    effective_from: NaiveDate,
-    education_codes: Vec<String>,
-    id_hash: Option<String>,
-}
-
-/// Uniqueness of email and identity number among learners other than `except`, and the
-/// existence of the education occupation codes.
-/// Refuses an identity number or email that another learner holds. Within the caller's scope
-/// the answer says so; outside it, the one neutral refusal of the scope module (which does not
-/// tell which identifier matched), and the match is noted for the audit log.
-fn check_against_stored(
-    conn: &mut DbConnection,
-    caller: &AuthUser,
-    checked: &CheckedLearner,
-    except: Option<i64>,
-    refused: &RefusedMatches,
-) -> Result<(), AppError> {
-    // Everything else is checked before anyone is matched: a request that fails anyway must
-    // not tell, for free, whether its identity number or email is on record.
-    if !checked.education_codes.is_empty() {
-        let known = occupations::existing(conn, &checked.education_codes)?;
-        let mut checks = Checks::new();
-        for (i, code) in checked.education_codes.iter().enumerate() {
-            checks.ensure(
-                known.contains(code),
-                &format!("education_occupation_codes[{i}]"),
-                format!("{code} is not in the occupation catalog"),
-            );
-        }
-        checks.done(|| Some(()))?;
-    }
-    let by_hash = match &checked.id_hash {
-        Some(hash) => learners::find_by_id_hash(conn, hash)?.filter(|o| Some(o.id) != except),
-        None => None,
-    };
-    let by_email = match &checked.changes.email {
-        Some(Some(email)) => learners::find_by_email(conn, email)?.filter(|o| Some(o.id) != except),
-        _ => None,
-    };
-    let matches: Vec<(i64, &'static str)> = by_hash
-        .iter()
-        .map(|o| (o.id, "id_number"))
-        .chain(by_email.iter().map(|o| (o.id, "email")))
-        .collect();
-    let reachable = scope::split_matches(conn, caller, &matches, refused)?;
-    if matches.iter().any(|(id, _)| !reachable.contains(id)) {
-        return Err(scope::out_of_scope_match());
-    }
-    if by_hash.is_some() {
-        return Err(AppError::conflict(
-            "learner_exists",
-            "A learner with this identity number is already registered.",
-        ));
-    }
-    if by_email.is_some() {
-        return Err(AppError::conflict(
-            "learner_email_taken",
-            "Another learner has this email.",
-        ));
-    }
-    Ok(())
-}
-
-/// A summary for the audit log: which fields changed, never the identity number itself.
-fn audit_summary(changes: &LearnerChanges, name: Option<&str>) -> serde_json::Value {
-    json!({
-        "name": name,
-        "kind": changes.kind,
-        "id_number": changes.id_number_masked.as_ref().map(|m| m.clone().unwrap_or_else(|| "cleared".into())),
-        "email_changed": changes.email.is_some(),
-        "residence_facts_changed": changes.hukou.is_some() || changes.residence_permit_since.is_some()
-            || changes.social_insurance_since.is_some() || changes.income_tax_in_shanghai.is_some()
-            || changes.insurance_base_at_least_average_6_of_12.is_some(),
-    })
-}
-
 /// Register a learner (administrators, college staff, HR staff). Staff registrations are tied
 /// to their institution, which then sees the learner.
 #[utoipa::path(post, path = "/api/v1/learners", tag = "learners",
@@ -477,59 +395,8 @@ pub async fn create_learner(
     let created = state
         .db
         .write(move |conn| {
-            let kind = checked
-                .kind
-                .ok_or_else(|| AppError::invalid("kind", "is required"))?;
-            check_against_stored(conn, &who, &checked, None, &sink)?;
-            let now = db::now();
-            let c = &checked.changes;
-            let new = NewLearner {
-                name: c.name.clone().unwrap_or_default(),
-                kind: kind.as_str().to_owned(),
-                email: c.email.clone().flatten(),
-                preferred_language: c
-                    .preferred_language
-                    .clone()
-                    .unwrap_or_else(|| Language::ZhCn.as_str().to_owned()),
-                hukou: c.hukou.clone().flatten(),
-                residence_permit_since: c.residence_permit_since.flatten(),
-                social_insurance_since: c.social_insurance_since.flatten(),
-                income_tax_in_shanghai: c.income_tax_in_shanghai.flatten(),
-                insurance_base_at_least_average_6_of_12: c
-                    .insurance_base_at_least_average_6_of_12
-                    .flatten(),
-                education_level: c.education_level.clone().flatten(),
-                education_occupation_codes: c
-                    .education_occupation_codes
-                    .clone()
-                    .unwrap_or_default(),
-                birth_date: c.birth_date.flatten(),
-                id_number_ciphertext: c.id_number_ciphertext.clone().flatten(),
-                id_number_hash: c.id_number_hash.clone().flatten(),
-                id_number_masked: c.id_number_masked.clone().flatten(),
-                registered_by_institution_id: registered_by,
-                created_at: now,
-                updated_at: now,
-            };
-            let row = learners::insert(conn, &new)?;
-            learners::record_kind(
-                conn,
-                row.id,
-                kind.as_str(),
-                checked.effective_from,
-                Some(actor),
-                now,
-            )?;
-            crate::services::eligibility::refresh_now(conn, row.id)?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Create,
-                AuditEntity::Learner,
-                row.id,
-                &audit_summary(c, Some(&row.name)),
-            )?;
-            load_learner(conn, row.id)
+            let id = learners_service::register(conn, &who, checked, registered_by, actor, &sink)?;
+            load_learner(conn, id)
         })
         .await;
     scope::record_refusals(&state.db, &caller, &refused).await;
@@ -664,49 +531,7 @@ pub async fn update_learner(
     let updated = state
         .db
         .write(move |conn| {
-            require_learner(conn, &who, id)?;
-            let current =
-                learners::find(conn, id)?.ok_or(AppError::NotFound { what: "learner" })?;
-            let new_kind = checked.kind.filter(|k| k.as_str() != current.kind);
-            if new_kind.is_some() {
-                // History is a sequence: a change cannot take effect before the kind it replaces.
-                if let Some(last) = learners::kind_history(conn, id)?.last() {
-                    if checked.effective_from < last.effective_from {
-                        return Err(AppError::invalid(
-                            "kind_effective_from",
-                            format!(
-                                "must not be before {}, when the current kind took effect",
-                                last.effective_from
-                            ),
-                        ));
-                    }
-                }
-            }
-            // Matched last: a change refused for another reason tells nothing of who is on record.
-            check_against_stored(conn, &who, &checked, Some(id), &sink)?;
-            let now = db::now();
-            let mut changes = checked.changes;
-            changes.updated_at = Some(now);
-            learners::update(conn, id, &changes)?;
-            if let Some(kind) = new_kind {
-                learners::record_kind(
-                    conn,
-                    id,
-                    kind.as_str(),
-                    checked.effective_from,
-                    Some(actor),
-                    now,
-                )?;
-            }
-            crate::services::eligibility::refresh_now(conn, id)?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Update,
-                AuditEntity::Learner,
-                id,
-                &audit_summary(&changes, None),
-            )?;
+            learners_service::update(conn, &who, id, checked, actor, &sink)?;
             load_learner(conn, id)
         })
         .await;

@@ -6,5 +6,6 @@ pub mod certificates;
 pub mod eligibility;
 pub mod imports;
 pub mod jobs;
+pub mod learners;
 pub mod seed;
 pub mod sharing;
