@@ -1,6 +1,6 @@
 //! The vocabulary of the audit log: what was done, to which kind of record.
 
-use super::Decision;
+use super::kinds::Decision;
 
 crate::string_enum! {
     /// What an audited change did.

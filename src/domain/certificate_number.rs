@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::kinds::NumberFormat;
-use super::SkillLevel;
+use super::skill_level::SkillLevel;
 
 /// A remark stored with a certificate for the evaluator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

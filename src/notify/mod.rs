@@ -18,27 +18,7 @@ use crate::db::notifications::{self, NewInboxMessage, NewOutboxRow};
 use crate::db::DbConnection;
 use crate::error::AppError;
 pub use messages::{Message, NoticeKind};
-
-crate::string_enum! {
-    /// What a notification is about; preferences are per category (and channel).
-    Category {
-        Certificate => "certificate",
-        Milestone => "milestone",
-        /// Someone looked at what the learner shared, or at their records as their employer.
-        Share => "share",
-    }
-}
-
-impl Category {
-    /// How the category is named to learners: (zh-CN, en).
-    pub fn names(self) -> (&'static str, &'static str) {
-        match self {
-            Category::Certificate => ("证书核验结果", "certificate decisions"),
-            Category::Milestone => ("里程碑与提醒", "milestones and reminders"),
-            Category::Share => ("共享记录的查看", "views of your shared records"),
-        }
-    }
-}
+pub use preferences::Category;
 
 /// One notification to produce.
 pub struct Notice<'a> {

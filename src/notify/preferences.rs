@@ -8,10 +8,30 @@ use chrono::{Duration, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::Category;
 use crate::domain::checks::Checks;
 use crate::domain::SHANGHAI;
 use crate::error::AppError;
+
+crate::string_enum! {
+    /// What a notification is about; preferences are per category (and channel).
+    Category {
+        Certificate => "certificate",
+        Milestone => "milestone",
+        /// Someone looked at what the learner shared, or at their records as their employer.
+        Share => "share",
+    }
+}
+
+impl Category {
+    /// How the category is named to learners: (zh-CN, en).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Category::Certificate => ("证书核验结果", "certificate decisions"),
+            Category::Milestone => ("里程碑与提醒", "milestones and reminders"),
+            Category::Share => ("共享记录的查看", "views of your shared records"),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
