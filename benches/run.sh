@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark of the README's Performance section, each beside its baseline measured in the
+# Every benchmark of docs/performance.md, each beside its baseline measured in the
 # same run, on this machine. Prints a Markdown table and writes it to $OUT.
 #
 #   benches/run.sh

@@ -12,12 +12,12 @@ use skillpath::startup::Application;
 use skillpath::telemetry;
 
 // The engine and the JSON layer allocate many small strings; mimalloc serves them markedly
-// faster than the system allocator (see the engine benchmark in the README).
+// faster than the system allocator (see the engine benchmark in docs/performance.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Skillpath: follows vocational learners through their skill-level certificates and the
-/// milestones policy attaches to them. Configuration comes from the environment (see README).
+/// milestones policy attaches to them. Configuration comes from the environment (see docs/operations.md).
 #[derive(Parser)]
 #[command(name = "skillpath", version, about)]
 struct Cli {
@@ -43,7 +43,7 @@ enum Command {
         as_of: Option<chrono::NaiveDate>,
     },
     /// Fill the database with synthetic learners and their histories (for benchmarks and
-    /// trials; see the README for the distributions).
+    /// trials; see docs/performance.md for the distributions).
     Seed {
         /// How many learners.
         #[arg(long, default_value_t = 10_000)]

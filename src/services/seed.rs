@@ -1,7 +1,7 @@
 //! `skillpath seed`: fills a database with realistic synthetic data for benchmarks and trials —
 //! institutions of every kind (technician colleges, some designated), programs, learners of the
 //! three kinds with certificate histories, enrollments, employment spells and residence facts.
-//! Deterministic for a given seed. The distributions are written down in the README.
+//! Deterministic for a given seed. The distributions are written down in docs/performance.md.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
