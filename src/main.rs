@@ -29,8 +29,8 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API (the default).
     Serve,
-    /// Deliver notifications (as `serve` also does unless SKILLPATH_WORKER_IN_SERVE=false);
-    /// serves only /health, /ready and /metrics on SKILLPATH_BIND.
+    /// Deliver notifications and run queued jobs (as `serve` also does unless
+    /// SKILLPATH_WORKER_IN_SERVE=false); serves only /health, /ready and /metrics on SKILLPATH_BIND.
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,

@@ -132,7 +132,7 @@ pub async fn shared_state(settings: Settings) -> anyhow::Result<web::Data<AppSta
     )?))
 }
 
-/// `skillpath worker`: delivers notifications until SIGTERM or SIGINT, serving only `/health`,
+/// `skillpath worker`: delivers notifications and runs queued jobs until SIGTERM or SIGINT, serving only `/health`,
 /// `/ready` and `/metrics` on `SKILLPATH_BIND`.
 pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let listener = TcpListener::bind(settings.bind)
