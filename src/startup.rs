@@ -132,8 +132,8 @@ pub async fn shared_state(settings: Settings) -> anyhow::Result<web::Data<AppSta
     )?))
 }
 
-/// `skillpath worker`: delivers notifications and runs queued jobs until SIGTERM or SIGINT, serving only `/health`,
-/// `/ready` and `/metrics` on `SKILLPATH_BIND`.
+/// `skillpath worker`: delivers notifications and runs queued jobs until SIGTERM or SIGINT,
+/// serving only `/health`, `/ready` and `/metrics` on `SKILLPATH_BIND`.
 pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let listener = TcpListener::bind(settings.bind)
         .with_context(|| format!("binding SKILLPATH_BIND={}", settings.bind))?;
