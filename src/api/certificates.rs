@@ -2,9 +2,8 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
@@ -12,15 +11,14 @@ use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
 use crate::auth::scope::{self, require_learner};
 use crate::auth::AuthUser;
-use crate::db::certificates::{self, CertificateRow, DecisionRow, NewCertificate};
-use crate::db::{self, audit, learners, occupations, DbConnection};
+use crate::db::certificates::{self, CertificateRow, DecisionRow};
+use crate::db::{learners, DbConnection};
 use crate::domain::certificate_number::{self, CertificateWarning};
 use crate::domain::checks::Checks;
 use crate::domain::{
     today_in_shanghai, CertificateKind, CertificateStatus, Decision, NumberFormat, OccupationCode,
     Role, SkillLevel,
 };
-use crate::domain::{AuditAction, AuditEntity};
 use crate::error::{parse_stored, AppError};
 use crate::services::certificates as certificates_service;
 use crate::state::AppState;
@@ -37,9 +35,6 @@ fn earliest_issue_date(kind: CertificateKind) -> NaiveDate {
     };
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
 }
-
-/// No one holds a skill certificate before this age (中职 pupils sit 初级工 from about 15).
-const MIN_HOLDER_AGE_YEARS: u32 = 14;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DecisionResponse {
@@ -234,57 +229,20 @@ pub async fn create_certificate(
     }
     let (kind, level, code, issuer) =
         checks.done(|| Some((kind?, level?, code?.into_inner(), issuer?)))?;
-    let (format, warnings) = certificate_number::inspect(&number, level, b.issued_on);
-    let warnings_json =
-        serde_json::to_string(&warnings).map_err(|e| AppError::internal("warnings", e))?;
-    let actor = caller.id;
+    let submission = certificates_service::Submission {
+        learner_id,
+        number,
+        kind,
+        level,
+        occupation_code: code,
+        issuer,
+        issued_on: b.issued_on,
+    };
     let created = state
         .db
         .write(move |conn| {
-            require_learner(conn, &caller, learner_id)?;
-            let learner = learners::find(conn, learner_id)?.ok_or(AppError::NotFound { what: "learner" })?;
-            if let Some(birth) = learner.birth_date {
-                let youngest = birth.checked_add_months(Months::new(12 * MIN_HOLDER_AGE_YEARS)).unwrap_or(birth);
-                if b.issued_on < youngest {
-                    return Err(AppError::invalid(
-                        "issued_on",
-                        format!("is before the learner's {MIN_HOLDER_AGE_YEARS}th birthday ({youngest})"),
-                    ));
-                }
-            }
-            if occupations::find(conn, &code)?.is_none() {
-                return Err(AppError::invalid("occupation_code", format!("{code} is not in the occupation catalog")));
-            }
-            if certificates::find_by_number(conn, &number)?.is_some() {
-                return Err(AppError::conflict("certificate_exists", "A certificate with this number is already registered."));
-            }
-            let now = db::now();
-            let row = certificates::insert(
-                conn,
-                &NewCertificate {
-                    learner_id,
-                    number,
-                    number_format: format.as_str().into(),
-                    kind: kind.as_str().into(),
-                    level: level.as_str().into(),
-                    occupation_code: code,
-                    issuer,
-                    issued_on: b.issued_on,
-                    status: CertificateStatus::Pending.as_str().into(),
-                    warnings: warnings_json,
-                    submitted_by: Some(actor),
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-            .map_err(|e| match AppError::from(e) {
-                AppError::Conflict { .. } => AppError::conflict("certificate_exists", "A certificate with this number is already registered."),
-                other => other,
-            })?;
-            crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(conn, Some(actor), AuditAction::Submit, AuditEntity::Certificate, row.id,
-                &json!({"learner_id": learner_id, "number": row.number, "level": row.level, "occupation_code": row.occupation_code, "warnings": warnings.len()}))?;
-            certificate_response(row, learner.name, Vec::new())
+            let (row, learner_name) = certificates_service::submit(conn, &caller, submission)?;
+            certificate_response(row, learner_name, Vec::new())
         })
         .await?;
     Ok(HttpResponse::Created()

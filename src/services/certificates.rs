@@ -1,15 +1,112 @@
-//! Certificates through their life: an evaluator's decision, with its record, its notices (to
+//! Certificates through their life: a submission (checked against the learner, the catalog and
+//! the register), an evaluator's decision, with its record, its notices (to
 //! the learner, and on revocation to the HR staff who relied on it), the milestones it moves
 //! and its audit entry, in one transaction.
 
+use chrono::{Months, NaiveDate};
 use serde_json::json;
 
+use crate::auth::scope::require_learner;
+use crate::auth::AuthUser;
 use crate::db::audit;
-use crate::db::certificates::{self, CertificateRow, NewDecision};
-use crate::db::{self, learners, DbConnection};
-use crate::domain::{AuditAction, AuditEntity, CertificateStatus, Decision, SkillLevel};
+use crate::db::certificates::{self, CertificateRow, NewCertificate, NewDecision};
+use crate::db::{self, learners, occupations, DbConnection};
+use crate::domain::certificate_number;
+use crate::domain::{
+    AuditAction, AuditEntity, CertificateKind, CertificateStatus, Decision, SkillLevel,
+};
 use crate::error::{parse_stored, AppError};
 use crate::notify::{self, Category, Notice, NoticeKind, Recipient};
+
+/// No one holds a skill certificate before this age (中职 pupils sit 初级工 from about 15).
+const MIN_HOLDER_AGE_YEARS: u32 = 14;
+
+/// A certificate as submitted, its fields checked one by one.
+pub struct Submission {
+    pub learner_id: i64,
+    /// Normalised (`certificate_number::normalise`).
+    pub number: String,
+    pub kind: CertificateKind,
+    pub level: SkillLevel,
+    pub occupation_code: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+}
+
+/// Records a submitted certificate, pending verification; the row and the learner's name. Run
+/// inside a write transaction.
+pub fn submit(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    s: Submission,
+) -> Result<(CertificateRow, String), AppError> {
+    let (format, warnings) = certificate_number::inspect(&s.number, s.level, s.issued_on);
+    let warnings_json =
+        serde_json::to_string(&warnings).map_err(|e| AppError::internal("warnings", e))?;
+    let actor = caller.id;
+    require_learner(conn, caller, s.learner_id)?;
+    let learner =
+        learners::find(conn, s.learner_id)?.ok_or(AppError::NotFound { what: "learner" })?;
+    if let Some(birth) = learner.birth_date {
+        let youngest = birth
+            .checked_add_months(Months::new(12 * MIN_HOLDER_AGE_YEARS))
+            .unwrap_or(birth);
+        if s.issued_on < youngest {
+            return Err(AppError::invalid(
+                "issued_on",
+                format!("is before the learner's {MIN_HOLDER_AGE_YEARS}th birthday ({youngest})"),
+            ));
+        }
+    }
+    if occupations::find(conn, &s.occupation_code)?.is_none() {
+        return Err(AppError::invalid(
+            "occupation_code",
+            format!("{} is not in the occupation catalog", s.occupation_code),
+        ));
+    }
+    if certificates::find_by_number(conn, &s.number)?.is_some() {
+        return Err(AppError::conflict(
+            "certificate_exists",
+            "A certificate with this number is already registered.",
+        ));
+    }
+    let now = db::now();
+    let row = certificates::insert(
+        conn,
+        &NewCertificate {
+            learner_id: s.learner_id,
+            number: s.number,
+            number_format: format.as_str().into(),
+            kind: s.kind.as_str().into(),
+            level: s.level.as_str().into(),
+            occupation_code: s.occupation_code,
+            issuer: s.issuer,
+            issued_on: s.issued_on,
+            status: CertificateStatus::Pending.as_str().into(),
+            warnings: warnings_json,
+            submitted_by: Some(actor),
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict { .. } => AppError::conflict(
+            "certificate_exists",
+            "A certificate with this number is already registered.",
+        ),
+        other => other,
+    })?;
+    super::eligibility::refresh_now(conn, row.learner_id)?;
+    audit::record(
+        conn,
+        Some(actor),
+        AuditAction::Submit,
+        AuditEntity::Certificate,
+        row.id,
+        &json!({"learner_id": row.learner_id, "number": row.number, "level": row.level, "occupation_code": row.occupation_code, "warnings": warnings.len()}),
+    )?;
+    Ok((row, learner.name))
+}
 
 /// `decision` on certificate `id` by `actor`, for `reason`. Run inside a write transaction.
 pub fn decide(
