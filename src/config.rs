@@ -131,9 +131,10 @@ pub struct NotifySettings {
     pub smtp_pool_size: u32,
     /// The address learners' links (unsubscribe) point to.
     pub public_url: String,
-    /// Whether `serve` runs the background workers too, notifications and jobs (`skillpath
-    /// worker` runs them alone).
+    /// Whether `serve` delivers notifications too (`skillpath worker` does it alone).
     pub worker_in_serve: bool,
+    /// Whether `serve` runs queued jobs too (`skillpath worker` always does).
+    pub jobs_in_serve: bool,
     /// How often an idle worker looks for due rows.
     pub poll_interval: Duration,
     /// Rows claimed at once.
@@ -284,6 +285,7 @@ impl Settings {
                 }
             },
             worker_in_serve: boolean(&get, "SKILLPATH_WORKER_IN_SERVE", true)?,
+            jobs_in_serve: boolean(&get, "SKILLPATH_JOBS_IN_SERVE", true)?,
             poll_interval: Duration::from_millis(number(
                 &get,
                 "SKILLPATH_WORKER_POLL_MS",

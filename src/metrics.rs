@@ -1,6 +1,6 @@
 //! Prometheus metrics: requests by route and status with a latency histogram, pool usage, and
 //! the notification outbox (rows waiting and dead, read from the database at scrape time, so
-//! every replica reports the whole queue) with this process's deliveries.
+//! every replica reports the whole queue) with this process's deliveries, and the job queue.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -32,6 +32,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    jobs: IntGaugeVec,
     pub notify: NotifyMetrics,
 }
 
@@ -130,11 +131,20 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
+        let jobs = IntGaugeVec::new(
+            Opts::new(
+                "jobs",
+                "Queued jobs by kind and state (pending, due, running, failed), read at scrape time",
+            ),
+            &["kind", "state"],
+        )?;
+        registry.register(Box::new(jobs.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             pool,
+            jobs,
             notify,
         })
     }
@@ -152,8 +162,17 @@ impl Metrics {
     /// call it off the async threads).
     pub fn render(&self, db: &Database) -> anyhow::Result<String> {
         let mut conn = db.get().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let (by_status, due) = crate::db::notifications::counts(&mut conn, crate::db::now())?;
+        let now = crate::db::now();
+        let (by_status, due) = crate::db::notifications::counts(&mut conn, now)?;
+        let jobs = crate::db::jobs::counts(&mut conn, now)?;
         drop(conn);
+        self.jobs.reset();
+        for (kind, state, n) in jobs {
+            // The kinds are the job queue's own (written by this code), never a client's.
+            self.jobs
+                .with_label_values(&[kind.as_str(), state.as_str()])
+                .set(n);
+        }
         self.notify
             .produce_seconds
             .set(PRODUCE_NANOS.load(Ordering::Relaxed) as f64 / 1e9);

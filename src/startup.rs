@@ -38,6 +38,7 @@ impl Application {
             .with_context(|| format!("binding SKILLPATH_BIND={}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let worker_in_serve = settings.notify.worker_in_serve;
+        let jobs_in_serve = settings.notify.jobs_in_serve;
         let state = shared_state(settings).await?;
         let backend = state.db.backend_name();
         let spec = api::openapi::document()?;
@@ -68,12 +69,14 @@ impl Application {
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .run();
         tokio::spawn(jobs::queue_daily(state.db.clone()));
-        if worker_in_serve {
+        if jobs_in_serve {
             tokio::spawn(jobs::run(
                 state.db.clone(),
                 state.settings.notify.poll_interval,
                 std::future::pending(),
             ));
+        }
+        if worker_in_serve {
             let worker = Worker::new(state.worker_context())?;
             tokio::spawn(worker.run(std::future::pending()));
         }
@@ -165,7 +168,8 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     Worker::new(state.worker_context())?
         .run(stop_signal())
         .await;
-    // A job cut short is taken up again by a runner once its lease runs out.
+    // The runner stops looking for jobs; a job it is running finishes before the process exits
+    // (if the process is killed instead, another runner takes the job up when its lease runs out).
     job_runner.abort();
     handle.stop(true).await;
     let _ = http.await;

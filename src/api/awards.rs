@@ -3,20 +3,19 @@
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use super::records::learner_records;
 use crate::api::body::JsonBody;
 use crate::api::problem::Problem;
-use crate::auth::scope::{self, require_learner};
+use crate::auth::scope::{self};
 use crate::auth::AuthUser;
 use crate::db::records::{self, AwardRow, NewAward};
-use crate::db::{self, audit};
+use crate::db::{self};
 use crate::domain::checks::Checks;
 use crate::domain::{today_in_shanghai, AwardKind};
-use crate::domain::{AuditAction, AuditEntity};
 use crate::error::{parse_stored, AppError};
+use crate::services::records as records_service;
 use crate::state::AppState;
 
 // ---------------------------------------------------------------- awards
@@ -76,29 +75,20 @@ pub async fn create_award(
         "must not be in the future",
     );
     let (kind, title) = checks.done(|| Some((kind?, title?)))?;
-    let actor = caller.id;
+    let _actor = caller.id;
     let row = state
         .db
         .write(move |conn| {
-            require_learner(conn, &caller, learner_id)?;
-            let row = records::insert_award(
+            let row = records_service::record_award(
                 conn,
-                &NewAward {
+                &caller,
+                NewAward {
                     learner_id,
                     kind: kind.as_str().into(),
                     title,
                     awarded_on: b.awarded_on,
                     created_at: db::now(),
                 },
-            )?;
-            crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Create,
-                AuditEntity::Award,
-                row.id,
-                &json!({"learner_id": learner_id, "kind": kind, "title": row.title}),
             )?;
             award_response(row)
         })

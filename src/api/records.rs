@@ -11,11 +11,12 @@ use crate::api::problem::Problem;
 use crate::auth::scope::{self, require_learner};
 use crate::auth::AuthUser;
 use crate::db::records::{self, EmploymentRow, EnrollmentRow, NewEmployment, NewEnrollment};
-use crate::db::{self, audit, institutions, occupations, DbConnection};
+use crate::db::{self, audit, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{today_in_shanghai, ClassType, EnrollmentStatus, OccupationCode, Role};
 use crate::domain::{AuditAction, AuditEntity};
 use crate::error::{parse_stored, AppError};
+use crate::services::records as records_service;
 use crate::state::AppState;
 
 // ---------------------------------------------------------------- enrollments
@@ -96,20 +97,6 @@ fn yes() -> bool {
     true
 }
 
-/// The program, if the caller may enroll learners in it (administrators, or staff of its
-/// institution); 404 when it is not visible, 403 when visible but not theirs to change.
-fn managed_program(
-    conn: &mut DbConnection,
-    caller: &AuthUser,
-    program_id: i64,
-) -> Result<institutions::ProgramRow, AppError> {
-    let program = scope::visible_program(conn, caller, program_id)?;
-    if !caller.manages_institution(program.institution_id) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(program)
-}
-
 /// Enroll a learner in a program (administrators, staff of the program's institution).
 #[utoipa::path(post, path = "/api/v1/learners/{id}/enrollments", tag = "learners",
     params(("id" = i64, Path, description = "Learner id")),
@@ -144,16 +131,15 @@ pub async fn create_enrollment(
         "must be within a year from today",
     );
     let (status, class_type) = checks.done(|| Some((status?, class_type?)))?;
-    let actor = caller.id;
+    let _actor = caller.id;
+    let now = db::now();
     let row = state
         .db
         .write(move |conn| {
-            require_learner(conn, &caller, learner_id)?;
-            managed_program(conn, &caller, b.program_id)?;
-            let now = db::now();
-            let row = records::insert_enrollment(
+            let row = records_service::enroll(
                 conn,
-                &NewEnrollment {
+                &caller,
+                NewEnrollment {
                     learner_id,
                     program_id: b.program_id,
                     cohort_id: None,
@@ -165,14 +151,7 @@ pub async fn create_enrollment(
                     created_at: now,
                     updated_at: now,
                 },
-            )
-            .map_err(|e| match AppError::from(e) {
-                AppError::Conflict { .. } => AppError::conflict("enrollment_exists", "The learner is already enrolled in this program from this date."),
-                other => other,
-            })?;
-            crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(conn, Some(actor), AuditAction::Create, AuditEntity::Enrollment, row.id,
-                &json!({"learner_id": learner_id, "program_id": b.program_id, "status": status, "start": b.start_date, "end": b.end_date}))?;
+            )?;
             enrollment_response(row)
         })
         .await?;
@@ -238,7 +217,7 @@ pub async fn update_enrollment(
             require_learner(conn, &caller, learner_id)?;
             let current = records::find_enrollment(conn, learner_id, enrollment_id)?
                 .ok_or(AppError::NotFound { what: "enrollment" })?;
-            managed_program(conn, &caller, current.program_id)?;
+            scope::managed_program(conn, &caller, current.program_id)?;
             let from: EnrollmentStatus = parse_stored(&current.status)?;
             if !from.may_become(status) {
                 return Err(AppError::conflict(
@@ -374,23 +353,15 @@ tie it to their enterprise",
     };
     let (employer_name, post_title, code) =
         checks.done(|| Some((employer_name?, post_title?, code?.into_inner())))?;
-    let actor = caller.id;
+    let _actor = caller.id;
+    let now = db::now();
     let row = state
         .db
         .write(move |conn| {
-            require_learner(conn, &caller, learner_id)?;
-            if occupations::find(conn, &code)?.is_none() {
-                return Err(AppError::invalid("occupation_code", format!("{code} is not in the occupation catalog")));
-            }
-            if let Some(inst) = employer_institution_id {
-                if institutions::find(conn, inst)?.is_none() {
-                    return Err(AppError::invalid("employer_institution_id", "no such institution"));
-                }
-            }
-            let now = db::now();
-            let row = records::insert_employment(
+            let row = records_service::record_employment(
                 conn,
-                &NewEmployment {
+                &caller,
+                NewEmployment {
                     learner_id,
                     employer_name,
                     employer_institution_id,
@@ -405,9 +376,6 @@ tie it to their enterprise",
                     updated_at: now,
                 },
             )?;
-            crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(conn, Some(actor), AuditAction::Create, AuditEntity::Employment, row.id,
-                &json!({"learner_id": learner_id, "employer": row.employer_name, "occupation_code": row.occupation_code, "start": row.start_date, "end": row.end_date}))?;
             Ok(employment_response(row))
         })
         .await?;

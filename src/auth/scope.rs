@@ -262,3 +262,17 @@ pub fn own_share(conn: &mut DbConnection, learner_id: i64, id: i64) -> Result<Sh
         .filter(|s| s.learner_id == learner_id)
         .ok_or(AppError::NotFound { what: "share" })
 }
+
+/// The program, if the caller may enroll learners in it (administrators, or staff of its
+/// institution); 404 when it is not visible, 403 when visible but not theirs to change.
+pub fn managed_program(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    program_id: i64,
+) -> Result<ProgramRow, AppError> {
+    let program = visible_program(conn, caller, program_id)?;
+    if !caller.manages_institution(program.institution_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(program)
+}

@@ -45,8 +45,44 @@ pub fn enqueue(conn: &mut DbConnection, job: &NewJob<'_>) -> QueryResult<bool> {
     .map(|n| n > 0)
 }
 
+/// Inserts the job unless a job with the same key exists in any state (a daily run queued by
+/// several processes is one). Whether a row was added.
+pub fn enqueue_once(conn: &mut DbConnection, job: &NewJob<'_>) -> QueryResult<bool> {
+    super::write_transaction(conn, |conn| {
+        let exists: i64 = jobs::table
+            .filter(jobs::dedupe_key.eq(job.dedupe_key))
+            .count()
+            .get_result(conn)?;
+        if exists > 0 {
+            return Ok(false);
+        }
+        enqueue(conn, job)
+    })
+}
+
+/// Jobs by kind and state: waiting (`pending`, of which `due` now), `running`, `failed`.
+pub fn counts(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(String, String, i64)>> {
+    use diesel::dsl::count_star;
+    let mut out: Vec<(String, String, i64)> = jobs::table
+        .filter(jobs::status.eq_any(["pending", "running", "failed"]))
+        .group_by((jobs::kind, jobs::status))
+        .select((jobs::kind, jobs::status, count_star()))
+        .load(conn)?;
+    let due: Vec<(String, i64)> = jobs::table
+        .filter(jobs::status.eq("pending"))
+        .filter(jobs::due_at.le(now))
+        .group_by(jobs::kind)
+        .select((jobs::kind, count_star()))
+        .load(conn)?;
+    out.extend(due.into_iter().map(|(kind, n)| (kind, "due".to_owned(), n)));
+    Ok(out)
+}
+
 /// Claims the job due first: a pending one whose time has come, or a running one whose lease
-/// ran out (its process died). Its lease runs until `lease_until`.
+/// ran out (its process died). Its lease runs until `lease_until`. Call outside a transaction.
 pub fn claim_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -99,14 +135,21 @@ pub enum Outcome<'a> {
     },
 }
 
+/// Ends the attempt of runner holding the job under `lease` (the `lease_until` of its claim).
+/// Nothing happens when the job is no longer theirs (their lease ran out and another runner took
+/// it over): whether it was settled. Call outside a transaction.
 pub fn settle(
     conn: &mut DbConnection,
     id: i64,
+    lease: NaiveDateTime,
     outcome: Outcome<'_>,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     use jobs::dsl as j;
-    let target = j::jobs.find(id);
+    let target = j::jobs
+        .filter(j::id.eq(id))
+        .filter(j::status.eq("running"))
+        .filter(j::lease_until.eq(Some(lease)));
     match outcome {
         Outcome::Done => diesel::update(target)
             .set((
@@ -151,7 +194,7 @@ pub fn settle(
             }
         }
     }
-    .map(|_| ())
+    .map(|n| n > 0)
 }
 
 /// Every job, newest first (for tests and operators).

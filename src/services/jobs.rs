@@ -1,17 +1,18 @@
 //! Durable background work. A change that makes work for later (a parameter value, the
 //! occupation catalog or a designation, which may move every learner's milestones; a cohort
 //! import) writes a job in its own transaction, so the work is never lost to a restart; a
-//! runner in every serving process (and in `skillpath worker`) claims due jobs with a lease,
-//! runs them, and retries failures with a growing delay.
+//! runner (in `serve` unless `SKILLPATH_JOBS_IN_SERVE=false`, and in `skillpath worker`) claims
+//! due jobs with a lease, runs them, and retries failures with a growing delay.
 
 use std::future::Future;
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::db::jobs::{self, JobRow, NewJob, Outcome};
 use crate::db::{self, milestones, Database, DbConnection};
-use crate::error::{parse_stored, AppError};
+use crate::error::AppError;
 use crate::rules::Parameters;
 use crate::services::eligibility::{parameter_values, recompute_all, refresh};
 
@@ -19,6 +20,8 @@ crate::string_enum! {
     /// What a job does.
     JobKind {
         RecomputeAll => "recompute_all",
+        /// The recomputation of each day (time turns `upcoming` into `met`).
+        DailyRecompute => "daily_recompute",
         RefreshCohort => "refresh_cohort",
     }
 }
@@ -29,6 +32,8 @@ crate::string_enum! {
 pub enum Job {
     /// Every learner's milestones, after a change that may affect them all.
     RecomputeAll { reason: String },
+    /// Every learner's milestones, once a day.
+    DailyRecompute { day: NaiveDate },
     /// The milestones of a cohort's learners, after an import.
     RefreshCohort { cohort_id: i64 },
 }
@@ -37,6 +42,7 @@ impl Job {
     pub fn kind(&self) -> JobKind {
         match self {
             Job::RecomputeAll { .. } => JobKind::RecomputeAll,
+            Job::DailyRecompute { .. } => JobKind::DailyRecompute,
             Job::RefreshCohort { .. } => JobKind::RefreshCohort,
         }
     }
@@ -45,6 +51,7 @@ impl Job {
     fn dedupe_key(&self) -> String {
         match self {
             Job::RecomputeAll { .. } => "recompute_all".into(),
+            Job::DailyRecompute { day } => format!("daily_recompute:{day}"),
             Job::RefreshCohort { cohort_id } => format!("refresh_cohort:{cohort_id}"),
         }
     }
@@ -55,11 +62,25 @@ pub const MAX_ATTEMPTS: i32 = 5;
 /// How long a claimed job is its runner's; past it, another runner may take it over.
 const LEASE: Duration = Duration::from_secs(30 * 60);
 
-/// Adds `job`, due now, in the caller's transaction.
+/// Adds `job`, due now, in the caller's transaction (unless the same work already waits).
 pub fn enqueue(conn: &mut DbConnection, job: &Job) -> Result<(), AppError> {
+    write_job(conn, job, jobs::enqueue)
+}
+
+/// Adds `job` unless a job of the same key exists in any state (the daily run, which every
+/// serving process queues).
+pub fn enqueue_once(conn: &mut DbConnection, job: &Job) -> Result<(), AppError> {
+    write_job(conn, job, jobs::enqueue_once)
+}
+
+fn write_job(
+    conn: &mut DbConnection,
+    job: &Job,
+    insert: fn(&mut DbConnection, &NewJob<'_>) -> diesel::QueryResult<bool>,
+) -> Result<(), AppError> {
     let payload = serde_json::to_string(job).map_err(|e| AppError::internal("job payload", e))?;
     let now = db::now();
-    jobs::enqueue(
+    insert(
         conn,
         &NewJob {
             kind: job.kind().as_str(),
@@ -85,6 +106,13 @@ fn perform(database: &Database, job: &Job) -> Result<String, AppError> {
                 summary.learners, summary.events, summary.seconds
             ))
         }
+        Job::DailyRecompute { day } => {
+            let summary = recompute_all(database, today)?;
+            Ok(format!(
+                "daily ({day}): {} learners, {} events in {:.1} s",
+                summary.learners, summary.events, summary.seconds
+            ))
+        }
         Job::RefreshCohort { cohort_id } => {
             let mut conn = database.get()?;
             let ids = milestones::learner_ids_of_cohort(&mut conn, *cohort_id)?;
@@ -107,42 +135,57 @@ fn retry_delay(attempt: i32) -> chrono::Duration {
 #[derive(Debug)]
 pub struct Ran {
     pub id: i64,
-    pub kind: JobKind,
+    /// `None` for a kind this version does not know.
+    pub kind: Option<JobKind>,
     pub outcome: Result<String, String>,
 }
 
-/// Claims and runs the job due first, if any. Blocking.
+/// Claims and runs the job due first, if any. Blocking; call outside a transaction.
 pub fn run_one(database: &Database) -> Result<Option<Ran>, AppError> {
     let now = db::now();
-    let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+    let lease = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
     let mut conn = database.get()?;
-    let Some(row) = jobs::claim_due(&mut conn, now, lease_until)? else {
+    let Some(row) = jobs::claim_due(&mut conn, now, lease)? else {
         return Ok(None);
     };
     drop(conn);
-    let kind: JobKind = parse_stored(&row.kind)?;
-    let outcome =
-        decode(&row).and_then(|job| perform(database, &job).map_err(|e| format!("{e:#}")));
+    let kind = row.kind.parse::<JobKind>();
+    let outcome = if row.attempts > MAX_ATTEMPTS {
+        // Claimed again and again after its runner stopped (killed, out of memory): given up.
+        Err(format!(
+            "given up after {} claims: its runner stopped each time",
+            MAX_ATTEMPTS
+        ))
+    } else {
+        kind.clone()
+            .map_err(|e| format!("kind '{}': {e}", row.kind))
+            .and_then(|_| decode(&row))
+            .and_then(|job| perform(database, &job).map_err(|e| format!("{e:#}")))
+    };
     let mut conn = database.get()?;
     let now = db::now();
-    match &outcome {
+    let settled = match &outcome {
         Ok(summary) => {
-            tracing::info!(job = row.id, kind = %kind, summary = %summary, "job done");
-            jobs::settle(&mut conn, row.id, Outcome::Done, now)?;
+            tracing::info!(job = row.id, kind = %row.kind, summary = %summary, "job done");
+            jobs::settle(&mut conn, row.id, lease, Outcome::Done, now)?
         }
-        Err(error) if row.attempts >= MAX_ATTEMPTS => {
-            tracing::error!(job = row.id, kind = %kind, error = %error, "job failed for good");
-            jobs::settle(&mut conn, row.id, Outcome::Failed { error }, now)?;
+        Err(error) if row.attempts >= MAX_ATTEMPTS || kind.is_err() => {
+            tracing::error!(job = row.id, kind = %row.kind, error = %error, "job failed for good");
+            jobs::settle(&mut conn, row.id, lease, Outcome::Failed { error }, now)?
         }
         Err(error) => {
-            tracing::warn!(job = row.id, kind = %kind, error = %error, attempt = row.attempts, "job failed; will retry");
+            tracing::warn!(job = row.id, kind = %row.kind, error = %error, attempt = row.attempts, "job failed; will retry");
             let at = now + retry_delay(row.attempts);
-            jobs::settle(&mut conn, row.id, Outcome::Retry { at, error }, now)?;
+            jobs::settle(&mut conn, row.id, lease, Outcome::Retry { at, error }, now)?
         }
+    };
+    if !settled {
+        // Its lease ran out while it ran: another runner took it over and settles it.
+        tracing::warn!(job = row.id, kind = %row.kind, "job outlived its lease; left to the runner that took it over");
     }
     Ok(Some(Ran {
         id: row.id,
-        kind,
+        kind: kind.ok(),
         outcome,
     }))
 }
@@ -183,8 +226,8 @@ pub async fn run(database: Database, poll: Duration, stop: impl Future<Output = 
 /// (time passing turns `upcoming` into `met` and closes windows).
 const DAILY_AT: (u32, u32) = (0, 10);
 
-/// Queues a recomputation of every learner every day at `DAILY_AT`, for as long as the process
-/// serves (several processes queue one job between them: a waiting job is not added twice).
+/// Queues the recomputation of every learner each day at `DAILY_AT`, for as long as the process
+/// serves (several processes queue one job a day between them).
 pub async fn queue_daily(database: Database) {
     loop {
         let now = chrono::Utc::now().with_timezone(&crate::domain::SHANGHAI);
@@ -202,14 +245,10 @@ pub async fn queue_daily(database: Database) {
             .unwrap_or(std::time::Duration::from_secs(60));
         tokio::time::sleep(wait).await;
         let db = database.clone();
+        let day = crate::domain::today_in_shanghai();
         let queued = tokio::task::spawn_blocking(move || -> Result<(), AppError> {
             let mut conn = db.get()?;
-            enqueue(
-                &mut conn,
-                &Job::RecomputeAll {
-                    reason: "daily".into(),
-                },
-            )
+            enqueue_once(&mut conn, &Job::DailyRecompute { day })
         })
         .await;
         match queued {

@@ -7,5 +7,6 @@ pub mod eligibility;
 pub mod imports;
 pub mod jobs;
 pub mod learners;
+pub mod records;
 pub mod seed;
 pub mod sharing;

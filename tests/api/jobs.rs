@@ -64,7 +64,7 @@ async fn the_designation(app: &TestApp, admin: &str) -> (i64, i64) {
 async fn a_designation_change_reaches_stored_milestones_through_a_stored_job() {
     // No runner in the serving process: the job waits in the table, as it would across a
     // restart, until a runner (here, the test) claims it.
-    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
+    let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
     let l = student(&app).await;
     verify(&app, &l).await;
     let before = rule_events(&app, &l.staff, l.id).await;
@@ -92,7 +92,7 @@ async fn a_designation_change_reaches_stored_milestones_through_a_stored_job() {
     assert_eq!(rule_events(&app, &l.staff, l.id).await.len(), before.len());
 
     let ran = run_due(&app).await.expect("a job was due");
-    assert_eq!(ran.kind, JobKind::RecomputeAll);
+    assert_eq!(ran.kind, Some(JobKind::RecomputeAll));
     assert!(ran.outcome.is_ok(), "{ran:?}");
     let after = rule_events(&app, &l.staff, l.id).await;
     assert_eq!(after.len(), before.len() + 1, "{after:?}");
@@ -105,7 +105,7 @@ async fn a_designation_change_reaches_stored_milestones_through_a_stored_job() {
 
 #[tokio::test]
 async fn waiting_jobs_of_the_same_work_coalesce() {
-    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
+    let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
     let db = app.state.db.clone();
     let count = tokio::task::spawn_blocking(move || {
         let mut conn = db.get().unwrap();
@@ -177,7 +177,7 @@ fn insert_raw(
 
 #[tokio::test]
 async fn a_failing_job_is_retried_later_then_given_up() {
-    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
+    let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
     tokio::task::spawn_blocking(insert_raw(&app, "not json", "pending", 0))
         .await
         .unwrap();
@@ -207,7 +207,7 @@ async fn a_failing_job_is_retried_later_then_given_up() {
 
 #[tokio::test]
 async fn a_job_whose_runner_died_is_taken_over_when_its_lease_runs_out() {
-    let app = spawn_app_with(&[("SKILLPATH_WORKER_IN_SERVE", "false")]).await;
+    let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
     let db = app.state.db.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = db.get().unwrap();
@@ -253,4 +253,159 @@ async fn the_serving_process_runs_jobs_itself_by_default() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn a_runner_whose_lease_ran_out_cannot_settle_a_job_taken_over() {
+    let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
+    tokio::task::spawn_blocking(insert_raw(
+        &app,
+        r#"{"kind":"refresh_cohort","cohort_id":9}"#,
+        "pending",
+        0,
+    ))
+    .await
+    .unwrap();
+    let db = app.state.db.clone();
+    let (first, second, late, current) = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        let t = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        let first_lease = t("2026-01-01 01:00:00");
+        let first = jobs::claim_due(&mut conn, t("2026-01-01 00:30:00"), first_lease)
+            .unwrap()
+            .unwrap();
+        // The first runner's lease runs out; a second runner takes the job over.
+        let second_lease = t("2026-01-01 02:00:00");
+        let second = jobs::claim_due(&mut conn, t("2026-01-01 01:30:00"), second_lease)
+            .unwrap()
+            .unwrap();
+        let late = jobs::settle(
+            &mut conn,
+            first.id,
+            first_lease,
+            jobs::Outcome::Done,
+            t("2026-01-01 01:40:00"),
+        )
+        .unwrap();
+        let current = jobs::recent(&mut conn, 1).unwrap().remove(0);
+        (first, second, late, current)
+    })
+    .await
+    .unwrap();
+    assert_eq!(first.id, second.id);
+    assert!(!late, "the first runner no longer holds it");
+    assert_eq!((current.status.as_str(), current.attempts), ("running", 2));
+}
+
+#[tokio::test]
+async fn a_job_of_an_unknown_kind_or_claimed_too_often_fails_for_good() {
+    let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
+    let db = app.state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        let long_ago =
+            NaiveDateTime::parse_from_str("2026-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        jobs::enqueue(
+            &mut conn,
+            &NewJob {
+                kind: "from_a_newer_release",
+                payload: "{}",
+                dedupe_key: "new",
+                status: "pending",
+                attempts: 0,
+                due_at: long_ago,
+                created_at: long_ago,
+            },
+        )
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    let ran = run_due(&app).await.unwrap();
+    assert_eq!(ran.kind, None);
+    let row = all_jobs(&app).await.remove(0);
+    assert_eq!((row.status.as_str(), row.attempts), ("failed", 1));
+
+    // A job whose runner stopped every time (its lease ran out while "running").
+    tokio::task::spawn_blocking(insert_raw(
+        &app,
+        r#"{"kind":"refresh_cohort","cohort_id":3}"#,
+        "running",
+        MAX_ATTEMPTS,
+    ))
+    .await
+    .unwrap();
+    let ran = run_due(&app).await.unwrap();
+    assert!(ran.outcome.unwrap_err().contains("given up"));
+    let row = all_jobs(&app).await.remove(0);
+    assert_eq!(row.status, "failed");
+}
+
+#[tokio::test]
+async fn the_daily_run_is_queued_once_a_day_and_the_queue_is_on_metrics() {
+    let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
+    let db = app.state.db.clone();
+    let day = skillpath::domain::today_in_shanghai();
+    let count = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        let daily = Job::DailyRecompute { day };
+        skillpath::services::jobs::enqueue_once(&mut conn, &daily).unwrap();
+        skillpath::services::jobs::enqueue_once(&mut conn, &daily).unwrap();
+        jobs::recent(&mut conn, 100).unwrap().len()
+    })
+    .await
+    .unwrap();
+    assert_eq!(count, 1);
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"skillpath_jobs{kind="daily_recompute",state="due"} 1"#),
+        "{metrics}"
+    );
+    // Run, then queued again the same day: still one.
+    assert!(run_due(&app).await.unwrap().outcome.is_ok());
+    let db = app.state.db.clone();
+    let rows = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        skillpath::services::jobs::enqueue_once(&mut conn, &Job::DailyRecompute { day }).unwrap();
+        jobs::recent(&mut conn, 100).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, "done");
+}
+
+#[tokio::test]
+async fn a_failed_job_gives_way_to_the_same_work_already_waiting() {
+    let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
+    // Claimable (running, its lease gone) and failing; the same key also waits as pending.
+    let db = app.state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        let long_ago =
+            NaiveDateTime::parse_from_str("2026-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        for status in ["running", "pending"] {
+            jobs::enqueue(
+                &mut conn,
+                &NewJob {
+                    kind: "refresh_cohort",
+                    payload: "broken",
+                    dedupe_key: "refresh_cohort:5",
+                    status,
+                    attempts: 1,
+                    due_at: long_ago,
+                    created_at: long_ago,
+                },
+            )
+            .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    let ran = run_due(&app).await.unwrap();
+    assert!(ran.outcome.is_err());
+    let rows = all_jobs(&app).await;
+    let first = rows.iter().find(|r| r.id == ran.id).unwrap();
+    assert_eq!(first.status, "superseded", "{rows:?}");
+    assert_eq!(rows.iter().filter(|r| r.status == "pending").count(), 1);
 }

@@ -17,7 +17,7 @@ use crate::domain::{
 use crate::error::AppError;
 use crate::services::eligibility::ParameterCache;
 
-/// The enterprise a share is for.
+/// An institution by id and name: the enterprise a share is for, or the viewer's institution.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct EnterpriseRef {
     pub id: i64,
