@@ -148,39 +148,56 @@ async fn waiting_jobs_of_the_same_work_coalesce() {
     assert_eq!(count, 4);
 }
 
-fn insert_raw(
-    app: &TestApp,
+/// A job row as a runner would find it, due long ago.
+struct Raw {
+    kind: &'static str,
     payload: &'static str,
+    key: &'static str,
     status: &'static str,
     attempts: i32,
-) -> impl FnOnce() + Send + 'static {
+}
+
+async fn insert(app: &TestApp, rows: Vec<Raw>) {
     let db = app.state.db.clone();
-    move || {
+    tokio::task::spawn_blocking(move || {
         let mut conn = db.get().unwrap();
         let long_ago =
             NaiveDateTime::parse_from_str("2026-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
-        jobs::enqueue(
-            &mut conn,
-            &NewJob {
-                kind: "refresh_cohort",
-                payload,
-                dedupe_key: payload,
-                status,
-                attempts,
-                due_at: long_ago,
-                created_at: long_ago,
-            },
-        )
-        .unwrap();
+        for r in rows {
+            jobs::enqueue(
+                &mut conn,
+                &NewJob {
+                    kind: r.kind,
+                    payload: r.payload,
+                    dedupe_key: r.key,
+                    status: r.status,
+                    attempts: r.attempts,
+                    due_at: long_ago,
+                    created_at: long_ago,
+                },
+            )
+            .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// A cohort refresh with `payload` (its key the payload itself).
+fn refresh(payload: &'static str, status: &'static str, attempts: i32) -> Raw {
+    Raw {
+        kind: "refresh_cohort",
+        payload,
+        key: payload,
+        status,
+        attempts,
     }
 }
 
 #[tokio::test]
 async fn a_failing_job_is_retried_later_then_given_up() {
     let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
-    tokio::task::spawn_blocking(insert_raw(&app, "not json", "pending", 0))
-        .await
-        .unwrap();
+    insert(&app, vec![refresh("not json", "pending", 0)]).await;
     let ran = run_due(&app).await.unwrap();
     assert!(ran.outcome.unwrap_err().contains("payload"));
     let row = all_jobs(&app).await.remove(0);
@@ -189,14 +206,11 @@ async fn a_failing_job_is_retried_later_then_given_up() {
     assert!(row.due_at > skillpath::db::now(), "due again later");
     assert!(run_due(&app).await.is_none(), "not before its time");
 
-    tokio::task::spawn_blocking(insert_raw(
+    insert(
         &app,
-        "still not json",
-        "pending",
-        MAX_ATTEMPTS - 1,
-    ))
-    .await
-    .unwrap();
+        vec![refresh("still not json", "pending", MAX_ATTEMPTS - 1)],
+    )
+    .await;
     run_due(&app).await.unwrap();
     let row = all_jobs(&app).await.remove(0);
     assert_eq!(
@@ -208,28 +222,18 @@ async fn a_failing_job_is_retried_later_then_given_up() {
 #[tokio::test]
 async fn a_job_whose_runner_died_is_taken_over_when_its_lease_runs_out() {
     let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
-    let db = app.state.db.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = db.get().unwrap();
-        let long_ago =
-            NaiveDateTime::parse_from_str("2026-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
-        jobs::enqueue(
-            &mut conn,
-            &NewJob {
-                kind: "refresh_cohort",
-                payload: r#"{"kind":"refresh_cohort","cohort_id":7}"#,
-                dedupe_key: "refresh_cohort:7",
-                // Claimed, and its lease (unset here: long past) has run out.
-                status: "running",
-                attempts: 1,
-                due_at: long_ago,
-                created_at: long_ago,
-            },
-        )
-        .unwrap();
-    })
-    .await
-    .unwrap();
+    // Claimed, and its lease (unset here: long past) has run out.
+    insert(
+        &app,
+        vec![Raw {
+            kind: "refresh_cohort",
+            payload: r#"{"kind":"refresh_cohort","cohort_id":7}"#,
+            key: "refresh_cohort:7",
+            status: "running",
+            attempts: 1,
+        }],
+    )
+    .await;
     let ran = run_due(&app).await.expect("taken over");
     assert!(ran.outcome.is_ok(), "{ran:?}");
     let row = all_jobs(&app).await.remove(0);
@@ -258,14 +262,15 @@ async fn the_serving_process_runs_jobs_itself_by_default() {
 #[tokio::test]
 async fn a_runner_whose_lease_ran_out_cannot_settle_a_job_taken_over() {
     let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
-    tokio::task::spawn_blocking(insert_raw(
+    insert(
         &app,
-        r#"{"kind":"refresh_cohort","cohort_id":9}"#,
-        "pending",
-        0,
-    ))
-    .await
-    .unwrap();
+        vec![refresh(
+            r#"{"kind":"refresh_cohort","cohort_id":9}"#,
+            "pending",
+            0,
+        )],
+    )
+    .await;
     let db = app.state.db.clone();
     let (first, second, late, current) = tokio::task::spawn_blocking(move || {
         let mut conn = db.get().unwrap();
@@ -300,41 +305,32 @@ async fn a_runner_whose_lease_ran_out_cannot_settle_a_job_taken_over() {
 #[tokio::test]
 async fn a_job_of_an_unknown_kind_or_claimed_too_often_fails_for_good() {
     let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
-    let db = app.state.db.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = db.get().unwrap();
-        let long_ago =
-            NaiveDateTime::parse_from_str("2026-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
-        jobs::enqueue(
-            &mut conn,
-            &NewJob {
-                kind: "from_a_newer_release",
-                payload: "{}",
-                dedupe_key: "new",
-                status: "pending",
-                attempts: 0,
-                due_at: long_ago,
-                created_at: long_ago,
-            },
-        )
-        .unwrap();
-    })
-    .await
-    .unwrap();
+    insert(
+        &app,
+        vec![Raw {
+            kind: "from_a_newer_release",
+            payload: "{}",
+            key: "new",
+            status: "pending",
+            attempts: 0,
+        }],
+    )
+    .await;
     let ran = run_due(&app).await.unwrap();
     assert_eq!(ran.kind, None);
     let row = all_jobs(&app).await.remove(0);
     assert_eq!((row.status.as_str(), row.attempts), ("failed", 1));
 
     // A job whose runner stopped every time (its lease ran out while "running").
-    tokio::task::spawn_blocking(insert_raw(
+    insert(
         &app,
-        r#"{"kind":"refresh_cohort","cohort_id":3}"#,
-        "running",
-        MAX_ATTEMPTS,
-    ))
-    .await
-    .unwrap();
+        vec![refresh(
+            r#"{"kind":"refresh_cohort","cohort_id":3}"#,
+            "running",
+            MAX_ATTEMPTS,
+        )],
+    )
+    .await;
     let ran = run_due(&app).await.unwrap();
     assert!(ran.outcome.unwrap_err().contains("given up"));
     let row = all_jobs(&app).await.remove(0);
@@ -379,29 +375,14 @@ async fn the_daily_run_is_queued_once_a_day_and_the_queue_is_on_metrics() {
 async fn a_failed_job_gives_way_to_the_same_work_already_waiting() {
     let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
     // Claimable (running, its lease gone) and failing; the same key also waits as pending.
-    let db = app.state.db.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = db.get().unwrap();
-        let long_ago =
-            NaiveDateTime::parse_from_str("2026-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
-        for status in ["running", "pending"] {
-            jobs::enqueue(
-                &mut conn,
-                &NewJob {
-                    kind: "refresh_cohort",
-                    payload: "broken",
-                    dedupe_key: "refresh_cohort:5",
-                    status,
-                    attempts: 1,
-                    due_at: long_ago,
-                    created_at: long_ago,
-                },
-            )
-            .unwrap();
-        }
-    })
-    .await
-    .unwrap();
+    let same_work = |status| Raw {
+        kind: "refresh_cohort",
+        payload: "broken",
+        key: "refresh_cohort:5",
+        status,
+        attempts: 1,
+    };
+    insert(&app, vec![same_work("running"), same_work("pending")]).await;
     let ran = run_due(&app).await.unwrap();
     assert!(ran.outcome.is_err());
     let rows = all_jobs(&app).await;
