@@ -1,6 +1,6 @@
 //! Which change between a stored milestone and a newly computed one is an event.
 
-use super::{Milestone, Status};
+use super::milestone::{Milestone, Status};
 
 crate::string_enum! {
     /// A change of a stored milestone that is recorded as an event.

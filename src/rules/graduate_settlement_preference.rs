@@ -7,7 +7,8 @@
 use chrono::NaiveDate;
 
 use super::facts::{shown, Facts, Window};
-use super::{Check, Citation, Milestone, Outcome, Parameters, RuleInfo, Status, Text};
+use super::milestone::{Check, Citation, Milestone, Outcome, RuleInfo, Status, Text};
+use super::params::Parameters;
 use crate::domain::{Hukou, InstitutionKind, SkillLevel};
 
 pub const ID: &str = "sh489.graduate_settlement_preference";

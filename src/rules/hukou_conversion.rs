@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 
 use super::dates;
 use super::facts::{shown, Facts};
-use super::{Check, Citation, Milestone, Outcome, Parameters, RuleInfo, Status, Text};
+use super::milestone::{Check, Citation, Milestone, Outcome, RuleInfo, Status, Text};
+use super::params::Parameters;
 use crate::domain::{Hukou, SkillLevel};
 
 pub const ID: &str = "sh.hukou_conversion";

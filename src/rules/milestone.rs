@@ -211,3 +211,11 @@ impl Milestone {
         self
     }
 }
+
+/// What the API shows of a rule.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RuleInfo {
+    pub id: &'static str,
+    pub title: Text,
+    pub citation: Citation,
+}

@@ -25,20 +25,10 @@ mod technician_after_senior_worker;
 mod training_target;
 
 use chrono::NaiveDate;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 pub use facts::Facts;
-pub use milestone::{Check, Citation, Milestone, Outcome, Status, Text};
+pub use milestone::{Check, Citation, Milestone, Outcome, RuleInfo, Status, Text};
 pub use params::Parameters;
-
-/// What the API shows of a rule.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RuleInfo {
-    pub id: &'static str,
-    pub title: Text,
-    pub citation: Citation,
-}
 
 /// A rule appends its milestones to the list it is given.
 type Evaluate = fn(&Facts, &Parameters, NaiveDate, &mut Vec<Milestone>);

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Milestone, Status, Text};
+use super::milestone::{Milestone, Status, Text};
 
 crate::string_enum! {
     /// What a next step asks of the learner.

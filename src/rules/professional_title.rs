@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 
 use super::dates;
 use super::facts::{level_text, CertificateFact, Facts};
-use super::{Check, Citation, Milestone, Parameters, RuleInfo, Status, Text};
+use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
+use super::params::Parameters;
 use crate::domain::SkillLevel;
 
 pub const ID: &str = "sh489.professional_title";

@@ -4,9 +4,11 @@ use chrono::{Days, NaiveDate};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::evaluate;
 use super::facts::{AwardFact, CertificateFact, Facts};
+use super::milestone::Status;
+use super::params::Parameters;
 use super::testing::*;
-use super::{evaluate, Parameters, Status};
 use crate::domain::{
     AwardKind, CertificateKind, CertificateStatus, ClassType, EducationLevel, EnrollmentStatus,
     Hukou, InstitutionKind, LearnerKind, SkillLevel,

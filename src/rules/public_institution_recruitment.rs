@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 
 use super::dates;
 use super::facts::{Facts, Window};
-use super::{Check, Citation, Milestone, Parameters, RuleInfo, Status, Text};
+use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
+use super::params::Parameters;
 use crate::domain::{InstitutionKind, SkillLevel};
 
 pub const ID: &str = "sh489.public_institution_recruitment";

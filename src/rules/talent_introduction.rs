@@ -6,7 +6,8 @@
 use chrono::NaiveDate;
 
 use super::facts::Facts;
-use super::{Check, Citation, Milestone, Parameters, RuleInfo, Status, Text};
+use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
+use super::params::Parameters;
 use crate::domain::{AwardKind, Hukou, SkillLevel};
 
 pub const ID: &str = "sh.talent_introduction";

@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 
 use super::dates;
 use super::facts::{level_text, CertificateFact, EnrollmentFact, Facts};
-use super::{Check, Citation, Milestone, Parameters, RuleInfo, Status, Text};
+use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
+use super::params::Parameters;
 use crate::domain::{CertificateKind, CertificateStatus, SkillLevel};
 
 pub const ID: &str = "sh489.technician_after_senior_worker";

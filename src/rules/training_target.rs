@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 
 use super::dates;
 use super::facts::{level_text, Facts};
-use super::{Check, Citation, Milestone, Parameters, RuleInfo, Status, Text};
+use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
+use super::params::Parameters;
 use crate::domain::{EnrollmentStatus, LearnerKind, SkillLevel};
 
 pub const ID: &str = "sh489.training_target";

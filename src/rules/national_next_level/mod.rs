@@ -12,7 +12,8 @@ use chrono::NaiveDate;
 
 use super::dates;
 use super::facts::{level_text, CertificateFact, Facts};
-use super::{Check, Citation, Milestone, Outcome, Parameters, RuleInfo, Status, Text};
+use super::milestone::{Check, Citation, Milestone, Outcome, RuleInfo, Status, Text};
+use super::params::Parameters;
 use crate::domain::{
     CertificateKind, CertificateStatus, ClassType, EducationLevel, InstitutionKind, SkillLevel,
 };
