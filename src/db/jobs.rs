@@ -7,6 +7,21 @@ use diesel::prelude::*;
 use super::schema::jobs;
 use super::DbConnection;
 
+crate::string_enum! {
+    /// Where a job stands.
+    JobStatus {
+        /// Waiting for its time and a runner.
+        Pending => "pending",
+        /// Claimed by a runner, under a lease.
+        Running => "running",
+        Done => "done",
+        /// Failed for good (its last error kept).
+        Failed => "failed",
+        /// Failed while the same work already waited again: that job does it.
+        Superseded => "superseded",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = jobs)]
 pub struct JobRow {
@@ -14,7 +29,7 @@ pub struct JobRow {
     pub kind: String,
     pub payload: String,
     pub dedupe_key: String,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i32,
     pub due_at: NaiveDateTime,
     pub lease_until: Option<NaiveDateTime>,
@@ -29,7 +44,7 @@ pub struct NewJob<'a> {
     pub kind: &'a str,
     pub payload: &'a str,
     pub dedupe_key: &'a str,
-    pub status: &'a str,
+    pub status: JobStatus,
     pub attempts: i32,
     pub due_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
@@ -67,12 +82,12 @@ pub fn counts(
 ) -> QueryResult<Vec<(String, String, i64)>> {
     use diesel::dsl::count_star;
     let mut out: Vec<(String, String, i64)> = jobs::table
-        .filter(jobs::status.eq_any(["pending", "running", "failed"]))
+        .filter(jobs::status.eq_any([JobStatus::Pending, JobStatus::Running, JobStatus::Failed]))
         .group_by((jobs::kind, jobs::status))
         .select((jobs::kind, jobs::status, count_star()))
         .load(conn)?;
     let due: Vec<(String, i64)> = jobs::table
-        .filter(jobs::status.eq("pending"))
+        .filter(jobs::status.eq(JobStatus::Pending))
         .filter(jobs::due_at.le(now))
         .group_by(jobs::kind)
         .select((jobs::kind, count_star()))
@@ -92,9 +107,12 @@ pub fn claim_due(
     super::write_transaction(conn, |conn| {
         let due = j::jobs
             .filter(
-                j::status.eq("pending").and(j::due_at.le(now)).or(j::status
-                    .eq("running")
-                    .and(j::lease_until.is_null().or(j::lease_until.lt(now)))),
+                j::status
+                    .eq(JobStatus::Pending)
+                    .and(j::due_at.le(now))
+                    .or(j::status
+                        .eq(JobStatus::Running)
+                        .and(j::lease_until.is_null().or(j::lease_until.lt(now)))),
             )
             .order((j::due_at.asc(), j::id.asc()))
             .limit(1)
@@ -108,7 +126,7 @@ pub fn claim_due(
         };
         diesel::update(j::jobs.find(id))
             .set((
-                j::status.eq("running"),
+                j::status.eq(JobStatus::Running),
                 j::lease_until.eq(Some(lease_until)),
                 j::attempts.eq(j::attempts + 1),
             ))
@@ -148,19 +166,19 @@ pub fn settle(
     use jobs::dsl as j;
     let target = j::jobs
         .filter(j::id.eq(id))
-        .filter(j::status.eq("running"))
+        .filter(j::status.eq(JobStatus::Running))
         .filter(j::lease_until.eq(Some(lease)));
     match outcome {
         Outcome::Done => diesel::update(target)
             .set((
-                j::status.eq("done"),
+                j::status.eq(JobStatus::Done),
                 j::lease_until.eq(None::<NaiveDateTime>),
                 j::finished_at.eq(Some(now)),
             ))
             .execute(conn),
         Outcome::Failed { error } => diesel::update(target)
             .set((
-                j::status.eq("failed"),
+                j::status.eq(JobStatus::Failed),
                 j::lease_until.eq(None::<NaiveDateTime>),
                 j::last_error.eq(Some(error)),
                 j::finished_at.eq(Some(now)),
@@ -170,7 +188,7 @@ pub fn settle(
             let retried = super::write_transaction(conn, |conn| {
                 diesel::update(target)
                     .set((
-                        j::status.eq("pending"),
+                        j::status.eq(JobStatus::Pending),
                         j::due_at.eq(at),
                         j::lease_until.eq(None::<NaiveDateTime>),
                         j::last_error.eq(Some(error)),
@@ -184,7 +202,7 @@ pub fn settle(
                     _,
                 )) => diesel::update(target)
                     .set((
-                        j::status.eq("superseded"),
+                        j::status.eq(JobStatus::Superseded),
                         j::lease_until.eq(None::<NaiveDateTime>),
                         j::last_error.eq(Some(error)),
                         j::finished_at.eq(Some(now)),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::db::jobs::{self, JobRow, NewJob, Outcome};
+use crate::db::jobs::{self, JobRow, JobStatus, NewJob, Outcome};
 use crate::db::{self, milestones, Database, DbConnection};
 use crate::error::AppError;
 use crate::rules::Parameters;
@@ -86,7 +86,7 @@ fn write_job(
             kind: job.kind().as_str(),
             payload: &payload,
             dedupe_key: &job.dedupe_key(),
-            status: "pending",
+            status: JobStatus::Pending,
             attempts: 0,
             due_at: now,
             created_at: now,

@@ -98,7 +98,7 @@ async fn a_designation_change_reaches_stored_milestones_through_a_stored_job() {
     assert_eq!(after.len(), before.len() + 1, "{after:?}");
     assert_eq!(after.last().unwrap()["event"], "lost");
     let done = all_jobs(&app).await;
-    assert_eq!(done[0].status, "done");
+    assert_eq!(done[0].status.as_str(), "done");
     assert!(done[0].finished_at.is_some());
     assert!(run_due(&app).await.is_none(), "nothing left");
 }
@@ -170,7 +170,7 @@ async fn insert(app: &TestApp, rows: Vec<Raw>) {
                     kind: r.kind,
                     payload: r.payload,
                     dedupe_key: r.key,
-                    status: r.status,
+                    status: r.status.parse().unwrap(),
                     attempts: r.attempts,
                     due_at: long_ago,
                     created_at: long_ago,
@@ -248,7 +248,7 @@ async fn the_serving_process_runs_jobs_itself_by_default() {
     let started = std::time::Instant::now();
     loop {
         let rows = all_jobs(&app).await;
-        if rows.iter().any(|r| r.status == "done") {
+        if rows.iter().any(|r| r.status.as_str() == "done") {
             break;
         }
         assert!(
@@ -334,7 +334,7 @@ async fn a_job_of_an_unknown_kind_or_claimed_too_often_fails_for_good() {
     let ran = run_due(&app).await.unwrap();
     assert!(ran.outcome.unwrap_err().contains("given up"));
     let row = all_jobs(&app).await.remove(0);
-    assert_eq!(row.status, "failed");
+    assert_eq!(row.status.as_str(), "failed");
 }
 
 #[tokio::test]
@@ -368,7 +368,7 @@ async fn the_daily_run_is_queued_once_a_day_and_the_queue_is_on_metrics() {
     .await
     .unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].status, "done");
+    assert_eq!(rows[0].status.as_str(), "done");
 }
 
 #[tokio::test]
@@ -387,6 +387,11 @@ async fn a_failed_job_gives_way_to_the_same_work_already_waiting() {
     assert!(ran.outcome.is_err());
     let rows = all_jobs(&app).await;
     let first = rows.iter().find(|r| r.id == ran.id).unwrap();
-    assert_eq!(first.status, "superseded", "{rows:?}");
-    assert_eq!(rows.iter().filter(|r| r.status == "pending").count(), 1);
+    assert_eq!(first.status.as_str(), "superseded", "{rows:?}");
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.status.as_str() == "pending")
+            .count(),
+        1
+    );
 }
