@@ -77,10 +77,10 @@ fn certificate_response(
     decisions: Vec<DecisionRow>,
 ) -> Result<CertificateResponse, AppError> {
     Ok(CertificateResponse {
-        number_format: parse_stored(&row.number_format)?,
-        kind: parse_stored(&row.kind)?,
-        level: parse_stored(&row.level)?,
-        status: parse_stored(&row.status)?,
+        number_format: row.number_format,
+        kind: row.kind,
+        level: row.level,
+        status: row.status,
         warnings: serde_json::from_str(&row.warnings)
             .map_err(|e| AppError::internal("stored warnings", e))?,
         decisions: decisions

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{certificate_decisions, certificates};
 use super::DbConnection;
+use crate::domain::{CertificateKind, CertificateStatus, NumberFormat, SkillLevel};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = certificates)]
@@ -12,13 +13,13 @@ pub struct CertificateRow {
     pub id: i64,
     pub learner_id: i64,
     pub number: String,
-    pub number_format: String,
-    pub kind: String,
-    pub level: String,
+    pub number_format: NumberFormat,
+    pub kind: CertificateKind,
+    pub level: SkillLevel,
     pub occupation_code: String,
     pub issuer: String,
     pub issued_on: NaiveDate,
-    pub status: String,
+    pub status: CertificateStatus,
     pub warnings: String,
     pub submitted_by: Option<i64>,
     pub created_at: NaiveDateTime,
@@ -30,13 +31,13 @@ pub struct CertificateRow {
 pub struct NewCertificate {
     pub learner_id: i64,
     pub number: String,
-    pub number_format: String,
-    pub kind: String,
-    pub level: String,
+    pub number_format: NumberFormat,
+    pub kind: CertificateKind,
+    pub level: SkillLevel,
     pub occupation_code: String,
     pub issuer: String,
     pub issued_on: NaiveDate,
-    pub status: String,
+    pub status: CertificateStatus,
     pub warnings: String,
     pub submitted_by: Option<i64>,
     pub created_at: NaiveDateTime,

@@ -15,7 +15,7 @@ use crate::domain::certificate_number;
 use crate::domain::{
     AuditAction, AuditEntity, CertificateKind, CertificateStatus, Decision, SkillLevel,
 };
-use crate::error::{parse_stored, AppError};
+use crate::error::AppError;
 use crate::notify::{self, Category, Notice, NoticeKind, Recipient};
 
 /// No one holds a skill certificate before this age (中职 pupils sit 初级工 from about 15).
@@ -76,13 +76,13 @@ pub fn submit(
         &NewCertificate {
             learner_id: s.learner_id,
             number: s.number,
-            number_format: format.as_str().into(),
-            kind: s.kind.as_str().into(),
-            level: s.level.as_str().into(),
+            number_format: format,
+            kind: s.kind,
+            level: s.level,
             occupation_code: s.occupation_code,
             issuer: s.issuer,
             issued_on: s.issued_on,
-            status: CertificateStatus::Pending.as_str().into(),
+            status: CertificateStatus::Pending,
             warnings: warnings_json,
             submitted_by: Some(actor),
             created_at: now,
@@ -119,7 +119,7 @@ pub fn decide(
     let row = certificates::find(conn, id)?.ok_or(AppError::NotFound {
         what: "certificate",
     })?;
-    let from: CertificateStatus = parse_stored(&row.status)?;
+    let from = row.status;
     let to = decision.apply(from).ok_or_else(|| {
         AppError::conflict(
             "invalid_transition",
@@ -147,7 +147,7 @@ pub fn decide(
     )?;
     let learner =
         learners::find(conn, row.learner_id)?.ok_or(AppError::NotFound { what: "learner" })?;
-    let level: SkillLevel = parse_stored(&row.level)?;
+    let level = row.level;
     let notice = Notice {
         recipient: Recipient::Learner(row.learner_id),
         email: learner.email.as_deref(),

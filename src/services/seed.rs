@@ -17,7 +17,9 @@ use crate::db::schema::{awards, certificates, employments, learners as learners_
 use crate::db::users::NewUser;
 use crate::db::{self, Database, DbConnection};
 use crate::domain::encode_code_list;
-use crate::domain::{InstitutionKind, SkillLevel};
+use crate::domain::{
+    CertificateKind, CertificateStatus, InstitutionKind, NumberFormat, SkillLevel,
+};
 use crate::error::AppError;
 
 /// The password of every account `seed` makes (benchmark and trial databases only).
@@ -275,28 +277,33 @@ fn history(
         let Some(level) = SkillLevel::ALL.iter().copied().find(|l| l.grade() == grade) else {
             break;
         };
-        let status = *weighted(rng, &[("verified", 85), ("pending", 10), ("rejected", 5)]);
+        let status = *weighted(
+            rng,
+            &[
+                (CertificateStatus::Verified, 85),
+                (CertificateStatus::Pending, 10),
+                (CertificateStatus::Rejected, 5),
+            ],
+        );
         let skill_level = issued.year() >= 2019;
         h.certificates.push(NewCertificate {
             learner_id,
             number: format!("Y31{:019}", serial * 4 + c as i64),
             number_format: if skill_level {
-                "skill_level"
+                NumberFormat::SkillLevel
             } else {
-                "vocational_qualification"
-            }
-            .into(),
+                NumberFormat::VocationalQualification
+            },
             kind: if skill_level {
-                "skill_level"
+                CertificateKind::SkillLevel
             } else {
-                "vocational_qualification"
-            }
-            .into(),
-            level: level.as_str().into(),
+                CertificateKind::VocationalQualification
+            },
+            level,
             occupation_code: occupation.into(),
             issuer: "上海市职业技能鉴定中心".into(),
             issued_on: issued,
-            status: status.into(),
+            status,
             warnings: "[]".into(),
             submitted_by: None,
             created_at: now,

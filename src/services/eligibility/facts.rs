@@ -72,11 +72,11 @@ pub fn facts_of(
         if let Some(facts) = out.get_mut(&c.learner_id) {
             facts.certificates.push(CertificateFact {
                 id: Some(c.id),
-                kind: parse_stored(&c.kind)?,
-                level: parse_stored(&c.level)?,
+                kind: c.kind,
+                level: c.level,
                 occupation: c.occupation_code.clone(),
                 issued_on: c.issued_on,
-                status: parse_stored(&c.status)?,
+                status: c.status,
             });
         }
     }

@@ -91,7 +91,7 @@ pub fn create(
                         "certificate_ids",
                         format!("{id} is not one of your certificates"),
                     ),
-                    Some(c) if c.status != CertificateStatus::Verified.as_str() => checks.add(
+                    Some(c) if c.status != CertificateStatus::Verified => checks.add(
                         "certificate_ids",
                         format!(
                             "{id} is {}: only verified certificates can be shared",

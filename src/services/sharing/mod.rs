@@ -15,7 +15,7 @@ use crate::crypto::KeyVault;
 use crate::db::shares::{self, ShareRow, SigningKeyRow};
 use crate::db::{certificates, DbConnection};
 use crate::domain::{CertificateKind, CertificateStatus, SkillLevel};
-use crate::error::{parse_stored, AppError};
+use crate::error::AppError;
 use crate::rules::{Citation, Milestone, Status, Text};
 use crate::services::eligibility::ParameterCache;
 use crate::statements;
@@ -150,7 +150,7 @@ impl Selection<'_> {
             Selection::Named {
                 certificate_ids, ..
             } => certificate_ids.contains(&c.id),
-            Selection::VerifiedAndMet => c.status == CertificateStatus::Verified.as_str(),
+            Selection::VerifiedAndMet => c.status == CertificateStatus::Verified,
         }
     }
 
@@ -163,17 +163,17 @@ impl Selection<'_> {
 }
 
 fn shared_certificate(row: certificates::CertificateRow) -> Result<SharedCertificate, AppError> {
-    let level: SkillLevel = parse_stored(&row.level)?;
+    let level = row.level;
     Ok(SharedCertificate {
         id: row.id,
         number: row.number,
-        kind: parse_stored(&row.kind)?,
+        kind: row.kind,
         level,
         level_name: Text::new(level.name_zh(), level.name_en()),
         occupation_code: row.occupation_code,
         issuer: row.issuer,
         issued_on: row.issued_on,
-        status: parse_stored(&row.status)?,
+        status: row.status,
     })
 }
 
