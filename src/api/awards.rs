@@ -14,7 +14,7 @@ use crate::db::records::{self, AwardRow, NewAward};
 use crate::db::{self};
 use crate::domain::checks::Checks;
 use crate::domain::{today_in_shanghai, AwardKind};
-use crate::error::{parse_stored, AppError};
+use crate::error::AppError;
 use crate::services::records as records_service;
 use crate::state::AppState;
 
@@ -31,7 +31,7 @@ pub struct AwardResponse {
 
 fn award_response(r: AwardRow) -> Result<AwardResponse, AppError> {
     Ok(AwardResponse {
-        kind: parse_stored(&r.kind)?,
+        kind: r.kind,
         id: r.id,
         learner_id: r.learner_id,
         title: r.title,
@@ -84,7 +84,7 @@ pub async fn create_award(
                 &caller,
                 NewAward {
                     learner_id,
-                    kind: kind.as_str().into(),
+                    kind,
                     title,
                     awarded_on: b.awarded_on,
                     created_at: db::now(),

@@ -19,7 +19,7 @@ use crate::domain::{
     today_in_shanghai, CertificateKind, CertificateStatus, Decision, NumberFormat, OccupationCode,
     Role, SkillLevel,
 };
-use crate::error::{parse_stored, AppError};
+use crate::error::AppError;
 use crate::services::certificates as certificates_service;
 use crate::state::AppState;
 
@@ -87,9 +87,9 @@ fn certificate_response(
             .into_iter()
             .map(|d| {
                 Ok(DecisionResponse {
-                    decision: parse_stored(&d.decision)?,
-                    from_status: parse_stored(&d.from_status)?,
-                    to_status: parse_stored(&d.to_status)?,
+                    decision: d.decision,
+                    from_status: d.from_status,
+                    to_status: d.to_status,
                     reason: d.reason,
                     decided_by: d.decided_by,
                     decided_at: d.decided_at.and_utc(),

@@ -22,7 +22,7 @@ use crate::db::{self, audit, occupations, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{AuditAction, AuditEntity};
 use crate::domain::{InstitutionKind, OccupationCode};
-use crate::error::{parse_stored, AppError};
+use crate::error::AppError;
 use crate::services::jobs::{self, Job};
 use crate::state::AppState;
 
@@ -68,7 +68,7 @@ fn institution_response(
     designations: Vec<DesignationRow>,
 ) -> Result<InstitutionResponse, AppError> {
     Ok(InstitutionResponse {
-        kind: parse_stored(&row.kind)?,
+        kind: row.kind,
         id: row.id,
         name: row.name,
         assessed: row.assessed,
@@ -126,7 +126,7 @@ pub async fn create_institution(
                 conn,
                 &NewInstitution {
                     name: &name,
-                    kind: kind.as_str(),
+                    kind,
                     assessed: body.assessed,
                     created_at: now,
                     updated_at: now,

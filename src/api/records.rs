@@ -15,7 +15,7 @@ use crate::db::{self, audit, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{today_in_shanghai, ClassType, EnrollmentStatus, OccupationCode, Role};
 use crate::domain::{AuditAction, AuditEntity};
-use crate::error::{parse_stored, AppError};
+use crate::error::AppError;
 use crate::services::records as records_service;
 use crate::state::AppState;
 
@@ -61,8 +61,8 @@ pub struct EnrollmentResponse {
 
 pub fn enrollment_response(r: EnrollmentRow) -> Result<EnrollmentResponse, AppError> {
     Ok(EnrollmentResponse {
-        status: parse_stored(&r.status)?,
-        class_type: parse_stored(&r.class_type)?,
+        status: r.status,
+        class_type: r.class_type,
         id: r.id,
         learner_id: r.learner_id,
         program_id: r.program_id,
@@ -146,8 +146,8 @@ pub async fn create_enrollment(
                     start_date: b.start_date,
                     end_date: b.end_date,
                     full_time: b.full_time,
-                    status: status.as_str().into(),
-                    class_type: class_type.as_str().into(),
+                    status,
+                    class_type,
                     created_at: now,
                     updated_at: now,
                 },
@@ -218,7 +218,7 @@ pub async fn update_enrollment(
             let current = records::find_enrollment(conn, learner_id, enrollment_id)?
                 .ok_or(AppError::NotFound { what: "enrollment" })?;
             scope::managed_program(conn, &caller, current.program_id)?;
-            let from: EnrollmentStatus = parse_stored(&current.status)?;
+            let from: EnrollmentStatus = current.status;
             if !from.may_become(status) {
                 return Err(AppError::conflict(
                     "invalid_transition",

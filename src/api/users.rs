@@ -155,7 +155,7 @@ fn check_binding_targets(
     if let Some(id) = valid.institution_id {
         let institution = crate::db::institutions::find(conn, id)?
             .ok_or_else(|| AppError::invalid("institution_id", "no such institution"))?;
-        let enterprise = institution.kind == crate::domain::InstitutionKind::Enterprise.as_str();
+        let enterprise = institution.kind == crate::domain::InstitutionKind::Enterprise;
         match valid.role {
             Role::EmployerHr if !enterprise => {
                 return Err(AppError::invalid(

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{certificate_decisions, certificates};
 use super::DbConnection;
-use crate::domain::{CertificateKind, CertificateStatus, NumberFormat, SkillLevel};
+use crate::domain::{CertificateKind, CertificateStatus, Decision, NumberFormat, SkillLevel};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = certificates)]
@@ -49,9 +49,9 @@ pub struct NewCertificate {
 pub struct DecisionRow {
     pub id: i64,
     pub certificate_id: i64,
-    pub decision: String,
-    pub from_status: String,
-    pub to_status: String,
+    pub decision: Decision,
+    pub from_status: CertificateStatus,
+    pub to_status: CertificateStatus,
     pub reason: String,
     pub decided_by: i64,
     pub decided_at: NaiveDateTime,
@@ -138,9 +138,9 @@ pub fn transition(
 #[diesel(table_name = certificate_decisions)]
 pub struct NewDecision<'a> {
     pub certificate_id: i64,
-    pub decision: &'a str,
-    pub from_status: &'a str,
-    pub to_status: &'a str,
+    pub decision: Decision,
+    pub from_status: CertificateStatus,
+    pub to_status: CertificateStatus,
     pub reason: &'a str,
     pub decided_by: i64,
     pub decided_at: NaiveDateTime,

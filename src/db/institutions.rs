@@ -5,13 +5,14 @@ use diesel::prelude::*;
 
 use super::schema::{designations, institutions, program_related_occupations, programs};
 use super::DbConnection;
+use crate::domain::InstitutionKind;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = institutions)]
 pub struct InstitutionRow {
     pub id: i64,
     pub name: String,
-    pub kind: String,
+    pub kind: InstitutionKind,
     pub assessed: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -21,7 +22,7 @@ pub struct InstitutionRow {
 #[diesel(table_name = institutions)]
 pub struct NewInstitution<'a> {
     pub name: &'a str,
-    pub kind: &'a str,
+    pub kind: InstitutionKind,
     pub assessed: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,

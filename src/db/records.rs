@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{awards, employments, enrollments};
 use super::DbConnection;
+use crate::domain::{AwardKind, ClassType, EnrollmentStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = enrollments)]
@@ -16,8 +17,8 @@ pub struct EnrollmentRow {
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub full_time: bool,
-    pub status: String,
-    pub class_type: String,
+    pub status: EnrollmentStatus,
+    pub class_type: ClassType,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -31,8 +32,8 @@ pub struct NewEnrollment {
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub full_time: bool,
-    pub status: String,
-    pub class_type: String,
+    pub status: EnrollmentStatus,
+    pub class_type: ClassType,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -77,7 +78,7 @@ pub struct NewEmployment {
 pub struct AwardRow {
     pub id: i64,
     pub learner_id: i64,
-    pub kind: String,
+    pub kind: AwardKind,
     pub title: String,
     pub awarded_on: NaiveDate,
     pub created_at: NaiveDateTime,
@@ -87,7 +88,7 @@ pub struct AwardRow {
 #[diesel(table_name = awards)]
 pub struct NewAward {
     pub learner_id: i64,
-    pub kind: String,
+    pub kind: AwardKind,
     pub title: String,
     pub awarded_on: NaiveDate,
     pub created_at: NaiveDateTime,

@@ -137,9 +137,9 @@ pub fn decide(
         conn,
         &NewDecision {
             certificate_id: id,
-            decision: decision.as_str(),
-            from_status: from.as_str(),
-            to_status: to.as_str(),
+            decision,
+            from_status: from,
+            to_status: to,
             reason,
             decided_by: actor,
             decided_at: now,

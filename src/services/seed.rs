@@ -18,7 +18,8 @@ use crate::db::users::NewUser;
 use crate::db::{self, Database, DbConnection};
 use crate::domain::encode_code_list;
 use crate::domain::{
-    CertificateKind, CertificateStatus, InstitutionKind, NumberFormat, SkillLevel,
+    AwardKind, CertificateKind, CertificateStatus, ClassType, EnrollmentStatus, InstitutionKind,
+    NumberFormat, SkillLevel,
 };
 use crate::error::AppError;
 
@@ -136,7 +137,7 @@ fn institutions(
             conn,
             &NewInstitution {
                 name: &name,
-                kind: kind.as_str(),
+                kind,
                 assessed: rng.gen_bool(0.7),
                 created_at: now,
                 updated_at: now,
@@ -182,7 +183,7 @@ fn institutions(
             conn,
             &NewInstitution {
                 name: &name,
-                kind: InstitutionKind::Enterprise.as_str(),
+                kind: InstitutionKind::Enterprise,
                 assessed: rng.gen_bool(0.3),
                 created_at: now,
                 updated_at: now,
@@ -233,11 +234,11 @@ fn history(
         let start = date(start_year, 9, 1);
         let end = date(start_year + 3, 6, 30);
         let status = if end > today {
-            "enrolled"
+            EnrollmentStatus::Enrolled
         } else if rng.gen_bool(0.95) {
-            "graduated"
+            EnrollmentStatus::Graduated
         } else {
-            "withdrawn"
+            EnrollmentStatus::Withdrawn
         };
         h.enrollments.push(NewEnrollment {
             learner_id,
@@ -246,17 +247,16 @@ fn history(
             start_date: start,
             end_date: end,
             full_time: rng.gen_bool(0.9),
-            status: status.into(),
-            class_type: weighted(
+            status,
+            class_type: *weighted(
                 rng,
                 &[
-                    ("regular", 70),
-                    ("technician_class", 15),
-                    ("named_class", 10),
-                    ("apprenticeship", 5),
+                    (ClassType::Regular, 70),
+                    (ClassType::TechnicianClass, 15),
+                    (ClassType::NamedClass, 10),
+                    (ClassType::Apprenticeship, 5),
                 ],
-            )
-            .to_string(),
+            ),
             created_at: now,
             updated_at: now,
         });
@@ -357,15 +357,14 @@ fn history(
     if rng.gen_bool(0.01) {
         h.awards.push(NewAward {
             learner_id,
-            kind: weighted(
+            kind: *weighted(
                 rng,
                 &[
-                    ("provincial_competition_gold", 50),
-                    ("national_competition_medal", 20),
-                    ("other", 30),
+                    (AwardKind::ProvincialCompetitionGold, 50),
+                    (AwardKind::NationalCompetitionMedal, 20),
+                    (AwardKind::Other, 30),
                 ],
-            )
-            .to_string(),
+            ),
             title: "上海市职业技能竞赛".into(),
             awarded_on: day_between(rng, date(2015, 1, 1), today),
             created_at: now,

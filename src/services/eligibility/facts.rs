@@ -116,7 +116,7 @@ pub fn facts_of(
             InstitutionFact {
                 id: row.id,
                 name: row.name,
-                kind: parse_stored(&row.kind)?,
+                kind: row.kind,
                 assessed: row.assessed,
                 designations: designations.remove(&row.id).unwrap_or_default(),
             },
@@ -145,8 +145,8 @@ pub fn facts_of(
                 start: e.start_date,
                 end: e.end_date,
                 full_time: e.full_time,
-                status: parse_stored(&e.status)?,
-                class_type: parse_stored(&e.class_type)?,
+                status: e.status,
+                class_type: e.class_type,
             });
         }
     }
@@ -168,7 +168,7 @@ pub fn facts_of(
     for a in records::awards_of_learners(conn, learner_ids)? {
         if let Some(facts) = out.get_mut(&a.learner_id) {
             facts.awards.push(AwardFact {
-                kind: parse_stored(&a.kind)?,
+                kind: a.kind,
                 awarded_on: a.awarded_on,
             });
         }

@@ -70,7 +70,7 @@ pub fn create(
     let enterprise = match draft.enterprise_id {
         None => None,
         Some(id) => match institutions::find(conn, id)? {
-            Some(i) if i.kind == InstitutionKind::Enterprise.as_str() => {
+            Some(i) if i.kind == InstitutionKind::Enterprise => {
                 Some(EnterpriseRef { id, name: i.name })
             }
             _ => {

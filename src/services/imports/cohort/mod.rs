@@ -231,8 +231,8 @@ fn import_batch(
             start_date: line.start,
             end_date: line.end,
             full_time: line.full_time,
-            status: line.status.as_str().into(),
-            class_type: line.class_type.as_str().into(),
+            status: line.status,
+            class_type: line.class_type,
             created_at: now,
             updated_at: now,
         });
