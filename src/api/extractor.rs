@@ -59,10 +59,7 @@ impl FromRequest for AuthUser {
                 .read(move |conn| Ok(users::find(conn, user_id)?))
                 .await?
                 .ok_or_else(revoked)?;
-            if user.disabled
-                || user.token_version != claims.ver
-                || user.role != claims.role.as_str()
-            {
+            if user.disabled || user.token_version != claims.ver || user.role != claims.role {
                 return Err(revoked());
             }
             Ok(AuthUser {

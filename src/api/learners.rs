@@ -19,7 +19,7 @@ use crate::domain::{
     decode_code_list, encode_code_list, today_in_shanghai, EducationLevel, EmailAddress, Hukou,
     IdentityNumber, Language, LearnerKind, OccupationCode, Role,
 };
-use crate::error::{parse_stored, AppError};
+use crate::error::AppError;
 use crate::services::learners::{self as learners_service, CheckedLearner};
 use crate::state::AppState;
 
@@ -70,23 +70,19 @@ fn learner_response(
     history: Vec<KindChangeRow>,
 ) -> Result<LearnerResponse, AppError> {
     Ok(LearnerResponse {
-        kind: parse_stored(&row.kind)?,
+        kind: row.kind,
         kind_history: history
             .into_iter()
             .map(|h| {
                 Ok(KindChange {
-                    kind: parse_stored(&h.kind)?,
+                    kind: h.kind,
                     effective_from: h.effective_from,
                 })
             })
             .collect::<Result<_, AppError>>()?,
-        preferred_language: parse_stored(&row.preferred_language)?,
-        hukou: row.hukou.as_deref().map(parse_stored).transpose()?,
-        education_level: row
-            .education_level
-            .as_deref()
-            .map(parse_stored)
-            .transpose()?,
+        preferred_language: row.preferred_language,
+        hukou: row.hukou,
+        education_level: row.education_level,
         education_occupation_codes: decode_code_list(&row.education_occupation_codes),
         id: row.id,
         name: row.name,

@@ -17,7 +17,7 @@ use crate::db::{audit, refresh_tokens};
 use crate::domain::Binding;
 use crate::domain::{AuditAction, AuditEntity};
 use crate::domain::{EmailAddress, NewPassword, Role};
-use crate::error::{parse_stored, AppError, FieldError};
+use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use serde_json::json;
 
@@ -40,7 +40,7 @@ impl TryFrom<UserRow> for UserResponse {
     type Error = AppError;
     fn try_from(row: UserRow) -> Result<Self, AppError> {
         Ok(Self {
-            role: parse_stored(&row.role)?,
+            role: row.role,
             id: row.id,
             email: row.email,
             institution_id: row.institution_id,

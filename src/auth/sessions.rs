@@ -14,8 +14,7 @@ use crate::auth::jwt::AccessTokens;
 use crate::db::refresh_tokens::{self, NewRefreshToken};
 use crate::db::users::{self, UserRow};
 use crate::db::{self, DbConnection};
-use crate::domain::Role;
-use crate::error::{parse_stored, AppError};
+use crate::error::AppError;
 
 /// Tokens returned by login and refresh.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -76,7 +75,7 @@ fn issue(
     family_id: &str,
     now: NaiveDateTime,
 ) -> Result<TokenResponse, AppError> {
-    let role: Role = parse_stored(&user.role)?;
+    let role = user.role;
     let access_token = issuer.tokens.issue(user.id, role, user.token_version)?;
     let refresh_token = new_refresh_token();
     let refresh_ttl = issuer.refresh_ttl;

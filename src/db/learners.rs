@@ -5,21 +5,22 @@ use diesel::prelude::*;
 
 use super::schema::{employments, enrollments, learner_kind_changes, learners, programs};
 use super::DbConnection;
+use crate::domain::{EducationLevel, Hukou, Language, LearnerKind};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = learners)]
 pub struct LearnerRow {
     pub id: i64,
     pub name: String,
-    pub kind: String,
+    pub kind: LearnerKind,
     pub email: Option<String>,
-    pub preferred_language: String,
-    pub hukou: Option<String>,
+    pub preferred_language: Language,
+    pub hukou: Option<Hukou>,
     pub residence_permit_since: Option<NaiveDate>,
     pub social_insurance_since: Option<NaiveDate>,
     pub income_tax_in_shanghai: Option<bool>,
     pub insurance_base_at_least_average_6_of_12: Option<bool>,
-    pub education_level: Option<String>,
+    pub education_level: Option<EducationLevel>,
     pub education_occupation_codes: String,
     pub birth_date: Option<NaiveDate>,
     pub id_number_ciphertext: Option<String>,
@@ -80,7 +81,7 @@ pub struct LearnerChanges {
 pub struct KindChangeRow {
     pub id: i64,
     pub learner_id: i64,
-    pub kind: String,
+    pub kind: LearnerKind,
     pub effective_from: NaiveDate,
     pub recorded_by: Option<i64>,
     pub recorded_at: NaiveDateTime,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::users;
 use super::DbConnection;
+use crate::domain::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -12,7 +13,7 @@ pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub institution_id: Option<i64>,
     pub learner_id: Option<i64>,
     pub disabled: bool,

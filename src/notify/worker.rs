@@ -191,7 +191,7 @@ impl Worker {
                     let addressee = Addressee {
                         name: learner.name,
                         email: address,
-                        language: learner.preferred_language.parse().unwrap_or(Language::ZhCn),
+                        language: learner.preferred_language,
                     };
                     let prefs = preferences.remove(&learner.id).unwrap_or_default();
                     found.insert(

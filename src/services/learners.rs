@@ -94,7 +94,7 @@ pub fn update(
 ) -> Result<(), AppError> {
     require_learner(conn, caller, id)?;
     let current = learners::find(conn, id)?.ok_or(AppError::NotFound { what: "learner" })?;
-    let new_kind = checked.kind.filter(|k| k.as_str() != current.kind);
+    let new_kind = checked.kind.filter(|k| *k != current.kind);
     if new_kind.is_some() {
         // History is a sequence: a change cannot take effect before the kind it replaces.
         if let Some(last) = learners::kind_history(conn, id)?.last() {

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use crate::db::{certificates, institutions, learners, occupations, records, DbConnection};
 use crate::domain::decode_code_list;
-use crate::error::{parse_stored, AppError};
+use crate::error::AppError;
 use crate::rules::facts::{
     AwardFact, CertificateFact, EmploymentFact, EnrollmentFact, InstitutionFact, LearnerFacts,
     OccupationFact,
@@ -45,18 +45,14 @@ pub fn facts_of(
     for learner in learners {
         codes.extend(decode_code_list(&learner.education_occupation_codes));
         let facts_learner = LearnerFacts {
-            kind: parse_stored(&learner.kind)?,
-            hukou: learner.hukou.as_deref().map(parse_stored).transpose()?,
+            kind: learner.kind,
+            hukou: learner.hukou,
             residence_permit_since: learner.residence_permit_since,
             social_insurance_since: learner.social_insurance_since,
             income_tax_in_shanghai: learner.income_tax_in_shanghai,
             insurance_base_at_least_average_6_of_12: learner
                 .insurance_base_at_least_average_6_of_12,
-            education_level: learner
-                .education_level
-                .as_deref()
-                .map(parse_stored)
-                .transpose()?,
+            education_level: learner.education_level,
             education_occupations: decode_code_list(&learner.education_occupation_codes),
         };
         out.insert(

@@ -302,10 +302,10 @@ record",
                 ),
             }
         }
-        if line.kind_given && row.kind != line.kind.as_str() {
+        if line.kind_given && row.kind != line.kind {
             report.warn(n, "kind", "not applied: differs from the stored kind");
         }
-        if line.language_given && row.preferred_language != line.language.as_str() {
+        if line.language_given && row.preferred_language != line.language {
             report.warn(
                 n,
                 "preferred_language",
@@ -313,7 +313,7 @@ record",
             );
         }
         if let Some(hukou) = line.hukou {
-            if row.hukou.as_deref() != Some(hukou.as_str()) {
+            if row.hukou != Some(hukou) {
                 report.warn(n, "hukou", "not applied: differs from the stored hukou");
             }
         }
