@@ -195,14 +195,6 @@ pub fn is_transient(err: &diesel::result::Error) -> bool {
     }
 }
 
-/// A value read back from the database that must parse (a stored vocabulary name): failing is a
-/// server error, never the client's.
-pub fn parse_stored<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T, AppError> {
-    value
-        .parse()
-        .map_err(|e| AppError::internal("stored value", e))
-}
-
 pub fn retry_after_secs(d: Duration) -> u64 {
     // Round up: a client that waits the advertised time must not be refused again.
     d.as_secs() + u64::from(d.subsec_nanos() > 0)

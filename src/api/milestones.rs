@@ -308,7 +308,7 @@ pub async fn learner_events(
             id: r.id,
             milestone_key: r.milestone_key,
             rule_id: r.rule_id,
-            event: r.event,
+            event: r.event.as_str().to_owned(),
             before: parse(r.before),
             after: parse(r.after),
             created_at: r.created_at.and_utc(),

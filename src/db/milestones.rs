@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{learner_milestones, milestone_events, rule_parameters};
 use super::DbConnection;
+use crate::rules::change::MilestoneChange;
 use crate::rules::params::ParameterValue;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -181,7 +182,7 @@ pub struct EventRow {
     pub learner_id: i64,
     pub milestone_key: String,
     pub rule_id: String,
-    pub event: String,
+    pub event: MilestoneChange,
     pub before: Option<String>,
     pub after: Option<String>,
     pub created_at: NaiveDateTime,
@@ -193,7 +194,7 @@ pub struct NewEvent {
     pub learner_id: i64,
     pub milestone_key: String,
     pub rule_id: String,
-    pub event: String,
+    pub event: MilestoneChange,
     pub before: Option<String>,
     pub after: Option<String>,
     pub created_at: NaiveDateTime,

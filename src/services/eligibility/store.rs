@@ -9,9 +9,9 @@ use super::facts::{load_facts, load_facts_many};
 use super::parameters::{parameter_values, ParameterCache};
 use crate::db::milestones::{self, NewEvent, StoredMilestone, StoredState};
 use crate::db::{self, learners, DbConnection};
-use crate::error::{parse_stored, AppError};
+use crate::error::AppError;
 use crate::notify::messages::{milestone_message, NoticeKind};
-use crate::rules::change::{change, MilestoneChange};
+use crate::rules::change::change;
 use crate::rules::{self, Facts, Milestone, Parameters};
 
 /// A learner's milestones on `as_of`, under the parameters in force that day.
@@ -112,7 +112,7 @@ pub fn refresh_with(
                 learner_id: *learner_id,
                 milestone_key: m.key.clone(),
                 rule_id: m.rule_id.to_string(),
-                event: kind.as_str().into(),
+                event: kind,
                 before: json(before),
                 after: json(Some(m)),
                 created_at: now,
@@ -136,7 +136,7 @@ pub fn refresh_with(
                 learner_id,
                 milestone_key: key,
                 rule_id: old.map(|o| o.rule_id.to_string()).unwrap_or_default(),
-                event: kind.as_str().into(),
+                event: kind,
                 before: json(old),
                 after: None,
                 created_at: now,
@@ -195,7 +195,7 @@ fn notify_events<'a>(
             today,
             now,
         )?);
-        let change: MilestoneChange = parse_stored(&event.event)?;
+        let change = event.event;
         let (Some(kind), Some(message)) = (
             NoticeKind::of_change(change),
             milestone_message(change, before.as_ref(), after.as_ref()),
