@@ -11,10 +11,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::db::jobs::{self, JobRow, JobStatus, NewJob, Outcome};
-use crate::db::{self, milestones, Database, DbConnection};
+use crate::db::{self, Database, DbConnection};
 use crate::error::AppError;
-use crate::rules::Parameters;
-use crate::services::eligibility::{parameter_values, recompute_all, refresh};
+use crate::services::eligibility::{recompute_all, recompute_cohort};
 
 crate::string_enum! {
     /// What a job does.
@@ -99,28 +98,21 @@ fn write_job(
 fn perform(database: &Database, job: &Job) -> Result<String, AppError> {
     let today = crate::domain::today_in_shanghai();
     match job {
-        Job::RecomputeAll { reason } => {
+        Job::RecomputeAll { .. } | Job::DailyRecompute { .. } => {
             let summary = recompute_all(database, today)?;
+            let why = match job {
+                Job::DailyRecompute { day } => format!("daily ({day})"),
+                Job::RecomputeAll { reason } => reason.clone(),
+                Job::RefreshCohort { .. } => String::new(),
+            };
             Ok(format!(
-                "{reason}: {} learners, {} events in {:.1} s",
-                summary.learners, summary.events, summary.seconds
-            ))
-        }
-        Job::DailyRecompute { day } => {
-            let summary = recompute_all(database, today)?;
-            Ok(format!(
-                "daily ({day}): {} learners, {} events in {:.1} s",
+                "{why}: {} learners, {} events in {:.1} s",
                 summary.learners, summary.events, summary.seconds
             ))
         }
         Job::RefreshCohort { cohort_id } => {
-            let mut conn = database.get()?;
-            let ids = milestones::learner_ids_of_cohort(&mut conn, *cohort_id)?;
-            let params = Parameters::in_force(&parameter_values(&mut conn)?, today);
-            for chunk in ids.chunks(200) {
-                db::write_transaction(&mut conn, |conn| refresh(conn, chunk, &params, today))?;
-            }
-            Ok(format!("cohort {cohort_id}: {} learners", ids.len()))
+            let learners = recompute_cohort(database, *cohort_id)?;
+            Ok(format!("cohort {cohort_id}: {learners} learners"))
         }
     }
 }

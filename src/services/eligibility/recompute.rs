@@ -35,12 +35,14 @@ GET /api/v1/learners/{{id}}/milestones?as_of={as_of}"
     }
 }
 
+/// Learners recomputed per transaction: a fixed number of queries each.
+const BATCH: usize = 200;
+
 /// Recomputes every learner's milestones as of `today`, a batch per transaction.
 pub fn recompute_all(
     database: &db::Database,
     today: NaiveDate,
 ) -> Result<RecomputeSummary, AppError> {
-    const BATCH: i64 = 200;
     check_recompute_date(today, crate::domain::today_in_shanghai())
         .map_err(|refusal| AppError::internal("recomputation", refusal))?;
     let started = std::time::Instant::now();
@@ -51,7 +53,7 @@ pub fn recompute_all(
     let mut summary = RecomputeSummary::default();
     let mut after = 0;
     loop {
-        let ids = milestones::learner_ids_after(&mut conn, after, BATCH)?;
+        let ids = milestones::learner_ids_after(&mut conn, after, BATCH as i64)?;
         let Some(last) = ids.last().copied() else {
             break;
         };
@@ -62,6 +64,19 @@ pub fn recompute_all(
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// Recomputes the milestones of a cohort's learners as of today, a batch per transaction; how
+/// many learners.
+pub fn recompute_cohort(database: &db::Database, cohort_id: i64) -> Result<usize, AppError> {
+    let today = crate::domain::today_in_shanghai();
+    let mut conn = database.get()?;
+    let ids = milestones::learner_ids_of_cohort(&mut conn, cohort_id)?;
+    let params = Parameters::in_force(&parameter_values(&mut conn)?, today);
+    for chunk in ids.chunks(BATCH) {
+        db::write_transaction(&mut conn, |conn| refresh(conn, chunk, &params, today))?;
+    }
+    Ok(ids.len())
 }
 
 #[cfg(test)]
