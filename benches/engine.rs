@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use skillpath::domain::{
-    CertificateKind, CertificateStatus, ClassType, EnrollmentStatus, Hukou, InstitutionKind,
-    LearnerKind, SkillLevel,
+    CertificateId, CertificateKind, CertificateStatus, ClassType, EnrollmentId, EnrollmentStatus,
+    Hukou, InstitutionId, InstitutionKind, LearnerKind, SkillLevel,
 };
 use skillpath::rules::facts::{
     CertificateFact, EmploymentFact, EnrollmentFact, Facts, InstitutionFact, LearnerFacts,
@@ -28,14 +28,14 @@ fn d(s: &str) -> NaiveDate {
 /// A technician-college graduate now employed: 中级工 and 高级工 from college, a 技师 pending.
 pub fn realistic_learner() -> Facts {
     let college = InstitutionFact {
-        id: 1,
+        id: InstitutionId(1),
         name: "上海某技师学院".into(),
         kind: InstitutionKind::TechnicianCollege,
         assessed: true,
         designations: vec![(d("2021-12-13"), None)],
     };
     let cert = |id, level, occupation: &str, issued: &str, status| CertificateFact {
-        id: Some(id),
+        id: Some(CertificateId(id)),
         kind: CertificateKind::SkillLevel,
         level,
         occupation: occupation.into(),
@@ -43,7 +43,7 @@ pub fn realistic_learner() -> Facts {
         status,
     };
     let enrollment = |id, start: &str, end: &str, status, class_type| EnrollmentFact {
-        id,
+        id: EnrollmentId(id),
         institution: college.clone(),
         program_name: "电气自动化设备安装与维修".into(),
         program_occupation: "6-31-01-03".into(),

@@ -22,6 +22,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::{json, Value};
 
 use skillpath::config::Settings;
+use skillpath::domain::LearnerId;
 use skillpath::notify::worker::Worker;
 use skillpath::startup::Application;
 
@@ -235,7 +236,7 @@ async fn run(
             for id in ids {
                 skillpath::db::notifications::save_preferences(
                     conn,
-                    id,
+                    LearnerId(id),
                     &json,
                     skillpath::db::now(),
                 )?;
@@ -284,7 +285,7 @@ async fn run(
                 skillpath::notify::produce(
                     conn,
                     &skillpath::notify::Notice {
-                        recipient: skillpath::notify::Recipient::Learner(learner_id),
+                        recipient: skillpath::notify::Recipient::Learner(LearnerId(learner_id)),
                         email: Some(&address),
                         event_key: format!("bench:{i}"),
                         category: skillpath::notify::Category::Certificate,

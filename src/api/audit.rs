@@ -9,6 +9,7 @@ use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
 use crate::auth::AuthUser;
 use crate::db::audit::{self, AuditRow};
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -16,7 +17,8 @@ use crate::state::AppState;
 pub struct AuditEntry {
     pub id: i64,
     /// The account that acted (none for the system itself).
-    pub actor_user_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub actor_user_id: Option<UserId>,
     /// `create`, `update`, `import`, `verify`, `reject`, `revoke`, `designate`, …
     pub action: String,
     /// `learner`, `certificate`, `institution`, `program`, `cohort`, `occupation`, …
@@ -47,7 +49,8 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
-    pub actor_user_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub actor_user_id: Option<UserId>,
 }
 
 /// The audit log, oldest first (administrators).

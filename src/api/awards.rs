@@ -14,6 +14,7 @@ use crate::db::records::{self, AwardRow, NewAward};
 use crate::db::{self};
 use crate::domain::checks::Checks;
 use crate::domain::{today_in_shanghai, AwardKind};
+use crate::domain::{AwardId, LearnerId};
 use crate::error::AppError;
 use crate::services::records as records_service;
 use crate::state::AppState;
@@ -22,8 +23,10 @@ use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AwardResponse {
-    pub id: i64,
-    pub learner_id: i64,
+    #[schema(value_type = i64)]
+    pub id: AwardId,
+    #[schema(value_type = i64)]
+    pub learner_id: LearnerId,
     pub kind: AwardKind,
     pub title: String,
     pub awarded_on: NaiveDate,
@@ -60,7 +63,7 @@ pub struct CreateAwardRequest {
 pub async fn create_award(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
     body: JsonBody<CreateAwardRequest>,
 ) -> Result<HttpResponse, AppError> {
     let learner_id = id.into_inner();
@@ -104,7 +107,7 @@ pub async fn create_award(
 pub async fn list_awards(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
 ) -> Result<web::Json<Vec<AwardResponse>>, AppError> {
     learner_records(
         &state,

@@ -19,6 +19,7 @@ use crate::domain::{
     today_in_shanghai, CertificateKind, CertificateStatus, Decision, NumberFormat, OccupationCode,
     Role, SkillLevel,
 };
+use crate::domain::{CertificateId, LearnerId, UserId};
 use crate::error::AppError;
 use crate::services::certificates as certificates_service;
 use crate::state::AppState;
@@ -43,14 +44,17 @@ pub struct DecisionResponse {
     pub to_status: CertificateStatus,
     pub reason: String,
     /// The account that decided.
-    pub decided_by: i64,
+    #[schema(value_type = i64)]
+    pub decided_by: UserId,
     pub decided_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CertificateResponse {
-    pub id: i64,
-    pub learner_id: i64,
+    #[schema(value_type = i64)]
+    pub id: CertificateId,
+    #[schema(value_type = i64)]
+    pub learner_id: LearnerId,
     pub learner_name: String,
     pub number: String,
     /// Which known number shape it has; `other` for any other.
@@ -64,7 +68,8 @@ pub struct CertificateResponse {
     pub status: CertificateStatus,
     /// Mismatches between the number's digits and the recorded level or year, for the evaluator.
     pub warnings: Vec<CertificateWarning>,
-    pub submitted_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub submitted_by: Option<UserId>,
     /// Every decision, oldest first.
     pub decisions: Vec<DecisionResponse>,
     pub created_at: DateTime<Utc>,
@@ -114,11 +119,12 @@ fn load_certificates(
     conn: &mut DbConnection,
     rows: Vec<CertificateRow>,
 ) -> Result<Vec<CertificateResponse>, AppError> {
-    let learner_ids: Vec<i64> = rows.iter().map(|r| r.learner_id).collect();
-    let names: std::collections::HashMap<i64, String> = learners::find_many(conn, &learner_ids)?
-        .into_iter()
-        .map(|l| (l.id, l.name))
-        .collect();
+    let learner_ids: Vec<LearnerId> = rows.iter().map(|r| r.learner_id).collect();
+    let names: std::collections::HashMap<LearnerId, String> =
+        learners::find_many(conn, &learner_ids)?
+            .into_iter()
+            .map(|l| (l.id, l.name))
+            .collect();
     with_decisions(conn, rows, |learner_id| {
         names.get(&learner_id).cloned().unwrap_or_default()
     })
@@ -136,10 +142,10 @@ pub fn own_certificates(
 fn with_decisions(
     conn: &mut DbConnection,
     rows: Vec<CertificateRow>,
-    name_of: impl Fn(i64) -> String,
+    name_of: impl Fn(LearnerId) -> String,
 ) -> Result<Vec<CertificateResponse>, AppError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut decisions: std::collections::HashMap<i64, Vec<DecisionRow>> =
+    let ids: Vec<CertificateId> = rows.iter().map(|r| r.id).collect();
+    let mut decisions: std::collections::HashMap<CertificateId, Vec<DecisionRow>> =
         std::collections::HashMap::new();
     for d in certificates::decisions_of_many(conn, &ids)? {
         decisions.entry(d.certificate_id).or_default().push(d);
@@ -196,7 +202,7 @@ pub struct CreateCertificateRequest {
 pub async fn create_certificate(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
     body: JsonBody<CreateCertificateRequest>,
 ) -> Result<HttpResponse, AppError> {
     let learner_id = id.into_inner();
@@ -261,7 +267,7 @@ pub async fn create_certificate(
 pub async fn list_learner_certificates(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
 ) -> Result<web::Json<Vec<CertificateResponse>>, AppError> {
     let learner_id = id.into_inner();
     let list = state
@@ -279,7 +285,7 @@ pub async fn list_learner_certificates(
 /// A learner's certificates with their decisions, oldest first.
 pub fn certificates_of(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_id: LearnerId,
 ) -> Result<Vec<CertificateResponse>, AppError> {
     let rows = certificates::of_learner(conn, learner_id)?;
     load_certificates(conn, rows)
@@ -292,7 +298,8 @@ pub struct ListCertificatesQuery {
     pub cursor: Option<String>,
     #[param(value_type = Option<CertificateStatus>)]
     pub status: Option<String>,
-    pub learner_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub learner_id: Option<LearnerId>,
 }
 
 /// Certificates to decide (evaluators and administrators), oldest first.
@@ -339,7 +346,7 @@ pub async fn list_certificates(
 fn visible_certificate(
     conn: &mut DbConnection,
     caller: &AuthUser,
-    id: i64,
+    id: CertificateId,
 ) -> Result<CertificateRow, AppError> {
     let row = certificates::find(conn, id)?.ok_or(AppError::NotFound {
         what: "certificate",
@@ -360,7 +367,7 @@ fn visible_certificate(
 pub async fn get_certificate(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<CertificateId>,
 ) -> Result<web::Json<CertificateResponse>, AppError> {
     let id = id.into_inner();
     let cert = state
@@ -397,7 +404,7 @@ pub struct VerificationRequest {
 pub async fn decide(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<CertificateId>,
     body: JsonBody<VerificationRequest>,
 ) -> Result<web::Json<CertificateResponse>, AppError> {
     caller.require(&[Role::Admin, Role::Evaluator])?;

@@ -18,6 +18,7 @@ use crate::db::{self, audit, institutions};
 use crate::domain::checks::Checks;
 use crate::domain::{today_in_shanghai, Role};
 use crate::domain::{AuditAction, AuditEntity};
+use crate::domain::{CohortId, InstitutionId, ProgramId};
 use crate::error::AppError;
 use crate::services::imports::cohort as cohort_import;
 use crate::services::imports::csv::ImportReport;
@@ -26,15 +27,18 @@ use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CohortResponse {
-    pub id: i64,
-    pub program_id: i64,
-    pub institution_id: i64,
+    #[schema(value_type = i64)]
+    pub id: CohortId,
+    #[schema(value_type = i64)]
+    pub program_id: ProgramId,
+    #[schema(value_type = i64)]
+    pub institution_id: InstitutionId,
     pub name: String,
     pub intake_year: i32,
     pub created_at: DateTime<Utc>,
 }
 
-fn cohort_response(row: CohortRow, institution_id: i64) -> CohortResponse {
+fn cohort_response(row: CohortRow, institution_id: InstitutionId) -> CohortResponse {
     CohortResponse {
         id: row.id,
         program_id: row.program_id,
@@ -49,7 +53,8 @@ fn cohort_response(row: CohortRow, institution_id: i64) -> CohortResponse {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"program_id": 3, "name": "2024级电气1班", "intake_year": 2024}))]
 pub struct CreateCohortRequest {
-    pub program_id: i64,
+    #[schema(value_type = i64)]
+    pub program_id: ProgramId,
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub intake_year: i32,
@@ -124,7 +129,8 @@ pub async fn create_cohort(
 pub struct ListCohortsQuery {
     pub limit: Option<i64>,
     pub cursor: Option<String>,
-    pub program_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub program_id: Option<ProgramId>,
 }
 
 /// Cohorts the caller may see (staff: their institution's).
@@ -142,18 +148,14 @@ pub async fn list_cohorts(
         cursor: q.cursor,
     };
     let (limit, after) = (page.limit()?, page.after_id()?);
-    let institution = match caller.role {
-        Role::Admin | Role::Evaluator => None,
-        Role::Learner => Some(-1),
-        _ => Some(caller.institution_id.unwrap_or(-1)),
-    };
+    let institution = caller.listing_institution();
     let page = state
         .db
         .read(move |conn| {
             let rows = cohorts::list(conn, institution, q.program_id, after, limit + 1)?;
             let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-            let program_ids: Vec<i64> = page.items.iter().map(|r| r.program_id).collect();
-            let institution_of: std::collections::HashMap<i64, i64> =
+            let program_ids: Vec<ProgramId> = page.items.iter().map(|r| r.program_id).collect();
+            let institution_of: std::collections::HashMap<ProgramId, InstitutionId> =
                 institutions::find_programs(conn, &program_ids)?
                     .into_iter()
                     .map(|p| (p.id, p.institution_id))
@@ -162,7 +164,10 @@ pub async fn list_cohorts(
                 .items
                 .into_iter()
                 .map(|row| {
-                    let institution_id = institution_of.get(&row.program_id).copied().unwrap_or(0);
+                    let institution_id = institution_of
+                        .get(&row.program_id)
+                        .copied()
+                        .unwrap_or(InstitutionId(0));
                     cohort_response(row, institution_id)
                 })
                 .collect();
@@ -183,7 +188,7 @@ pub async fn list_cohorts(
 pub async fn get_cohort(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<CohortId>,
 ) -> Result<web::Json<CohortResponse>, AppError> {
     let id = id.into_inner();
     let cohort = state
@@ -221,7 +226,7 @@ pub async fn import_enrollments(
     state: web::Data<AppState>,
     caller: AuthUser,
     req: HttpRequest,
-    id: web::Path<i64>,
+    id: web::Path<CohortId>,
     params: web::Query<ImportParams>,
     payload: web::Payload,
 ) -> Result<web::Json<ImportReport>, AppError> {
@@ -261,7 +266,7 @@ pub async fn import_enrollments(
     scope::record_refusals(&state.db, &caller, &refused).await;
     let report = report?;
     tracing::info!(
-        cohort_id,
+        cohort_id = %cohort_id,
         rows = report.rows_read,
         created = report.created,
         rejected = report.rejected_count,

@@ -9,6 +9,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::auth::AuthUser;
 use crate::db::users;
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -53,7 +54,7 @@ impl FromRequest for AuthUser {
                     "This access token is no longer valid; log in again.",
                 )
             };
-            let user_id: i64 = claims.sub.parse().map_err(|_| revoked())?;
+            let user_id: UserId = claims.sub.parse().map_err(|_| revoked())?;
             let user = state
                 .db
                 .read(move |conn| Ok(users::find(conn, user_id)?))

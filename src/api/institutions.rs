@@ -21,6 +21,7 @@ use crate::db::institutions::{
 use crate::db::{self, audit, occupations, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{AuditAction, AuditEntity};
+use crate::domain::{DesignationId, InstitutionId, ProgramId};
 use crate::domain::{InstitutionKind, OccupationCode};
 use crate::error::AppError;
 use crate::services::jobs::{self, Job};
@@ -28,7 +29,8 @@ use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DesignationResponse {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: DesignationId,
     /// The batch (批次) of the designation.
     pub batch: String,
     pub designated_from: NaiveDate,
@@ -51,7 +53,8 @@ impl From<DesignationRow> for DesignationResponse {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct InstitutionResponse {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: InstitutionId,
     pub name: String,
     pub kind: InstitutionKind,
     /// 经评估认定: what the national application rules ask of some secondary and higher
@@ -78,7 +81,10 @@ fn institution_response(
     })
 }
 
-fn load_institution(conn: &mut DbConnection, id: i64) -> Result<InstitutionResponse, AppError> {
+fn load_institution(
+    conn: &mut DbConnection,
+    id: InstitutionId,
+) -> Result<InstitutionResponse, AppError> {
     let row = institutions::find(conn, id)?.ok_or(AppError::NotFound {
         what: "institution",
     })?;
@@ -187,18 +193,14 @@ pub async fn list_institutions(
         kind.parse::<InstitutionKind>()
             .map_err(|m| AppError::invalid("kind", m))?;
     }
-    let only = match caller.role {
-        crate::domain::Role::Admin | crate::domain::Role::Evaluator => None,
-        crate::domain::Role::Learner => Some(-1),
-        _ => Some(caller.institution_id.unwrap_or(-1)),
-    };
+    let only = caller.listing_institution();
     let page = state
         .db
         .read(move |conn| {
             let rows = institutions::list(conn, only, q.kind.as_deref(), after, limit + 1)?;
             let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-            let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
-            let mut designations: std::collections::HashMap<i64, Vec<DesignationRow>> =
+            let ids: Vec<InstitutionId> = page.items.iter().map(|r| r.id).collect();
+            let mut designations: std::collections::HashMap<InstitutionId, Vec<DesignationRow>> =
                 std::collections::HashMap::new();
             for d in institutions::designations_of_many(conn, &ids)? {
                 designations.entry(d.institution_id).or_default().push(d);
@@ -228,7 +230,7 @@ pub async fn list_institutions(
 pub async fn get_institution(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<InstitutionId>,
 ) -> Result<web::Json<InstitutionResponse>, AppError> {
     let id = id.into_inner();
     require_institution(&caller, id)?;
@@ -260,7 +262,7 @@ pub struct UpdateInstitutionRequest {
 pub async fn update_institution(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<InstitutionId>,
     body: JsonBody<UpdateInstitutionRequest>,
 ) -> Result<web::Json<InstitutionResponse>, AppError> {
     caller.require_admin()?;
@@ -322,7 +324,7 @@ pub struct CreateDesignationRequest {
 pub async fn create_designation(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<InstitutionId>,
     body: JsonBody<CreateDesignationRequest>,
 ) -> Result<HttpResponse, AppError> {
     caller.require_admin()?;
@@ -395,7 +397,7 @@ pub struct EndDesignationRequest {
 pub async fn end_designation(
     state: web::Data<AppState>,
     caller: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(InstitutionId, DesignationId)>,
     body: JsonBody<EndDesignationRequest>,
 ) -> Result<web::Json<InstitutionResponse>, AppError> {
     caller.require_admin()?;
@@ -430,8 +432,10 @@ pub async fn end_designation(
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ProgramResponse {
-    pub id: i64,
-    pub institution_id: i64,
+    #[schema(value_type = i64)]
+    pub id: ProgramId,
+    #[schema(value_type = i64)]
+    pub institution_id: InstitutionId,
     pub name: String,
     /// The program's primary occupation.
     pub occupation_code: String,
@@ -445,8 +449,8 @@ pub fn program_responses(
     conn: &mut DbConnection,
     rows: Vec<ProgramRow>,
 ) -> Result<Vec<ProgramResponse>, AppError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut related: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    let ids: Vec<ProgramId> = rows.iter().map(|r| r.id).collect();
+    let mut related: BTreeMap<ProgramId, Vec<String>> = BTreeMap::new();
     for (program_id, code) in institutions::related_occupations(conn, &ids)? {
         related.entry(program_id).or_default().push(code);
     }
@@ -485,7 +489,7 @@ pub struct CreateProgramRequest {
 pub async fn create_program(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<InstitutionId>,
     body: JsonBody<CreateProgramRequest>,
 ) -> Result<HttpResponse, AppError> {
     let institution_id = id.into_inner();
@@ -556,7 +560,7 @@ pub async fn create_program(
 pub async fn list_programs(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<InstitutionId>,
 ) -> Result<web::Json<Vec<ProgramResponse>>, AppError> {
     let institution_id = id.into_inner();
     require_institution(&caller, institution_id)?;
@@ -581,7 +585,7 @@ pub async fn list_programs(
 pub async fn get_program(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<ProgramId>,
 ) -> Result<web::Json<ProgramResponse>, AppError> {
     let id = id.into_inner();
     let program = state

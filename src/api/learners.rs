@@ -19,6 +19,7 @@ use crate::domain::{
     decode_code_list, encode_code_list, today_in_shanghai, EducationLevel, EmailAddress, Hukou,
     IdentityNumber, Language, LearnerKind, OccupationCode, Role,
 };
+use crate::domain::{CohortId, InstitutionId, LearnerId};
 use crate::error::AppError;
 use crate::services::learners::{self as learners_service, CheckedLearner};
 use crate::state::AppState;
@@ -40,7 +41,8 @@ pub struct KindChange {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LearnerResponse {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: LearnerId,
     pub name: String,
     /// The current kind; `kind_history` has every change.
     pub kind: LearnerKind,
@@ -60,7 +62,8 @@ pub struct LearnerResponse {
     /// The identity number, masked (`**************1234`: the last four characters); the full number is never returned.
     pub id_number_masked: Option<String>,
     /// The institution that registered the learner, if any.
-    pub registered_by_institution_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub registered_by_institution_id: Option<InstitutionId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -99,7 +102,7 @@ fn learner_response(
     })
 }
 
-pub fn load_learner(conn: &mut DbConnection, id: i64) -> Result<LearnerResponse, AppError> {
+pub fn load_learner(conn: &mut DbConnection, id: LearnerId) -> Result<LearnerResponse, AppError> {
     let row = learners::find(conn, id)?.ok_or(AppError::NotFound { what: "learner" })?;
     let history = learners::kind_history(conn, id)?;
     learner_response(row, history)
@@ -408,8 +411,10 @@ pub struct ListLearnersQuery {
     pub limit: Option<i64>,
     pub cursor: Option<String>,
     /// Learners tied to this institution (enrolled, employed or registered there).
-    pub institution_id: Option<i64>,
-    pub cohort_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub institution_id: Option<InstitutionId>,
+    #[param(value_type = Option<i64>)]
+    pub cohort_id: Option<CohortId>,
     #[param(value_type = Option<LearnerKind>)]
     pub kind: Option<String>,
     pub name_prefix: Option<String>,
@@ -447,8 +452,8 @@ pub async fn list_learners(
         .read(move |conn| {
             let rows = learners::list(conn, scope, &filter, after, limit + 1)?;
             let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-            let ids: Vec<i64> = page.items.iter().map(|r| r.id).collect();
-            let mut histories: std::collections::HashMap<i64, Vec<KindChangeRow>> =
+            let ids: Vec<LearnerId> = page.items.iter().map(|r| r.id).collect();
+            let mut histories: std::collections::HashMap<LearnerId, Vec<KindChangeRow>> =
                 std::collections::HashMap::new();
             for change in learners::kind_histories(conn, &ids)? {
                 histories.entry(change.learner_id).or_default().push(change);
@@ -478,7 +483,7 @@ pub async fn list_learners(
 pub async fn get_learner(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
 ) -> Result<web::Json<LearnerResponse>, AppError> {
     let id = id.into_inner();
     let learner = state
@@ -504,7 +509,7 @@ pub async fn get_learner(
 pub async fn update_learner(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
     body: JsonBody<LearnerInput>,
 ) -> Result<web::Json<LearnerResponse>, AppError> {
     let id = id.into_inner();

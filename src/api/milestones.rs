@@ -17,6 +17,7 @@ use crate::auth::AuthUser;
 use crate::db::milestones::{self, NewParameter};
 use crate::db::{self, audit, certificates, learners, occupations};
 use crate::domain::checks::Checks;
+use crate::domain::LearnerId;
 use crate::domain::{
     today_in_shanghai, CertificateKind, CertificateStatus, OccupationCode, SkillLevel,
 };
@@ -210,14 +211,15 @@ pub async fn add_parameter(
             Ok(())
         })
         .await?;
-    tracing::info!(parameter = %name, by = actor, "parameter value added");
+    tracing::info!(parameter = %name, by = %actor, "parameter value added");
     let listed = list_parameters(state, caller, web::Query(AsOfQuery { as_of: None })).await?;
     Ok(HttpResponse::Created().json(listed.into_inner()))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MilestonesResponse {
-    pub learner_id: i64,
+    #[schema(value_type = i64)]
+    pub learner_id: LearnerId,
     pub as_of: NaiveDate,
     pub parameters_version: String,
     pub milestones: Vec<Milestone>,
@@ -231,7 +233,7 @@ pub struct MilestonesResponse {
 pub async fn learner_milestones(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
     query: web::Query<AsOfQuery>,
 ) -> Result<web::Json<MilestonesResponse>, AppError> {
     let learner_id = id.into_inner();
@@ -282,7 +284,7 @@ pub struct EventsQuery {
 pub async fn learner_events(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
     query: web::Query<EventsQuery>,
 ) -> Result<web::Json<Page<MilestoneEvent>>, AppError> {
     let learner_id = id.into_inner();
@@ -318,7 +320,8 @@ pub async fn learner_events(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgressResponse {
-    pub learner_id: i64,
+    #[schema(value_type = i64)]
+    pub learner_id: LearnerId,
     pub as_of: NaiveDate,
     pub parameters_version: String,
     pub certificates: Vec<CertificateResponse>,

@@ -12,6 +12,7 @@ use crate::api::problem::Problem;
 use crate::auth::AuthUser;
 use crate::db::{self, notifications};
 use crate::domain::{AuditAction, AuditEntity};
+use crate::domain::{LearnerId, MessageId, NoticeId, UserId};
 use crate::error::AppError;
 use crate::notify::preferences::Preferences;
 use crate::rules::Text;
@@ -19,7 +20,8 @@ use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InboxItem {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: MessageId,
     /// `certificate`, `milestone` or `share`.
     pub category: String,
     pub title: Text,
@@ -112,7 +114,7 @@ pub async fn inbox(
 pub async fn mark_read(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<MessageId>,
 ) -> Result<HttpResponse, AppError> {
     let owner = inbox_owner(&caller);
     let id = id.into_inner();
@@ -200,11 +202,14 @@ crate::string_enum! {
 /// An outbox row, for administrators.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutboxItem {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: NoticeId,
     /// The learner it is for, or …
-    pub learner_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub learner_id: Option<LearnerId>,
     /// … the staff account it is for.
-    pub user_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub user_id: Option<UserId>,
     /// `inbox` or `email`.
     pub channel: String,
     pub category: String,
@@ -251,7 +256,8 @@ pub struct OutboxQuery {
     /// `pending`, `sent`, `dead` or `withdrawn`; all when absent.
     #[param(value_type = Option<OutboxStatus>)]
     pub status: Option<String>,
-    pub learner_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub learner_id: Option<LearnerId>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -311,7 +317,7 @@ pub async fn list_outbox(
 pub async fn retry_outbox(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<NoticeId>,
 ) -> Result<web::Json<OutboxItem>, AppError> {
     caller.require_admin()?;
     let id = id.into_inner();
@@ -414,7 +420,7 @@ You can turn them on again in Skillpath's notification settings.</p></body></htm
 fn verify_unsubscribe(
     state: &AppState,
     token: &str,
-) -> Result<(i64, crate::notify::Category), AppError> {
+) -> Result<(LearnerId, crate::notify::Category), AppError> {
     state.unsubscribe.verify(token).ok_or(AppError::NotFound {
         what: "unsubscribe link",
     })

@@ -54,13 +54,13 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows: the extra row only says another page exists.
-    pub fn from_rows<R>(
+    pub fn from_rows<R, K: Into<i64>>(
         rows: Vec<R>,
         limit: i64,
-        id: impl Fn(&R) -> i64,
+        id: impl Fn(&R) -> K,
         map: impl Fn(R) -> T,
     ) -> Self {
-        Self::from_keyed_rows(rows, limit, |r| id(r).to_string(), map)
+        Self::from_keyed_rows(rows, limit, |r| id(r).into().to_string(), map)
     }
 
     /// As `from_rows`, for lists ordered by a text key (e.g. occupation codes).

@@ -15,6 +15,7 @@ use crate::db::{self, audit, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{today_in_shanghai, ClassType, EnrollmentStatus, OccupationCode, Role};
 use crate::domain::{AuditAction, AuditEntity};
+use crate::domain::{CohortId, EmploymentId, EnrollmentId, InstitutionId, LearnerId, ProgramId};
 use crate::error::AppError;
 use crate::services::records as records_service;
 use crate::state::AppState;
@@ -25,8 +26,8 @@ use crate::state::AppState;
 pub async fn learner_records<R, T>(
     state: &AppState,
     caller: AuthUser,
-    learner_id: i64,
-    load: fn(&mut DbConnection, i64) -> diesel::QueryResult<Vec<R>>,
+    learner_id: LearnerId,
+    load: fn(&mut DbConnection, LearnerId) -> diesel::QueryResult<Vec<R>>,
     show: fn(R) -> Result<T, AppError>,
 ) -> Result<web::Json<Vec<T>>, AppError>
 where
@@ -45,10 +46,14 @@ where
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct EnrollmentResponse {
-    pub id: i64,
-    pub learner_id: i64,
-    pub program_id: i64,
-    pub cohort_id: Option<i64>,
+    #[schema(value_type = i64)]
+    pub id: EnrollmentId,
+    #[schema(value_type = i64)]
+    pub learner_id: LearnerId,
+    #[schema(value_type = i64)]
+    pub program_id: ProgramId,
+    #[schema(value_type = Option<i64>)]
+    pub cohort_id: Option<CohortId>,
     pub start_date: NaiveDate,
     /// Expected or actual graduation.
     pub end_date: NaiveDate,
@@ -80,7 +85,8 @@ pub fn enrollment_response(r: EnrollmentRow) -> Result<EnrollmentResponse, AppEr
 #[schema(example = json!({"program_id": 3, "start_date": "2023-09-01", "end_date": "2026-06-30",
     "full_time": true, "status": "enrolled", "class_type": "technician_class"}))]
 pub struct CreateEnrollmentRequest {
-    pub program_id: i64,
+    #[schema(value_type = i64)]
+    pub program_id: ProgramId,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     #[serde(default = "yes")]
@@ -108,7 +114,7 @@ fn yes() -> bool {
 pub async fn create_enrollment(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
     body: JsonBody<CreateEnrollmentRequest>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[Role::Admin, Role::CollegeStaff])?;
@@ -166,7 +172,7 @@ pub async fn create_enrollment(
 pub async fn list_enrollments(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
 ) -> Result<web::Json<Vec<EnrollmentResponse>>, AppError> {
     learner_records(
         &state,
@@ -200,7 +206,7 @@ pub struct UpdateEnrollmentRequest {
 pub async fn update_enrollment(
     state: web::Data<AppState>,
     caller: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(LearnerId, EnrollmentId)>,
     body: JsonBody<UpdateEnrollmentRequest>,
 ) -> Result<web::Json<EnrollmentResponse>, AppError> {
     caller.require(&[Role::Admin, Role::CollegeStaff])?;
@@ -255,11 +261,14 @@ pub async fn update_enrollment(
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct EmploymentResponse {
-    pub id: i64,
-    pub learner_id: i64,
+    #[schema(value_type = i64)]
+    pub id: EmploymentId,
+    #[schema(value_type = i64)]
+    pub learner_id: LearnerId,
     pub employer_name: String,
     /// The employer when it is a registered institution.
-    pub employer_institution_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub employer_institution_id: Option<InstitutionId>,
     pub occupation_code: String,
     pub post_title: String,
     pub start_date: NaiveDate,
@@ -297,7 +306,8 @@ pub struct CreateEmploymentRequest {
     #[schema(min_length = 1, max_length = 200)]
     pub employer_name: String,
     /// The employer as a registered institution; HR staff may omit it (their enterprise is used).
-    pub employer_institution_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub employer_institution_id: Option<InstitutionId>,
     pub occupation_code: String,
     #[schema(min_length = 1, max_length = 100)]
     pub post_title: String,
@@ -321,7 +331,7 @@ pub struct CreateEmploymentRequest {
 pub async fn create_employment(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
     body: JsonBody<CreateEmploymentRequest>,
 ) -> Result<HttpResponse, AppError> {
     let learner_id = id.into_inner();
@@ -390,7 +400,7 @@ tie it to their enterprise",
 pub async fn list_employments(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<LearnerId>,
 ) -> Result<web::Json<Vec<EmploymentResponse>>, AppError> {
     learner_records(
         &state,
@@ -418,7 +428,7 @@ pub struct EndEmploymentRequest {
 pub async fn end_employment(
     state: web::Data<AppState>,
     caller: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(LearnerId, EmploymentId)>,
     body: JsonBody<EndEmploymentRequest>,
 ) -> Result<web::Json<EmploymentResponse>, AppError> {
     let (learner_id, employment_id) = path.into_inner();

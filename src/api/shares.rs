@@ -17,6 +17,7 @@ use crate::db::shares::{self, AccessRow, ShareRow};
 use crate::db::{self, audit, institutions, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{AuditAction, AuditEntity};
+use crate::domain::{CertificateId, InstitutionId, ShareId};
 use crate::error::AppError;
 use crate::services::sharing::create::EnterpriseRef;
 use crate::services::sharing::{self, ShareStatus, VerifiedView};
@@ -48,22 +49,26 @@ pub struct CreateShare {
     pub purpose: String,
     /// Certificates to show, verified ones only (repeats count once; at most 100 distinct);
     /// default: the learner's verified certificates.
-    pub certificate_ids: Option<Vec<i64>>,
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub certificate_ids: Option<Vec<CertificateId>>,
     /// Milestones (by key) to show (repeats count once; at most 100 distinct); default: the met
     /// milestones as of today.
     pub milestone_keys: Option<Vec<String>>,
     /// Only HR staff of this enterprise may use the code; any enterprise when absent.
-    pub enterprise_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub enterprise_id: Option<InstitutionId>,
     /// Default 30 days from now; at most 180 days.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShareResponse {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ShareId,
     pub purpose: String,
     pub enterprise: Option<EnterpriseRef>,
-    pub certificate_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub certificate_ids: Vec<CertificateId>,
     pub milestone_keys: Vec<String>,
     pub status: ShareStatus,
     pub created_at: DateTime<Utc>,
@@ -90,7 +95,8 @@ pub struct AccessResponse {
     pub id: i64,
     /// `share` (through a share) or `employment` (as the learner's employer).
     pub basis: String,
-    pub share_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub share_id: Option<ShareId>,
     /// The HR account that looked.
     pub user_email: String,
     pub institution: Option<EnterpriseRef>,
@@ -129,7 +135,7 @@ fn share_response(
 
 fn enterprise_ref(
     conn: &mut DbConnection,
-    id: Option<i64>,
+    id: Option<InstitutionId>,
 ) -> Result<Option<EnterpriseRef>, AppError> {
     let Some(id) = id else { return Ok(None) };
     Ok(institutions::find(conn, id)?.map(|i| EnterpriseRef { id, name: i.name }))
@@ -248,7 +254,7 @@ pub async fn list_shares(
         .db
         .read(move |conn| {
             let rows = shares::shares_of(conn, learner_id, before, limit + 1)?;
-            let ids: Vec<i64> = rows
+            let ids: Vec<InstitutionId> = rows
                 .iter()
                 .filter_map(|r| r.recipient_institution_id)
                 .collect();
@@ -286,7 +292,7 @@ pub async fn list_shares(
 pub async fn get_share(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<ShareId>,
 ) -> Result<web::Json<ShareDetail>, AppError> {
     let learner_id = caller.own_learner_id()?;
     let id = id.into_inner();
@@ -314,7 +320,7 @@ pub async fn get_share(
 pub async fn revoke_share(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<ShareId>,
 ) -> Result<web::Json<ShareResponse>, AppError> {
     let learner_id = caller.own_learner_id()?;
     let id = id.into_inner();

@@ -17,6 +17,7 @@ use crate::db::{audit, refresh_tokens};
 use crate::domain::Binding;
 use crate::domain::{AuditAction, AuditEntity};
 use crate::domain::{EmailAddress, NewPassword, Role};
+use crate::domain::{InstitutionId, LearnerId, UserId};
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use serde_json::json;
@@ -24,13 +25,16 @@ use serde_json::json;
 /// An account as the API shows it (never its password hash).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserResponse {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: UserId,
     pub email: String,
     pub role: Role,
     /// The institution (college or enterprise) a `college_staff` or `employer_hr` account serves.
-    pub institution_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub institution_id: Option<InstitutionId>,
     /// The learner a `learner` account belongs to.
-    pub learner_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub learner_id: Option<LearnerId>,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -67,9 +71,11 @@ pub struct CreateUserRequest {
     #[schema(value_type = Role)]
     pub role: String,
     /// Required for `college_staff` and `employer_hr`; absent otherwise.
-    pub institution_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub institution_id: Option<InstitutionId>,
     /// Required for `learner`; absent otherwise.
-    pub learner_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub learner_id: Option<LearnerId>,
 }
 
 /// A request whose fields have all been checked.
@@ -77,8 +83,8 @@ struct ValidNewUser {
     email: EmailAddress,
     password: NewPassword,
     role: Role,
-    institution_id: Option<i64>,
-    learner_id: Option<i64>,
+    institution_id: Option<InstitutionId>,
+    learner_id: Option<LearnerId>,
 }
 
 fn check_binding(
@@ -121,14 +127,14 @@ impl CreateUserRequest {
             check_binding(
                 &mut errors,
                 "institution_id",
-                self.institution_id,
+                self.institution_id.map(i64::from),
                 binding == Binding::Institution,
                 role,
             );
             check_binding(
                 &mut errors,
                 "learner_id",
-                self.learner_id,
+                self.learner_id.map(i64::from),
                 binding == Binding::Learner,
                 role,
             );
@@ -247,7 +253,7 @@ pub async fn create_user(
             Ok(row)
         })
         .await?;
-    tracing::info!(user_id = row.id, role = %row.role, by = caller.id, "account created");
+    tracing::info!(user_id = %row.id, role = %row.role, by = %caller.id, "account created");
     let location = format!("/api/v1/users/{}", row.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
@@ -311,7 +317,7 @@ pub async fn list_users(
     }))
 }
 
-async fn load_user(state: &AppState, id: i64) -> Result<UserRow, AppError> {
+async fn load_user(state: &AppState, id: UserId) -> Result<UserRow, AppError> {
     state
         .db
         .read(move |conn| users::find(conn, id)?.ok_or(AppError::NotFound { what: "user" }))
@@ -330,7 +336,7 @@ async fn load_user(state: &AppState, id: i64) -> Result<UserRow, AppError> {
 pub async fn get_user(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
 ) -> Result<web::Json<UserResponse>, AppError> {
     caller.require_admin()?;
     Ok(web::Json(
@@ -363,7 +369,7 @@ pub struct UpdateUserRequest {
 pub async fn update_user(
     state: web::Data<AppState>,
     caller: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
     body: JsonBody<UpdateUserRequest>,
 ) -> Result<web::Json<UserResponse>, AppError> {
     caller.require_admin()?;
@@ -410,8 +416,8 @@ pub async fn update_user(
         })
         .await?;
     tracing::info!(
-        user_id = id,
-        by = caller.id,
+        user_id = %id,
+        by = %caller.id,
         disabled = row.disabled,
         "account updated"
     );

@@ -13,8 +13,9 @@ use crate::api::problem::Problem;
 use crate::auth::AuthUser;
 use crate::db::shares;
 use crate::db::{self, audit, learners, records};
-use crate::domain::Role;
 use crate::domain::{AuditAction, AuditEntity};
+use crate::domain::{CertificateId, ShareId};
+use crate::domain::{LearnerId, Role};
 use crate::error::AppError;
 use crate::services::sharing::access::Verification;
 use crate::services::sharing::{self, Selection, ShareStatus};
@@ -22,7 +23,8 @@ use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShareStatusResponse {
-    pub share_id: i64,
+    #[schema(value_type = i64)]
+    pub share_id: ShareId,
     pub status: ShareStatus,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -88,7 +90,7 @@ pub async fn verify_code(
         .write(move |conn| {
             let learner = learners::find(conn, share.learner_id)?
                 .ok_or(AppError::NotFound { what: "share" })?;
-            let certificate_ids: Vec<i64> = json_list(&share.certificate_ids)?;
+            let certificate_ids: Vec<CertificateId> = json_list(&share.certificate_ids)?;
             let milestone_keys: Vec<String> = json_list(&share.milestone_keys)?;
             let selection = Selection::Named {
                 certificate_ids: &certificate_ids,
@@ -165,7 +167,7 @@ pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
 pub async fn employee(
     state: web::Data<AppState>,
     caller: AuthUser,
-    learner_id: web::Path<i64>,
+    learner_id: web::Path<LearnerId>,
 ) -> Result<web::Json<Verification>, AppError> {
     caller.require(&[Role::EmployerHr])?;
     let learner_id = learner_id.into_inner();

@@ -1,15 +1,16 @@
 //! `AuthUser`: who is calling, with the role guards every use case asks.
 
 use crate::domain::Role;
+use crate::domain::{InstitutionId, LearnerId, UserId};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub role: Role,
-    pub institution_id: Option<i64>,
-    pub learner_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
+    pub learner_id: Option<LearnerId>,
 }
 
 impl AuthUser {

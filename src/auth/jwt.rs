@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Secret;
 use crate::domain::Role;
+use crate::domain::UserId;
 use crate::error::AppError;
 
 /// The one algorithm accepted: a token naming any other (`none`, `HS512`, `RS256`) is refused.
@@ -68,7 +69,7 @@ impl AccessTokens {
         self.ttl
     }
 
-    pub fn issue(&self, user_id: i64, role: Role, version: i64) -> Result<String, AppError> {
+    pub fn issue(&self, user_id: UserId, role: Role, version: i64) -> Result<String, AppError> {
         let now = get_current_timestamp();
         let claims = AccessClaims {
             sub: user_id.to_string(),
@@ -122,7 +123,7 @@ mod tests {
     #[test]
     fn round_trip() {
         let t = tokens();
-        let token = t.issue(7, Role::Evaluator, 3).unwrap();
+        let token = t.issue(UserId(7), Role::Evaluator, 3).unwrap();
         let claims = t.verify(&token).unwrap();
         assert_eq!(claims.sub, "7");
         assert_eq!(claims.role, Role::Evaluator);
@@ -139,7 +140,9 @@ mod tests {
             Duration::from_secs(900),
         )
         .unwrap();
-        assert!(t.verify(&other.issue(1, Role::Admin, 0).unwrap()).is_err());
+        assert!(t
+            .verify(&other.issue(UserId(1), Role::Admin, 0).unwrap())
+            .is_err());
         let forged = AccessTokens::new(
             &Secret::new(b"a different secret of at least 32 bytes".to_vec()),
             "skillpath",
@@ -147,6 +150,8 @@ mod tests {
             Duration::from_secs(900),
         )
         .unwrap();
-        assert!(t.verify(&forged.issue(1, Role::Admin, 0).unwrap()).is_err());
+        assert!(t
+            .verify(&forged.issue(UserId(1), Role::Admin, 0).unwrap())
+            .is_err());
     }
 }

@@ -21,14 +21,29 @@ use crate::db::shares::{self, ShareRow};
 use crate::db::{Database, DbConnection};
 use crate::domain::Role;
 use crate::domain::{AuditAction, AuditEntity};
+use crate::domain::{CohortId, InstitutionId, LearnerId, ProgramId, ShareId};
 use crate::error::AppError;
 
 impl AuthUser {
     /// The institution a staff account is bound to.
-    pub fn staff_institution(&self) -> Option<i64> {
+    pub fn staff_institution(&self) -> Option<InstitutionId> {
         match self.role {
             Role::CollegeStaff | Role::EmployerHr => self.institution_id,
             _ => None,
+        }
+    }
+
+    /// The institution a list of institutions, programs or cohorts is narrowed to: `None` (all)
+    /// for administrators and evaluators, a staff account's own, and for a learner (or an
+    /// unbound staff account) an id no row has.
+    pub fn listing_institution(&self) -> Option<InstitutionId> {
+        const NONE_MATCHES: InstitutionId = InstitutionId(-1);
+        match self.role {
+            Role::Admin | Role::Evaluator => None,
+            Role::CollegeStaff | Role::EmployerHr => {
+                Some(self.institution_id.unwrap_or(NONE_MATCHES))
+            }
+            Role::Learner => Some(NONE_MATCHES),
         }
     }
 
@@ -45,7 +60,7 @@ impl AuthUser {
     }
 
     /// Whether this caller may see the institution (and its programs and cohorts).
-    pub fn sees_institution(&self, institution_id: i64) -> bool {
+    pub fn sees_institution(&self, institution_id: InstitutionId) -> bool {
         match self.role {
             Role::Admin | Role::Evaluator => true,
             Role::CollegeStaff | Role::EmployerHr => self.institution_id == Some(institution_id),
@@ -54,7 +69,7 @@ impl AuthUser {
     }
 
     /// Whether this caller may change the institution's programs and cohorts.
-    pub fn manages_institution(&self, institution_id: i64) -> bool {
+    pub fn manages_institution(&self, institution_id: InstitutionId) -> bool {
         match self.role {
             Role::Admin => true,
             Role::CollegeStaff => self.institution_id == Some(institution_id),
@@ -63,14 +78,14 @@ impl AuthUser {
     }
 
     /// The caller's own learner record: 403 for any other role (the `/me/…` endpoints).
-    pub fn own_learner_id(&self) -> Result<i64, AppError> {
+    pub fn own_learner_id(&self) -> Result<LearnerId, AppError> {
         match (self.role, self.learner_id) {
             (Role::Learner, Some(id)) => Ok(id),
             _ => Err(AppError::Forbidden),
         }
     }
 
-    pub fn is_learner(&self, learner_id: i64) -> bool {
+    pub fn is_learner(&self, learner_id: LearnerId) -> bool {
         self.role == Role::Learner && self.learner_id == Some(learner_id)
     }
 }
@@ -79,7 +94,7 @@ impl AuthUser {
 pub fn require_learner(
     conn: &mut DbConnection,
     caller: &AuthUser,
-    learner_id: i64,
+    learner_id: LearnerId,
 ) -> Result<(), AppError> {
     if learners::visible(conn, caller.learner_scope(), learner_id)? {
         Ok(())
@@ -94,7 +109,7 @@ pub fn require_learner(
 /// from ([`refusal_limits`]).
 #[derive(Clone)]
 pub struct RefusedMatches {
-    noted: Arc<Mutex<Vec<(i64, &'static str)>>>,
+    noted: Arc<Mutex<Vec<(LearnerId, &'static str)>>>,
     allowance: Arc<LoginLimiter>,
 }
 
@@ -106,7 +121,7 @@ impl RefusedMatches {
         }
     }
 
-    fn noted(&self) -> std::sync::MutexGuard<'_, Vec<(i64, &'static str)>> {
+    fn noted(&self) -> std::sync::MutexGuard<'_, Vec<(LearnerId, &'static str)>> {
         self.noted.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -121,20 +136,21 @@ impl RefusedMatches {
 pub fn split_matches(
     conn: &mut DbConnection,
     caller: &AuthUser,
-    matches: &[(i64, &'static str)],
+    matches: &[(LearnerId, &'static str)],
     refused: &RefusedMatches,
-) -> Result<HashSet<i64>, AppError> {
-    let ids: Vec<i64> = matches.iter().map(|(id, _)| *id).collect();
-    let reachable: HashSet<i64> = learners::visible_among(conn, caller.learner_scope(), &ids)?
-        .into_iter()
-        .collect();
-    let outside: Vec<(i64, &'static str)> = matches
+) -> Result<HashSet<LearnerId>, AppError> {
+    let ids: Vec<LearnerId> = matches.iter().map(|(id, _)| *id).collect();
+    let reachable: HashSet<LearnerId> =
+        learners::visible_among(conn, caller.learner_scope(), &ids)?
+            .into_iter()
+            .collect();
+    let outside: Vec<(LearnerId, &'static str)> = matches
         .iter()
         .filter(|(id, _)| !reachable.contains(id))
         .copied()
         .collect();
     let mut noted = refused.noted();
-    let new: HashSet<i64> = outside
+    let new: HashSet<LearnerId> = outside
         .iter()
         .map(|(id, _)| *id)
         .filter(|id| !noted.iter().any(|(n, _)| n == id))
@@ -197,19 +213,22 @@ pub async fn record_refusals(db: &Database, caller: &AuthUser, refused: &Refused
         })
         .await;
     if let Err(err) = written {
-        tracing::error!(error = ?err, actor, "could not audit refused matches");
+        tracing::error!(error = ?err, actor = %actor, "could not audit refused matches");
     }
 }
 
 /// Whether the caller may tie a learner's employment to an institution, which opens the learner's
 /// record to that institution's staff: administrators any, staff and HR their own institution
 /// only, learners none (they name their employer; its HR ties it).
-pub fn may_bind_employer(caller: &AuthUser, institution_id: i64) -> bool {
+pub fn may_bind_employer(caller: &AuthUser, institution_id: InstitutionId) -> bool {
     caller.role == Role::Admin || caller.staff_institution() == Some(institution_id)
 }
 
 /// 404 unless the caller may see the institution; the guard for every institution read.
-pub fn require_institution(caller: &AuthUser, institution_id: i64) -> Result<(), AppError> {
+pub fn require_institution(
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+) -> Result<(), AppError> {
     if caller.sees_institution(institution_id) {
         Ok(())
     } else {
@@ -223,7 +242,7 @@ pub fn require_institution(caller: &AuthUser, institution_id: i64) -> Result<(),
 pub fn visible_program(
     conn: &mut DbConnection,
     caller: &AuthUser,
-    program_id: i64,
+    program_id: ProgramId,
 ) -> Result<ProgramRow, AppError> {
     let program = institutions::find_program(conn, program_id)?
         .ok_or(AppError::NotFound { what: "program" })?;
@@ -237,8 +256,8 @@ pub fn visible_program(
 pub fn visible_cohort(
     conn: &mut DbConnection,
     caller: &AuthUser,
-    id: i64,
-) -> Result<(CohortRow, i64), AppError> {
+    id: CohortId,
+) -> Result<(CohortRow, InstitutionId), AppError> {
     let cohort = cohorts::find(conn, id)?.ok_or(AppError::NotFound { what: "cohort" })?;
     let program = visible_program(conn, caller, cohort.program_id)
         .map_err(|_| AppError::NotFound { what: "cohort" })?;
@@ -247,7 +266,7 @@ pub fn visible_cohort(
 
 /// Roles that may add facts to a learner's record, beyond administrators: staff in scope and
 /// the learner themself.
-pub fn may_add_facts(caller: &AuthUser, learner_id: i64) -> Result<(), AppError> {
+pub fn may_add_facts(caller: &AuthUser, learner_id: LearnerId) -> Result<(), AppError> {
     match caller.role {
         Role::Admin | Role::CollegeStaff | Role::EmployerHr => Ok(()),
         Role::Learner if caller.is_learner(learner_id) => Ok(()),
@@ -257,7 +276,11 @@ pub fn may_add_facts(caller: &AuthUser, learner_id: i64) -> Result<(), AppError>
     }
 }
 
-pub fn own_share(conn: &mut DbConnection, learner_id: i64, id: i64) -> Result<ShareRow, AppError> {
+pub fn own_share(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+    id: ShareId,
+) -> Result<ShareRow, AppError> {
     shares::find_share(conn, id)?
         .filter(|s| s.learner_id == learner_id)
         .ok_or(AppError::NotFound { what: "share" })
@@ -268,7 +291,7 @@ pub fn own_share(conn: &mut DbConnection, learner_id: i64, id: i64) -> Result<Sh
 pub fn managed_program(
     conn: &mut DbConnection,
     caller: &AuthUser,
-    program_id: i64,
+    program_id: ProgramId,
 ) -> Result<ProgramRow, AppError> {
     let program = visible_program(conn, caller, program_id)?;
     if !caller.manages_institution(program.institution_id) {

@@ -135,7 +135,7 @@ pub fn refresh(
     if row.used_at.is_some() || !refresh_tokens::claim(conn, row.id, now)? {
         refresh_tokens::revoke_family(conn, &row.family_id, now)?;
         tracing::warn!(
-            user_id = row.user_id,
+            user_id = %row.user_id,
             "refresh token reused; session family revoked"
         );
         return Ok(refused(

@@ -7,13 +7,14 @@ use serde_json::Value;
 
 use super::schema::audit_log;
 use super::DbConnection;
+use crate::domain::UserId;
 use crate::domain::{AuditAction, AuditEntity};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
 pub struct AuditRow {
     pub id: i64,
-    pub actor_user_id: Option<i64>,
+    pub actor_user_id: Option<UserId>,
     pub action: String,
     pub entity_type: String,
     pub entity_id: String,
@@ -24,7 +25,7 @@ pub struct AuditRow {
 /// Appends one entry. `summary` must never hold an identity number in clear.
 pub fn record(
     conn: &mut DbConnection,
-    actor: Option<i64>,
+    actor: Option<UserId>,
     action: AuditAction,
     entity_type: AuditEntity,
     entity_id: impl ToString,
@@ -46,7 +47,7 @@ pub fn list(
     conn: &mut DbConnection,
     entity_type: Option<&str>,
     entity_id: Option<&str>,
-    actor: Option<i64>,
+    actor: Option<UserId>,
     after_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<AuditRow>> {

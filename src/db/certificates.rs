@@ -5,13 +5,14 @@ use diesel::prelude::*;
 
 use super::schema::{certificate_decisions, certificates};
 use super::DbConnection;
+use crate::domain::{CertificateId, LearnerId, UserId};
 use crate::domain::{CertificateKind, CertificateStatus, Decision, NumberFormat, SkillLevel};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = certificates)]
 pub struct CertificateRow {
-    pub id: i64,
-    pub learner_id: i64,
+    pub id: CertificateId,
+    pub learner_id: LearnerId,
     pub number: String,
     pub number_format: NumberFormat,
     pub kind: CertificateKind,
@@ -21,7 +22,7 @@ pub struct CertificateRow {
     pub issued_on: NaiveDate,
     pub status: CertificateStatus,
     pub warnings: String,
-    pub submitted_by: Option<i64>,
+    pub submitted_by: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -29,7 +30,7 @@ pub struct CertificateRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = certificates)]
 pub struct NewCertificate {
-    pub learner_id: i64,
+    pub learner_id: LearnerId,
     pub number: String,
     pub number_format: NumberFormat,
     pub kind: CertificateKind,
@@ -39,7 +40,7 @@ pub struct NewCertificate {
     pub issued_on: NaiveDate,
     pub status: CertificateStatus,
     pub warnings: String,
-    pub submitted_by: Option<i64>,
+    pub submitted_by: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -48,12 +49,12 @@ pub struct NewCertificate {
 #[diesel(table_name = certificate_decisions)]
 pub struct DecisionRow {
     pub id: i64,
-    pub certificate_id: i64,
+    pub certificate_id: CertificateId,
     pub decision: Decision,
     pub from_status: CertificateStatus,
     pub to_status: CertificateStatus,
     pub reason: String,
-    pub decided_by: i64,
+    pub decided_by: UserId,
     pub decided_at: NaiveDateTime,
 }
 
@@ -64,7 +65,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewCertificate) -> QueryResult<Cert
         .get_result(c))
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CertificateRow>> {
+pub fn find(conn: &mut DbConnection, id: CertificateId) -> QueryResult<Option<CertificateRow>> {
     certificates::table
         .find(id)
         .select(CertificateRow::as_select())
@@ -83,7 +84,10 @@ pub fn find_by_number(
         .optional()
 }
 
-pub fn of_learner(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<CertificateRow>> {
+pub fn of_learner(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+) -> QueryResult<Vec<CertificateRow>> {
     certificates::table
         .filter(certificates::learner_id.eq(learner_id))
         .order((certificates::issued_on.asc(), certificates::id.asc()))
@@ -94,7 +98,7 @@ pub fn of_learner(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<C
 pub fn list(
     conn: &mut DbConnection,
     status: Option<&str>,
-    learner_id: Option<i64>,
+    learner_id: Option<LearnerId>,
     after_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<CertificateRow>> {
@@ -119,7 +123,7 @@ pub fn list(
 /// (another evaluator decided first).
 pub fn transition(
     conn: &mut DbConnection,
-    id: i64,
+    id: CertificateId,
     from: &str,
     to: &str,
     at: NaiveDateTime,
@@ -137,12 +141,12 @@ pub fn transition(
 #[derive(Debug, Insertable)]
 #[diesel(table_name = certificate_decisions)]
 pub struct NewDecision<'a> {
-    pub certificate_id: i64,
+    pub certificate_id: CertificateId,
     pub decision: Decision,
     pub from_status: CertificateStatus,
     pub to_status: CertificateStatus,
     pub reason: &'a str,
-    pub decided_by: i64,
+    pub decided_by: UserId,
     pub decided_at: NaiveDateTime,
 }
 
@@ -155,7 +159,7 @@ pub fn record_decision(conn: &mut DbConnection, decision: &NewDecision<'_>) -> Q
 /// The certificates of many learners (for batch recomputation).
 pub fn of_learners(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
+    learner_ids: &[LearnerId],
 ) -> QueryResult<Vec<CertificateRow>> {
     crate::load_by_keys!(
         conn,
@@ -174,7 +178,7 @@ pub fn of_learners(
 /// The decisions on many certificates, oldest first.
 pub fn decisions_of_many(
     conn: &mut DbConnection,
-    certificate_ids: &[i64],
+    certificate_ids: &[CertificateId],
 ) -> QueryResult<Vec<DecisionRow>> {
     crate::load_by_keys!(
         conn,

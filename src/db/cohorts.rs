@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::{cohorts, programs};
 use super::DbConnection;
+use crate::domain::{CohortId, InstitutionId, ProgramId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cohorts)]
 pub struct CohortRow {
-    pub id: i64,
-    pub program_id: i64,
+    pub id: CohortId,
+    pub program_id: ProgramId,
     pub name: String,
     pub intake_year: i32,
     pub created_at: NaiveDateTime,
@@ -20,7 +21,7 @@ pub struct CohortRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = cohorts)]
 pub struct NewCohort<'a> {
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub name: &'a str,
     pub intake_year: i32,
     pub created_at: NaiveDateTime,
@@ -34,7 +35,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewCohort<'_>) -> QueryResult<Cohor
         .get_result(c))
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CohortRow>> {
+pub fn find(conn: &mut DbConnection, id: CohortId) -> QueryResult<Option<CohortRow>> {
     cohorts::table
         .find(id)
         .select(CohortRow::as_select())
@@ -45,8 +46,8 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CohortRow>> 
 /// Cohorts, optionally of one institution's programs or of one program.
 pub fn list(
     conn: &mut DbConnection,
-    institution_id: Option<i64>,
-    program_id: Option<i64>,
+    institution_id: Option<InstitutionId>,
+    program_id: Option<ProgramId>,
     after_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<CohortRow>> {

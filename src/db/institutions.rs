@@ -6,11 +6,12 @@ use diesel::prelude::*;
 use super::schema::{designations, institutions, program_related_occupations, programs};
 use super::DbConnection;
 use crate::domain::InstitutionKind;
+use crate::domain::{DesignationId, InstitutionId, ProgramId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = institutions)]
 pub struct InstitutionRow {
-    pub id: i64,
+    pub id: InstitutionId,
     pub name: String,
     pub kind: InstitutionKind,
     pub assessed: bool,
@@ -31,8 +32,8 @@ pub struct NewInstitution<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = designations)]
 pub struct DesignationRow {
-    pub id: i64,
-    pub institution_id: i64,
+    pub id: DesignationId,
+    pub institution_id: InstitutionId,
     pub batch: String,
     pub designated_from: NaiveDate,
     pub designated_until: Option<NaiveDate>,
@@ -44,7 +45,7 @@ pub struct DesignationRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = designations)]
 pub struct NewDesignation<'a> {
-    pub institution_id: i64,
+    pub institution_id: InstitutionId,
     pub batch: &'a str,
     pub designated_from: NaiveDate,
     pub designated_until: Option<NaiveDate>,
@@ -56,8 +57,8 @@ pub struct NewDesignation<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = programs)]
 pub struct ProgramRow {
-    pub id: i64,
-    pub institution_id: i64,
+    pub id: ProgramId,
+    pub institution_id: InstitutionId,
     pub name: String,
     pub occupation_code: String,
     pub created_at: NaiveDateTime,
@@ -67,7 +68,7 @@ pub struct ProgramRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = programs)]
 pub struct NewProgram<'a> {
-    pub institution_id: i64,
+    pub institution_id: InstitutionId,
     pub name: &'a str,
     pub occupation_code: &'a str,
     pub created_at: NaiveDateTime,
@@ -81,7 +82,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewInstitution<'_>) -> QueryResult<
         .get_result(c))
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<InstitutionRow>> {
+pub fn find(conn: &mut DbConnection, id: InstitutionId) -> QueryResult<Option<InstitutionRow>> {
     institutions::table
         .find(id)
         .select(InstitutionRow::as_select())
@@ -91,7 +92,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<InstitutionR
 
 pub fn list(
     conn: &mut DbConnection,
-    only: Option<i64>,
+    only: Option<InstitutionId>,
     kind: Option<&str>,
     after_id: Option<i64>,
     limit: i64,
@@ -124,7 +125,7 @@ pub struct InstitutionChanges<'a> {
 
 pub fn update(
     conn: &mut DbConnection,
-    id: i64,
+    id: InstitutionId,
     changes: &InstitutionChanges<'_>,
 ) -> QueryResult<usize> {
     diesel::update(institutions::table.find(id))
@@ -134,7 +135,7 @@ pub fn update(
 
 pub fn designations_of(
     conn: &mut DbConnection,
-    institution_id: i64,
+    institution_id: InstitutionId,
 ) -> QueryResult<Vec<DesignationRow>> {
     designations::table
         .filter(designations::institution_id.eq(institution_id))
@@ -155,7 +156,7 @@ pub fn insert_designation(
 
 pub fn end_designation(
     conn: &mut DbConnection,
-    id: i64,
+    id: DesignationId,
     until: NaiveDate,
     reason: &str,
     at: NaiveDateTime,
@@ -195,7 +196,7 @@ pub fn insert_program(
     Ok(row)
 }
 
-pub fn find_program(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ProgramRow>> {
+pub fn find_program(conn: &mut DbConnection, id: ProgramId) -> QueryResult<Option<ProgramRow>> {
     programs::table
         .find(id)
         .select(ProgramRow::as_select())
@@ -203,7 +204,10 @@ pub fn find_program(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Prog
         .optional()
 }
 
-pub fn programs_of(conn: &mut DbConnection, institution_id: i64) -> QueryResult<Vec<ProgramRow>> {
+pub fn programs_of(
+    conn: &mut DbConnection,
+    institution_id: InstitutionId,
+) -> QueryResult<Vec<ProgramRow>> {
     programs::table
         .filter(programs::institution_id.eq(institution_id))
         .order(programs::id.asc())
@@ -214,8 +218,8 @@ pub fn programs_of(conn: &mut DbConnection, institution_id: i64) -> QueryResult<
 /// Related occupation codes of each of `program_ids`, as (program_id, code) pairs.
 pub fn related_occupations(
     conn: &mut DbConnection,
-    program_ids: &[i64],
-) -> QueryResult<Vec<(i64, String)>> {
+    program_ids: &[ProgramId],
+) -> QueryResult<Vec<(ProgramId, String)>> {
     crate::load_by_keys!(
         conn,
         program_related_occupations::table
@@ -232,7 +236,10 @@ pub fn related_occupations(
     )
 }
 
-pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<InstitutionRow>> {
+pub fn find_many(
+    conn: &mut DbConnection,
+    ids: &[InstitutionId],
+) -> QueryResult<Vec<InstitutionRow>> {
     crate::load_by_keys!(
         conn,
         institutions::table.select(InstitutionRow::as_select()),
@@ -241,7 +248,7 @@ pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Instit
     )
 }
 
-pub fn find_programs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<ProgramRow>> {
+pub fn find_programs(conn: &mut DbConnection, ids: &[ProgramId]) -> QueryResult<Vec<ProgramRow>> {
     crate::load_by_keys!(
         conn,
         programs::table.select(ProgramRow::as_select()),
@@ -252,7 +259,7 @@ pub fn find_programs(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Pr
 
 pub fn designations_of_many(
     conn: &mut DbConnection,
-    institution_ids: &[i64],
+    institution_ids: &[InstitutionId],
 ) -> QueryResult<Vec<DesignationRow>> {
     crate::load_by_keys!(
         conn,

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::jobs;
 use super::DbConnection;
+use crate::domain::JobId;
 
 crate::string_enum! {
     /// Where a job stands.
@@ -25,7 +26,7 @@ crate::string_enum! {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = jobs)]
 pub struct JobRow {
-    pub id: i64,
+    pub id: JobId,
     pub kind: String,
     pub payload: String,
     pub dedupe_key: String,
@@ -158,7 +159,7 @@ pub enum Outcome<'a> {
 /// it over): whether it was settled. Call outside a transaction.
 pub fn settle(
     conn: &mut DbConnection,
-    id: i64,
+    id: JobId,
     lease: NaiveDateTime,
     outcome: Outcome<'_>,
     now: NaiveDateTime,

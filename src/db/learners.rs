@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::{employments, enrollments, learner_kind_changes, learners, programs};
 use super::DbConnection;
+use crate::domain::{CohortId, InstitutionId, LearnerId, UserId};
 use crate::domain::{EducationLevel, Hukou, Language, LearnerKind};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = learners)]
 pub struct LearnerRow {
-    pub id: i64,
+    pub id: LearnerId,
     pub name: String,
     pub kind: LearnerKind,
     pub email: Option<String>,
@@ -26,7 +27,7 @@ pub struct LearnerRow {
     pub id_number_ciphertext: Option<String>,
     pub id_number_hash: Option<String>,
     pub id_number_masked: Option<String>,
-    pub registered_by_institution_id: Option<i64>,
+    pub registered_by_institution_id: Option<InstitutionId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -49,7 +50,7 @@ pub struct NewLearner {
     pub id_number_ciphertext: Option<String>,
     pub id_number_hash: Option<String>,
     pub id_number_masked: Option<String>,
-    pub registered_by_institution_id: Option<i64>,
+    pub registered_by_institution_id: Option<InstitutionId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -80,10 +81,10 @@ pub struct LearnerChanges {
 #[diesel(table_name = learner_kind_changes)]
 pub struct KindChangeRow {
     pub id: i64,
-    pub learner_id: i64,
+    pub learner_id: LearnerId,
     pub kind: LearnerKind,
     pub effective_from: NaiveDate,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub recorded_at: NaiveDateTime,
 }
 
@@ -94,7 +95,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewLearner) -> QueryResult<LearnerR
         .get_result(c))
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<LearnerRow>> {
+pub fn find(conn: &mut DbConnection, id: LearnerId) -> QueryResult<Option<LearnerRow>> {
     learners::table
         .find(id)
         .select(LearnerRow::as_select())
@@ -118,7 +119,11 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
         .optional()
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, changes: &LearnerChanges) -> QueryResult<usize> {
+pub fn update(
+    conn: &mut DbConnection,
+    id: LearnerId,
+    changes: &LearnerChanges,
+) -> QueryResult<usize> {
     diesel::update(learners::table.find(id))
         .set(changes)
         .execute(conn)
@@ -126,10 +131,10 @@ pub fn update(conn: &mut DbConnection, id: i64, changes: &LearnerChanges) -> Que
 
 pub fn record_kind(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_id: LearnerId,
     kind: &str,
     effective_from: NaiveDate,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::insert_into(learner_kind_changes::table)
@@ -143,7 +148,10 @@ pub fn record_kind(
         .execute(conn)
 }
 
-pub fn kind_history(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<KindChangeRow>> {
+pub fn kind_history(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+) -> QueryResult<Vec<KindChangeRow>> {
     learner_kind_changes::table
         .filter(learner_kind_changes::learner_id.eq(learner_id))
         .order((
@@ -159,22 +167,25 @@ pub fn kind_history(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LearnerScope {
     All,
-    Institution(i64),
-    Only(i64),
+    Institution(InstitutionId),
+    Only(LearnerId),
     Nobody,
 }
 
 #[derive(Debug, Default, Clone)]
 pub struct LearnerFilter {
-    pub institution_id: Option<i64>,
-    pub cohort_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
+    pub cohort_id: Option<CohortId>,
     pub kind: Option<String>,
     pub name_prefix: Option<String>,
 }
 
 type BoxedLearners<'a> = learners::BoxedQuery<'a, super::MultiBackend, learners::SqlType>;
 
-fn tied_to_institution<'a>(query: BoxedLearners<'a>, institution_id: i64) -> BoxedLearners<'a> {
+fn tied_to_institution<'a>(
+    query: BoxedLearners<'a>,
+    institution_id: InstitutionId,
+) -> BoxedLearners<'a> {
     let enrolled = enrollments::table
         .inner_join(programs::table)
         .filter(programs::institution_id.eq(institution_id))
@@ -201,7 +212,11 @@ fn scoped<'a>(scope: LearnerScope) -> BoxedLearners<'a> {
 }
 
 /// Whether `learner_id` exists within `scope`.
-pub fn visible(conn: &mut DbConnection, scope: LearnerScope, learner_id: i64) -> QueryResult<bool> {
+pub fn visible(
+    conn: &mut DbConnection,
+    scope: LearnerScope,
+    learner_id: LearnerId,
+) -> QueryResult<bool> {
     let found: Option<i64> = scoped(scope)
         .filter(learners::id.eq(learner_id))
         .select(learners::id)
@@ -214,8 +229,8 @@ pub fn visible(conn: &mut DbConnection, scope: LearnerScope, learner_id: i64) ->
 pub fn visible_among(
     conn: &mut DbConnection,
     scope: LearnerScope,
-    ids: &[i64],
-) -> QueryResult<Vec<i64>> {
+    ids: &[LearnerId],
+) -> QueryResult<Vec<LearnerId>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -266,7 +281,7 @@ pub fn list(
 }
 
 /// A learner's id, identity-number hash and email: what an import matches on.
-pub type LearnerKeys = (i64, Option<String>, Option<String>);
+pub type LearnerKeys = (LearnerId, Option<String>, Option<String>);
 
 /// (id, identity-number hash, email) of learners with any of these hashes.
 pub fn keys_by_hashes(conn: &mut DbConnection, hashes: &[String]) -> QueryResult<Vec<LearnerKeys>> {
@@ -304,9 +319,9 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewLearner]) -> QueryResult<
 /// Records the first kind of many new learners.
 pub fn record_first_kinds(
     conn: &mut DbConnection,
-    entries: &[(i64, String)],
+    entries: &[(LearnerId, String)],
     effective_from: NaiveDate,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     if entries.is_empty() {
@@ -327,7 +342,7 @@ pub fn record_first_kinds(
     crate::each_backend!(conn, c => diesel::insert_into(learner_kind_changes::table).values(&values).execute(c))
 }
 
-pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<LearnerRow>> {
+pub fn find_many(conn: &mut DbConnection, ids: &[LearnerId]) -> QueryResult<Vec<LearnerRow>> {
     crate::load_by_keys!(
         conn,
         learners::table.select(LearnerRow::as_select()),
@@ -339,7 +354,7 @@ pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Learne
 /// Locks the learners' rows until the transaction ends (PostgreSQL; SQLite's write transactions
 /// already exclude each other), in id order so that two batches cannot deadlock. Recomputations
 /// of the same learner then follow one another instead of colliding on the stored milestones.
-pub fn lock(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
+pub fn lock(conn: &mut DbConnection, ids: &[LearnerId]) -> QueryResult<()> {
     if let DbConnection::Postgres(pg) = conn {
         let mut sorted = ids.to_vec();
         sorted.sort_unstable();
@@ -348,7 +363,7 @@ pub fn lock(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
             .order(learners::id)
             .select(learners::id)
             .for_update()
-            .load::<i64>(pg)?;
+            .load::<LearnerId>(pg)?;
     }
     Ok(())
 }
@@ -356,7 +371,7 @@ pub fn lock(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
 /// The kind histories of many learners, each oldest first.
 pub fn kind_histories(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
+    learner_ids: &[LearnerId],
 ) -> QueryResult<Vec<KindChangeRow>> {
     learner_kind_changes::table
         .filter(learner_kind_changes::learner_id.eq_any(learner_ids))

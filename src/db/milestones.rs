@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{learner_milestones, milestone_events, rule_parameters};
 use super::DbConnection;
+use crate::domain::{CohortId, LearnerId, UserId};
 use crate::rules::change::MilestoneChange;
 use crate::rules::params::ParameterValue;
 
@@ -20,7 +21,7 @@ pub struct ParameterRow {
     pub source: String,
     pub clause: String,
     pub note: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -50,7 +51,7 @@ pub struct NewParameter<'a> {
     pub source: &'a str,
     pub clause: &'a str,
     pub note: &'a str,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -89,7 +90,7 @@ pub fn insert_parameter(conn: &mut DbConnection, new: &NewParameter<'_>) -> Quer
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = learner_milestones)]
 pub struct StoredMilestone {
-    pub learner_id: i64,
+    pub learner_id: LearnerId,
     pub milestone_key: String,
     pub rule_id: String,
     pub status: String,
@@ -103,7 +104,7 @@ pub struct StoredMilestone {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = learner_milestones)]
 pub struct StoredState {
-    pub learner_id: i64,
+    pub learner_id: LearnerId,
     pub milestone_key: String,
     pub status: String,
     pub eligible_from: Option<NaiveDate>,
@@ -113,7 +114,7 @@ pub struct StoredState {
 /// The stored milestones of many learners, without their payloads.
 pub fn stored_states(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
+    learner_ids: &[LearnerId],
 ) -> QueryResult<Vec<StoredState>> {
     learner_milestones::table
         .filter(learner_milestones::learner_id.eq_any(learner_ids))
@@ -124,16 +125,16 @@ pub fn stored_states(
 /// The payloads of the stored milestones named (learner, key).
 pub fn payloads(
     conn: &mut DbConnection,
-    keys: &[(i64, String)],
-) -> QueryResult<Vec<(i64, String, String)>> {
+    keys: &[(LearnerId, String)],
+) -> QueryResult<Vec<(LearnerId, String, String)>> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let learners: Vec<i64> = keys.iter().map(|(l, _)| *l).collect();
+    let learners: Vec<LearnerId> = keys.iter().map(|(l, _)| *l).collect();
     let names: Vec<&str> = keys.iter().map(|(_, k)| k.as_str()).collect();
-    let wanted: std::collections::HashSet<(i64, &str)> =
+    let wanted: std::collections::HashSet<(LearnerId, &str)> =
         keys.iter().map(|(l, k)| (*l, k.as_str())).collect();
-    let rows: Vec<(i64, String, String)> = learner_milestones::table
+    let rows: Vec<(LearnerId, String, String)> = learner_milestones::table
         .filter(learner_milestones::learner_id.eq_any(&learners))
         .filter(learner_milestones::milestone_key.eq_any(&names))
         .select((
@@ -154,10 +155,10 @@ const INSERT_CHUNK: usize = 1000;
 /// Removes the stored milestones named in `stale` (learner, key) and stores `rows`.
 pub fn replace_some(
     conn: &mut DbConnection,
-    stale: &[(i64, String)],
+    stale: &[(LearnerId, String)],
     rows: &[StoredMilestone],
 ) -> QueryResult<()> {
-    let mut by_learner: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+    let mut by_learner: std::collections::BTreeMap<LearnerId, Vec<&str>> = Default::default();
     for (learner, key) in stale {
         by_learner.entry(*learner).or_default().push(key);
     }
@@ -179,7 +180,7 @@ pub fn replace_some(
 #[diesel(table_name = milestone_events)]
 pub struct EventRow {
     pub id: i64,
-    pub learner_id: i64,
+    pub learner_id: LearnerId,
     pub milestone_key: String,
     pub rule_id: String,
     pub event: MilestoneChange,
@@ -191,7 +192,7 @@ pub struct EventRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = milestone_events)]
 pub struct NewEvent {
-    pub learner_id: i64,
+    pub learner_id: LearnerId,
     pub milestone_key: String,
     pub rule_id: String,
     pub event: MilestoneChange,
@@ -210,7 +211,7 @@ pub fn insert_events(conn: &mut DbConnection, events: &[NewEvent]) -> QueryResul
 
 pub fn events_for(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_id: LearnerId,
     after_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<EventRow>> {
@@ -227,7 +228,11 @@ pub fn events_for(
 }
 
 /// Ids of every learner, in pages (for the nightly recomputation).
-pub fn learner_ids_after(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResult<Vec<i64>> {
+pub fn learner_ids_after(
+    conn: &mut DbConnection,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<LearnerId>> {
     use super::schema::learners;
     learners::table
         .filter(learners::id.gt(after))
@@ -238,7 +243,10 @@ pub fn learner_ids_after(conn: &mut DbConnection, after: i64, limit: i64) -> Que
 }
 
 /// Ids of the learners enrolled in a cohort.
-pub fn learner_ids_of_cohort(conn: &mut DbConnection, cohort_id: i64) -> QueryResult<Vec<i64>> {
+pub fn learner_ids_of_cohort(
+    conn: &mut DbConnection,
+    cohort_id: CohortId,
+) -> QueryResult<Vec<LearnerId>> {
     use super::schema::enrollments;
     enrollments::table
         .filter(enrollments::cohort_id.eq(cohort_id))

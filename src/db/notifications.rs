@@ -5,23 +5,24 @@ use diesel::prelude::*;
 
 use super::schema::{inbox_messages, notification_outbox};
 use super::DbConnection;
+use crate::domain::{LearnerId, MessageId, NoticeId, UserId};
 
 /// Whom a notification is for: a learner, or a staff account (HR staff who relied on a record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Recipient {
-    Learner(i64),
-    User(i64),
+    Learner(LearnerId),
+    User(UserId),
 }
 
 impl Recipient {
-    pub fn learner_id(self) -> Option<i64> {
+    pub fn learner_id(self) -> Option<LearnerId> {
         match self {
             Self::Learner(id) => Some(id),
             Self::User(_) => None,
         }
     }
 
-    pub fn user_id(self) -> Option<i64> {
+    pub fn user_id(self) -> Option<UserId> {
         match self {
             Self::User(id) => Some(id),
             Self::Learner(_) => None,
@@ -30,7 +31,7 @@ impl Recipient {
 
     /// The recipient of a stored row (`None` for a row that names neither, which the database
     /// refuses).
-    pub fn of(learner_id: Option<i64>, user_id: Option<i64>) -> Option<Self> {
+    pub fn of(learner_id: Option<LearnerId>, user_id: Option<UserId>) -> Option<Self> {
         learner_id.map(Self::Learner).or(user_id.map(Self::User))
     }
 }
@@ -53,8 +54,8 @@ fn inbox_of(
 
 /// The outbox rows of the recipient a row names.
 fn outbox_of(
-    learner_id: Option<i64>,
-    user_id: Option<i64>,
+    learner_id: Option<LearnerId>,
+    user_id: Option<UserId>,
 ) -> Box<
     dyn BoxableExpression<
         notification_outbox::table,
@@ -70,13 +71,13 @@ fn outbox_of(
 }
 
 /// What makes an outbox row unique: (learner, user, event key, channel).
-pub type OutboxKey = (Option<i64>, Option<i64>, String, String);
+pub type OutboxKey = (Option<LearnerId>, Option<UserId>, String, String);
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = notification_outbox)]
 pub struct NewOutboxRow {
-    pub learner_id: Option<i64>,
-    pub user_id: Option<i64>,
+    pub learner_id: Option<LearnerId>,
+    pub user_id: Option<UserId>,
     pub event_key: String,
     pub channel: String,
     pub category: String,
@@ -102,12 +103,12 @@ impl NewOutboxRow {
 
 /// Inserts the row unless one for the same (recipient, event, channel) exists; the id when
 /// inserted.
-pub fn enqueue(conn: &mut DbConnection, row: &NewOutboxRow) -> QueryResult<Option<i64>> {
+pub fn enqueue(conn: &mut DbConnection, row: &NewOutboxRow) -> QueryResult<Option<NoticeId>> {
     crate::each_backend!(conn, c => diesel::insert_into(notification_outbox::table)
         .values(row)
         .on_conflict_do_nothing()
         .returning(notification_outbox::id)
-        .get_result::<i64>(c)
+        .get_result::<NoticeId>(c)
         .optional())
 }
 
@@ -116,7 +117,7 @@ pub fn enqueue(conn: &mut DbConnection, row: &NewOutboxRow) -> QueryResult<Optio
 pub fn enqueue_many(
     conn: &mut DbConnection,
     rows: &[NewOutboxRow],
-) -> QueryResult<Vec<(i64, OutboxKey)>> {
+) -> QueryResult<Vec<(NoticeId, OutboxKey)>> {
     use notification_outbox::dsl as o;
     let mut inserted = Vec::with_capacity(rows.len());
     if let DbConnection::Postgres(pg) = conn {
@@ -126,7 +127,9 @@ pub fn enqueue_many(
                     .values(chunk)
                     .on_conflict_do_nothing()
                     .returning((o::id, o::learner_id, o::user_id, o::event_key, o::channel))
-                    .get_results::<(i64, Option<i64>, Option<i64>, String, String)>(pg)?
+                    .get_results::<(NoticeId, Option<LearnerId>, Option<UserId>, String, String)>(
+                        pg,
+                    )?
                     .into_iter()
                     .map(|(id, learner, user, key, channel)| (id, (learner, user, key, channel))),
             );
@@ -146,9 +149,9 @@ pub fn enqueue_many(
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = inbox_messages)]
 pub struct NewInboxMessage {
-    pub learner_id: Option<i64>,
-    pub user_id: Option<i64>,
-    pub outbox_id: i64,
+    pub learner_id: Option<LearnerId>,
+    pub user_id: Option<UserId>,
+    pub outbox_id: NoticeId,
     pub category: String,
     pub title_zh: String,
     pub title_en: String,
@@ -179,10 +182,10 @@ pub fn deliver_to_inbox(conn: &mut DbConnection, message: &NewInboxMessage) -> Q
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = inbox_messages)]
 pub struct InboxRow {
-    pub id: i64,
-    pub learner_id: Option<i64>,
-    pub user_id: Option<i64>,
-    pub outbox_id: i64,
+    pub id: MessageId,
+    pub learner_id: Option<LearnerId>,
+    pub user_id: Option<UserId>,
+    pub outbox_id: NoticeId,
     pub category: String,
     pub title_zh: String,
     pub title_en: String,
@@ -223,7 +226,7 @@ pub fn unread_count(conn: &mut DbConnection, recipient: Recipient) -> QueryResul
 pub fn mark_read(
     conn: &mut DbConnection,
     recipient: Recipient,
-    id: i64,
+    id: MessageId,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
     let exists: Option<i64> = inbox_messages::table
@@ -260,7 +263,7 @@ pub fn mark_all_read(
 }
 
 /// Email rows waiting for the worker (for the outbox's own checks and the admin view).
-pub fn pending_email_count(conn: &mut DbConnection, learner_id: i64) -> QueryResult<i64> {
+pub fn pending_email_count(conn: &mut DbConnection, learner_id: LearnerId) -> QueryResult<i64> {
     notification_outbox::table
         .filter(notification_outbox::learner_id.eq(learner_id))
         .filter(notification_outbox::channel.eq("email"))
@@ -270,9 +273,9 @@ pub fn pending_email_count(conn: &mut DbConnection, learner_id: i64) -> QueryRes
 }
 
 /// A learner's id, email address and stored preferences (JSON), if any.
-pub type Contact = (i64, Option<String>, Option<String>);
+pub type Contact = (LearnerId, Option<String>, Option<String>);
 
-pub fn contacts(conn: &mut DbConnection, learner_ids: &[i64]) -> QueryResult<Vec<Contact>> {
+pub fn contacts(conn: &mut DbConnection, learner_ids: &[LearnerId]) -> QueryResult<Vec<Contact>> {
     use super::schema::learners;
     use super::schema::notification_preferences as p;
     learners::table
@@ -285,8 +288,8 @@ pub fn contacts(conn: &mut DbConnection, learner_ids: &[i64]) -> QueryResult<Vec
 /// The stored preferences (JSON) of those of `learner_ids` who set any.
 pub fn preferences_many(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
-) -> QueryResult<Vec<(i64, String)>> {
+    learner_ids: &[LearnerId],
+) -> QueryResult<Vec<(LearnerId, String)>> {
     use super::schema::notification_preferences as p;
     p::table
         .filter(p::learner_id.eq_any(learner_ids))
@@ -296,7 +299,7 @@ pub fn preferences_many(
 
 pub fn save_preferences(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_id: LearnerId,
     settings: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -316,9 +319,9 @@ pub fn save_preferences(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notification_outbox)]
 pub struct OutboxRow {
-    pub id: i64,
-    pub learner_id: Option<i64>,
-    pub user_id: Option<i64>,
+    pub id: NoticeId,
+    pub learner_id: Option<LearnerId>,
+    pub user_id: Option<UserId>,
     pub event_key: String,
     pub channel: String,
     pub category: String,
@@ -354,7 +357,7 @@ pub fn claim_due(
             .order((o::due_at.asc(), o::id.asc()))
             .limit(limit)
             .select(o::id);
-        let ids: Vec<i64> = match conn {
+        let ids: Vec<NoticeId> = match conn {
             DbConnection::Postgres(c) => due.for_update().skip_locked().load(c)?,
             DbConnection::Sqlite(c) => due.load(c)?,
         };
@@ -405,7 +408,11 @@ struct Settle<'a> {
 
 /// Records the outcome of a claimed row's attempt, releasing its lease. Only a pending row
 /// changes: an administrator's action or another worker's delivery after an expired lease wins.
-pub fn settle(conn: &mut DbConnection, id: i64, outcome: &Settlement<'_>) -> QueryResult<bool> {
+pub fn settle(
+    conn: &mut DbConnection,
+    id: NoticeId,
+    outcome: &Settlement<'_>,
+) -> QueryResult<bool> {
     use notification_outbox::dsl as o;
     let changes = match *outcome {
         Settlement::Sent { at } => Settle {
@@ -441,7 +448,7 @@ pub fn settle(conn: &mut DbConnection, id: i64, outcome: &Settlement<'_>) -> Que
 }
 
 /// Puts a dead row back in the queue with a fresh count of attempts; false unless it was dead.
-pub fn retry_dead(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn retry_dead(conn: &mut DbConnection, id: NoticeId, now: NaiveDateTime) -> QueryResult<bool> {
     use notification_outbox::dsl as o;
     diesel::update(
         o::notification_outbox
@@ -458,7 +465,7 @@ pub fn retry_dead(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Query
     .map(|n| n == 1)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<OutboxRow>> {
+pub fn find(conn: &mut DbConnection, id: NoticeId) -> QueryResult<Option<OutboxRow>> {
     notification_outbox::table
         .find(id)
         .select(OutboxRow::as_select())
@@ -470,7 +477,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<OutboxRow>> 
 pub fn list(
     conn: &mut DbConnection,
     status: Option<&str>,
-    learner_id: Option<i64>,
+    learner_id: Option<LearnerId>,
     after_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<OutboxRow>> {
@@ -518,7 +525,7 @@ pub fn counts(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Outbox
 /// (reminders of a date that moved).
 pub fn withdraw_pending(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_id: LearnerId,
     key_prefix: &str,
     keys: &[String],
     reason: &str,

@@ -5,15 +5,18 @@ use diesel::prelude::*;
 
 use super::schema::{awards, employments, enrollments};
 use super::DbConnection;
+use crate::domain::{
+    AwardId, CohortId, EmploymentId, EnrollmentId, InstitutionId, LearnerId, ProgramId,
+};
 use crate::domain::{AwardKind, ClassType, EnrollmentStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = enrollments)]
 pub struct EnrollmentRow {
-    pub id: i64,
-    pub learner_id: i64,
-    pub program_id: i64,
-    pub cohort_id: Option<i64>,
+    pub id: EnrollmentId,
+    pub learner_id: LearnerId,
+    pub program_id: ProgramId,
+    pub cohort_id: Option<CohortId>,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub full_time: bool,
@@ -26,9 +29,9 @@ pub struct EnrollmentRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = enrollments)]
 pub struct NewEnrollment {
-    pub learner_id: i64,
-    pub program_id: i64,
-    pub cohort_id: Option<i64>,
+    pub learner_id: LearnerId,
+    pub program_id: ProgramId,
+    pub cohort_id: Option<CohortId>,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub full_time: bool,
@@ -41,10 +44,10 @@ pub struct NewEnrollment {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = employments)]
 pub struct EmploymentRow {
-    pub id: i64,
-    pub learner_id: i64,
+    pub id: EmploymentId,
+    pub learner_id: LearnerId,
     pub employer_name: String,
-    pub employer_institution_id: Option<i64>,
+    pub employer_institution_id: Option<InstitutionId>,
     pub occupation_code: String,
     pub post_title: String,
     pub start_date: NaiveDate,
@@ -59,9 +62,9 @@ pub struct EmploymentRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = employments)]
 pub struct NewEmployment {
-    pub learner_id: i64,
+    pub learner_id: LearnerId,
     pub employer_name: String,
-    pub employer_institution_id: Option<i64>,
+    pub employer_institution_id: Option<InstitutionId>,
     pub occupation_code: String,
     pub post_title: String,
     pub start_date: NaiveDate,
@@ -76,8 +79,8 @@ pub struct NewEmployment {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = awards)]
 pub struct AwardRow {
-    pub id: i64,
-    pub learner_id: i64,
+    pub id: AwardId,
+    pub learner_id: LearnerId,
     pub kind: AwardKind,
     pub title: String,
     pub awarded_on: NaiveDate,
@@ -87,7 +90,7 @@ pub struct AwardRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = awards)]
 pub struct NewAward {
-    pub learner_id: i64,
+    pub learner_id: LearnerId,
     pub kind: AwardKind,
     pub title: String,
     pub awarded_on: NaiveDate,
@@ -106,8 +109,8 @@ pub fn insert_enrollment(
 
 pub fn find_enrollment(
     conn: &mut DbConnection,
-    learner_id: i64,
-    id: i64,
+    learner_id: LearnerId,
+    id: EnrollmentId,
 ) -> QueryResult<Option<EnrollmentRow>> {
     enrollments::table
         .find(id)
@@ -117,7 +120,10 @@ pub fn find_enrollment(
         .optional()
 }
 
-pub fn enrollments_of(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<EnrollmentRow>> {
+pub fn enrollments_of(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+) -> QueryResult<Vec<EnrollmentRow>> {
     enrollments::table
         .filter(enrollments::learner_id.eq(learner_id))
         .order((enrollments::start_date.asc(), enrollments::id.asc()))
@@ -127,7 +133,7 @@ pub fn enrollments_of(conn: &mut DbConnection, learner_id: i64) -> QueryResult<V
 
 pub fn set_enrollment_status(
     conn: &mut DbConnection,
-    id: i64,
+    id: EnrollmentId,
     status: &str,
     end_date: NaiveDate,
     at: NaiveDateTime,
@@ -153,8 +159,8 @@ pub fn insert_employment(
 
 pub fn find_employment(
     conn: &mut DbConnection,
-    learner_id: i64,
-    id: i64,
+    learner_id: LearnerId,
+    id: EmploymentId,
 ) -> QueryResult<Option<EmploymentRow>> {
     employments::table
         .find(id)
@@ -164,7 +170,10 @@ pub fn find_employment(
         .optional()
 }
 
-pub fn employments_of(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<EmploymentRow>> {
+pub fn employments_of(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+) -> QueryResult<Vec<EmploymentRow>> {
     employments::table
         .filter(employments::learner_id.eq(learner_id))
         .order((employments::start_date.asc(), employments::id.asc()))
@@ -174,7 +183,7 @@ pub fn employments_of(conn: &mut DbConnection, learner_id: i64) -> QueryResult<V
 
 pub fn end_employment(
     conn: &mut DbConnection,
-    id: i64,
+    id: EmploymentId,
     end_date: NaiveDate,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -193,7 +202,7 @@ pub fn insert_award(conn: &mut DbConnection, new: &NewAward) -> QueryResult<Awar
         .get_result(c))
 }
 
-pub fn awards_of(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<AwardRow>> {
+pub fn awards_of(conn: &mut DbConnection, learner_id: LearnerId) -> QueryResult<Vec<AwardRow>> {
     awards::table
         .filter(awards::learner_id.eq(learner_id))
         .order((awards::awarded_on.asc(), awards::id.asc()))
@@ -204,15 +213,15 @@ pub fn awards_of(conn: &mut DbConnection, learner_id: i64) -> QueryResult<Vec<Aw
 /// (learner_id, start_date) of the enrollments in `program_id` of any of `learner_ids`.
 pub fn existing_enrollments(
     conn: &mut DbConnection,
-    program_id: i64,
-    learner_ids: &[i64],
-) -> QueryResult<Vec<(i64, NaiveDate)>> {
+    program_id: ProgramId,
+    learner_ids: &[LearnerId],
+) -> QueryResult<Vec<(LearnerId, NaiveDate)>> {
     if learner_ids.is_empty() {
         return Ok(Vec::new());
     }
     // Filter by learner only in SQL so the (learner, program, start) index serves the lookup;
     // within one import the planner's statistics do not yet know the program's rows are many.
-    let rows: Vec<(i64, i64, NaiveDate)> = enrollments::table
+    let rows: Vec<(LearnerId, ProgramId, NaiveDate)> = enrollments::table
         .filter(enrollments::learner_id.eq_any(learner_ids))
         .select((
             enrollments::learner_id,
@@ -236,7 +245,7 @@ pub fn insert_enrollments(conn: &mut DbConnection, rows: &[NewEnrollment]) -> Qu
 
 pub fn enrollments_of_learners(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
+    learner_ids: &[LearnerId],
 ) -> QueryResult<Vec<EnrollmentRow>> {
     crate::load_by_keys!(
         conn,
@@ -254,7 +263,7 @@ pub fn enrollments_of_learners(
 
 pub fn employments_of_learners(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
+    learner_ids: &[LearnerId],
 ) -> QueryResult<Vec<EmploymentRow>> {
     crate::load_by_keys!(
         conn,
@@ -272,7 +281,7 @@ pub fn employments_of_learners(
 
 pub fn awards_of_learners(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
+    learner_ids: &[LearnerId],
 ) -> QueryResult<Vec<AwardRow>> {
     crate::load_by_keys!(
         conn,

@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::refresh_tokens;
 use super::DbConnection;
+use crate::domain::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshTokenRow {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub family_id: String,
     pub token_hash: String,
     pub issued_at: NaiveDateTime,
@@ -22,7 +23,7 @@ pub struct RefreshTokenRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct NewRefreshToken<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub family_id: &'a str,
     pub token_hash: &'a str,
     pub issued_at: NaiveDateTime,
@@ -73,7 +74,7 @@ pub fn revoke_family(
 
 pub fn revoke_all_for_user(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(

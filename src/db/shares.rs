@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{share_accesses, shares, signing_keys};
 use super::DbConnection;
+use crate::domain::{InstitutionId, LearnerId, ShareId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = signing_keys)]
@@ -88,10 +89,10 @@ pub fn extend_signed_until(
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = shares)]
 pub struct NewShare {
-    pub learner_id: i64,
+    pub learner_id: LearnerId,
     pub code_hash: String,
     pub purpose: String,
-    pub recipient_institution_id: Option<i64>,
+    pub recipient_institution_id: Option<InstitutionId>,
     pub certificate_ids: String,
     pub milestone_keys: String,
     pub kid: String,
@@ -102,11 +103,11 @@ pub struct NewShare {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = shares)]
 pub struct ShareRow {
-    pub id: i64,
-    pub learner_id: i64,
+    pub id: ShareId,
+    pub learner_id: LearnerId,
     pub code_hash: String,
     pub purpose: String,
-    pub recipient_institution_id: Option<i64>,
+    pub recipient_institution_id: Option<InstitutionId>,
     pub certificate_ids: String,
     pub milestone_keys: String,
     pub kid: String,
@@ -122,7 +123,7 @@ pub fn insert_share(conn: &mut DbConnection, share: &NewShare) -> QueryResult<Sh
         .get_result(c))
 }
 
-pub fn find_share(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ShareRow>> {
+pub fn find_share(conn: &mut DbConnection, id: ShareId) -> QueryResult<Option<ShareRow>> {
     shares::table
         .find(id)
         .select(ShareRow::as_select())
@@ -144,7 +145,7 @@ pub fn find_share_by_code(
 /// A learner's shares, newest first, before `before_id`.
 pub fn shares_of(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_id: LearnerId,
     before_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<ShareRow>> {
@@ -161,7 +162,7 @@ pub fn shares_of(
 }
 
 /// Revokes a share; false when it was revoked already.
-pub fn revoke_share(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
+pub fn revoke_share(conn: &mut DbConnection, id: ShareId, at: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(
         shares::table
             .filter(shares::id.eq(id))
@@ -175,10 +176,10 @@ pub fn revoke_share(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> Quer
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = share_accesses)]
 pub struct NewAccess {
-    pub learner_id: i64,
-    pub share_id: Option<i64>,
-    pub user_id: i64,
-    pub institution_id: Option<i64>,
+    pub learner_id: LearnerId,
+    pub share_id: Option<ShareId>,
+    pub user_id: UserId,
+    pub institution_id: Option<InstitutionId>,
     pub basis: String,
     pub accessed_at: NaiveDateTime,
 }
@@ -187,10 +188,10 @@ pub struct NewAccess {
 #[diesel(table_name = share_accesses)]
 pub struct AccessRow {
     pub id: i64,
-    pub learner_id: i64,
-    pub share_id: Option<i64>,
-    pub user_id: i64,
-    pub institution_id: Option<i64>,
+    pub learner_id: LearnerId,
+    pub share_id: Option<ShareId>,
+    pub user_id: UserId,
+    pub institution_id: Option<InstitutionId>,
     pub basis: String,
     pub accessed_at: NaiveDateTime,
 }
@@ -206,8 +207,8 @@ pub fn insert_access(conn: &mut DbConnection, access: &NewAccess) -> QueryResult
 /// with the accessing account's email and institution name.
 pub fn accesses_of(
     conn: &mut DbConnection,
-    learner_id: i64,
-    share_id: Option<i64>,
+    learner_id: LearnerId,
+    share_id: Option<ShareId>,
     before_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<(AccessRow, String, Option<String>)>> {
@@ -240,7 +241,7 @@ pub fn accesses_of(
 /// One look at a learner's records, with what the HR account needs to be told of a change.
 #[derive(Debug, Clone, Queryable)]
 pub struct Reliance {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: String,
     pub disabled: bool,
     /// The share's certificate ids (JSON), for a look through a share.
@@ -252,7 +253,7 @@ pub struct Reliance {
 /// Every look by HR at a learner's records since `since`, newest first.
 pub fn looks_since(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_id: LearnerId,
     since: NaiveDateTime,
 ) -> QueryResult<Vec<Reliance>> {
     use super::schema::users;

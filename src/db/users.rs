@@ -6,16 +6,17 @@ use diesel::prelude::*;
 use super::schema::users;
 use super::DbConnection;
 use crate::domain::Role;
+use crate::domain::{InstitutionId, LearnerId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub password_hash: String,
     pub role: Role,
-    pub institution_id: Option<i64>,
-    pub learner_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
+    pub learner_id: Option<LearnerId>,
     pub disabled: bool,
     pub token_version: i64,
     pub created_at: NaiveDateTime,
@@ -28,8 +29,8 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub password_hash: &'a str,
     pub role: &'a str,
-    pub institution_id: Option<i64>,
-    pub learner_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
+    pub learner_id: Option<LearnerId>,
     pub disabled: bool,
     pub token_version: i64,
     pub created_at: NaiveDateTime,
@@ -47,7 +48,7 @@ pub struct UserFilter {
 // By primary key, `get_result` rather than `first`: `first` adds `LIMIT ?`, and SQLite (3.50)
 // re-prepares a statement whose LIMIT is a bound value each time it is run — for this lookup,
 // made on every authenticated request, that was a tenth of the server's time.
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<UserRow>> {
+pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)
         .select(UserRow::as_select())
@@ -55,7 +56,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<UserRow>> {
         .optional()
 }
 
-pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<UserRow>> {
+pub fn find_many(conn: &mut DbConnection, ids: &[UserId]) -> QueryResult<Vec<UserRow>> {
     users::table
         .filter(users::id.eq_any(ids))
         .select(UserRow::as_select())
@@ -120,7 +121,7 @@ pub fn list(
 /// access tokens already issued stop working.
 pub fn set_disabled(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     disabled: bool,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -135,7 +136,7 @@ pub fn set_disabled(
 
 pub fn set_password_hash(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     hash: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {

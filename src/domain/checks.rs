@@ -92,15 +92,6 @@ impl Checks {
         }
     }
 
-    pub fn positive_id(&mut self, field: &str, value: i64) -> Option<i64> {
-        if value < 1 {
-            self.add(field, "must be a positive id");
-            None
-        } else {
-            Some(value)
-        }
-    }
-
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }

@@ -7,6 +7,7 @@ pub mod certificate_number;
 pub mod checks;
 mod email;
 mod identity_number;
+pub mod ids;
 pub mod kinds;
 mod occupation_code;
 mod password;
@@ -18,6 +19,10 @@ mod time;
 pub use audit::{AuditAction, AuditEntity};
 pub use email::EmailAddress;
 pub use identity_number::IdentityNumber;
+pub use ids::{
+    AwardId, CertificateId, CohortId, DesignationId, EmploymentId, EnrollmentId, InstitutionId,
+    JobId, LearnerId, MessageId, NoticeId, ProgramId, ShareId, UserId,
+};
 pub use kinds::*;
 pub use occupation_code::{decode_code_list, encode_code_list, OccupationCode};
 pub use password::NewPassword;

@@ -258,6 +258,7 @@ impl Mailer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{LearnerId, NoticeId};
     use chrono::NaiveDate;
 
     fn row(payload: &str) -> OutboxRow {
@@ -266,8 +267,8 @@ mod tests {
             .and_hms_opt(3, 0, 0)
             .unwrap();
         OutboxRow {
-            id: 7,
-            learner_id: Some(3),
+            id: NoticeId(7),
+            learner_id: Some(LearnerId(3)),
             user_id: None,
             event_key: "certificate:9:verify".into(),
             channel: "email".into(),
@@ -325,7 +326,7 @@ mod tests {
         let a = message_id(&row(PAYLOAD), "example.cn");
         assert_eq!(a, message_id(&row(PAYLOAD), "example.cn"));
         let mut other = row(PAYLOAD);
-        other.id = 8;
+        other.id = NoticeId(8);
         other.event_key = "certificate:9:revoke".into();
         assert_ne!(a, message_id(&other, "example.cn"));
         assert!(a.starts_with("<notification.7.") && a.ends_with("@example.cn>"));

@@ -16,6 +16,7 @@ pub mod worker;
 pub use crate::db::notifications::Recipient;
 use crate::db::notifications::{self, NewInboxMessage, NewOutboxRow};
 use crate::db::DbConnection;
+use crate::domain::{LearnerId, NoticeId};
 use crate::error::AppError;
 pub use messages::{Message, NoticeKind};
 pub use preferences::Category;
@@ -54,7 +55,7 @@ pub fn produce(
 pub fn produce_many(
     conn: &mut DbConnection,
     notices: &[Notice<'_>],
-    prefs: &HashMap<i64, preferences::Preferences>,
+    prefs: &HashMap<LearnerId, preferences::Preferences>,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     if notices.is_empty() {
@@ -104,7 +105,7 @@ pub fn produce_many(
             ));
         }
     }
-    let mut inserted: HashMap<notifications::OutboxKey, i64> =
+    let mut inserted: HashMap<notifications::OutboxKey, NoticeId> =
         notifications::enqueue_many(conn, &rows)?
             .into_iter()
             .map(|(id, key)| (key, id))
@@ -145,11 +146,12 @@ pub fn produce_many(
 /// The preferences of several learners (the defaults for those who set none).
 pub fn load_preferences_many(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
-) -> Result<HashMap<i64, preferences::Preferences>, AppError> {
-    let mut stored: HashMap<i64, String> = notifications::preferences_many(conn, learner_ids)?
-        .into_iter()
-        .collect();
+    learner_ids: &[LearnerId],
+) -> Result<HashMap<LearnerId, preferences::Preferences>, AppError> {
+    let mut stored: HashMap<LearnerId, String> =
+        notifications::preferences_many(conn, learner_ids)?
+            .into_iter()
+            .collect();
     Ok(learner_ids
         .iter()
         .map(|id| (*id, stored_preferences(stored.remove(id))))
@@ -164,12 +166,12 @@ fn stored_preferences(json: Option<String>) -> preferences::Preferences {
 
 /// Learners' email addresses (of those who have one) and preferences.
 pub struct Contacts {
-    pub emails: HashMap<i64, String>,
-    pub preferences: HashMap<i64, preferences::Preferences>,
+    pub emails: HashMap<LearnerId, String>,
+    pub preferences: HashMap<LearnerId, preferences::Preferences>,
 }
 
 /// The contacts of several learners, in one query.
-pub fn contacts(conn: &mut DbConnection, learner_ids: &[i64]) -> Result<Contacts, AppError> {
+pub fn contacts(conn: &mut DbConnection, learner_ids: &[LearnerId]) -> Result<Contacts, AppError> {
     let mut emails = HashMap::new();
     let mut prefs = HashMap::new();
     for (id, email, settings) in notifications::contacts(conn, learner_ids)? {
@@ -187,7 +189,7 @@ pub fn contacts(conn: &mut DbConnection, learner_ids: &[i64]) -> Result<Contacts
 /// A learner's preferences, or the defaults when they set none.
 pub fn load_preferences(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_id: LearnerId,
 ) -> Result<preferences::Preferences, AppError> {
     Ok(load_preferences_many(conn, &[learner_id])?
         .remove(&learner_id)

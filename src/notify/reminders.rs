@@ -10,6 +10,7 @@ use super::messages::{milestone_message, reminder_message, Message, NoticeKind};
 use super::{Category, Notice};
 use crate::db::notifications;
 use crate::db::DbConnection;
+use crate::domain::LearnerId;
 use crate::domain::SHANGHAI;
 use crate::error::AppError;
 use crate::rules::change::MilestoneChange;
@@ -47,7 +48,7 @@ fn upcoming_date(m: Option<&Milestone>) -> Option<NaiveDate> {
 #[allow(clippy::too_many_arguments)]
 pub fn follow_change<'a>(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_id: LearnerId,
     email: Option<&'a str>,
     before: Option<&Milestone>,
     after: Option<&Milestone>,

@@ -11,6 +11,7 @@ use sha2::Sha256;
 use super::Category;
 use crate::config::Secret;
 use crate::crypto::hmac;
+use crate::domain::LearnerId;
 
 #[derive(Clone)]
 pub struct UnsubscribeKeys {
@@ -24,13 +25,13 @@ impl UnsubscribeKeys {
         })
     }
 
-    fn signature(&self, learner_id: i64, category: Category) -> anyhow::Result<String> {
+    fn signature(&self, learner_id: LearnerId, category: Category) -> anyhow::Result<String> {
         let mac = hmac(&self.key, format!("{learner_id}:{category}").as_bytes())?;
         Ok(URL_SAFE_NO_PAD.encode(mac))
     }
 
     /// `{learner}.{category}.{signature}`: URL-safe as it is.
-    pub fn token(&self, learner_id: i64, category: Category) -> anyhow::Result<String> {
+    pub fn token(&self, learner_id: LearnerId, category: Category) -> anyhow::Result<String> {
         Ok(format!(
             "{learner_id}.{category}.{}",
             self.signature(learner_id, category)?
@@ -38,9 +39,9 @@ impl UnsubscribeKeys {
     }
 
     /// The learner and category a token was signed for; `None` for anything else.
-    pub fn verify(&self, token: &str) -> Option<(i64, Category)> {
+    pub fn verify(&self, token: &str) -> Option<(LearnerId, Category)> {
         let mut parts = token.splitn(3, '.');
-        let learner_id = parts.next()?.parse::<i64>().ok()?;
+        let learner_id = parts.next()?.parse::<LearnerId>().ok()?;
         let category = parts.next()?.parse::<Category>().ok()?;
         let given = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).ok()?;
@@ -62,8 +63,8 @@ mod tests {
     #[test]
     fn a_token_names_its_learner_and_category_only() {
         let k = keys("0123456789abcdef0123456789abcdef");
-        let token = k.token(42, Category::Milestone).unwrap();
-        assert_eq!(k.verify(&token), Some((42, Category::Milestone)));
+        let token = k.token(LearnerId(42), Category::Milestone).unwrap();
+        assert_eq!(k.verify(&token), Some((LearnerId(42), Category::Milestone)));
         // Another learner or category with the same signature fails.
         let sig = token.rsplit('.').next().unwrap();
         assert_eq!(k.verify(&format!("43.milestone.{sig}")), None);

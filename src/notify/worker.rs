@@ -21,6 +21,7 @@ use crate::db::notifications::{self, NewInboxMessage, OutboxRow, Settlement};
 use crate::db::Database;
 use crate::db::{self, learners, users, DbConnection};
 use crate::domain::Language;
+use crate::domain::{LearnerId, UserId};
 use crate::error::AppError;
 use crate::metrics::NotifyMetrics;
 use crate::notify::unsubscribe::UnsubscribeKeys;
@@ -174,8 +175,8 @@ impl Worker {
     /// Addresses, names, languages and email preferences of the recipients of the email rows.
     async fn recipients(&self, rows: &[OutboxRow]) -> Result<Recipients, AppError> {
         let email_rows = rows.iter().filter(|r| r.channel == "email");
-        let learner_ids: Vec<i64> = email_rows.clone().filter_map(|r| r.learner_id).collect();
-        let user_ids: Vec<i64> = email_rows.filter_map(|r| r.user_id).collect();
+        let learner_ids: Vec<LearnerId> = email_rows.clone().filter_map(|r| r.learner_id).collect();
+        let user_ids: Vec<UserId> = email_rows.filter_map(|r| r.user_id).collect();
         if learner_ids.is_empty() && user_ids.is_empty() {
             return Ok(Default::default());
         }
@@ -407,7 +408,7 @@ impl Worker {
             Outcome::Dead => {
                 m.failed.with_label_values(&[&channel]).inc();
                 m.dead.with_label_values(&[&channel]).inc();
-                tracing::warn!(notification = id, "notification is dead");
+                tracing::warn!(notification = %id, "notification is dead");
             }
             Outcome::Withdrawn | Outcome::Skipped => {}
         }

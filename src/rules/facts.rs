@@ -12,6 +12,7 @@ use crate::domain::{
     AwardKind, CertificateKind, CertificateStatus, ClassType, EducationLevel, EnrollmentStatus,
     Hukou, InstitutionKind, LearnerKind, SkillLevel,
 };
+use crate::domain::{CertificateId, EmploymentId, EnrollmentId, InstitutionId};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Facts {
@@ -54,7 +55,8 @@ impl Default for LearnerFacts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CertificateFact {
     /// The stored certificate, or none for a hypothetical one (what-if).
-    pub id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub id: Option<CertificateId>,
     pub kind: CertificateKind,
     pub level: SkillLevel,
     pub occupation: String,
@@ -93,7 +95,7 @@ impl CertificateFact {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InstitutionFact {
-    pub id: i64,
+    pub id: InstitutionId,
     pub name: String,
     pub kind: InstitutionKind,
     pub assessed: bool,
@@ -103,7 +105,7 @@ pub struct InstitutionFact {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnrollmentFact {
-    pub id: i64,
+    pub id: EnrollmentId,
     pub institution: InstitutionFact,
     pub program_name: String,
     pub program_occupation: String,
@@ -117,7 +119,8 @@ pub struct EnrollmentFact {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct EmploymentFact {
-    pub id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub id: Option<EmploymentId>,
     pub employer: String,
     pub occupation: String,
     pub start: NaiveDate,

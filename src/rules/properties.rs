@@ -10,8 +10,8 @@ use super::milestone::Status;
 use super::params::Parameters;
 use super::testing::*;
 use crate::domain::{
-    AwardKind, CertificateKind, CertificateStatus, ClassType, EducationLevel, EnrollmentStatus,
-    Hukou, InstitutionKind, LearnerKind, SkillLevel,
+    AwardKind, CertificateId, CertificateKind, CertificateStatus, ClassType, EducationLevel,
+    EnrollmentId, EnrollmentStatus, Hukou, InstitutionKind, LearnerKind, SkillLevel,
 };
 
 const OCCUPATIONS: [&str; 3] = [ELECTRICIAN, MECHANIC, ROBOTICS];
@@ -28,7 +28,7 @@ fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
 
 fn random_certificate(rng: &mut StdRng, id: i64) -> CertificateFact {
     CertificateFact {
-        id: Some(id),
+        id: Some(CertificateId(id)),
         kind: pick(
             rng,
             &[
@@ -88,7 +88,7 @@ fn random_facts(rng: &mut StdRng) -> Facts {
             &end.to_string(),
             pick(rng, EnrollmentStatus::ALL),
         );
-        e.id = i + 1;
+        e.id = EnrollmentId(i + 1);
         e.institution.assessed = rng.gen_bool(0.5);
         e.program_occupation = pick(rng, &OCCUPATIONS).into();
         e.full_time = rng.gen_bool(0.8);

@@ -6,8 +6,8 @@ use super::facts::{
     CertificateFact, EmploymentFact, EnrollmentFact, Facts, InstitutionFact, OccupationFact,
 };
 use crate::domain::{
-    CertificateKind, CertificateStatus, ClassType, EnrollmentStatus, InstitutionKind, LearnerKind,
-    SkillLevel,
+    CertificateId, CertificateKind, CertificateStatus, ClassType, EmploymentId, EnrollmentId,
+    EnrollmentStatus, InstitutionId, InstitutionKind, LearnerKind, SkillLevel,
 };
 
 pub const ELECTRICIAN: &str = "6-18-02-04";
@@ -26,7 +26,7 @@ pub fn cert(
     status: CertificateStatus,
 ) -> CertificateFact {
     CertificateFact {
-        id: Some(id),
+        id: Some(CertificateId(id)),
         kind: CertificateKind::SkillLevel,
         level,
         occupation: occupation.into(),
@@ -41,7 +41,7 @@ pub fn verified(id: i64, level: SkillLevel, occupation: &str, issued: &str) -> C
 
 pub fn institution(kind: InstitutionKind, designated_from: Option<&str>) -> InstitutionFact {
     InstitutionFact {
-        id: 1,
+        id: InstitutionId(1),
         name: "某技师学院".into(),
         kind,
         assessed: false,
@@ -58,7 +58,7 @@ pub fn enrollment(
     status: EnrollmentStatus,
 ) -> EnrollmentFact {
     EnrollmentFact {
-        id: 1,
+        id: EnrollmentId(1),
         institution,
         program_name: "电气自动化".into(),
         program_occupation: ELECTRICIAN.into(),
@@ -73,7 +73,7 @@ pub fn enrollment(
 
 pub fn job(occupation: &str, start: &str, end: Option<&str>) -> EmploymentFact {
     EmploymentFact {
-        id: Some(1),
+        id: Some(EmploymentId(1)),
         employer: "某公司".into(),
         occupation: occupation.into(),
         start: d(start),

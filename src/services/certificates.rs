@@ -11,10 +11,11 @@ use crate::auth::AuthUser;
 use crate::db::audit;
 use crate::db::certificates::{self, CertificateRow, NewCertificate, NewDecision};
 use crate::db::{self, learners, occupations, DbConnection};
-use crate::domain::certificate_number;
+use crate::domain::{certificate_number, UserId};
 use crate::domain::{
     AuditAction, AuditEntity, CertificateKind, CertificateStatus, Decision, SkillLevel,
 };
+use crate::domain::{CertificateId, LearnerId};
 use crate::error::AppError;
 use crate::notify::{self, Category, Notice, NoticeKind, Recipient};
 
@@ -23,7 +24,7 @@ const MIN_HOLDER_AGE_YEARS: u32 = 14;
 
 /// A certificate as submitted, its fields checked one by one.
 pub struct Submission {
-    pub learner_id: i64,
+    pub learner_id: LearnerId,
     /// Normalised (`certificate_number::normalise`).
     pub number: String,
     pub kind: CertificateKind,
@@ -111,8 +112,8 @@ pub fn submit(
 /// `decision` on certificate `id` by `actor`, for `reason`. Run inside a write transaction.
 pub fn decide(
     conn: &mut DbConnection,
-    actor: i64,
-    id: i64,
+    actor: UserId,
+    id: CertificateId,
     decision: Decision,
     reason: &str,
 ) -> Result<CertificateRow, AppError> {

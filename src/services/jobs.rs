@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::jobs::{self, JobRow, JobStatus, NewJob, Outcome};
 use crate::db::{self, Database, DbConnection};
+use crate::domain::{CohortId, JobId};
 use crate::error::AppError;
 use crate::services::eligibility::{recompute_all, recompute_cohort};
 
@@ -34,7 +35,7 @@ pub enum Job {
     /// Every learner's milestones, once a day.
     DailyRecompute { day: NaiveDate },
     /// The milestones of a cohort's learners, after an import.
-    RefreshCohort { cohort_id: i64 },
+    RefreshCohort { cohort_id: CohortId },
 }
 
 impl Job {
@@ -126,7 +127,7 @@ fn retry_delay(attempt: i32) -> chrono::Duration {
 /// What running one due job came to: `None` when nothing was due.
 #[derive(Debug)]
 pub struct Ran {
-    pub id: i64,
+    pub id: JobId,
     /// `None` for a kind this version does not know.
     pub kind: Option<JobKind>,
     pub outcome: Result<String, String>,
@@ -158,22 +159,22 @@ pub fn run_one(database: &Database) -> Result<Option<Ran>, AppError> {
     let now = db::now();
     let settled = match &outcome {
         Ok(summary) => {
-            tracing::info!(job = row.id, kind = %row.kind, summary = %summary, "job done");
+            tracing::info!(job = %row.id, kind = %row.kind, summary = %summary, "job done");
             jobs::settle(&mut conn, row.id, lease, Outcome::Done, now)?
         }
         Err(error) if row.attempts >= MAX_ATTEMPTS || kind.is_err() => {
-            tracing::error!(job = row.id, kind = %row.kind, error = %error, "job failed for good");
+            tracing::error!(job = %row.id, kind = %row.kind, error = %error, "job failed for good");
             jobs::settle(&mut conn, row.id, lease, Outcome::Failed { error }, now)?
         }
         Err(error) => {
-            tracing::warn!(job = row.id, kind = %row.kind, error = %error, attempt = row.attempts, "job failed; will retry");
+            tracing::warn!(job = %row.id, kind = %row.kind, error = %error, attempt = row.attempts, "job failed; will retry");
             let at = now + retry_delay(row.attempts);
             jobs::settle(&mut conn, row.id, lease, Outcome::Retry { at, error }, now)?
         }
     };
     if !settled {
         // Its lease ran out while it ran: another runner took it over and settles it.
-        tracing::warn!(job = row.id, kind = %row.kind, "job outlived its lease; left to the runner that took it over");
+        tracing::warn!(job = %row.id, kind = %row.kind, "job outlived its lease; left to the runner that took it over");
     }
     Ok(Some(Ran {
         id: row.id,
@@ -268,8 +269,12 @@ mod tests {
             reason: "occupation added".into(),
         };
         assert_eq!(all.dedupe_key(), other_reason.dedupe_key());
-        let a = Job::RefreshCohort { cohort_id: 1 };
-        let b = Job::RefreshCohort { cohort_id: 2 };
+        let a = Job::RefreshCohort {
+            cohort_id: CohortId(1),
+        };
+        let b = Job::RefreshCohort {
+            cohort_id: CohortId(2),
+        };
         assert_ne!(a.dedupe_key(), b.dedupe_key());
     }
 

@@ -11,6 +11,7 @@ use crate::db::learners::{self, LearnerChanges, NewLearner};
 use crate::db::{self, audit, occupations, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{AuditAction, AuditEntity, Language, LearnerKind};
+use crate::domain::{InstitutionId, LearnerId, UserId};
 use crate::error::AppError;
 
 /// A learner's fields as sent, each checked on its own.
@@ -27,10 +28,10 @@ pub fn register(
     conn: &mut DbConnection,
     caller: &AuthUser,
     checked: CheckedLearner,
-    registered_by: Option<i64>,
-    actor: i64,
+    registered_by: Option<InstitutionId>,
+    actor: UserId,
     refused: &RefusedMatches,
-) -> Result<i64, AppError> {
+) -> Result<LearnerId, AppError> {
     let kind = checked
         .kind
         .ok_or_else(|| AppError::invalid("kind", "is required"))?;
@@ -87,9 +88,9 @@ pub fn register(
 pub fn update(
     conn: &mut DbConnection,
     caller: &AuthUser,
-    id: i64,
+    id: LearnerId,
     checked: CheckedLearner,
-    actor: i64,
+    actor: UserId,
     refused: &RefusedMatches,
 ) -> Result<(), AppError> {
     require_learner(conn, caller, id)?;
@@ -146,7 +147,7 @@ fn check_against_stored(
     conn: &mut DbConnection,
     caller: &AuthUser,
     checked: &CheckedLearner,
-    except: Option<i64>,
+    except: Option<LearnerId>,
     refused: &RefusedMatches,
 ) -> Result<(), AppError> {
     // Everything else is checked before anyone is matched: a request that fails anyway must
@@ -171,7 +172,7 @@ fn check_against_stored(
         Some(Some(email)) => learners::find_by_email(conn, email)?.filter(|o| Some(o.id) != except),
         _ => None,
     };
-    let matches: Vec<(i64, &'static str)> = by_hash
+    let matches: Vec<(LearnerId, &'static str)> = by_hash
         .iter()
         .map(|o| (o.id, "id_number"))
         .chain(by_email.iter().map(|o| (o.id, "email")))

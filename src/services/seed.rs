@@ -16,7 +16,8 @@ use crate::db::records::{self, NewAward, NewEmployment, NewEnrollment};
 use crate::db::schema::{awards, certificates, employments, learners as learners_table, users};
 use crate::db::users::NewUser;
 use crate::db::{self, Database, DbConnection};
-use crate::domain::encode_code_list;
+use crate::domain::LearnerId;
+use crate::domain::{encode_code_list, InstitutionId, ProgramId};
 use crate::domain::{
     AwardKind, CertificateKind, CertificateStatus, ClassType, EnrollmentStatus, InstitutionKind,
     NumberFormat, SkillLevel,
@@ -88,8 +89,8 @@ fn weighted<'a, T>(rng: &mut StdRng, choices: &'a [(T, u32)]) -> &'a T {
 }
 
 struct Catalog {
-    schools: Vec<(i64, Vec<(i64, &'static str)>)>,
-    enterprises: Vec<(i64, String)>,
+    schools: Vec<(InstitutionId, Vec<(ProgramId, &'static str)>)>,
+    enterprises: Vec<(InstitutionId, String)>,
 }
 
 /// Occupations, schools with programs and designations, enterprises.
@@ -208,7 +209,7 @@ struct History {
 fn history(
     rng: &mut StdRng,
     catalog: &Catalog,
-    learner_id: i64,
+    learner_id: LearnerId,
     kind: &str,
     serial: i64,
     today: NaiveDate,
@@ -465,11 +466,11 @@ pub fn seed(
                 .map(|i| learner_row(&mut rng, run + (written + i) as i64 + 1, now))
                 .collect();
             let kinds: Vec<String> = rows.iter().map(|r| r.kind.clone()).collect();
-            let ids: Vec<i64> = learners::insert_many(c, &rows)?
+            let ids: Vec<LearnerId> = learners::insert_many(c, &rows)?
                 .into_iter()
                 .map(|k| k.0)
                 .collect();
-            let firsts: Vec<(i64, String)> =
+            let firsts: Vec<(LearnerId, String)> =
                 ids.iter().copied().zip(kinds.iter().cloned()).collect();
             learners::record_first_kinds(c, &firsts, date(2000, 1, 1), None, now)?;
             let mut all = History::default();

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use skillpath::domain::LearnerId;
 
 use crate::helpers::{assert_problem, spawn_app_with, TestApp};
 use crate::milestones::{student, verify, Learner};
@@ -383,7 +384,7 @@ async fn produce(app: &TestApp, learner_id: i64, key: String, title: String) {
             skillpath::notify::produce(
                 conn,
                 &skillpath::notify::Notice {
-                    recipient: skillpath::notify::Recipient::Learner(learner_id),
+                    recipient: skillpath::notify::Recipient::Learner(LearnerId(learner_id)),
                     email: Some(ADDRESS),
                     event_key: key,
                     category: skillpath::notify::Category::Certificate,
@@ -523,7 +524,7 @@ async fn produce_load(app: &TestApp, learner_id: i64, title: &'static str, n: us
                 skillpath::notify::produce(
                     conn,
                     &skillpath::notify::Notice {
-                        recipient: skillpath::notify::Recipient::Learner(learner_id),
+                        recipient: skillpath::notify::Recipient::Learner(LearnerId(learner_id)),
                         email: Some(ADDRESS),
                         event_key: format!("test:{title}:{i}"),
                         category: skillpath::notify::Category::Certificate,
@@ -786,7 +787,7 @@ async fn a_scheduled_notice_reaches_the_inbox_when_it_is_due() {
             skillpath::notify::produce(
                 conn,
                 &skillpath::notify::Notice {
-                    recipient: skillpath::notify::Recipient::Learner(learner_id),
+                    recipient: skillpath::notify::Recipient::Learner(LearnerId(learner_id)),
                     email: Some(ADDRESS),
                     event_key: "test:scheduled".into(),
                     category: skillpath::notify::Category::Milestone,

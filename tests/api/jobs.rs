@@ -119,8 +119,13 @@ async fn waiting_jobs_of_the_same_work_coalesce() {
             .unwrap();
         }
         for cohort_id in [1, 2, 1] {
-            skillpath::services::jobs::enqueue(&mut conn, &Job::RefreshCohort { cohort_id })
-                .unwrap();
+            skillpath::services::jobs::enqueue(
+                &mut conn,
+                &Job::RefreshCohort {
+                    cohort_id: skillpath::domain::CohortId(cohort_id),
+                },
+            )
+            .unwrap();
         }
         jobs::recent(&mut conn, 100).unwrap().len()
     })

@@ -1,6 +1,7 @@
 //! The outbox and the in-app inbox: notices written with the change that causes them, once.
 
 use serde_json::{json, Value};
+use skillpath::domain::LearnerId;
 
 use crate::helpers::{assert_problem, spawn_app};
 use crate::milestones::{student, verify};
@@ -61,7 +62,7 @@ async fn a_verified_certificate_reaches_the_inbox_with_what_it_opens() {
     let learner = l.id;
     let pending = tokio::task::spawn_blocking(move || {
         let mut conn = db.get().unwrap();
-        skillpath::db::notifications::pending_email_count(&mut conn, learner).unwrap()
+        skillpath::db::notifications::pending_email_count(&mut conn, LearnerId(learner)).unwrap()
     })
     .await
     .unwrap();
@@ -166,7 +167,7 @@ async fn the_same_event_produces_one_notice() {
     tokio::task::spawn_blocking(move || {
         let mut conn = db.get().unwrap();
         let notice = skillpath::notify::Notice {
-            recipient: skillpath::notify::Recipient::Learner(learner),
+            recipient: skillpath::notify::Recipient::Learner(LearnerId(learner)),
             email: None,
             event_key: format!("certificate:{certificate}:verify"),
             category: skillpath::notify::Category::Certificate,
@@ -265,7 +266,7 @@ async fn email_can_be_muted_per_category_but_the_inbox_cannot() {
     let learner = l.id;
     let pending = tokio::task::spawn_blocking(move || {
         let mut conn = db.get().unwrap();
-        skillpath::db::notifications::pending_email_count(&mut conn, learner).unwrap()
+        skillpath::db::notifications::pending_email_count(&mut conn, LearnerId(learner)).unwrap()
     })
     .await
     .unwrap();

@@ -88,7 +88,11 @@ fn check_statement(set: &JwkSet, statement: &str, issuer: &str) -> Result<Value,
 
 /// What the public status endpoint says of a share (by the identifier its statement carries).
 async fn status_of(app: &TestApp, id: i64) -> String {
-    let token = app.state.status_tokens.token(id).unwrap();
+    let token = app
+        .state
+        .status_tokens
+        .token(skillpath::domain::ShareId(id))
+        .unwrap();
     let status: Value = app
         .get(&format!("/api/v1/verifications/status/{token}"), None)
         .await

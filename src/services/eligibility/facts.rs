@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use crate::db::{certificates, institutions, learners, occupations, records, DbConnection};
 use crate::domain::decode_code_list;
+use crate::domain::{InstitutionId, LearnerId, ProgramId};
 use crate::error::AppError;
 use crate::rules::facts::{
     AwardFact, CertificateFact, EmploymentFact, EnrollmentFact, InstitutionFact, LearnerFacts,
@@ -14,7 +15,7 @@ use crate::rules::facts::{
 use crate::rules::Facts;
 
 /// The facts of one learner, as the rules read them.
-pub fn load_facts(conn: &mut DbConnection, learner_id: i64) -> Result<Facts, AppError> {
+pub fn load_facts(conn: &mut DbConnection, learner_id: LearnerId) -> Result<Facts, AppError> {
     load_facts_many(conn, &[learner_id])?
         .remove(&learner_id)
         .ok_or(AppError::NotFound { what: "learner" })
@@ -24,8 +25,8 @@ pub fn load_facts(conn: &mut DbConnection, learner_id: i64) -> Result<Facts, App
 /// their number: what batch recomputation needs.
 pub fn load_facts_many(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
-) -> Result<HashMap<i64, Facts>, AppError> {
+    learner_ids: &[LearnerId],
+) -> Result<HashMap<LearnerId, Facts>, AppError> {
     let learners = learners::find_many(conn, learner_ids)?;
     let certificates = certificates::of_learners(conn, learner_ids)?;
     facts_of(conn, &learners, &certificates)
@@ -37,10 +38,10 @@ pub fn facts_of(
     conn: &mut DbConnection,
     learners: &[learners::LearnerRow],
     certificates: &[certificates::CertificateRow],
-) -> Result<HashMap<i64, Facts>, AppError> {
-    let learner_ids: Vec<i64> = learners.iter().map(|l| l.id).collect();
+) -> Result<HashMap<LearnerId, Facts>, AppError> {
+    let learner_ids: Vec<LearnerId> = learners.iter().map(|l| l.id).collect();
     let learner_ids = learner_ids.as_slice();
-    let mut out: HashMap<i64, Facts> = HashMap::new();
+    let mut out: HashMap<LearnerId, Facts> = HashMap::new();
     let mut codes: BTreeSet<String> = BTreeSet::new();
     for learner in learners {
         codes.extend(decode_code_list(&learner.education_occupation_codes));
@@ -77,35 +78,36 @@ pub fn facts_of(
         }
     }
     let enrollment_rows = records::enrollments_of_learners(conn, learner_ids)?;
-    let program_ids: Vec<i64> = enrollment_rows
+    let program_ids: Vec<ProgramId> = enrollment_rows
         .iter()
         .map(|e| e.program_id)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let programs: HashMap<i64, institutions::ProgramRow> =
+    let programs: HashMap<ProgramId, institutions::ProgramRow> =
         institutions::find_programs(conn, &program_ids)?
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
-    let mut related: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut related: HashMap<ProgramId, Vec<String>> = HashMap::new();
     for (program_id, code) in institutions::related_occupations(conn, &program_ids)? {
         related.entry(program_id).or_default().push(code);
     }
-    let institution_ids: Vec<i64> = programs
+    let institution_ids: Vec<InstitutionId> = programs
         .values()
         .map(|p| p.institution_id)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut designations: HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>> = HashMap::new();
+    let mut designations: HashMap<InstitutionId, Vec<(NaiveDate, Option<NaiveDate>)>> =
+        HashMap::new();
     for d in institutions::designations_of_many(conn, &institution_ids)? {
         designations
             .entry(d.institution_id)
             .or_default()
             .push((d.designated_from, d.designated_until));
     }
-    let mut institution_facts: HashMap<i64, InstitutionFact> = HashMap::new();
+    let mut institution_facts: HashMap<InstitutionId, InstitutionFact> = HashMap::new();
     for row in institutions::find_many(conn, &institution_ids)? {
         institution_facts.insert(
             row.id,

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::parameters::parameter_values;
 use super::store::refresh;
 use crate::db::{self, milestones};
+use crate::domain::CohortId;
 use crate::error::AppError;
 use crate::rules::Parameters;
 
@@ -60,7 +61,7 @@ pub fn recompute_all(
         let events = db::write_transaction(&mut conn, |conn| refresh(conn, &ids, &params, today))?;
         summary.learners += ids.len() as u64;
         summary.events += events as u64;
-        after = last;
+        after = last.get();
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
@@ -68,7 +69,7 @@ pub fn recompute_all(
 
 /// Recomputes the milestones of a cohort's learners as of today, a batch per transaction; how
 /// many learners.
-pub fn recompute_cohort(database: &db::Database, cohort_id: i64) -> Result<usize, AppError> {
+pub fn recompute_cohort(database: &db::Database, cohort_id: CohortId) -> Result<usize, AppError> {
     let today = crate::domain::today_in_shanghai();
     let mut conn = database.get()?;
     let ids = milestones::learner_ids_of_cohort(&mut conn, cohort_id)?;

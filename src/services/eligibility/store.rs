@@ -9,6 +9,7 @@ use super::facts::{load_facts, load_facts_many};
 use super::parameters::{parameter_values, ParameterCache};
 use crate::db::milestones::{self, NewEvent, StoredMilestone, StoredState};
 use crate::db::{self, learners, DbConnection};
+use crate::domain::LearnerId;
 use crate::error::AppError;
 use crate::notify::messages::{milestone_message, NoticeKind};
 use crate::rules::change::change;
@@ -18,7 +19,7 @@ use crate::rules::{self, Facts, Milestone, Parameters};
 pub fn compute(
     conn: &mut DbConnection,
     parameters: &ParameterCache,
-    learner_id: i64,
+    learner_id: LearnerId,
     as_of: NaiveDate,
 ) -> Result<(Vec<Milestone>, String), AppError> {
     let facts = load_facts(conn, learner_id)?;
@@ -44,7 +45,7 @@ pub fn evaluate(
 /// transaction of the change that caused it.
 pub fn refresh(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
+    learner_ids: &[LearnerId],
     params: &Parameters,
     today: NaiveDate,
 ) -> Result<usize, AppError> {
@@ -55,7 +56,7 @@ pub fn refresh(
 /// milestone events: one set of statements for all of them.
 pub fn refresh_with(
     conn: &mut DbConnection,
-    learner_ids: &[i64],
+    learner_ids: &[LearnerId],
     params: &Parameters,
     today: NaiveDate,
     notices: Vec<crate::notify::Notice<'_>>,
@@ -64,13 +65,13 @@ pub fn refresh_with(
     let facts = load_facts_many(conn, learner_ids)?;
     // Stored milestones are compared by their columns; payloads (with their traces, the bulk of
     // the table) are read and parsed only for what changed.
-    let mut previous: HashMap<(i64, String), StoredState> =
+    let mut previous: HashMap<(LearnerId, String), StoredState> =
         milestones::stored_states(conn, learner_ids)?
             .into_iter()
             .map(|s| ((s.learner_id, s.milestone_key.clone()), s))
             .collect();
     let now = db::now();
-    let mut changed: Vec<(i64, Milestone, bool)> = Vec::new();
+    let mut changed: Vec<(LearnerId, Milestone, bool)> = Vec::new();
     for (&learner_id, learner_facts) in &facts {
         for m in rules::evaluate(learner_facts, params, today) {
             let stored = previous.remove(&(learner_id, m.key.clone()));
@@ -86,14 +87,14 @@ pub fn refresh_with(
         }
     }
     // What is left of the stored milestones has vanished.
-    let vanished: Vec<(i64, String)> = previous.into_keys().collect();
-    let mut stale: Vec<(i64, String)> = changed
+    let vanished: Vec<(LearnerId, String)> = previous.into_keys().collect();
+    let mut stale: Vec<(LearnerId, String)> = changed
         .iter()
         .filter(|(_, _, was_stored)| *was_stored)
         .map(|(learner_id, m, _)| (*learner_id, m.key.clone()))
         .collect();
     stale.extend(vanished.iter().cloned());
-    let befores: HashMap<(i64, String), Milestone> = milestones::payloads(conn, &stale)?
+    let befores: HashMap<(LearnerId, String), Milestone> = milestones::payloads(conn, &stale)?
         .into_iter()
         .filter_map(|(learner_id, key, payload)| {
             Some((
@@ -166,7 +167,7 @@ fn notify_events<'a>(
     if events.is_empty() && caused.is_empty() {
         return Ok(());
     }
-    let ids: Vec<i64> = events
+    let ids: Vec<LearnerId> = events
         .iter()
         .map(|e| e.learner_id)
         .chain(caused.iter().filter_map(|n| n.recipient.learner_id()))
@@ -224,14 +225,14 @@ fn notify_events<'a>(
 }
 
 /// `refresh` with the parameters in force today: what every write of a learner's facts calls.
-pub fn refresh_now(conn: &mut DbConnection, learner_id: i64) -> Result<usize, AppError> {
+pub fn refresh_now(conn: &mut DbConnection, learner_id: LearnerId) -> Result<usize, AppError> {
     refresh_now_with(conn, learner_id, Vec::new())
 }
 
 /// `refresh_now`, writing the notices of the change that caused it together with its own.
 pub fn refresh_now_with(
     conn: &mut DbConnection,
-    learner_id: i64,
+    learner_id: LearnerId,
     notices: Vec<crate::notify::Notice<'_>>,
 ) -> Result<usize, AppError> {
     let today = crate::domain::today_in_shanghai();

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::{add_occupations, load_facts, ParameterCache};
 use crate::db::DbConnection;
 use crate::domain::today_in_shanghai;
+use crate::domain::LearnerId;
 use crate::error::AppError;
 use crate::rules::facts::{CertificateFact, EmploymentFact};
 use crate::rules::{self, Milestone};
@@ -40,7 +41,7 @@ pub struct Supposed {
 pub fn suppose(
     conn: &mut DbConnection,
     parameters: &ParameterCache,
-    learner_id: i64,
+    learner_id: LearnerId,
     hypotheses: Hypotheses,
 ) -> Result<Supposed, AppError> {
     let Hypotheses {

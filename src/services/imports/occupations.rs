@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::db::occupations::{self, OccupationRow};
 use crate::db::{self, audit, DbConnection};
 use crate::domain::checks::Checks;
-use crate::domain::{AuditAction, AuditEntity, OccupationCode};
+use crate::domain::{AuditAction, AuditEntity, OccupationCode, UserId};
 use crate::error::AppError;
 use crate::services::imports::csv::{self as import, Column, CsvUpload, ImportReport, Rejections};
 use crate::services::jobs::{self, Job};
@@ -65,7 +65,7 @@ pub fn import_occupations(
     mut upload: CsvUpload,
     partial: bool,
     default_source: &str,
-    actor: i64,
+    actor: UserId,
 ) -> Result<ImportReport, AppError> {
     let mut report = ImportReport::new(upload.encoding, partial);
     let mut rejected = Rejections::default();

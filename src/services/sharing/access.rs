@@ -9,6 +9,7 @@ use super::{Selection, VerifiedView};
 use crate::auth::AuthUser;
 use crate::db::shares::{self, NewAccess, ShareRow};
 use crate::db::{self, institutions, learners, DbConnection};
+use crate::domain::ShareId;
 use crate::domain::{today_in_shanghai, SHANGHAI};
 use crate::error::AppError;
 use crate::notify::{self, Category, Notice};
@@ -19,7 +20,8 @@ use crate::services::eligibility::ParameterCache;
 pub struct Verification {
     /// `share` or `employment`.
     pub basis: String,
-    pub share_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub share_id: Option<ShareId>,
     pub purpose: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
     #[serde(flatten)]

@@ -14,13 +14,15 @@ use crate::domain::checks::Checks;
 use crate::domain::{
     today_in_shanghai, AuditAction, AuditEntity, CertificateStatus, InstitutionKind,
 };
+use crate::domain::{CertificateId, InstitutionId, LearnerId, UserId};
 use crate::error::AppError;
 use crate::services::eligibility::ParameterCache;
 
 /// An institution by id and name: the enterprise a share is for, or the viewer's institution.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct EnterpriseRef {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: InstitutionId,
     pub name: String,
 }
 
@@ -35,14 +37,14 @@ pub struct SharingContext<'a> {
 
 /// A share as asked for, its fields already checked one by one.
 pub struct Draft {
-    pub learner_id: i64,
+    pub learner_id: LearnerId,
     /// The account sharing (the learner's).
-    pub actor: i64,
+    pub actor: UserId,
     pub code_hash: String,
     pub purpose: String,
-    pub enterprise_id: Option<i64>,
+    pub enterprise_id: Option<InstitutionId>,
     /// Distinct ids; `None`: the learner's verified certificates.
-    pub certificate_ids: Option<Vec<i64>>,
+    pub certificate_ids: Option<Vec<CertificateId>>,
     /// Distinct keys; `None`: the milestones met today.
     pub milestone_keys: Option<Vec<String>>,
     pub expires_at: NaiveDateTime,

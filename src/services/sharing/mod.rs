@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use crate::crypto::KeyVault;
 use crate::db::shares::{self, ShareRow, SigningKeyRow};
 use crate::db::{certificates, DbConnection};
+use crate::domain::{CertificateId, InstitutionId, LearnerId, ShareId};
 use crate::domain::{CertificateKind, CertificateStatus, SkillLevel};
 use crate::error::AppError;
 use crate::rules::{Citation, Milestone, Status, Text};
@@ -83,7 +84,8 @@ pub fn share_status(share: &ShareRow, now: NaiveDateTime) -> ShareStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SharedCertificate {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: CertificateId,
     pub number: String,
     pub kind: CertificateKind,
     pub level: SkillLevel,
@@ -137,7 +139,7 @@ pub struct VerifiedView {
 pub enum Selection<'a> {
     /// Those a share names (certificates whatever their status now; milestones by key).
     Named {
-        certificate_ids: &'a [i64],
+        certificate_ids: &'a [CertificateId],
         milestone_keys: &'a [String],
     },
     /// Verified certificates and met milestones (the default of a share, and the employer's view).
@@ -188,7 +190,7 @@ impl Records {
     pub fn load(
         conn: &mut DbConnection,
         parameters: &ParameterCache,
-        learner_id: i64,
+        learner_id: LearnerId,
         as_of: NaiveDate,
     ) -> Result<Self, AppError> {
         let (milestones, _) =
@@ -287,7 +289,7 @@ pub fn jwks(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Value, AppErr
 pub struct StatementContent<'a> {
     pub issuer: &'a str,
     pub share: &'a ShareRow,
-    pub recipient: Option<(i64, String)>,
+    pub recipient: Option<(InstitutionId, String)>,
     pub view: &'a VerifiedView,
     pub status_url: String,
 }
@@ -330,8 +332,8 @@ pub const RELIANCE_DAYS: i64 = 180;
 /// with their latest look. Disabled accounts are left out.
 pub fn relied_on(
     conn: &mut DbConnection,
-    learner_id: i64,
-    certificate_id: i64,
+    learner_id: LearnerId,
+    certificate_id: CertificateId,
     now: NaiveDateTime,
 ) -> Result<Vec<shares::Reliance>, AppError> {
     let since = now - chrono::Duration::days(RELIANCE_DAYS);
@@ -339,7 +341,7 @@ pub fn relied_on(
     let mut out = Vec::new();
     for look in shares::looks_since(conn, learner_id, since)? {
         let showed_it = match &look.shared_certificates {
-            Some(json) => serde_json::from_str::<Vec<i64>>(json)
+            Some(json) => serde_json::from_str::<Vec<CertificateId>>(json)
                 .map_err(|e| AppError::internal("stored share", e))?
                 .contains(&certificate_id),
             None => true,
@@ -366,7 +368,7 @@ impl StatusTokens {
     }
 
     /// `{share_id}.{signature}`, URL-safe.
-    pub fn token(&self, share_id: i64) -> anyhow::Result<String> {
+    pub fn token(&self, share_id: ShareId) -> anyhow::Result<String> {
         use base64::Engine;
         let mac = crate::crypto::hmac(&self.key, share_id.to_string().as_bytes())?;
         Ok(format!(
@@ -376,11 +378,11 @@ impl StatusTokens {
     }
 
     /// The share a token was made for; `None` for anything else.
-    pub fn verify(&self, token: &str) -> Option<i64> {
+    pub fn verify(&self, token: &str) -> Option<ShareId> {
         use base64::Engine;
         use hmac::Mac;
         let (id, signature) = token.split_once('.')?;
-        let share_id = id.parse::<i64>().ok()?;
+        let share_id = id.parse::<ShareId>().ok()?;
         let given = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(signature)
             .ok()?;
@@ -430,8 +432,8 @@ mod tests {
     fn status_tokens_cannot_be_counted() {
         let key = crate::config::Secret::new(b"a data key for the test".to_vec());
         let tokens = StatusTokens::new(&key).unwrap();
-        let token = tokens.token(42).unwrap();
-        assert_eq!(tokens.verify(&token), Some(42));
+        let token = tokens.token(ShareId(42)).unwrap();
+        assert_eq!(tokens.verify(&token), Some(ShareId(42)));
         assert_eq!(tokens.verify("42"), None);
         assert_eq!(tokens.verify(&token.replacen("42", "43", 1)), None);
         let other =

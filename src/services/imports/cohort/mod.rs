@@ -12,11 +12,12 @@ use crate::crypto::IdentityVault;
 use crate::db::learners::{self, NewLearner};
 use crate::db::records::{self, NewEnrollment};
 use crate::db::{self, audit, DbConnection};
-use crate::domain::{today_in_shanghai, IdentityNumber};
+use crate::domain::{today_in_shanghai, IdentityNumber, LearnerId, UserId};
 use crate::domain::{AuditAction, AuditEntity};
 use crate::error::AppError;
 
 mod rows;
+use crate::domain::{CohortId, InstitutionId, ProgramId};
 use crate::services::imports::csv::{CsvUpload, ImportReport, Rejections};
 use rows::{file_consistent, parse_line, CohortLine, COHORT_COLUMNS};
 
@@ -29,10 +30,10 @@ pub struct ImportContext<'a> {
     pub caller: &'a AuthUser,
     /// Where refused matches are noted for the audit log (outside the transaction).
     pub refused: &'a RefusedMatches,
-    pub cohort_id: i64,
-    pub program_id: i64,
-    pub institution_id: i64,
-    pub actor: i64,
+    pub cohort_id: CohortId,
+    pub program_id: ProgramId,
+    pub institution_id: InstitutionId,
+    pub actor: UserId,
 }
 
 /// How a row finds its learner: by identity-number hash, else by email.
@@ -44,7 +45,7 @@ enum LearnerKey {
 
 /// Where a row of the file leads.
 enum Target {
-    Existing(i64),
+    Existing(LearnerId),
     New(LearnerKey),
 }
 
@@ -70,8 +71,8 @@ fn import_batch(
         .filter_map(|(_, s)| s.as_ref().map(|s| s.hash.clone()))
         .collect();
     let emails: Vec<String> = rows.iter().filter_map(|(l, _)| l.email.clone()).collect();
-    let mut by_hash: HashMap<String, i64> = HashMap::new();
-    let mut by_email: HashMap<String, (i64, Option<String>)> = HashMap::new();
+    let mut by_hash: HashMap<String, LearnerId> = HashMap::new();
+    let mut by_email: HashMap<String, (LearnerId, Option<String>)> = HashMap::new();
     for (id, hash, email) in learners::keys_by_hashes(conn, &hashes)?
         .into_iter()
         .chain(learners::keys_by_emails(conn, &emails)?)
@@ -85,11 +86,11 @@ fn import_batch(
     }
 
     // A match may be reached only within the importer's scope; the refusal is neutral.
-    let matched: Vec<(i64, &'static str)> = by_hash
+    let matched: Vec<(LearnerId, &'static str)> = by_hash
         .values()
         .copied()
         .chain(by_email.values().map(|(id, _)| *id))
-        .collect::<std::collections::BTreeSet<i64>>()
+        .collect::<std::collections::BTreeSet<LearnerId>>()
         .into_iter()
         .map(|id| (id, "cohort_import"))
         .collect();
@@ -175,7 +176,7 @@ fn import_batch(
 
     let created = learners::insert_many(conn, &new_learners)?;
     report.learners_created = Some(report.learners_created.unwrap_or(0) + created.len() as u64);
-    let mut created_ids: HashMap<LearnerKey, i64> = HashMap::new();
+    let mut created_ids: HashMap<LearnerKey, LearnerId> = HashMap::new();
     for (id, hash, email) in &created {
         match (hash, email) {
             (Some(h), _) => created_ids.insert(LearnerKey::IdHash(h.clone()), *id),
@@ -183,7 +184,7 @@ fn import_batch(
             (None, None) => None,
         };
     }
-    let kinds: Vec<(i64, String)> = new_learners
+    let kinds: Vec<(LearnerId, String)> = new_learners
         .iter()
         .filter_map(|n| {
             let key = match (&n.id_number_hash, &n.email) {
@@ -214,7 +215,7 @@ fn import_batch(
         learner_ids.push(id);
         lines.push((id, line));
     }
-    let mut existing: HashSet<(i64, NaiveDate)> =
+    let mut existing: HashSet<(LearnerId, NaiveDate)> =
         records::existing_enrollments(conn, ctx.program_id, &learner_ids)?
             .into_iter()
             .collect();
@@ -248,7 +249,7 @@ fn report_unapplied(
     resolved: &[(CohortLine, Target)],
     report: &mut ImportReport,
 ) -> Result<(), AppError> {
-    let ids: Vec<i64> = resolved
+    let ids: Vec<LearnerId> = resolved
         .iter()
         .filter_map(|(_, t)| match t {
             Target::Existing(id) => Some(*id),
@@ -258,7 +259,7 @@ fn report_unapplied(
     if ids.is_empty() {
         return Ok(());
     }
-    let stored: HashMap<i64, learners::LearnerRow> = learners::find_many(conn, &ids)?
+    let stored: HashMap<LearnerId, learners::LearnerRow> = learners::find_many(conn, &ids)?
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
