@@ -321,7 +321,7 @@ async fn run(
         .map_err(|e| anyhow::anyhow!("{e:?}"))?
         .1
         .iter()
-        .filter(|(channel, _)| channel == "email")
+        .filter(|(channel, _)| *channel == skillpath::domain::Channel::Email)
         .map(|(_, n)| *n as usize)
         .sum::<usize>();
     let worker = Worker::new(state.worker_context())?;

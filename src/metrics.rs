@@ -180,11 +180,11 @@ impl Metrics {
             .produce_calls
             .set(i64::try_from(PRODUCE_CALLS.load(Ordering::Relaxed)).unwrap_or(i64::MAX));
         self.notify.outbox.reset();
-        for channel in ["inbox", "email"] {
+        for channel in crate::domain::Channel::ALL {
             for state in ["pending", "due", "dead"] {
                 self.notify
                     .outbox
-                    .with_label_values(&[channel, state])
+                    .with_label_values(&[channel.as_str(), state])
                     .set(0);
             }
         }

@@ -225,7 +225,7 @@ fn bootstrap_admin(db: &Database, settings: &Settings) -> anyhow::Result<()> {
             &NewUser {
                 email: admin.email.as_str(),
                 password_hash: &hash,
-                role: Role::Admin.as_str(),
+                role: Role::Admin,
                 institution_id: None,
                 learner_id: None,
                 disabled: false,

@@ -14,12 +14,10 @@ use crate::auth::AuthUser;
 use crate::db::certificates::{self, CertificateRow, DecisionRow};
 use crate::db::{learners, DbConnection};
 use crate::domain::certificate_number::{self, CertificateWarning};
-use crate::domain::checks::Checks;
 use crate::domain::{
-    today_in_shanghai, CertificateKind, CertificateStatus, Decision, NumberFormat, OccupationCode,
-    Role, SkillLevel,
+    checks::Checks, today_in_shanghai, CertificateId, CertificateKind, CertificateStatus, Decision,
+    LearnerId, NumberFormat, OccupationCode, Role, SkillLevel, UserId,
 };
-use crate::domain::{CertificateId, LearnerId, UserId};
 use crate::error::AppError;
 use crate::services::certificates as certificates_service;
 use crate::state::AppState;

@@ -15,10 +15,10 @@ use crate::auth::scope::{self, RefusedMatches};
 use crate::auth::AuthUser;
 use crate::db::cohorts::{self, CohortRow, NewCohort};
 use crate::db::{self, audit, institutions};
-use crate::domain::checks::Checks;
-use crate::domain::{today_in_shanghai, Role};
-use crate::domain::{AuditAction, AuditEntity};
-use crate::domain::{CohortId, InstitutionId, ProgramId};
+use crate::domain::{
+    checks::Checks, today_in_shanghai, AuditAction, AuditEntity, CohortId, InstitutionId,
+    ProgramId, Role,
+};
 use crate::error::AppError;
 use crate::services::imports::cohort as cohort_import;
 use crate::services::imports::csv::ImportReport;

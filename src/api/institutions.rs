@@ -19,10 +19,10 @@ use crate::db::institutions::{
     NewProgram, ProgramRow,
 };
 use crate::db::{self, audit, occupations, DbConnection};
-use crate::domain::checks::Checks;
-use crate::domain::{AuditAction, AuditEntity};
-use crate::domain::{DesignationId, InstitutionId, ProgramId};
-use crate::domain::{InstitutionKind, OccupationCode};
+use crate::domain::{
+    checks::Checks, AuditAction, AuditEntity, DesignationId, InstitutionId, InstitutionKind,
+    OccupationCode, ProgramId,
+};
 use crate::error::AppError;
 use crate::services::jobs::{self, Job};
 use crate::state::AppState;

@@ -14,12 +14,11 @@ use crate::auth::AuthUser;
 use crate::crypto::IdentityVault;
 use crate::db::learners::{self, KindChangeRow, LearnerChanges, LearnerFilter, LearnerRow};
 use crate::db::DbConnection;
-use crate::domain::checks::Checks;
 use crate::domain::{
-    decode_code_list, encode_code_list, today_in_shanghai, EducationLevel, EmailAddress, Hukou,
-    IdentityNumber, Language, LearnerKind, OccupationCode, Role,
+    checks::Checks, decode_code_list, encode_code_list, today_in_shanghai, CohortId,
+    EducationLevel, EmailAddress, Hukou, IdentityNumber, InstitutionId, Language, LearnerId,
+    LearnerKind, OccupationCode, Role,
 };
-use crate::domain::{CohortId, InstitutionId, LearnerId};
 use crate::error::AppError;
 use crate::services::learners::{self as learners_service, CheckedLearner};
 use crate::state::AppState;
@@ -257,7 +256,7 @@ impl LearnerInput {
             .kind
             .as_deref()
             .and_then(|k| checks.parse::<LearnerKind>("kind", k));
-        changes.kind = kind.map(|k| k.as_str().to_owned());
+        changes.kind = kind;
         if let Some(from) = self.kind_effective_from {
             checks.ensure(self.kind.is_some(), "kind_effective_from", "needs a kind");
             checks.ensure(
@@ -277,16 +276,10 @@ impl LearnerInput {
             );
         }
         if let Some(lang) = &self.preferred_language {
-            changes.preferred_language = checks
-                .parse::<Language>("preferred_language", lang)
-                .map(|l| l.as_str().to_owned());
+            changes.preferred_language = checks.parse::<Language>("preferred_language", lang);
         }
         if let Some(hukou) = self.hukou {
-            changes.hukou = Some(
-                hukou
-                    .and_then(|h| checks.parse::<Hukou>("hukou", &h))
-                    .map(|h| h.as_str().to_owned()),
-            );
+            changes.hukou = Some(hukou.and_then(|h| checks.parse::<Hukou>("hukou", &h)));
         }
         for (field, value, slot) in [
             (
@@ -311,11 +304,8 @@ impl LearnerInput {
         changes.insurance_base_at_least_average_6_of_12 =
             self.insurance_base_at_least_average_6_of_12;
         if let Some(level) = self.education_level {
-            changes.education_level = Some(
-                level
-                    .and_then(|l| checks.parse::<EducationLevel>("education_level", &l))
-                    .map(|l| l.as_str().to_owned()),
-            );
+            changes.education_level =
+                Some(level.and_then(|l| checks.parse::<EducationLevel>("education_level", &l)));
         }
         let mut education_codes = Vec::new();
         if let Some(codes) = &self.education_occupation_codes {
@@ -436,14 +426,17 @@ pub async fn list_learners(
         cursor: q.cursor,
     };
     let (limit, after) = (page.limit()?, page.after_id()?);
-    if let Some(kind) = &q.kind {
-        kind.parse::<LearnerKind>()
-            .map_err(|m| AppError::invalid("kind", m))?;
-    }
+    let kind = match &q.kind {
+        Some(kind) => Some(
+            kind.parse::<LearnerKind>()
+                .map_err(|m| AppError::invalid("kind", m))?,
+        ),
+        None => None,
+    };
     let filter = LearnerFilter {
         institution_id: q.institution_id,
         cohort_id: q.cohort_id,
-        kind: q.kind,
+        kind,
         name_prefix: q.name_prefix,
     };
     let scope = caller.learner_scope();

@@ -16,12 +16,10 @@ use crate::auth::scope::require_learner;
 use crate::auth::AuthUser;
 use crate::db::milestones::{self, NewParameter};
 use crate::db::{self, audit, certificates, learners, occupations};
-use crate::domain::checks::Checks;
-use crate::domain::LearnerId;
 use crate::domain::{
-    today_in_shanghai, CertificateKind, CertificateStatus, OccupationCode, SkillLevel,
+    checks::Checks, today_in_shanghai, AuditAction, AuditEntity, CertificateKind,
+    CertificateStatus, LearnerId, OccupationCode, SkillLevel,
 };
-use crate::domain::{AuditAction, AuditEntity};
 use crate::error::AppError;
 use crate::rules::facts::{CertificateFact, EmploymentFact};
 use crate::rules::next_steps::{next_steps as order_next_steps, NextStep};

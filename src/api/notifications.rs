@@ -11,8 +11,10 @@ use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
 use crate::auth::AuthUser;
 use crate::db::{self, notifications};
-use crate::domain::{AuditAction, AuditEntity};
-use crate::domain::{LearnerId, MessageId, NoticeId, UserId};
+use crate::domain::{
+    AuditAction, AuditEntity, LearnerId, MessageId, NoticeId, OutboxStatus, UserId,
+};
+use crate::domain::{Category, Channel, NoticeKind};
 use crate::error::AppError;
 use crate::notify::preferences::Preferences;
 use crate::rules::Text;
@@ -23,7 +25,8 @@ pub struct InboxItem {
     #[schema(value_type = i64)]
     pub id: MessageId,
     /// `certificate`, `milestone` or `share`.
-    pub category: String,
+    #[schema(value_type = String)]
+    pub category: Category,
     pub title: Text,
     pub body: Text,
     pub created_at: DateTime<Utc>,
@@ -189,16 +192,6 @@ pub async fn put_preferences(
     Ok(web::Json(prefs))
 }
 
-crate::string_enum! {
-    /// The state of an outbox row.
-    OutboxStatus {
-        Pending => "pending",
-        Sent => "sent",
-        Dead => "dead",
-        Withdrawn => "withdrawn",
-    }
-}
-
 /// An outbox row, for administrators.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutboxItem {
@@ -211,12 +204,16 @@ pub struct OutboxItem {
     #[schema(value_type = Option<i64>)]
     pub user_id: Option<UserId>,
     /// `inbox` or `email`.
-    pub channel: String,
-    pub category: String,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub channel: Channel,
+    #[schema(value_type = String)]
+    pub category: Category,
+    #[schema(value_type = String)]
+    pub kind: NoticeKind,
     /// What caused it; one row per learner, event key and channel.
     pub event_key: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: OutboxStatus,
     pub attempts: i32,
     /// When it is (or was) due.
     pub due_at: DateTime<Utc>,

@@ -96,7 +96,7 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         verifications::list_keys,
         verifications::rotate_key,
     ),
-    components(schemas(Problem, FieldError, notifications::OutboxStatus)),
+    components(schemas(Problem, FieldError, crate::domain::OutboxStatus)),
     modifiers(&BearerSecurity),
     tags(
         (name = "auth", description = "Login sessions: access and refresh tokens"),

@@ -12,10 +12,10 @@ use crate::auth::scope::{self, require_learner};
 use crate::auth::AuthUser;
 use crate::db::records::{self, EmploymentRow, EnrollmentRow, NewEmployment, NewEnrollment};
 use crate::db::{self, audit, DbConnection};
-use crate::domain::checks::Checks;
-use crate::domain::{today_in_shanghai, ClassType, EnrollmentStatus, OccupationCode, Role};
-use crate::domain::{AuditAction, AuditEntity};
-use crate::domain::{CohortId, EmploymentId, EnrollmentId, InstitutionId, LearnerId, ProgramId};
+use crate::domain::{
+    checks::Checks, today_in_shanghai, AuditAction, AuditEntity, ClassType, CohortId, EmploymentId,
+    EnrollmentId, EnrollmentStatus, InstitutionId, LearnerId, OccupationCode, ProgramId, Role,
+};
 use crate::error::AppError;
 use crate::services::records as records_service;
 use crate::state::AppState;

@@ -15,9 +15,10 @@ use crate::auth::scope;
 use crate::auth::AuthUser;
 use crate::db::shares::{self, AccessRow, ShareRow};
 use crate::db::{self, audit, institutions, DbConnection};
-use crate::domain::checks::Checks;
-use crate::domain::{AuditAction, AuditEntity};
-use crate::domain::{CertificateId, InstitutionId, ShareId};
+use crate::domain::AccessBasis;
+use crate::domain::{
+    checks::Checks, AuditAction, AuditEntity, CertificateId, InstitutionId, ShareId,
+};
 use crate::error::AppError;
 use crate::services::sharing::create::EnterpriseRef;
 use crate::services::sharing::{self, ShareStatus, VerifiedView};
@@ -94,7 +95,8 @@ pub struct CreatedShare {
 pub struct AccessResponse {
     pub id: i64,
     /// `share` (through a share) or `employment` (as the learner's employer).
-    pub basis: String,
+    #[schema(value_type = String)]
+    pub basis: AccessBasis,
     #[schema(value_type = Option<i64>)]
     pub share_id: Option<ShareId>,
     /// The HR account that looked.

@@ -14,10 +14,10 @@ use crate::auth::{password, AuthUser};
 use crate::db;
 use crate::db::users::{self, NewUser, UserFilter, UserRow};
 use crate::db::{audit, refresh_tokens};
-use crate::domain::Binding;
-use crate::domain::{AuditAction, AuditEntity};
-use crate::domain::{EmailAddress, NewPassword, Role};
-use crate::domain::{InstitutionId, LearnerId, UserId};
+use crate::domain::{
+    AuditAction, AuditEntity, Binding, EmailAddress, InstitutionId, LearnerId, NewPassword, Role,
+    UserId,
+};
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use serde_json::json;
@@ -230,7 +230,7 @@ pub async fn create_user(
                 &NewUser {
                     email: valid.email.as_str(),
                     password_hash: &hash,
-                    role: valid.role.as_str(),
+                    role: valid.role,
                     institution_id: valid.institution_id,
                     learner_id: valid.learner_id,
                     disabled: false,
@@ -297,12 +297,15 @@ pub async fn list_users(
     };
     let limit = page.limit()?;
     let after = page.after_id()?;
-    if let Some(role) = &query.role {
-        role.parse::<Role>()
-            .map_err(|m| AppError::invalid("role", m))?;
-    }
+    let role = match &query.role {
+        Some(role) => Some(
+            role.parse::<Role>()
+                .map_err(|m| AppError::invalid("role", m))?,
+        ),
+        None => None,
+    };
     let filter = UserFilter {
-        role: query.role,
+        role,
         email_prefix: query.email_prefix.map(|p| p.trim().to_lowercase()),
         disabled: query.disabled,
     };

@@ -1,7 +1,6 @@
 //! `AuthUser`: who is calling, with the role guards every use case asks.
 
-use crate::domain::Role;
-use crate::domain::{InstitutionId, LearnerId, UserId};
+use crate::domain::{InstitutionId, LearnerId, Role, UserId};
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]

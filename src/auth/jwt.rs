@@ -10,8 +10,7 @@ use jsonwebtoken::{
 use serde::{Deserialize, Serialize};
 
 use crate::config::Secret;
-use crate::domain::Role;
-use crate::domain::UserId;
+use crate::domain::{Role, UserId};
 use crate::error::AppError;
 
 /// The one algorithm accepted: a token naming any other (`none`, `HS512`, `RS256`) is refused.

@@ -19,9 +19,9 @@ use crate::db::institutions::{self, ProgramRow};
 use crate::db::learners::{self, LearnerScope};
 use crate::db::shares::{self, ShareRow};
 use crate::db::{Database, DbConnection};
-use crate::domain::Role;
-use crate::domain::{AuditAction, AuditEntity};
-use crate::domain::{CohortId, InstitutionId, LearnerId, ProgramId, ShareId};
+use crate::domain::{
+    AuditAction, AuditEntity, CohortId, InstitutionId, LearnerId, ProgramId, Role, ShareId,
+};
 use crate::error::AppError;
 
 impl AuthUser {

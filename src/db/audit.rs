@@ -7,8 +7,7 @@ use serde_json::Value;
 
 use super::schema::audit_log;
 use super::DbConnection;
-use crate::domain::UserId;
-use crate::domain::{AuditAction, AuditEntity};
+use crate::domain::{AuditAction, AuditEntity, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]

@@ -5,8 +5,10 @@ use diesel::prelude::*;
 
 use super::schema::{certificate_decisions, certificates};
 use super::DbConnection;
-use crate::domain::{CertificateId, LearnerId, UserId};
-use crate::domain::{CertificateKind, CertificateStatus, Decision, NumberFormat, SkillLevel};
+use crate::domain::{
+    CertificateId, CertificateKind, CertificateStatus, Decision, LearnerId, NumberFormat,
+    SkillLevel, UserId,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = certificates)]

@@ -5,8 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{designations, institutions, program_related_occupations, programs};
 use super::DbConnection;
-use crate::domain::InstitutionKind;
-use crate::domain::{DesignationId, InstitutionId, ProgramId};
+use crate::domain::{DesignationId, InstitutionId, InstitutionKind, ProgramId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = institutions)]

@@ -5,8 +5,9 @@ use diesel::prelude::*;
 
 use super::schema::{employments, enrollments, learner_kind_changes, learners, programs};
 use super::DbConnection;
-use crate::domain::{CohortId, InstitutionId, LearnerId, UserId};
-use crate::domain::{EducationLevel, Hukou, Language, LearnerKind};
+use crate::domain::{
+    CohortId, EducationLevel, Hukou, InstitutionId, Language, LearnerId, LearnerKind, UserId,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = learners)]
@@ -36,15 +37,15 @@ pub struct LearnerRow {
 #[diesel(table_name = learners)]
 pub struct NewLearner {
     pub name: String,
-    pub kind: String,
+    pub kind: LearnerKind,
     pub email: Option<String>,
-    pub preferred_language: String,
-    pub hukou: Option<String>,
+    pub preferred_language: Language,
+    pub hukou: Option<Hukou>,
     pub residence_permit_since: Option<NaiveDate>,
     pub social_insurance_since: Option<NaiveDate>,
     pub income_tax_in_shanghai: Option<bool>,
     pub insurance_base_at_least_average_6_of_12: Option<bool>,
-    pub education_level: Option<String>,
+    pub education_level: Option<EducationLevel>,
     pub education_occupation_codes: String,
     pub birth_date: Option<NaiveDate>,
     pub id_number_ciphertext: Option<String>,
@@ -60,15 +61,15 @@ pub struct NewLearner {
 #[diesel(table_name = learners)]
 pub struct LearnerChanges {
     pub name: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<LearnerKind>,
     pub email: Option<Option<String>>,
-    pub preferred_language: Option<String>,
-    pub hukou: Option<Option<String>>,
+    pub preferred_language: Option<Language>,
+    pub hukou: Option<Option<Hukou>>,
     pub residence_permit_since: Option<Option<NaiveDate>>,
     pub social_insurance_since: Option<Option<NaiveDate>>,
     pub income_tax_in_shanghai: Option<Option<bool>>,
     pub insurance_base_at_least_average_6_of_12: Option<Option<bool>>,
-    pub education_level: Option<Option<String>>,
+    pub education_level: Option<Option<EducationLevel>>,
     pub education_occupation_codes: Option<String>,
     pub birth_date: Option<Option<NaiveDate>>,
     pub id_number_ciphertext: Option<Option<String>>,
@@ -132,7 +133,7 @@ pub fn update(
 pub fn record_kind(
     conn: &mut DbConnection,
     learner_id: LearnerId,
-    kind: &str,
+    kind: LearnerKind,
     effective_from: NaiveDate,
     recorded_by: Option<UserId>,
     at: NaiveDateTime,
@@ -176,7 +177,7 @@ pub enum LearnerScope {
 pub struct LearnerFilter {
     pub institution_id: Option<InstitutionId>,
     pub cohort_id: Option<CohortId>,
-    pub kind: Option<String>,
+    pub kind: Option<LearnerKind>,
     pub name_prefix: Option<String>,
 }
 
@@ -261,7 +262,7 @@ pub fn list(
         );
     }
     if let Some(kind) = &filter.kind {
-        query = query.filter(learners::kind.eq(kind.clone()));
+        query = query.filter(learners::kind.eq(*kind));
     }
     if let Some(prefix) = &filter.name_prefix {
         query = query.filter(
@@ -319,7 +320,7 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewLearner]) -> QueryResult<
 /// Records the first kind of many new learners.
 pub fn record_first_kinds(
     conn: &mut DbConnection,
-    entries: &[(LearnerId, String)],
+    entries: &[(LearnerId, LearnerKind)],
     effective_from: NaiveDate,
     recorded_by: Option<UserId>,
     at: NaiveDateTime,
@@ -332,7 +333,7 @@ pub fn record_first_kinds(
         .map(|(id, kind)| {
             (
                 learner_kind_changes::learner_id.eq(*id),
-                learner_kind_changes::kind.eq(kind.as_str()),
+                learner_kind_changes::kind.eq(*kind),
                 learner_kind_changes::effective_from.eq(effective_from),
                 learner_kind_changes::recorded_by.eq(recorded_by),
                 learner_kind_changes::recorded_at.eq(at),

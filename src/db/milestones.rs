@@ -8,6 +8,7 @@ use super::DbConnection;
 use crate::domain::{CohortId, LearnerId, UserId};
 use crate::rules::change::MilestoneChange;
 use crate::rules::params::ParameterValue;
+use crate::rules::Status;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = rule_parameters)]
@@ -93,7 +94,7 @@ pub struct StoredMilestone {
     pub learner_id: LearnerId,
     pub milestone_key: String,
     pub rule_id: String,
-    pub status: String,
+    pub status: Status,
     pub eligible_from: Option<NaiveDate>,
     pub payload: String,
     pub parameters_version: String,
@@ -106,7 +107,7 @@ pub struct StoredMilestone {
 pub struct StoredState {
     pub learner_id: LearnerId,
     pub milestone_key: String,
-    pub status: String,
+    pub status: Status,
     pub eligible_from: Option<NaiveDate>,
     pub parameters_version: String,
 }

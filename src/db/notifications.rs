@@ -5,7 +5,9 @@ use diesel::prelude::*;
 
 use super::schema::{inbox_messages, notification_outbox};
 use super::DbConnection;
-use crate::domain::{LearnerId, MessageId, NoticeId, UserId};
+use crate::domain::{
+    Category, Channel, LearnerId, MessageId, NoticeId, NoticeKind, OutboxStatus, UserId,
+};
 
 /// Whom a notification is for: a learner, or a staff account (HR staff who relied on a record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,7 +73,7 @@ fn outbox_of(
 }
 
 /// What makes an outbox row unique: (learner, user, event key, channel).
-pub type OutboxKey = (Option<LearnerId>, Option<UserId>, String, String);
+pub type OutboxKey = (Option<LearnerId>, Option<UserId>, String, Channel);
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = notification_outbox)]
@@ -79,11 +81,11 @@ pub struct NewOutboxRow {
     pub learner_id: Option<LearnerId>,
     pub user_id: Option<UserId>,
     pub event_key: String,
-    pub channel: String,
-    pub category: String,
-    pub kind: String,
+    pub channel: Channel,
+    pub category: Category,
+    pub kind: NoticeKind,
     pub payload: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub due_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
@@ -96,7 +98,7 @@ impl NewOutboxRow {
             self.learner_id,
             self.user_id,
             self.event_key.clone(),
-            self.channel.clone(),
+            self.channel,
         )
     }
 }
@@ -127,7 +129,7 @@ pub fn enqueue_many(
                     .values(chunk)
                     .on_conflict_do_nothing()
                     .returning((o::id, o::learner_id, o::user_id, o::event_key, o::channel))
-                    .get_results::<(NoticeId, Option<LearnerId>, Option<UserId>, String, String)>(
+                    .get_results::<(NoticeId, Option<LearnerId>, Option<UserId>, String, Channel)>(
                         pg,
                     )?
                     .into_iter()
@@ -152,7 +154,7 @@ pub struct NewInboxMessage {
     pub learner_id: Option<LearnerId>,
     pub user_id: Option<UserId>,
     pub outbox_id: NoticeId,
-    pub category: String,
+    pub category: Category,
     pub title_zh: String,
     pub title_en: String,
     pub body_zh: String,
@@ -186,7 +188,7 @@ pub struct InboxRow {
     pub learner_id: Option<LearnerId>,
     pub user_id: Option<UserId>,
     pub outbox_id: NoticeId,
-    pub category: String,
+    pub category: Category,
     pub title_zh: String,
     pub title_en: String,
     pub body_zh: String,
@@ -266,8 +268,8 @@ pub fn mark_all_read(
 pub fn pending_email_count(conn: &mut DbConnection, learner_id: LearnerId) -> QueryResult<i64> {
     notification_outbox::table
         .filter(notification_outbox::learner_id.eq(learner_id))
-        .filter(notification_outbox::channel.eq("email"))
-        .filter(notification_outbox::status.eq("pending"))
+        .filter(notification_outbox::channel.eq(Channel::Email))
+        .filter(notification_outbox::status.eq(OutboxStatus::Pending))
         .count()
         .get_result(conn)
 }
@@ -323,11 +325,11 @@ pub struct OutboxRow {
     pub learner_id: Option<LearnerId>,
     pub user_id: Option<UserId>,
     pub event_key: String,
-    pub channel: String,
-    pub category: String,
-    pub kind: String,
+    pub channel: Channel,
+    pub category: Category,
+    pub kind: NoticeKind,
     pub payload: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub due_at: NaiveDateTime,
     pub lease_until: Option<NaiveDateTime>,
@@ -342,7 +344,7 @@ pub struct OutboxRow {
 /// serialises claims with its write lock.
 pub fn claim_due(
     conn: &mut DbConnection,
-    channels: &[&str],
+    channels: &[Channel],
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
@@ -350,7 +352,7 @@ pub fn claim_due(
     use notification_outbox::dsl as o;
     super::write_transaction(conn, |conn| {
         let due = o::notification_outbox
-            .filter(o::status.eq("pending"))
+            .filter(o::status.eq(OutboxStatus::Pending))
             .filter(o::due_at.le(now))
             .filter(o::lease_until.is_null().or(o::lease_until.lt(now)))
             .filter(o::channel.eq_any(channels))
@@ -391,7 +393,7 @@ pub enum Settlement<'a> {
     /// `dead` (failed for good; an administrator may retry it) or `withdrawn` (nothing left to
     /// deliver, e.g. the learner removed their address).
     Final {
-        status: &'a str,
+        status: OutboxStatus,
         error: &'a str,
     },
 }
@@ -399,7 +401,7 @@ pub enum Settlement<'a> {
 #[derive(AsChangeset)]
 #[diesel(table_name = notification_outbox)]
 struct Settle<'a> {
-    status: Option<&'a str>,
+    status: Option<OutboxStatus>,
     due_at: Option<NaiveDateTime>,
     sent_at: Option<Option<NaiveDateTime>>,
     lease_until: Option<Option<NaiveDateTime>>,
@@ -416,7 +418,7 @@ pub fn settle(
     use notification_outbox::dsl as o;
     let changes = match *outcome {
         Settlement::Sent { at } => Settle {
-            status: Some("sent"),
+            status: Some(OutboxStatus::Sent),
             due_at: None,
             sent_at: Some(Some(at)),
             lease_until: Some(None),
@@ -440,7 +442,7 @@ pub fn settle(
     diesel::update(
         o::notification_outbox
             .filter(o::id.eq(id))
-            .filter(o::status.eq("pending")),
+            .filter(o::status.eq(OutboxStatus::Pending)),
     )
     .set(&changes)
     .execute(conn)
@@ -453,10 +455,10 @@ pub fn retry_dead(conn: &mut DbConnection, id: NoticeId, now: NaiveDateTime) -> 
     diesel::update(
         o::notification_outbox
             .filter(o::id.eq(id))
-            .filter(o::status.eq("dead")),
+            .filter(o::status.eq(OutboxStatus::Dead)),
     )
     .set((
-        o::status.eq("pending"),
+        o::status.eq(OutboxStatus::Pending),
         o::attempts.eq(0),
         o::due_at.eq(now),
         o::lease_until.eq(None::<NaiveDateTime>),
@@ -500,7 +502,7 @@ pub fn list(
 }
 
 /// (channel, status, rows) and (channel, rows due now).
-pub type OutboxCounts = (Vec<(String, String, i64)>, Vec<(String, i64)>);
+pub type OutboxCounts = (Vec<(Channel, OutboxStatus, i64)>, Vec<(Channel, i64)>);
 
 /// Pending and dead rows by channel, and pending rows already due: what the metrics report (sent
 /// rows grow without bound, so they are counted by the workers instead).
@@ -508,12 +510,12 @@ pub fn counts(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Outbox
     use diesel::dsl::count_star;
     use notification_outbox::dsl as o;
     let by_status = o::notification_outbox
-        .filter(o::status.eq_any(["pending", "dead"]))
+        .filter(o::status.eq_any([OutboxStatus::Pending, OutboxStatus::Dead]))
         .group_by((o::channel, o::status))
         .select((o::channel, o::status, count_star()))
         .load(conn)?;
     let due = o::notification_outbox
-        .filter(o::status.eq("pending"))
+        .filter(o::status.eq(OutboxStatus::Pending))
         .filter(o::due_at.le(now))
         .group_by(o::channel)
         .select((o::channel, count_star()))
@@ -534,7 +536,7 @@ pub fn withdraw_pending(
     diesel::update(
         o::notification_outbox
             .filter(o::learner_id.eq(learner_id))
-            .filter(o::status.eq("pending"))
+            .filter(o::status.eq(OutboxStatus::Pending))
             .filter(
                 o::event_key
                     .like(format!("{}%", super::escape_like(key_prefix)))
@@ -543,7 +545,7 @@ pub fn withdraw_pending(
             ),
     )
     .set((
-        o::status.eq("withdrawn"),
+        o::status.eq(OutboxStatus::Withdrawn),
         o::lease_until.eq(None::<NaiveDateTime>),
         o::last_error.eq(Some(reason)),
     ))
@@ -558,11 +560,11 @@ pub fn revive(conn: &mut DbConnection, row: &NewOutboxRow) -> QueryResult<bool> 
         o::notification_outbox
             .filter(outbox_of(row.learner_id, row.user_id))
             .filter(o::event_key.eq(&row.event_key))
-            .filter(o::channel.eq(&row.channel))
-            .filter(o::status.eq("withdrawn")),
+            .filter(o::channel.eq(row.channel))
+            .filter(o::status.eq(OutboxStatus::Withdrawn)),
     )
     .set((
-        o::status.eq("pending"),
+        o::status.eq(OutboxStatus::Pending),
         o::payload.eq(&row.payload),
         o::due_at.eq(row.due_at),
         o::attempts.eq(0),

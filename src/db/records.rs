@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use super::schema::{awards, employments, enrollments};
 use super::DbConnection;
 use crate::domain::{
-    AwardId, CohortId, EmploymentId, EnrollmentId, InstitutionId, LearnerId, ProgramId,
+    AwardId, AwardKind, ClassType, CohortId, EmploymentId, EnrollmentId, EnrollmentStatus,
+    InstitutionId, LearnerId, ProgramId,
 };
-use crate::domain::{AwardKind, ClassType, EnrollmentStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = enrollments)]

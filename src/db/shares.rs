@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{share_accesses, shares, signing_keys};
 use super::DbConnection;
-use crate::domain::{InstitutionId, LearnerId, ShareId, UserId};
+use crate::domain::{AccessBasis, InstitutionId, LearnerId, ShareId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = signing_keys)]
@@ -180,7 +180,7 @@ pub struct NewAccess {
     pub share_id: Option<ShareId>,
     pub user_id: UserId,
     pub institution_id: Option<InstitutionId>,
-    pub basis: String,
+    pub basis: AccessBasis,
     pub accessed_at: NaiveDateTime,
 }
 
@@ -192,7 +192,7 @@ pub struct AccessRow {
     pub share_id: Option<ShareId>,
     pub user_id: UserId,
     pub institution_id: Option<InstitutionId>,
-    pub basis: String,
+    pub basis: AccessBasis,
     pub accessed_at: NaiveDateTime,
 }
 

@@ -5,8 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::users;
 use super::DbConnection;
-use crate::domain::Role;
-use crate::domain::{InstitutionId, LearnerId, UserId};
+use crate::domain::{InstitutionId, LearnerId, Role, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -28,7 +27,7 @@ pub struct UserRow {
 pub struct NewUser<'a> {
     pub email: &'a str,
     pub password_hash: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub institution_id: Option<InstitutionId>,
     pub learner_id: Option<LearnerId>,
     pub disabled: bool,
@@ -40,7 +39,7 @@ pub struct NewUser<'a> {
 /// Filters of the account list.
 #[derive(Debug, Default, Clone)]
 pub struct UserFilter {
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub email_prefix: Option<String>,
     pub disabled: Option<bool>,
 }
@@ -80,7 +79,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<UserRow
 
 pub fn admin_exists(conn: &mut DbConnection) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        users::table.filter(users::role.eq("admin")),
+        users::table.filter(users::role.eq(Role::Admin)),
     ))
     .get_result(conn)
 }
@@ -101,7 +100,7 @@ pub fn list(
         query = query.filter(users::id.gt(after));
     }
     if let Some(role) = &filter.role {
-        query = query.filter(users::role.eq(role.clone()));
+        query = query.filter(users::role.eq(*role));
     }
     if let Some(prefix) = &filter.email_prefix {
         // Emails are stored lower-case, so a lower-cased prefix matches on both backends.

@@ -164,3 +164,13 @@ mod tests {
         assert_eq!("zh-CN".parse::<Language>().unwrap(), Language::ZhCn);
     }
 }
+
+crate::string_enum! {
+    /// Why an HR account could see a learner's records.
+    AccessBasis {
+        /// Through a share the learner made.
+        Share => "share",
+        /// As the learner's recorded employer.
+        Employment => "employment",
+    }
+}

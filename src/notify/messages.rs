@@ -3,39 +3,9 @@
 
 use chrono::NaiveDate;
 
-use crate::domain::{Decision, Language, SkillLevel};
+use crate::domain::{Decision, Language, NoticeKind, SkillLevel};
 use crate::rules::change::MilestoneChange;
 use crate::rules::{Milestone, Text};
-
-crate::string_enum! {
-    /// What a notice says happened; stored with its outbox row, and choosing the closing line
-    /// of its email.
-    NoticeKind {
-        /// A milestone is met: the learner can apply.
-        NewlyMet => "newly_met",
-        /// A milestone will be met on a known date.
-        NewlyUpcoming => "newly_upcoming",
-        /// An open milestone's date moved.
-        DateMoved => "date_moved",
-        Achieved => "achieved",
-        /// What the learner held is no longer met.
-        Lost => "lost",
-        /// An application window closed.
-        Lapsed => "lapsed",
-        /// Days before an upcoming milestone.
-        Reminder => "reminder",
-        /// A certificate of the learner's was verified, rejected or revoked.
-        CertificateVerified => "verify",
-        CertificateRejected => "reject",
-        CertificateRevoked => "revoke",
-        /// To HR staff: a certificate they viewed was revoked.
-        ReliedRevoked => "relied_revoked",
-        /// HR staff viewed what the learner shared.
-        ShareAccessed => "share_accessed",
-        /// The learner's employer viewed their verified records.
-        EmployerViewed => "employer_viewed",
-    }
-}
 
 impl NoticeKind {
     /// The notice of a milestone's change, if the change is announced.

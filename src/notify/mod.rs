@@ -16,10 +16,10 @@ pub mod worker;
 pub use crate::db::notifications::Recipient;
 use crate::db::notifications::{self, NewInboxMessage, NewOutboxRow};
 use crate::db::DbConnection;
-use crate::domain::{LearnerId, NoticeId};
+pub use crate::domain::{Category, NoticeKind};
+use crate::domain::{Channel, LearnerId, NoticeId, OutboxStatus};
 use crate::error::AppError;
-pub use messages::{Message, NoticeKind};
-pub use preferences::Category;
+pub use messages::Message;
 
 /// One notification to produce.
 pub struct Notice<'a> {
@@ -68,20 +68,20 @@ pub fn produce_many(
         let payload = serde_json::to_string(&notice.message)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("notice payload: {e}")))?;
         let scheduled = notice.due_at.filter(|due| *due > now);
-        let row = |channel: &str, status: &str, due_at| NewOutboxRow {
+        let row = |channel: Channel, status: OutboxStatus, due_at| NewOutboxRow {
             learner_id: notice.recipient.learner_id(),
             user_id: notice.recipient.user_id(),
             event_key: notice.event_key.clone(),
-            channel: channel.into(),
-            category: notice.category.as_str().into(),
-            kind: notice.kind.as_str().into(),
+            channel,
+            category: notice.category,
+            kind: notice.kind,
             payload: payload.clone(),
-            status: status.into(),
+            status,
             attempts: 0,
             due_at,
             created_at: now,
             // An immediate inbox copy is delivered in this transaction.
-            sent_at: (scheduled.is_none() && channel == "inbox").then_some(now),
+            sent_at: (scheduled.is_none() && channel == Channel::Inbox).then_some(now),
         };
         let prefs = match notice.recipient {
             Recipient::Learner(id) => prefs.get(&id).unwrap_or(&defaults),
@@ -93,14 +93,14 @@ pub fn produce_many(
         if prefs.channels(notice.category).inbox {
             rows.push(match scheduled {
                 // The worker delivers it to the inbox when it is due.
-                Some(due) => row("inbox", "pending", due),
-                None => row("inbox", "sent", now),
+                Some(due) => row(Channel::Inbox, OutboxStatus::Pending, due),
+                None => row(Channel::Inbox, OutboxStatus::Sent, now),
             });
         }
         if notice.email.is_some() && prefs.channels(notice.category).email {
             rows.push(row(
-                "email",
-                "pending",
+                Channel::Email,
+                OutboxStatus::Pending,
                 prefs.email_due(scheduled.unwrap_or(now)),
             ));
         }
@@ -122,7 +122,7 @@ pub fn produce_many(
                     learner_id: row.learner_id,
                     user_id: row.user_id,
                     outbox_id,
-                    category: row.category.clone(),
+                    category: row.category,
                     title_zh: message.title.zh.into_owned(),
                     title_en: message.title.en.into_owned(),
                     body_zh: message.body.zh.into_owned(),
@@ -133,7 +133,7 @@ pub fn produce_many(
             Some(_) => {}
             // Produced before: nothing new, unless it was withdrawn (a reminder whose date moved
             // away and back), which comes back.
-            None if row.status == "pending" => {
+            None if row.status == OutboxStatus::Pending => {
                 notifications::revive(conn, row)?;
             }
             None => {}

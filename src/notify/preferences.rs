@@ -8,19 +8,8 @@ use chrono::{Duration, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::checks::Checks;
-use crate::domain::SHANGHAI;
+use crate::domain::{checks::Checks, Category, SHANGHAI};
 use crate::error::AppError;
-
-crate::string_enum! {
-    /// What a notification is about; preferences are per category (and channel).
-    Category {
-        Certificate => "certificate",
-        Milestone => "milestone",
-        /// Someone looked at what the learner shared, or at their records as their employer.
-        Share => "share",
-    }
-}
 
 impl Category {
     /// How the category is named to learners: (zh-CN, en).

@@ -6,12 +6,11 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
-use super::messages::{milestone_message, reminder_message, Message, NoticeKind};
+use super::messages::{milestone_message, reminder_message, Message};
 use super::{Category, Notice};
 use crate::db::notifications;
 use crate::db::DbConnection;
-use crate::domain::LearnerId;
-use crate::domain::SHANGHAI;
+use crate::domain::{LearnerId, NoticeKind, SHANGHAI};
 use crate::error::AppError;
 use crate::rules::change::MilestoneChange;
 use crate::rules::{Milestone, Status};

@@ -15,13 +15,11 @@ use rand::Rng;
 
 use super::email::{self, Addressee, Mailer, SendError};
 use super::preferences::Preferences;
-use super::Category;
 use crate::config::NotifySettings;
 use crate::db::notifications::{self, NewInboxMessage, OutboxRow, Settlement};
 use crate::db::Database;
 use crate::db::{self, learners, users, DbConnection};
-use crate::domain::Language;
-use crate::domain::{LearnerId, UserId};
+use crate::domain::{Channel, Language, LearnerId, OutboxStatus, UserId};
 use crate::error::AppError;
 use crate::metrics::NotifyMetrics;
 use crate::notify::unsubscribe::UnsubscribeKeys;
@@ -85,11 +83,11 @@ impl Worker {
         Ok(Self { state, mailer })
     }
 
-    fn channels(&self) -> &'static [&'static str] {
+    fn channels(&self) -> &'static [Channel] {
         if self.mailer.is_some() {
-            &["inbox", "email"]
+            &[Channel::Inbox, Channel::Email]
         } else {
-            &["inbox"]
+            &[Channel::Inbox]
         }
     }
 
@@ -174,7 +172,7 @@ impl Worker {
 
     /// Addresses, names, languages and email preferences of the recipients of the email rows.
     async fn recipients(&self, rows: &[OutboxRow]) -> Result<Recipients, AppError> {
-        let email_rows = rows.iter().filter(|r| r.channel == "email");
+        let email_rows = rows.iter().filter(|r| r.channel == Channel::Email);
         let learner_ids: Vec<LearnerId> = email_rows.clone().filter_map(|r| r.learner_id).collect();
         let user_ids: Vec<UserId> = email_rows.filter_map(|r| r.user_id).collect();
         if learner_ids.is_empty() && user_ids.is_empty() {
@@ -227,7 +225,7 @@ impl Worker {
         if db::now() + chrono::Duration::seconds(2) >= lease_until {
             return Ok(Outcome::Skipped);
         }
-        if row.channel == "inbox" {
+        if row.channel == Channel::Inbox {
             return self.deliver_to_inbox(row).await;
         }
         let Some(mailer) = &self.mailer else {
@@ -243,36 +241,30 @@ impl Worker {
                 )
                 .await;
         };
-        if let (Ok(category), Some(prefs)) = (row.category.parse::<Category>(), prefs) {
-            if !prefs.channels(category).email {
+        if let Some(prefs) = prefs {
+            if !prefs.channels(row.category).email {
                 return self
                     .finish(row, Outcome::Withdrawn, "the learner turned this email off")
                     .await;
             }
         }
-        let built = row
-            .category
-            .parse::<Category>()
-            .map_err(email::Unrenderable)
-            .and_then(|category| {
-                // Learners can unsubscribe per category; staff notices (a record they relied on
-                // was revoked) are part of their work and have no unsubscribe link.
-                let url = match row.learner_id {
-                    Some(learner) => {
-                        let token = self
-                            .state
-                            .unsubscribe
-                            .token(learner, category)
-                            .map_err(|e| email::Unrenderable(e.to_string()))?;
-                        Some(format!(
-                            "{}/api/v1/unsubscribe/{token}",
-                            self.state.settings.public_url
-                        ))
-                    }
-                    None => None,
-                };
-                email::build(&row, addressee, &mailer.from, url.as_deref())
-            });
+        // Learners can unsubscribe per category; staff notices (a record they relied on was
+        // revoked) are part of their work and have no unsubscribe link.
+        let url = match row.learner_id {
+            Some(learner) => self
+                .state
+                .unsubscribe
+                .token(learner, row.category)
+                .map(|token| {
+                    Some(format!(
+                        "{}/api/v1/unsubscribe/{token}",
+                        self.state.settings.public_url
+                    ))
+                })
+                .map_err(|e| email::Unrenderable(e.to_string())),
+            None => Ok(None),
+        };
+        let built = url.and_then(|url| email::build(&row, addressee, &mailer.from, url.as_deref()));
         let message = match built {
             Ok(message) => message,
             Err(poison) => {
@@ -334,13 +326,14 @@ impl Worker {
             })
             .await?;
         if delivered {
-            self.observe_sent("inbox", due_at);
+            self.observe_sent(Channel::Inbox, due_at);
         }
         Ok(Outcome::Sent)
     }
 
-    fn observe_sent(&self, channel: &str, due_at: NaiveDateTime) {
+    fn observe_sent(&self, channel: Channel, due_at: NaiveDateTime) {
         let m = &self.state.metrics;
+        let channel = channel.as_str();
         m.sent.with_label_values(&[channel]).inc();
         let waited = (db::now() - due_at).num_milliseconds().max(0) as f64 / 1000.0;
         m.latency.with_label_values(&[channel]).observe(waited);
@@ -355,7 +348,7 @@ impl Worker {
     ) -> Result<Outcome, AppError> {
         let settings = &self.state.settings;
         let m = &self.state.metrics;
-        let channel = row.channel.clone();
+        let channel = row.channel;
         let reason = truncate(reason, 1000);
         let (id, due_at) = (row.id, row.due_at);
         let retry_at = db::now()
@@ -385,7 +378,7 @@ impl Worker {
                         conn,
                         id,
                         &Settlement::Final {
-                            status: "dead",
+                            status: OutboxStatus::Dead,
                             error: &reason,
                         },
                     )?,
@@ -393,7 +386,7 @@ impl Worker {
                         conn,
                         id,
                         &Settlement::Final {
-                            status: "withdrawn",
+                            status: OutboxStatus::Withdrawn,
                             error: &reason,
                         },
                     )?,
@@ -403,11 +396,11 @@ impl Worker {
             })
             .await?;
         match outcome {
-            Outcome::Sent => self.observe_sent(&channel, due_at),
-            Outcome::Retry => m.failed.with_label_values(&[&channel]).inc(),
+            Outcome::Sent => self.observe_sent(channel, due_at),
+            Outcome::Retry => m.failed.with_label_values(&[channel.as_str()]).inc(),
             Outcome::Dead => {
-                m.failed.with_label_values(&[&channel]).inc();
-                m.dead.with_label_values(&[&channel]).inc();
+                m.failed.with_label_values(&[channel.as_str()]).inc();
+                m.dead.with_label_values(&[channel.as_str()]).inc();
                 tracing::warn!(notification = %id, "notification is dead");
             }
             Outcome::Withdrawn | Outcome::Skipped => {}

@@ -9,10 +9,10 @@ use super::dates::{self, Span};
 use super::fast_map::FastMap;
 use super::params::{OccupationRelation, Parameters};
 use crate::domain::{
-    AwardKind, CertificateKind, CertificateStatus, ClassType, EducationLevel, EnrollmentStatus,
-    Hukou, InstitutionKind, LearnerKind, SkillLevel,
+    AwardKind, CertificateId, CertificateKind, CertificateStatus, ClassType, EducationLevel,
+    EmploymentId, EnrollmentId, EnrollmentStatus, Hukou, InstitutionId, InstitutionKind,
+    LearnerKind, SkillLevel,
 };
-use crate::domain::{CertificateId, EmploymentId, EnrollmentId, InstitutionId};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Facts {

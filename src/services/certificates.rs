@@ -11,11 +11,10 @@ use crate::auth::AuthUser;
 use crate::db::audit;
 use crate::db::certificates::{self, CertificateRow, NewCertificate, NewDecision};
 use crate::db::{self, learners, occupations, DbConnection};
-use crate::domain::{certificate_number, UserId};
 use crate::domain::{
-    AuditAction, AuditEntity, CertificateKind, CertificateStatus, Decision, SkillLevel,
+    certificate_number, AuditAction, AuditEntity, CertificateId, CertificateKind,
+    CertificateStatus, Decision, LearnerId, SkillLevel, UserId,
 };
-use crate::domain::{CertificateId, LearnerId};
 use crate::error::AppError;
 use crate::notify::{self, Category, Notice, NoticeKind, Recipient};
 

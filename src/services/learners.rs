@@ -9,9 +9,10 @@ use crate::auth::scope::{self, require_learner, RefusedMatches};
 use crate::auth::AuthUser;
 use crate::db::learners::{self, LearnerChanges, NewLearner};
 use crate::db::{self, audit, occupations, DbConnection};
-use crate::domain::checks::Checks;
-use crate::domain::{AuditAction, AuditEntity, Language, LearnerKind};
-use crate::domain::{InstitutionId, LearnerId, UserId};
+use crate::domain::{
+    checks::Checks, AuditAction, AuditEntity, InstitutionId, Language, LearnerId, LearnerKind,
+    UserId,
+};
 use crate::error::AppError;
 
 /// A learner's fields as sent, each checked on its own.
@@ -40,20 +41,17 @@ pub fn register(
     let c = &checked.changes;
     let new = NewLearner {
         name: c.name.clone().unwrap_or_default(),
-        kind: kind.as_str().to_owned(),
+        kind,
         email: c.email.clone().flatten(),
-        preferred_language: c
-            .preferred_language
-            .clone()
-            .unwrap_or_else(|| Language::ZhCn.as_str().to_owned()),
-        hukou: c.hukou.clone().flatten(),
+        preferred_language: c.preferred_language.unwrap_or(Language::ZhCn),
+        hukou: c.hukou.flatten(),
         residence_permit_since: c.residence_permit_since.flatten(),
         social_insurance_since: c.social_insurance_since.flatten(),
         income_tax_in_shanghai: c.income_tax_in_shanghai.flatten(),
         insurance_base_at_least_average_6_of_12: c
             .insurance_base_at_least_average_6_of_12
             .flatten(),
-        education_level: c.education_level.clone().flatten(),
+        education_level: c.education_level.flatten(),
         education_occupation_codes: c.education_occupation_codes.clone().unwrap_or_default(),
         birth_date: c.birth_date.flatten(),
         id_number_ciphertext: c.id_number_ciphertext.clone().flatten(),
@@ -64,14 +62,7 @@ pub fn register(
         updated_at: now,
     };
     let row = learners::insert(conn, &new)?;
-    learners::record_kind(
-        conn,
-        row.id,
-        kind.as_str(),
-        checked.effective_from,
-        Some(actor),
-        now,
-    )?;
+    learners::record_kind(conn, row.id, kind, checked.effective_from, Some(actor), now)?;
     super::eligibility::refresh_now(conn, row.id)?;
     audit::record(
         conn,
@@ -117,14 +108,7 @@ pub fn update(
     changes.updated_at = Some(now);
     learners::update(conn, id, &changes)?;
     if let Some(kind) = new_kind {
-        learners::record_kind(
-            conn,
-            id,
-            kind.as_str(),
-            checked.effective_from,
-            Some(actor),
-            now,
-        )?;
+        learners::record_kind(conn, id, kind, checked.effective_from, Some(actor), now)?;
     }
     super::eligibility::refresh_now(conn, id)?;
     audit::record(

@@ -16,11 +16,10 @@ use crate::db::records::{self, NewAward, NewEmployment, NewEnrollment};
 use crate::db::schema::{awards, certificates, employments, learners as learners_table, users};
 use crate::db::users::NewUser;
 use crate::db::{self, Database, DbConnection};
-use crate::domain::LearnerId;
-use crate::domain::{encode_code_list, InstitutionId, ProgramId};
 use crate::domain::{
-    AwardKind, CertificateKind, CertificateStatus, ClassType, EnrollmentStatus, InstitutionKind,
-    NumberFormat, SkillLevel,
+    encode_code_list, AwardKind, CertificateKind, CertificateStatus, ClassType, EducationLevel,
+    EnrollmentStatus, Hukou, InstitutionId, InstitutionKind, Language, LearnerId, LearnerKind,
+    NumberFormat, ProgramId, Role, SkillLevel,
 };
 use crate::error::AppError;
 
@@ -210,16 +209,16 @@ fn history(
     rng: &mut StdRng,
     catalog: &Catalog,
     learner_id: LearnerId,
-    kind: &str,
+    kind: LearnerKind,
     serial: i64,
     today: NaiveDate,
     now: NaiveDateTime,
 ) -> History {
     let mut h = History::default();
     let enrolled = match kind {
-        "student" => true,
-        "employee" => rng.gen_bool(0.25),
-        _ => rng.gen_bool(0.10),
+        LearnerKind::Student => true,
+        LearnerKind::Employee => rng.gen_bool(0.25),
+        LearnerKind::Social => rng.gen_bool(0.10),
     };
     let mut occupation = OCCUPATIONS[rng.gen_range(0..OCCUPATIONS.len())].0;
     let mut first_issue = day_between(rng, date(2012, 1, 1), date(2024, 12, 31));
@@ -227,7 +226,7 @@ fn history(
         let (_, programs) = &catalog.schools[rng.gen_range(0..catalog.schools.len())];
         let (program_id, code) = programs[rng.gen_range(0..programs.len())];
         occupation = code;
-        let start_year = if kind == "student" {
+        let start_year = if kind == LearnerKind::Student {
             rng.gen_range(2020..=2025)
         } else {
             rng.gen_range(2008..=2019)
@@ -265,7 +264,7 @@ fn history(
     }
     // Certificates: 0–3, levels rising, 1–4 years apart.
     let count = *weighted(rng, &[(0usize, 20), (1, 40), (2, 25), (3, 15)]);
-    let mut grade = if kind == "student" {
+    let mut grade = if kind == LearnerKind::Student {
         rng.gen_range(3..=4)
     } else {
         rng.gen_range(4..=5)
@@ -318,8 +317,8 @@ fn history(
     }
     // Employment: employees 1–3 spells (the last often open), social learners half one spell.
     let spells = match kind {
-        "employee" => rng.gen_range(1..=3),
-        "social" if rng.gen_bool(0.5) => 1,
+        LearnerKind::Employee => rng.gen_range(1..=3),
+        LearnerKind::Social if rng.gen_bool(0.5) => 1,
         _ => 0,
     };
     let mut start = day_between(rng, date(2008, 1, 1), date(2023, 12, 31));
@@ -331,7 +330,7 @@ fn history(
         let end = start + chrono::Duration::days(rng.gen_range(365..=8 * 365));
         let open = last && rng.gen_bool(0.8);
         let end = if open || end > today { None } else { Some(end) };
-        let employer = (kind == "employee" && rng.gen_bool(0.5))
+        let employer = (kind == LearnerKind::Employee && rng.gen_bool(0.5))
             .then(|| &catalog.enterprises[rng.gen_range(0..catalog.enterprises.len())]);
         h.employments.push(NewEmployment {
             learner_id,
@@ -375,12 +374,23 @@ fn history(
 }
 
 fn learner_row(rng: &mut StdRng, serial: i64, now: NaiveDateTime) -> NewLearner {
-    let kind = *weighted(rng, &[("student", 45), ("employee", 40), ("social", 15)]);
+    let kind = *weighted(
+        rng,
+        &[
+            (LearnerKind::Student, 45),
+            (LearnerKind::Employee, 40),
+            (LearnerKind::Social, 15),
+        ],
+    );
     let hukou = *weighted(
         rng,
-        &[(Some("shanghai"), 35), (Some("other"), 60), (None, 5)],
+        &[
+            (Some(Hukou::Shanghai), 35),
+            (Some(Hukou::Other), 60),
+            (None, 5),
+        ],
     );
-    let non_local = hukou == Some("other");
+    let non_local = hukou == Some(Hukou::Other);
     let permit = (non_local && rng.gen_bool(0.7))
         .then(|| day_between(rng, date(2012, 1, 1), date(2025, 12, 31)));
     let surnames = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周"];
@@ -391,28 +401,29 @@ fn learner_row(rng: &mut StdRng, serial: i64, now: NaiveDateTime) -> NewLearner 
             surnames[rng.gen_range(0..surnames.len())],
             given[rng.gen_range(0..given.len())]
         ),
-        kind: kind.into(),
+        kind,
         email: rng
             .gen_bool(0.8)
             .then(|| format!("learner{serial}@seed.example")),
-        preferred_language: if rng.gen_bool(0.03) { "en" } else { "zh-CN" }.into(),
-        hukou: hukou.map(Into::into),
+        preferred_language: if rng.gen_bool(0.03) {
+            Language::En
+        } else {
+            Language::ZhCn
+        },
+        hukou,
         residence_permit_since: permit,
         social_insurance_since: permit.map(|p| p + chrono::Duration::days(rng.gen_range(0..400))),
         income_tax_in_shanghai: non_local.then(|| rng.gen_bool(0.8)),
         insurance_base_at_least_average_6_of_12: non_local.then(|| rng.gen_bool(0.5)),
-        education_level: Some(
-            weighted(
-                rng,
-                &[
-                    ("secondary", 55),
-                    ("associate", 30),
-                    ("bachelor", 12),
-                    ("master", 3),
-                ],
-            )
-            .to_string(),
-        ),
+        education_level: Some(*weighted(
+            rng,
+            &[
+                (EducationLevel::Secondary, 55),
+                (EducationLevel::Associate, 30),
+                (EducationLevel::Bachelor, 12),
+                (EducationLevel::Master, 3),
+            ],
+        )),
         education_occupation_codes: encode_code_list::<&str>(&[]),
         birth_date: Some(day_between(rng, date(1975, 1, 1), date(2009, 12, 31))),
         id_number_ciphertext: None,
@@ -465,18 +476,18 @@ pub fn seed(
             let rows: Vec<NewLearner> = (0..size)
                 .map(|i| learner_row(&mut rng, run + (written + i) as i64 + 1, now))
                 .collect();
-            let kinds: Vec<String> = rows.iter().map(|r| r.kind.clone()).collect();
+            let kinds: Vec<LearnerKind> = rows.iter().map(|r| r.kind).collect();
             let ids: Vec<LearnerId> = learners::insert_many(c, &rows)?
                 .into_iter()
                 .map(|k| k.0)
                 .collect();
-            let firsts: Vec<(LearnerId, String)> =
-                ids.iter().copied().zip(kinds.iter().cloned()).collect();
+            let firsts: Vec<(LearnerId, LearnerKind)> =
+                ids.iter().copied().zip(kinds.iter().copied()).collect();
             learners::record_first_kinds(c, &firsts, date(2000, 1, 1), None, now)?;
             let mut all = History::default();
             for (i, (id, kind)) in ids.iter().zip(&kinds).enumerate() {
                 let serial = run + (written + i) as i64 + 1;
-                let h = history(&mut rng, &catalog, *id, kind, serial, today, now);
+                let h = history(&mut rng, &catalog, *id, *kind, serial, today, now);
                 all.enrollments.extend(h.enrollments);
                 all.certificates.extend(h.certificates);
                 all.employments.extend(h.employments);
@@ -502,7 +513,7 @@ pub fn seed(
                     .map(|(id, email)| NewUser {
                         email,
                         password_hash: hash,
-                        role: "learner",
+                        role: Role::Learner,
                         institution_id: None,
                         learner_id: Some(*id),
                         disabled: false,

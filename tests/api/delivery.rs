@@ -437,7 +437,7 @@ async fn a_lease_hides_a_claimed_row_until_it_expires() {
                 let now = skillpath::db::now() + chrono::Duration::seconds(offset_secs);
                 Ok(skillpath::db::notifications::claim_due(
                     conn,
-                    &["email"],
+                    &[skillpath::domain::Channel::Email],
                     now,
                     now + chrono::Duration::seconds(60),
                     100,

@@ -5,8 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::NaiveDate;
 
 use crate::db::{certificates, institutions, learners, occupations, records, DbConnection};
-use crate::domain::decode_code_list;
-use crate::domain::{InstitutionId, LearnerId, ProgramId};
+use crate::domain::{decode_code_list, InstitutionId, LearnerId, ProgramId};
 use crate::error::AppError;
 use crate::rules::facts::{
     AwardFact, CertificateFact, EmploymentFact, EnrollmentFact, InstitutionFact, LearnerFacts,

@@ -9,9 +9,9 @@ use super::facts::{load_facts, load_facts_many};
 use super::parameters::{parameter_values, ParameterCache};
 use crate::db::milestones::{self, NewEvent, StoredMilestone, StoredState};
 use crate::db::{self, learners, DbConnection};
-use crate::domain::LearnerId;
+use crate::domain::{LearnerId, NoticeKind};
 use crate::error::AppError;
-use crate::notify::messages::{milestone_message, NoticeKind};
+use crate::notify::messages::milestone_message;
 use crate::rules::change::change;
 use crate::rules::{self, Facts, Milestone, Parameters};
 
@@ -77,7 +77,7 @@ pub fn refresh_with(
             let stored = previous.remove(&(learner_id, m.key.clone()));
             // The same status, date and parameters: no event, and the stored row stands.
             let unchanged = stored.as_ref().is_some_and(|s| {
-                s.status == m.status.as_str()
+                s.status == m.status
                     && s.eligible_from == m.eligible_from
                     && *s.parameters_version == *m.parameters_version
             });
@@ -123,7 +123,7 @@ pub fn refresh_with(
             learner_id: *learner_id,
             milestone_key: m.key.clone(),
             rule_id: m.rule_id.to_string(),
-            status: m.status.as_str().into(),
+            status: m.status,
             eligible_from: m.eligible_from,
             payload: serde_json::to_string(m).map_err(|e| AppError::internal("milestone", e))?,
             parameters_version: m.parameters_version.to_string(),

@@ -7,8 +7,7 @@ use utoipa::ToSchema;
 
 use super::{add_occupations, load_facts, ParameterCache};
 use crate::db::DbConnection;
-use crate::domain::today_in_shanghai;
-use crate::domain::LearnerId;
+use crate::domain::{today_in_shanghai, LearnerId};
 use crate::error::AppError;
 use crate::rules::facts::{CertificateFact, EmploymentFact};
 use crate::rules::{self, Milestone};

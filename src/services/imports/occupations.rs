@@ -7,8 +7,7 @@ use serde_json::json;
 
 use crate::db::occupations::{self, OccupationRow};
 use crate::db::{self, audit, DbConnection};
-use crate::domain::checks::Checks;
-use crate::domain::{AuditAction, AuditEntity, OccupationCode, UserId};
+use crate::domain::{checks::Checks, AuditAction, AuditEntity, OccupationCode, UserId};
 use crate::error::AppError;
 use crate::services::imports::csv::{self as import, Column, CsvUpload, ImportReport, Rejections};
 use crate::services::jobs::{self, Job};

@@ -9,8 +9,7 @@ use super::{Selection, VerifiedView};
 use crate::auth::AuthUser;
 use crate::db::shares::{self, NewAccess, ShareRow};
 use crate::db::{self, institutions, learners, DbConnection};
-use crate::domain::ShareId;
-use crate::domain::{today_in_shanghai, SHANGHAI};
+use crate::domain::{today_in_shanghai, AccessBasis, ShareId, SHANGHAI};
 use crate::error::AppError;
 use crate::notify::{self, Category, Notice};
 use crate::services::eligibility::ParameterCache;
@@ -19,13 +18,23 @@ use crate::services::eligibility::ParameterCache;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Verification {
     /// `share` or `employment`.
-    pub basis: String,
+    #[schema(value_type = String)]
+    pub basis: AccessBasis,
     #[schema(value_type = Option<i64>)]
     pub share_id: Option<ShareId>,
     pub purpose: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub view: VerifiedView,
+}
+
+/// A look through a share, or else as the learner's employer.
+fn basis_of(share: Option<&ShareRow>) -> AccessBasis {
+    if share.is_some() {
+        AccessBasis::Share
+    } else {
+        AccessBasis::Employment
+    }
 }
 
 /// Logs an HR user's look at a learner's records and tells the learner (their preferences apply).
@@ -44,12 +53,7 @@ fn log_access(
             share_id: share.map(|s| s.id),
             user_id: caller.id,
             institution_id: caller.institution_id,
-            basis: if share.is_some() {
-                "share"
-            } else {
-                "employment"
-            }
-            .into(),
+            basis: basis_of(share),
             accessed_at: now,
         },
     )?;
@@ -96,12 +100,7 @@ pub fn look(
         .view(&learner.name, selection)?;
     log_access(conn, caller, learner, share)?;
     Ok(Verification {
-        basis: if share.is_some() {
-            "share"
-        } else {
-            "employment"
-        }
-        .into(),
+        basis: basis_of(share),
         share_id: share.map(|s| s.id),
         purpose: share.map(|s| s.purpose.clone()),
         expires_at: share.map(|s| s.expires_at.and_utc()),

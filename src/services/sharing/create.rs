@@ -10,11 +10,10 @@ use super::{Records, Selection, StatementContent, StatusTokens, VerifiedView};
 use crate::crypto::KeyVault;
 use crate::db::shares::{self, NewShare, ShareRow};
 use crate::db::{audit, institutions, learners, DbConnection};
-use crate::domain::checks::Checks;
 use crate::domain::{
-    today_in_shanghai, AuditAction, AuditEntity, CertificateStatus, InstitutionKind,
+    checks::Checks, today_in_shanghai, AuditAction, AuditEntity, CertificateId, CertificateStatus,
+    InstitutionId, InstitutionKind, LearnerId, UserId,
 };
-use crate::domain::{CertificateId, InstitutionId, LearnerId, UserId};
 use crate::error::AppError;
 use crate::services::eligibility::ParameterCache;
 

@@ -14,8 +14,10 @@ use utoipa::ToSchema;
 use crate::crypto::KeyVault;
 use crate::db::shares::{self, ShareRow, SigningKeyRow};
 use crate::db::{certificates, DbConnection};
-use crate::domain::{CertificateId, InstitutionId, LearnerId, ShareId};
-use crate::domain::{CertificateKind, CertificateStatus, SkillLevel};
+use crate::domain::{
+    CertificateId, CertificateKind, CertificateStatus, InstitutionId, LearnerId, ShareId,
+    SkillLevel,
+};
 use crate::error::AppError;
 use crate::rules::{Citation, Milestone, Status, Text};
 use crate::services::eligibility::ParameterCache;

@@ -12,12 +12,13 @@ use crate::crypto::IdentityVault;
 use crate::db::learners::{self, NewLearner};
 use crate::db::records::{self, NewEnrollment};
 use crate::db::{self, audit, DbConnection};
-use crate::domain::{today_in_shanghai, IdentityNumber, LearnerId, UserId};
-use crate::domain::{AuditAction, AuditEntity};
+use crate::domain::{
+    today_in_shanghai, AuditAction, AuditEntity, CohortId, IdentityNumber, InstitutionId,
+    LearnerId, LearnerKind, ProgramId, UserId,
+};
 use crate::error::AppError;
 
 mod rows;
-use crate::domain::{CohortId, InstitutionId, ProgramId};
 use crate::services::imports::csv::{CsvUpload, ImportReport, Rejections};
 use rows::{file_consistent, parse_line, CohortLine, COHORT_COLUMNS};
 
@@ -150,10 +151,10 @@ fn import_batch(
                 }
                 new_learners.push(NewLearner {
                     name: line.name.clone(),
-                    kind: line.kind.as_str().into(),
+                    kind: line.kind,
                     email: line.email.clone(),
-                    preferred_language: line.language.as_str().into(),
-                    hukou: line.hukou.map(|h| h.as_str().into()),
+                    preferred_language: line.language,
+                    hukou: line.hukou,
                     residence_permit_since: None,
                     social_insurance_since: None,
                     income_tax_in_shanghai: None,
@@ -184,7 +185,7 @@ fn import_batch(
             (None, None) => None,
         };
     }
-    let kinds: Vec<(LearnerId, String)> = new_learners
+    let kinds: Vec<(LearnerId, LearnerKind)> = new_learners
         .iter()
         .filter_map(|n| {
             let key = match (&n.id_number_hash, &n.email) {
@@ -192,7 +193,7 @@ fn import_batch(
                 (None, Some(e)) => LearnerKey::Email(e.clone()),
                 (None, None) => return None,
             };
-            created_ids.get(&key).map(|id| (*id, n.kind.clone()))
+            created_ids.get(&key).map(|id| (*id, n.kind))
         })
         .collect();
     learners::record_first_kinds(conn, &kinds, today_in_shanghai(), Some(ctx.actor), now)?;

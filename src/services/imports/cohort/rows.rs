@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use crate::domain::checks::Checks;
 use crate::domain::{
-    ClassType, EmailAddress, EnrollmentStatus, Hukou, IdentityNumber, Language, LearnerKind,
+    checks::Checks, ClassType, EmailAddress, EnrollmentStatus, Hukou, IdentityNumber, Language,
+    LearnerKind,
 };
 use crate::error::AppError;
 use crate::services::imports::csv::{self as import, Column, Columns, Rejections};

@@ -1,0 +1,61 @@
+//! The vocabularies of notifications, stored with each outbox row and inbox message. Their texts
+//! live with the messages (`notify::messages`), their preferences with `notify::preferences`.
+
+crate::string_enum! {
+    /// What a notification is about; preferences are per category (and channel).
+    Category {
+        Certificate => "certificate",
+        Milestone => "milestone",
+        /// Someone looked at what the learner shared, or at their records as their employer.
+        Share => "share",
+    }
+}
+
+crate::string_enum! {
+    /// What a notice says happened; stored with its outbox row, and choosing the closing line
+    /// of its email.
+    NoticeKind {
+        /// A milestone is met: the learner can apply.
+        NewlyMet => "newly_met",
+        /// A milestone will be met on a known date.
+        NewlyUpcoming => "newly_upcoming",
+        /// An open milestone's date moved.
+        DateMoved => "date_moved",
+        Achieved => "achieved",
+        /// What the learner held is no longer met.
+        Lost => "lost",
+        /// An application window closed.
+        Lapsed => "lapsed",
+        /// Days before an upcoming milestone.
+        Reminder => "reminder",
+        /// A certificate of the learner's was verified, rejected or revoked.
+        CertificateVerified => "verify",
+        CertificateRejected => "reject",
+        CertificateRevoked => "revoke",
+        /// To HR staff: a certificate they viewed was revoked.
+        ReliedRevoked => "relied_revoked",
+        /// HR staff viewed what the learner shared.
+        ShareAccessed => "share_accessed",
+        /// The learner's employer viewed their verified records.
+        EmployerViewed => "employer_viewed",
+    }
+}
+
+crate::string_enum! {
+    /// How a notice reaches its recipient.
+    Channel {
+        /// The in-app inbox.
+        Inbox => "inbox",
+        Email => "email",
+    }
+}
+
+crate::string_enum! {
+    /// The state of an outbox row.
+    OutboxStatus {
+        Pending => "pending",
+        Sent => "sent",
+        Dead => "dead",
+        Withdrawn => "withdrawn",
+    }
+}
