@@ -95,6 +95,17 @@ impl AppError {
         }
     }
 
+    /// Maps a database error, naming a clash on a unique value `code` with `detail`.
+    pub fn unique_clash(
+        code: &'static str,
+        detail: &'static str,
+    ) -> impl FnOnce(diesel::result::Error) -> Self {
+        move |err| match Self::from(err) {
+            Self::Conflict { .. } => Self::conflict(code, detail),
+            other => other,
+        }
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }

@@ -4,7 +4,6 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
@@ -13,15 +12,13 @@ use crate::api::problem::Problem;
 use crate::api::upload::{self, ImportParams};
 use crate::auth::scope::{self, RefusedMatches};
 use crate::auth::AuthUser;
-use crate::db::cohorts::{self, CohortRow, NewCohort};
-use crate::db::{self, audit, institutions};
-use crate::domain::{
-    checks::Checks, today_in_shanghai, AuditAction, AuditEntity, CohortId, InstitutionId,
-    ProgramId, Role,
-};
+use crate::db::cohorts::{self, CohortRow};
+use crate::db::institutions;
+use crate::domain::{checks::Checks, today_in_shanghai, CohortId, InstitutionId, ProgramId, Role};
 use crate::error::AppError;
 use crate::services::imports::cohort as cohort_import;
 use crate::services::imports::csv::ImportReport;
+use crate::services::institutions as institutions_service;
 use crate::services::jobs::{self, Job};
 use crate::state::AppState;
 
@@ -83,40 +80,17 @@ pub async fn create_cohort(
         format!("must be between 1990 and {}", this_year + 1),
     );
     let name = checks.done(|| name)?;
-    let actor = caller.id;
     let created = state
         .db
         .write(move |conn| {
-            let program = scope::visible_program(conn, &caller, b.program_id)?;
-            if !caller.manages_institution(program.institution_id) {
-                return Err(AppError::Forbidden);
-            }
-            let now = db::now();
-            let row = cohorts::insert(
+            let (row, institution_id) = institutions_service::create_cohort(
                 conn,
-                &NewCohort {
-                    program_id: program.id,
-                    name: &name,
-                    intake_year: b.intake_year,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-            .map_err(|e| match AppError::from(e) {
-                AppError::Conflict { .. } => {
-                    AppError::conflict("cohort_exists", "This program has a cohort of this name.")
-                }
-                other => other,
-            })?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Create,
-                AuditEntity::Cohort,
-                row.id,
-                &json!({"program_id": program.id, "name": name, "intake_year": b.intake_year}),
+                &caller,
+                b.program_id,
+                &name,
+                b.intake_year,
             )?;
-            Ok(cohort_response(row, program.institution_id))
+            Ok(cohort_response(row, institution_id))
         })
         .await?;
     Ok(HttpResponse::Created()

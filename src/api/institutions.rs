@@ -6,7 +6,6 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
@@ -14,17 +13,13 @@ use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
 use crate::auth::scope::{self, require_institution};
 use crate::auth::AuthUser;
-use crate::db::institutions::{
-    self, DesignationRow, InstitutionChanges, InstitutionRow, NewDesignation, NewInstitution,
-    NewProgram, ProgramRow,
-};
-use crate::db::{self, audit, occupations, DbConnection};
+use crate::db::institutions::{self, DesignationRow, InstitutionRow, ProgramRow};
+use crate::db::DbConnection;
 use crate::domain::{
-    checks::Checks, AuditAction, AuditEntity, DesignationId, InstitutionId, InstitutionKind,
-    OccupationCode, ProgramId,
+    checks::Checks, DesignationId, InstitutionId, InstitutionKind, OccupationCode, ProgramId,
 };
 use crate::error::AppError;
-use crate::services::jobs::{self, Job};
+use crate::services::institutions as institutions_service;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -127,32 +122,8 @@ pub async fn create_institution(
     let created = state
         .db
         .write(move |conn| {
-            let now = db::now();
-            let row = institutions::insert(
-                conn,
-                &NewInstitution {
-                    name: &name,
-                    kind,
-                    assessed: body.assessed,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-            .map_err(|e| match AppError::from(e) {
-                AppError::Conflict { .. } => AppError::conflict(
-                    "institution_exists",
-                    "An institution with this name exists.",
-                ),
-                other => other,
-            })?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Create,
-                AuditEntity::Institution,
-                row.id,
-                &json!({"name": row.name, "kind": row.kind}),
-            )?;
+            let row =
+                institutions_service::create_institution(conn, actor, &name, kind, body.assessed)?;
             institution_response(row, Vec::new())
         })
         .await?;
@@ -278,22 +249,12 @@ pub async fn update_institution(
     let updated = state
         .db
         .write(move |conn| {
-            institutions::find(conn, id)?.ok_or(AppError::NotFound {
-                what: "institution",
-            })?;
-            let changes = InstitutionChanges {
-                name: name.as_deref(),
-                assessed: body.assessed,
-                updated_at: db::now(),
-            };
-            institutions::update(conn, id, &changes)?;
-            audit::record(
+            institutions_service::update_institution(
                 conn,
-                Some(actor),
-                AuditAction::Update,
-                AuditEntity::Institution,
+                actor,
                 id,
-                &json!({"name": name, "assessed": body.assessed}),
+                name.as_deref(),
+                body.assessed,
             )?;
             load_institution(conn, id)
         })
@@ -343,33 +304,14 @@ pub async fn create_designation(
     let institution = state
         .db
         .write(move |conn| {
-            institutions::find(conn, id)?.ok_or(AppError::NotFound { what: "institution" })?;
-            let new_end = body.designated_until.unwrap_or(NaiveDate::MAX);
-            for existing in institutions::designations_of(conn, id)? {
-                let end = existing.designated_until.unwrap_or(NaiveDate::MAX);
-                if existing.designated_from <= new_end && body.designated_from <= end {
-                    return Err(AppError::conflict(
-                        "designation_overlap",
-                        format!("This period overlaps designation {} ({} from {}).", existing.id, existing.batch, existing.designated_from),
-                    ));
-                }
-            }
-            let now = db::now();
-            let row = institutions::insert_designation(
+            institutions_service::add_designation(
                 conn,
-                &NewDesignation {
-                    institution_id: id,
-                    batch: &batch,
-                    designated_from: body.designated_from,
-                    designated_until: body.designated_until,
-                    end_reason: None,
-                    created_at: now,
-                    updated_at: now,
-                },
+                actor,
+                id,
+                &batch,
+                body.designated_from,
+                body.designated_until,
             )?;
-            audit::record(conn, Some(actor), AuditAction::Designate, AuditEntity::Institution, id,
-                &json!({"designation_id": row.id, "batch": batch, "from": body.designated_from, "until": body.designated_until}))?;
-            jobs::enqueue(conn, &Job::RecomputeAll { reason: "designation added".into() })?;
             load_institution(conn, id)
         })
         .await?;
@@ -410,20 +352,14 @@ pub async fn end_designation(
     let institution = state
         .db
         .write(move |conn| {
-            let designation = institutions::designations_of(conn, id)?
-                .into_iter()
-                .find(|d| d.id == designation_id)
-                .ok_or(AppError::NotFound { what: "designation" })?;
-            if designation.end_reason.is_some() {
-                return Err(AppError::conflict("designation_ended", "This designation has already been ended."));
-            }
-            if body.designated_until < designation.designated_from {
-                return Err(AppError::invalid("designated_until", "must not be before designated_from"));
-            }
-            institutions::end_designation(conn, designation_id, body.designated_until, &reason, db::now())?;
-            audit::record(conn, Some(actor), AuditAction::EndDesignation, AuditEntity::Institution, id,
-                &json!({"designation_id": designation_id, "until": body.designated_until, "reason": reason}))?;
-            jobs::enqueue(conn, &Job::RecomputeAll { reason: "designation ended".into() })?;
+            institutions_service::end_designation(
+                conn,
+                actor,
+                id,
+                designation_id,
+                body.designated_until,
+                &reason,
+            )?;
             load_institution(conn, id)
         })
         .await?;
@@ -522,29 +458,17 @@ pub async fn create_program(
     let program = state
         .db
         .write(move |conn| {
-            institutions::find(conn, institution_id)?.ok_or(AppError::NotFound { what: "institution" })?;
-            let mut wanted = related.clone();
-            wanted.push(primary.clone());
-            let known = occupations::existing(conn, &wanted)?;
-            let mut checks = Checks::new();
-            checks.ensure(known.contains(&primary), "occupation_code", format!("{primary} is not in the occupation catalog"));
-            for (i, code) in related.iter().enumerate() {
-                checks.ensure(known.contains(code), &format!("related_occupation_codes[{i}]"), format!("{code} is not in the occupation catalog"));
-            }
-            checks.done(|| Some(()))?;
-            let now = db::now();
-            let row = institutions::insert_program(
+            let row = institutions_service::create_program(
                 conn,
-                &NewProgram { institution_id, name: &name, occupation_code: &primary, created_at: now, updated_at: now },
+                actor,
+                institution_id,
+                &name,
+                &primary,
                 &related,
-            )
-            .map_err(|e| match AppError::from(e) {
-                AppError::Conflict { .. } => AppError::conflict("program_exists", "This institution has a program of this name."),
-                other => other,
-            })?;
-            audit::record(conn, Some(actor), AuditAction::Create, AuditEntity::Program, row.id,
-                &json!({"institution_id": institution_id, "name": name, "occupation_code": primary, "related": related}))?;
-            program_responses(conn, vec![row])?.pop().ok_or(AppError::NotFound { what: "program" })
+            )?;
+            program_responses(conn, vec![row])?
+                .pop()
+                .ok_or(AppError::NotFound { what: "program" })
         })
         .await?;
     Ok(HttpResponse::Created()

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use actix_web::{web, HttpResponse};
@@ -14,20 +14,19 @@ use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
 use crate::auth::scope::require_learner;
 use crate::auth::AuthUser;
-use crate::db::milestones::{self, NewParameter};
-use crate::db::{self, audit, certificates, learners, occupations};
+use crate::db::milestones::{self};
+use crate::db::{certificates, learners};
 use crate::domain::{
-    checks::Checks, today_in_shanghai, AuditAction, AuditEntity, CertificateKind,
-    CertificateStatus, LearnerId, OccupationCode, SkillLevel,
+    checks::Checks, today_in_shanghai, CertificateKind, CertificateStatus, LearnerId,
+    OccupationCode, SkillLevel,
 };
 use crate::error::AppError;
 use crate::rules::facts::{CertificateFact, EmploymentFact};
 use crate::rules::next_steps::{next_steps as order_next_steps, NextStep};
 use crate::rules::params::{self, ParameterValue};
 use crate::rules::{self, Milestone, Parameters, RuleInfo};
-use crate::services::eligibility;
 use crate::services::eligibility::what_if::{self, WhatIfChange};
-use crate::services::jobs::{self, Job};
+use crate::services::eligibility::{self, parameters, parameters::NewValue};
 use crate::state::AppState;
 
 /// The rules the engine applies, with their titles and citations.
@@ -179,35 +178,20 @@ pub async fn add_parameter(
     let clause = checks.text("clause", &b.clause, 100);
     let (source, clause) = checks.done(|| Some((source?, clause?)))?;
     let actor = caller.id;
-    let name = b.name.clone();
+    let new = NewValue {
+        name: b.name,
+        occupation_code: occupation,
+        value: b.value,
+        effective_from: b.effective_from,
+        effective_until: b.effective_until,
+        source,
+        clause,
+        note: b.note,
+    };
+    let name = new.name.clone();
     state
         .db
-        .write(move |conn| {
-            if let Some(code) = &occupation {
-                if occupations::find(conn, code.as_str())?.is_none() {
-                    return Err(AppError::invalid("occupation_code", format!("{code} is not in the occupation catalog")));
-                }
-            }
-            milestones::insert_parameter(
-                conn,
-                &NewParameter {
-                    name: &b.name,
-                    occupation_code: occupation.as_ref().map(OccupationCode::as_str),
-                    value: b.value.to_string(),
-                    effective_from: b.effective_from,
-                    effective_until: b.effective_until,
-                    source: &source,
-                    clause: &clause,
-                    note: b.note.trim(),
-                    created_by: Some(actor),
-                    created_at: db::now(),
-                },
-            )?;
-            audit::record(conn, Some(actor), AuditAction::AddValue, AuditEntity::RuleParameter, &b.name,
-                &json!({"value": b.value, "occupation_code": b.occupation_code, "from": b.effective_from, "until": b.effective_until}))?;
-            jobs::enqueue(conn, &Job::RecomputeAll { reason: "parameter value added".into() })?;
-            Ok(())
-        })
+        .write(move |conn| parameters::add_value(conn, actor, &new))
         .await?;
     tracing::info!(parameter = %name, by = %actor, "parameter value added");
     let listed = list_parameters(state, caller, web::Query(AsOfQuery { as_of: None })).await?;

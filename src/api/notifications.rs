@@ -11,13 +11,12 @@ use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
 use crate::auth::AuthUser;
 use crate::db::{self, notifications};
-use crate::domain::{
-    AuditAction, AuditEntity, LearnerId, MessageId, NoticeId, OutboxStatus, UserId,
-};
 use crate::domain::{Category, Channel, NoticeKind};
+use crate::domain::{LearnerId, MessageId, NoticeId, OutboxStatus, UserId};
 use crate::error::AppError;
 use crate::notify::preferences::Preferences;
 use crate::rules::Text;
+use crate::services::notifications as notices;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -177,17 +176,10 @@ pub async fn put_preferences(
     let learner_id = caller.own_learner_id()?;
     let prefs = body.into_inner();
     prefs.check()?;
-    let json = serde_json::to_string(&prefs).map_err(|e| AppError::internal("preferences", e))?;
+    let stored = prefs.clone();
     state
         .db
-        .write(move |conn| {
-            Ok(notifications::save_preferences(
-                conn,
-                learner_id,
-                &json,
-                db::now(),
-            )?)
-        })
+        .write(move |conn| notices::save_preferences(conn, learner_id, &stored))
         .await?;
     Ok(web::Json(prefs))
 }
@@ -321,30 +313,7 @@ pub async fn retry_outbox(
     let actor = caller.id;
     let row = state
         .db
-        .write(move |conn| {
-            let Some(row) = notifications::find(conn, id)? else {
-                return Err(AppError::NotFound {
-                    what: "notification",
-                });
-            };
-            if !notifications::retry_dead(conn, id, db::now())? {
-                return Err(AppError::Conflict {
-                    code: "not_dead",
-                    detail: format!("the notification is {}, not dead", row.status),
-                });
-            }
-            db::audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Retry,
-                AuditEntity::Notification,
-                id,
-                &serde_json::json!({"last_error": row.last_error, "attempts": row.attempts}),
-            )?;
-            notifications::find(conn, id)?.ok_or(AppError::NotFound {
-                what: "notification",
-            })
-        })
+        .write(move |conn| notices::retry(conn, actor, id))
         .await?;
     Ok(web::Json(row.into()))
 }
@@ -385,24 +354,7 @@ pub async fn unsubscribe(
     let (learner_id, category) = verify_unsubscribe(&state, &token)?;
     state
         .db
-        .write(move |conn| {
-            let mut prefs = crate::notify::load_preferences(conn, learner_id)?;
-            if prefs.channels(category).email {
-                prefs.channels_mut(category).email = false;
-                let json = serde_json::to_string(&prefs)
-                    .map_err(|e| AppError::internal("preferences", e))?;
-                notifications::save_preferences(conn, learner_id, &json, db::now())?;
-                db::audit::record(
-                    conn,
-                    None,
-                    AuditAction::Unsubscribe,
-                    AuditEntity::Learner,
-                    learner_id,
-                    &serde_json::json!({"category": category.as_str(), "channel": "email"}),
-                )?;
-            }
-            Ok(())
-        })
+        .write(move |conn| notices::unsubscribe(conn, learner_id, category))
         .await?;
     let (zh, en) = category.names();
     Ok(HttpResponse::Ok()

@@ -4,7 +4,6 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::body::JsonBody;
@@ -13,12 +12,11 @@ use crate::api::problem::Problem;
 use crate::api::upload::{self, ImportParams};
 use crate::auth::AuthUser;
 use crate::db::occupations::{self, OccupationFilter, OccupationRow};
-use crate::db::{self, audit};
-use crate::domain::{checks::Checks, AuditAction, AuditEntity};
+use crate::db::{self};
+use crate::domain::checks::Checks;
 use crate::error::AppError;
 use crate::services::imports::csv::ImportReport;
-use crate::services::imports::occupations as occupation_import;
-use crate::services::jobs::{self, Job};
+use crate::services::imports::occupations as catalog;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -91,7 +89,7 @@ pub async fn create_occupation(
     let input = body.into_inner();
     let mut checks = Checks::new();
     let (code, name, source) =
-        occupation_import::check_occupation(&mut checks, &input.code, &input.name, &input.source);
+        catalog::check_occupation(&mut checks, &input.code, &input.name, &input.source);
     let now = db::now();
     let row = checks.done(|| {
         Some(OccupationRow {
@@ -109,27 +107,7 @@ pub async fn create_occupation(
     let row = state
         .db
         .write(move |conn| {
-            if occupations::find(conn, &row.code)?.is_some() {
-                return Err(AppError::conflict(
-                    "occupation_exists",
-                    "An occupation with this code exists.",
-                ));
-            }
-            occupations::insert(conn, &row)?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Create,
-                AuditEntity::Occupation,
-                &row.code,
-                &json!({"name": row.name}),
-            )?;
-            jobs::enqueue(
-                conn,
-                &Job::RecomputeAll {
-                    reason: "occupation added".into(),
-                },
-            )?;
+            catalog::add_occupation(conn, actor, &row)?;
             Ok(row)
         })
         .await?;
@@ -251,7 +229,7 @@ pub async fn import_occupations_csv(
     let report = state
         .db
         .write(move |conn| {
-            occupation_import::import_occupations(conn, upload, partial, &default_source, actor)
+            catalog::import_occupations(conn, upload, partial, &default_source, actor)
         })
         .await?;
     Ok(web::Json(report))

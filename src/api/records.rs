@@ -3,7 +3,6 @@
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
@@ -11,10 +10,10 @@ use crate::api::problem::Problem;
 use crate::auth::scope::{self, require_learner};
 use crate::auth::AuthUser;
 use crate::db::records::{self, EmploymentRow, EnrollmentRow, NewEmployment, NewEnrollment};
-use crate::db::{self, audit, DbConnection};
+use crate::db::{self, DbConnection};
 use crate::domain::{
-    checks::Checks, today_in_shanghai, AuditAction, AuditEntity, ClassType, CohortId, EmploymentId,
-    EnrollmentId, EnrollmentStatus, InstitutionId, LearnerId, OccupationCode, ProgramId, Role,
+    checks::Checks, today_in_shanghai, ClassType, CohortId, EmploymentId, EnrollmentId,
+    EnrollmentStatus, InstitutionId, LearnerId, OccupationCode, ProgramId, Role,
 };
 use crate::error::AppError;
 use crate::services::records as records_service;
@@ -137,7 +136,6 @@ pub async fn create_enrollment(
         "must be within a year from today",
     );
     let (status, class_type) = checks.done(|| Some((status?, class_type?)))?;
-    let _actor = caller.id;
     let now = db::now();
     let row = state
         .db
@@ -216,42 +214,18 @@ pub async fn update_enrollment(
         .status
         .parse::<EnrollmentStatus>()
         .map_err(|m| AppError::invalid("status", m))?;
-    let actor = caller.id;
     let row = state
         .db
         .write(move |conn| {
-            require_learner(conn, &caller, learner_id)?;
-            let current = records::find_enrollment(conn, learner_id, enrollment_id)?
-                .ok_or(AppError::NotFound { what: "enrollment" })?;
-            scope::managed_program(conn, &caller, current.program_id)?;
-            let from: EnrollmentStatus = current.status;
-            if !from.may_become(status) {
-                return Err(AppError::conflict(
-                    "invalid_transition",
-                    format!("An enrollment that is {from} cannot become {status}."),
-                ));
-            }
-            let end = b.end_date.unwrap_or(current.end_date);
-            if end < current.start_date {
-                return Err(AppError::invalid(
-                    "end_date",
-                    "must not be before start_date",
-                ));
-            }
-            records::set_enrollment_status(conn, enrollment_id, status.as_str(), end, db::now())?;
-            crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(
+            let row = records_service::close_enrollment(
                 conn,
-                Some(actor),
-                AuditAction::Update,
-                AuditEntity::Enrollment,
+                &caller,
+                learner_id,
                 enrollment_id,
-                &json!({"from": from, "to": status, "end": end}),
+                status,
+                b.end_date,
             )?;
-            enrollment_response(
-                records::find_enrollment(conn, learner_id, enrollment_id)?
-                    .ok_or(AppError::NotFound { what: "enrollment" })?,
-            )
+            enrollment_response(row)
         })
         .await?;
     Ok(web::Json(row))
@@ -363,7 +337,6 @@ tie it to their enterprise",
     };
     let (employer_name, post_title, code) =
         checks.done(|| Some((employer_name?, post_title?, code?.into_inner())))?;
-    let _actor = caller.id;
     let now = db::now();
     let row = state
         .db
@@ -434,38 +407,11 @@ pub async fn end_employment(
     let (learner_id, employment_id) = path.into_inner();
     scope::may_add_facts(&caller, learner_id)?;
     let end = body.into_inner().end_date;
-    let actor = caller.id;
     let row = state
         .db
         .write(move |conn| {
-            require_learner(conn, &caller, learner_id)?;
-            let current = records::find_employment(conn, learner_id, employment_id)?
-                .ok_or(AppError::NotFound { what: "employment" })?;
-            if caller.role == Role::EmployerHr
-                && current.employer_institution_id != caller.institution_id
-            {
-                return Err(AppError::NotFound { what: "employment" });
-            }
-            if end < current.start_date {
-                return Err(AppError::invalid(
-                    "end_date",
-                    "must not be before start_date",
-                ));
-            }
-            records::end_employment(conn, employment_id, end, db::now())?;
-            crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Update,
-                AuditEntity::Employment,
-                employment_id,
-                &json!({"end": end}),
-            )?;
-            Ok(employment_response(
-                records::find_employment(conn, learner_id, employment_id)?
-                    .ok_or(AppError::NotFound { what: "employment" })?,
-            ))
+            records_service::end_employment(conn, &caller, learner_id, employment_id, end)
+                .map(employment_response)
         })
         .await?;
     Ok(web::Json(row))

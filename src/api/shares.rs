@@ -5,7 +5,6 @@
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
@@ -14,11 +13,9 @@ use crate::api::problem::Problem;
 use crate::auth::scope;
 use crate::auth::AuthUser;
 use crate::db::shares::{self, AccessRow, ShareRow};
-use crate::db::{self, audit, institutions, DbConnection};
+use crate::db::{self, institutions, DbConnection};
 use crate::domain::AccessBasis;
-use crate::domain::{
-    checks::Checks, AuditAction, AuditEntity, CertificateId, InstitutionId, ShareId,
-};
+use crate::domain::{checks::Checks, CertificateId, InstitutionId, ShareId};
 use crate::error::AppError;
 use crate::services::sharing::create::EnterpriseRef;
 use crate::services::sharing::{self, ShareStatus, VerifiedView};
@@ -113,10 +110,6 @@ pub struct ShareDetail {
     pub accesses: Vec<AccessResponse>,
 }
 
-pub fn json_list<T: serde::de::DeserializeOwned>(stored: &str) -> Result<Vec<T>, AppError> {
-    serde_json::from_str(stored).map_err(|e| AppError::internal("stored share", e))
-}
-
 fn share_response(
     row: &ShareRow,
     enterprise: Option<EnterpriseRef>,
@@ -126,8 +119,8 @@ fn share_response(
         id: row.id,
         purpose: row.purpose.clone(),
         enterprise,
-        certificate_ids: json_list(&row.certificate_ids)?,
-        milestone_keys: json_list(&row.milestone_keys)?,
+        certificate_ids: sharing::json_list(&row.certificate_ids)?,
+        milestone_keys: sharing::json_list(&row.milestone_keys)?,
         status: sharing::share_status(row, now),
         created_at: row.created_at.and_utc(),
         expires_at: row.expires_at.and_utc(),
@@ -331,18 +324,7 @@ pub async fn revoke_share(
     let (row, enterprise) = state
         .db
         .write(move |conn| {
-            scope::own_share(conn, learner_id, id)?;
-            if shares::revoke_share(conn, id, now)? {
-                audit::record(
-                    conn,
-                    Some(actor),
-                    AuditAction::Revoke,
-                    AuditEntity::Share,
-                    id,
-                    &json!({}),
-                )?;
-            }
-            let row = scope::own_share(conn, learner_id, id)?;
+            let row = sharing::revoke(conn, actor, learner_id, id, now)?;
             let enterprise = enterprise_ref(conn, row.recipient_institution_id)?;
             Ok((row, enterprise))
         })

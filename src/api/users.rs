@@ -9,18 +9,13 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::body::JsonBody;
 use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
-use crate::auth::sessions::{self, TokenResponse};
+use crate::auth::sessions::TokenResponse;
 use crate::auth::{password, AuthUser};
-use crate::db;
-use crate::db::users::{self, NewUser, UserFilter, UserRow};
-use crate::db::{audit, refresh_tokens};
-use crate::domain::{
-    AuditAction, AuditEntity, Binding, EmailAddress, InstitutionId, LearnerId, NewPassword, Role,
-    UserId,
-};
+use crate::db::users::{self, UserFilter, UserRow};
+use crate::domain::{Binding, EmailAddress, InstitutionId, LearnerId, NewPassword, Role, UserId};
 use crate::error::{AppError, FieldError};
+use crate::services::accounts::{self, NewAccount};
 use crate::state::AppState;
-use serde_json::json;
 
 /// An account as the API shows it (never its password hash).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -154,38 +149,6 @@ impl CreateUserRequest {
 
 /// The bound institution or learner must exist, and an institution must suit the role:
 /// HR staff belong to an enterprise, college staff to a school or college.
-fn check_binding_targets(
-    conn: &mut crate::db::DbConnection,
-    valid: &ValidNewUser,
-) -> Result<(), AppError> {
-    if let Some(id) = valid.institution_id {
-        let institution = crate::db::institutions::find(conn, id)?
-            .ok_or_else(|| AppError::invalid("institution_id", "no such institution"))?;
-        let enterprise = institution.kind == crate::domain::InstitutionKind::Enterprise;
-        match valid.role {
-            Role::EmployerHr if !enterprise => {
-                return Err(AppError::invalid(
-                    "institution_id",
-                    "HR staff must be bound to an institution of kind enterprise",
-                ))
-            }
-            Role::CollegeStaff if enterprise => {
-                return Err(AppError::invalid(
-                    "institution_id",
-                    "college staff must be bound to a school or college, not an enterprise",
-                ))
-            }
-            _ => {}
-        }
-    }
-    if let Some(id) = valid.learner_id {
-        if crate::db::learners::find(conn, id)?.is_none() {
-            return Err(AppError::invalid("learner_id", "no such learner"));
-        }
-    }
-    Ok(())
-}
-
 async fn hash_password(password: NewPassword) -> Result<String, AppError> {
     web::block(move || password::hash(password.expose()))
         .await
@@ -213,45 +176,17 @@ pub async fn create_user(
     caller.require_admin()?;
     let valid = body.into_inner().validate()?;
     let hash = hash_password(valid.password.clone()).await?;
+    let new = NewAccount {
+        email: valid.email,
+        password_hash: hash,
+        role: valid.role,
+        institution_id: valid.institution_id,
+        learner_id: valid.learner_id,
+    };
     let actor = caller.id;
     let row = state
         .db
-        .write(move |conn| {
-            check_binding_targets(conn, &valid)?;
-            if users::find_by_email(conn, valid.email.as_str())?.is_some() {
-                return Err(AppError::conflict(
-                    "email_taken",
-                    "An account with this email already exists.",
-                ));
-            }
-            let now = db::now();
-            let row = users::insert(
-                conn,
-                &NewUser {
-                    email: valid.email.as_str(),
-                    password_hash: &hash,
-                    role: valid.role,
-                    institution_id: valid.institution_id,
-                    learner_id: valid.learner_id,
-                    disabled: false,
-                    token_version: 0,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Create,
-                AuditEntity::User,
-                row.id,
-                &json!({
-                    "email": row.email, "role": row.role,
-                    "institution_id": row.institution_id, "learner_id": row.learner_id,
-                }),
-            )?;
-            Ok(row)
-        })
+        .write(move |conn| accounts::create(conn, actor, &new))
         .await?;
     tracing::info!(user_id = %row.id, role = %row.role, by = %caller.id, "account created");
     let location = format!("/api/v1/users/{}", row.id);
@@ -394,29 +329,7 @@ pub async fn update_user(
     let actor = caller.id;
     let row = state
         .db
-        .write(move |conn| {
-            let current = users::find(conn, id)?.ok_or(AppError::NotFound { what: "user" })?;
-            let now = db::now();
-            if let Some(disabled) = disabled.filter(|d| *d != current.disabled) {
-                users::set_disabled(conn, id, disabled, now)?;
-                refresh_tokens::revoke_all_for_user(conn, id, now)?;
-            }
-            if let Some(hash) = &hash {
-                users::set_password_hash(conn, id, hash, now)?;
-                refresh_tokens::revoke_all_for_user(conn, id, now)?;
-            }
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Update,
-                AuditEntity::User,
-                id,
-                &json!({
-                    "disabled": disabled, "password_reset": hash.is_some(),
-                }),
-            )?;
-            users::find(conn, id)?.ok_or(AppError::NotFound { what: "user" })
-        })
+        .write(move |conn| accounts::update(conn, actor, id, disabled, hash.as_deref()))
         .await?;
     tracing::info!(
         user_id = %id,
@@ -485,21 +398,7 @@ pub async fn change_password(
     let id = caller.id;
     let tokens = state
         .db
-        .write(move |conn| {
-            let now = db::now();
-            users::set_password_hash(conn, id, &hash, now)?;
-            refresh_tokens::revoke_all_for_user(conn, id, now)?;
-            let user = users::find(conn, id)?.ok_or(AppError::NotFound { what: "user" })?;
-            audit::record(
-                conn,
-                Some(id),
-                AuditAction::ChangePassword,
-                AuditEntity::User,
-                id,
-                &json!({}),
-            )?;
-            sessions::start(conn, st.issuer(), &user)
-        })
+        .write(move |conn| accounts::change_password(conn, st.issuer(), id, &hash))
         .await?;
     Ok(web::Json(tokens))
 }

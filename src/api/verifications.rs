@@ -4,19 +4,17 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
-use super::shares::json_list;
 use crate::api::auth::client_address;
 use crate::api::problem::Problem;
 use crate::auth::AuthUser;
 use crate::db::shares;
-use crate::db::{self, audit, learners, records};
-use crate::domain::{AuditAction, AuditEntity, CertificateId, LearnerId, Role, ShareId};
+use crate::db::{self};
+use crate::domain::{LearnerId, Role, ShareId};
 use crate::error::AppError;
 use crate::services::sharing::access::Verification;
-use crate::services::sharing::{self, Selection, ShareStatus};
+use crate::services::sharing::{self, ShareStatus};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -47,62 +45,20 @@ pub async fn verify_code(
     let account = caller.id.to_string();
     let address = client_address(&req, &state.settings);
     let attempt = state.share_code_limiter.attempt(&account, &address)?;
-    let hash = sharing::normalize_code(&code).map(|c| sharing::code_hash(&c));
-    let now = db::now();
-    let found = match hash {
-        None => None,
-        Some(hash) => {
-            state
-                .db
-                .read(move |conn| Ok(shares::find_share_by_code(conn, &hash)?))
-                .await?
-        }
-    };
-    // A share for another enterprise answers as an unknown code does.
-    let share = found.filter(|s| {
-        s.recipient_institution_id.is_none() || s.recipient_institution_id == caller.institution_id
-    });
-    let Some(share) = share else {
-        return Err(AppError::NotFound { what: "share" });
-    };
+    let code = code.into_inner();
+    let finder = caller.clone();
+    let share = state
+        .db
+        .read(move |conn| sharing::access::find_by_code(conn, &finder, &code))
+        .await?
+        .ok_or(AppError::NotFound { what: "share" })?;
     // A known code (live, expired or revoked) is not a guess; earlier guesses stay counted.
     attempt.not_a_failure();
-    match sharing::share_status(&share, now) {
-        ShareStatus::Revoked => {
-            return Err(AppError::Gone {
-                code: "share_revoked",
-                detail: "The learner revoked this share.".into(),
-            })
-        }
-        ShareStatus::Expired => {
-            return Err(AppError::Gone {
-                code: "share_expired",
-                detail: "This share has expired.".into(),
-            })
-        }
-        ShareStatus::Active => {}
-    }
+    sharing::require_active(&share, db::now())?;
     let parameters = state.parameters.clone();
     let view = state
         .db
-        .write(move |conn| {
-            let learner = learners::find(conn, share.learner_id)?
-                .ok_or(AppError::NotFound { what: "share" })?;
-            let certificate_ids: Vec<CertificateId> = json_list(&share.certificate_ids)?;
-            let milestone_keys: Vec<String> = json_list(&share.milestone_keys)?;
-            let selection = Selection::Named {
-                certificate_ids: &certificate_ids,
-                milestone_keys: &milestone_keys,
-            };
-            sharing::access::look(
-                conn,
-                &parameters,
-                &caller,
-                &learner,
-                Some(&share),
-                &selection,
-            )
-        })
+        .write(move |conn| sharing::access::look_through(conn, &parameters, &caller, &share))
         .await?;
     Ok(web::Json(view))
 }
@@ -173,21 +129,7 @@ pub async fn employee(
     let view = state
         .db
         .write(move |conn| {
-            let employed = caller.institution_id.is_some()
-                && records::employments_of(conn, learner_id)?
-                    .iter()
-                    .any(|e| e.employer_institution_id == caller.institution_id);
-            let learner = learners::find(conn, learner_id)?
-                .filter(|_| employed)
-                .ok_or(AppError::NotFound { what: "employee" })?;
-            sharing::access::look(
-                conn,
-                &parameters,
-                &caller,
-                &learner,
-                None,
-                &Selection::VerifiedAndMet,
-            )
+            sharing::access::look_at_employee(conn, &parameters, &caller, learner_id)
         })
         .await?;
     Ok(web::Json(view))
@@ -245,18 +187,7 @@ pub async fn rotate_key(
     let actor = caller.id;
     let key = state
         .db
-        .write(move |conn| {
-            let key = sharing::rotate(conn, &st.key_vault, now)?;
-            audit::record(
-                conn,
-                Some(actor),
-                AuditAction::Rotate,
-                AuditEntity::SigningKey,
-                &key.kid,
-                &json!({}),
-            )?;
-            Ok(key)
-        })
+        .write(move |conn| sharing::rotate(conn, &st.key_vault, actor, now))
         .await?;
     Ok(HttpResponse::Created().json(SigningKeyResponse {
         kid: key.kid,

@@ -134,7 +134,7 @@ pub fn enrollments_of(
 pub fn set_enrollment_status(
     conn: &mut DbConnection,
     id: EnrollmentId,
-    status: &str,
+    status: EnrollmentStatus,
     end_date: NaiveDate,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {

@@ -9,7 +9,11 @@ use crate::db::records::{
     self, AwardRow, EmploymentRow, EnrollmentRow, NewAward, NewEmployment, NewEnrollment,
 };
 use crate::db::{audit, institutions, occupations, DbConnection};
-use crate::domain::{AuditAction, AuditEntity};
+use chrono::NaiveDate;
+
+use crate::domain::{
+    AuditAction, AuditEntity, EmploymentId, EnrollmentId, EnrollmentStatus, LearnerId, Role,
+};
 use crate::error::AppError;
 
 /// Enrolls the learner in a program of the caller's institution. Run inside a write transaction.
@@ -37,6 +41,48 @@ pub fn enroll(
         &json!({"learner_id": row.learner_id, "program_id": row.program_id, "status": row.status, "start": row.start_date, "end": row.end_date}),
     )?;
     Ok(row)
+}
+
+/// Closes an enrollment (`enrolled` → `graduated` or `withdrawn`), ending it on `end` or else on
+/// its recorded end date. Run inside a write transaction.
+pub fn close_enrollment(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    learner_id: LearnerId,
+    enrollment_id: EnrollmentId,
+    status: EnrollmentStatus,
+    end: Option<NaiveDate>,
+) -> Result<EnrollmentRow, AppError> {
+    require_learner(conn, caller, learner_id)?;
+    let current = records::find_enrollment(conn, learner_id, enrollment_id)?
+        .ok_or(AppError::NotFound { what: "enrollment" })?;
+    managed_program(conn, caller, current.program_id)?;
+    let from = current.status;
+    if !from.may_become(status) {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            format!("An enrollment that is {from} cannot become {status}."),
+        ));
+    }
+    let end = end.unwrap_or(current.end_date);
+    if end < current.start_date {
+        return Err(AppError::invalid(
+            "end_date",
+            "must not be before start_date",
+        ));
+    }
+    records::set_enrollment_status(conn, enrollment_id, status, end, crate::db::now())?;
+    super::eligibility::refresh_now(conn, learner_id)?;
+    audit::record(
+        conn,
+        Some(caller.id),
+        AuditAction::Update,
+        AuditEntity::Enrollment,
+        enrollment_id,
+        &json!({"from": from, "to": status, "end": end}),
+    )?;
+    records::find_enrollment(conn, learner_id, enrollment_id)?
+        .ok_or(AppError::NotFound { what: "enrollment" })
 }
 
 /// Records an employment spell; its employer institution (if any) was allowed by the scope
@@ -72,6 +118,41 @@ pub fn record_employment(
         &json!({"learner_id": row.learner_id, "employer": row.employer_name, "occupation_code": row.occupation_code, "start": row.start_date, "end": row.end_date}),
     )?;
     Ok(row)
+}
+
+/// Ends an employment spell on `end`. HR staff reach only spells at their own enterprise.
+/// Run inside a write transaction.
+pub fn end_employment(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    learner_id: LearnerId,
+    employment_id: EmploymentId,
+    end: NaiveDate,
+) -> Result<EmploymentRow, AppError> {
+    require_learner(conn, caller, learner_id)?;
+    let current = records::find_employment(conn, learner_id, employment_id)?
+        .ok_or(AppError::NotFound { what: "employment" })?;
+    if caller.role == Role::EmployerHr && current.employer_institution_id != caller.institution_id {
+        return Err(AppError::NotFound { what: "employment" });
+    }
+    if end < current.start_date {
+        return Err(AppError::invalid(
+            "end_date",
+            "must not be before start_date",
+        ));
+    }
+    records::end_employment(conn, employment_id, end, crate::db::now())?;
+    super::eligibility::refresh_now(conn, learner_id)?;
+    audit::record(
+        conn,
+        Some(caller.id),
+        AuditAction::Update,
+        AuditEntity::Employment,
+        employment_id,
+        &json!({"end": end}),
+    )?;
+    records::find_employment(conn, learner_id, employment_id)?
+        .ok_or(AppError::NotFound { what: "employment" })
 }
 
 /// Records an award. Run inside a write transaction.

@@ -19,6 +19,7 @@ mod openapi;
 mod operations;
 mod scoping;
 mod seed;
+mod services;
 mod shares;
 #[path = "../support/smtp.rs"]
 mod smtp;

@@ -1,5 +1,6 @@
-//! The occupation catalog from a CSV file: rows matched by code, new codes created, changed
-//! rows updated in place; a change queues the recomputation of every learner's milestones.
+//! The occupation catalog: one occupation added, or many from a CSV file (rows matched by code,
+//! new codes created, changed rows updated in place); a change queues the recomputation of every
+//! learner's milestones.
 
 use std::collections::HashMap;
 
@@ -11,6 +12,37 @@ use crate::domain::{checks::Checks, AuditAction, AuditEntity, OccupationCode, Us
 use crate::error::AppError;
 use crate::services::imports::csv::{self as import, Column, CsvUpload, ImportReport, Rejections};
 use crate::services::jobs::{self, Job};
+
+/// Adds one occupation (its fields checked by [`check_occupation`]). Run inside a write
+/// transaction.
+pub fn add_occupation(
+    conn: &mut DbConnection,
+    actor: UserId,
+    row: &OccupationRow,
+) -> Result<(), AppError> {
+    if occupations::find(conn, &row.code)?.is_some() {
+        return Err(AppError::conflict(
+            "occupation_exists",
+            "An occupation with this code exists.",
+        ));
+    }
+    occupations::insert(conn, row)?;
+    audit::record(
+        conn,
+        Some(actor),
+        AuditAction::Create,
+        AuditEntity::Occupation,
+        &row.code,
+        &json!({"name": row.name}),
+    )?;
+    jobs::enqueue(
+        conn,
+        &Job::RecomputeAll {
+            reason: "occupation added".into(),
+        },
+    )?;
+    Ok(())
+}
 
 /// Checks an occupation's fields, naming each problem.
 pub fn check_occupation(

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use super::{Selection, VerifiedView};
 use crate::auth::AuthUser;
 use crate::db::shares::{self, NewAccess, ShareRow};
-use crate::db::{self, institutions, learners, DbConnection};
-use crate::domain::{today_in_shanghai, AccessBasis, ShareId, SHANGHAI};
+use crate::db::{self, institutions, learners, records, DbConnection};
+use crate::domain::{today_in_shanghai, AccessBasis, CertificateId, LearnerId, ShareId, SHANGHAI};
 use crate::error::AppError;
 use crate::notify::{self, Category, Notice};
 use crate::services::eligibility::ParameterCache;
@@ -84,6 +84,66 @@ fn log_access(
             due_at: None,
         },
         now,
+    )
+}
+
+/// The share a code names, for this HR user: a share for another enterprise is no share.
+pub fn find_by_code(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    code: &str,
+) -> Result<Option<ShareRow>, AppError> {
+    let Some(code) = super::normalize_code(code) else {
+        return Ok(None);
+    };
+    Ok(
+        shares::find_share_by_code(conn, &super::code_hash(&code))?.filter(|s| {
+            s.recipient_institution_id.is_none()
+                || s.recipient_institution_id == caller.institution_id
+        }),
+    )
+}
+
+/// What an HR user sees through an active share: what it names, as it stands today.
+pub fn look_through(
+    conn: &mut DbConnection,
+    parameters: &ParameterCache,
+    caller: &AuthUser,
+    share: &ShareRow,
+) -> Result<Verification, AppError> {
+    let learner =
+        learners::find(conn, share.learner_id)?.ok_or(AppError::NotFound { what: "share" })?;
+    let certificate_ids: Vec<CertificateId> = super::json_list(&share.certificate_ids)?;
+    let milestone_keys: Vec<String> = super::json_list(&share.milestone_keys)?;
+    let selection = Selection::Named {
+        certificate_ids: &certificate_ids,
+        milestone_keys: &milestone_keys,
+    };
+    look(conn, parameters, caller, &learner, Some(share), &selection)
+}
+
+/// What HR staff see of an employee of their enterprise: verified certificates and met
+/// milestones. Anyone else is no employee.
+pub fn look_at_employee(
+    conn: &mut DbConnection,
+    parameters: &ParameterCache,
+    caller: &AuthUser,
+    learner_id: LearnerId,
+) -> Result<Verification, AppError> {
+    let employed = caller.institution_id.is_some()
+        && records::employments_of(conn, learner_id)?
+            .iter()
+            .any(|e| e.employer_institution_id == caller.institution_id);
+    let learner = learners::find(conn, learner_id)?
+        .filter(|_| employed)
+        .ok_or(AppError::NotFound { what: "employee" })?;
+    look(
+        conn,
+        parameters,
+        caller,
+        &learner,
+        None,
+        &Selection::VerifiedAndMet,
     )
 }
 

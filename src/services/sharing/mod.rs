@@ -15,8 +15,8 @@ use crate::crypto::KeyVault;
 use crate::db::shares::{self, ShareRow, SigningKeyRow};
 use crate::db::{certificates, DbConnection};
 use crate::domain::{
-    CertificateId, CertificateKind, CertificateStatus, InstitutionId, LearnerId, ShareId,
-    SkillLevel,
+    AuditAction, AuditEntity, CertificateId, CertificateKind, CertificateStatus, InstitutionId,
+    LearnerId, ShareId, SkillLevel, UserId,
 };
 use crate::error::AppError;
 use crate::rules::{Citation, Milestone, Status, Text};
@@ -72,6 +72,49 @@ pub enum ShareStatus {
     Active,
     Revoked,
     Expired,
+}
+
+/// A list a share stores as JSON (its certificate ids, its milestone keys).
+pub fn json_list<T: serde::de::DeserializeOwned>(stored: &str) -> Result<Vec<T>, AppError> {
+    serde_json::from_str(stored).map_err(|e| AppError::internal("stored share", e))
+}
+
+/// `Gone` unless the share is still active.
+pub fn require_active(share: &ShareRow, now: NaiveDateTime) -> Result<(), AppError> {
+    match share_status(share, now) {
+        ShareStatus::Revoked => Err(AppError::Gone {
+            code: "share_revoked",
+            detail: "The learner revoked this share.".into(),
+        }),
+        ShareStatus::Expired => Err(AppError::Gone {
+            code: "share_expired",
+            detail: "This share has expired.".into(),
+        }),
+        ShareStatus::Active => Ok(()),
+    }
+}
+
+/// The learner revokes their share (repeating it changes nothing); the share as it stands.
+/// Run inside a write transaction.
+pub fn revoke(
+    conn: &mut DbConnection,
+    actor: UserId,
+    learner_id: LearnerId,
+    id: ShareId,
+    now: NaiveDateTime,
+) -> Result<ShareRow, AppError> {
+    crate::auth::scope::own_share(conn, learner_id, id)?;
+    if shares::revoke_share(conn, id, now)? {
+        crate::db::audit::record(
+            conn,
+            Some(actor),
+            AuditAction::Revoke,
+            AuditEntity::Share,
+            id,
+            &serde_json::json!({}),
+        )?;
+    }
+    crate::auth::scope::own_share(conn, learner_id, id)
 }
 
 pub fn share_status(share: &ShareRow, now: NaiveDateTime) -> ShareStatus {
@@ -272,10 +315,20 @@ pub fn new_signing_key(
 pub fn rotate(
     conn: &mut DbConnection,
     vault: &KeyVault,
+    actor: UserId,
     now: NaiveDateTime,
 ) -> Result<SigningKeyRow, AppError> {
     shares::retire_active(conn, now)?;
-    new_signing_key(conn, vault, now)
+    let key = new_signing_key(conn, vault, now)?;
+    crate::db::audit::record(
+        conn,
+        Some(actor),
+        AuditAction::Rotate,
+        AuditEntity::SigningKey,
+        &key.kid,
+        &json!({}),
+    )?;
+    Ok(key)
 }
 
 /// The JWK Set of the published keys.
@@ -343,9 +396,7 @@ pub fn relied_on(
     let mut out = Vec::new();
     for look in shares::looks_since(conn, learner_id, since)? {
         let showed_it = match &look.shared_certificates {
-            Some(json) => serde_json::from_str::<Vec<CertificateId>>(json)
-                .map_err(|e| AppError::internal("stored share", e))?
-                .contains(&certificate_id),
+            Some(json) => json_list::<CertificateId>(json)?.contains(&certificate_id),
             None => true,
         };
         if showed_it && !look.disabled && seen.insert(look.user_id) {
