@@ -25,8 +25,9 @@ use crate::rules::facts::{CertificateFact, EmploymentFact};
 use crate::rules::next_steps::{next_steps as order_next_steps, NextStep};
 use crate::rules::params::{self, ParameterValue};
 use crate::rules::{self, Milestone, Parameters, RuleInfo};
+use crate::services::eligibility;
 use crate::services::eligibility::what_if::{self, WhatIfChange};
-use crate::services::eligibility::{self, parameters, parameters::NewValue};
+use crate::services::policy::{self, NewValue};
 use crate::state::AppState;
 
 /// The rules the engine applies, with their titles and citations.
@@ -191,7 +192,7 @@ pub async fn add_parameter(
     let name = new.name.clone();
     state
         .db
-        .write(move |conn| parameters::add_value(conn, actor, &new))
+        .write(move |conn| policy::add_value(conn, actor, &new))
         .await?;
     tracing::info!(parameter = %name, by = %actor, "parameter value added");
     let listed = list_parameters(state, caller, web::Query(AsOfQuery { as_of: None })).await?;

@@ -10,6 +10,7 @@ pub mod institutions;
 pub mod jobs;
 pub mod learners;
 pub mod notifications;
+pub mod policy;
 pub mod records;
 pub mod seed;
 pub mod sharing;
