@@ -12,8 +12,7 @@ use crate::api::problem::Problem;
 use crate::api::upload::{self, ImportParams};
 use crate::auth::scope::{self, RefusedMatches};
 use crate::auth::AuthUser;
-use crate::db::cohorts::{self, CohortRow};
-use crate::db::institutions;
+use crate::db::cohorts::CohortRow;
 use crate::domain::{checks::Checks, today_in_shanghai, CohortId, InstitutionId, ProgramId, Role};
 use crate::error::AppError;
 use crate::services::imports::cohort as cohort_import;
@@ -122,33 +121,17 @@ pub async fn list_cohorts(
         cursor: q.cursor,
     };
     let (limit, after) = (page.limit()?, page.after_id()?);
-    let institution = caller.listing_institution();
     let page = state
         .db
         .read(move |conn| {
-            let rows = cohorts::list(conn, institution, q.program_id, after, limit + 1)?;
-            let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-            let program_ids: Vec<ProgramId> = page.items.iter().map(|r| r.program_id).collect();
-            let institution_of: std::collections::HashMap<ProgramId, InstitutionId> =
-                institutions::find_programs(conn, &program_ids)?
-                    .into_iter()
-                    .map(|p| (p.id, p.institution_id))
-                    .collect();
-            let items = page
-                .items
-                .into_iter()
-                .map(|row| {
-                    let institution_id = institution_of
-                        .get(&row.program_id)
-                        .copied()
-                        .unwrap_or(InstitutionId(0));
-                    cohort_response(row, institution_id)
-                })
-                .collect();
-            Ok(Page {
-                items,
-                next_cursor: page.next_cursor,
-            })
+            let rows =
+                institutions_service::list_cohorts(conn, &caller, q.program_id, after, limit + 1)?;
+            Ok(Page::from_rows(
+                rows,
+                limit,
+                |(r, _)| r.id,
+                |(r, institution)| cohort_response(r, institution),
+            ))
         })
         .await?;
     Ok(web::Json(page))

@@ -160,34 +160,24 @@ pub async fn list_institutions(
         cursor: q.cursor,
     };
     let (limit, after) = (page.limit()?, page.after_id()?);
-    if let Some(kind) = &q.kind {
-        kind.parse::<InstitutionKind>()
-            .map_err(|m| AppError::invalid("kind", m))?;
-    }
-    let only = caller.listing_institution();
+    let kind = match &q.kind {
+        Some(kind) => Some(
+            kind.parse::<InstitutionKind>()
+                .map_err(|m| AppError::invalid("kind", m))?,
+        ),
+        None => None,
+    };
     let page = state
         .db
         .read(move |conn| {
-            let rows = institutions::list(conn, only, q.kind.as_deref(), after, limit + 1)?;
-            let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-            let ids: Vec<InstitutionId> = page.items.iter().map(|r| r.id).collect();
-            let mut designations: std::collections::HashMap<InstitutionId, Vec<DesignationRow>> =
-                std::collections::HashMap::new();
-            for d in institutions::designations_of_many(conn, &ids)? {
-                designations.entry(d.institution_id).or_default().push(d);
-            }
-            let items = page
-                .items
-                .into_iter()
-                .map(|row| {
-                    let own = designations.remove(&row.id).unwrap_or_default();
-                    institution_response(row, own)
-                })
-                .collect::<Result<_, _>>()?;
-            Ok(Page {
-                items,
-                next_cursor: page.next_cursor,
-            })
+            let rows = institutions_service::list(conn, &caller, kind, after, limit + 1)?;
+            Page::from_rows(
+                rows,
+                limit,
+                |(r, _)| r.id,
+                |(r, own)| institution_response(r, own),
+            )
+            .transpose()
         })
         .await?;
     Ok(web::Json(page))

@@ -439,30 +439,17 @@ pub async fn list_learners(
         kind,
         name_prefix: q.name_prefix,
     };
-    let scope = caller.learner_scope();
     let page = state
         .db
         .read(move |conn| {
-            let rows = learners::list(conn, scope, &filter, after, limit + 1)?;
-            let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-            let ids: Vec<LearnerId> = page.items.iter().map(|r| r.id).collect();
-            let mut histories: std::collections::HashMap<LearnerId, Vec<KindChangeRow>> =
-                std::collections::HashMap::new();
-            for change in learners::kind_histories(conn, &ids)? {
-                histories.entry(change.learner_id).or_default().push(change);
-            }
-            let items = page
-                .items
-                .into_iter()
-                .map(|row| {
-                    let history = histories.remove(&row.id).unwrap_or_default();
-                    learner_response(row, history)
-                })
-                .collect::<Result<_, _>>()?;
-            Ok(Page {
-                items,
-                next_cursor: page.next_cursor,
-            })
+            let rows = learners_service::list(conn, &caller, &filter, after, limit + 1)?;
+            Page::from_rows(
+                rows,
+                limit,
+                |(r, _)| r.id,
+                |(r, history)| learner_response(r, history),
+            )
+            .transpose()
         })
         .await?;
     Ok(web::Json(page))

@@ -52,6 +52,16 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T, E> Page<Result<T, E>> {
+    /// A page of items, or the first item's error.
+    pub fn transpose(self) -> Result<Page<T>, E> {
+        Ok(Page {
+            items: self.items.into_iter().collect::<Result<_, _>>()?,
+            next_cursor: self.next_cursor,
+        })
+    }
+}
+
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows: the extra row only says another page exists.
     pub fn from_rows<R, K: Into<i64>>(

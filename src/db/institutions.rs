@@ -92,7 +92,7 @@ pub fn find(conn: &mut DbConnection, id: InstitutionId) -> QueryResult<Option<In
 pub fn list(
     conn: &mut DbConnection,
     only: Option<InstitutionId>,
-    kind: Option<&str>,
+    kind: Option<InstitutionKind>,
     after_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<InstitutionRow>> {
@@ -105,7 +105,7 @@ pub fn list(
         query = query.filter(institutions::id.eq(id));
     }
     if let Some(kind) = kind {
-        query = query.filter(institutions::kind.eq(kind.to_owned()));
+        query = query.filter(institutions::kind.eq(kind));
     }
     if let Some(after) = after_id {
         query = query.filter(institutions::id.gt(after));

@@ -269,6 +269,52 @@ pub fn create_cohort(
     Ok((row, program.institution_id))
 }
 
+/// Institutions the caller may see (administrators and evaluators all, staff their own), after
+/// the cursor, each with its designation history.
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    kind: Option<InstitutionKind>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(InstitutionRow, Vec<DesignationRow>)>, AppError> {
+    let rows = institutions::list(conn, caller.listing_institution(), kind, after, limit)?;
+    let ids: Vec<InstitutionId> = rows.iter().map(|r| r.id).collect();
+    let designations = institutions::designations_of_many(conn, &ids)?;
+    Ok(super::with_children(
+        rows,
+        designations,
+        |r| r.id,
+        |d| d.institution_id,
+    ))
+}
+
+/// Cohorts the caller may see, after the cursor, each with its program's institution.
+pub fn list_cohorts(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    program_id: Option<ProgramId>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(CohortRow, InstitutionId)>, AppError> {
+    let rows = cohorts::list(conn, caller.listing_institution(), program_id, after, limit)?;
+    let program_ids: Vec<ProgramId> = rows.iter().map(|r| r.program_id).collect();
+    let institution_of: std::collections::HashMap<ProgramId, InstitutionId> =
+        institutions::find_programs(conn, &program_ids)?
+            .into_iter()
+            .map(|p| (p.id, p.institution_id))
+            .collect();
+    rows.into_iter()
+        .map(|row| {
+            let institution = institution_of
+                .get(&row.program_id)
+                .copied()
+                .ok_or_else(|| AppError::internal("cohort", "its program is gone"))?;
+            Ok((row, institution))
+        })
+        .collect()
+}
+
 fn find(conn: &mut DbConnection, id: InstitutionId) -> Result<InstitutionRow, AppError> {
     institutions::find(conn, id)?.ok_or(AppError::NotFound {
         what: "institution",

@@ -7,7 +7,9 @@ use serde_json::json;
 
 use crate::auth::scope::{self, require_learner, RefusedMatches};
 use crate::auth::AuthUser;
-use crate::db::learners::{self, LearnerChanges, NewLearner};
+use crate::db::learners::{
+    self, KindChangeRow, LearnerChanges, LearnerFilter, LearnerRow, NewLearner,
+};
 use crate::db::{self, audit, occupations, DbConnection};
 use crate::domain::{
     checks::Checks, AuditAction, AuditEntity, InstitutionId, Language, LearnerId, LearnerKind,
@@ -191,4 +193,24 @@ fn audit_summary(changes: &LearnerChanges, name: Option<&str>) -> serde_json::Va
             || changes.social_insurance_since.is_some() || changes.income_tax_in_shanghai.is_some()
             || changes.insurance_base_at_least_average_6_of_12.is_some(),
     })
+}
+
+/// Learners the caller may see that match `filter`, after the cursor, each with the history of
+/// their kind (oldest first).
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    filter: &LearnerFilter,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(LearnerRow, Vec<KindChangeRow>)>, AppError> {
+    let rows = learners::list(conn, caller.learner_scope(), filter, after, limit)?;
+    let ids: Vec<LearnerId> = rows.iter().map(|r| r.id).collect();
+    let histories = learners::kind_histories(conn, &ids)?;
+    Ok(super::with_children(
+        rows,
+        histories,
+        |r| r.id,
+        |c| c.learner_id,
+    ))
 }

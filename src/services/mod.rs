@@ -14,3 +14,26 @@ pub mod policy;
 pub mod records;
 pub mod seed;
 pub mod sharing;
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+/// Pairs each row with its children (in their order), matched by key: what a list needs after
+/// loading the children of a page of rows in one query.
+pub(crate) fn with_children<R, C, K: Eq + Hash>(
+    rows: Vec<R>,
+    children: Vec<C>,
+    key_of_row: impl Fn(&R) -> K,
+    key_of_child: impl Fn(&C) -> K,
+) -> Vec<(R, Vec<C>)> {
+    let mut grouped: HashMap<K, Vec<C>> = HashMap::new();
+    for child in children {
+        grouped.entry(key_of_child(&child)).or_default().push(child);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let own = grouped.remove(&key_of_row(&row)).unwrap_or_default();
+            (row, own)
+        })
+        .collect()
+}
