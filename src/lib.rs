@@ -17,3 +17,4 @@ pub mod startup;
 pub mod state;
 pub mod statements;
 pub mod telemetry;
+pub mod web;

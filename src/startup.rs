@@ -59,6 +59,7 @@ impl Application {
                 .wrap(from_fn(api::middleware::request_id_header))
                 .wrap(TracingLogger::default())
                 .configure(api::routes)
+                .configure(crate::web::routes)
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")
                         .external_url_unchecked("/openapi.json", spec.clone()),

@@ -6,9 +6,8 @@ use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
 use crate::api::problem::Problem;
-use crate::auth::password;
+use crate::auth::login;
 use crate::auth::sessions::{self, Refresh, TokenResponse};
-use crate::db::users;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -110,20 +109,9 @@ pub async fn login(
     let address = client_address(&req, &state.settings);
     let attempt = state.login_limiter.attempt(&account, &address)?;
 
-    let lookup = account.clone();
-    let user = state
-        .db
-        .read(move |conn| Ok(users::find_by_email(conn, &lookup)?))
-        .await?;
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let matches = web::block(move || password::verify_or_waste_time(&password, stored.as_deref()))
-        .await
-        .map_err(|e| AppError::internal("password check", e))?;
-
-    let user = match user {
-        Some(user) if matches && !user.disabled => user,
-        _ => return Err(invalid_credentials()),
-    };
+    let user = login::authenticate(&state.db, &account, password)
+        .await?
+        .ok_or_else(invalid_credentials)?;
     attempt.succeeded();
     let st = state.clone();
     let tokens = state

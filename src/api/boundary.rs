@@ -20,6 +20,8 @@ const DOCS_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src '
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 /// Data is never a document to render.
 const DATA_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+/// The pages of the web face: their own stylesheet, scripts and images only, no inline script.
+const APP_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Middleware: refuses control characters in the URL, then adds the protective headers.
 pub async fn guard(
@@ -51,8 +53,10 @@ fn protect<B: MessageBody>(response: &mut ServiceResponse<B>) {
     );
     let policy = if path.starts_with("/docs") {
         DOCS_POLICY
-    } else if html {
+    } else if html && path.starts_with("/api/") {
         PAGE_POLICY
+    } else if html {
+        APP_POLICY
     } else {
         DATA_POLICY
     };

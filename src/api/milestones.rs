@@ -15,7 +15,6 @@ use crate::api::problem::Problem;
 use crate::auth::scope::require_learner;
 use crate::auth::AuthUser;
 use crate::db::milestones::{self};
-use crate::db::{certificates, learners};
 use crate::domain::{
     checks::Checks, today_in_shanghai, CertificateKind, CertificateStatus, LearnerId,
     OccupationCode, SkillLevel,
@@ -25,8 +24,8 @@ use crate::rules::facts::{CertificateFact, EmploymentFact};
 use crate::rules::next_steps::{next_steps as order_next_steps, NextStep};
 use crate::rules::params::{self, ParameterValue};
 use crate::rules::{self, Milestone, Parameters, RuleInfo};
-use crate::services::eligibility;
 use crate::services::eligibility::what_if::{self, WhatIfChange};
+use crate::services::eligibility::{self, progress};
 use crate::services::policy::{self, NewValue};
 use crate::state::AppState;
 
@@ -328,16 +327,9 @@ pub async fn my_progress(
     let (certificates, milestones, version) = state
         .db
         .read(move |conn| {
-            // The learner's row and certificates serve both the answer and the rules.
-            let learner =
-                learners::find(conn, learner_id)?.ok_or(AppError::NotFound { what: "learner" })?;
-            let rows = certificates::of_learner(conn, learner_id)?;
-            let facts = eligibility::facts_of(conn, std::slice::from_ref(&learner), &rows)?
-                .remove(&learner_id)
-                .ok_or(AppError::NotFound { what: "learner" })?;
-            let (milestones, version) = eligibility::evaluate(conn, &parameters, &facts, as_of)?;
-            let certificates = own_certificates(conn, rows, &learner.name)?;
-            Ok((certificates, milestones, version))
+            let p = progress::progress(conn, &parameters, learner_id, as_of)?;
+            let certificates = own_certificates(conn, p.certificates, &p.learner.name)?;
+            Ok((certificates, p.milestones, p.parameters_version))
         })
         .await?;
     let next_steps = order_next_steps(&milestones);

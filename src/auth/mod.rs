@@ -3,9 +3,11 @@
 
 pub mod caller;
 pub mod jwt;
+pub mod login;
 pub mod password;
 pub mod rate_limit;
 pub mod scope;
 pub mod sessions;
+pub mod web_session;
 
 pub use caller::AuthUser;

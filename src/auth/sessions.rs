@@ -52,7 +52,8 @@ pub struct Issuer<'a> {
     pub refresh_ttl: std::time::Duration,
 }
 
-fn new_refresh_token() -> String {
+/// 32 random bytes, URL-safe: a refresh token or a web session's cookie.
+pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
@@ -77,7 +78,7 @@ fn issue(
 ) -> Result<TokenResponse, AppError> {
     let role = user.role;
     let access_token = issuer.tokens.issue(user.id, role, user.token_version)?;
-    let refresh_token = new_refresh_token();
+    let refresh_token = random_token();
     let refresh_ttl = issuer.refresh_ttl;
     let ttl = chrono::Duration::from_std(refresh_ttl)
         .map_err(|e| AppError::internal("refresh token lifetime", e))?;
@@ -182,8 +183,8 @@ mod tests {
 
     #[test]
     fn refresh_tokens_are_random_and_hashed() {
-        let a = new_refresh_token();
-        let b = new_refresh_token();
+        let a = random_token();
+        let b = random_token();
         assert_ne!(a, b);
         assert_eq!(a.len(), 43);
         assert_eq!(hash_token(&a).len(), 64);

@@ -15,6 +15,7 @@ pub mod refresh_tokens;
 pub mod schema;
 pub mod shares;
 pub mod users;
+pub mod web_sessions;
 
 use std::path::PathBuf;
 

@@ -29,6 +29,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    web_sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        token_version -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     occupations (code) {
         code -> Text,
         name -> Text,
@@ -219,6 +230,7 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(designations -> institutions (institution_id));
 diesel::joinable!(programs -> institutions (institution_id));
 diesel::joinable!(program_related_occupations -> programs (program_id));
@@ -234,6 +246,7 @@ diesel::joinable!(learner_kind_changes -> learners (learner_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
+    web_sessions,
     occupations,
     institutions,
     designations,

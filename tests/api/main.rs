@@ -17,6 +17,7 @@ mod milestones;
 mod notifications;
 mod openapi;
 mod operations;
+mod pages;
 mod scoping;
 mod seed;
 mod services;

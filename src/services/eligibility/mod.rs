@@ -3,6 +3,7 @@
 
 pub mod facts;
 pub mod parameters;
+pub mod progress;
 pub mod recompute;
 pub mod store;
 pub mod what_if;

@@ -1,0 +1,173 @@
+//! Logging in and out of the pages.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::error::PageError;
+use super::session::{self, Visitor, LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS};
+use super::ui::Ui;
+use crate::auth::sessions::random_token;
+use crate::auth::{login, web_session};
+use crate::db;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    ui: Ui,
+    csrf: String,
+    email: String,
+    error: Option<&'static str>,
+}
+
+fn login_page(
+    state: &AppState,
+    req: &HttpRequest,
+    email: String,
+    error: Option<(&'static str, &'static str)>,
+) -> Result<HttpResponse, PageError> {
+    let ui = Ui::new(req, None);
+    let csrf = random_token();
+    let error = error.map(|(zh, en)| ui.t(zh, en));
+    let page = LoginPage {
+        ui,
+        csrf: csrf.clone(),
+        email,
+        error,
+    };
+    let status = if error.is_some() {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    let body = super::render(&page)?;
+    Ok(super::html(status)
+        .cookie(session::cookie(state, LOGIN_COOKIE, csrf, 3600))
+        .body(body))
+}
+
+/// `GET /login`
+pub async fn form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+) -> Result<HttpResponse, PageError> {
+    if visitor.session.is_some() {
+        return Ok(super::see_other("/"));
+    }
+    login_page(&state, &req, String::new(), None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    csrf: String,
+}
+
+/// `POST /login`: a new session on the right credentials; the form again, with the address
+/// kept, on wrong ones (which never say whether the address exists).
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let LoginForm {
+        email,
+        password,
+        csrf,
+    } = form.into_inner();
+    let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_owned());
+    if !expected.is_some_and(|e| web_session::csrf_matches(&e, &csrf)) {
+        return login_page(
+            &state,
+            &req,
+            email,
+            Some((
+                "页面已过期，请重新提交。",
+                "The form expired; please submit it again.",
+            )),
+        );
+    }
+    let account = email.trim().to_lowercase();
+    let address = crate::api::auth::client_address(&req, &state.settings);
+    let attempt = match state.login_limiter.attempt(&account, &address) {
+        Ok(attempt) => attempt,
+        Err(AppError::TooManyRequests { .. }) => {
+            return login_page(
+                &state,
+                &req,
+                email,
+                Some((
+                    "尝试次数过多，请稍后再试。",
+                    "Too many attempts; please try again later.",
+                )),
+            )
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let Some(user) = login::authenticate(&state.db, &account, password).await? else {
+        return login_page(
+            &state,
+            &req,
+            email,
+            Some((
+                "邮箱或密码不正确。",
+                "The email or password is not correct.",
+            )),
+        );
+    };
+    attempt.succeeded();
+    let (token, _) = state
+        .db
+        .write(move |conn| {
+            web_session::start(
+                conn,
+                &user,
+                db::now(),
+                chrono::Duration::hours(SESSION_HOURS),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .cookie(session::cookie(
+            &state,
+            SESSION_COOKIE,
+            token,
+            SESSION_HOURS * 3600,
+        ))
+        .cookie(session::removal(&state, LOGIN_COOKIE))
+        .finish())
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+/// `POST /logout`: ends the session (its CSRF token required) and forgets the cookie.
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, PageError> {
+    let session = visitor.signed_in()?;
+    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
+        return Err(AppError::Forbidden.into());
+    }
+    if let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()) {
+        state
+            .db
+            .write(move |conn| web_session::end(conn, &token))
+            .await?;
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/login"))
+        .cookie(session::removal(&state, SESSION_COOKIE))
+        .finish())
+}

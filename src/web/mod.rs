@@ -1,0 +1,115 @@
+//! The pages people use, server-rendered from templates compiled into the binary, mobile-first,
+//! in Chinese or English. Each page calls the same use cases as the JSON API (never the API
+//! over HTTP); the session is a cookie (`session.rs`), forms carry CSRF tokens, and failures
+//! answer as pages (`error.rs`).
+
+mod assets;
+mod error;
+mod login;
+mod progress;
+mod session;
+mod ui;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::{Language, Role};
+use crate::error::AppError;
+use error::PageError;
+use session::Visitor;
+use ui::{Ui, LANGUAGE_COOKIE};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(front_door))
+        .route("/login", web::get().to(login::form))
+        .route("/login", web::post().to(login::submit))
+        .route("/logout", web::post().to(login::logout))
+        .route("/progress", web::get().to(progress::page))
+        .route("/language", web::get().to(choose_language))
+        .route("/static/{hash}/{name}", web::get().to(assets::serve));
+}
+
+/// A template as a page's body.
+fn render(page: &impl Template) -> Result<String, PageError> {
+    page.render()
+        .map_err(|e| AppError::internal("rendering a page", e).into())
+}
+
+/// A page answer: HTML, never kept by a shared cache (pages are personal).
+fn html(status: StatusCode) -> HttpResponseBuilder {
+    let mut builder = HttpResponse::build(status);
+    builder
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    builder
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ui: Ui,
+    email: String,
+    role: &'static str,
+}
+
+/// `GET /`: the login page for a stranger, their progress for a learner, and for staff their
+/// account and where their work is.
+async fn front_door(req: HttpRequest, visitor: Visitor) -> Result<HttpResponse, PageError> {
+    let Some(session) = visitor.session else {
+        return Ok(see_other("/login"));
+    };
+    if session.user.role == Role::Learner {
+        return Ok(see_other("/progress"));
+    }
+    let ui = Ui::new(&req, Some(session.csrf_token));
+    let role = match session.user.role {
+        Role::Admin => ui.t("管理员", "Administrator"),
+        Role::CollegeStaff => ui.t("院校工作人员", "College staff"),
+        Role::EmployerHr => ui.t("企业人力资源", "Enterprise HR"),
+        Role::Evaluator => ui.t("评价核验人员", "Evaluator"),
+        Role::Learner => ui.t("学员", "Learner"),
+    };
+    let page = HomePage {
+        ui,
+        email: session.user.email,
+        role,
+    };
+    Ok(html(StatusCode::OK).body(render(&page)?))
+}
+
+#[derive(Deserialize)]
+struct LanguageChoice {
+    set: String,
+    back: Option<String>,
+}
+
+/// `GET /language?set=en&back=/progress`: remembers the reader's language, then goes back (to a
+/// path of this site only).
+async fn choose_language(
+    state: web::Data<crate::state::AppState>,
+    query: web::Query<LanguageChoice>,
+) -> HttpResponse {
+    let language = query.set.parse::<Language>().unwrap_or(Language::ZhCn);
+    let back = query
+        .back
+        .as_deref()
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or("/");
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, back))
+        .cookie(session::cookie(
+            &state,
+            LANGUAGE_COOKIE,
+            language.as_str().to_owned(),
+            365 * 24 * 3600,
+        ))
+        .finish()
+}

@@ -1,0 +1,177 @@
+//! A learner's progress: each milestone in plain words with its status, its date and what is
+//! missing, the one next step first, the reasons and the policy clause one tap away.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::error::PageError;
+use super::session::Visitor;
+use super::ui::Ui;
+use crate::domain::{today_in_shanghai, CertificateStatus, Language};
+use crate::rules::milestone::Outcome;
+use crate::rules::next_steps::next_steps;
+use crate::rules::{Milestone, Status, Text};
+use crate::services::eligibility::progress::progress;
+use crate::state::AppState;
+
+struct MilestoneView {
+    title: String,
+    status: &'static str,
+    status_label: &'static str,
+    date_line: Option<String>,
+    missing: Vec<String>,
+    checks: Vec<CheckView>,
+    citation: String,
+}
+
+struct CheckView {
+    outcome: &'static str,
+    condition: String,
+    observed: String,
+    expected: String,
+}
+
+struct CertificateView {
+    level: &'static str,
+    occupation: String,
+    issued: String,
+    status: &'static str,
+    status_label: &'static str,
+}
+
+struct StepView {
+    title: String,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "progress.html")]
+struct ProgressPage {
+    ui: Ui,
+    name: String,
+    as_of: String,
+    next_step: Option<StepView>,
+    milestones: Vec<MilestoneView>,
+    certificates: Vec<CertificateView>,
+}
+
+fn text(ui: &Ui, t: &Text) -> String {
+    ui.t(t.zh.as_ref(), t.en.as_ref()).to_owned()
+}
+
+fn status_label(ui: &Ui, status: Status) -> &'static str {
+    match status {
+        Status::Achieved => ui.t("已取得", "Achieved"),
+        Status::Met => ui.t("现在可以申请", "Open now"),
+        Status::Upcoming => ui.t("即将可以申请", "Opens soon"),
+        Status::NotMet => ui.t("尚未满足", "Not yet"),
+        Status::NeedsInfo => ui.t("需要补充信息", "Needs information"),
+        Status::Lapsed => ui.t("已过申请期", "Window closed"),
+        Status::NotApplicable => ui.t("不适用", "Not applicable"),
+    }
+}
+
+fn milestone_view(ui: &Ui, m: &Milestone) -> MilestoneView {
+    let date_line = match (m.status, m.eligible_from, m.open_until) {
+        (Status::Met, Some(from), Some(until)) => Some(format!(
+            "{} {} · {} {}",
+            ui.t("自", "Since"),
+            ui.date(from),
+            ui.t("截止", "until"),
+            ui.date(until)
+        )),
+        (Status::Met, Some(from), None) => {
+            Some(format!("{} {}", ui.t("自", "Since"), ui.date(from)))
+        }
+        (Status::Upcoming, Some(from), _) => Some(format!(
+            "{} {}",
+            ui.t("可申请日期：", "Opens on"),
+            ui.date(from)
+        )),
+        _ => None,
+    };
+    MilestoneView {
+        title: text(ui, &m.title),
+        status: m.status.as_str(),
+        status_label: status_label(ui, m.status),
+        date_line,
+        missing: m.missing.iter().map(|t| text(ui, t)).collect(),
+        checks: m
+            .trace
+            .iter()
+            .map(|c| CheckView {
+                outcome: match c.outcome {
+                    Outcome::Pass => "pass",
+                    Outcome::Fail => "fail",
+                    Outcome::Unknown => "unknown",
+                },
+                condition: text(ui, &c.condition),
+                observed: c.observed.to_string(),
+                expected: c.expected.to_string(),
+            })
+            .collect(),
+        citation: format!("{} {}", m.citation.source, m.citation.clause),
+    }
+}
+
+/// `GET /progress`: the logged-in learner's own progress as of today.
+pub async fn page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+) -> Result<HttpResponse, PageError> {
+    let session = visitor.signed_in()?;
+    let learner_id = session.user.own_learner_id()?;
+    let ui = Ui::new(&req, Some(session.csrf_token));
+    let as_of = today_in_shanghai();
+    let parameters = state.parameters.clone();
+    let p = state
+        .db
+        .read(move |conn| progress(conn, &parameters, learner_id, as_of))
+        .await
+        .map_err(|error| PageError {
+            error,
+            language: ui.language,
+        })?;
+    let next_step = next_steps(&p.milestones)
+        .into_iter()
+        .next()
+        .map(|s| StepView {
+            title: text(&ui, &s.title),
+            text: text(&ui, &s.text),
+        });
+    let milestones = p
+        .milestones
+        .iter()
+        .filter(|m| m.status != Status::NotApplicable)
+        .map(|m| milestone_view(&ui, m))
+        .collect();
+    let certificates = p
+        .certificates
+        .iter()
+        .map(|c| CertificateView {
+            level: match ui.language {
+                Language::ZhCn => c.level.name_zh(),
+                Language::En => c.level.name_en(),
+            },
+            occupation: c.occupation_code.clone(),
+            issued: ui.date(c.issued_on),
+            status: c.status.as_str(),
+            status_label: match c.status {
+                CertificateStatus::Pending => ui.t("待核验", "Awaiting verification"),
+                CertificateStatus::Verified => ui.t("已核验", "Verified"),
+                CertificateStatus::Rejected => ui.t("未通过核验", "Rejected"),
+                CertificateStatus::Revoked => ui.t("已撤销", "Revoked"),
+            },
+        })
+        .collect();
+    let page = ProgressPage {
+        as_of: ui.date(as_of),
+        name: p.learner.name,
+        next_step,
+        milestones,
+        certificates,
+        ui,
+    };
+    Ok(super::html(actix_web::http::StatusCode::OK).body(super::render(&page)?))
+}

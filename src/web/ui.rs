@@ -1,0 +1,82 @@
+//! What every page shares: the reader's language, the stylesheet's address, and the logout
+//! form's CSRF token when someone is logged in.
+
+use actix_web::HttpRequest;
+use chrono::{Datelike, NaiveDate};
+
+use crate::domain::Language;
+
+pub const LANGUAGE_COOKIE: &str = "sp_lang";
+
+/// The page frame's values, and the two-language texts of the templates.
+pub struct Ui {
+    pub language: Language,
+    /// The stylesheet, by its content-hashed address.
+    pub css: &'static str,
+    /// The path of this page, for the language switch to come back to.
+    pub here: String,
+    /// The session's CSRF token, when logged in (the logout form carries it).
+    pub logout_csrf: Option<String>,
+}
+
+impl Ui {
+    pub fn new(req: &HttpRequest, logout_csrf: Option<String>) -> Self {
+        Self {
+            language: language_of(req),
+            css: super::assets::stylesheet_url(),
+            here: req.path().to_owned(),
+            logout_csrf,
+        }
+    }
+
+    /// The text in the reader's language.
+    pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        match self.language {
+            Language::ZhCn => zh,
+            Language::En => en,
+        }
+    }
+
+    pub fn html_lang(&self) -> &'static str {
+        self.language.as_str()
+    }
+
+    /// A date as the reader writes it: 2026年2月28日, or 28 Feb 2026.
+    pub fn date(&self, date: NaiveDate) -> String {
+        match self.language {
+            Language::ZhCn => format!("{}年{}月{}日", date.year(), date.month(), date.day()),
+            Language::En => date.format("%-d %b %Y").to_string(),
+        }
+    }
+}
+
+/// The language chosen with the switch (a cookie), else the first of `Accept-Language` that
+/// Skillpath speaks, else Chinese.
+pub fn language_of(req: &HttpRequest) -> Language {
+    if let Some(chosen) = req
+        .cookie(LANGUAGE_COOKIE)
+        .and_then(|c| c.value().parse::<Language>().ok())
+    {
+        return chosen;
+    }
+    let accepted = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    for tag in accepted.split(',') {
+        let tag = tag
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if tag.starts_with("zh") {
+            return Language::ZhCn;
+        }
+        if tag.starts_with("en") {
+            return Language::En;
+        }
+    }
+    Language::ZhCn
+}

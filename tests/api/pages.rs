@@ -1,0 +1,280 @@
+//! The web pages, through HTTP as a browser sends it: cookies, forms with their CSRF tokens,
+//! redirects followed by hand so that each step is seen.
+
+use std::collections::HashMap;
+
+use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::milestones::{student_with, verify};
+
+/// A browser without a cookie jar of its own: it keeps the cookies it is given by name.
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The value of a hidden input named `name`.
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker).expect("the hidden input") + marker.len();
+        let end = self.body[start..].find('"').unwrap() + start;
+        self.body[start..end].to_owned()
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn run(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let request = if cookie.is_empty() {
+            request
+        } else {
+            request.header(COOKIE, cookie)
+        };
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        for set in headers.get_all(SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let pair = set.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if set.contains("Max-Age=0") || value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let body = response.text().await.unwrap();
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(self.app.url(path));
+        self.run(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.client.post(self.app.url(path)).form(form);
+        self.run(request).await
+    }
+
+    /// Logs in through the form; the answer to the form's submission.
+    async fn log_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = form.hidden("csrf");
+        self.post(
+            "/login",
+            &[("email", email), ("password", password), ("csrf", &csrf)],
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_stranger_is_shown_the_login_page_served_safely() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    let door = browser.get("/").await;
+    assert_eq!((door.status, door.location()), (303, "/login"));
+    let login = browser.get("/login").await;
+    assert_eq!(login.status, 200);
+    let header = |name: &str| {
+        login
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert!(header("content-type").starts_with("text/html"));
+    assert!(header("content-security-policy").contains("script-src 'self'"));
+    assert!(!header("content-security-policy").contains("unsafe-inline"));
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("cache-control"), "no-store");
+    assert!(login.body.contains("<label for=\"email\">邮箱</label>"));
+    assert!(browser.cookies.contains_key("sp_login"));
+    // The stylesheet it links is served by its content hash, for a year.
+    let start = login.body.find("/static/").unwrap();
+    let end = login.body[start..].find('"').unwrap() + start;
+    let stylesheet = login.body[start..end].to_owned();
+    let css = browser.get(&stylesheet).await;
+    assert_eq!(css.status, 200);
+    assert!(css.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    assert!(css.headers["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    let stale = browser.get("/static/000000000000/app.css").await;
+    assert_eq!(stale.status, 404);
+    // English when the browser asks for it.
+    let english = app
+        .client
+        .get(app.url("/login"))
+        .header("accept-language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("<label for=\"email\">Email</label>"));
+}
+
+#[tokio::test]
+async fn a_learner_logs_in_reads_their_progress_in_either_language_and_logs_out() {
+    let app = spawn_app().await;
+    // 高级工 issued on 29 February 2024: 技师 opens on its anniversary, 28 February 2026.
+    let learner = student_with(&app, "2024-02-29").await;
+    verify(&app, &learner).await;
+    let mut browser = Browser::new(&app);
+
+    let wrong = browser.log_in("wang@x.cn", "not the password at all").await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("邮箱或密码不正确"), "{}", wrong.body);
+    assert!(
+        wrong.body.contains("value=\"wang@x.cn\""),
+        "what was typed is kept"
+    );
+    assert!(!browser.cookies.contains_key("sp_session"));
+
+    let signed_in = browser.log_in("wang@x.cn", PASSWORD).await;
+    assert_eq!((signed_in.status, signed_in.location()), (303, "/"));
+    let set_cookie = signed_in
+        .headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("sp_session="))
+        .expect("a session cookie");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+
+    let door = browser.get("/").await;
+    assert_eq!((door.status, door.location()), (303, "/progress"));
+    let progress = browser.get("/progress").await;
+    assert_eq!(progress.status, 200, "{}", progress.body);
+    assert!(progress.body.contains("王芳"));
+    assert!(progress.body.contains("技师"), "{}", progress.body);
+    assert!(progress.body.contains("现在可以申请"));
+    assert!(progress.body.contains("2026年2月28日"), "{}", progress.body);
+    assert!(progress.body.contains("已核验"));
+
+    let switched = browser.get("/language?set=en&back=/progress").await;
+    assert_eq!((switched.status, switched.location()), (303, "/progress"));
+    let english = browser.get("/progress").await;
+    assert!(english.body.contains("My progress"));
+    assert!(english.body.contains("Open now"));
+    assert!(english.body.contains("28 Feb 2026"), "{}", english.body);
+    // The switch goes back only to this site.
+    let away = browser.get("/language?set=en&back=//evil.example/").await;
+    assert_eq!(away.location(), "/");
+
+    // Logging out needs the session's token; with it, the session ends for good.
+    let session = browser.cookies["sp_session"].clone();
+    let forged = browser.post("/logout", &[("csrf", "forged")]).await;
+    assert_eq!(forged.status, 403);
+    let csrf = english.hidden("csrf");
+    let out = browser.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!((out.status, out.location()), (303, "/login"));
+    assert!(!browser.cookies.contains_key("sp_session"));
+    browser.cookies.insert("sp_session".into(), session);
+    let after = browser.get("/progress").await;
+    assert_eq!((after.status, after.location()), (303, "/login"));
+}
+
+#[tokio::test]
+async fn a_login_without_its_form_token_starts_no_session() {
+    let app = spawn_app().await;
+    student_with(&app, "2024-06-28").await;
+    let mut browser = Browser::new(&app);
+    let _ = browser.get("/login").await;
+    let forged = browser
+        .post(
+            "/login",
+            &[
+                ("email", "wang@x.cn"),
+                ("password", PASSWORD),
+                ("csrf", "guessed"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 422);
+    assert!(!browser.cookies.contains_key("sp_session"));
+    // Nor from another site that has no form cookie at all.
+    let mut stranger = Browser::new(&app);
+    let blind = stranger
+        .post(
+            "/login",
+            &[("email", "wang@x.cn"), ("password", PASSWORD), ("csrf", "")],
+        )
+        .await;
+    assert_eq!(blind.status, 422);
+    assert!(!stranger.cookies.contains_key("sp_session"));
+}
+
+#[tokio::test]
+async fn a_new_password_ends_the_page_sessions_and_staff_cannot_read_a_learners_page() {
+    let app = spawn_app().await;
+    let learner = student_with(&app, "2024-06-28").await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.log_in("wang@x.cn", PASSWORD).await.status, 303);
+    assert_eq!(browser.get("/progress").await.status, 200);
+    let resp = app
+        .post(
+            "/api/v1/me/password",
+            &json!({"current_password": PASSWORD, "new_password": "another long password"}),
+            Some(&learner.me),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let after = browser.get("/progress").await;
+    assert_eq!((after.status, after.location()), (303, "/login"));
+
+    let mut staff = Browser::new(&app);
+    assert_eq!(staff.log_in("staff@c.cn", PASSWORD).await.status, 303);
+    let home = staff.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("staff@c.cn"));
+    let progress = staff.get("/progress").await;
+    assert_eq!(progress.status, 403);
+}
