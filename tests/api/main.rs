@@ -3,6 +3,7 @@
 
 mod auth;
 mod boundary;
+mod browser;
 mod catalog;
 mod certificates;
 mod cohorts;
@@ -25,3 +26,5 @@ mod shares;
 #[path = "../support/smtp.rs"]
 mod smtp;
 mod users;
+#[path = "../support/webdriver.rs"]
+mod webdriver;

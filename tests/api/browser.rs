@@ -1,0 +1,80 @@
+//! The pages in a real browser: headless Chromium at a phone's size, driven through WebDriver.
+//! Skipped, with one line saying so, where no browser is installed (`.ci/run` installs one).
+//! With `SKILLPATH_SCREENSHOTS=<dir>` the tests also save their screenshots there (the README's
+//! come from `SKILLPATH_SCREENSHOTS=docs/screenshots cargo test --test api browser`).
+
+use crate::helpers::{spawn_app, PASSWORD};
+use crate::milestones::{student_with, verify};
+use crate::webdriver::{Browser, Driver};
+
+/// A phone's viewport (CSS pixels).
+const PHONE: (u32, u32) = (390, 844);
+
+async fn driver() -> Option<Driver> {
+    match Driver::start().await {
+        Ok(driver) => Some(driver),
+        Err(why) => {
+            eprintln!("skipping the browser test: {why} (install chromium and chromium-driver)");
+            None
+        }
+    }
+}
+
+async fn keep_screenshot(browser: &Browser, name: &str) {
+    if let Ok(dir) = std::env::var("SKILLPATH_SCREENSHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+        std::fs::write(path, browser.screenshot().await).unwrap();
+    }
+}
+
+/// The page fits the phone: nothing wider than the window.
+async fn assert_fits(browser: &Browser) {
+    let fits = browser
+        .script("return document.documentElement.scrollWidth <= window.innerWidth;")
+        .await;
+    assert_eq!(fits, serde_json::json!(true), "the page scrolls sideways");
+}
+
+#[tokio::test]
+async fn a_learner_logs_in_on_a_phone_and_sees_technician_open_on_the_anniversary() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    // 高级工 issued on 29 February 2024: 技师 opens on 28 February 2026.
+    let learner = student_with(&app, "2024-02-29").await;
+    verify(&app, &learner).await;
+    let browser = driver.browser(PHONE.0, PHONE.1).await;
+
+    browser.goto(&app.url("/")).await;
+    browser.wait_for_path("/login").await;
+    browser.wait_for_text("密码").await;
+    assert_fits(&browser).await;
+    keep_screenshot(&browser, "login").await;
+    browser.type_into("#email", "wang@x.cn").await;
+    browser
+        .type_into("#password", "a wrong password here")
+        .await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_text("邮箱或密码不正确").await;
+
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_path("/progress").await;
+    let text = browser.wait_for_text("我的进度").await;
+    assert!(text.contains("技师"), "{text}");
+    assert!(text.contains("2026年2月28日"), "{text}");
+    assert_fits(&browser).await;
+    keep_screenshot(&browser, "progress").await;
+
+    // The reasons open with a tap.
+    browser.click("li.milestone details summary").await;
+    browser.wait_for_text("政策依据").await;
+
+    browser.click("form.logout button").await;
+    browser.wait_for_path("/login").await;
+    browser.goto(&app.url("/progress")).await;
+    browser.wait_for_path("/login").await;
+    browser.close().await;
+}
