@@ -318,16 +318,18 @@ pub async fn list_certificates(
         cursor: q.cursor,
     };
     let (limit, after) = (page.limit()?, page.after_id()?);
-    if let Some(status) = &q.status {
-        status
-            .parse::<CertificateStatus>()
-            .map_err(|m| AppError::invalid("status", m))?;
-    }
+    let status = match &q.status {
+        Some(status) => Some(
+            status
+                .parse::<CertificateStatus>()
+                .map_err(|m| AppError::invalid("status", m))?,
+        ),
+        None => None,
+    };
     let page = state
         .db
         .read(move |conn| {
-            let rows =
-                certificates::list(conn, q.status.as_deref(), q.learner_id, after, limit + 1)?;
+            let rows = certificates::list(conn, status, q.learner_id, after, limit + 1)?;
             let page = Page::from_rows(rows, limit, |r| r.id, |r| r);
             let items = load_certificates(conn, page.items)?;
             Ok(Page {
@@ -408,22 +410,7 @@ pub async fn decide(
     caller.require(&[Role::Admin, Role::Evaluator])?;
     let id = id.into_inner();
     let b = body.into_inner();
-    let mut checks = Checks::new();
-    let decision = checks.parse::<Decision>("decision", &b.decision);
-    let reason = b.reason.trim().to_owned();
-    checks.ensure(
-        reason.chars().count() <= 1000,
-        "reason",
-        "must be at most 1000 characters",
-    );
-    if matches!(decision, Some(Decision::Reject | Decision::Revoke)) {
-        checks.ensure(
-            !reason.is_empty(),
-            "reason",
-            "is required to reject or revoke",
-        );
-    }
-    let decision = checks.done(|| decision)?;
+    let (decision, reason) = certificates_service::check_decision(&b.decision, &b.reason)?;
     let actor = caller.id;
     let cert = state
         .db

@@ -99,7 +99,7 @@ pub fn of_learner(
 
 pub fn list(
     conn: &mut DbConnection,
-    status: Option<&str>,
+    status: Option<CertificateStatus>,
     learner_id: Option<LearnerId>,
     after_id: Option<i64>,
     limit: i64,
@@ -110,7 +110,7 @@ pub fn list(
         .limit(limit)
         .into_boxed();
     if let Some(status) = status {
-        query = query.filter(certificates::status.eq(status.to_owned()));
+        query = query.filter(certificates::status.eq(status));
     }
     if let Some(learner_id) = learner_id {
         query = query.filter(certificates::learner_id.eq(learner_id));

@@ -11,6 +11,7 @@ use crate::auth::AuthUser;
 use crate::db::audit;
 use crate::db::certificates::{self, CertificateRow, NewCertificate, NewDecision};
 use crate::db::{self, learners, occupations, DbConnection};
+use crate::domain::checks::Checks;
 use crate::domain::{
     certificate_number, AuditAction, AuditEntity, CertificateId, CertificateKind,
     CertificateStatus, Decision, LearnerId, SkillLevel, UserId,
@@ -109,6 +110,50 @@ pub fn submit(
 }
 
 /// `decision` on certificate `id` by `actor`, for `reason`. Run inside a write transaction.
+/// An evaluator's decision as sent (`verify`, `reject` or `revoke`) and its reason, checked: the
+/// reason is at most 1000 characters, and required to reject or revoke.
+pub fn check_decision(decision: &str, reason: &str) -> Result<(Decision, String), AppError> {
+    let mut checks = Checks::new();
+    let decision = checks.parse::<Decision>("decision", decision);
+    let reason = reason.trim().to_owned();
+    checks.ensure(
+        reason.chars().count() <= 1000,
+        "reason",
+        "must be at most 1000 characters",
+    );
+    if matches!(decision, Some(Decision::Reject | Decision::Revoke)) {
+        checks.ensure(
+            !reason.is_empty(),
+            "reason",
+            "is required to reject or revoke",
+        );
+    }
+    let decision = checks.done(|| decision)?;
+    Ok((decision, reason))
+}
+
+/// The certificates waiting for an evaluator, oldest first, after the cursor, each with its
+/// learner's name.
+pub fn pending(
+    conn: &mut DbConnection,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(CertificateRow, String)>, AppError> {
+    let rows = certificates::list(conn, Some(CertificateStatus::Pending), None, after, limit)?;
+    let ids: Vec<LearnerId> = rows.iter().map(|r| r.learner_id).collect();
+    let names: std::collections::HashMap<LearnerId, String> = learners::find_many(conn, &ids)?
+        .into_iter()
+        .map(|l| (l.id, l.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let name = names.get(&row.learner_id).cloned().unwrap_or_default();
+            (row, name)
+        })
+        .collect())
+}
+
 pub fn decide(
     conn: &mut DbConnection,
     actor: UserId,

@@ -5,6 +5,7 @@
 
 mod assets;
 mod error;
+mod evaluations;
 mod login;
 mod progress;
 mod session;
@@ -27,6 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
         .route("/progress", web::get().to(progress::page))
+        .route("/evaluations", web::get().to(evaluations::queue))
+        .route("/evaluations/{id}", web::post().to(evaluations::decide))
         .route("/language", web::get().to(choose_language))
         .route("/static/{hash}/{name}", web::get().to(assets::serve));
 }
@@ -66,8 +69,10 @@ async fn front_door(req: HttpRequest, visitor: Visitor) -> Result<HttpResponse, 
     let Some(session) = visitor.session else {
         return Ok(see_other("/login"));
     };
-    if session.user.role == Role::Learner {
-        return Ok(see_other("/progress"));
+    match session.user.role {
+        Role::Learner => return Ok(see_other("/progress")),
+        Role::Evaluator => return Ok(see_other("/evaluations")),
+        _ => {}
     }
     let ui = Ui::new(&req, Some(session.csrf_token));
     let role = match session.user.role {

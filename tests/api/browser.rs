@@ -78,3 +78,37 @@ async fn a_learner_logs_in_on_a_phone_and_sees_technician_open_on_the_anniversar
     browser.wait_for_path("/login").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_evaluator_verifies_a_certificate_from_the_queue_on_a_phone() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let learner = student_with(&app, "2024-06-28").await;
+    let browser = driver.browser(PHONE.0, PHONE.1).await;
+    browser.goto(&app.url("/login")).await;
+    browser.wait_for_text("密码").await;
+    browser.type_into("#email", "eva@x.cn").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_path("/evaluations").await;
+    browser.wait_for_text("王芳 · 高级工").await;
+    assert_fits(&browser).await;
+    keep_screenshot(&browser, "evaluations").await;
+    let card = format!("#certificate-{}", learner.certificate);
+    browser
+        .type_into(&format!("{card} textarea"), "已在全国联网系统查询一致")
+        .await;
+    browser.click(&format!("{card} button[type=submit]")).await;
+    browser.wait_for_text("已记录决定").await;
+    let status = app
+        .get_json(
+            &format!("/api/v1/certificates/{}", learner.certificate),
+            &learner.admin,
+        )
+        .await["status"]
+        .clone();
+    assert_eq!(status, "verified");
+    browser.close().await;
+}

@@ -278,3 +278,93 @@ async fn a_new_password_ends_the_page_sessions_and_staff_cannot_read_a_learners_
     let progress = staff.get("/progress").await;
     assert_eq!(progress.status, 403);
 }
+
+#[tokio::test]
+async fn an_evaluator_decides_from_the_queue_and_a_refused_decision_keeps_what_was_typed() {
+    let app = spawn_app().await;
+    let learner = student_with(&app, "2024-06-28").await;
+    let mut evaluator = Browser::new(&app);
+    assert_eq!(evaluator.log_in("eva@x.cn", PASSWORD).await.status, 303);
+    let door = evaluator.get("/").await;
+    assert_eq!((door.status, door.location()), (303, "/evaluations"));
+    let queue = evaluator.get("/evaluations").await;
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    assert!(queue.body.contains("王芳 · 高级工"), "{}", queue.body);
+    let action = format!("/evaluations/{}", learner.certificate);
+    assert!(queue.body.contains(&format!("action=\"{action}\"")));
+    let csrf = queue.hidden("csrf");
+
+    // Rejecting without a reason is refused at the certificate, the choice kept.
+    let refused = evaluator
+        .post(
+            &action,
+            &[("csrf", &csrf), ("decision", "reject"), ("reason", "  ")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("驳回或撤销须填写理由"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"reject\" checked"));
+    // Without the session's token nothing is decided.
+    let forged = evaluator
+        .post(
+            &action,
+            &[("csrf", "forged"), ("decision", "verify"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let status = app
+        .get_json(
+            &format!("/api/v1/certificates/{}", learner.certificate),
+            &learner.admin,
+        )
+        .await["status"]
+        .clone();
+    assert_eq!(status, "pending");
+
+    let verified = evaluator
+        .post(
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("decision", "verify"),
+                ("reason", "查询一致"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (verified.status, verified.location()),
+        (303, "/evaluations?done=1")
+    );
+    let after = evaluator.get("/evaluations?done=1").await;
+    assert!(after.body.contains("已记录决定"));
+    assert!(!after.body.contains("王芳 · 高级工"));
+    let status = app
+        .get_json(
+            &format!("/api/v1/certificates/{}", learner.certificate),
+            &learner.admin,
+        )
+        .await["status"]
+        .clone();
+    assert_eq!(status, "verified");
+    // Deciding it again is a conflict shown on the page, not an error page.
+    let again = evaluator
+        .post(
+            &action,
+            &[("csrf", &csrf), ("decision", "verify"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(again.status, 422);
+    assert!(again.body.contains("该证书已由他人处理"), "{}", again.body);
+
+    // A learner has no queue.
+    let mut learner_browser = Browser::new(&app);
+    assert_eq!(
+        learner_browser.log_in("wang@x.cn", PASSWORD).await.status,
+        303
+    );
+    assert_eq!(learner_browser.get("/evaluations").await.status, 403);
+}

@@ -1,0 +1,208 @@
+//! The evaluator's queue: certificates waiting for a decision, oldest first, each with a form to
+//! verify or reject it with a reason.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::error::PageError;
+use super::session::Visitor;
+use super::ui::Ui;
+use crate::auth::web_session::{self, WebSession};
+use crate::domain::certificate_number::CertificateWarning;
+use crate::domain::{CertificateId, Language, Role};
+use crate::error::AppError;
+use crate::services::certificates as certificates_service;
+use crate::state::AppState;
+
+/// Certificates shown at once (the oldest; deciding one brings up the next).
+const QUEUE_LENGTH: i64 = 50;
+
+struct PendingView {
+    id: CertificateId,
+    learner: String,
+    level: &'static str,
+    occupation: String,
+    number: String,
+    issuer: String,
+    issued: String,
+    warnings: Vec<String>,
+}
+
+/// A refused decision, shown at its certificate with what was typed.
+struct Refusal {
+    id: CertificateId,
+    message: String,
+    decision: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "evaluations.html")]
+struct EvaluationsPage {
+    ui: Ui,
+    csrf: String,
+    pending: Vec<PendingView>,
+    done: bool,
+    refusal: Option<Refusal>,
+}
+
+impl EvaluationsPage {
+    fn refused_here(&self, id: &CertificateId) -> Option<&Refusal> {
+        self.refusal.as_ref().filter(|r| r.id == *id)
+    }
+
+    /// A refusal about a certificate the queue no longer shows (decided meanwhile).
+    fn refusal_elsewhere(&self) -> Option<&Refusal> {
+        self.refusal
+            .as_ref()
+            .filter(|r| !self.pending.iter().any(|p| p.id == r.id))
+    }
+
+    fn checked(&self, id: &CertificateId, decision: &str) -> bool {
+        match self.refused_here(id) {
+            Some(r) => r.decision == decision,
+            None => decision == "verify",
+        }
+    }
+
+    fn typed_reason(&self, id: &CertificateId) -> &str {
+        self.refused_here(id).map_or("", |r| r.reason.as_str())
+    }
+}
+
+fn evaluator(visitor: Visitor) -> Result<WebSession, AppError> {
+    let session = visitor.signed_in()?;
+    session.user.require(&[Role::Admin, Role::Evaluator])?;
+    Ok(session)
+}
+
+async fn queue_page(
+    state: &AppState,
+    req: &HttpRequest,
+    session: WebSession,
+    done: bool,
+    refusal: Option<Refusal>,
+) -> Result<HttpResponse, PageError> {
+    let ui = Ui::new(req, Some(session.csrf_token.clone()));
+    let rows = state
+        .db
+        .read(|conn| certificates_service::pending(conn, None, QUEUE_LENGTH))
+        .await?;
+    let pending = rows
+        .into_iter()
+        .map(|(c, learner)| PendingView {
+            id: c.id,
+            learner,
+            level: match ui.language {
+                Language::ZhCn => c.level.name_zh(),
+                Language::En => c.level.name_en(),
+            },
+            occupation: c.occupation_code,
+            number: c.number,
+            issuer: c.issuer,
+            issued: ui.date(c.issued_on),
+            warnings: serde_json::from_str::<Vec<CertificateWarning>>(&c.warnings)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|w| w.message)
+                .collect(),
+        })
+        .collect();
+    let status = if refusal.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = EvaluationsPage {
+        ui,
+        csrf: session.csrf_token,
+        pending,
+        done,
+        refusal,
+    };
+    Ok(super::html(status).body(super::render(&page)?))
+}
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    done: Option<String>,
+}
+
+/// `GET /evaluations`
+pub async fn queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, PageError> {
+    let session = evaluator(visitor)?;
+    queue_page(&state, &req, session, query.done.is_some(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /evaluations/{id}`: records the decision; the queue again, with the refusal next to
+/// the certificate and what was typed kept, when it cannot be recorded.
+pub async fn decide(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<CertificateId>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, PageError> {
+    let session = evaluator(visitor)?;
+    let form = form.into_inner();
+    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
+        return Err(AppError::Forbidden.into());
+    }
+    let id = id.into_inner();
+    let ui = Ui::new(&req, None);
+    let refusal = |message: String| Refusal {
+        id,
+        message,
+        decision: form.decision.clone(),
+        reason: form.reason.clone(),
+    };
+    let (decision, reason) =
+        match certificates_service::check_decision(&form.decision, &form.reason) {
+            Ok(checked) => checked,
+            Err(AppError::Validation(errors)) => {
+                let message = if errors.iter().any(|e| e.field == "reason") {
+                    ui.t(
+                        "驳回或撤销须填写理由（至多1000字）。",
+                        "A reason (at most 1000 characters) is required to reject or revoke.",
+                    )
+                } else {
+                    ui.t("请选择核验或驳回。", "Choose verify or reject.")
+                };
+                return queue_page(&state, &req, session, false, Some(refusal(message.into())))
+                    .await;
+            }
+            Err(other) => return Err(other.into()),
+        };
+    let actor = session.user.id;
+    let decided = state
+        .db
+        .write(move |conn| certificates_service::decide(conn, actor, id, decision, &reason))
+        .await;
+    match decided {
+        Ok(_) => Ok(super::see_other("/evaluations?done=1")),
+        Err(AppError::Conflict { .. }) => {
+            let message = ui.t(
+                "该证书已由他人处理或状态已变化，请刷新。",
+                "This certificate was decided meanwhile; reload the queue.",
+            );
+            queue_page(&state, &req, session, false, Some(refusal(message.into()))).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
