@@ -80,7 +80,7 @@ pub struct CreatedShare {
     pub share: ShareResponse,
     /// Typed or read from a QR code by HR; shown only now (stored hashed).
     pub code: String,
-    /// Where HR verifies it (after logging in).
+    /// The page where HR verifies it (after logging in).
     pub link: String,
     /// A JWS (EdDSA) of what is shared, verifiable offline against `/.well-known/jwks.json`.
     pub statement: String,
@@ -209,7 +209,7 @@ pub async fn create_share(
     let public = &state.settings.notify.public_url;
     let created = CreatedShare {
         share: share_response(&row, enterprise, now)?,
-        link: format!("{public}/api/v1/verifications/{code}"),
+        link: format!("{public}/verify?code={code}"),
         code,
         statement,
         shows,

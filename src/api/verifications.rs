@@ -46,20 +46,18 @@ pub async fn verify_code(
     let address = client_address(&req, &state.settings);
     let attempt = state.share_code_limiter.attempt(&account, &address)?;
     let code = code.into_inner();
-    let finder = caller.clone();
-    let share = state
-        .db
-        .read(move |conn| sharing::access::find_by_code(conn, &finder, &code))
-        .await?
-        .ok_or(AppError::NotFound { what: "share" })?;
-    // A known code (live, expired or revoked) is not a guess; earlier guesses stay counted.
-    attempt.not_a_failure();
-    sharing::require_active(&share, db::now())?;
     let parameters = state.parameters.clone();
     let view = state
         .db
-        .write(move |conn| sharing::access::look_through(conn, &parameters, &caller, &share))
-        .await?;
+        .write(move |conn| {
+            sharing::access::verify_code(conn, &parameters, &caller, &code, db::now())
+        })
+        .await;
+    // A known code (live, expired or revoked) is not a guess; earlier guesses stay counted.
+    if !matches!(view, Err(AppError::NotFound { .. })) {
+        attempt.not_a_failure();
+    }
+    let view = view?;
     Ok(web::Json(view))
 }
 

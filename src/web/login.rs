@@ -19,6 +19,8 @@ use crate::state::AppState;
 struct LoginPage {
     ui: Ui,
     csrf: String,
+    /// Where to go after logging in (a path of this site).
+    next: String,
     email: String,
     error: Option<&'static str>,
 }
@@ -26,6 +28,7 @@ struct LoginPage {
 fn login_page(
     state: &AppState,
     req: &HttpRequest,
+    next: &str,
     email: String,
     error: Option<(&'static str, &'static str)>,
 ) -> Result<HttpResponse, PageError> {
@@ -35,6 +38,7 @@ fn login_page(
     let page = LoginPage {
         ui,
         csrf: csrf.clone(),
+        next: super::local_path(next).unwrap_or("/").to_owned(),
         email,
         error,
     };
@@ -49,16 +53,27 @@ fn login_page(
         .body(body))
 }
 
-/// `GET /login`
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// `GET /login?next=/verify%3Fcode%3D…`
 pub async fn form(
     state: web::Data<AppState>,
     req: HttpRequest,
     visitor: Visitor,
+    query: web::Query<Next>,
 ) -> Result<HttpResponse, PageError> {
+    let next = query
+        .next
+        .as_deref()
+        .and_then(super::local_path)
+        .unwrap_or("/");
     if visitor.session.is_some() {
-        return Ok(super::see_other("/"));
+        return Ok(super::see_other(next));
     }
-    login_page(&state, &req, String::new(), None)
+    login_page(&state, &req, next, String::new(), None)
 }
 
 #[derive(Deserialize)]
@@ -66,6 +81,8 @@ pub struct LoginForm {
     email: String,
     password: String,
     csrf: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// `POST /login`: a new session on the right credentials; the form again, with the address
@@ -79,12 +96,15 @@ pub async fn submit(
         email,
         password,
         csrf,
+        next,
     } = form.into_inner();
+    let next = super::local_path(&next).unwrap_or("/").to_owned();
     let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_owned());
     if !expected.is_some_and(|e| web_session::csrf_matches(&e, &csrf)) {
         return login_page(
             &state,
             &req,
+            &next,
             email,
             Some((
                 "页面已过期，请重新提交。",
@@ -100,6 +120,7 @@ pub async fn submit(
             return login_page(
                 &state,
                 &req,
+                &next,
                 email,
                 Some((
                     "尝试次数过多，请稍后再试。",
@@ -113,6 +134,7 @@ pub async fn submit(
         return login_page(
             &state,
             &req,
+            &next,
             email,
             Some((
                 "邮箱或密码不正确。",
@@ -133,7 +155,7 @@ pub async fn submit(
         })
         .await?;
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/"))
+        .insert_header((header::LOCATION, next))
         .cookie(session::cookie(
             &state,
             SESSION_COOKIE,

@@ -10,6 +10,7 @@ mod login;
 mod progress;
 mod session;
 mod ui;
+mod verify;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
@@ -29,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(login::logout))
         .route("/progress", web::get().to(progress::page))
         .route("/evaluations", web::get().to(evaluations::queue))
+        .route("/verify", web::get().to(verify::page))
         .route("/evaluations/{id}", web::post().to(evaluations::decide))
         .route("/language", web::get().to(choose_language))
         .route("/static/{hash}/{name}", web::get().to(assets::serve));
@@ -47,6 +49,26 @@ fn html(status: StatusCode) -> HttpResponseBuilder {
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"));
     builder
+}
+
+/// `path` if it is a path of this site (not `//host`, not a backslash trick), for redirects a
+/// visitor's input chooses.
+fn local_path(path: &str) -> Option<&str> {
+    (path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')).then_some(path)
+}
+
+/// The login page, coming back to `path` after it.
+fn login_then(path: &str) -> String {
+    let mut encoded = String::new();
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                encoded.push(byte as char)
+            }
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    format!("/login?next={encoded}")
 }
 
 fn see_other(location: &str) -> HttpResponse {
@@ -72,6 +94,7 @@ async fn front_door(req: HttpRequest, visitor: Visitor) -> Result<HttpResponse, 
     match session.user.role {
         Role::Learner => return Ok(see_other("/progress")),
         Role::Evaluator => return Ok(see_other("/evaluations")),
+        Role::EmployerHr => return Ok(see_other("/verify")),
         _ => {}
     }
     let ui = Ui::new(&req, Some(session.csrf_token));
@@ -103,11 +126,7 @@ async fn choose_language(
     query: web::Query<LanguageChoice>,
 ) -> HttpResponse {
     let language = query.set.parse::<Language>().unwrap_or(Language::ZhCn);
-    let back = query
-        .back
-        .as_deref()
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
-        .unwrap_or("/");
+    let back = query.back.as_deref().and_then(local_path).unwrap_or("/");
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, back))
         .cookie(session::cookie(

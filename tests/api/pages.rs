@@ -368,3 +368,94 @@ async fn an_evaluator_decides_from_the_queue_and_a_refused_decision_keeps_what_w
     );
     assert_eq!(learner_browser.get("/evaluations").await.status, 403);
 }
+
+#[tokio::test]
+async fn hr_opens_a_share_link_logs_in_reads_the_records_then_sees_the_share_revoked() {
+    let app = spawn_app().await;
+    let w = crate::shares::world(&app).await;
+    let created = crate::shares::share(
+        &app,
+        &w.l.me,
+        json!({"purpose": "技师岗位津贴审核", "enterprise_id": w.enterprise_a}),
+    )
+    .await;
+    let code = created["code"].as_str().unwrap().to_owned();
+    let link = created["link"].as_str().unwrap().to_owned();
+    let path = link[link.find("/verify").expect("a page link")..].to_owned();
+    assert!(path.starts_with("/verify?code="), "{link}");
+
+    // The link, opened without a session, leads through the login page and back.
+    let mut hr = Browser::new(&app);
+    let opened = hr.get(&path).await;
+    assert_eq!(opened.status, 303);
+    assert!(
+        opened
+            .location()
+            .starts_with("/login?next=/verify%3Fcode%3D"),
+        "{}",
+        opened.location()
+    );
+    let form = hr.get(opened.location()).await;
+    let next = form.hidden("next");
+    assert_eq!(next, path.replace('&', "&amp;"));
+    let csrf = form.hidden("csrf");
+    let signed_in = hr
+        .post(
+            "/login",
+            &[
+                ("email", "hr@a.cn"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+                ("next", &path),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (signed_in.status, signed_in.location()),
+        (303, path.as_str())
+    );
+    let shown = hr.get(&path).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(shown.body.contains("技师岗位津贴审核"));
+    assert!(shown.body.contains("高级工"));
+    assert!(shown.body.contains("已核验"));
+    assert!(!shown.body.contains("王芳"), "the name is masked");
+    // Typed by hand, in lower case, it is the same code.
+    let typed = hr
+        .get(&format!("/verify?code={}", code.to_lowercase()))
+        .await;
+    assert_eq!(typed.status, 200);
+
+    // A guess reads as unknown; HR of another enterprise cannot use the code.
+    let guess = hr.get("/verify?code=AAAA-BBBB-CCCC-DDDD").await;
+    assert_eq!(guess.status, 404);
+    assert!(guess.body.contains("找不到该共享码"));
+    let mut other = Browser::new(&app);
+    assert_eq!(other.log_in("hr@b.cn", PASSWORD).await.status, 303);
+    assert_eq!(other.get(&path).await.status, 404);
+
+    // Revoked by the learner: the page says so.
+    let id = created["id"].as_i64().unwrap();
+    let resp = app
+        .post(
+            &format!("/api/v1/me/shares/{id}/revoke"),
+            &json!({}),
+            Some(&w.l.me),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let revoked = hr.get(&path).await;
+    assert_eq!(revoked.status, 410);
+    assert!(revoked.body.contains("学员已撤销该共享"));
+    // A learner has no such page; a login never leads off the site.
+    let mut learner = Browser::new(&app);
+    assert_eq!(learner.log_in("wang@x.cn", PASSWORD).await.status, 303);
+    assert_eq!(learner.get("/verify").await.status, 403);
+    let form = learner.get("/login?next=//evil.example/").await;
+    assert_eq!(
+        form.location(),
+        "/",
+        "a logged-in visitor goes to a local path only"
+    );
+    let _ = w.hr_b;
+}

@@ -16,15 +16,15 @@ use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp};
 use crate::milestones::{student, verify, Learner};
 use crate::smtp::SmtpServer;
 
-struct World {
-    l: Learner,
-    enterprise_a: i64,
-    hr_a: String,
-    hr_b: String,
+pub struct World {
+    pub l: Learner,
+    pub enterprise_a: i64,
+    pub hr_a: String,
+    pub hr_b: String,
 }
 
 /// The milestone tests' student with a verified 高级工, and HR staff of two enterprises.
-async fn world(app: &TestApp) -> World {
+pub async fn world(app: &TestApp) -> World {
     let l = student(app).await;
     verify(app, &l).await;
     let enterprise_a = app
@@ -57,7 +57,7 @@ async fn world(app: &TestApp) -> World {
     }
 }
 
-async fn share(app: &TestApp, token: &str, body: Value) -> Value {
+pub async fn share(app: &TestApp, token: &str, body: Value) -> Value {
     let resp = app.post("/api/v1/me/shares", &body, Some(token)).await;
     assert_eq!(resp.status(), 201);
     resp.json().await.unwrap()

@@ -104,6 +104,21 @@ pub fn find_by_code(
     )
 }
 
+/// What an HR user sees for a share code: `NotFound` for a code that names no share for them
+/// (a guess, for the limiter), `Gone` for one revoked or expired, else the shared records as
+/// they stand today, the look logged and told to the learner. Run inside a write transaction.
+pub fn verify_code(
+    conn: &mut DbConnection,
+    parameters: &ParameterCache,
+    caller: &AuthUser,
+    code: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<Verification, AppError> {
+    let share = find_by_code(conn, caller, code)?.ok_or(AppError::NotFound { what: "share" })?;
+    super::require_active(&share, now)?;
+    look_through(conn, parameters, caller, &share)
+}
+
 /// What an HR user sees through an active share: what it names, as it stands today.
 pub fn look_through(
     conn: &mut DbConnection,

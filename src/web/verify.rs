@@ -1,0 +1,179 @@
+//! HR staff verify a share code: the records the learner shared, as they stand today. The link
+//! a learner gives HR opens this page (after a login when needed); a revoked or expired share
+//! says so.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::error::PageError;
+use super::session::Visitor;
+use super::ui::Ui;
+use crate::domain::{CertificateStatus, Role};
+use crate::error::AppError;
+use crate::rules::Text;
+use crate::services::sharing::access::Verification;
+use crate::state::AppState;
+use crate::{db, services::sharing};
+
+struct CertificateView {
+    level: String,
+    occupation: String,
+    number: String,
+    issuer: String,
+    issued: String,
+    status: &'static str,
+    status_label: &'static str,
+}
+
+struct MilestoneView {
+    title: String,
+    date: Option<String>,
+}
+
+struct SharedView {
+    name: String,
+    purpose: Option<String>,
+    expires: Option<String>,
+    as_of: String,
+    certificates: Vec<CertificateView>,
+    milestones: Vec<MilestoneView>,
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    ui: Ui,
+    code: String,
+    error: Option<&'static str>,
+    shared: Option<SharedView>,
+}
+
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    code: Option<String>,
+}
+
+fn text(ui: &Ui, t: &Text) -> String {
+    ui.t(t.zh.as_ref(), t.en.as_ref()).to_owned()
+}
+
+fn shared_view(ui: &Ui, v: Verification) -> SharedView {
+    SharedView {
+        name: v.view.display_name,
+        purpose: v.purpose,
+        expires: v
+            .expires_at
+            .map(|t| ui.date(t.with_timezone(&crate::domain::SHANGHAI).date_naive())),
+        as_of: ui.date(v.view.as_of),
+        certificates: v
+            .view
+            .certificates
+            .iter()
+            .map(|c| CertificateView {
+                level: text(ui, &c.level_name),
+                occupation: c.occupation_code.clone(),
+                number: c.number.clone(),
+                issuer: c.issuer.clone(),
+                issued: ui.date(c.issued_on),
+                status: c.status.as_str(),
+                status_label: match c.status {
+                    CertificateStatus::Verified => ui.t("已核验", "Verified"),
+                    CertificateStatus::Revoked => ui.t("已撤销", "Revoked"),
+                    CertificateStatus::Rejected => ui.t("未通过核验", "Rejected"),
+                    CertificateStatus::Pending => ui.t("待核验", "Awaiting verification"),
+                },
+            })
+            .collect(),
+        milestones: v
+            .view
+            .milestones
+            .iter()
+            .map(|m| MilestoneView {
+                title: text(ui, &m.title),
+                date: m.eligible_from.map(|d| ui.date(d)),
+            })
+            .collect(),
+    }
+}
+
+/// `GET /verify` (the code form) and `GET /verify?code=…` (what the code shows). A share link
+/// opened without a session leads to the login page and back here.
+pub async fn page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    query: web::Query<CodeQuery>,
+) -> Result<HttpResponse, PageError> {
+    let Some(session) = visitor.session else {
+        let back = format!("{}?{}", req.path(), req.query_string());
+        return Ok(super::see_other(&super::login_then(&back)));
+    };
+    session.user.require(&[Role::EmployerHr])?;
+    let ui = Ui::new(&req, Some(session.csrf_token));
+    let code = query.code.clone().unwrap_or_default().trim().to_owned();
+    let (status, error, shared) = if code.is_empty() {
+        (StatusCode::OK, None, None)
+    } else {
+        let account = session.user.id.to_string();
+        let address = crate::api::auth::client_address(&req, &state.settings);
+        match state.share_code_limiter.attempt(&account, &address) {
+            Err(AppError::TooManyRequests { .. }) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(ui.t(
+                    "尝试次数过多，请稍后再试。",
+                    "Too many attempts; please try again later.",
+                )),
+                None,
+            ),
+            Err(other) => return Err(other.into()),
+            Ok(attempt) => {
+                let parameters = state.parameters.clone();
+                let caller = session.user.clone();
+                let lookup = code.clone();
+                let found = state
+                    .db
+                    .write(move |conn| {
+                        sharing::access::verify_code(conn, &parameters, &caller, &lookup, db::now())
+                    })
+                    .await;
+                if !matches!(found, Err(AppError::NotFound { .. })) {
+                    attempt.not_a_failure();
+                }
+                match found {
+                    Ok(v) => (StatusCode::OK, None, Some(shared_view(&ui, v))),
+                    Err(AppError::NotFound { .. }) => (
+                        StatusCode::NOT_FOUND,
+                        Some(ui.t(
+                            "找不到该共享码，请核对后重试。",
+                            "No share has this code; check it and try again.",
+                        )),
+                        None,
+                    ),
+                    Err(AppError::Gone {
+                        code: "share_revoked",
+                        ..
+                    }) => (
+                        StatusCode::GONE,
+                        Some(ui.t("学员已撤销该共享。", "The learner revoked this share.")),
+                        None,
+                    ),
+                    Err(AppError::Gone { .. }) => (
+                        StatusCode::GONE,
+                        Some(ui.t("该共享已过期。", "This share has expired.")),
+                        None,
+                    ),
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        }
+    };
+    let page = VerifyPage {
+        ui,
+        code,
+        error,
+        shared,
+    };
+    Ok(super::html(status).body(super::render(&page)?))
+}
