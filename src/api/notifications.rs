@@ -48,16 +48,6 @@ pub struct InboxQuery {
     pub cursor: Option<String>,
 }
 
-/// Whose inbox a caller reads: a learner's own, or (for staff) the account's.
-fn inbox_owner(caller: &AuthUser) -> notifications::Recipient {
-    match caller.learner_id {
-        Some(learner) if caller.role == crate::domain::Role::Learner => {
-            notifications::Recipient::Learner(learner)
-        }
-        _ => notifications::Recipient::User(caller.id),
-    }
-}
-
 /// The caller's inbox, newest first, with the number of unread messages (learners; HR staff get
 /// notices about records they relied on).
 #[utoipa::path(get, path = "/api/v1/me/notifications", tag = "notifications", params(InboxQuery), security(("bearer" = [])),
@@ -67,7 +57,7 @@ pub async fn inbox(
     caller: AuthUser,
     query: web::Query<InboxQuery>,
 ) -> Result<web::Json<Inbox>, AppError> {
-    let owner = inbox_owner(&caller);
+    let owner = caller.inbox_owner();
     let q = query.into_inner();
     let page = PageParams {
         limit: q.limit,
@@ -76,12 +66,7 @@ pub async fn inbox(
     let (limit, before) = (page.limit()?, page.after_id()?);
     let (mut rows, unread_count) = state
         .db
-        .read(move |conn| {
-            Ok((
-                notifications::inbox(conn, owner, before, limit + 1)?,
-                notifications::unread_count(conn, owner)?,
-            ))
-        })
+        .read(move |conn| notices::inbox(conn, owner, before, limit + 1))
         .await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
@@ -118,7 +103,7 @@ pub async fn mark_read(
     caller: AuthUser,
     id: web::Path<MessageId>,
 ) -> Result<HttpResponse, AppError> {
-    let owner = inbox_owner(&caller);
+    let owner = caller.inbox_owner();
     let id = id.into_inner();
     let found = state
         .db
@@ -137,7 +122,7 @@ pub async fn mark_all_read(
     state: web::Data<AppState>,
     caller: AuthUser,
 ) -> Result<HttpResponse, AppError> {
-    let owner = inbox_owner(&caller);
+    let owner = caller.inbox_owner();
     state
         .db
         .write(move |conn| Ok(notifications::mark_all_read(conn, owner, db::now())?))

@@ -47,6 +47,15 @@ impl AuthUser {
         }
     }
 
+    /// Whose inbox the caller reads: a learner's own, or (for staff) the account's.
+    pub fn inbox_owner(&self) -> crate::db::notifications::Recipient {
+        use crate::db::notifications::Recipient;
+        match self.learner_id {
+            Some(learner) if self.role == Role::Learner => Recipient::Learner(learner),
+            _ => Recipient::User(self.id),
+        }
+    }
+
     /// Which learner records this caller may see.
     pub fn learner_scope(&self) -> LearnerScope {
         match (self.role, self.institution_id, self.learner_id) {

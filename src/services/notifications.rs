@@ -3,11 +3,24 @@
 
 use serde_json::json;
 
-use crate::db::notifications::{self, OutboxRow};
+use crate::db::notifications::{self, InboxRow, OutboxRow, Recipient};
 use crate::db::{self, audit, DbConnection};
 use crate::domain::{AuditAction, AuditEntity, Category, Channel, LearnerId, NoticeId, UserId};
 use crate::error::AppError;
 use crate::notify::preferences::Preferences;
+
+/// One page of an inbox, newest first (before the cursor), and how many messages are unread.
+pub fn inbox(
+    conn: &mut DbConnection,
+    owner: Recipient,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<(Vec<InboxRow>, i64), AppError> {
+    Ok((
+        notifications::inbox(conn, owner, before, limit)?,
+        notifications::unread_count(conn, owner)?,
+    ))
+}
 
 /// Stores a learner's preferences, checked by [`Preferences::check`].
 pub fn save_preferences(

@@ -6,6 +6,7 @@
 mod assets;
 mod error;
 mod evaluations;
+mod inbox;
 mod login;
 mod progress;
 mod session;
@@ -29,6 +30,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
         .route("/progress", web::get().to(progress::page))
+        .route("/inbox", web::get().to(inbox::page))
+        .route("/inbox/read", web::post().to(inbox::read_all))
         .route("/evaluations", web::get().to(evaluations::queue))
         .route("/verify", web::get().to(verify::page))
         .route("/evaluations/{id}", web::post().to(evaluations::decide))

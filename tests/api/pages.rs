@@ -459,3 +459,30 @@ async fn hr_opens_a_share_link_logs_in_reads_the_records_then_sees_the_share_rev
     );
     let _ = w.hr_b;
 }
+
+#[tokio::test]
+async fn a_learner_reads_the_inbox_and_marks_it_read() {
+    let app = spawn_app().await;
+    let learner = student_with(&app, "2024-06-28").await;
+    verify(&app, &learner).await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.log_in("wang@x.cn", PASSWORD).await.status, 303);
+    let inbox = browser.get("/inbox").await;
+    assert_eq!(inbox.status, 200, "{}", inbox.body);
+    let unread = |page: &Page| {
+        let start = page.body.find("id=\"unread-count\">").unwrap() + "id=\"unread-count\">".len();
+        let end = page.body[start..].find('<').unwrap() + start;
+        page.body[start..end].parse::<i64>().unwrap()
+    };
+    assert!(unread(&inbox) >= 1, "{}", inbox.body);
+    assert!(inbox.body.contains("证书"), "{}", inbox.body);
+    let forged = browser.post("/inbox/read", &[("csrf", "forged")]).await;
+    assert_eq!(forged.status, 403);
+    let csrf = inbox.hidden("csrf");
+    let read = browser.post("/inbox/read", &[("csrf", &csrf)]).await;
+    assert_eq!((read.status, read.location()), (303, "/inbox"));
+    assert_eq!(unread(&browser.get("/inbox").await), 0);
+    // The API sees the same inbox.
+    let api = app.get_json("/api/v1/me/notifications", &learner.me).await;
+    assert_eq!(api["unread_count"], 0);
+}

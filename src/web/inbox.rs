@@ -1,0 +1,93 @@
+//! The inbox: the notices Skillpath sent, newest first, unread ones marked, with the unread
+//! count; reading the page does not mark them read, the button does.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::error::PageError;
+use super::session::Visitor;
+use super::ui::Ui;
+use crate::auth::web_session;
+use crate::db::{self, notifications};
+use crate::error::AppError;
+use crate::services::notifications as notices;
+use crate::state::AppState;
+
+/// Messages shown at once.
+const PAGE: i64 = 50;
+
+struct MessageView {
+    title: String,
+    body: String,
+    when: String,
+    unread: bool,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    ui: Ui,
+    csrf: String,
+    unread: i64,
+    messages: Vec<MessageView>,
+}
+
+/// `GET /inbox`
+pub async fn page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+) -> Result<HttpResponse, PageError> {
+    let session = visitor.signed_in()?;
+    let owner = session.user.inbox_owner();
+    let ui = Ui::new(&req, Some(session.csrf_token.clone()));
+    let (rows, unread) = state
+        .db
+        .read(move |conn| notices::inbox(conn, owner, None, PAGE))
+        .await?;
+    let messages = rows
+        .into_iter()
+        .map(|r| MessageView {
+            title: ui.t(&r.title_zh, &r.title_en).to_owned(),
+            body: ui.t(&r.body_zh, &r.body_en).to_owned(),
+            when: ui.date(
+                r.created_at
+                    .and_utc()
+                    .with_timezone(&crate::domain::SHANGHAI)
+                    .date_naive(),
+            ),
+            unread: r.read_at.is_none(),
+        })
+        .collect();
+    let page = InboxPage {
+        ui,
+        csrf: session.csrf_token,
+        unread,
+        messages,
+    };
+    Ok(super::html(actix_web::http::StatusCode::OK).body(super::render(&page)?))
+}
+
+#[derive(Deserialize)]
+pub struct ReadAllForm {
+    csrf: String,
+}
+
+/// `POST /inbox/read`: marks every message read.
+pub async fn read_all(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: web::Form<ReadAllForm>,
+) -> Result<HttpResponse, PageError> {
+    let session = visitor.signed_in()?;
+    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
+        return Err(AppError::Forbidden.into());
+    }
+    let owner = session.user.inbox_owner();
+    state
+        .db
+        .write(move |conn| Ok(notifications::mark_all_read(conn, owner, db::now())?))
+        .await?;
+    Ok(super::see_other("/inbox"))
+}
