@@ -85,7 +85,7 @@ async fn queue_page(
     done: bool,
     refusal: Option<Refusal>,
 ) -> Result<HttpResponse, PageError> {
-    let ui = Ui::new(req, Some(session.csrf_token.clone()));
+    let ui = Ui::signed(req, &session);
     let rows = state
         .db
         .read(|conn| certificates_service::pending(conn, None, QUEUE_LENGTH))

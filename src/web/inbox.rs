@@ -41,7 +41,7 @@ pub async fn page(
 ) -> Result<HttpResponse, PageError> {
     let session = visitor.signed_in()?;
     let owner = session.user.inbox_owner();
-    let ui = Ui::new(&req, Some(session.csrf_token.clone()));
+    let ui = Ui::signed(&req, &session);
     let (rows, unread) = state
         .db
         .read(move |conn| notices::inbox(conn, owner, None, PAGE))

@@ -8,6 +8,7 @@ mod error;
 mod evaluations;
 mod inbox;
 mod login;
+mod preferences;
 mod progress;
 mod session;
 mod ui;
@@ -32,6 +33,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/progress", web::get().to(progress::page))
         .route("/inbox", web::get().to(inbox::page))
         .route("/inbox/read", web::post().to(inbox::read_all))
+        .route("/preferences", web::get().to(preferences::page))
+        .route("/preferences", web::post().to(preferences::save))
         .route("/evaluations", web::get().to(evaluations::queue))
         .route("/verify", web::get().to(verify::page))
         .route("/evaluations/{id}", web::post().to(evaluations::decide))
@@ -100,7 +103,7 @@ async fn front_door(req: HttpRequest, visitor: Visitor) -> Result<HttpResponse, 
         Role::EmployerHr => return Ok(see_other("/verify")),
         _ => {}
     }
-    let ui = Ui::new(&req, Some(session.csrf_token));
+    let ui = Ui::signed(&req, &session);
     let role = match session.user.role {
         Role::Admin => ui.t("管理员", "Administrator"),
         Role::CollegeStaff => ui.t("院校工作人员", "College staff"),

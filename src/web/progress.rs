@@ -122,7 +122,7 @@ pub async fn page(
 ) -> Result<HttpResponse, PageError> {
     let session = visitor.signed_in()?;
     let learner_id = session.user.own_learner_id()?;
-    let ui = Ui::new(&req, Some(session.csrf_token));
+    let ui = Ui::signed(&req, &session);
     let as_of = today_in_shanghai();
     let parameters = state.parameters.clone();
     let p = state

@@ -4,7 +4,8 @@
 use actix_web::HttpRequest;
 use chrono::{Datelike, NaiveDate};
 
-use crate::domain::Language;
+use crate::auth::web_session::WebSession;
+use crate::domain::{Language, Role};
 
 pub const LANGUAGE_COOKIE: &str = "sp_lang";
 
@@ -17,6 +18,8 @@ pub struct Ui {
     pub here: String,
     /// The session's CSRF token, when logged in (the logout form carries it).
     pub logout_csrf: Option<String>,
+    /// Whether the reader is a learner (whose pages the menu lists).
+    pub learner: bool,
 }
 
 impl Ui {
@@ -26,7 +29,15 @@ impl Ui {
             css: super::assets::stylesheet_url(),
             here: req.path().to_owned(),
             logout_csrf,
+            learner: false,
         }
+    }
+
+    /// The frame of a page for someone logged in.
+    pub fn signed(req: &HttpRequest, session: &WebSession) -> Self {
+        let mut ui = Self::new(req, Some(session.csrf_token.clone()));
+        ui.learner = session.user.role == Role::Learner;
+        ui
     }
 
     /// The text in the reader's language.

@@ -111,7 +111,7 @@ pub async fn page(
         return Ok(super::see_other(&super::login_then(&back)));
     };
     session.user.require(&[Role::EmployerHr])?;
-    let ui = Ui::new(&req, Some(session.csrf_token));
+    let ui = Ui::signed(&req, &session);
     let code = query.code.clone().unwrap_or_default().trim().to_owned();
     let (status, error, shared) = if code.is_empty() {
         (StatusCode::OK, None, None)

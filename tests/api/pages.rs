@@ -486,3 +486,77 @@ async fn a_learner_reads_the_inbox_and_marks_it_read() {
     let api = app.get_json("/api/v1/me/notifications", &learner.me).await;
     assert_eq!(api["unread_count"], 0);
 }
+
+#[tokio::test]
+async fn a_learner_sets_notification_preferences_and_a_bad_time_is_refused_at_its_field() {
+    let app = spawn_app().await;
+    let learner = student_with(&app, "2024-06-28").await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.log_in("wang@x.cn", PASSWORD).await.status, 303);
+    let form = browser.get("/preferences").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form
+        .body
+        .contains("name=\"email_milestone\" value=\"on\" checked"));
+    let csrf = form.hidden("csrf");
+    let refused = browser
+        .post(
+            "/preferences",
+            &[
+                ("csrf", &csrf),
+                ("email_certificate", "on"),
+                ("quiet_start", "25:99"),
+                ("quiet_end", "08:00"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("id=\"quiet-start-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("value=\"25:99\""),
+        "what was typed is kept"
+    );
+    assert!(
+        !refused
+            .body
+            .contains("name=\"email_milestone\" value=\"on\" checked"),
+        "what was chosen is kept"
+    );
+    let stored = app
+        .get_json("/api/v1/me/notification-preferences", &learner.me)
+        .await;
+    assert_eq!(stored["milestone"]["email"], true, "nothing was saved");
+
+    let saved = browser
+        .post(
+            "/preferences",
+            &[
+                ("csrf", &csrf),
+                ("email_certificate", "on"),
+                ("inbox_share", "on"),
+                ("quiet_start", "23:00"),
+                ("quiet_end", "07:30"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (saved.status, saved.location()),
+        (303, "/preferences?saved=1")
+    );
+    let stored = app
+        .get_json("/api/v1/me/notification-preferences", &learner.me)
+        .await;
+    assert_eq!(stored["milestone"]["email"], false);
+    assert_eq!(stored["certificate"]["email"], true);
+    assert_eq!(
+        stored["milestone"]["inbox"], true,
+        "the inbox copy stays on"
+    );
+    assert_eq!(stored["quiet_hours"]["start"], "23:00");
+    let forged = browser.post("/preferences", &[("csrf", "forged")]).await;
+    assert_eq!(forged.status, 403);
+}
