@@ -3,7 +3,7 @@
 //! Also the employer's view of its own employees' verified records, logged the same way.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -15,28 +15,11 @@ use crate::auth::AuthUser;
 use crate::db::shares::{self, AccessRow, ShareRow};
 use crate::db::{self, institutions, DbConnection};
 use crate::domain::AccessBasis;
-use crate::domain::{checks::Checks, CertificateId, InstitutionId, ShareId};
+use crate::domain::{CertificateId, InstitutionId, ShareId};
 use crate::error::AppError;
 use crate::services::sharing::create::EnterpriseRef;
 use crate::services::sharing::{self, ShareStatus, VerifiedView};
 use crate::state::AppState;
-
-/// Default and longest lifetime of a share.
-const DEFAULT_DAYS: i64 = 30;
-const MAX_DAYS: i64 = 180;
-/// Certificates, and milestones, one share may name at most.
-const MAX_SHARED_ITEMS: usize = 100;
-
-/// `items` without repeats, in their first order.
-fn distinct<T: PartialEq + Clone>(items: Vec<T>) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(items.len());
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -149,53 +132,14 @@ pub async fn create_share(
     let learner_id = caller.own_learner_id()?;
     let request = body.into_inner();
     let now = db::now();
-    let mut checks = Checks::new();
-    let purpose = checks.text("purpose", &request.purpose, 200);
-    let expires_at = match request.expires_at {
-        None => now + Duration::days(DEFAULT_DAYS),
-        Some(t) => t.naive_utc(),
-    };
-    checks.ensure(expires_at > now, "expires_at", "must be in the future");
-    checks.ensure(
-        expires_at <= now + Duration::days(MAX_DAYS),
-        "expires_at",
-        "must be at most 180 days from now",
-    );
-    let request = CreateShare {
-        certificate_ids: request.certificate_ids.map(distinct),
-        milestone_keys: request.milestone_keys.map(distinct),
-        ..request
-    };
-    for (field, len) in [
-        (
-            "certificate_ids",
-            request.certificate_ids.as_ref().map(Vec::len),
-        ),
-        (
-            "milestone_keys",
-            request.milestone_keys.as_ref().map(Vec::len),
-        ),
-    ] {
-        checks.ensure(
-            len.unwrap_or(0) <= MAX_SHARED_ITEMS,
-            field,
-            format!("may name at most {MAX_SHARED_ITEMS} distinct items"),
-        );
-    }
-    let purpose = checks.done(|| purpose)?;
-
-    let code = sharing::new_code();
-    let draft = sharing::create::Draft {
-        learner_id,
-        actor: caller.id,
-        code_hash: sharing::code_hash(&sharing::normalize_code(&code).unwrap_or_default()),
-        purpose,
+    let (draft, code) = sharing::create::Request {
+        purpose: request.purpose,
         enterprise_id: request.enterprise_id,
         certificate_ids: request.certificate_ids,
         milestone_keys: request.milestone_keys,
-        expires_at,
-        now,
-    };
+        expires_at: request.expires_at.map(|t| t.naive_utc()),
+    }
+    .draft(learner_id, caller.id, now)?;
     let st = state.clone();
     let sharing::create::Created {
         row,
@@ -209,7 +153,7 @@ pub async fn create_share(
     let public = &state.settings.notify.public_url;
     let created = CreatedShare {
         share: share_response(&row, enterprise, now)?,
-        link: format!("{public}/verify?code={code}"),
+        link: sharing::create::link(public, &code),
         code,
         statement,
         shows,
@@ -245,38 +189,18 @@ pub async fn list_shares(
     let learner_id = caller.own_learner_id()?;
     let (limit, before) = (page.limit()?, page.after_id()?);
     let now = db::now();
-    let (rows, enterprises) = state
+    let rows = state
         .db
-        .read(move |conn| {
-            let rows = shares::shares_of(conn, learner_id, before, limit + 1)?;
-            let ids: Vec<InstitutionId> = rows
-                .iter()
-                .filter_map(|r| r.recipient_institution_id)
-                .collect();
-            Ok((rows, institutions::find_many(conn, &ids)?))
-        })
+        .read(move |conn| sharing::own_shares(conn, learner_id, before, limit + 1))
         .await?;
-    let mut page = Page::from_rows(rows, limit, |r| r.id, |r| r);
-    let items = page
-        .items
-        .drain(..)
-        .map(|r| {
-            let enterprise = r.recipient_institution_id.and_then(|id| {
-                enterprises
-                    .iter()
-                    .find(|i| i.id == id)
-                    .map(|i| EnterpriseRef {
-                        id,
-                        name: i.name.clone(),
-                    })
-            });
-            share_response(&r, enterprise, now)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(web::Json(Page {
-        items,
-        next_cursor: page.next_cursor,
-    }))
+    let page = Page::from_rows(
+        rows,
+        limit,
+        |(r, _)| r.id,
+        |(r, enterprise)| share_response(&r, enterprise, now),
+    )
+    .transpose()?;
+    Ok(web::Json(page))
 }
 
 /// One of the learner's shares with every access to it.

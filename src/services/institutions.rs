@@ -315,6 +315,16 @@ pub fn list_cohorts(
         .collect()
 }
 
+/// The enterprises a learner may name in a share, by name (at most `limit`).
+pub fn enterprises(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> Result<Vec<(InstitutionId, String)>, AppError> {
+    let mut rows = institutions::list(conn, None, Some(InstitutionKind::Enterprise), None, limit)?;
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
 fn find(conn: &mut DbConnection, id: InstitutionId) -> Result<InstitutionRow, AppError> {
     institutions::find(conn, id)?.ok_or(AppError::NotFound {
         what: "institution",

@@ -11,6 +11,7 @@ mod login;
 mod preferences;
 mod progress;
 mod session;
+mod shares;
 mod ui;
 mod verify;
 
@@ -33,6 +34,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/progress", web::get().to(progress::page))
         .route("/inbox", web::get().to(inbox::page))
         .route("/inbox/read", web::post().to(inbox::read_all))
+        .route("/shares", web::get().to(shares::page))
+        .route("/shares", web::post().to(shares::make))
+        .route("/shares/{id}/revoke", web::post().to(shares::revoke))
         .route("/preferences", web::get().to(preferences::page))
         .route("/preferences", web::post().to(preferences::save))
         .route("/evaluations", web::get().to(evaluations::queue))

@@ -72,6 +72,19 @@ async fn a_learner_logs_in_on_a_phone_and_sees_technician_open_on_the_anniversar
     browser.click("li.milestone details summary").await;
     browser.wait_for_text("政策依据").await;
 
+    // A share for any enterprise, its code and QR code shown once.
+    browser.goto(&app.url("/shares")).await;
+    browser.wait_for_text("新建共享").await;
+    browser.type_into("#purpose", "技师岗位津贴审核").await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_text("共享已创建").await;
+    let qr = browser
+        .script("return document.querySelector('.qr svg') !== null;")
+        .await;
+    assert_eq!(qr, serde_json::json!(true), "a QR code");
+    assert_fits(&browser).await;
+    keep_screenshot(&browser, "share").await;
+
     browser.click("form.logout button").await;
     browser.wait_for_path("/login").await;
     browser.goto(&app.url("/progress")).await;

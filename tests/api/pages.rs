@@ -560,3 +560,85 @@ async fn a_learner_sets_notification_preferences_and_a_bad_time_is_refused_at_it
     let forged = browser.post("/preferences", &[("csrf", "forged")]).await;
     assert_eq!(forged.status, 403);
 }
+
+#[tokio::test]
+async fn a_learner_shares_with_a_qr_code_hr_looks_and_the_learner_sees_it_then_revokes() {
+    let app = spawn_app().await;
+    let w = crate::shares::world(&app).await;
+    let mut learner = Browser::new(&app);
+    assert_eq!(learner.log_in("wang@x.cn", PASSWORD).await.status, 303);
+    let page = learner.get("/shares").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("甲制造有限公司"),
+        "enterprises are offered"
+    );
+    let csrf = page.hidden("csrf");
+    let enterprise = w.enterprise_a.to_string();
+
+    let refused = learner
+        .post(
+            "/shares",
+            &[
+                ("csrf", &csrf),
+                ("purpose", "入职核验"),
+                ("enterprise", &enterprise),
+                ("days", "999"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("有效天数须为 1 至 180"));
+    assert!(
+        refused.body.contains("value=\"入职核验\""),
+        "what was typed is kept"
+    );
+    let none = learner
+        .post(
+            "/shares",
+            &[("csrf", &csrf), ("purpose", " "), ("days", "30")],
+        )
+        .await;
+    assert_eq!(none.status, 422);
+
+    let made = learner
+        .post(
+            "/shares",
+            &[
+                ("csrf", &csrf),
+                ("purpose", "入职核验"),
+                ("enterprise", &enterprise),
+                ("days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert!(made.body.contains("<svg"), "a QR code");
+    let start = made.body.find("id=\"share-code\">").unwrap() + "id=\"share-code\">".len();
+    let end = made.body[start..].find('<').unwrap() + start;
+    let code = made.body[start..end].to_owned();
+    assert!(made.body.contains(&format!("/verify?code={code}")));
+
+    // HR of that enterprise looks; the learner sees who looked.
+    let mut hr = Browser::new(&app);
+    assert_eq!(hr.log_in("hr@a.cn", PASSWORD).await.status, 303);
+    let looked = hr.get(&format!("/verify?code={code}")).await;
+    assert_eq!(looked.status, 200, "{}", looked.body);
+    let mine = learner.get("/shares").await;
+    assert!(mine.body.contains("hr@a.cn"), "{}", mine.body);
+    assert!(mine.body.contains("有效"));
+
+    // Revoked from the page: HR reads it as revoked.
+    let action_start = mine.body.find("action=\"/shares/").unwrap() + "action=\"".len();
+    let action_end = mine.body[action_start..].find('"').unwrap() + action_start;
+    let action = mine.body[action_start..action_end].to_owned();
+    assert_eq!(
+        learner.post(&action, &[("csrf", "forged")]).await.status,
+        403
+    );
+    let revoked = learner.post(&action, &[("csrf", &csrf)]).await;
+    assert_eq!((revoked.status, revoked.location()), (303, "/shares"));
+    assert!(learner.get("/shares").await.body.contains("已撤销"));
+    assert_eq!(hr.get(&format!("/verify?code={code}")).await.status, 410);
+    let _ = (w.hr_a, w.hr_b);
+}

@@ -50,6 +50,88 @@ pub struct Draft {
     pub now: NaiveDateTime,
 }
 
+/// Default and longest lifetime of a share.
+pub const DEFAULT_DAYS: i64 = 30;
+pub const MAX_DAYS: i64 = 180;
+/// Certificates, and milestones, one share may name at most.
+pub const MAX_SHARED_ITEMS: usize = 100;
+
+/// `items` without repeats, in their first order.
+fn distinct<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// A share as a learner asks for it, before its checks.
+pub struct Request {
+    pub purpose: String,
+    pub enterprise_id: Option<InstitutionId>,
+    pub certificate_ids: Option<Vec<CertificateId>>,
+    pub milestone_keys: Option<Vec<String>>,
+    /// Default: [`DEFAULT_DAYS`] from now.
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+impl Request {
+    /// Checks the request (a purpose, an expiry within [`MAX_DAYS`], at most
+    /// [`MAX_SHARED_ITEMS`] of each kind, repeats counted once) and draws its code: the draft
+    /// to store and the code, which is shown once and stored only hashed.
+    pub fn draft(
+        self,
+        learner_id: LearnerId,
+        actor: UserId,
+        now: NaiveDateTime,
+    ) -> Result<(Draft, String), AppError> {
+        let mut checks = Checks::new();
+        let purpose = checks.text("purpose", &self.purpose, 200);
+        let expires_at = self
+            .expires_at
+            .unwrap_or(now + chrono::Duration::days(DEFAULT_DAYS));
+        checks.ensure(expires_at > now, "expires_at", "must be in the future");
+        checks.ensure(
+            expires_at <= now + chrono::Duration::days(MAX_DAYS),
+            "expires_at",
+            format!("must be at most {MAX_DAYS} days from now"),
+        );
+        let certificate_ids = self.certificate_ids.map(distinct);
+        let milestone_keys = self.milestone_keys.map(distinct);
+        for (field, len) in [
+            ("certificate_ids", certificate_ids.as_ref().map(Vec::len)),
+            ("milestone_keys", milestone_keys.as_ref().map(Vec::len)),
+        ] {
+            checks.ensure(
+                len.unwrap_or(0) <= MAX_SHARED_ITEMS,
+                field,
+                format!("may name at most {MAX_SHARED_ITEMS} distinct items"),
+            );
+        }
+        let purpose = checks.done(|| purpose)?;
+        let code = super::new_code();
+        let draft = Draft {
+            learner_id,
+            actor,
+            code_hash: super::code_hash(&super::normalize_code(&code).unwrap_or_default()),
+            purpose,
+            enterprise_id: self.enterprise_id,
+            certificate_ids,
+            milestone_keys,
+            expires_at,
+            now,
+        };
+        Ok((draft, code))
+    }
+}
+
+/// Where HR opens a share by its code.
+pub fn link(public_url: &str, code: &str) -> String {
+    format!("{public_url}/verify?code={code}")
+}
+
 pub struct Created {
     pub row: ShareRow,
     pub enterprise: Option<EnterpriseRef>,

@@ -94,6 +94,38 @@ pub fn require_active(share: &ShareRow, now: NaiveDateTime) -> Result<(), AppErr
     }
 }
 
+/// A page of the learner's shares, newest first (before the cursor), each with the enterprise it
+/// names.
+pub fn own_shares(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(ShareRow, Option<create::EnterpriseRef>)>, AppError> {
+    let rows = shares::shares_of(conn, learner_id, before, limit)?;
+    let ids: Vec<InstitutionId> = rows
+        .iter()
+        .filter_map(|r| r.recipient_institution_id)
+        .collect();
+    let names: std::collections::HashMap<InstitutionId, String> =
+        crate::db::institutions::find_many(conn, &ids)?
+            .into_iter()
+            .map(|i| (i.id, i.name))
+            .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let enterprise = row.recipient_institution_id.and_then(|id| {
+                names.get(&id).map(|name| create::EnterpriseRef {
+                    id,
+                    name: name.clone(),
+                })
+            });
+            (row, enterprise)
+        })
+        .collect())
+}
+
 /// The learner revokes their share (repeating it changes nothing); the share as it stands.
 /// Run inside a write transaction.
 pub fn revoke(

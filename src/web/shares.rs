@@ -1,0 +1,276 @@
+//! A learner's shares: make one for an enterprise (or any) with a purpose and a validity, see
+//! its code, link and QR code once, revoke it, and see who looked at what they shared.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use qrcode::render::svg;
+use qrcode::QrCode;
+use serde::Deserialize;
+
+use super::error::PageError;
+use super::session::Visitor;
+use super::ui::Ui;
+use crate::auth::web_session::{self, WebSession};
+use crate::db::{self, shares as share_rows};
+use crate::domain::{InstitutionId, ShareId, SHANGHAI};
+use crate::error::AppError;
+use crate::services::institutions as institutions_service;
+use crate::services::sharing::{self, create, ShareStatus};
+use crate::state::AppState;
+
+/// Enterprises offered in the form at most (beyond: a share for any enterprise).
+const ENTERPRISES: i64 = 500;
+/// Shares and accesses listed.
+const LISTED: i64 = 50;
+
+struct ShareView {
+    id: ShareId,
+    purpose: String,
+    enterprise: String,
+    until: String,
+    active: bool,
+    status_label: &'static str,
+}
+
+struct AccessView {
+    when: String,
+    who: String,
+}
+
+struct NewShareView {
+    code: String,
+    link: String,
+    qr_svg: String,
+}
+
+#[derive(Template)]
+#[template(path = "shares.html")]
+struct SharesPage {
+    ui: Ui,
+    csrf: String,
+    enterprises: Vec<(InstitutionId, String)>,
+    shares: Vec<ShareView>,
+    accesses: Vec<AccessView>,
+    created: Option<NewShareView>,
+    purpose: String,
+    days: String,
+    error: Option<&'static str>,
+}
+
+fn when(ui: &Ui, t: chrono::NaiveDateTime) -> String {
+    let local = t.and_utc().with_timezone(&SHANGHAI);
+    format!("{} {}", ui.date(local.date_naive()), local.format("%H:%M"))
+}
+
+async fn show(
+    state: &AppState,
+    req: &HttpRequest,
+    session: WebSession,
+    status: StatusCode,
+    created: Option<NewShareView>,
+    typed: (String, String),
+    error: Option<&'static str>,
+) -> Result<HttpResponse, PageError> {
+    let learner_id = session.user.own_learner_id()?;
+    let ui = Ui::signed(req, &session);
+    let (enterprises, shares, accesses) = state
+        .db
+        .read(move |conn| {
+            Ok((
+                institutions_service::enterprises(conn, ENTERPRISES)?,
+                sharing::own_shares(conn, learner_id, None, LISTED)?,
+                share_rows::accesses_of(conn, learner_id, None, None, LISTED)?,
+            ))
+        })
+        .await?;
+    let now = db::now();
+    let shares = shares
+        .into_iter()
+        .map(|(row, enterprise)| {
+            let status = sharing::share_status(&row, now);
+            ShareView {
+                id: row.id,
+                purpose: row.purpose.clone(),
+                enterprise: enterprise
+                    .map(|e| e.name)
+                    .unwrap_or_else(|| ui.t("任何企业", "any enterprise").to_owned()),
+                until: when(&ui, row.expires_at),
+                active: status == ShareStatus::Active,
+                status_label: match status {
+                    ShareStatus::Active => ui.t("有效", "Active"),
+                    ShareStatus::Revoked => ui.t("已撤销", "Revoked"),
+                    ShareStatus::Expired => ui.t("已过期", "Expired"),
+                },
+            }
+        })
+        .collect();
+    let accesses = accesses
+        .into_iter()
+        .map(|(row, email, institution)| AccessView {
+            when: when(&ui, row.accessed_at),
+            who: match institution {
+                Some(name) => format!("{name} · {email}"),
+                None => email,
+            },
+        })
+        .collect();
+    let page = SharesPage {
+        csrf: session.csrf_token,
+        enterprises,
+        shares,
+        accesses,
+        created,
+        purpose: typed.0,
+        days: typed.1,
+        error,
+        ui,
+    };
+    Ok(super::html(status).body(super::render(&page)?))
+}
+
+/// `GET /shares`
+pub async fn page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+) -> Result<HttpResponse, PageError> {
+    let session = visitor.signed_in()?;
+    let days = create::DEFAULT_DAYS.to_string();
+    show(
+        &state,
+        &req,
+        session,
+        StatusCode::OK,
+        None,
+        (String::new(), days),
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    csrf: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    enterprise: String,
+    #[serde(default)]
+    days: String,
+}
+
+/// `POST /shares`: makes the share; the page then shows its code, link and QR code (once: the
+/// code is stored only hashed).
+pub async fn make(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    form: web::Form<ShareForm>,
+) -> Result<HttpResponse, PageError> {
+    let session = visitor.signed_in()?;
+    let learner_id = session.user.own_learner_id()?;
+    let form = form.into_inner();
+    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
+        return Err(AppError::Forbidden.into());
+    }
+    let ui = Ui::new(&req, None);
+    let typed = (form.purpose.clone(), form.days.clone());
+    let refuse = |message| Some(message);
+    let days = match form.days.trim().parse::<i64>() {
+        Ok(days) if (1..=create::MAX_DAYS).contains(&days) => days,
+        _ => {
+            let message = ui.t("有效天数须为 1 至 180。", "Days valid must be 1 to 180.");
+            return show(
+                &state,
+                &req,
+                session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                typed,
+                refuse(message),
+            )
+            .await;
+        }
+    };
+    let enterprise_id = form.enterprise.trim().parse::<InstitutionId>().ok();
+    let now = db::now();
+    let request = create::Request {
+        purpose: form.purpose,
+        enterprise_id,
+        certificate_ids: None,
+        milestone_keys: None,
+        expires_at: Some(now + chrono::Duration::days(days)),
+    };
+    let (draft, code) = match request.draft(learner_id, session.user.id, now) {
+        Ok(drafted) => drafted,
+        Err(AppError::Validation(_)) => {
+            let message = ui.t(
+                "请填写用途（至多200字）。",
+                "Give a purpose (at most 200 characters).",
+            );
+            return show(
+                &state,
+                &req,
+                session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                typed,
+                refuse(message),
+            )
+            .await;
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let st = state.clone();
+    state
+        .db
+        .write(move |conn| create::create(conn, &st.sharing_context(), draft))
+        .await?;
+    let link = create::link(&state.settings.notify.public_url, &code);
+    let qr_svg = QrCode::new(link.as_bytes())
+        .map_err(|e| AppError::internal("QR code", e))?
+        .render::<svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    // Inline in the page: the element without its XML declaration.
+    let qr_svg = qr_svg[qr_svg.find("<svg").unwrap_or(0)..].to_owned();
+    let created = NewShareView { code, link, qr_svg };
+    let days = create::DEFAULT_DAYS.to_string();
+    show(
+        &state,
+        &req,
+        session,
+        StatusCode::CREATED,
+        Some(created),
+        (String::new(), days),
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    csrf: String,
+}
+
+/// `POST /shares/{id}/revoke`
+pub async fn revoke(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    id: web::Path<ShareId>,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, PageError> {
+    let session = visitor.signed_in()?;
+    let learner_id = session.user.own_learner_id()?;
+    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
+        return Err(AppError::Forbidden.into());
+    }
+    let (actor, id) = (session.user.id, id.into_inner());
+    state
+        .db
+        .write(move |conn| sharing::revoke(conn, actor, learner_id, id, db::now()))
+        .await?;
+    Ok(super::see_other("/shares"))
+}
