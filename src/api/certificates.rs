@@ -13,27 +13,14 @@ use crate::auth::scope::{self, require_learner};
 use crate::auth::AuthUser;
 use crate::db::certificates::{self, CertificateRow, DecisionRow};
 use crate::db::{learners, DbConnection};
-use crate::domain::certificate_number::{self, CertificateWarning};
+use crate::domain::certificate_number::CertificateWarning;
 use crate::domain::{
-    checks::Checks, today_in_shanghai, CertificateId, CertificateKind, CertificateStatus, Decision,
-    LearnerId, NumberFormat, OccupationCode, Role, SkillLevel, UserId,
+    CertificateId, CertificateKind, CertificateStatus, Decision, LearnerId, NumberFormat, Role,
+    SkillLevel, UserId,
 };
 use crate::error::AppError;
 use crate::services::certificates as certificates_service;
 use crate::state::AppState;
-
-/// The earliest issue date each kind of certificate can plausibly carry: 职业资格证书 began
-/// with the Labour Law's qualification system in 1994 (预备技师 certificates came later still);
-/// 职业技能等级证书 were first issued when 职业技能等级认定 started in 2019.
-fn earliest_issue_date(kind: CertificateKind) -> NaiveDate {
-    let (y, m, d) = match kind {
-        CertificateKind::VocationalQualification | CertificateKind::PreparatoryTechnician => {
-            (1994, 1, 1)
-        }
-        CertificateKind::SkillLevel => (2019, 1, 1),
-    };
-    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
-}
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DecisionResponse {
@@ -206,42 +193,15 @@ pub async fn create_certificate(
     let learner_id = id.into_inner();
     scope::may_add_facts(&caller, learner_id)?;
     let b = body.into_inner();
-    let mut checks = Checks::new();
-    let number = certificate_number::normalise(&b.number);
-    checks.ensure(!number.is_empty(), "number", "is required");
-    checks.ensure(
-        number.chars().count() <= 40,
-        "number",
-        "must be at most 40 characters",
-    );
-    let kind = checks.parse::<CertificateKind>("kind", &b.kind);
-    let level = checks.parse::<SkillLevel>("level", &b.level);
-    let code = checks.with("occupation_code", OccupationCode::parse(&b.occupation_code));
-    let issuer = checks.text("issuer", &b.issuer, 200);
-    checks.ensure(
-        b.issued_on <= today_in_shanghai(),
-        "issued_on",
-        "must not be in the future",
-    );
-    if let Some(kind) = kind {
-        let earliest = earliest_issue_date(kind);
-        checks.ensure(
-            b.issued_on >= earliest,
-            "issued_on",
-            format!("a {kind} certificate cannot be issued before {earliest}"),
-        );
-    }
-    let (kind, level, code, issuer) =
-        checks.done(|| Some((kind?, level?, code?.into_inner(), issuer?)))?;
-    let submission = certificates_service::Submission {
+    let submission = certificates_service::Submission::check(
         learner_id,
-        number,
-        kind,
-        level,
-        occupation_code: code,
-        issuer,
-        issued_on: b.issued_on,
-    };
+        &b.number,
+        &b.kind,
+        &b.level,
+        &b.occupation_code,
+        &b.issuer,
+        b.issued_on,
+    )?;
     let created = state
         .db
         .write(move |conn| {

@@ -13,8 +13,8 @@ use crate::db::certificates::{self, CertificateRow, NewCertificate, NewDecision}
 use crate::db::{self, learners, occupations, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{
-    certificate_number, AuditAction, AuditEntity, CertificateId, CertificateKind,
-    CertificateStatus, Decision, LearnerId, SkillLevel, UserId,
+    certificate_number, today_in_shanghai, AuditAction, AuditEntity, CertificateId,
+    CertificateKind, CertificateStatus, Decision, LearnerId, OccupationCode, SkillLevel, UserId,
 };
 use crate::error::AppError;
 use crate::notify::{self, Category, Notice, NoticeKind, Recipient};
@@ -36,6 +36,71 @@ pub struct Submission {
 
 /// Records a submitted certificate, pending verification; the row and the learner's name. Run
 /// inside a write transaction.
+/// The earliest issue date each kind of certificate can plausibly carry: 职业资格证书 began
+/// with the Labour Law's qualification system in 1994 (预备技师 certificates came later still);
+/// 职业技能等级证书 were first issued when 职业技能等级认定 started in 2019.
+fn earliest_issue_date(kind: CertificateKind) -> NaiveDate {
+    let (y, m, d) = match kind {
+        CertificateKind::VocationalQualification | CertificateKind::PreparatoryTechnician => {
+            (1994, 1, 1)
+        }
+        CertificateKind::SkillLevel => (2019, 1, 1),
+    };
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+}
+
+impl Submission {
+    /// A certificate as typed, checked field by field: a number (normalised, at most 40
+    /// characters), a kind, a level, an occupation code, an issuer, and an issue date that is
+    /// not in the future nor before such certificates existed.
+    pub fn check(
+        learner_id: LearnerId,
+        number: &str,
+        kind: &str,
+        level: &str,
+        occupation_code: &str,
+        issuer: &str,
+        issued_on: NaiveDate,
+    ) -> Result<Submission, AppError> {
+        let mut checks = Checks::new();
+        let number = certificate_number::normalise(number);
+        checks.ensure(!number.is_empty(), "number", "is required");
+        checks.ensure(
+            number.chars().count() <= 40,
+            "number",
+            "must be at most 40 characters",
+        );
+        let kind = checks.parse::<CertificateKind>("kind", kind);
+        let level = checks.parse::<SkillLevel>("level", level);
+        let code = checks.with("occupation_code", OccupationCode::parse(occupation_code));
+        let issuer = checks.text("issuer", issuer, 200);
+        checks.ensure(
+            issued_on <= today_in_shanghai(),
+            "issued_on",
+            "must not be in the future",
+        );
+        if let Some(kind) = kind {
+            let earliest = earliest_issue_date(kind);
+            checks.ensure(
+                issued_on >= earliest,
+                "issued_on",
+                format!("a {kind} certificate cannot be issued before {earliest}"),
+            );
+        }
+        let (kind, level, occupation_code, issuer) =
+            checks.done(|| Some((kind?, level?, code?.into_inner(), issuer?)))?;
+        Ok(Submission {
+            learner_id,
+            number,
+            kind,
+            level,
+            occupation_code,
+            issuer,
+            issued_on,
+        })
+    }
+}
+
 pub fn submit(
     conn: &mut DbConnection,
     caller: &AuthUser,

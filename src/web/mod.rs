@@ -4,6 +4,7 @@
 //! answer as pages (`error.rs`).
 
 mod assets;
+mod certificates;
 mod error;
 mod evaluations;
 mod inbox;
@@ -32,6 +33,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
         .route("/progress", web::get().to(progress::page))
+        .route("/certificates/new", web::get().to(certificates::form))
+        .route("/certificates", web::post().to(certificates::submit))
         .route("/inbox", web::get().to(inbox::page))
         .route("/inbox/read", web::post().to(inbox::read_all))
         .route("/shares", web::get().to(shares::page))

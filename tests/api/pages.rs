@@ -642,3 +642,70 @@ async fn a_learner_shares_with_a_qr_code_hr_looks_and_the_learner_sees_it_then_r
     assert_eq!(hr.get(&format!("/verify?code={code}")).await.status, 410);
     let _ = (w.hr_a, w.hr_b);
 }
+
+#[tokio::test]
+async fn a_learner_registers_a_certificate_and_refusals_are_shown_at_their_fields() {
+    let app = spawn_app().await;
+    student_with(&app, "2024-06-28").await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.log_in("wang@x.cn", PASSWORD).await.status, 303);
+    let form = browser.get("/certificates/new").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = form.hidden("csrf");
+    let refused = browser
+        .post(
+            "/certificates",
+            &[
+                ("csrf", &csrf),
+                ("number", ""),
+                ("kind", "skill_level"),
+                ("level", "technician"),
+                ("occupation_code", "6-18-02-04"),
+                ("issuer", "某评价机构"),
+                ("issued_on", "2099-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("id=\"number-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("id=\"issued-error\""));
+    assert!(!refused.body.contains("id=\"issuer-error\""));
+    assert!(
+        refused.body.contains("value=\"某评价机构\""),
+        "what was typed is kept"
+    );
+    assert!(refused.body.contains("value=\"technician\" selected"));
+
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("number", "Y310000000000026500034"),
+        ("kind", "skill_level"),
+        ("level", "technician"),
+        ("occupation_code", "6-18-02-04"),
+        ("issuer", "某评价机构"),
+        ("issued_on", "2026-06-30"),
+    ];
+    let registered = browser.post("/certificates", &fields).await;
+    assert_eq!(
+        (registered.status, registered.location()),
+        (303, "/progress"),
+        "{}",
+        registered.body
+    );
+    let progress = browser.get("/progress").await;
+    assert!(progress.body.contains("待核验"), "{}", progress.body);
+    let again = browser.post("/certificates", &fields).await;
+    assert_eq!(again.status, 422);
+    assert!(again.body.contains("该证书编号已登记"), "{}", again.body);
+    assert_eq!(
+        browser
+            .post("/certificates", &[("csrf", "forged")])
+            .await
+            .status,
+        403
+    );
+}
