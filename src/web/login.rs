@@ -143,9 +143,14 @@ pub async fn submit(
         );
     };
     attempt.succeeded();
+    // A login over an earlier session ends that one.
+    let earlier = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
     let (token, _) = state
         .db
         .write(move |conn| {
+            if let Some(earlier) = earlier.filter(|t| !t.is_empty()) {
+                web_session::end(conn, &earlier)?;
+            }
             web_session::start(
                 conn,
                 &user,

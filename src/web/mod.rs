@@ -44,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/preferences", web::post().to(preferences::save))
         .route("/evaluations", web::get().to(evaluations::queue))
         .route("/verify", web::get().to(verify::page))
+        .route("/verify", web::post().to(verify::check))
         .route("/evaluations/{id}", web::post().to(evaluations::decide))
         .route("/language", web::get().to(choose_language))
         .route("/static/{hash}/{name}", web::get().to(assets::serve));
@@ -64,10 +65,14 @@ fn html(status: StatusCode) -> HttpResponseBuilder {
     builder
 }
 
-/// `path` if it is a path of this site (not `//host`, not a backslash trick), for redirects a
-/// visitor's input chooses.
+/// `path` if it is a path of this site, for redirects a visitor's input chooses: it starts with
+/// one `/`, and holds no backslash, whitespace or control character (browsers drop tabs and
+/// line breaks from addresses, so `/\t/evil.example` would read as `//evil.example`).
 fn local_path(path: &str) -> Option<&str> {
-    (path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')).then_some(path)
+    let plain = !path
+        .chars()
+        .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    (plain && path.starts_with('/') && !path.starts_with("//")).then_some(path)
 }
 
 /// The login page, coming back to `path` after it.

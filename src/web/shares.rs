@@ -193,7 +193,28 @@ pub async fn make(
             .await;
         }
     };
-    let enterprise_id = form.enterprise.trim().parse::<InstitutionId>().ok();
+    let enterprise_id = match form.enterprise.trim() {
+        "" => None,
+        chosen => match chosen.parse::<InstitutionId>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                let message = ui.t(
+                    "请从列表中选择企业。",
+                    "Choose the enterprise from the list.",
+                );
+                return show(
+                    &state,
+                    &req,
+                    session,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    typed,
+                    refuse(message),
+                )
+                .await;
+            }
+        },
+    };
     let now = db::now();
     let request = create::Request {
         purpose: form.purpose,
@@ -223,10 +244,30 @@ pub async fn make(
         Err(other) => return Err(other.into()),
     };
     let st = state.clone();
-    state
+    let made = state
         .db
         .write(move |conn| create::create(conn, &st.sharing_context(), draft))
-        .await?;
+        .await;
+    match made {
+        Ok(_) => {}
+        Err(AppError::Validation(_)) => {
+            let message = ui.t(
+                "无法创建该共享：请选择列表中的企业，并确认已有核验通过的证书。",
+                "This share cannot be made: choose an enterprise from the list, and have a verified certificate.",
+            );
+            return show(
+                &state,
+                &req,
+                session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                typed,
+                refuse(message),
+            )
+            .await;
+        }
+        Err(other) => return Err(other.into()),
+    }
     let link = create::link(&state.settings.notify.public_url, &code);
     let qr_svg = QrCode::new(link.as_bytes())
         .map_err(|e| AppError::internal("QR code", e))?

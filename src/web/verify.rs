@@ -45,6 +45,7 @@ struct SharedView {
 #[template(path = "verify.html")]
 struct VerifyPage {
     ui: Ui,
+    csrf: String,
     code: String,
     error: Option<&'static str>,
     shared: Option<SharedView>,
@@ -98,10 +99,11 @@ fn shared_view(ui: &Ui, v: Verification) -> SharedView {
     }
 }
 
-/// `GET /verify` (the code form) and `GET /verify?code=…` (what the code shows). A share link
+/// `GET /verify` and `GET /verify?code=…` (the learner's link): the code form, filled in. Only
+/// the form's submission looks the code up, so that no other site can make an HR user's
+/// browser look at a share (and tell its owner who looked) or spend their attempts. A link
 /// opened without a session leads to the login page and back here.
 pub async fn page(
-    state: web::Data<AppState>,
     req: HttpRequest,
     visitor: Visitor,
     query: web::Query<CodeQuery>,
@@ -111,66 +113,93 @@ pub async fn page(
         return Ok(super::see_other(&super::login_then(&back)));
     };
     session.user.require(&[Role::EmployerHr])?;
+    let page = VerifyPage {
+        ui: Ui::signed(&req, &session),
+        csrf: session.csrf_token,
+        code: query.code.clone().unwrap_or_default().trim().to_owned(),
+        error: None,
+        shared: None,
+    };
+    Ok(super::html(StatusCode::OK).body(super::render(&page)?))
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /verify`: what the code shows. Unknown codes count against the same limiter as the
+/// API's; a revoked or expired share says so.
+pub async fn check(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, PageError> {
+    let session = visitor.signed_in()?;
+    session.user.require(&[Role::EmployerHr])?;
+    if !crate::auth::web_session::csrf_matches(&session.csrf_token, &form.csrf) {
+        return Err(AppError::Forbidden.into());
+    }
     let ui = Ui::signed(&req, &session);
-    let code = query.code.clone().unwrap_or_default().trim().to_owned();
-    let (status, error, shared) = if code.is_empty() {
-        (StatusCode::OK, None, None)
-    } else {
-        let account = session.user.id.to_string();
-        let address = crate::api::auth::client_address(&req, &state.settings);
-        match state.share_code_limiter.attempt(&account, &address) {
-            Err(AppError::TooManyRequests { .. }) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                Some(ui.t(
-                    "尝试次数过多，请稍后再试。",
-                    "Too many attempts; please try again later.",
-                )),
-                None,
-            ),
-            Err(other) => return Err(other.into()),
-            Ok(attempt) => {
-                let parameters = state.parameters.clone();
-                let caller = session.user.clone();
-                let lookup = code.clone();
-                let found = state
-                    .db
-                    .write(move |conn| {
-                        sharing::access::verify_code(conn, &parameters, &caller, &lookup, db::now())
-                    })
-                    .await;
-                if !matches!(found, Err(AppError::NotFound { .. })) {
-                    attempt.not_a_failure();
-                }
-                match found {
-                    Ok(v) => (StatusCode::OK, None, Some(shared_view(&ui, v))),
-                    Err(AppError::NotFound { .. }) => (
-                        StatusCode::NOT_FOUND,
-                        Some(ui.t(
-                            "找不到该共享码，请核对后重试。",
-                            "No share has this code; check it and try again.",
-                        )),
-                        None,
-                    ),
-                    Err(AppError::Gone {
-                        code: "share_revoked",
-                        ..
-                    }) => (
-                        StatusCode::GONE,
-                        Some(ui.t("学员已撤销该共享。", "The learner revoked this share.")),
-                        None,
-                    ),
-                    Err(AppError::Gone { .. }) => (
-                        StatusCode::GONE,
-                        Some(ui.t("该共享已过期。", "This share has expired.")),
-                        None,
-                    ),
-                    Err(other) => return Err(other.into()),
-                }
+    let code = form.code.trim().to_owned();
+    let account = session.user.id.to_string();
+    let address = crate::api::auth::client_address(&req, &state.settings);
+    let (status, error, shared) = match state.share_code_limiter.attempt(&account, &address) {
+        Err(AppError::TooManyRequests { .. }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(ui.t(
+                "尝试次数过多，请稍后再试。",
+                "Too many attempts; please try again later.",
+            )),
+            None,
+        ),
+        Err(other) => return Err(other.into()),
+        Ok(attempt) => {
+            let parameters = state.parameters.clone();
+            let caller = session.user.clone();
+            let lookup = code.clone();
+            let found = state
+                .db
+                .write(move |conn| {
+                    sharing::access::verify_code(conn, &parameters, &caller, &lookup, db::now())
+                })
+                .await;
+            if !matches!(found, Err(AppError::NotFound { .. })) {
+                attempt.not_a_failure();
+            }
+            match found {
+                Ok(v) => (StatusCode::OK, None, Some(shared_view(&ui, v))),
+                Err(AppError::NotFound { .. }) => (
+                    StatusCode::NOT_FOUND,
+                    Some(ui.t(
+                        "找不到该共享码，请核对后重试。",
+                        "No share has this code; check it and try again.",
+                    )),
+                    None,
+                ),
+                Err(AppError::Gone {
+                    code: "share_revoked",
+                    ..
+                }) => (
+                    StatusCode::GONE,
+                    Some(ui.t("学员已撤销该共享。", "The learner revoked this share.")),
+                    None,
+                ),
+                Err(AppError::Gone { .. }) => (
+                    StatusCode::GONE,
+                    Some(ui.t("该共享已过期。", "This share has expired.")),
+                    None,
+                ),
+                Err(other) => return Err(other.into()),
             }
         }
     };
     let page = VerifyPage {
         ui,
+        csrf: session.csrf_token,
         code,
         error,
         shared,

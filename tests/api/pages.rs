@@ -95,6 +95,19 @@ impl<'a> Browser<'a> {
         self.run(request).await
     }
 
+    /// Opens the HR page with a code filled in (as the learner's link does), then submits it.
+    async fn verify(&mut self, code: &str) -> Page {
+        let form = self.get(&format!("/verify?code={code}")).await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        assert!(
+            form.body.contains(&format!("value=\"{code}\"")),
+            "the code is filled in"
+        );
+        let csrf = form.hidden("csrf");
+        self.post("/verify", &[("csrf", &csrf), ("code", code)])
+            .await
+    }
+
     /// Logs in through the form; the answer to the form's submission.
     async fn log_in(&mut self, email: &str, password: &str) -> Page {
         let form = self.get("/login").await;
@@ -206,8 +219,15 @@ async fn a_learner_logs_in_reads_their_progress_in_either_language_and_logs_out(
     assert!(english.body.contains("Open now"));
     assert!(english.body.contains("28 Feb 2026"), "{}", english.body);
     // The switch goes back only to this site.
-    let away = browser.get("/language?set=en&back=//evil.example/").await;
-    assert_eq!(away.location(), "/");
+    for away in [
+        "//evil.example/",
+        "/%09/evil.example/",
+        "/%0d%0a/evil.example",
+        "/\\evil.example",
+    ] {
+        let answer = browser.get(&format!("/language?set=en&back={away}")).await;
+        assert_eq!(answer.location(), "/", "{away}");
+    }
 
     // Logging out needs the session's token; with it, the session ends for good.
     let session = browser.cookies["sp_session"].clone();
@@ -414,25 +434,32 @@ async fn hr_opens_a_share_link_logs_in_reads_the_records_then_sees_the_share_rev
         (signed_in.status, signed_in.location()),
         (303, path.as_str())
     );
-    let shown = hr.get(&path).await;
+    // Opening the link looks nothing up by itself: the form, filled in, is submitted.
+    let opened = hr.get(&path).await;
+    assert_eq!(opened.status, 200);
+    assert!(!opened.body.contains("技师岗位津贴审核"));
+    let shown = hr.verify(&code).await;
     assert_eq!(shown.status, 200, "{}", shown.body);
     assert!(shown.body.contains("技师岗位津贴审核"));
     assert!(shown.body.contains("高级工"));
     assert!(shown.body.contains("已核验"));
     assert!(!shown.body.contains("王芳"), "the name is masked");
     // Typed by hand, in lower case, it is the same code.
-    let typed = hr
-        .get(&format!("/verify?code={}", code.to_lowercase()))
-        .await;
+    let typed = hr.verify(&code.to_lowercase()).await;
     assert_eq!(typed.status, 200);
+    // Without the session's token nothing is looked up.
+    let forged = hr
+        .post("/verify", &[("csrf", "forged"), ("code", &code)])
+        .await;
+    assert_eq!(forged.status, 403);
 
     // A guess reads as unknown; HR of another enterprise cannot use the code.
-    let guess = hr.get("/verify?code=AAAA-BBBB-CCCC-DDDD").await;
+    let guess = hr.verify("AAAA-BBBB-CCCC-DDDD").await;
     assert_eq!(guess.status, 404);
     assert!(guess.body.contains("找不到该共享码"));
     let mut other = Browser::new(&app);
     assert_eq!(other.log_in("hr@b.cn", PASSWORD).await.status, 303);
-    assert_eq!(other.get(&path).await.status, 404);
+    assert_eq!(other.verify(&code).await.status, 404);
 
     // Revoked by the learner: the page says so.
     let id = created["id"].as_i64().unwrap();
@@ -444,19 +471,21 @@ async fn hr_opens_a_share_link_logs_in_reads_the_records_then_sees_the_share_rev
         )
         .await;
     assert_eq!(resp.status(), 200);
-    let revoked = hr.get(&path).await;
+    let revoked = hr.verify(&code).await;
     assert_eq!(revoked.status, 410);
     assert!(revoked.body.contains("学员已撤销该共享"));
     // A learner has no such page; a login never leads off the site.
     let mut learner = Browser::new(&app);
     assert_eq!(learner.log_in("wang@x.cn", PASSWORD).await.status, 303);
     assert_eq!(learner.get("/verify").await.status, 403);
-    let form = learner.get("/login?next=//evil.example/").await;
-    assert_eq!(
-        form.location(),
-        "/",
-        "a logged-in visitor goes to a local path only"
-    );
+    for away in ["//evil.example/", "/%09/evil.example/"] {
+        let form = learner.get(&format!("/login?next={away}")).await;
+        assert_eq!(
+            form.location(),
+            "/",
+            "a logged-in visitor goes to a local path only"
+        );
+    }
     let _ = w.hr_b;
 }
 
@@ -622,7 +651,7 @@ async fn a_learner_shares_with_a_qr_code_hr_looks_and_the_learner_sees_it_then_r
     // HR of that enterprise looks; the learner sees who looked.
     let mut hr = Browser::new(&app);
     assert_eq!(hr.log_in("hr@a.cn", PASSWORD).await.status, 303);
-    let looked = hr.get(&format!("/verify?code={code}")).await;
+    let looked = hr.verify(&code).await;
     assert_eq!(looked.status, 200, "{}", looked.body);
     let mine = learner.get("/shares").await;
     assert!(mine.body.contains("hr@a.cn"), "{}", mine.body);
@@ -639,7 +668,7 @@ async fn a_learner_shares_with_a_qr_code_hr_looks_and_the_learner_sees_it_then_r
     let revoked = learner.post(&action, &[("csrf", &csrf)]).await;
     assert_eq!((revoked.status, revoked.location()), (303, "/shares"));
     assert!(learner.get("/shares").await.body.contains("已撤销"));
-    assert_eq!(hr.get(&format!("/verify?code={code}")).await.status, 410);
+    assert_eq!(hr.verify(&code).await.status, 410);
     let _ = (w.hr_a, w.hr_b);
 }
 
