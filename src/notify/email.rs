@@ -42,6 +42,7 @@ struct Frame {
     closing: &'static str,
     why: &'static str,
     unsubscribe: &'static str,
+    open: &'static str,
     signature: &'static str,
 }
 
@@ -53,6 +54,7 @@ fn frame(language: Language, category: Category, kind: NoticeKind) -> Frame {
             closing: kind.closing(Language::ZhCn),
             why: "您收到此邮件，是因为您开启了此类邮件通知：",
             unsubscribe: "退订此类邮件",
+            open: "在 Skillpath 中查看",
             signature: "Skillpath（本邮件由系统发送，请勿直接回复）",
         },
         Language::En => Frame {
@@ -61,6 +63,7 @@ fn frame(language: Language, category: Category, kind: NoticeKind) -> Frame {
             closing: kind.closing(Language::En),
             why: "You receive this email because these notices are on: ",
             unsubscribe: "Unsubscribe from these emails",
+            open: "Open in Skillpath",
             signature: "Skillpath (sent automatically; replies are not read)",
         },
     }
@@ -82,13 +85,21 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-/// Renders a row's notice in the recipient's language, with the unsubscribe link when there is
-/// one (learners' notices).
+/// Where an email leads: the page it speaks of, and (learners' notices) the unsubscribe link.
+#[derive(Debug, Clone, Copy)]
+pub struct Links<'a> {
+    pub page: &'a str,
+    pub unsubscribe: Option<&'a str>,
+}
+
+/// Renders a row's notice in the recipient's language, with a link to its page, and the
+/// unsubscribe link when there is one (learners' notices).
 pub fn render(
     row: &OutboxRow,
     recipient: &Addressee,
-    unsubscribe_url: Option<&str>,
+    links: Links<'_>,
 ) -> Result<RenderedEmail, Unrenderable> {
+    let unsubscribe_url = links.unsubscribe;
     let message: Message = serde_json::from_str(&row.payload)
         .map_err(|e| Unrenderable(format!("payload is not a notice: {e}")))?;
     let f = frame(recipient.language, row.category, row.kind);
@@ -103,8 +114,10 @@ pub fn render(
     };
     let subject = format!("Skillpath: {title}");
     let mut text = format!(
-        "{greeting}\n\n{body}\n\n{closing}\n\n-- \n{signature}\n",
+        "{greeting}\n\n{body}\n\n{closing}\n{open}: {page}\n\n-- \n{signature}\n",
         closing = f.closing,
+        open = f.open,
+        page = links.page,
         signature = f.signature,
     );
     let mut html_footer = escape_html(f.signature);
@@ -132,11 +145,14 @@ pub fn render(
         "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
 <body style=\"font-family:sans-serif;line-height:1.5;max-width:40em\">\n\
 <p>{greeting}</p>\n<h2 style=\"font-size:1.1em\">{title}</h2>\n<p>{body}</p>\n<p>{closing}</p>\n\
+<p><a href=\"{page}\">{open}</a></p>\n\
 <hr><p style=\"color:#666;font-size:0.85em\">{html_footer}</p>\n</body></html>\n",
         title = escape_html(title),
         greeting = escape_html(&greeting),
         body = escape_html(body),
         closing = escape_html(f.closing),
+        page = escape_html(links.page),
+        open = escape_html(f.open),
     );
     Ok(RenderedEmail {
         subject,
@@ -164,9 +180,10 @@ pub fn build(
     row: &OutboxRow,
     recipient: &Addressee,
     from: &Mailbox,
-    unsubscribe_url: Option<&str>,
+    links: Links<'_>,
 ) -> Result<lettre::Message, Unrenderable> {
-    let rendered = render(row, recipient, unsubscribe_url)?;
+    let rendered = render(row, recipient, links)?;
+    let unsubscribe_url = links.unsubscribe;
     let to = Mailbox::new(
         Some(recipient.name.clone()),
         recipient
@@ -290,11 +307,21 @@ mod tests {
     #[test]
     fn renders_in_the_recipients_language_with_data_escaped_in_html() {
         let url = "https://sp.example.cn/api/v1/unsubscribe/3.certificate.sig";
-        let zh = render(&row(PAYLOAD), &recipient(Language::ZhCn), Some(url)).unwrap();
+        let links = Links {
+            page: "https://sp.example.cn/progress",
+            unsubscribe: Some(url),
+        };
+        let zh = render(&row(PAYLOAD), &recipient(Language::ZhCn), links).unwrap();
+        assert!(zh
+            .text
+            .contains("在 Skillpath 中查看: https://sp.example.cn/progress"));
         assert_eq!(zh.subject, "Skillpath: 证书已核验：高级工");
         assert!(zh.text.contains("您的证书已核验。"));
         assert!(zh.text.contains(url));
-        let en = render(&row(PAYLOAD), &recipient(Language::En), Some(url)).unwrap();
+        let en = render(&row(PAYLOAD), &recipient(Language::En), links).unwrap();
+        assert!(en
+            .html
+            .contains("<a href=\"https://sp.example.cn/progress\">Open in Skillpath</a>"));
         assert_eq!(en.subject, "Skillpath: Certificate verified: <Advanced>");
         assert!(en.text.contains("Hello Wang <Fang>,"));
         assert!(en.html.contains("Certificate verified: &lt;Advanced&gt;"));
@@ -306,7 +333,11 @@ mod tests {
 
     #[test]
     fn a_payload_that_is_not_a_notice_is_unrenderable() {
-        assert!(render(&row("{}"), &recipient(Language::En), None).is_err());
+        let links = Links {
+            page: "https://sp.example.cn/progress",
+            unsubscribe: None,
+        };
+        assert!(render(&row("{}"), &recipient(Language::En), links).is_err());
     }
 
     #[test]
@@ -324,7 +355,11 @@ mod tests {
     fn the_message_carries_the_unsubscribe_headers() {
         let from: Mailbox = "Skillpath <no-reply@example.cn>".parse().unwrap();
         let url = "https://sp.example.cn/api/v1/unsubscribe/t";
-        let message = build(&row(PAYLOAD), &recipient(Language::En), &from, Some(url)).unwrap();
+        let links = Links {
+            page: "https://sp.example.cn/progress",
+            unsubscribe: Some(url),
+        };
+        let message = build(&row(PAYLOAD), &recipient(Language::En), &from, links).unwrap();
         let raw = String::from_utf8(message.formatted()).unwrap();
         assert!(raw.contains(&format!("List-Unsubscribe: <{url}>")), "{raw}");
         assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));

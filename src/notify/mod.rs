@@ -21,6 +21,16 @@ use crate::domain::{Channel, LearnerId, NoticeId, OutboxStatus};
 use crate::error::AppError;
 pub use messages::Message;
 
+/// The page of the web face a notice speaks of (a path): for a learner their progress (a
+/// certificate decision, a milestone) or their shares (someone looked); for staff their inbox.
+pub fn page_of(to_learner: bool, category: Category) -> &'static str {
+    match (to_learner, category) {
+        (true, Category::Certificate | Category::Milestone) => "/progress",
+        (true, Category::Share) => "/shares",
+        (false, _) => "/inbox",
+    }
+}
+
 /// One notification to produce.
 pub struct Notice<'a> {
     pub recipient: Recipient,

@@ -264,7 +264,18 @@ impl Worker {
                 .map_err(|e| email::Unrenderable(e.to_string())),
             None => Ok(None),
         };
-        let built = url.and_then(|url| email::build(&row, addressee, &mailer.from, url.as_deref()));
+        let page = format!(
+            "{}{}",
+            self.state.settings.public_url,
+            super::page_of(row.learner_id.is_some(), row.category)
+        );
+        let built = url.and_then(|url| {
+            let links = email::Links {
+                page: &page,
+                unsubscribe: url.as_deref(),
+            };
+            email::build(&row, addressee, &mailer.from, links)
+        });
         let message = match built {
             Ok(message) => message,
             Err(poison) => {

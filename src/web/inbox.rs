@@ -18,6 +18,8 @@ use crate::state::AppState;
 const PAGE: i64 = 50;
 
 struct MessageView {
+    /// The page the notice speaks of.
+    page: &'static str,
     title: String,
     body: String,
     when: String,
@@ -49,6 +51,7 @@ pub async fn page(
     let messages = rows
         .into_iter()
         .map(|r| MessageView {
+            page: crate::notify::page_of(r.learner_id.is_some(), r.category),
             title: ui.t(&r.title_zh, &r.title_en).to_owned(),
             body: ui.t(&r.body_zh, &r.body_en).to_owned(),
             when: ui.date(

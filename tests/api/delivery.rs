@@ -83,6 +83,19 @@ async fn outbox(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
         .clone()
 }
 
+/// The decoded text part of a message (lettre sends non-ASCII text base64-encoded).
+fn plain_text(data: &str) -> String {
+    use base64::Engine;
+    let start = data.find("Content-Type: text/plain").expect("a text part");
+    let body = &data[start..];
+    let body = &body[body.find("\r\n\r\n").expect("the part's body") + 4..];
+    let encoded: String = body.lines().take_while(|l| !l.starts_with("--")).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .expect("base64");
+    String::from_utf8(bytes).expect("UTF-8")
+}
+
 #[tokio::test]
 async fn a_verified_certificate_is_emailed_once_in_the_learners_language_with_one_click_unsubscribe(
 ) {
@@ -101,6 +114,10 @@ async fn a_verified_certificate_is_emailed_once_in_the_learners_language_with_on
     assert_eq!(subject(&email), "Skillpath: 证书已核验：高级工");
     assert_eq!(email.rcpt_to, vec![ADDRESS.to_owned()]);
     assert_eq!(email.header("Content-Language").as_deref(), Some("zh-CN"));
+    // It leads to the page it speaks of.
+    let text = plain_text(&email.data);
+    assert!(text.contains("在 Skillpath 中查看: http://"), "{text}");
+    assert!(text.contains("/progress\r\n"), "{text}");
     assert_eq!(
         email.header("List-Unsubscribe-Post").as_deref(),
         Some("List-Unsubscribe=One-Click")
