@@ -235,6 +235,20 @@ pub fn related_occupations(
     )
 }
 
+/// (id, name) of the first `limit` institutions of a kind, by name.
+pub fn names_of_kind(
+    conn: &mut DbConnection,
+    kind: InstitutionKind,
+    limit: i64,
+) -> QueryResult<Vec<(InstitutionId, String)>> {
+    institutions::table
+        .filter(institutions::kind.eq(kind))
+        .order(institutions::name.asc())
+        .limit(limit)
+        .select((institutions::id, institutions::name))
+        .load(conn)
+}
+
 pub fn find_many(
     conn: &mut DbConnection,
     ids: &[InstitutionId],

@@ -320,9 +320,11 @@ pub fn enterprises(
     conn: &mut DbConnection,
     limit: i64,
 ) -> Result<Vec<(InstitutionId, String)>, AppError> {
-    let mut rows = institutions::list(conn, None, Some(InstitutionKind::Enterprise), None, limit)?;
-    rows.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+    Ok(institutions::names_of_kind(
+        conn,
+        InstitutionKind::Enterprise,
+        limit,
+    )?)
 }
 
 fn find(conn: &mut DbConnection, id: InstitutionId) -> Result<InstitutionRow, AppError> {

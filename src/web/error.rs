@@ -30,6 +30,27 @@ impl std::fmt::Display for PageError {
     }
 }
 
+/// The largest form a page accepts (the longest, a decision's reason, is 1000 characters).
+pub const FORM_LIMIT: usize = 16 * 1024;
+
+/// A form that cannot be read (not urlencoded, too large, a field missing or repeated) answers
+/// as a page in the reader's language, like every other failure of the pages.
+pub fn form_error(
+    err: actix_web::error::UrlencodedError,
+    req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::UrlencodedError;
+    let error = match err {
+        UrlencodedError::Overflow { limit, .. } => AppError::TooLarge { limit },
+        other => AppError::bad_input("invalid_form", other.to_string()),
+    };
+    PageError {
+        error,
+        language: super::ui::language_of(req),
+    }
+    .into()
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
@@ -45,6 +66,7 @@ impl ResponseError for PageError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Busy { .. } | AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,

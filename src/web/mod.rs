@@ -28,26 +28,31 @@ use session::Visitor;
 use ui::{Ui, LANGUAGE_COOKIE};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(front_door))
-        .route("/login", web::get().to(login::form))
-        .route("/login", web::post().to(login::submit))
-        .route("/logout", web::post().to(login::logout))
-        .route("/progress", web::get().to(progress::page))
-        .route("/certificates/new", web::get().to(certificates::form))
-        .route("/certificates", web::post().to(certificates::submit))
-        .route("/inbox", web::get().to(inbox::page))
-        .route("/inbox/read", web::post().to(inbox::read_all))
-        .route("/shares", web::get().to(shares::page))
-        .route("/shares", web::post().to(shares::make))
-        .route("/shares/{id}/revoke", web::post().to(shares::revoke))
-        .route("/preferences", web::get().to(preferences::page))
-        .route("/preferences", web::post().to(preferences::save))
-        .route("/evaluations", web::get().to(evaluations::queue))
-        .route("/verify", web::get().to(verify::page))
-        .route("/verify", web::post().to(verify::check))
-        .route("/evaluations/{id}", web::post().to(evaluations::decide))
-        .route("/language", web::get().to(choose_language))
-        .route("/static/{hash}/{name}", web::get().to(assets::serve));
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(error::FORM_LIMIT)
+            .error_handler(error::form_error),
+    )
+    .route("/", web::get().to(front_door))
+    .route("/login", web::get().to(login::form))
+    .route("/login", web::post().to(login::submit))
+    .route("/logout", web::post().to(login::logout))
+    .route("/progress", web::get().to(progress::page))
+    .route("/certificates/new", web::get().to(certificates::form))
+    .route("/certificates", web::post().to(certificates::submit))
+    .route("/inbox", web::get().to(inbox::page))
+    .route("/inbox/read", web::post().to(inbox::read_all))
+    .route("/shares", web::get().to(shares::page))
+    .route("/shares", web::post().to(shares::make))
+    .route("/shares/{id}/revoke", web::post().to(shares::revoke))
+    .route("/preferences", web::get().to(preferences::page))
+    .route("/preferences", web::post().to(preferences::save))
+    .route("/evaluations", web::get().to(evaluations::queue))
+    .route("/verify", web::get().to(verify::page))
+    .route("/verify", web::post().to(verify::check))
+    .route("/evaluations/{id}", web::post().to(evaluations::decide))
+    .route("/language", web::get().to(choose_language))
+    .route("/static/{hash}/{name}", web::get().to(assets::serve));
 }
 
 /// A template as a page's body.

@@ -160,6 +160,14 @@ async fn a_stranger_is_shown_the_login_page_served_safely() {
         .contains("immutable"));
     let stale = browser.get("/static/000000000000/app.css").await;
     assert_eq!(stale.status, 404);
+    // A form that cannot be read answers as a page too.
+    let unreadable = browser.post("/login", &[("email", "a@b.cn")]).await;
+    assert_eq!(unreadable.status, 400);
+    assert!(unreadable.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(unreadable.body.contains("请求有误"), "{}", unreadable.body);
     // English when the browser asks for it.
     let english = app
         .client
