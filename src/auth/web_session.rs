@@ -12,6 +12,10 @@ use crate::db::web_sessions::{self, NewWebSession};
 use crate::db::DbConnection;
 use crate::error::AppError;
 
+/// Live page sessions one account keeps at most (phones, a computer, a tablet); a new login
+/// beyond them ends the oldest.
+pub const SESSIONS_PER_ACCOUNT: i64 = 10;
+
 /// Who a live session belongs to, and the token its forms must carry.
 #[derive(Debug, Clone)]
 pub struct WebSession {
@@ -40,6 +44,7 @@ pub fn start(
             expires_at: now + lifetime,
         },
     )?;
+    web_sessions::keep_newest(conn, user.id, SESSIONS_PER_ACCOUNT)?;
     Ok((
         token,
         WebSession {

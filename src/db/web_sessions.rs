@@ -56,6 +56,22 @@ pub fn delete(conn: &mut DbConnection, token_hash: &str) -> QueryResult<usize> {
         .execute(conn)
 }
 
+/// Keeps a user's `keep` newest sessions and removes the others.
+pub fn keep_newest(conn: &mut DbConnection, user_id: UserId, keep: i64) -> QueryResult<usize> {
+    let newest: Vec<String> = web_sessions::table
+        .filter(web_sessions::user_id.eq(user_id))
+        .order(web_sessions::created_at.desc())
+        .limit(keep)
+        .select(web_sessions::token_hash)
+        .load(conn)?;
+    diesel::delete(
+        web_sessions::table
+            .filter(web_sessions::user_id.eq(user_id))
+            .filter(diesel::dsl::not(web_sessions::token_hash.eq_any(newest))),
+    )
+    .execute(conn)
+}
+
 /// Removes the sessions that expired before `now`.
 pub fn delete_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(web_sessions::table.filter(web_sessions::expires_at.le(now))).execute(conn)

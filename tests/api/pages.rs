@@ -746,3 +746,27 @@ async fn a_learner_registers_a_certificate_and_refusals_are_shown_at_their_field
         403
     );
 }
+
+#[tokio::test]
+async fn an_account_keeps_at_most_ten_page_sessions() {
+    let app = spawn_app().await;
+    student_with(&app, "2024-06-28").await;
+    let mut first = Browser::new(&app);
+    assert_eq!(first.log_in("wang@x.cn", PASSWORD).await.status, 303);
+    assert_eq!(first.get("/progress").await.status, 200);
+    let mut later = Vec::new();
+    for _ in 0..10 {
+        let mut browser = Browser::new(&app);
+        assert_eq!(browser.log_in("wang@x.cn", PASSWORD).await.status, 303);
+        later.push(browser);
+    }
+    let ended = first.get("/progress").await;
+    assert_eq!(
+        (ended.status, ended.location()),
+        (303, "/login"),
+        "the oldest ended"
+    );
+    for browser in &mut later {
+        assert_eq!(browser.get("/progress").await.status, 200);
+    }
+}
