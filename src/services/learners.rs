@@ -214,3 +214,28 @@ pub fn list(
         |c| c.learner_id,
     ))
 }
+
+/// A cohort the caller may see (404 otherwise) with its learners, by name, each with the
+/// statuses of their stored milestones.
+pub fn of_cohort(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    cohort_id: crate::domain::CohortId,
+) -> Result<
+    (
+        crate::db::cohorts::CohortRow,
+        Vec<(LearnerRow, Vec<crate::rules::Status>)>,
+    ),
+    AppError,
+> {
+    let (cohort, _) = scope::visible_cohort(conn, caller, cohort_id)?;
+    let ids = db::milestones::learner_ids_of_cohort(conn, cohort_id)?;
+    let mut rows = learners::find_many(conn, &ids)?;
+    rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let states = db::milestones::stored_states(conn, &ids)?;
+    let learners = super::with_children(rows, states, |r| r.id, |s| s.learner_id)
+        .into_iter()
+        .map(|(row, states)| (row, states.into_iter().map(|s| s.status).collect()))
+        .collect();
+    Ok((cohort, learners))
+}

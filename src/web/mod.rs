@@ -5,6 +5,7 @@
 
 mod assets;
 mod certificates;
+mod cohorts;
 mod error;
 mod evaluations;
 mod inbox;
@@ -47,6 +48,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/shares/{id}/revoke", web::post().to(shares::revoke))
     .route("/preferences", web::get().to(preferences::page))
     .route("/preferences", web::post().to(preferences::save))
+    .route("/cohorts", web::get().to(cohorts::list))
+    .route("/cohorts/{id}", web::get().to(cohorts::show))
     .route("/evaluations", web::get().to(evaluations::queue))
     .route("/verify", web::get().to(verify::page))
     .route("/verify", web::post().to(verify::check))
@@ -118,6 +121,7 @@ async fn front_door(req: HttpRequest, visitor: Visitor) -> Result<HttpResponse, 
         Role::Learner => return Ok(see_other("/progress")),
         Role::Evaluator => return Ok(see_other("/evaluations")),
         Role::EmployerHr => return Ok(see_other("/verify")),
+        Role::CollegeStaff => return Ok(see_other("/cohorts")),
         _ => {}
     }
     let ui = Ui::signed(&req, &session);

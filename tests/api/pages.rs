@@ -301,8 +301,7 @@ async fn a_new_password_ends_the_page_sessions_and_staff_cannot_read_a_learners_
     let mut staff = Browser::new(&app);
     assert_eq!(staff.log_in("staff@c.cn", PASSWORD).await.status, 303);
     let home = staff.get("/").await;
-    assert_eq!(home.status, 200);
-    assert!(home.body.contains("staff@c.cn"));
+    assert_eq!((home.status, home.location()), (303, "/cohorts"));
     let progress = staff.get("/progress").await;
     assert_eq!(progress.status, 403);
 }
@@ -769,4 +768,80 @@ async fn an_account_keeps_at_most_ten_page_sessions() {
     for browser in &mut later {
         assert_eq!(browser.get("/progress").await.status, 200);
     }
+}
+
+#[tokio::test]
+async fn staff_read_their_cohorts_learners_narrowed_by_where_they_stand() {
+    let app = spawn_app().await;
+    let learner = student_with(&app, "2024-06-28").await;
+    let me = app.get_json("/api/v1/me", &learner.staff).await;
+    let college = me["institution_id"].as_i64().unwrap();
+    let programs = app
+        .get_json(
+            &format!("/api/v1/institutions/{college}/programs"),
+            &learner.staff,
+        )
+        .await;
+    let program = programs[0]["id"].as_i64().unwrap();
+    let resp = app
+        .post(
+            "/api/v1/cohorts",
+            &json!({"program_id": program, "name": "2024级电气1班", "intake_year": 2024}),
+            Some(&learner.staff),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let cohort = resp.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let resp = app
+        .put_csv(
+            &format!("/api/v1/cohorts/{cohort}/enrollments/import"),
+            "name,email,start_date,end_date\n李雷,lilei@x.cn,2024-09-01,2027-06-30\n"
+                .as_bytes()
+                .to_vec(),
+            "text/csv",
+            &learner.staff,
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+
+    let mut staff = Browser::new(&app);
+    assert_eq!(staff.log_in("staff@c.cn", PASSWORD).await.status, 303);
+    let cohorts = staff.get("/cohorts").await;
+    assert_eq!(cohorts.status, 200, "{}", cohorts.body);
+    assert!(cohorts
+        .body
+        .contains(&format!("href=\"/cohorts/{cohort}\"")));
+    let page = staff.get(&format!("/cohorts/{cohort}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("李雷"));
+    assert!(!page.body.contains("王芳"), "only the cohort's learners");
+    let open = staff.get(&format!("/cohorts/{cohort}?status=met")).await;
+    assert!(
+        !open.body.contains("李雷"),
+        "a new student can apply for nothing yet"
+    );
+    assert!(open.body.contains("aria-current=\"page\""));
+
+    // Staff of another college, and learners, do not reach it.
+    let other = app
+        .create_institution(&learner.admin, "另一所技师学院", "technician_college")
+        .await;
+    app.account(
+        &learner.admin,
+        "other@c.cn",
+        "college_staff",
+        json!({"institution_id": other}),
+    )
+    .await;
+    let mut outsider = Browser::new(&app);
+    assert_eq!(outsider.log_in("other@c.cn", PASSWORD).await.status, 303);
+    assert_eq!(
+        outsider.get(&format!("/cohorts/{cohort}")).await.status,
+        404
+    );
+    let mut wang = Browser::new(&app);
+    assert_eq!(wang.log_in("wang@x.cn", PASSWORD).await.status, 303);
+    assert_eq!(wang.get("/cohorts").await.status, 403);
 }
