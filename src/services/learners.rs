@@ -215,19 +215,19 @@ pub fn list(
     ))
 }
 
+/// A cohort with its learners, each with the statuses of their stored milestones.
+pub type CohortLearners = (
+    crate::db::cohorts::CohortRow,
+    Vec<(LearnerRow, Vec<crate::rules::Status>)>,
+);
+
 /// A cohort the caller may see (404 otherwise) with its learners, by name, each with the
 /// statuses of their stored milestones.
 pub fn of_cohort(
     conn: &mut DbConnection,
     caller: &AuthUser,
     cohort_id: crate::domain::CohortId,
-) -> Result<
-    (
-        crate::db::cohorts::CohortRow,
-        Vec<(LearnerRow, Vec<crate::rules::Status>)>,
-    ),
-    AppError,
-> {
+) -> Result<CohortLearners, AppError> {
     let (cohort, _) = scope::visible_cohort(conn, caller, cohort_id)?;
     let ids = db::milestones::learner_ids_of_cohort(conn, cohort_id)?;
     let mut rows = learners::find_many(conn, &ids)?;
