@@ -125,3 +125,48 @@ async fn an_evaluator_verifies_a_certificate_from_the_queue_on_a_phone() {
     assert_eq!(status, "verified");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn hr_enters_a_code_on_a_phone_then_sees_the_share_revoked() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let w = crate::shares::world(&app).await;
+    let created = crate::shares::share(
+        &app,
+        &w.l.me,
+        serde_json::json!({"purpose": "技师岗位津贴审核", "enterprise_id": w.enterprise_a}),
+    )
+    .await;
+    let code = created["code"].as_str().unwrap().to_owned();
+    let browser = driver.browser(PHONE.0, PHONE.1).await;
+    browser.goto(&app.url("/login")).await;
+    browser.wait_for_text("密码").await;
+    browser.type_into("#email", "hr@a.cn").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_path("/verify").await;
+    // Typed as people type it: lower case, spaces for dashes.
+    browser
+        .type_into("#code", &code.to_lowercase().replace('-', " "))
+        .await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_text("技师岗位津贴审核").await;
+    assert_fits(&browser).await;
+    keep_screenshot(&browser, "verify").await;
+
+    let id = created["id"].as_i64().unwrap();
+    let resp = app
+        .post(
+            &format!("/api/v1/me/shares/{id}/revoke"),
+            &serde_json::json!({}),
+            Some(&w.l.me),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_text("学员已撤销该共享").await;
+    browser.close().await;
+    let _ = (w.hr_a, w.hr_b);
+}
