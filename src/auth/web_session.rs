@@ -23,6 +23,17 @@ pub struct WebSession {
     pub csrf_token: String,
 }
 
+impl WebSession {
+    /// `Forbidden` unless a form carries this session's CSRF token.
+    pub fn check_csrf(&self, given: &str) -> Result<(), AppError> {
+        if csrf_matches(&self.csrf_token, given) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
 /// A new session: the cookie token (given to the browser once, never stored) and the session.
 pub fn start(
     conn: &mut DbConnection,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::error::PageError;
 use super::session::Visitor;
 use super::ui::Ui;
-use crate::auth::web_session::{self, WebSession};
+use crate::auth::web_session::WebSession;
 use crate::domain::{CertificateKind, Language, SkillLevel};
 use crate::error::{AppError, FieldError};
 use crate::services::certificates::{self as certificates_service, Submission};
@@ -167,9 +167,7 @@ pub async fn submit(
     let session = visitor.signed_in()?;
     let learner_id = session.user.own_learner_id()?;
     let form = form.into_inner();
-    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
-        return Err(AppError::Forbidden.into());
-    }
+    session.check_csrf(&form.csrf)?;
     let ui = Ui::new(&req, None);
     let refused = |fields: &[FieldError]| -> Vec<(&'static str, &'static str)> {
         fields.iter().map(|e| message(&ui, &e.field)).collect()

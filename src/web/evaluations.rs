@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::error::PageError;
 use super::session::Visitor;
 use super::ui::Ui;
-use crate::auth::web_session::{self, WebSession};
+use crate::auth::web_session::WebSession;
 use crate::domain::certificate_number::CertificateWarning;
 use crate::domain::{CertificateId, Language, Role};
 use crate::error::AppError;
@@ -161,9 +161,7 @@ pub async fn decide(
 ) -> Result<HttpResponse, PageError> {
     let session = evaluator(visitor)?;
     let form = form.into_inner();
-    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
-        return Err(AppError::Forbidden.into());
-    }
+    session.check_csrf(&form.csrf)?;
     let id = id.into_inner();
     let ui = Ui::new(&req, None);
     let refusal = |message: String| Refusal {

@@ -8,9 +8,7 @@ use serde::Deserialize;
 use super::error::PageError;
 use super::session::Visitor;
 use super::ui::Ui;
-use crate::auth::web_session;
 use crate::db::{self, notifications};
-use crate::error::AppError;
 use crate::services::notifications as notices;
 use crate::state::AppState;
 
@@ -84,9 +82,7 @@ pub async fn read_all(
     form: web::Form<ReadAllForm>,
 ) -> Result<HttpResponse, PageError> {
     let session = visitor.signed_in()?;
-    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
-        return Err(AppError::Forbidden.into());
-    }
+    session.check_csrf(&form.csrf)?;
     let owner = session.user.inbox_owner();
     state
         .db

@@ -184,9 +184,7 @@ pub async fn logout(
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, PageError> {
     let session = visitor.signed_in()?;
-    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
-        return Err(AppError::Forbidden.into());
-    }
+    session.check_csrf(&form.csrf)?;
     if let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()) {
         state
             .db

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::error::PageError;
 use super::session::Visitor;
 use super::ui::Ui;
-use crate::auth::web_session::{self, WebSession};
+use crate::auth::web_session::WebSession;
 use crate::domain::Category;
 use crate::error::AppError;
 use crate::notify::preferences::Preferences;
@@ -133,9 +133,7 @@ pub async fn save(
     let session = visitor.signed_in()?;
     let learner_id = session.user.own_learner_id()?;
     let form = form.into_inner();
-    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
-        return Err(AppError::Forbidden.into());
-    }
+    session.check_csrf(&form.csrf)?;
     let mut prefs = Preferences::default();
     prefs.certificate.email = form.email_certificate.is_some();
     prefs.milestone.email = form.email_milestone.is_some();

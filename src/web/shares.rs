@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::error::PageError;
 use super::session::Visitor;
 use super::ui::Ui;
-use crate::auth::web_session::{self, WebSession};
+use crate::auth::web_session::WebSession;
 use crate::db::{self, shares as share_rows};
 use crate::domain::{InstitutionId, ShareId, SHANGHAI};
 use crate::error::AppError;
@@ -129,6 +129,18 @@ async fn show(
     Ok(super::html(status).body(super::render(&page)?))
 }
 
+/// The page again with a refusal, what was typed kept.
+async fn refused(
+    state: &AppState,
+    req: &HttpRequest,
+    session: WebSession,
+    typed: (String, String),
+    message: &'static str,
+) -> Result<HttpResponse, PageError> {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    show(state, req, session, status, None, typed, Some(message)).await
+}
+
 /// `GET /shares`
 pub async fn page(
     state: web::Data<AppState>,
@@ -171,26 +183,14 @@ pub async fn make(
     let session = visitor.signed_in()?;
     let learner_id = session.user.own_learner_id()?;
     let form = form.into_inner();
-    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
-        return Err(AppError::Forbidden.into());
-    }
+    session.check_csrf(&form.csrf)?;
     let ui = Ui::new(&req, None);
     let typed = (form.purpose.clone(), form.days.clone());
-    let refuse = |message| Some(message);
     let days = match form.days.trim().parse::<i64>() {
         Ok(days) if (1..=create::MAX_DAYS).contains(&days) => days,
         _ => {
             let message = ui.t("有效天数须为 1 至 180。", "Days valid must be 1 to 180.");
-            return show(
-                &state,
-                &req,
-                session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                typed,
-                refuse(message),
-            )
-            .await;
+            return refused(&state, &req, session, typed, message).await;
         }
     };
     let enterprise_id = match form.enterprise.trim() {
@@ -202,16 +202,7 @@ pub async fn make(
                     "请从列表中选择企业。",
                     "Choose the enterprise from the list.",
                 );
-                return show(
-                    &state,
-                    &req,
-                    session,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    typed,
-                    refuse(message),
-                )
-                .await;
+                return refused(&state, &req, session, typed, message).await;
             }
         },
     };
@@ -230,16 +221,7 @@ pub async fn make(
                 "请填写用途（至多200字）。",
                 "Give a purpose (at most 200 characters).",
             );
-            return show(
-                &state,
-                &req,
-                session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                typed,
-                refuse(message),
-            )
-            .await;
+            return refused(&state, &req, session, typed, message).await;
         }
         Err(other) => return Err(other.into()),
     };
@@ -255,16 +237,7 @@ pub async fn make(
                 "无法创建该共享：请选择列表中的企业，并确认已有核验通过的证书。",
                 "This share cannot be made: choose an enterprise from the list, and have a verified certificate.",
             );
-            return show(
-                &state,
-                &req,
-                session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                typed,
-                refuse(message),
-            )
-            .await;
+            return refused(&state, &req, session, typed, message).await;
         }
         Err(other) => return Err(other.into()),
     }
@@ -305,9 +278,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, PageError> {
     let session = visitor.signed_in()?;
     let learner_id = session.user.own_learner_id()?;
-    if !web_session::csrf_matches(&session.csrf_token, &form.csrf) {
-        return Err(AppError::Forbidden.into());
-    }
+    session.check_csrf(&form.csrf)?;
     let (actor, id) = (session.user.id, id.into_inner());
     state
         .db

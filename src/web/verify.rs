@@ -140,9 +140,7 @@ pub async fn check(
 ) -> Result<HttpResponse, PageError> {
     let session = visitor.signed_in()?;
     session.user.require(&[Role::EmployerHr])?;
-    if !crate::auth::web_session::csrf_matches(&session.csrf_token, &form.csrf) {
-        return Err(AppError::Forbidden.into());
-    }
+    session.check_csrf(&form.csrf)?;
     let ui = Ui::signed(&req, &session);
     let code = form.code.trim().to_owned();
     let account = session.user.id.to_string();
