@@ -261,6 +261,31 @@ pub fn visible_program(
     Ok(program)
 }
 
+/// Whether HR staff may use a share: one that names no enterprise, or names theirs.
+pub fn may_use_share(caller: &AuthUser, share: &ShareRow) -> bool {
+    share.recipient_institution_id.is_none()
+        || share.recipient_institution_id == caller.institution_id
+}
+
+/// Whether the learner has worked (or works) at the caller's institution: what opens an
+/// employee's verified records to their enterprise's HR staff.
+pub fn employs(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    learner_id: LearnerId,
+) -> Result<bool, AppError> {
+    Ok(caller.institution_id.is_some()
+        && crate::db::records::employments_of(conn, learner_id)?
+            .iter()
+            .any(|e| e.employer_institution_id == caller.institution_id))
+}
+
+/// Whether the caller may change an employment spell of a learner they reach: HR staff only
+/// the spells at their own enterprise.
+pub fn may_change_employment(caller: &AuthUser, employer: Option<InstitutionId>) -> bool {
+    caller.role != Role::EmployerHr || employer == caller.institution_id
+}
+
 /// A cohort with its program's institution, if the caller may see it; 404 otherwise.
 pub fn visible_cohort(
     conn: &mut DbConnection,

@@ -12,7 +12,7 @@ use crate::db::{audit, institutions, occupations, DbConnection};
 use chrono::NaiveDate;
 
 use crate::domain::{
-    AuditAction, AuditEntity, EmploymentId, EnrollmentId, EnrollmentStatus, LearnerId, Role,
+    AuditAction, AuditEntity, EmploymentId, EnrollmentId, EnrollmentStatus, LearnerId,
 };
 use crate::error::AppError;
 
@@ -132,7 +132,7 @@ pub fn end_employment(
     require_learner(conn, caller, learner_id)?;
     let current = records::find_employment(conn, learner_id, employment_id)?
         .ok_or(AppError::NotFound { what: "employment" })?;
-    if caller.role == Role::EmployerHr && current.employer_institution_id != caller.institution_id {
+    if !crate::auth::scope::may_change_employment(caller, current.employer_institution_id) {
         return Err(AppError::NotFound { what: "employment" });
     }
     if end < current.start_date {

@@ -10,7 +10,7 @@ use super::error::PageError;
 use super::session::Visitor;
 use super::ui::Ui;
 use crate::auth::web_session::WebSession;
-use crate::domain::{CertificateKind, Language, SkillLevel};
+use crate::domain::{CertificateKind, SkillLevel};
 use crate::error::{AppError, FieldError};
 use crate::services::certificates::{self as certificates_service, Submission};
 use crate::state::AppState;
@@ -104,10 +104,7 @@ fn show(
         .iter()
         .map(|l| Choice {
             value: l.as_str(),
-            label: match ui.language {
-                Language::ZhCn => l.name_zh(),
-                Language::En => l.name_en(),
-            },
+            label: ui.level(*l),
         })
         .collect();
     let status = if errors.is_empty() {

@@ -11,7 +11,7 @@ use super::session::Visitor;
 use super::ui::Ui;
 use crate::auth::web_session::WebSession;
 use crate::domain::certificate_number::CertificateWarning;
-use crate::domain::{CertificateId, Language, Role};
+use crate::domain::{CertificateId, Role};
 use crate::error::AppError;
 use crate::services::certificates as certificates_service;
 use crate::state::AppState;
@@ -95,10 +95,7 @@ async fn queue_page(
         .map(|(c, learner)| PendingView {
             id: c.id,
             learner,
-            level: match ui.language {
-                Language::ZhCn => c.level.name_zh(),
-                Language::En => c.level.name_en(),
-            },
+            level: ui.level(c.level),
             occupation: c.occupation_code,
             number: c.number,
             issuer: c.issuer,

@@ -52,12 +52,7 @@ pub async fn page(
             page: crate::notify::page_of(r.learner_id.is_some(), r.category),
             title: ui.t(&r.title_zh, &r.title_en).to_owned(),
             body: ui.t(&r.body_zh, &r.body_en).to_owned(),
-            when: ui.date(
-                r.created_at
-                    .and_utc()
-                    .with_timezone(&crate::domain::SHANGHAI)
-                    .date_naive(),
-            ),
+            when: ui.day_of(r.created_at),
             unread: r.read_at.is_none(),
         })
         .collect();

@@ -7,7 +7,7 @@ use askama::Template;
 use super::error::PageError;
 use super::session::Visitor;
 use super::ui::Ui;
-use crate::domain::{today_in_shanghai, CertificateStatus, Language};
+use crate::domain::today_in_shanghai;
 use crate::rules::milestone::Outcome;
 use crate::rules::next_steps::next_steps;
 use crate::rules::{Milestone, Status, Text};
@@ -150,19 +150,11 @@ pub async fn page(
         .certificates
         .iter()
         .map(|c| CertificateView {
-            level: match ui.language {
-                Language::ZhCn => c.level.name_zh(),
-                Language::En => c.level.name_en(),
-            },
+            level: ui.level(c.level),
             occupation: c.occupation_code.clone(),
             issued: ui.date(c.issued_on),
             status: c.status.as_str(),
-            status_label: match c.status {
-                CertificateStatus::Pending => ui.t("待核验", "Awaiting verification"),
-                CertificateStatus::Verified => ui.t("已核验", "Verified"),
-                CertificateStatus::Rejected => ui.t("未通过核验", "Rejected"),
-                CertificateStatus::Revoked => ui.t("已撤销", "Revoked"),
-            },
+            status_label: ui.certificate_status(c.status),
         })
         .collect();
     let page = ProgressPage {

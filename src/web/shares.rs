@@ -13,7 +13,7 @@ use super::session::Visitor;
 use super::ui::Ui;
 use crate::auth::web_session::WebSession;
 use crate::db::{self, shares as share_rows};
-use crate::domain::{InstitutionId, ShareId, SHANGHAI};
+use crate::domain::{InstitutionId, ShareId};
 use crate::error::AppError;
 use crate::services::institutions as institutions_service;
 use crate::services::sharing::{self, create, ShareStatus};
@@ -55,12 +55,9 @@ struct SharesPage {
     created: Option<NewShareView>,
     purpose: String,
     days: String,
-    error: Option<&'static str>,
-}
-
-fn when(ui: &Ui, t: chrono::NaiveDateTime) -> String {
-    let local = t.and_utc().with_timezone(&SHANGHAI);
-    format!("{} {}", ui.date(local.date_naive()), local.format("%H:%M"))
+    /// The longest validity a share may have, in days.
+    max_days: i64,
+    error: Option<String>,
 }
 
 async fn show(
@@ -70,7 +67,7 @@ async fn show(
     status: StatusCode,
     created: Option<NewShareView>,
     typed: (String, String),
-    error: Option<&'static str>,
+    error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let learner_id = session.user.own_learner_id()?;
     let ui = Ui::signed(req, &session);
@@ -95,7 +92,7 @@ async fn show(
                 enterprise: enterprise
                     .map(|e| e.name)
                     .unwrap_or_else(|| ui.t("任何企业", "any enterprise").to_owned()),
-                until: when(&ui, row.expires_at),
+                until: ui.moment(row.expires_at),
                 active: status == ShareStatus::Active,
                 status_label: match status {
                     ShareStatus::Active => ui.t("有效", "Active"),
@@ -108,7 +105,7 @@ async fn show(
     let accesses = accesses
         .into_iter()
         .map(|(row, email, institution)| AccessView {
-            when: when(&ui, row.accessed_at),
+            when: ui.moment(row.accessed_at),
             who: match institution {
                 Some(name) => format!("{name} · {email}"),
                 None => email,
@@ -123,6 +120,7 @@ async fn show(
         created,
         purpose: typed.0,
         days: typed.1,
+        max_days: create::MAX_DAYS,
         error,
         ui,
     };
@@ -135,10 +133,19 @@ async fn refused(
     req: &HttpRequest,
     session: WebSession,
     typed: (String, String),
-    message: &'static str,
+    message: impl Into<String>,
 ) -> Result<HttpResponse, PageError> {
     let status = StatusCode::UNPROCESSABLE_ENTITY;
-    show(state, req, session, status, None, typed, Some(message)).await
+    show(
+        state,
+        req,
+        session,
+        status,
+        None,
+        typed,
+        Some(message.into()),
+    )
+    .await
 }
 
 /// `GET /shares`
@@ -189,7 +196,11 @@ pub async fn make(
     let days = match form.days.trim().parse::<i64>() {
         Ok(days) if (1..=create::MAX_DAYS).contains(&days) => days,
         _ => {
-            let message = ui.t("有效天数须为 1 至 180。", "Days valid must be 1 to 180.");
+            let max = create::MAX_DAYS;
+            let message = match ui.language {
+                crate::domain::Language::ZhCn => format!("有效天数须为 1 至 {max}。"),
+                crate::domain::Language::En => format!("Days valid must be 1 to {max}."),
+            };
             return refused(&state, &req, session, typed, message).await;
         }
     };

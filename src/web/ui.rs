@@ -2,10 +2,10 @@
 //! form's CSRF token when someone is logged in.
 
 use actix_web::HttpRequest;
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
 use crate::auth::web_session::WebSession;
-use crate::domain::{Language, Role};
+use crate::domain::{CertificateStatus, Language, Role, SkillLevel, SHANGHAI};
 
 pub const LANGUAGE_COOKIE: &str = "sp_lang";
 
@@ -50,6 +50,39 @@ impl Ui {
 
     pub fn html_lang(&self) -> &'static str {
         self.language.as_str()
+    }
+
+    /// A skill level as the reader names it: 高级工, or Senior worker.
+    pub fn level(&self, level: SkillLevel) -> &'static str {
+        match self.language {
+            Language::ZhCn => level.name_zh(),
+            Language::En => level.name_en(),
+        }
+    }
+
+    /// Where a certificate stands, in words.
+    pub fn certificate_status(&self, status: CertificateStatus) -> &'static str {
+        match status {
+            CertificateStatus::Pending => self.t("待核验", "Awaiting verification"),
+            CertificateStatus::Verified => self.t("已核验", "Verified"),
+            CertificateStatus::Rejected => self.t("未通过核验", "Rejected"),
+            CertificateStatus::Revoked => self.t("已撤销", "Revoked"),
+        }
+    }
+
+    /// The Shanghai day of a stored (UTC) moment, as [`Ui::date`] writes it.
+    pub fn day_of(&self, moment: NaiveDateTime) -> String {
+        self.date(moment.and_utc().with_timezone(&SHANGHAI).date_naive())
+    }
+
+    /// A stored (UTC) moment in Shanghai time: the day and HH:MM.
+    pub fn moment(&self, moment: NaiveDateTime) -> String {
+        let local = moment.and_utc().with_timezone(&SHANGHAI);
+        format!(
+            "{} {}",
+            self.date(local.date_naive()),
+            local.format("%H:%M")
+        )
     }
 
     /// A date as the reader writes it: 2026年2月28日, or 28 Feb 2026.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::error::PageError;
 use super::session::Visitor;
 use super::ui::Ui;
-use crate::domain::{CertificateStatus, Role};
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::rules::Text;
 use crate::services::sharing::access::Verification;
@@ -64,9 +64,7 @@ fn shared_view(ui: &Ui, v: Verification) -> SharedView {
     SharedView {
         name: v.view.display_name,
         purpose: v.purpose,
-        expires: v
-            .expires_at
-            .map(|t| ui.date(t.with_timezone(&crate::domain::SHANGHAI).date_naive())),
+        expires: v.expires_at.map(|t| ui.day_of(t.naive_utc())),
         as_of: ui.date(v.view.as_of),
         certificates: v
             .view
@@ -79,12 +77,7 @@ fn shared_view(ui: &Ui, v: Verification) -> SharedView {
                 issuer: c.issuer.clone(),
                 issued: ui.date(c.issued_on),
                 status: c.status.as_str(),
-                status_label: match c.status {
-                    CertificateStatus::Verified => ui.t("已核验", "Verified"),
-                    CertificateStatus::Revoked => ui.t("已撤销", "Revoked"),
-                    CertificateStatus::Rejected => ui.t("未通过核验", "Rejected"),
-                    CertificateStatus::Pending => ui.t("待核验", "Awaiting verification"),
-                },
+                status_label: ui.certificate_status(c.status),
             })
             .collect(),
         milestones: v

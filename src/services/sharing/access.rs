@@ -6,9 +6,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Selection, VerifiedView};
-use crate::auth::AuthUser;
+use crate::auth::{scope, AuthUser};
 use crate::db::shares::{self, NewAccess, ShareRow};
-use crate::db::{self, institutions, learners, records, DbConnection};
+use crate::db::{self, institutions, learners, DbConnection};
 use crate::domain::{today_in_shanghai, AccessBasis, CertificateId, LearnerId, ShareId, SHANGHAI};
 use crate::error::AppError;
 use crate::notify::{self, Category, Notice};
@@ -96,12 +96,8 @@ pub fn find_by_code(
     let Some(code) = super::normalize_code(code) else {
         return Ok(None);
     };
-    Ok(
-        shares::find_share_by_code(conn, &super::code_hash(&code))?.filter(|s| {
-            s.recipient_institution_id.is_none()
-                || s.recipient_institution_id == caller.institution_id
-        }),
-    )
+    Ok(shares::find_share_by_code(conn, &super::code_hash(&code))?
+        .filter(|s| scope::may_use_share(caller, s)))
 }
 
 /// What an HR user sees for a share code: `NotFound` for a code that names no share for them
@@ -145,10 +141,7 @@ pub fn look_at_employee(
     caller: &AuthUser,
     learner_id: LearnerId,
 ) -> Result<Verification, AppError> {
-    let employed = caller.institution_id.is_some()
-        && records::employments_of(conn, learner_id)?
-            .iter()
-            .any(|e| e.employer_institution_id == caller.institution_id);
+    let employed = scope::employs(conn, caller, learner_id)?;
     let learner = learners::find(conn, learner_id)?
         .filter(|_| employed)
         .ok_or(AppError::NotFound { what: "employee" })?;
