@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client_address;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -382,7 +382,7 @@ pub async fn change_password(
     } = body.into_inner();
     let new_password =
         NewPassword::parse(&new_password).map_err(|m| AppError::invalid("new_password", m))?;
-    let address = crate::api::auth::client_address(&req, &state.settings);
+    let address = crate::client_address::client_address(&req, &state.settings);
     let attempt = state.login_limiter.attempt(&caller.email, &address)?;
     let row = load_user(&state, caller.id).await?;
     let stored = row.password_hash.clone();

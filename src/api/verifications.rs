@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::auth::client_address;
 use crate::api::problem::Problem;
 use crate::auth::AuthUser;
+use crate::client_address::client_address;
 use crate::db::shares;
 use crate::db::{self};
 use crate::domain::{LearnerId, Role, ShareId};

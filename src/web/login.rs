@@ -113,7 +113,7 @@ pub async fn submit(
         );
     }
     let account = email.trim().to_lowercase();
-    let address = crate::api::auth::client_address(&req, &state.settings);
+    let address = crate::client_address::client_address(&req, &state.settings);
     let attempt = match state.login_limiter.attempt(&account, &address) {
         Ok(attempt) => attempt,
         Err(AppError::TooManyRequests { .. }) => {

@@ -137,7 +137,7 @@ pub async fn check(
     let ui = Ui::signed(&req, &session);
     let code = form.code.trim().to_owned();
     let account = session.user.id.to_string();
-    let address = crate::api::auth::client_address(&req, &state.settings);
+    let address = crate::client_address::client_address(&req, &state.settings);
     let (status, error, shared) = match state.share_code_limiter.attempt(&account, &address) {
         Err(AppError::TooManyRequests { .. }) => (
             StatusCode::TOO_MANY_REQUESTS,
