@@ -301,6 +301,7 @@ async fn run(
                             ),
                         },
                         due_at: None,
+                        secret: None,
                     },
                     skillpath::db::now(),
                 )?;

@@ -185,6 +185,17 @@ pub struct Settings {
     /// left was written by the client).
     pub trusted_proxy_hops: usize,
     pub log_format: LogFormat,
+    /// How long one-time account links stay usable.
+    pub account_links: AccountLinkSettings,
+}
+
+/// Lifetimes of one-time account links.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountLinkSettings {
+    /// An invitation to activate a learner's account (`SKILLPATH_INVITATION_HOURS`, 72).
+    pub invitation_ttl: Duration,
+    /// A password reset (`SKILLPATH_PASSWORD_RESET_MINUTES`, 30).
+    pub reset_ttl: Duration,
 }
 
 impl Settings {
@@ -341,6 +352,14 @@ impl Settings {
             )?),
             admin,
             notify,
+            account_links: AccountLinkSettings {
+                invitation_ttl: Duration::from_secs(
+                    3_600 * number(&get, "SKILLPATH_INVITATION_HOURS", 72, 1..=30 * 24)?,
+                ),
+                reset_ttl: Duration::from_secs(
+                    60 * number(&get, "SKILLPATH_PASSWORD_RESET_MINUTES", 30, 5..=24 * 60)?,
+                ),
+            },
             pool_size: number(&get, "SKILLPATH_DB_POOL_SIZE", default_pool, 1..=256)? as u32,
             pool_timeout: Duration::from_millis(number(
                 &get,

@@ -47,15 +47,27 @@ fn open_bytes(cipher: &XChaCha20Poly1305, stored: &str) -> anyhow::Result<Vec<u8
         .map_err(|_| anyhow::anyhow!("sealed value does not decrypt under this key"))
 }
 
-/// Encrypts other secrets the service keeps (the private keys that sign statements) under a key
-/// derived from the data key for that purpose.
+/// Encrypts other secrets the service keeps (the private keys that sign statements, the tokens
+/// of account links waiting to be emailed) under a key derived from the data key for that
+/// purpose: one purpose's key opens nothing of another's.
+#[derive(Clone)]
 pub struct KeyVault {
     cipher: XChaCha20Poly1305,
 }
 
 impl KeyVault {
+    /// The vault of the signing keys.
     pub fn new(data_key: &Secret) -> anyhow::Result<Self> {
-        let key = hmac(data_key.expose(), b"skillpath/signing-keys/encryption/v1")?;
+        Self::for_purpose(data_key, b"skillpath/signing-keys/encryption/v1")
+    }
+
+    /// The vault of account links' tokens until their email is sent.
+    pub fn for_links(data_key: &Secret) -> anyhow::Result<Self> {
+        Self::for_purpose(data_key, b"skillpath/account-links/encryption/v1")
+    }
+
+    fn for_purpose(data_key: &Secret, purpose: &[u8]) -> anyhow::Result<Self> {
+        let key = hmac(data_key.expose(), purpose)?;
         Ok(Self {
             cipher: XChaCha20Poly1305::new(&key.into()),
         })

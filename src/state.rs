@@ -24,6 +24,10 @@ pub struct AppState {
     pub identity_vault: IdentityVault,
     /// Encrypts the private keys that sign shared statements.
     pub key_vault: KeyVault,
+    /// Seals the tokens of account links until their email is sent.
+    pub link_vault: KeyVault,
+    /// Counts password-reset requests per address asked for and per client.
+    pub reset_limiter: LoginLimiter,
     /// Signs and checks the one-click unsubscribe links of emails.
     pub unsubscribe: UnsubscribeKeys,
     /// Makes and checks the unguessable identifiers of shares' public status.
@@ -35,6 +39,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What making account links needs.
+    pub fn link_context(&self) -> crate::services::account_links::LinkContext<'_> {
+        crate::services::account_links::LinkContext {
+            vault: &self.link_vault,
+            settings: self.settings.account_links,
+        }
+    }
+
     /// What creating and checking shares needs.
     pub fn sharing_context(&self) -> crate::services::sharing::create::SharingContext<'_> {
         crate::services::sharing::create::SharingContext {
@@ -60,6 +72,7 @@ impl AppState {
             settings: self.settings.notify.clone(),
             unsubscribe: self.unsubscribe.clone(),
             metrics: self.metrics.notify.clone(),
+            link_vault: self.link_vault.clone(),
         }
     }
 
@@ -80,6 +93,8 @@ impl AppState {
             share_code_limiter: LoginLimiter::new(settings.share_code_limits),
             scope_refusals: Arc::new(LoginLimiter::new(crate::auth::scope::refusal_limits())),
             key_vault: KeyVault::new(data_key)?,
+            link_vault: KeyVault::for_links(data_key)?,
+            reset_limiter: LoginLimiter::new(crate::services::account_links::reset_limits()),
             metrics: Metrics::new()?,
             identity_vault: IdentityVault::new(data_key)?,
             unsubscribe: UnsubscribeKeys::new(data_key)?,

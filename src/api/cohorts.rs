@@ -214,6 +214,7 @@ pub async fn import_enrollments(
                 program_id: cohort.program_id,
                 institution_id,
                 actor,
+                links: st.link_context(),
             };
             let report = cohort_import::import_cohort(conn, &ctx, upload, partial)?;
             jobs::enqueue(conn, &Job::RefreshCohort { cohort_id })?;

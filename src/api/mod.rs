@@ -1,5 +1,6 @@
 //! The HTTP API: every route is registered here, in one place; one file per resource.
 
+pub mod account_links;
 pub mod audit;
 pub mod auth;
 pub mod awards;
@@ -49,6 +50,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(resource("/auth/login").route(web::post().to(auth::login)))
                 .service(resource("/auth/refresh").route(web::post().to(auth::refresh)))
                 .service(resource("/auth/logout").route(web::post().to(auth::logout)))
+                .service(
+                    resource("/auth/password-reset")
+                        .route(web::post().to(account_links::request_password_reset)),
+                )
+                .service(
+                    resource("/learners/{id}/invitation")
+                        .route(web::post().to(account_links::invite_learner)),
+                )
                 .service(
                     resource("/users")
                         .route(web::post().to(users::create_user))

@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::problem::Problem;
 use crate::api::{
-    audit, auth, awards, certificates, cohorts, institutions, learners, milestones, notifications,
-    occupations, ops, records, shares, users, verifications,
+    account_links, audit, auth, awards, certificates, cohorts, institutions, learners, milestones,
+    notifications, occupations, ops, records, shares, users, verifications,
 };
 use crate::error::FieldError;
 
@@ -26,6 +26,8 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         ops::metrics,
         auth::login,
         auth::refresh,
+        account_links::request_password_reset,
+        account_links::invite_learner,
         auth::logout,
         users::create_user,
         users::list_users,

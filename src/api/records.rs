@@ -137,12 +137,14 @@ pub async fn create_enrollment(
     );
     let (status, class_type) = checks.done(|| Some((status?, class_type?)))?;
     let now = db::now();
+    let st = state.clone();
     let row = state
         .db
         .write(move |conn| {
             let row = records_service::enroll(
                 conn,
                 &caller,
+                st.link_context(),
                 NewEnrollment {
                     learner_id,
                     program_id: b.program_id,

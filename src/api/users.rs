@@ -150,10 +150,7 @@ impl CreateUserRequest {
 /// The bound institution or learner must exist, and an institution must suit the role:
 /// HR staff belong to an enterprise, college staff to a school or college.
 async fn hash_password(password: NewPassword) -> Result<String, AppError> {
-    web::block(move || password::hash(password.expose()))
-        .await
-        .map_err(|e| AppError::internal("password hashing task", e))?
-        .map_err(AppError::Internal)
+    password::hash_new(password).await
 }
 
 /// Create an account (administrators only).

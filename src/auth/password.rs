@@ -20,6 +20,17 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
 }
 
+/// Hashes a new password on the blocking pool (the API's and the pages' one way to do it).
+pub async fn hash_new(
+    password: crate::domain::NewPassword,
+) -> Result<String, crate::error::AppError> {
+    use crate::error::AppError;
+    tokio::task::spawn_blocking(move || hash(password.expose()))
+        .await
+        .map_err(|e| AppError::internal("password hashing task", e))?
+        .map_err(AppError::Internal)
+}
+
 /// True when `password` matches `stored`. A malformed stored hash never matches.
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)

@@ -1,6 +1,7 @@
 //! The database: one connection type over SQLite and PostgreSQL, its pool, migrations, and the
 //! one way handlers reach it (`Database::read` / `Database::write`, off the HTTP workers).
 
+pub mod account_links;
 pub mod audit;
 pub mod certificates;
 pub mod cohorts;

@@ -90,6 +90,8 @@ pub struct NewOutboxRow {
     pub due_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// A one-time link's token, sealed (`notify::links`); cleared once the email is sent.
+    pub secret: Option<String>,
 }
 
 impl NewOutboxRow {
@@ -336,6 +338,7 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    pub secret: Option<String>,
 }
 
 /// Claims up to `limit` due rows of `channels` for one worker until `lease_until`, counting the
@@ -406,6 +409,7 @@ struct Settle<'a> {
     sent_at: Option<Option<NaiveDateTime>>,
     lease_until: Option<Option<NaiveDateTime>>,
     last_error: Option<Option<&'a str>>,
+    secret: Option<Option<&'a str>>,
 }
 
 /// Records the outcome of a claimed row's attempt, releasing its lease. Only a pending row
@@ -423,6 +427,8 @@ pub fn settle(
             sent_at: Some(Some(at)),
             lease_until: Some(None),
             last_error: Some(None),
+            // The link has reached its recipient: the database keeps no usable copy.
+            secret: Some(None),
         },
         Settlement::Retry { at, error } => Settle {
             status: None,
@@ -430,6 +436,7 @@ pub fn settle(
             sent_at: None,
             lease_until: Some(None),
             last_error: Some(Some(error)),
+            secret: None,
         },
         Settlement::Final { status, error } => Settle {
             status: Some(status),
@@ -437,6 +444,7 @@ pub fn settle(
             sent_at: None,
             lease_until: Some(None),
             last_error: Some(Some(error)),
+            secret: None,
         },
     };
     diesel::update(

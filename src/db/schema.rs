@@ -40,6 +40,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    account_links (token_hash) {
+        token_hash -> Text,
+        purpose -> Text,
+        learner_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        email -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     occupations (code) {
         code -> Text,
         name -> Text,
@@ -247,6 +261,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
     web_sessions,
+    account_links,
     occupations,
     institutions,
     designations,
@@ -332,6 +347,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        secret -> Nullable<Text>,
     }
 }
 

@@ -70,6 +70,36 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
         .optional()
 }
 
+/// The accounts bound to a learner record.
+pub fn find_by_learner(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::learner_id.eq(learner_id))
+        .select(UserRow::as_select())
+        .load(conn)
+}
+
+/// Of these learners, those with an account.
+pub fn learners_with_accounts(
+    conn: &mut DbConnection,
+    ids: &[LearnerId],
+) -> QueryResult<Vec<LearnerId>> {
+    users::table
+        .filter(users::learner_id.eq_any(ids))
+        .select(users::learner_id.assume_not_null())
+        .load(conn)
+}
+
+/// Of these addresses, those an account uses.
+pub fn emails_taken(conn: &mut DbConnection, emails: &[String]) -> QueryResult<Vec<String>> {
+    users::table
+        .filter(users::email.eq_any(emails))
+        .select(users::email)
+        .load(conn)
+}
+
 pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<UserRow> {
     crate::each_backend!(conn, c => diesel::insert_into(users::table)
         .values(new)

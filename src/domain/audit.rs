@@ -22,6 +22,12 @@ crate::string_enum! {
         /// A new value of a rule parameter.
         AddValue => "add_value",
         ChangePassword => "change_password",
+        /// A one-time link sent: an invitation to activate an account, or a password reset.
+        Invite => "invite",
+        RequestReset => "request_reset",
+        /// An account activated from an invitation, a password reset from its link.
+        Activate => "activate",
+        ResetPassword => "reset_password",
         /// A dead notification sent again.
         Retry => "retry",
         /// A signing key replaced.

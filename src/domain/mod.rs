@@ -25,7 +25,7 @@ pub use ids::{
     JobId, LearnerId, MessageId, NoticeId, ProgramId, ShareId, UserId,
 };
 pub use kinds::*;
-pub use notice::{Category, Channel, NoticeKind, OutboxStatus};
+pub use notice::{Category, Channel, LinkPurpose, NoticeKind, OutboxStatus};
 pub use occupation_code::{decode_code_list, encode_code_list, OccupationCode};
 pub use password::NewPassword;
 pub use role::{Binding, Role};

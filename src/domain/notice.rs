@@ -8,6 +8,9 @@ crate::string_enum! {
         Milestone => "milestone",
         /// Someone looked at what the learner shared, or at their records as their employer.
         Share => "share",
+        /// Links that let a person in (an invitation, a password reset): email only, at once,
+        /// whatever the preferences, never with an unsubscribe link.
+        Account => "account",
     }
 }
 
@@ -38,6 +41,20 @@ crate::string_enum! {
         ShareAccessed => "share_accessed",
         /// The learner's employer viewed their verified records.
         EmployerViewed => "employer_viewed",
+        /// A learner is invited to activate their account (a one-time link).
+        Invitation => "invitation",
+        /// Someone asked to reset the account's password (a one-time link).
+        PasswordReset => "password_reset",
+    }
+}
+
+crate::string_enum! {
+    /// What a one-time account link is for.
+    LinkPurpose {
+        /// Activate a learner's account: choose the password of a new account.
+        Invitation => "invitation",
+        /// Choose a new password for an existing account.
+        PasswordReset => "password_reset",
     }
 }
 

@@ -47,6 +47,7 @@ struct Frame {
 }
 
 fn frame(language: Language, category: Category, kind: NoticeKind) -> Frame {
+    let link = matches!(kind, NoticeKind::Invitation | NoticeKind::PasswordReset);
     match language {
         Language::ZhCn => Frame {
             greeting: "您好，",
@@ -54,7 +55,11 @@ fn frame(language: Language, category: Category, kind: NoticeKind) -> Frame {
             closing: kind.closing(Language::ZhCn),
             why: "您收到此邮件，是因为您开启了此类邮件通知：",
             unsubscribe: "退订此类邮件",
-            open: "在 Skillpath 中查看",
+            open: if link {
+                "设置密码"
+            } else {
+                "在 Skillpath 中查看"
+            },
             signature: "Skillpath（本邮件由系统发送，请勿直接回复）",
         },
         Language::En => Frame {
@@ -63,7 +68,11 @@ fn frame(language: Language, category: Category, kind: NoticeKind) -> Frame {
             closing: kind.closing(Language::En),
             why: "You receive this email because these notices are on: ",
             unsubscribe: "Unsubscribe from these emails",
-            open: "Open in Skillpath",
+            open: if link {
+                "Choose a password"
+            } else {
+                "Open in Skillpath"
+            },
             signature: "Skillpath (sent automatically; replies are not read)",
         },
     }
@@ -290,6 +299,7 @@ mod tests {
             last_error: None,
             created_at: t,
             sent_at: None,
+            secret: None,
         }
     }
 

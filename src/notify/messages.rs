@@ -43,6 +43,7 @@ impl NoticeKind {
                 Lost | Lapsed => "这可能影响您的权益，请在 Skillpath 中查看详情。",
                 ShareAccessed | EmployerViewed => "如非您本人授权，请立即在 Skillpath 中撤销该共享；每次查看都记录在“我的共享”中。",
                 DateMoved | Achieved => "详情与政策依据可在 Skillpath 的“我的进度”中查看。",
+                Invitation | PasswordReset => "链接仅可使用一次，到期失效。如非本人操作，请忽略本邮件，您的账户不会有任何变化。",
             },
             Language::En => match self {
                 CertificateVerified => "The certificate is verified and counts for your next level and related benefits.",
@@ -53,6 +54,7 @@ impl NoticeKind {
                 Lost | Lapsed => "This may affect your rights; see the details in Skillpath.",
                 ShareAccessed | EmployerViewed => "If you did not allow this, revoke the share in Skillpath now; every view is listed under My shares.",
                 DateMoved | Achieved => "The details and their policy basis are under My progress in Skillpath.",
+                Invitation | PasswordReset => "The link works once and expires. If you did not expect this email, ignore it: nothing changes.",
             },
         }
     }
@@ -63,6 +65,28 @@ impl NoticeKind {
 pub struct Message {
     pub title: Text,
     pub body: Text,
+}
+
+/// The email of an invitation to activate a learner's account; the link comes with it.
+pub fn invitation_message(hours: i64) -> Message {
+    Message {
+        title: Text::new("开通您的 Skillpath 账户", "Activate your Skillpath account"),
+        body: Text::new(
+            format!("您的学习与技能等级记录已在 Skillpath 登记。请通过下面的链接设置密码、开通账户，之后即可随时查看您的申请日期与提醒。链接在{hours}小时内有效。"),
+            format!("Your learning and skill-level records are kept in Skillpath. Choose a password through the link below to activate your account and follow your application dates and reminders. The link is valid for {hours} hours."),
+        ),
+    }
+}
+
+/// The email of a password reset; the link comes with it.
+pub fn password_reset_message(minutes: i64) -> Message {
+    Message {
+        title: Text::new("重设您的 Skillpath 密码", "Reset your Skillpath password"),
+        body: Text::new(
+            format!("有人（希望是您本人）请求重设此账户的密码。请通过下面的链接设置新密码，链接在{minutes}分钟内有效。设置后，此账户在所有设备上的登录都将结束。"),
+            format!("Someone (we hope you) asked to reset this account's password. Choose a new one through the link below within {minutes} minutes. Once set, the account is logged out on every device."),
+        ),
+    }
 }
 
 fn day(date: Option<NaiveDate>) -> String {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 
 pub mod email;
+pub mod links;
 pub mod messages;
 pub mod preferences;
 pub mod reminders;
@@ -27,6 +28,8 @@ pub fn page_of(to_learner: bool, category: Category) -> &'static str {
     match (to_learner, category) {
         (true, Category::Certificate | Category::Milestone) => "/progress",
         (true, Category::Share) => "/shares",
+        // An account link's email leads to its own page (`links::path`), never here.
+        (_, Category::Account) => "/login",
         (false, _) => "/inbox",
     }
 }
@@ -43,6 +46,8 @@ pub struct Notice<'a> {
     pub message: Message,
     /// When to deliver it; `None`: now (the inbox copy is delivered at once).
     pub due_at: Option<NaiveDateTime>,
+    /// A one-time link's token, sealed (`links`): the email carries the link.
+    pub secret: Option<String>,
 }
 
 /// Writes the notice's outbox rows (inbox, and email when there is an address) and delivers the
@@ -92,8 +97,11 @@ pub fn produce_many(
             created_at: now,
             // An immediate inbox copy is delivered in this transaction.
             sent_at: (scheduled.is_none() && channel == Channel::Inbox).then_some(now),
+            secret: notice.secret.clone(),
         };
         let prefs = match notice.recipient {
+            // A link the person is waiting for goes out at once, even in quiet hours.
+            _ if notice.category == Category::Account => &staff,
             Recipient::Learner(id) => prefs.get(&id).unwrap_or(&defaults),
             // Staff notices concern their work and go out at once.
             Recipient::User(_) => &staff,

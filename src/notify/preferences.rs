@@ -18,6 +18,10 @@ impl Category {
             Category::Certificate => ("证书核验结果", "certificate decisions"),
             Category::Milestone => ("里程碑与提醒", "milestones and reminders"),
             Category::Share => ("共享记录的查看", "views of your shared records"),
+            Category::Account => (
+                "账户开通与密码重设",
+                "account activation and password reset",
+            ),
         }
     }
 }
@@ -37,6 +41,12 @@ impl Channels {
         }
     }
 }
+
+/// Account links: by email only, never in the inbox (a person who cannot log in cannot read it).
+const ACCOUNT_LINKS: Channels = Channels {
+    inbox: false,
+    email: true,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -108,15 +118,28 @@ impl Preferences {
             Category::Certificate => &self.certificate,
             Category::Milestone => &self.milestone,
             Category::Share => &self.share,
+            // Asked for (or expected) by the person themselves: not a preference.
+            Category::Account => &ACCOUNT_LINKS,
         }
     }
 
-    pub fn channels_mut(&mut self, category: Category) -> &mut Channels {
+    /// The channels of a category a learner chooses (`None` for account links, which are not
+    /// theirs to turn off).
+    pub fn channels_mut(&mut self, category: Category) -> Option<&mut Channels> {
         match category {
-            Category::Certificate => &mut self.certificate,
-            Category::Milestone => &mut self.milestone,
-            Category::Share => &mut self.share,
+            Category::Certificate => Some(&mut self.certificate),
+            Category::Milestone => Some(&mut self.milestone),
+            Category::Share => Some(&mut self.share),
+            Category::Account => None,
         }
+    }
+
+    /// The categories a learner chooses channels for.
+    pub fn chosen_categories() -> impl Iterator<Item = Category> {
+        Category::ALL
+            .iter()
+            .copied()
+            .filter(|c| *c != Category::Account)
     }
 
     /// When an email produced at `now` (UTC) may go out: at once, or at the end of quiet hours.

@@ -99,6 +99,7 @@ pub fn follow_change<'a>(
                 kind,
                 message,
                 due_at: Some(due),
+                secret: None,
             });
         }
     };

@@ -19,7 +19,7 @@ use crate::config::NotifySettings;
 use crate::db::notifications::{self, NewInboxMessage, OutboxRow, Settlement};
 use crate::db::Database;
 use crate::db::{self, learners, users, DbConnection};
-use crate::domain::{Channel, Language, LearnerId, OutboxStatus, UserId};
+use crate::domain::{Category, Channel, Language, LearnerId, OutboxStatus, UserId};
 use crate::error::AppError;
 use crate::metrics::NotifyMetrics;
 use crate::notify::unsubscribe::UnsubscribeKeys;
@@ -64,6 +64,8 @@ pub struct WorkerContext {
     pub settings: NotifySettings,
     pub unsubscribe: UnsubscribeKeys,
     pub metrics: NotifyMetrics,
+    /// Opens the sealed tokens of account links' emails.
+    pub link_vault: crate::crypto::KeyVault,
 }
 
 pub struct Worker {
@@ -251,6 +253,7 @@ impl Worker {
         // Learners can unsubscribe per category; staff notices (a record they relied on was
         // revoked) are part of their work and have no unsubscribe link.
         let url = match row.learner_id {
+            Some(_) if row.category == Category::Account => Ok(None),
             Some(learner) => self
                 .state
                 .unsubscribe
@@ -264,11 +267,24 @@ impl Worker {
                 .map_err(|e| email::Unrenderable(e.to_string())),
             None => Ok(None),
         };
-        let page = format!(
-            "{}{}",
-            self.state.settings.public_url,
-            super::page_of(row.learner_id.is_some(), row.category)
-        );
+        let public_url = &self.state.settings.public_url;
+        let page = match (&row.secret, row.category) {
+            (Some(sealed), _) => {
+                super::links::url(&self.state.link_vault, public_url, row.kind, sealed)
+            }
+            (None, Category::Account) => Err("the link's token is gone".to_owned()),
+            (None, category) => Ok(format!(
+                "{public_url}{}",
+                super::page_of(row.learner_id.is_some(), category)
+            )),
+        };
+        let page = match page {
+            Ok(page) => page,
+            Err(reason) => {
+                let reason = format!("cannot be rendered: {reason}");
+                return self.finish(row, Outcome::Dead, &reason).await;
+            }
+        };
         let built = url.and_then(|url| {
             let links = email::Links {
                 page: &page,

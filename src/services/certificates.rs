@@ -272,6 +272,7 @@ pub fn decide(
             reason,
         ),
         due_at: None,
+        secret: None,
     };
     let mut notices = vec![notice];
     // A revocation reaches the HR staff who relied on the certificate.
@@ -295,6 +296,7 @@ pub fn decide(
                 look,
             ),
             due_at: None,
+            secret: None,
         });
     }
     super::eligibility::refresh_now_with(conn, row.learner_id, notices)?;

@@ -2,6 +2,7 @@
 //! test alike. Each runs over a database connection and answers with [`crate::error::AppError`];
 //! none knows of HTTP.
 
+pub mod account_links;
 pub mod accounts;
 pub mod certificates;
 pub mod eligibility;

@@ -40,10 +40,11 @@ pub fn unsubscribe(
     category: Category,
 ) -> Result<(), AppError> {
     let mut prefs = crate::notify::load_preferences(conn, learner_id)?;
-    if !prefs.channels(category).email {
+    // Account links carry no unsubscribe link; a forged token for them changes nothing.
+    let Some(channels) = prefs.channels_mut(category).filter(|c| c.email) else {
         return Ok(());
-    }
-    prefs.channels_mut(category).email = false;
+    };
+    channels.email = false;
     save_preferences(conn, learner_id, &prefs)?;
     audit::record(
         conn,

@@ -17,9 +17,12 @@ use crate::domain::{
 use crate::error::AppError;
 
 /// Enrolls the learner in a program of the caller's institution. Run inside a write transaction.
+/// Enrolls a learner in a program; a learner with an address and no account is invited to
+/// activate one (once). Run inside a write transaction.
 pub fn enroll(
     conn: &mut DbConnection,
     caller: &AuthUser,
+    links: super::account_links::LinkContext<'_>,
     new: NewEnrollment,
 ) -> Result<EnrollmentRow, AppError> {
     require_learner(conn, caller, new.learner_id)?;
@@ -32,6 +35,13 @@ pub fn enroll(
         other => other,
     })?;
     super::eligibility::refresh_now(conn, row.learner_id)?;
+    super::account_links::invite_new(
+        conn,
+        links,
+        Some(caller.id),
+        &[row.learner_id],
+        crate::db::now(),
+    )?;
     audit::record(
         conn,
         Some(caller.id),

@@ -25,6 +25,57 @@ struct LoginPage {
     error: Option<&'static str>,
 }
 
+/// The CSRF token of a form shown before any session (log in, forgot, choose a password) and
+/// the short-lived cookie that must carry the same value when the form comes back.
+pub(super) fn anonymous_form_token(
+    state: &AppState,
+) -> (String, actix_web::cookie::Cookie<'static>) {
+    let token = random_token();
+    let cookie = session::cookie(state, LOGIN_COOKIE, token.clone(), 3600);
+    (token, cookie)
+}
+
+/// Whether a form shown before any session came back with its cookie's token.
+pub(super) fn anonymous_form_ok(req: &HttpRequest, given: &str) -> bool {
+    req.cookie(LOGIN_COOKIE)
+        .is_some_and(|c| web_session::csrf_matches(c.value(), given))
+}
+
+/// Starts a page session for `user` (ending the one `req` carries, if any) and answers with a
+/// redirect to `next` that sets its cookie.
+pub(super) async fn start_session(
+    state: &AppState,
+    req: &HttpRequest,
+    user: crate::db::users::UserRow,
+    next: &str,
+) -> Result<HttpResponse, PageError> {
+    let earlier = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+    let (token, _) = state
+        .db
+        .write(move |conn| {
+            if let Some(earlier) = earlier.filter(|t| !t.is_empty()) {
+                web_session::end(conn, &earlier)?;
+            }
+            web_session::start(
+                conn,
+                &user,
+                db::now(),
+                chrono::Duration::hours(SESSION_HOURS),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, next.to_owned()))
+        .cookie(session::cookie(
+            state,
+            SESSION_COOKIE,
+            token,
+            SESSION_HOURS * 3600,
+        ))
+        .cookie(session::removal(state, LOGIN_COOKIE))
+        .finish())
+}
+
 fn login_page(
     state: &AppState,
     req: &HttpRequest,
@@ -33,11 +84,11 @@ fn login_page(
     error: Option<(&'static str, &'static str)>,
 ) -> Result<HttpResponse, PageError> {
     let ui = Ui::new(req, None);
-    let csrf = random_token();
+    let (csrf, cookie) = anonymous_form_token(state);
     let error = error.map(|(zh, en)| ui.t(zh, en));
     let page = LoginPage {
         ui,
-        csrf: csrf.clone(),
+        csrf,
         next: super::local_path(next).unwrap_or("/").to_owned(),
         email,
         error,
@@ -48,9 +99,7 @@ fn login_page(
         actix_web::http::StatusCode::OK
     };
     let body = super::render(&page)?;
-    Ok(super::html(status)
-        .cookie(session::cookie(state, LOGIN_COOKIE, csrf, 3600))
-        .body(body))
+    Ok(super::html(status).cookie(cookie).body(body))
 }
 
 #[derive(Deserialize)]
@@ -99,8 +148,7 @@ pub async fn submit(
         next,
     } = form.into_inner();
     let next = super::local_path(&next).unwrap_or("/").to_owned();
-    let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_owned());
-    if !expected.is_some_and(|e| web_session::csrf_matches(&e, &csrf)) {
+    if !anonymous_form_ok(&req, &csrf) {
         return login_page(
             &state,
             &req,
@@ -144,31 +192,7 @@ pub async fn submit(
     };
     attempt.succeeded();
     // A login over an earlier session ends that one.
-    let earlier = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
-    let (token, _) = state
-        .db
-        .write(move |conn| {
-            if let Some(earlier) = earlier.filter(|t| !t.is_empty()) {
-                web_session::end(conn, &earlier)?;
-            }
-            web_session::start(
-                conn,
-                &user,
-                db::now(),
-                chrono::Duration::hours(SESSION_HOURS),
-            )
-        })
-        .await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, next))
-        .cookie(session::cookie(
-            &state,
-            SESSION_COOKIE,
-            token,
-            SESSION_HOURS * 3600,
-        ))
-        .cookie(session::removal(&state, LOGIN_COOKIE))
-        .finish())
+    start_session(&state, &req, user, &next).await
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 //! over HTTP); the session is a cookie (`session.rs`), forms carry CSRF tokens, and failures
 //! answer as pages (`error.rs`).
 
+mod access;
 mod assets;
 mod certificates;
 mod cohorts;
@@ -38,6 +39,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/login", web::get().to(login::form))
     .route("/login", web::post().to(login::submit))
     .route("/logout", web::post().to(login::logout))
+    .route("/forgot", web::get().to(access::forgot_form))
+    .route("/forgot", web::post().to(access::forgot))
+    .route("/welcome/{token}", web::get().to(access::choose_form))
+    .route("/welcome/{token}", web::post().to(access::choose))
+    .route("/reset/{token}", web::get().to(access::choose_form))
+    .route("/reset/{token}", web::post().to(access::choose))
     .route("/progress", web::get().to(progress::page))
     .route("/certificates/new", web::get().to(certificates::form))
     .route("/certificates", web::post().to(certificates::submit))

@@ -56,17 +56,16 @@ fn show(
     error: Option<(String, &'static str)>,
 ) -> Result<HttpResponse, PageError> {
     let ui = Ui::signed(req, &session);
-    let categories = Category::ALL
-        .iter()
+    let categories = Preferences::chosen_categories()
         .map(|c| {
             let (zh, en) = c.names();
-            let channels = prefs.channels(*c);
+            let channels = prefs.channels(c);
             CategoryView {
                 key: c.as_str(),
                 name: ui.t(zh, en),
                 email: channels.email,
                 inbox: channels.inbox,
-                inbox_optional: *c == Category::Share,
+                inbox_optional: c == Category::Share,
             }
         })
         .collect();

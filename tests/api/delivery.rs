@@ -14,7 +14,7 @@ use crate::smtp::{Mode, Received, SmtpServer};
 
 const ADDRESS: &str = "wang.fang@example.cn";
 
-async fn mail_app(smtp: &SmtpServer, extra: &[(&str, &str)]) -> TestApp {
+pub async fn mail_app(smtp: &SmtpServer, extra: &[(&str, &str)]) -> TestApp {
     let url = smtp.url();
     let mut vars = vec![
         ("SMTP_URL", url.as_str()),
@@ -53,7 +53,7 @@ async fn reachable_student(app: &TestApp) -> Learner {
     l
 }
 
-async fn wait_until(what: &str, timeout: Duration, mut done: impl AsyncFnMut() -> bool) {
+pub async fn wait_until(what: &str, timeout: Duration, mut done: impl AsyncFnMut() -> bool) {
     let started = Instant::now();
     while !done().await {
         assert!(started.elapsed() < timeout, "timed out waiting for {what}");
@@ -65,7 +65,7 @@ fn subject(m: &Received) -> String {
     m.decoded_header("Subject").unwrap_or_default()
 }
 
-fn with_subject(smtp: &SmtpServer, prefix: &str) -> Vec<Received> {
+pub fn with_subject(smtp: &SmtpServer, prefix: &str) -> Vec<Received> {
     smtp.received()
         .into_iter()
         .filter(|m| subject(m).starts_with(prefix))
@@ -84,7 +84,7 @@ async fn outbox(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
 }
 
 /// The decoded text part of a message (lettre sends non-ASCII text base64-encoded).
-fn plain_text(data: &str) -> String {
+pub fn plain_text(data: &str) -> String {
     use base64::Engine;
     let start = data.find("Content-Type: text/plain").expect("a text part");
     let body = &data[start..];
@@ -411,6 +411,7 @@ async fn produce(app: &TestApp, learner_id: i64, key: String, title: String) {
                         body: skillpath::rules::Text::new("正文", "Body"),
                     },
                     due_at: None,
+                    secret: None,
                 },
                 skillpath::db::now(),
             )
@@ -551,6 +552,7 @@ async fn produce_load(app: &TestApp, learner_id: i64, title: &'static str, n: us
                             body: skillpath::rules::Text::new("正文", "Body"),
                         },
                         due_at: None,
+                        secret: None,
                     },
                     skillpath::db::now(),
                 )?;
@@ -814,6 +816,7 @@ async fn a_scheduled_notice_reaches_the_inbox_when_it_is_due() {
                         body: skillpath::rules::Text::new("正文", "Body"),
                     },
                     due_at: Some(due),
+                    secret: None,
                 },
                 skillpath::db::now(),
             )

@@ -1,6 +1,7 @@
 //! Integration tests over real HTTP against a spawned server: SQLite in a temporary directory,
 //! or PostgreSQL (a fresh database per test) when TEST_DATABASE_URL is set.
 
+mod access;
 mod auth;
 mod boundary;
 mod browser;

@@ -180,6 +180,7 @@ async fn the_same_event_produces_one_notice() {
                 "",
             ),
             due_at: None,
+            secret: None,
         };
         // Produced again (a retried request, a second replica): nothing new.
         skillpath::notify::produce(&mut conn, &notice, skillpath::db::now()).unwrap();

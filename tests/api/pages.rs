@@ -11,20 +11,20 @@ use crate::helpers::{spawn_app, TestApp, PASSWORD};
 use crate::milestones::{student_with, verify};
 
 /// A browser without a cookie jar of its own: it keeps the cookies it is given by name.
-struct Browser<'a> {
+pub struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
-    cookies: HashMap<String, String>,
+    pub cookies: HashMap<String, String>,
 }
 
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
+pub struct Page {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub fn location(&self) -> &str {
         self.headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
@@ -32,7 +32,7 @@ impl Page {
     }
 
     /// The value of a hidden input named `name`.
-    fn hidden(&self, name: &str) -> String {
+    pub fn hidden(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
         let start = self.body.find(&marker).expect("the hidden input") + marker.len();
         let end = self.body[start..].find('"').unwrap() + start;
@@ -41,7 +41,7 @@ impl Page {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             client: reqwest::Client::builder()
@@ -52,7 +52,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn run(&mut self, request: reqwest::RequestBuilder) -> Page {
+    pub async fn run(&mut self, request: reqwest::RequestBuilder) -> Page {
         let cookie = self
             .cookies
             .iter()
@@ -85,12 +85,12 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub async fn get(&mut self, path: &str) -> Page {
         let request = self.client.get(self.app.url(path));
         self.run(request).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let request = self.client.post(self.app.url(path)).form(form);
         self.run(request).await
     }
@@ -109,7 +109,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Logs in through the form; the answer to the form's submission.
-    async fn log_in(&mut self, email: &str, password: &str) -> Page {
+    pub async fn log_in(&mut self, email: &str, password: &str) -> Page {
         let form = self.get("/login").await;
         assert_eq!(form.status, 200, "{}", form.body);
         let csrf = form.hidden("csrf");

@@ -219,6 +219,7 @@ fn notify_events<'a>(
             kind,
             message,
             due_at: None,
+            secret: None,
         });
     }
     crate::notify::produce_many(conn, &notices, &preferences, now)

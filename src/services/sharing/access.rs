@@ -82,6 +82,7 @@ fn log_access(
             kind,
             message,
             due_at: None,
+            secret: None,
         },
         now,
     )

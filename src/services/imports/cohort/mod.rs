@@ -35,6 +35,8 @@ pub struct ImportContext<'a> {
     pub program_id: ProgramId,
     pub institution_id: InstitutionId,
     pub actor: UserId,
+    /// Invites the learners it enrolls who have an address and no account.
+    pub links: crate::services::account_links::LinkContext<'a>,
 }
 
 /// How a row finds its learner: by identity-number hash, else by email.
@@ -240,6 +242,8 @@ fn import_batch(
         });
     }
     report.created += records::insert_enrollments(conn, &enrollments)? as u64;
+    let enrolled: Vec<LearnerId> = enrollments.iter().map(|e| e.learner_id).collect();
+    crate::services::account_links::invite_new(conn, ctx.links, Some(ctx.actor), &enrolled, now)?;
     Ok(())
 }
 
