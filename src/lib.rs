@@ -18,4 +18,5 @@ pub mod startup;
 pub mod state;
 pub mod statements;
 pub mod telemetry;
+pub mod upload;
 pub mod web;

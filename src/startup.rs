@@ -97,6 +97,11 @@ impl Application {
         self.state.clone()
     }
 
+    /// Stops the server from outside (tests take it away from under a browser).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await

@@ -39,6 +39,25 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What importing a cohort file needs, for `caller` into `target`.
+    pub fn cohort_import<'a>(
+        &'a self,
+        caller: &'a crate::auth::AuthUser,
+        refused: &'a crate::auth::scope::RefusedMatches,
+        target: crate::services::imports::cohort::ImportTarget,
+    ) -> crate::services::imports::cohort::ImportContext<'a> {
+        crate::services::imports::cohort::ImportContext {
+            vault: &self.identity_vault,
+            caller,
+            refused,
+            cohort_id: target.cohort_id,
+            program_id: target.program_id,
+            institution_id: target.institution_id,
+            actor: caller.id,
+            links: self.link_context(),
+        }
+    }
+
     /// What making account links needs.
     pub fn link_context(&self) -> crate::services::account_links::LinkContext<'_> {
         crate::services::account_links::LinkContext {

@@ -55,7 +55,8 @@ fn protect<B: MessageBody>(response: &mut ServiceResponse<B>) {
         DOCS_POLICY
     } else if html && path.starts_with("/api/") {
         PAGE_POLICY
-    } else if html {
+    } else if html || path == "/sw.js" {
+        // A service worker runs under its script's policy: it fetches the site's own pages.
         APP_POLICY
     } else {
         DATA_POLICY

@@ -9,7 +9,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::body::JsonBody;
 use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
-use crate::api::upload::{self, ImportParams};
 use crate::auth::scope::{self, RefusedMatches};
 use crate::auth::AuthUser;
 use crate::db::cohorts::CohortRow;
@@ -18,8 +17,8 @@ use crate::error::AppError;
 use crate::services::imports::cohort as cohort_import;
 use crate::services::imports::csv::ImportReport;
 use crate::services::institutions as institutions_service;
-use crate::services::jobs::{self, Job};
 use crate::state::AppState;
+use crate::upload::{self, ImportParams};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CohortResponse {
@@ -191,34 +190,19 @@ pub async fn import_enrollments(
     let cohort_id = id.into_inner();
     let partial = params.partial.unwrap_or(false);
     let who = caller.clone();
-    let (cohort, institution_id) = state
+    let target = state
         .db
-        .read(move |conn| scope::visible_cohort(conn, &who, cohort_id))
+        .read(move |conn| cohort_import::ImportTarget::check(conn, &who, cohort_id))
         .await?;
-    if !caller.manages_institution(institution_id) {
-        return Err(AppError::Forbidden);
-    }
     let upload = upload::open(&req, payload).await?;
     let st = state.clone();
-    let actor = caller.id;
     let refused = RefusedMatches::new(state.scope_refusals.clone());
     let (who, sink) = (caller.clone(), refused.clone());
     let report = state
         .db
         .write(move |conn| {
-            let ctx = cohort_import::ImportContext {
-                vault: &st.identity_vault,
-                caller: &who,
-                refused: &sink,
-                cohort_id,
-                program_id: cohort.program_id,
-                institution_id,
-                actor,
-                links: st.link_context(),
-            };
-            let report = cohort_import::import_cohort(conn, &ctx, upload, partial)?;
-            jobs::enqueue(conn, &Job::RefreshCohort { cohort_id })?;
-            Ok(report)
+            let ctx = st.cohort_import(&who, &sink, target);
+            cohort_import::import_and_refresh(conn, &ctx, upload, partial)
         })
         .await;
     scope::record_refusals(&state.db, &caller, &refused).await;

@@ -21,7 +21,6 @@ pub mod pagination;
 pub mod problem;
 pub mod records;
 pub mod shares;
-pub mod upload;
 pub mod users;
 pub mod verifications;
 

@@ -9,7 +9,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::body::JsonBody;
 use crate::api::pagination::Page;
 use crate::api::problem::Problem;
-use crate::api::upload::{self, ImportParams};
 use crate::auth::AuthUser;
 use crate::db::occupations::{self, OccupationFilter, OccupationRow};
 use crate::db::{self};
@@ -18,6 +17,7 @@ use crate::error::AppError;
 use crate::services::imports::csv::ImportReport;
 use crate::services::imports::occupations as catalog;
 use crate::state::AppState;
+use crate::upload::{self, ImportParams};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OccupationResponse {

@@ -219,6 +219,22 @@ pub fn pending(
         .collect())
 }
 
+/// A certificate by its number as typed (full-width forms and spaces are the same number), with
+/// its learner's name: what an evaluator looks up to revoke one.
+pub fn by_number(
+    conn: &mut DbConnection,
+    typed: &str,
+) -> Result<Option<(CertificateRow, String)>, AppError> {
+    let number = crate::domain::certificate_number::normalise(typed);
+    let Some(row) = certificates::find_by_number(conn, &number)? else {
+        return Ok(None);
+    };
+    let name = learners::find(conn, row.learner_id)?
+        .map(|l| l.name)
+        .unwrap_or_default();
+    Ok(Some((row, name)))
+}
+
 pub fn decide(
     conn: &mut DbConnection,
     actor: UserId,

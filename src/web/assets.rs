@@ -13,11 +13,37 @@ struct Asset {
     bytes: &'static [u8],
 }
 
-const ASSETS: &[Asset] = &[Asset {
-    name: "app.css",
-    content_type: "text/css; charset=utf-8",
-    bytes: include_bytes!("../../static/app.css"),
-}];
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../static/app.css"),
+    },
+    Asset {
+        name: "upload.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/upload.js"),
+    },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/app.js"),
+    },
+    Asset {
+        name: "icon-192.png",
+        content_type: "image/png",
+        bytes: include_bytes!("../../static/icon-192.png"),
+    },
+    Asset {
+        name: "icon-512.png",
+        content_type: "image/png",
+        bytes: include_bytes!("../../static/icon-512.png"),
+    },
+];
+
+/// The service worker: at a fixed address at the root (its scope is the whole site), so it is
+/// revalidated on every check rather than cached by content hash.
+const SERVICE_WORKER: &[u8] = include_bytes!("../../static/sw.js");
 
 /// Each asset's hash (12 hex digits of its SHA-256) and address.
 fn addresses() -> &'static Vec<(String, String)> {
@@ -36,6 +62,53 @@ fn addresses() -> &'static Vec<(String, String)> {
 
 pub fn stylesheet_url() -> &'static str {
     &addresses()[0].1
+}
+
+/// The cohort page's upload script.
+pub fn upload_script_url() -> &'static str {
+    &addresses()[1].1
+}
+
+/// The script every page loads (it registers the service worker).
+pub fn app_script_url() -> &'static str {
+    &addresses()[2].1
+}
+
+/// The app's icon, as pages link it.
+pub fn icon_url() -> &'static str {
+    &addresses()[3].1
+}
+
+/// `GET /sw.js`
+pub async fn service_worker() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(SERVICE_WORKER)
+}
+
+/// `GET /manifest.webmanifest`: what makes the pages an installable app.
+pub async fn manifest() -> HttpResponse {
+    let manifest = serde_json::json!({
+        "name": "Skillpath 技能路径",
+        "short_name": "Skillpath",
+        "description": "技能等级、申请日期与提醒 · Skill levels, application dates and reminders",
+        "lang": "zh-CN",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f6f7f9",
+        "theme_color": "#0b5cad",
+        "icons": [
+            {"src": addresses()[3].1, "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": addresses()[4].1, "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {"src": addresses()[4].1, "sizes": "512x512", "type": "image/png", "purpose": "maskable"}
+        ]
+    });
+    HttpResponse::Ok()
+        .content_type("application/manifest+json")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(manifest.to_string())
 }
 
 /// `GET /static/{hash}/{name}`: the file when the hash is its current one; 404 otherwise.

@@ -53,6 +53,9 @@ struct CohortPage {
     name: String,
     filters: Vec<Filter>,
     learners: Vec<LearnerView>,
+    /// The upload form's token (its script sends it in a header).
+    csrf: String,
+    upload_script: &'static str,
 }
 
 fn staff(visitor: Visitor) -> Result<WebSession, AppError> {
@@ -144,6 +147,8 @@ pub async fn show(
         name: cohort.name,
         filters,
         learners,
+        csrf: session.csrf_token.clone(),
+        upload_script: super::assets::upload_script_url(),
         ui,
     };
     Ok(super::html(StatusCode::OK).body(super::render(&page)?))

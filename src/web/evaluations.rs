@@ -11,7 +11,7 @@ use super::session::Visitor;
 use super::ui::Ui;
 use crate::auth::web_session::WebSession;
 use crate::domain::certificate_number::CertificateWarning;
-use crate::domain::{CertificateId, Role};
+use crate::domain::{CertificateId, CertificateStatus, Role};
 use crate::error::AppError;
 use crate::services::certificates as certificates_service;
 use crate::state::AppState;
@@ -38,6 +38,17 @@ struct Refusal {
     reason: String,
 }
 
+/// A certificate looked up by its number (to revoke a verified one).
+struct FoundView {
+    id: CertificateId,
+    learner: String,
+    level: &'static str,
+    occupation: String,
+    number: String,
+    status: &'static str,
+    revocable: bool,
+}
+
 #[derive(Template)]
 #[template(path = "evaluations.html")]
 struct EvaluationsPage {
@@ -46,6 +57,9 @@ struct EvaluationsPage {
     pending: Vec<PendingView>,
     done: bool,
     refusal: Option<Refusal>,
+    /// The number looked up, and what it found.
+    number: String,
+    found: Option<FoundView>,
 }
 
 impl EvaluationsPage {
@@ -58,6 +72,11 @@ impl EvaluationsPage {
         self.refusal
             .as_ref()
             .filter(|r| !self.pending.iter().any(|p| p.id == r.id))
+            .filter(|r| {
+                self.found
+                    .as_ref()
+                    .is_none_or(|f| f.id != r.id || !f.revocable)
+            })
     }
 
     fn checked(&self, id: &CertificateId, decision: &str) -> bool {
@@ -84,12 +103,30 @@ async fn queue_page(
     session: WebSession,
     done: bool,
     refusal: Option<Refusal>,
+    number: String,
 ) -> Result<HttpResponse, PageError> {
     let ui = Ui::signed(req, &session);
-    let rows = state
+    let typed = number.clone();
+    let (rows, found) = state
         .db
-        .read(|conn| certificates_service::pending(conn, None, QUEUE_LENGTH))
+        .read(move |conn| {
+            let pending = certificates_service::pending(conn, None, QUEUE_LENGTH)?;
+            let found = match typed.trim() {
+                "" => None,
+                typed => certificates_service::by_number(conn, typed)?,
+            };
+            Ok((pending, found))
+        })
         .await?;
+    let found = found.map(|(c, learner)| FoundView {
+        id: c.id,
+        learner,
+        level: ui.level(c.level),
+        occupation: c.occupation_code,
+        number: c.number,
+        status: ui.certificate_status(c.status),
+        revocable: c.status == CertificateStatus::Verified,
+    });
     let pending = rows
         .into_iter()
         .map(|(c, learner)| PendingView {
@@ -118,6 +155,8 @@ async fn queue_page(
         pending,
         done,
         refusal,
+        number,
+        found,
     };
     Ok(super::html(status).body(super::render(&page)?))
 }
@@ -125,6 +164,8 @@ async fn queue_page(
 #[derive(Deserialize)]
 pub struct QueueQuery {
     done: Option<String>,
+    /// A certificate number to look up.
+    number: Option<String>,
 }
 
 /// `GET /evaluations`
@@ -135,7 +176,9 @@ pub async fn queue(
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, PageError> {
     let session = evaluator(visitor)?;
-    queue_page(&state, &req, session, query.done.is_some(), None).await
+    let query = query.into_inner();
+    let number = query.number.unwrap_or_default();
+    queue_page(&state, &req, session, query.done.is_some(), None, number).await
 }
 
 #[derive(Deserialize)]
@@ -145,6 +188,9 @@ pub struct DecisionForm {
     decision: String,
     #[serde(default)]
     reason: String,
+    /// The number looked up, when the form was the revocation of a found certificate.
+    #[serde(default)]
+    number: String,
 }
 
 /// `POST /evaluations/{id}`: records the decision; the queue again, with the refusal next to
@@ -179,8 +225,8 @@ pub async fn decide(
                 } else {
                     ui.t("请选择核验或驳回。", "Choose verify or reject.")
                 };
-                return queue_page(&state, &req, session, false, Some(refusal(message.into())))
-                    .await;
+                let message = refusal(message.into());
+                return queue_page(&state, &req, session, false, Some(message), form.number).await;
             }
             Err(other) => return Err(other.into()),
         };
@@ -196,7 +242,8 @@ pub async fn decide(
                 "该证书已由他人处理或状态已变化，请刷新。",
                 "This certificate was decided meanwhile; reload the queue.",
             );
-            queue_page(&state, &req, session, false, Some(refusal(message.into()))).await
+            let message = refusal(message.into());
+            queue_page(&state, &req, session, false, Some(message), form.number).await
         }
         Err(other) => Err(other.into()),
     }

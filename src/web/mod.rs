@@ -6,6 +6,7 @@
 mod access;
 mod assets;
 mod certificates;
+mod cohort_upload;
 mod cohorts;
 mod error;
 mod evaluations;
@@ -57,12 +58,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/preferences", web::post().to(preferences::save))
     .route("/cohorts", web::get().to(cohorts::list))
     .route("/cohorts/{id}", web::get().to(cohorts::show))
+    .route(
+        "/cohorts/{id}/import",
+        web::post().to(cohort_upload::import),
+    )
     .route("/evaluations", web::get().to(evaluations::queue))
     .route("/verify", web::get().to(verify::page))
     .route("/verify", web::post().to(verify::check))
     .route("/evaluations/{id}", web::post().to(evaluations::decide))
     .route("/language", web::get().to(choose_language))
-    .route("/static/{hash}/{name}", web::get().to(assets::serve));
+    .route("/static/{hash}/{name}", web::get().to(assets::serve))
+    .route("/sw.js", web::get().to(assets::service_worker))
+    .route("/manifest.webmanifest", web::get().to(assets::manifest));
 }
 
 /// A template as a page's body.

@@ -14,6 +14,9 @@ pub struct Ui {
     pub language: Language,
     /// The stylesheet, by its content-hashed address.
     pub css: &'static str,
+    /// The script of every page (registers the service worker), and the app's icon.
+    pub script: &'static str,
+    pub icon: &'static str,
     /// The path of this page, for the language switch to come back to.
     pub here: String,
     /// The session's CSRF token, when logged in (the logout form carries it).
@@ -27,6 +30,8 @@ impl Ui {
         Self {
             language: language_of(req),
             css: super::assets::stylesheet_url(),
+            script: super::assets::app_script_url(),
+            icon: super::assets::icon_url(),
             here: req.path().to_owned(),
             logout_csrf,
             learner: false,

@@ -170,3 +170,118 @@ async fn hr_enters_a_code_on_a_phone_then_sees_the_share_revoked() {
     browser.close().await;
     let _ = (w.hr_a, w.hr_b);
 }
+
+#[tokio::test]
+async fn staff_upload_a_cohort_file_with_a_bad_row_on_a_phone_then_a_good_one() {
+    use crate::cohort_upload::{cohort_of_a_college, learners_of, BAD, GOOD};
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (admin, cohort) = cohort_of_a_college(&app).await;
+    let files = tempfile::tempdir().unwrap();
+    let bad = files.path().join("bad.csv");
+    let good = files.path().join("good.csv");
+    std::fs::write(&bad, BAD).unwrap();
+    std::fs::write(&good, GOOD).unwrap();
+    let browser = driver.browser(PHONE.0, PHONE.1).await;
+    browser.goto(&app.url("/login")).await;
+    browser.wait_for_text("密码").await;
+    browser.type_into("#email", "staff@c.cn").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_path("/cohorts").await;
+    browser.click(&format!("a[href='/cohorts/{cohort}']")).await;
+    browser.wait_for_text("上传班级名单").await;
+
+    browser.type_into("#csv", bad.to_str().unwrap()).await;
+    browser.click("#import-form button[type=submit]").await;
+    let text = browser.wait_for_text("未导入任何内容").await;
+    assert!(text.contains("start_date"), "{text}");
+    assert_eq!(learners_of(&app, &admin, cohort).await, 0, "nothing stored");
+    assert_fits(&browser).await;
+    keep_screenshot(&browser, "upload").await;
+
+    browser.type_into("#csv", good.to_str().unwrap()).await;
+    browser.click("#import-form button[type=submit]").await;
+    browser.wait_for_text("已导入").await;
+    assert_eq!(learners_of(&app, &admin, cohort).await, 2);
+    browser.click("#import-result a").await;
+    browser.wait_for_text("韩梅梅").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_last_progress_page_stays_readable_offline_marked_with_its_time_until_logout() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let learner = student_with(&app, "2024-02-29").await;
+    verify(&app, &learner).await;
+    let browser = driver.browser(PHONE.0, PHONE.1).await;
+    browser.goto(&app.url("/login")).await;
+    browser.wait_for_text("密码").await;
+    browser.type_into("#email", "wang@x.cn").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_path("/progress").await;
+    // Installable: a manifest with icons, and a service worker in control once it is active.
+    let manifest: serde_json::Value = reqwest::get(app.url("/manifest.webmanifest"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(manifest["display"], "standalone");
+    assert!(manifest["icons"].as_array().unwrap().len() >= 2);
+    browser
+        .wait_for_script(
+            "a service worker controls the page",
+            "return navigator.serviceWorker.ready.then(function () { return true; });",
+        )
+        .await;
+    browser.goto(&app.url("/progress")).await;
+    browser.wait_for_text("我的进度").await;
+    browser
+        .wait_for_script(
+            "the progress page is kept",
+            "return caches.open('skillpath-pages-v1').then(function (c) { return c.match('/progress'); }).then(function (r) { return !!r; });",
+        )
+        .await;
+
+    // Logging out forgets the copy: the next person on this phone sees nothing of it.
+    browser.click("form.logout button").await;
+    browser.wait_for_path("/login").await;
+    browser
+        .wait_for_script(
+            "the kept page is forgotten",
+            "return caches.open('skillpath-pages-v1').then(function (c) { return c.match('/progress'); }).then(function (r) { return !r; });",
+        )
+        .await;
+
+    // Back in, the page is kept again; then the server is out of reach (as when the phone is
+    // offline), and the last progress page still reads, marked with when it was fetched.
+    browser.type_into("#email", "wang@x.cn").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_path("/progress").await;
+    browser.wait_for_text("我的进度").await;
+    browser
+        .wait_for_script(
+            "the progress page is kept again",
+            "return caches.open('skillpath-pages-v1').then(function (c) { return c.match('/progress'); }).then(function (r) { return !!r; });",
+        )
+        .await;
+    app.server.stop(false).await;
+    browser.goto(&app.url("/progress")).await;
+    let text = browser.wait_for_text("当前离线").await;
+    assert!(text.contains("获取的进度"), "{text}");
+    assert!(
+        text.contains("2026年2月28日"),
+        "the milestones still read: {text}"
+    );
+    assert_fits(&browser).await;
+    keep_screenshot(&browser, "offline").await;
+    browser.close().await;
+}

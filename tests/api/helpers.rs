@@ -54,6 +54,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The running application's shared state (its database, for jobs the tests run directly).
     pub state: actix_web::web::Data<skillpath::state::AppState>,
+    /// Stops the server (the network going away, as a browser sees it).
+    pub server: actix_web::dev::ServerHandle,
     database: TestDatabase,
 }
 
@@ -116,6 +118,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         .expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
+    let server = app.handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -128,6 +131,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         backend,
         database_url,
         state,
+        server,
         database,
     }
 }

@@ -31,6 +31,14 @@ impl Page {
             .unwrap_or("")
     }
 
+    /// The value of the first attribute `name="…"` on the page.
+    pub fn attribute(&self, name: &str) -> String {
+        let marker = format!("{name}=\"");
+        let start = self.body.find(&marker).expect("the attribute") + marker.len();
+        let end = self.body[start..].find('"').unwrap() + start;
+        self.body[start..end].to_owned()
+    }
+
     /// The value of a hidden input named `name`.
     pub fn hidden(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
@@ -92,6 +100,19 @@ impl<'a> Browser<'a> {
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let request = self.client.post(self.app.url(path)).form(form);
+        self.run(request).await
+    }
+
+    /// Posts a CSV file as the cohort page's script does, with `csrf` in its header.
+    pub async fn post_csv(&mut self, path: &str, csv: &str, csrf: Option<&str>) -> Page {
+        let mut request = self
+            .client
+            .post(self.app.url(path))
+            .header("content-type", "text/csv")
+            .body(csv.to_owned());
+        if let Some(token) = csrf {
+            request = request.header("x-csrf-token", token);
+        }
         self.run(request).await
     }
 

@@ -224,6 +224,18 @@ impl Browser {
         .await
     }
 
+    /// Waits until `script` (which may return a promise) answers `true`.
+    pub async fn wait_for_script(&self, what: &str, script: &str) {
+        let started = Instant::now();
+        while self.script(script).await != json!(true) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "never true: {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until the page's address ends with `suffix` (a form's redirect took place).
     pub async fn wait_for_path(&self, suffix: &str) {
         let started = Instant::now();

@@ -39,6 +39,51 @@ pub struct ImportContext<'a> {
     pub links: crate::services::account_links::LinkContext<'a>,
 }
 
+/// Where an import goes: a cohort in the caller's scope (404 otherwise), of a program of an
+/// institution the caller manages (403 otherwise).
+#[derive(Debug, Clone, Copy)]
+pub struct ImportTarget {
+    pub cohort_id: CohortId,
+    pub program_id: ProgramId,
+    pub institution_id: InstitutionId,
+}
+
+impl ImportTarget {
+    pub fn check(
+        conn: &mut DbConnection,
+        caller: &AuthUser,
+        cohort_id: CohortId,
+    ) -> Result<Self, AppError> {
+        let (cohort, institution_id) = scope::visible_cohort(conn, caller, cohort_id)?;
+        if !caller.manages_institution(institution_id) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(Self {
+            cohort_id,
+            program_id: cohort.program_id,
+            institution_id,
+        })
+    }
+}
+
+/// Imports an upload into the cohort and queues the refresh of its learners' milestones: the
+/// one use case of the API's import and the pages' upload. Run inside a write transaction.
+pub fn import_and_refresh(
+    conn: &mut DbConnection,
+    ctx: &ImportContext<'_>,
+    upload: CsvUpload,
+    partial: bool,
+) -> Result<ImportReport, AppError> {
+    let report = import_cohort(conn, ctx, upload, partial)?;
+    crate::services::jobs::enqueue(
+        conn,
+        &crate::services::jobs::Job::RefreshCohort {
+            cohort_id: ctx.cohort_id,
+        },
+    )?;
+    Ok(report)
+}
+
 /// How a row finds its learner: by identity-number hash, else by email.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum LearnerKey {

@@ -1,6 +1,6 @@
-//! Receiving a CSV upload: the body is received whole, within its time limits and the memory
-//! set aside for uploads, and checked, before any database work starts (which then runs off
-//! the HTTP workers).
+//! Receiving a CSV upload (the API's import endpoints and the pages' upload): the body is
+//! received whole, within its time limits and the memory set aside for uploads, and checked,
+//! before any database work starts (which then runs off the HTTP workers).
 
 use actix_web::http::header;
 use actix_web::web::Payload;
