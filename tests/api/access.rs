@@ -64,22 +64,7 @@ async fn assert_no_usable_link_is_stored(app: &TestApp, link: &str) {
 
 /// A college, its staff, a program, and a learner with an address (not yet enrolled).
 async fn college_with_learner(app: &TestApp, email: &str) -> (String, i64, i64) {
-    let admin = app.admin_token().await;
-    app.create_occupation(&admin, "6-18-02-04", "电工").await;
-    let college = app
-        .create_institution(&admin, "上海某技师学院", "technician_college")
-        .await;
-    let staff = app
-        .account(
-            &admin,
-            "staff@c.cn",
-            "college_staff",
-            json!({"institution_id": college}),
-        )
-        .await;
-    let program = app
-        .create_program(&staff, college, "电气", "6-18-02-04")
-        .await;
+    let (_, staff, program) = crate::cohort_upload::college(app).await;
     let learner = app
         .create_learner(
             &staff,

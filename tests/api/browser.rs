@@ -28,6 +28,16 @@ async fn keep_screenshot(browser: &Browser, name: &str) {
     }
 }
 
+/// Logs in through the login page and waits for the first page of the account's role.
+async fn log_in(browser: &Browser, app: &crate::helpers::TestApp, email: &str, lands_on: &str) {
+    browser.goto(&app.url("/login")).await;
+    browser.wait_for_text("密码").await;
+    browser.type_into("#email", email).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_path(lands_on).await;
+}
+
 /// The page fits the phone: nothing wider than the window.
 async fn assert_fits(browser: &Browser) {
     let fits = browser
@@ -100,12 +110,7 @@ async fn an_evaluator_verifies_a_certificate_from_the_queue_on_a_phone() {
     let app = spawn_app().await;
     let learner = student_with(&app, "2024-06-28").await;
     let browser = driver.browser(PHONE.0, PHONE.1).await;
-    browser.goto(&app.url("/login")).await;
-    browser.wait_for_text("密码").await;
-    browser.type_into("#email", "eva@x.cn").await;
-    browser.type_into("#password", PASSWORD).await;
-    browser.click("form.card button[type=submit]").await;
-    browser.wait_for_path("/evaluations").await;
+    log_in(&browser, &app, "eva@x.cn", "/evaluations").await;
     browser.wait_for_text("王芳 · 高级工").await;
     assert_fits(&browser).await;
     keep_screenshot(&browser, "evaluations").await;
@@ -141,12 +146,7 @@ async fn hr_enters_a_code_on_a_phone_then_sees_the_share_revoked() {
     .await;
     let code = created["code"].as_str().unwrap().to_owned();
     let browser = driver.browser(PHONE.0, PHONE.1).await;
-    browser.goto(&app.url("/login")).await;
-    browser.wait_for_text("密码").await;
-    browser.type_into("#email", "hr@a.cn").await;
-    browser.type_into("#password", PASSWORD).await;
-    browser.click("form.card button[type=submit]").await;
-    browser.wait_for_path("/verify").await;
+    log_in(&browser, &app, "hr@a.cn", "/verify").await;
     // Typed as people type it: lower case, spaces for dashes.
     browser
         .type_into("#code", &code.to_lowercase().replace('-', " "))
@@ -185,12 +185,7 @@ async fn staff_upload_a_cohort_file_with_a_bad_row_on_a_phone_then_a_good_one() 
     std::fs::write(&bad, BAD).unwrap();
     std::fs::write(&good, GOOD).unwrap();
     let browser = driver.browser(PHONE.0, PHONE.1).await;
-    browser.goto(&app.url("/login")).await;
-    browser.wait_for_text("密码").await;
-    browser.type_into("#email", "staff@c.cn").await;
-    browser.type_into("#password", PASSWORD).await;
-    browser.click("form.card button[type=submit]").await;
-    browser.wait_for_path("/cohorts").await;
+    log_in(&browser, &app, "staff@c.cn", "/cohorts").await;
     browser.click(&format!("a[href='/cohorts/{cohort}']")).await;
     browser.wait_for_text("上传班级名单").await;
 
@@ -220,12 +215,7 @@ async fn the_last_progress_page_stays_readable_offline_marked_with_its_time_unti
     let learner = student_with(&app, "2024-02-29").await;
     verify(&app, &learner).await;
     let browser = driver.browser(PHONE.0, PHONE.1).await;
-    browser.goto(&app.url("/login")).await;
-    browser.wait_for_text("密码").await;
-    browser.type_into("#email", "wang@x.cn").await;
-    browser.type_into("#password", PASSWORD).await;
-    browser.click("form.card button[type=submit]").await;
-    browser.wait_for_path("/progress").await;
+    log_in(&browser, &app, "wang@x.cn", "/progress").await;
     // Installable: a manifest with icons, and a service worker in control once it is active.
     let manifest: serde_json::Value = reqwest::get(app.url("/manifest.webmanifest"))
         .await

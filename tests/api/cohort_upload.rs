@@ -10,8 +10,9 @@ use crate::pages::Browser;
 pub const BAD: &str = "name,email,start_date,end_date\n李雷,lilei@x.cn,2024-09-01,2027-06-30\n韩梅梅,hmm@x.cn,not a date,2027-06-30\n";
 pub const GOOD: &str = "name,email,start_date,end_date\n李雷,lilei@x.cn,2024-09-01,2027-06-30\n韩梅梅,hmm@x.cn,2024-09-01,2027-06-30\n";
 
-/// A college's staff account (`staff@c.cn`), and a cohort of its program.
-pub async fn cohort_of_a_college(app: &TestApp) -> (String, i64) {
+/// A technician college with its staff account (`staff@c.cn`) and an electrician program: the
+/// admin's token, the staff's token, and the program.
+pub async fn college(app: &TestApp) -> (String, String, i64) {
     let admin = app.admin_token().await;
     app.create_occupation(&admin, "6-18-02-04", "电工").await;
     let college = app
@@ -28,6 +29,12 @@ pub async fn cohort_of_a_college(app: &TestApp) -> (String, i64) {
     let program = app
         .create_program(&staff, college, "电气", "6-18-02-04")
         .await;
+    (admin, staff, program)
+}
+
+/// The college of [`college`], and a cohort of its program.
+pub async fn cohort_of_a_college(app: &TestApp) -> (String, i64) {
+    let (admin, staff, program) = college(app).await;
     let resp = app
         .post(
             "/api/v1/cohorts",
