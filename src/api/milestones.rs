@@ -16,11 +16,10 @@ use crate::auth::scope::require_learner;
 use crate::auth::AuthUser;
 use crate::db::milestones::{self};
 use crate::domain::{
-    checks::Checks, today_in_shanghai, CertificateKind, CertificateStatus, LearnerId,
-    OccupationCode, SkillLevel,
+    checks::Checks, today_in_shanghai, CertificateKind, LearnerId, OccupationCode, SkillLevel,
 };
 use crate::error::AppError;
-use crate::rules::facts::{CertificateFact, EmploymentFact};
+use crate::rules::facts::EmploymentFact;
 use crate::rules::next_steps::{next_steps as order_next_steps, NextStep};
 use crate::rules::params::{self, ParameterValue};
 use crate::rules::{self, Milestone, Parameters, RuleInfo};
@@ -419,25 +418,15 @@ pub async fn what_if(
     );
     let mut certificates = Vec::new();
     for (i, c) in b.certificates.iter().enumerate() {
-        let kind = checks.parse::<CertificateKind>(
-            &format!("certificates[{i}].kind"),
-            c.kind.as_deref().unwrap_or("skill_level"),
+        let fact = what_if::certificate_fact(
+            &mut checks,
+            &format!("certificates[{i}]"),
+            c.kind.as_deref(),
+            &c.level,
+            &c.occupation_code,
+            c.issued_on,
         );
-        let level = checks.parse::<SkillLevel>(&format!("certificates[{i}].level"), &c.level);
-        let code = checks.with(
-            &format!("certificates[{i}].occupation_code"),
-            OccupationCode::parse(&c.occupation_code),
-        );
-        if let (Some(kind), Some(level), Some(code)) = (kind, level, code) {
-            certificates.push(CertificateFact {
-                id: None,
-                kind,
-                level,
-                occupation: code.into_inner(),
-                issued_on: c.issued_on,
-                status: CertificateStatus::Verified,
-            });
-        }
+        certificates.extend(fact);
     }
     let mut employments = Vec::new();
     for (i, e) in b.employments.iter().enumerate() {

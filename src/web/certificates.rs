@@ -15,9 +15,20 @@ use crate::error::{AppError, FieldError};
 use crate::services::certificates::{self as certificates_service, Submission};
 use crate::state::AppState;
 
-struct Choice {
-    value: &'static str,
-    label: &'static str,
+pub(super) struct Choice {
+    pub(super) value: &'static str,
+    pub(super) label: &'static str,
+}
+
+/// The skill levels to choose from, named in the reader's language.
+pub(super) fn level_choices(ui: &Ui) -> Vec<Choice> {
+    SkillLevel::ALL
+        .iter()
+        .map(|l| Choice {
+            value: l.as_str(),
+            label: ui.level(*l),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -100,13 +111,7 @@ fn show(
             label: kind_label(&ui, *k),
         })
         .collect();
-    let levels = SkillLevel::ALL
-        .iter()
-        .map(|l| Choice {
-            value: l.as_str(),
-            label: ui.level(*l),
-        })
-        .collect();
+    let levels = level_choices(&ui);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

@@ -18,6 +18,7 @@ mod session;
 mod shares;
 mod ui;
 mod verify;
+mod what_if;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/reset/{token}", web::get().to(access::choose_form))
     .route("/reset/{token}", web::post().to(access::choose))
     .route("/progress", web::get().to(progress::page))
+    .route("/what-if", web::get().to(what_if::page))
     .route("/certificates/new", web::get().to(certificates::form))
     .route("/certificates", web::post().to(certificates::submit))
     .route("/inbox", web::get().to(inbox::page))

@@ -14,21 +14,23 @@ use crate::rules::{Milestone, Status, Text};
 use crate::services::eligibility::progress::progress;
 use crate::state::AppState;
 
-struct MilestoneView {
-    title: String,
-    status: &'static str,
-    status_label: &'static str,
-    date_line: Option<String>,
-    missing: Vec<String>,
-    checks: Vec<CheckView>,
-    citation: String,
+pub(super) struct MilestoneView {
+    pub(super) title: String,
+    /// What-if: the milestone's status without the hypotheses.
+    pub(super) before: Option<&'static str>,
+    pub(super) status: &'static str,
+    pub(super) status_label: &'static str,
+    pub(super) date_line: Option<String>,
+    pub(super) missing: Vec<String>,
+    pub(super) checks: Vec<CheckView>,
+    pub(super) citation: String,
 }
 
-struct CheckView {
-    outcome: &'static str,
-    condition: String,
-    observed: String,
-    expected: String,
+pub(super) struct CheckView {
+    pub(super) outcome: &'static str,
+    pub(super) condition: String,
+    pub(super) observed: String,
+    pub(super) expected: String,
 }
 
 struct CertificateView {
@@ -55,11 +57,11 @@ struct ProgressPage {
     certificates: Vec<CertificateView>,
 }
 
-fn text(ui: &Ui, t: &Text) -> String {
+pub(super) fn text(ui: &Ui, t: &Text) -> String {
     ui.t(t.zh.as_ref(), t.en.as_ref()).to_owned()
 }
 
-fn status_label(ui: &Ui, status: Status) -> &'static str {
+pub(super) fn status_label(ui: &Ui, status: Status) -> &'static str {
     match status {
         Status::Achieved => ui.t("已取得", "Achieved"),
         Status::Met => ui.t("现在可以申请", "Open now"),
@@ -71,7 +73,7 @@ fn status_label(ui: &Ui, status: Status) -> &'static str {
     }
 }
 
-fn milestone_view(ui: &Ui, m: &Milestone) -> MilestoneView {
+pub(super) fn milestone_view(ui: &Ui, m: &Milestone) -> MilestoneView {
     let date_line = match (m.status, m.eligible_from, m.open_until) {
         (Status::Met, Some(from), Some(until)) => Some(format!(
             "{} {} · {} {}",
@@ -92,6 +94,7 @@ fn milestone_view(ui: &Ui, m: &Milestone) -> MilestoneView {
     };
     MilestoneView {
         title: text(ui, &m.title),
+        before: None,
         status: m.status.as_str(),
         status_label: status_label(ui, m.status),
         date_line,

@@ -32,3 +32,4 @@ mod smtp;
 mod users;
 #[path = "../support/webdriver.rs"]
 mod webdriver;
+mod what_if_page;

@@ -7,7 +7,10 @@ use utoipa::ToSchema;
 
 use super::{add_occupations, load_facts, ParameterCache};
 use crate::db::DbConnection;
-use crate::domain::{today_in_shanghai, LearnerId};
+use crate::domain::checks::Checks;
+use crate::domain::{
+    today_in_shanghai, CertificateKind, CertificateStatus, LearnerId, OccupationCode, SkillLevel,
+};
 use crate::error::AppError;
 use crate::rules::facts::{CertificateFact, EmploymentFact};
 use crate::rules::{self, Milestone};
@@ -18,6 +21,40 @@ pub struct Hypotheses {
     pub employments: Vec<EmploymentFact>,
     /// Default: today, or the latest date among the hypotheses if later.
     pub as_of: Option<NaiveDate>,
+}
+
+/// A supposed certificate, checked field by field (`at` names it: `certificates[0]`): verified,
+/// as a certificate counts once an evaluator verifies it.
+pub fn certificate_fact(
+    checks: &mut Checks,
+    at: &str,
+    kind: Option<&str>,
+    level: &str,
+    occupation_code: &str,
+    issued_on: NaiveDate,
+) -> Option<CertificateFact> {
+    let kind = checks.parse::<CertificateKind>(&field(at, "kind"), kind.unwrap_or("skill_level"));
+    let level = checks.parse::<SkillLevel>(&field(at, "level"), level);
+    let code = checks.with(
+        &field(at, "occupation_code"),
+        OccupationCode::parse(occupation_code),
+    );
+    Some(CertificateFact {
+        id: None,
+        kind: kind?,
+        level: level?,
+        occupation: code?.into_inner(),
+        issued_on,
+        status: CertificateStatus::Verified,
+    })
+}
+
+fn field(at: &str, name: &str) -> String {
+    if at.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{at}.{name}")
+    }
 }
 
 /// A milestone the hypotheses change.
