@@ -267,6 +267,14 @@ pub fn may_use_share(caller: &AuthUser, share: &ShareRow) -> bool {
         || share.recipient_institution_id == caller.institution_id
 }
 
+/// The enterprise whose addressed shares the caller may list: HR staff's own; 403 otherwise.
+pub fn addressed_enterprise(caller: &AuthUser) -> Result<InstitutionId, AppError> {
+    match (caller.role, caller.institution_id) {
+        (Role::EmployerHr, Some(enterprise)) => Ok(enterprise),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
 /// Whether the learner has worked (or works) at the caller's institution: what opens an
 /// employee's verified records to their enterprise's HR staff.
 pub fn employs(

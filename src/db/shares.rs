@@ -161,6 +161,20 @@ pub fn shares_of(
     query.load(conn)
 }
 
+/// The shares that name this enterprise, newest first.
+pub fn shares_for_institution(
+    conn: &mut DbConnection,
+    institution_id: InstitutionId,
+    limit: i64,
+) -> QueryResult<Vec<ShareRow>> {
+    shares::table
+        .filter(shares::recipient_institution_id.eq(institution_id))
+        .order(shares::id.desc())
+        .limit(limit)
+        .select(ShareRow::as_select())
+        .load(conn)
+}
+
 /// Revokes a share; false when it was revoked already.
 pub fn revoke_share(conn: &mut DbConnection, id: ShareId, at: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(

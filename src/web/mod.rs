@@ -15,6 +15,7 @@ mod login;
 mod preferences;
 mod progress;
 mod session;
+mod shared_with_us;
 mod shares;
 mod ui;
 mod verify;
@@ -66,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .route("/evaluations", web::get().to(evaluations::queue))
     .route("/verify", web::get().to(verify::page))
+    .route("/shared-with-us", web::get().to(shared_with_us::page))
     .route("/verify", web::post().to(verify::check))
     .route("/evaluations/{id}", web::post().to(evaluations::decide))
     .route("/language", web::get().to(choose_language))

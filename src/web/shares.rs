@@ -94,11 +94,7 @@ async fn show(
                     .unwrap_or_else(|| ui.t("任何企业", "any enterprise").to_owned()),
                 until: ui.moment(row.expires_at),
                 active: status == ShareStatus::Active,
-                status_label: match status {
-                    ShareStatus::Active => ui.t("有效", "Active"),
-                    ShareStatus::Revoked => ui.t("已撤销", "Revoked"),
-                    ShareStatus::Expired => ui.t("已过期", "Expired"),
-                },
+                status_label: ui.share_status(status),
             }
         })
         .collect();

@@ -75,6 +75,16 @@ impl Ui {
         }
     }
 
+    /// Where a share stands, in words.
+    pub fn share_status(&self, status: crate::services::sharing::ShareStatus) -> &'static str {
+        use crate::services::sharing::ShareStatus;
+        match status {
+            ShareStatus::Active => self.t("有效", "Active"),
+            ShareStatus::Revoked => self.t("已撤销", "Revoked"),
+            ShareStatus::Expired => self.t("已过期", "Expired"),
+        }
+    }
+
     /// The Shanghai day of a stored (UTC) moment, as [`Ui::date`] writes it.
     pub fn day_of(&self, moment: NaiveDateTime) -> String {
         self.date(moment.and_utc().with_timezone(&SHANGHAI).date_naive())

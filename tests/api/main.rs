@@ -15,6 +15,7 @@ mod drills;
 mod errors;
 mod evaluator_pages;
 mod helpers;
+mod hr_pages;
 mod jobs;
 mod learners;
 mod milestones;

@@ -126,6 +126,30 @@ pub fn own_shares(
         .collect())
 }
 
+/// The shares learners addressed to the HR caller's enterprise, newest first, each with the
+/// learner's name masked as a share shows it, and whether the learner is (or was) an employee.
+pub fn addressed_to_caller(
+    conn: &mut DbConnection,
+    caller: &crate::auth::AuthUser,
+    limit: i64,
+) -> Result<Vec<(ShareRow, String, bool)>, AppError> {
+    let enterprise = crate::auth::scope::addressed_enterprise(caller)?;
+    let rows = shares::shares_for_institution(conn, enterprise, limit)?;
+    let ids: Vec<LearnerId> = rows.iter().map(|r| r.learner_id).collect();
+    let names: std::collections::HashMap<LearnerId, String> =
+        crate::db::learners::find_many(conn, &ids)?
+            .into_iter()
+            .map(|l| (l.id, crate::domain::text::masked_name(&l.name)))
+            .collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let employee = crate::auth::scope::employs(conn, caller, row.learner_id)?;
+        let name = names.get(&row.learner_id).cloned().unwrap_or_default();
+        out.push((row, name, employee));
+    }
+    Ok(out)
+}
+
 /// The learner revokes their share (repeating it changes nothing); the share as it stands.
 /// Run inside a write transaction.
 pub fn revoke(
