@@ -33,6 +33,7 @@ struct CohortsPage {
 }
 
 struct LearnerView {
+    id: crate::domain::LearnerId,
     name: String,
     met: usize,
     upcoming: usize,
@@ -53,8 +54,10 @@ struct CohortPage {
     name: String,
     filters: Vec<Filter>,
     learners: Vec<LearnerView>,
-    /// The upload form's token (its script sends it in a header).
+    /// The upload form's token (its script sends it in a header), and the invite forms'.
     csrf: String,
+    /// What became of an invitation just sent, in words.
+    invited: Option<&'static str>,
     upload_script: &'static str,
 }
 
@@ -62,6 +65,58 @@ fn staff(visitor: Visitor) -> Result<WebSession, AppError> {
     let session = visitor.signed_in()?;
     session.user.require(&[Role::Admin, Role::CollegeStaff])?;
     Ok(session)
+}
+
+fn invitation_words(ui: &Ui, outcome: &str) -> &'static str {
+    match outcome {
+        "sent" => ui.t("已发送开通邀请。", "The invitation is on its way."),
+        "already_active" => ui.t("该学员已开通账户。", "The learner has an account already."),
+        "no_email" => ui.t(
+            "该学员没有登记邮箱，无法邀请。",
+            "No email address is recorded for the learner.",
+        ),
+        _ => ui.t(
+            "该邮箱已被其他账户使用，无法邀请。",
+            "Another account uses the learner's address.",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    csrf: String,
+}
+
+/// `POST /cohorts/{cohort}/learners/{learner}/invite`: sends the learner an invitation to
+/// activate their account (the API's use case), then the cohort page says what became of it.
+pub async fn invite(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<(CohortId, crate::domain::LearnerId)>,
+    form: web::Form<InviteForm>,
+) -> Result<HttpResponse, PageError> {
+    let session = staff(visitor)?;
+    session.check_csrf(&form.csrf)?;
+    let (cohort, learner) = path.into_inner();
+    let caller = session.user.clone();
+    let st = state.clone();
+    let outcome = state
+        .db
+        .write(move |conn| {
+            crate::auth::scope::require_learner(conn, &caller, learner)?;
+            crate::services::account_links::invite(
+                conn,
+                st.link_context(),
+                Some(caller.id),
+                learner,
+                crate::db::now(),
+            )
+        })
+        .await?;
+    Ok(super::see_other(&format!(
+        "/cohorts/{cohort}?invited={}",
+        outcome.as_str()
+    )))
 }
 
 /// `GET /cohorts`
@@ -93,6 +148,8 @@ pub async fn list(
 #[derive(Deserialize)]
 pub struct StatusFilter {
     status: Option<String>,
+    /// What became of an invitation just sent from this page.
+    invited: Option<String>,
 }
 
 /// `GET /cohorts/{id}?status=met|upcoming|needs_info`
@@ -120,6 +177,7 @@ pub async fn show(
         .into_iter()
         .filter(|(_, statuses)| wanted.is_none_or(|w| statuses.contains(&w)))
         .map(|(row, statuses)| LearnerView {
+            id: row.id,
             name: row.name,
             met: count(&statuses, Status::Met),
             upcoming: count(&statuses, Status::Upcoming),
@@ -148,6 +206,10 @@ pub async fn show(
         filters,
         learners,
         csrf: session.csrf_token.clone(),
+        invited: query
+            .invited
+            .as_deref()
+            .map(|outcome| invitation_words(&ui, outcome)),
         upload_script: super::assets::upload_script_url(),
         ui,
     };

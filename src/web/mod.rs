@@ -65,6 +65,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/cohorts/{id}/import",
         web::post().to(cohort_upload::import),
     )
+    .route(
+        "/cohorts/{cohort}/learners/{learner}/invite",
+        web::post().to(cohorts::invite),
+    )
     .route("/evaluations", web::get().to(evaluations::queue))
     .route("/verify", web::get().to(verify::page))
     .route("/shared-with-us", web::get().to(shared_with_us::page))

@@ -125,6 +125,21 @@ async fn staff_upload_a_file_with_a_bad_row_see_the_report_and_nothing_is_stored
         .count();
     assert_eq!(again, 2, "a second import invites nobody again");
 
+    // Staff send an invitation again from the page (voiding the first link); the page says so.
+    let learners = app
+        .get_json(&format!("/api/v1/learners?cohort_id={cohort}"), &admin)
+        .await;
+    let li = learners["items"][0]["id"].as_i64().unwrap();
+    let invite = format!("/cohorts/{cohort}/learners/{li}/invite");
+    assert_eq!(staff.post(&invite, &[("csrf", "forged")]).await.status, 403);
+    let sent = staff.post(&invite, &[("csrf", &csrf)]).await;
+    assert_eq!(
+        (sent.status, sent.location()),
+        (303, format!("/cohorts/{cohort}?invited=sent").as_str())
+    );
+    let told = staff.get(sent.location()).await;
+    assert!(told.body.contains("已发送开通邀请"), "{}", told.body);
+
     // Staff of another college, and an evaluator, cannot upload into it.
     let other = app
         .create_institution(&admin, "另一所学院", "technician_college")
