@@ -1,6 +1,8 @@
 -- wrk script of benches/run.sh. Two kinds of request, chosen by the environment:
 --   TOKENS_FILE=path   GET /api/v1/me/progress, each request as another learner (one access
 --                      token per line, taken in turn, each thread starting elsewhere in the list)
+--   SESSIONS_FILE=path GET /progress, the learner's page, each request as another learner (one
+--                      page-session cookie value per line, taken in turn as the tokens are)
 --   MAX_ID=n           GET /learners/{id} of the baseline server, id drawn uniformly from 1..n
 -- RATE=r (requests/s for the whole run; wrk's -t threads share it) sends on a fixed schedule:
 -- request k of a thread is due at start + k/rate, whether or not earlier answers came back, as
@@ -30,13 +32,15 @@ function setup(thread)
 end
 
 local tokens
+local pages
 local next_token
 local max_id
 local interval_us
 local next_due
 
 function init(args)
-  local file = os.getenv("TOKENS_FILE")
+  local file = os.getenv("TOKENS_FILE") or os.getenv("SESSIONS_FILE")
+  pages = os.getenv("SESSIONS_FILE") ~= nil
   if file then
     tokens = {}
     for line in io.lines(file) do
@@ -71,6 +75,10 @@ function delay()
 end
 
 function request()
+  if tokens and pages then
+    next_token = next_token % #tokens + 1
+    return wrk.format("GET", "/progress", { ["Cookie"] = "sp_session=" .. tokens[next_token] })
+  end
   if tokens then
     next_token = next_token % #tokens + 1
     return wrk.format("GET", "/api/v1/me/progress", { ["Authorization"] = "Bearer " .. tokens[next_token] })

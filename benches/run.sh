@@ -142,7 +142,8 @@ describe() { # describe RESULT [RATE]: the line in words; a fixed rate not kept 
 login_sample() { # login_sample PORT LEARNERS → a file of access tokens, one a line
     mkdir -p "$WORK/logins"
     rm -f "$WORK/logins/"*
-    shuf -i "1-$2" -n "$TOKENS" | xargs -P 4 -I{} curl -sf -o "$WORK/logins/{}" \
+    shuf -i "1-$2" -n "$TOKENS" > "$WORK/learner_ids"
+    xargs -P 4 -I{} curl < "$WORK/learner_ids" -sf -o "$WORK/logins/{}" \
         "http://127.0.0.1:$1/api/v1/auth/login" -H 'content-type: application/json' \
         -d '{"email":"learner{}@seed.example","password":"seeded learner password"}' || true
     for answer in "$WORK/logins/"*; do json access_token < "$answer"; echo; done | grep . > "$WORK/tokens"
@@ -150,6 +151,23 @@ login_sample() { # login_sample PORT LEARNERS → a file of access tokens, one a
     have=$(wc -l < "$WORK/tokens")
     [ "$have" -eq "$TOKENS" ] || { echo "only $have of $TOKENS seeded learners could log in" >&2; exit 1; }
     echo "$WORK/tokens"
+}
+
+page_sessions() { # page_sessions PORT TOKENS_FILE → a file of page-session cookies, one a line
+    # The same learners log in through the login form (its CSRF cookie and token) as a browser does.
+    local port=$1 n=0
+    mkdir -p "$WORK/jars"
+    rm -f "$WORK/jars/"* "$WORK/sessions"
+    while [ "$n" -lt "$(wc -l < "$2")" ]; do
+        n=$((n + 1))
+        local jar="$WORK/jars/$n" csrf
+        csrf=$(curl -sf -c "$jar" "http://127.0.0.1:$port/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+        curl -sf -o /dev/null -b "$jar" -c "$jar" "http://127.0.0.1:$port/login" \
+            --data-urlencode "email=learner$(sed -n "${n}p" "$WORK/learner_ids")@seed.example" \
+            --data-urlencode "password=seeded learner password" --data-urlencode "csrf=$csrf" || true
+        awk '$6 == "sp_session" { print $7 }' "$jar" >> "$WORK/sessions"
+    done
+    echo "$WORK/sessions"
 }
 
 # ------------------------------------------------------------------ the rules engine
@@ -219,11 +237,20 @@ city_scale() { # city_scale BACKEND DATABASE_URL LEARNERS PORT
     sat_rps=$(echo "$sat" | field rps)
     at_half=$(load "$port" "$half")
     own_half=$(load "$port" "$(calc "$sat_rps / 2" 0)")
+    # The same learners' progress page, as their browsers ask for it (a page session each).
+    local sessions_file page_sat page_bytes page_gzip
+    sessions_file=$(page_sessions "$port" "$TOKENS_FILE")
+    page_bytes=$(curl -sf -b "sp_session=$(head -1 "$sessions_file")" "http://127.0.0.1:$port/progress" | wc -c)
+    page_gzip=$(curl -sf -b "sp_session=$(head -1 "$sessions_file")" "http://127.0.0.1:$port/progress" | gzip -9 | wc -c)
+    unset TOKENS_FILE
+    SESSIONS_FILE=$sessions_file warm "$port"
+    page_sat=$(SESSIONS_FILE=$sessions_file load "$port")
+    export TOKENS_FILE=$WORK/tokens
     local peak_mb
     peak_mb=$(rss_mb "$SERVER_PID" VmHWM)
     stop
     unset TOKENS_FILE
-    for result in "$sat" "$at_half" "$own_half" "$base_sat" "$base_half"; do
+    for result in "$sat" "$at_half" "$own_half" "$base_sat" "$base_half" "$page_sat"; do
         checked "$result"
     done
 
@@ -237,6 +264,10 @@ city_scale() { # city_scale BACKEND DATABASE_URL LEARNERS PORT
         "$(met "$p99 <= 10 && $(echo "$at_half" | field rps) >= 0.95 * $half")"
     row "GET /api/v1/me/progress at a fixed $(calc "$sat_rps / 2" 0) req/s (half its own saturation; p50 / p99)" \
         "$backend" "$(describe "$own_half" "$(calc "$sat_rps / 2" 0)")" "—" "—" "—" "—"
+    row "GET /progress, the learner's page (session cookie, HTML), at saturation — beside: GET /api/v1/me/progress above" \
+        "$backend" "$(describe "$page_sat")" "$(describe "$sat")" "$(calc "$(echo "$page_sat" | field rps) / $sat_rps" 2)" "—" "—"
+    row "size of the learner's progress page (HTML; gzip -9)" "$backend" \
+        "$page_bytes bytes; $page_gzip bytes compressed" "—" "—" "< 30 KB compressed" "$(met "$page_gzip < 30720")"
     row "resident memory of \`skillpath serve\`: idle after start / peak under the load above" "$backend" \
         "$idle_mb MB / $peak_mb MB" "—" "—" "≤ 50 MB / ≤ 300 MB" "$(met "$idle_mb <= 50 && $peak_mb <= 300")"
 }
