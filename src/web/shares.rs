@@ -13,7 +13,7 @@ use super::session::Visitor;
 use super::ui::Ui;
 use crate::auth::web_session::WebSession;
 use crate::db::{self, shares as share_rows};
-use crate::domain::{InstitutionId, ShareId};
+use crate::domain::{CertificateId, InstitutionId, ShareId};
 use crate::error::AppError;
 use crate::services::institutions as institutions_service;
 use crate::services::sharing::{self, create, ShareStatus};
@@ -31,6 +31,12 @@ struct ShareView {
     until: String,
     active: bool,
     status_label: &'static str,
+}
+
+/// A record the learner may share, offered as a checkbox (all ticked at first).
+struct Choice {
+    value: String,
+    label: String,
 }
 
 struct AccessView {
@@ -52,6 +58,9 @@ struct SharesPage {
     enterprises: Vec<(InstitutionId, String)>,
     shares: Vec<ShareView>,
     accesses: Vec<AccessView>,
+    /// The verified certificates and the milestones met today, to choose from.
+    certificate_choices: Vec<Choice>,
+    milestone_choices: Vec<Choice>,
     created: Option<NewShareView>,
     purpose: String,
     days: String,
@@ -71,16 +80,45 @@ async fn show(
 ) -> Result<HttpResponse, PageError> {
     let learner_id = session.user.own_learner_id()?;
     let ui = Ui::signed(req, &session);
-    let (enterprises, shares, accesses) = state
+    let parameters = state.parameters.clone();
+    let (enterprises, shares, accesses, shareable) = state
         .db
         .read(move |conn| {
+            let records = sharing::Records::load(
+                conn,
+                &parameters,
+                learner_id,
+                crate::domain::today_in_shanghai(),
+            )?;
             Ok((
                 institutions_service::enterprises(conn, ENTERPRISES)?,
                 sharing::own_shares(conn, learner_id, None, LISTED)?,
                 share_rows::accesses_of(conn, learner_id, None, None, LISTED)?,
+                records.view("", &sharing::Selection::VerifiedAndMet)?,
             ))
         })
         .await?;
+    let certificate_choices = shareable
+        .certificates
+        .iter()
+        .map(|c| Choice {
+            value: c.id.to_string(),
+            label: format!(
+                "{} · {} · {}",
+                ui.level(c.level),
+                c.occupation_code,
+                ui.date(c.issued_on)
+            ),
+        })
+        .collect();
+    let milestone_choices = shareable
+        .milestones
+        .iter()
+        .map(|m| Choice {
+            value: m.key.clone(),
+            label: ui.t(m.title.zh.as_ref(), m.title.en.as_ref()).to_owned(),
+        })
+        .collect();
     let now = db::now();
     let shares = shares
         .into_iter()
@@ -113,6 +151,8 @@ async fn show(
         enterprises,
         shares,
         accesses,
+        certificate_choices,
+        milestone_choices,
         created,
         purpose: typed.0,
         days: typed.1,
@@ -164,15 +204,36 @@ pub async fn page(
     .await
 }
 
-#[derive(Deserialize)]
+/// The share form: its fields, and the records ticked (`certificate`, `milestone`, each
+/// repeated; `chosen` says the form offered the choice, so that none ticked means none).
+#[derive(Default)]
 pub struct ShareForm {
     csrf: String,
-    #[serde(default)]
     purpose: String,
-    #[serde(default)]
     enterprise: String,
-    #[serde(default)]
     days: String,
+    chosen: bool,
+    certificates: Vec<String>,
+    milestones: Vec<String>,
+}
+
+impl ShareForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut form = Self::default();
+        for (name, value) in pairs {
+            match name.as_str() {
+                "csrf" => form.csrf = value,
+                "purpose" => form.purpose = value,
+                "enterprise" => form.enterprise = value,
+                "days" => form.days = value,
+                "chosen" => form.chosen = true,
+                "certificate" => form.certificates.push(value),
+                "milestone" => form.milestones.push(value),
+                _ => {}
+            }
+        }
+        form
+    }
 }
 
 /// `POST /shares`: makes the share; the page then shows its code, link and QR code (once: the
@@ -181,11 +242,11 @@ pub async fn make(
     state: web::Data<AppState>,
     req: HttpRequest,
     visitor: Visitor,
-    form: web::Form<ShareForm>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let session = visitor.signed_in()?;
     let learner_id = session.user.own_learner_id()?;
-    let form = form.into_inner();
+    let form = ShareForm::from_pairs(form.into_inner());
     session.check_csrf(&form.csrf)?;
     let ui = Ui::new(&req, None);
     let typed = (form.purpose.clone(), form.days.clone());
@@ -213,12 +274,18 @@ pub async fn make(
             }
         },
     };
+    let certificate_ids: Result<Vec<CertificateId>, _> =
+        form.certificates.iter().map(|c| c.parse()).collect();
+    let Ok(certificate_ids) = certificate_ids else {
+        let message = ui.t("请从列表中选择证书。", "Choose certificates from the list.");
+        return refused(&state, &req, session, typed, message).await;
+    };
     let now = db::now();
     let request = create::Request {
         purpose: form.purpose,
         enterprise_id,
-        certificate_ids: None,
-        milestone_keys: None,
+        certificate_ids: form.chosen.then_some(certificate_ids),
+        milestone_keys: form.chosen.then_some(form.milestones),
         expires_at: Some(now + chrono::Duration::days(days)),
     };
     let (draft, code) = match request.draft(learner_id, session.user.id, now) {
@@ -241,8 +308,8 @@ pub async fn make(
         Ok(_) => {}
         Err(AppError::Validation(_)) => {
             let message = ui.t(
-                "无法创建该共享：请选择列表中的企业，并确认已有核验通过的证书。",
-                "This share cannot be made: choose an enterprise from the list, and have a verified certificate.",
+                "无法创建该共享：请选择列表中的企业，并至少选择一项已核验的证书或已满足的里程碑。",
+                "This share cannot be made: choose an enterprise from the list, and at least one verified certificate or met milestone.",
             );
             return refused(&state, &req, session, typed, message).await;
         }

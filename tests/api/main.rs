@@ -27,6 +27,7 @@ mod pwa;
 mod scoping;
 mod seed;
 mod services;
+mod share_choice;
 mod shares;
 #[path = "../support/smtp.rs"]
 mod smtp;
