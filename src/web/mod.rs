@@ -50,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/reset/{token}", web::post().to(access::choose))
     .route("/progress", web::get().to(progress::page))
     .route("/what-if", web::get().to(what_if::page))
+    .route("/learners/{id}", web::get().to(progress::of_learner))
     .route("/certificates/new", web::get().to(certificates::form))
     .route("/certificates", web::post().to(certificates::submit))
     .route("/inbox", web::get().to(inbox::page))

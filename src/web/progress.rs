@@ -7,7 +7,7 @@ use askama::Template;
 use super::error::PageError;
 use super::session::Visitor;
 use super::ui::Ui;
-use crate::domain::today_in_shanghai;
+use crate::domain::{today_in_shanghai, LearnerId, Role};
 use crate::rules::milestone::Outcome;
 use crate::rules::next_steps::next_steps;
 use crate::rules::{Milestone, Status, Text};
@@ -50,6 +50,8 @@ struct StepView {
 #[template(path = "progress.html")]
 struct ProgressPage {
     ui: Ui,
+    /// Staff reading a learner's page: the page names the learner, not "my progress".
+    for_staff: bool,
     name: String,
     as_of: String,
     next_step: Option<StepView>,
@@ -126,6 +128,34 @@ pub async fn page(
     let session = visitor.signed_in()?;
     let learner_id = session.user.own_learner_id()?;
     let ui = Ui::signed(&req, &session);
+    progress_page(&state, ui, learner_id, false).await
+}
+
+/// `GET /learners/{id}`: a learner's progress as their college's staff (or an administrator)
+/// read it; outside the caller's scope it reads as not found.
+pub async fn of_learner(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: Visitor,
+    id: web::Path<LearnerId>,
+) -> Result<HttpResponse, PageError> {
+    let session = visitor.signed_in()?;
+    session.user.require(&[Role::Admin, Role::CollegeStaff])?;
+    let (caller, learner_id) = (session.user.clone(), id.into_inner());
+    state
+        .db
+        .read(move |conn| crate::auth::scope::require_learner(conn, &caller, learner_id))
+        .await?;
+    let ui = Ui::signed(&req, &session);
+    progress_page(&state, ui, learner_id, true).await
+}
+
+async fn progress_page(
+    state: &AppState,
+    ui: Ui,
+    learner_id: LearnerId,
+    for_staff: bool,
+) -> Result<HttpResponse, PageError> {
     let as_of = today_in_shanghai();
     let parameters = state.parameters.clone();
     let p = state
@@ -162,6 +192,7 @@ pub async fn page(
         .collect();
     let page = ProgressPage {
         as_of: ui.date(as_of),
+        for_staff,
         name: p.learner.name,
         next_step,
         milestones,
