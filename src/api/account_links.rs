@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 
 use crate::api::body::JsonBody;
 use crate::api::problem::Problem;
-use crate::auth::{scope, AuthUser};
+use crate::auth::AuthUser;
 use crate::client_address::client_address;
 use crate::db;
-use crate::domain::{EmailAddress, LearnerId, Role};
+use crate::domain::{EmailAddress, LearnerId};
 use crate::error::AppError;
 use crate::services::account_links::{self, Invitation};
 use crate::state::AppState;
@@ -101,20 +101,12 @@ pub async fn invite_learner(
     caller: AuthUser,
     id: web::Path<LearnerId>,
 ) -> Result<web::Json<InvitationResponse>, AppError> {
-    caller.require(&[Role::Admin, Role::CollegeStaff])?;
     let learner_id = id.into_inner();
     let st = state.clone();
     let outcome = state
         .db
         .write(move |conn| {
-            scope::require_learner(conn, &caller, learner_id)?;
-            account_links::invite(
-                conn,
-                st.link_context(),
-                Some(caller.id),
-                learner_id,
-                db::now(),
-            )
+            account_links::invite_by(conn, st.link_context(), &caller, learner_id, db::now())
         })
         .await?;
     let result = match outcome {

@@ -288,6 +288,25 @@ pub fn employs(
             .any(|e| e.employer_institution_id == caller.institution_id))
 }
 
+/// Of these learners, those who have worked (or work) at the caller's institution, in one
+/// query: [`employs`] for many.
+pub fn employees_among(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    learner_ids: &[LearnerId],
+) -> Result<HashSet<LearnerId>, AppError> {
+    let Some(institution) = caller.institution_id else {
+        return Ok(HashSet::new());
+    };
+    Ok(
+        crate::db::records::employments_of_learners(conn, learner_ids)?
+            .into_iter()
+            .filter(|e| e.employer_institution_id == Some(institution))
+            .map(|e| e.learner_id)
+            .collect(),
+    )
+}
+
 /// Whether the caller may change an employment spell of a learner they reach: HR staff only
 /// the spells at their own enterprise.
 pub fn may_change_employment(caller: &AuthUser, employer: Option<InstitutionId>) -> bool {

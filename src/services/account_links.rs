@@ -175,6 +175,21 @@ pub fn invite(
     Ok(Invitation::Sent)
 }
 
+/// Staff (an administrator, or college staff of the learner's institution) invite a learner:
+/// the one use case of the API's `POST /learners/{id}/invitation` and the cohort page's button.
+/// 403 for other roles, 404 outside the caller's scope. Run inside a write transaction.
+pub fn invite_by(
+    conn: &mut DbConnection,
+    cx: LinkContext<'_>,
+    caller: &crate::auth::AuthUser,
+    learner_id: LearnerId,
+    now: NaiveDateTime,
+) -> Result<Invitation, AppError> {
+    caller.require(&[Role::Admin, Role::CollegeStaff])?;
+    crate::auth::scope::require_learner(conn, caller, learner_id)?;
+    invite(conn, cx, Some(caller.id), learner_id, now)
+}
+
 /// Invites each learner who has an address, no account and was never invited (learners just
 /// enrolled by staff or a cohort import), in a few statements whatever their number; the others
 /// are left as they are. Returns how many were invited. Run inside the write transaction.

@@ -103,11 +103,10 @@ pub async fn invite(
     let outcome = state
         .db
         .write(move |conn| {
-            crate::auth::scope::require_learner(conn, &caller, learner)?;
-            crate::services::account_links::invite(
+            crate::services::account_links::invite_by(
                 conn,
                 st.link_context(),
-                Some(caller.id),
+                &caller,
                 learner,
                 crate::db::now(),
             )

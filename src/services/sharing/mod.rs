@@ -141,13 +141,15 @@ pub fn addressed_to_caller(
             .into_iter()
             .map(|l| (l.id, crate::domain::text::masked_name(&l.name)))
             .collect();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let employee = crate::auth::scope::employs(conn, caller, row.learner_id)?;
-        let name = names.get(&row.learner_id).cloned().unwrap_or_default();
-        out.push((row, name, employee));
-    }
-    Ok(out)
+    let employees = crate::auth::scope::employees_among(conn, caller, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let name = names.get(&row.learner_id).cloned().unwrap_or_default();
+            let employee = employees.contains(&row.learner_id);
+            (row, name, employee)
+        })
+        .collect())
 }
 
 /// The learner revokes their share (repeating it changes nothing); the share as it stands.
