@@ -30,6 +30,16 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("../../static/app.js"),
     },
     Asset {
+        name: "scan.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/scan.js"),
+    },
+    Asset {
+        name: "jsQR.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/vendor/jsQR.min.js"),
+    },
+    Asset {
         name: "icon-192.png",
         content_type: "image/png",
         bytes: include_bytes!("../../static/icon-192.png"),
@@ -60,23 +70,41 @@ fn addresses() -> &'static Vec<(String, String)> {
     })
 }
 
+/// The content-hashed address of the asset of this name.
+fn url_of(name: &str) -> &'static str {
+    ASSETS
+        .iter()
+        .zip(addresses())
+        .find(|(asset, _)| asset.name == name)
+        .map_or("/static/missing", |(_, (_, url))| url.as_str())
+}
+
 pub fn stylesheet_url() -> &'static str {
-    &addresses()[0].1
+    url_of("app.css")
 }
 
 /// The cohort page's upload script.
 pub fn upload_script_url() -> &'static str {
-    &addresses()[1].1
+    url_of("upload.js")
 }
 
 /// The script every page loads (it registers the service worker).
 pub fn app_script_url() -> &'static str {
-    &addresses()[2].1
+    url_of("app.js")
+}
+
+/// The HR page's QR scanner, and the decoder it loads where the browser has none.
+pub fn scan_script_url() -> &'static str {
+    url_of("scan.js")
+}
+
+pub fn qr_decoder_url() -> &'static str {
+    url_of("jsQR.min.js")
 }
 
 /// The app's icon, as pages link it.
 pub fn icon_url() -> &'static str {
-    &addresses()[3].1
+    url_of("icon-192.png")
 }
 
 /// `GET /sw.js`
@@ -100,9 +128,9 @@ pub async fn manifest() -> HttpResponse {
         "background_color": "#f6f7f9",
         "theme_color": "#0b5cad",
         "icons": [
-            {"src": addresses()[3].1, "sizes": "192x192", "type": "image/png", "purpose": "any"},
-            {"src": addresses()[4].1, "sizes": "512x512", "type": "image/png", "purpose": "any"},
-            {"src": addresses()[4].1, "sizes": "512x512", "type": "image/png", "purpose": "maskable"}
+            {"src": icon_url(), "sizes": "192x192", "type": "image/png", "purpose": "any"},
+            {"src": url_of("icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any"},
+            {"src": url_of("icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"}
         ]
     });
     HttpResponse::Ok()
@@ -126,5 +154,29 @@ pub async fn serve(path: web::Path<(String, String)>) -> HttpResponse {
         None => HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")
             .body("not found"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_asset_has_its_hashed_address() {
+        for url in [
+            stylesheet_url(),
+            upload_script_url(),
+            app_script_url(),
+            scan_script_url(),
+            qr_decoder_url(),
+            icon_url(),
+            url_of("icon-512.png"),
+        ] {
+            assert!(
+                url.starts_with("/static/") && url != "/static/missing",
+                "{url}"
+            );
+        }
+        assert_eq!(url_of("nothing.js"), "/static/missing");
     }
 }

@@ -49,6 +49,22 @@ struct VerifyPage {
     code: String,
     error: Option<&'static str>,
     shared: Option<SharedView>,
+    scan_script: &'static str,
+    decoder: &'static str,
+}
+
+impl VerifyPage {
+    fn new(ui: Ui, csrf: String, code: String) -> Self {
+        VerifyPage {
+            ui,
+            csrf,
+            code,
+            error: None,
+            shared: None,
+            scan_script: super::assets::scan_script_url(),
+            decoder: super::assets::qr_decoder_url(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -106,13 +122,11 @@ pub async fn page(
         return Ok(super::see_other(&super::login_then(&back)));
     };
     session.user.require(&[Role::EmployerHr])?;
-    let page = VerifyPage {
-        ui: Ui::signed(&req, &session),
-        csrf: session.csrf_token,
-        code: query.code.clone().unwrap_or_default().trim().to_owned(),
-        error: None,
-        shared: None,
-    };
+    let page = VerifyPage::new(
+        Ui::signed(&req, &session),
+        session.csrf_token,
+        query.code.clone().unwrap_or_default().trim().to_owned(),
+    );
     Ok(super::html(StatusCode::OK).body(super::render(&page)?))
 }
 
@@ -189,11 +203,9 @@ pub async fn check(
         }
     };
     let page = VerifyPage {
-        ui,
-        csrf: session.csrf_token,
-        code,
         error,
         shared,
+        ..VerifyPage::new(ui, session.csrf_token, code)
     };
     Ok(super::html(status).body(super::render(&page)?))
 }

@@ -172,6 +172,45 @@ async fn hr_enters_a_code_on_a_phone_then_sees_the_share_revoked() {
 }
 
 #[tokio::test]
+async fn hr_scans_a_photo_of_the_qr_code_a_learner_shows() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let w = crate::shares::world(&app).await;
+    let browser = driver.browser(PHONE.0, PHONE.1).await;
+    log_in(&browser, &app, "wang@x.cn", "/progress").await;
+    browser.goto(&app.url("/shares")).await;
+    browser.wait_for_text("新建共享").await;
+    browser.type_into("#purpose", "技能津贴扫码").await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_text("共享已创建").await;
+    // What HR's phone would photograph: the QR code as the learner's screen shows it.
+    let files = tempfile::tempdir().unwrap();
+    let photo = files.path().join("qr.png");
+    std::fs::write(&photo, browser.element_screenshot(".qr").await).unwrap();
+    // A picture without a QR code is refused with a word, and nothing is submitted.
+    let blank = files.path().join("blank.png");
+    std::fs::write(&blank, browser.element_screenshot("h1").await).unwrap();
+    browser.click("form.logout button").await;
+    browser.wait_for_path("/login").await;
+
+    log_in(&browser, &app, "hr@a.cn", "/verify").await;
+    browser.wait_for_text("扫码核验").await;
+    browser
+        .type_into("#scan-photo", blank.to_str().unwrap())
+        .await;
+    browser.wait_for_text("没有可识别的二维码").await;
+    browser
+        .type_into("#scan-photo", photo.to_str().unwrap())
+        .await;
+    let text = browser.wait_for_text("用途：技能津贴扫码").await;
+    assert!(text.contains("高级工"), "{text}");
+    browser.close().await;
+    let _ = (w.hr_a, w.hr_b, w.enterprise_a);
+}
+
+#[tokio::test]
 async fn staff_upload_a_cohort_file_with_a_bad_row_on_a_phone_then_a_good_one() {
     use crate::cohort_upload::{cohort_of_a_college, learners_of, BAD, GOOD};
     let Some(driver) = driver().await else {

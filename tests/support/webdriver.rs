@@ -273,6 +273,21 @@ impl Browser {
             .expect("a PNG")
     }
 
+    /// A PNG of one element (the first that matches a CSS selector), as a camera would see it.
+    pub async fn element_screenshot(&self, css: &str) -> Vec<u8> {
+        let element = self.find(css).await;
+        let data = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{element}/screenshot"),
+                None,
+            )
+            .await;
+        base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().unwrap_or_default())
+            .expect("a PNG")
+    }
+
     pub async fn close(self) {
         let _ = self.client.delete(&self.base).send().await;
     }
