@@ -2,6 +2,8 @@
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 
+use super::as_of::AsOf;
+
 /// "N years after D": the same month and day N years later; where that day does not exist
 /// (29 February), the last day of that month. Basis: 民法典 第二百零一条/第二百零三条.
 /// 2024-02-29 + 2 years = 2026-02-28.
@@ -56,8 +58,9 @@ pub fn accumulate_work(
     spans: &[Span],
     after: Option<NaiveDate>,
     target_days: u64,
-    as_of: NaiveDate,
+    as_of: &AsOf,
 ) -> WorkProgress {
+    let day = as_of.day();
     // Normalise to closed intervals starting the day after `after`.
     let first_day = after.map(|d| add_days(d, 1));
     let mut intervals: Vec<(NaiveDate, Option<NaiveDate>)> = spans
@@ -97,9 +100,9 @@ pub fn accumulate_work(
     let mut counted: u64 = 0;
     let mut reached_on = None;
     for (start, end) in merged {
-        if start > as_of {
+        if !as_of.reached(start) {
             // Work that has not happened yet (a spell recorded ahead) counts only if it is open
-            // and the projection reaches it.
+            // and the projection reaches it; from its first day the count changes.
             if end.is_none() && reached_on.is_none() {
                 let remaining = target_days.saturating_sub(counted);
                 if remaining > 0 {
@@ -109,20 +112,21 @@ pub fn accumulate_work(
             break;
         }
         let counted_end = match end {
-            Some(e) if e <= as_of => e,
-            _ => as_of,
+            Some(e) if e <= day => e,
+            _ => day,
         };
         let length = (counted_end - start).num_days() as u64 + 1;
         if reached_on.is_none() && counted + length >= target_days {
             reached_on = Some(add_days(start, target_days - counted - 1));
         }
         counted += length;
-        if end.is_none() || end.is_some_and(|e| e > as_of) {
-            // The span runs on past today: project the rest of the count on it (an open span
-            // continues; a span with a recorded future end stops there).
+        if end.is_none() || end.is_some_and(|e| e > day) {
+            // The span runs on past today: the count grows every day. Project the rest of it on
+            // the span (an open span continues; one with a recorded future end stops there).
+            as_of.changes_daily();
             if reached_on.is_none() {
                 let remaining = target_days.saturating_sub(counted);
-                let projected = add_days(as_of, remaining);
+                let projected = add_days(day, remaining);
                 reached_on = match end {
                     None => Some(projected),
                     Some(e) if projected <= e => Some(projected),
@@ -133,7 +137,11 @@ pub fn accumulate_work(
         }
     }
     if target_days == 0 {
-        reached_on = Some(first_day.unwrap_or(as_of).min(as_of));
+        // Until the first counted day comes, the answer is the evaluation date itself.
+        if first_day.is_none_or(|f| f > day) {
+            as_of.changes_daily();
+        }
+        reached_on = Some(first_day.unwrap_or(day).min(day));
     }
     WorkProgress {
         days: counted,
@@ -147,6 +155,15 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn work(
+        spans: &[Span],
+        after: Option<NaiveDate>,
+        target: u64,
+        as_of: NaiveDate,
+    ) -> WorkProgress {
+        accumulate_work(spans, after, target, &AsOf::new(as_of))
     }
 
     #[test]
@@ -165,10 +182,10 @@ mod tests {
             start: d("2018-01-01"),
             end: None,
         }];
-        let p = accumulate_work(&spans, Some(d("2020-05-10")), 4 * 365, d("2030-01-01"));
+        let p = work(&spans, Some(d("2020-05-10")), 4 * 365, d("2030-01-01"));
         assert_eq!(p.reached_on, Some(d("2024-05-09")));
         // Projected the same way while it is still in the future.
-        let p = accumulate_work(&spans, Some(d("2020-05-10")), 4 * 365, d("2022-01-01"));
+        let p = work(&spans, Some(d("2020-05-10")), 4 * 365, d("2022-01-01"));
         assert_eq!(p.reached_on, Some(d("2024-05-09")));
         assert!(p.days < 4 * 365);
     }
@@ -189,7 +206,7 @@ mod tests {
                 end: Some(d("2022-01-10")),
             }, // after a gap
         ];
-        let p = accumulate_work(&spans, None, 10_000, d("2025-01-01"));
+        let p = work(&spans, None, 10_000, d("2025-01-01"));
         assert_eq!(p.days, 366 + 31 + 28 + 31 + 10);
         assert_eq!(p.reached_on, None, "closed spans cannot reach the target");
     }
@@ -200,11 +217,117 @@ mod tests {
             start: d("2020-01-01"),
             end: Some(d("2020-01-10")),
         }];
-        let p = accumulate_work(&spans, Some(d("2020-01-05")), 5, d("2021-01-01"));
+        let p = work(&spans, Some(d("2020-01-05")), 5, d("2021-01-01"));
         assert_eq!(p.days, 5); // 6th to 10th
         assert_eq!(p.reached_on, Some(d("2020-01-10")));
-        let p = accumulate_work(&spans, Some(d("2020-01-05")), 6, d("2021-01-01"));
+        let p = work(&spans, Some(d("2020-01-05")), 6, d("2021-01-01"));
         assert_eq!(p.reached_on, None);
+    }
+
+    fn open(start: &str) -> Span {
+        Span {
+            start: d(start),
+            end: None,
+        }
+    }
+
+    fn closed(start: &str, end: &str) -> Span {
+        Span {
+            start: d(start),
+            end: Some(d(end)),
+        }
+    }
+
+    #[test]
+    fn a_span_starting_on_the_date_counts_that_day() {
+        let p = work(&[open("2024-03-01")], None, 10, d("2024-03-01"));
+        assert_eq!(p.days, 1);
+        assert_eq!(p.reached_on, Some(d("2024-03-10")));
+    }
+
+    #[test]
+    fn a_one_day_span_counts_one_day() {
+        let p = work(
+            &[closed("2024-03-01", "2024-03-01")],
+            None,
+            1,
+            d("2025-01-01"),
+        );
+        assert_eq!(p.days, 1);
+        assert_eq!(p.reached_on, Some(d("2024-03-01")));
+    }
+
+    #[test]
+    fn an_open_spell_recorded_ahead_projects_from_its_start_and_a_closed_one_not_at_all() {
+        // Recorded today for a job starting next month.
+        let p = work(&[open("2024-04-01")], None, 30, d("2024-03-01"));
+        assert_eq!(p.days, 0);
+        assert_eq!(p.reached_on, Some(d("2024-04-30")));
+        // Earlier work counts first; the spell ahead carries the rest.
+        let spans = [closed("2024-01-01", "2024-01-10"), open("2024-04-01")];
+        let p = work(&spans, None, 30, d("2024-03-01"));
+        assert_eq!(p.days, 10);
+        assert_eq!(p.reached_on, Some(d("2024-04-20")));
+        // A closed spell ahead is not work yet, and will not be continued.
+        let p = work(
+            &[closed("2024-04-01", "2024-12-31")],
+            None,
+            30,
+            d("2024-03-01"),
+        );
+        assert_eq!((p.days, p.reached_on), (0, None));
+    }
+
+    #[test]
+    fn a_span_ending_on_the_date_is_counted_whole_and_the_next_spell_ahead_carries_on() {
+        let spans = [closed("2024-01-01", "2024-03-01"), open("2024-06-01")];
+        let p = work(&spans, None, 100, d("2024-03-01"));
+        assert_eq!(p.days, 61); // 31 + 29 + 1 (2024 is a leap year)
+        assert_eq!(p.reached_on, Some(d("2024-07-09"))); // 39 more days from 1 June
+    }
+
+    #[test]
+    fn touching_spans_count_every_day_once() {
+        let spans = [
+            closed("2024-01-01", "2024-01-10"),
+            closed("2024-01-11", "2024-01-20"),
+            closed("2024-01-05", "2024-01-15"),
+        ];
+        let p = work(&spans, None, 20, d("2024-12-31"));
+        assert_eq!(p.days, 20);
+        assert_eq!(p.reached_on, Some(d("2024-01-20")));
+        // Days before the reference day are cut from the span that holds it.
+        let p = work(&spans, Some(d("2024-01-12")), 8, d("2024-12-31"));
+        assert_eq!(p.days, 8);
+        assert_eq!(p.reached_on, Some(d("2024-01-20")));
+        // A span that ended before the reference day is not counted.
+        let p = work(
+            &[closed("2023-01-01", "2023-12-31"), open("2024-02-01")],
+            Some(d("2024-01-15")),
+            5,
+            d("2024-02-10"),
+        );
+        assert_eq!(p.days, 10);
+        assert_eq!(p.reached_on, Some(d("2024-02-05")));
+    }
+
+    #[test]
+    fn an_open_span_before_later_ones_swallows_them() {
+        let spans = [open("2024-01-01"), closed("2024-02-01", "2024-02-10")];
+        let p = work(&spans, None, 1000, d("2024-01-31"));
+        assert_eq!(p.days, 31);
+        assert_eq!(p.reached_on, Some(d("2026-09-26")));
+    }
+
+    #[test]
+    fn nothing_to_reach_is_reached_on_the_first_counted_day_or_the_date() {
+        let p = work(&[], Some(d("2024-01-15")), 0, d("2024-03-01"));
+        assert_eq!(p.reached_on, Some(d("2024-01-16")));
+        // Not later than the date itself.
+        let p = work(&[], Some(d("2024-05-15")), 0, d("2024-03-01"));
+        assert_eq!(p.reached_on, Some(d("2024-03-01")));
+        let p = work(&[], None, 0, d("2024-03-01"));
+        assert_eq!(p.reached_on, Some(d("2024-03-01")));
     }
 
     #[test]
@@ -213,10 +336,10 @@ mod tests {
             start: d("2024-01-01"),
             end: Some(d("2024-12-31")),
         }];
-        let p = accumulate_work(&spans, None, 100, d("2024-02-01"));
+        let p = work(&spans, None, 100, d("2024-02-01"));
         assert_eq!(p.days, 32);
         assert_eq!(p.reached_on, Some(d("2024-04-09")));
-        let p = accumulate_work(&spans, None, 400, d("2024-02-01"));
+        let p = work(&spans, None, 400, d("2024-02-01"));
         assert_eq!(p.reached_on, None);
     }
 }
@@ -257,6 +380,11 @@ mod ymd_tests {
     fn same_as_display() {
         for s in ["2024-02-29", "1990-01-01", "2026-11-29", "0999-12-31"] {
             let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+            assert_eq!(super::ymd(d), d.to_string());
+        }
+        // Years outside four digits fall back to chrono's own form.
+        for (y, m, day) in [(12345, 6, 7), (-44, 3, 15), (10000, 1, 1)] {
+            let d = chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
             assert_eq!(super::ymd(d), d.to_string());
         }
     }

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::as_of::AsOf;
 use super::dates::{self, Span};
 use super::fast_map::FastMap;
 use super::params::{OccupationRelation, Parameters};
@@ -177,15 +178,15 @@ impl EnrollmentFact {
     }
 
     /// A graduate on `as_of`: status graduated, and the end date reached.
-    pub fn graduated_by(&self, as_of: NaiveDate) -> bool {
-        self.status == EnrollmentStatus::Graduated && self.end <= as_of
+    pub fn graduated_by(&self, as_of: &AsOf) -> bool {
+        self.status == EnrollmentStatus::Graduated && as_of.reached(self.end)
     }
 
     /// 在校应届毕业生: still enrolled, ending within `final_year_months` of `as_of`.
-    pub fn final_year_on(&self, as_of: NaiveDate, params: &Parameters) -> bool {
+    pub fn final_year_on(&self, as_of: &AsOf, params: &Parameters) -> bool {
         self.status == EnrollmentStatus::Enrolled
-            && self.end >= as_of
-            && self.end <= dates::add_months(as_of, params.final_year_months())
+            && as_of.not_after(self.end)
+            && as_of.within_months(self.end, params.final_year_months())
     }
 
     /// The last day the learner counts as a fresh graduate (应届毕业生) of this enrollment.
@@ -218,8 +219,8 @@ impl EmploymentFact {
     }
 
     /// Current on `as_of`: started, and not ended before.
-    pub fn current_on(&self, as_of: NaiveDate) -> bool {
-        self.start <= as_of && self.end.is_none_or(|e| e >= as_of)
+    pub fn current_on(&self, as_of: &AsOf) -> bool {
+        as_of.reached(self.start) && self.end.is_none_or(|e| as_of.not_after(e))
     }
 
     pub fn covers(&self, date: NaiveDate) -> bool {
@@ -306,7 +307,7 @@ impl Facts {
     pub fn current_post_matching(
         &self,
         occupation: &str,
-        as_of: NaiveDate,
+        as_of: &AsOf,
         params: &Parameters,
     ) -> Option<&EmploymentFact> {
         self.employments
@@ -348,7 +349,7 @@ impl EnrollmentFact {
     pub fn fresh_graduate_window(
         &self,
         params: &Parameters,
-        as_of: NaiveDate,
+        as_of: &AsOf,
         ready_since: NaiveDate,
     ) -> Window {
         if self.status == EnrollmentStatus::Withdrawn {
@@ -359,14 +360,14 @@ impl EnrollmentFact {
         if from > until {
             return Window::Missed;
         }
-        if as_of < from || self.status == EnrollmentStatus::Enrolled {
-            return if as_of <= until {
+        if !as_of.reached(from) || self.status == EnrollmentStatus::Enrolled {
+            return if as_of.not_after(until) {
                 Window::Opens(from)
             } else {
                 Window::Missed
             };
         }
-        if as_of <= until {
+        if as_of.not_after(until) {
             Window::Open(from, until)
         } else {
             Window::Closed(until)

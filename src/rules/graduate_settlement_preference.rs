@@ -4,8 +4,7 @@
 //! 全日制应届毕业生取得技师以上技能等级证书、符合职业工种目录需求，且从事相应岗位工作的，在年度应届毕业生落户
 //! 政策中予以倾斜。
 
-use chrono::NaiveDate;
-
+use super::as_of::AsOf;
 use super::facts::{shown, Facts, Window};
 use super::milestone::{Check, Citation, Milestone, Outcome, RuleInfo, Status, Text};
 use super::params::Parameters;
@@ -24,7 +23,7 @@ pub fn info() -> RuleInfo {
     }
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<Milestone>) {
     let applicable = facts.enrollments.iter().filter(|e| {
         matches!(
             e.institution.kind,
@@ -124,11 +123,12 @@ mod tests {
     use super::*;
     use crate::domain::EnrollmentStatus;
     use crate::rules::testing::*;
+    use chrono::NaiveDate;
 
     /// The rule's milestones as a list (the engine appends them to a shared one).
     fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
         let mut out = Vec::new();
-        super::evaluate(facts, params, as_of, &mut out);
+        super::evaluate(facts, params, &crate::rules::AsOf::new(as_of), &mut out);
         out
     }
 

@@ -5,8 +5,7 @@
 //! Shanghai, and a 技师 or above certificate in the technician catalog matching the current post.
 //! Route B: a 高级技师 certificate matching the current post, with no minimum years.
 
-use chrono::NaiveDate;
-
+use super::as_of::AsOf;
 use super::dates;
 use super::facts::{shown, Facts};
 use super::milestone::{Check, Citation, Milestone, Outcome, RuleInfo, Status, Text};
@@ -26,7 +25,7 @@ pub fn info() -> RuleInfo {
     }
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<Milestone>) {
     let i = info();
     let mut m = Milestone::new(ID, "", i.title, i.citation);
     m.target = Some("shanghai_hukou".into());
@@ -130,7 +129,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut 
             ),
             match reached {
                 None => Outcome::Unknown,
-                Some(r) if r <= as_of => Outcome::Pass,
+                Some(r) if as_of.reached(r) => Outcome::Pass,
                 Some(_) => Outcome::Fail,
             },
         ));
@@ -187,11 +186,12 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut 
 mod tests {
     use super::*;
     use crate::rules::testing::*;
+    use chrono::NaiveDate;
 
     /// The rule's milestones as a list (the engine appends them to a shared one).
     fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
         let mut out = Vec::new();
-        super::evaluate(facts, params, as_of, &mut out);
+        super::evaluate(facts, params, &crate::rules::AsOf::new(as_of), &mut out);
         out
     }
 

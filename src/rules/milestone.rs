@@ -196,9 +196,9 @@ impl Milestone {
     }
 
     /// Met on `from` if that is on or before `as_of`, else upcoming on `from`.
-    pub fn dated(mut self, from: NaiveDate, as_of: NaiveDate) -> Self {
+    pub fn dated(mut self, from: NaiveDate, as_of: &super::AsOf) -> Self {
         self.eligible_from = Some(from);
-        self.status = if from <= as_of {
+        self.status = if as_of.reached(from) {
             Status::Met
         } else {
             Status::Upcoming

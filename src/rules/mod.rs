@@ -2,6 +2,7 @@
 //! milestones, each with the policy clause it rests on and a trace of every condition checked.
 //! No database, no clock: callers load the facts and pass the date. One file per rule.
 
+pub mod as_of;
 pub mod change;
 pub mod dates;
 pub mod facts;
@@ -26,12 +27,13 @@ mod training_target;
 
 use chrono::NaiveDate;
 
+pub use as_of::AsOf;
 pub use facts::Facts;
 pub use milestone::{Check, Citation, Milestone, Outcome, RuleInfo, Status, Text};
 pub use params::Parameters;
 
 /// A rule appends its milestones to the list it is given.
-type Evaluate = fn(&Facts, &Parameters, NaiveDate, &mut Vec<Milestone>);
+type Evaluate = fn(&Facts, &Parameters, &AsOf, &mut Vec<Milestone>);
 
 struct Rule {
     info: fn() -> RuleInfo,
@@ -84,16 +86,28 @@ pub fn catalog() -> Vec<RuleInfo> {
 
 /// All milestones of one learner on `as_of`, under `params` (the values in force on `as_of`).
 pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
+    evaluate_at(facts, params, &AsOf::new(as_of))
+}
+
+/// `evaluate`, with `as_of` left holding the evaluation's horizon: the first later day on which
+/// the answer may differ (under the same facts and parameters).
+pub fn evaluate_at(facts: &Facts, params: &Parameters, as_of: &AsOf) -> Vec<Milestone> {
     // Only what is known on the evaluation date counts: certificates and awards dated later are
     // set aside (employment after the date is handled by the work count itself).
-    let later = |d: NaiveDate| d > as_of;
-    let known;
-    let facts = if facts.certificates.iter().any(|c| later(c.issued_on))
-        || facts.awards.iter().any(|a| later(a.awarded_on))
+    let mut later = false;
+    for date in facts
+        .certificates
+        .iter()
+        .map(|c| c.issued_on)
+        .chain(facts.awards.iter().map(|a| a.awarded_on))
     {
+        later |= !as_of.reached(date);
+    }
+    let known;
+    let facts = if later {
         let mut trimmed = facts.clone();
-        trimmed.certificates.retain(|c| !later(c.issued_on));
-        trimmed.awards.retain(|a| !later(a.awarded_on));
+        trimmed.certificates.retain(|c| c.issued_on <= as_of.day());
+        trimmed.awards.retain(|a| a.awarded_on <= as_of.day());
         known = trimmed;
         &known
     } else {

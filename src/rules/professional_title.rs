@@ -7,6 +7,7 @@
 
 use chrono::NaiveDate;
 
+use super::as_of::AsOf;
 use super::dates;
 use super::facts::{level_text, CertificateFact, Facts};
 use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
@@ -50,7 +51,7 @@ const TITLES: [(&str, &str, &str, SkillLevel, &str); 3] = [
     ),
 ];
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<Milestone>) {
     let graduated: Vec<_> = facts
         .enrollments
         .iter()
@@ -86,7 +87,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut 
                 as_of,
             );
             m.check(Check::pass_if(
-                progress.reached_on.is_some_and(|d| d <= as_of),
+                progress.reached_on.is_some_and(|d| as_of.reached(d)),
                 Text::new(
                     "取得证书后从事相关技术工作的年限",
                     "Years of related technical work after the certificate",
@@ -128,7 +129,7 @@ mod tests {
     /// The rule's milestones as a list (the engine appends them to a shared one).
     fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
         let mut out = Vec::new();
-        super::evaluate(facts, params, as_of, &mut out);
+        super::evaluate(facts, params, &crate::rules::AsOf::new(as_of), &mut out);
         out
     }
 

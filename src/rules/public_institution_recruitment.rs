@@ -3,8 +3,7 @@
 //! 沪人社职〔2021〕489号 五(七), first sentence: 承担新型技师学院功能的中职学校相关专业全日制应届毕业生取得
 //! 高级以上技能等级证书的，在参加事业单位招聘、职称评定等方面按国家有关规定享受政策。
 
-use chrono::NaiveDate;
-
+use super::as_of::AsOf;
 use super::dates;
 use super::facts::{Facts, Window};
 use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
@@ -21,7 +20,7 @@ pub fn info() -> RuleInfo {
     }
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<Milestone>) {
     let applicable = facts.enrollments.iter().filter(|e| {
         e.institution.kind == InstitutionKind::SecondaryVocational
             && e.full_time
@@ -104,11 +103,12 @@ mod tests {
     use super::*;
     use crate::domain::EnrollmentStatus;
     use crate::rules::testing::*;
+    use chrono::NaiveDate;
 
     /// The rule's milestones as a list (the engine appends them to a shared one).
     fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
         let mut out = Vec::new();
-        super::evaluate(facts, params, as_of, &mut out);
+        super::evaluate(facts, params, &crate::rules::AsOf::new(as_of), &mut out);
         out
     }
 

@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 
+use super::as_of::AsOf;
 use super::facts::Facts;
 use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
 use super::params::Parameters;
@@ -23,7 +24,7 @@ pub fn info() -> RuleInfo {
     }
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<Milestone>) {
     let i = info();
     let mut m = Milestone::new(ID, "", i.title, i.citation);
     m.target = Some("shanghai_hukou".into());
@@ -114,7 +115,7 @@ mod tests {
     /// The rule's milestones as a list (the engine appends them to a shared one).
     fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
         let mut out = Vec::new();
-        super::evaluate(facts, params, as_of, &mut out);
+        super::evaluate(facts, params, &crate::rules::AsOf::new(as_of), &mut out);
         out
     }
 

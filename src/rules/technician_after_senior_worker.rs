@@ -3,8 +3,7 @@
 //! 沪人社职〔2021〕489号 五(七), last sentence: 承担新型技师学院功能的院校相关专业学生取得高级工技能等级证书
 //! 两年后，可申报参加相关职业的技师职业资格鉴定或职业技能等级认定。
 
-use chrono::NaiveDate;
-
+use super::as_of::AsOf;
 use super::dates;
 use super::facts::{level_text, CertificateFact, EnrollmentFact, Facts};
 use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
@@ -43,7 +42,7 @@ fn qualifying_enrollment<'a>(
     })
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<Milestone>) {
     let years = params.int(HOLDING_YEARS);
     let designated: Vec<&EnrollmentFact> = facts
         .enrollments
@@ -72,6 +71,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut 
     let senior_certs = facts.certificates.iter().filter(|c| {
         c.level == SkillLevel::SeniorWorker && c.kind != CertificateKind::PreparatoryTechnician
     });
+    // The engine collects every rule's milestones in one list: count this rule's own.
+    let first = out.len();
     let mut not_counting = Vec::new();
     for cert in senior_certs {
         let Some(enrollment) = qualifying_enrollment(cert, &designated, params) else {
@@ -141,7 +142,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut 
             .any(|c| c.occupation == cert.occupation && c.level >= SkillLevel::Technician);
         let eligible = dates::add_years(cert.issued_on, years);
         m.check(Check::pass_if(
-            eligible <= as_of,
+            as_of.reached(eligible),
             Text::new(
                 "取得高级工后的持证年限",
                 "Years holding the Senior Worker certificate",
@@ -156,7 +157,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut 
             out.push(m.dated(eligible, as_of));
         }
     }
-    if out.is_empty() {
+    if out.len() == first {
         let mut m = milestone("").with_status(Status::NotMet).missing(Text::new(
             "在新型技师学院就读期间取得相关专业的高级工证书（经核验）",
             "A verified Senior Worker certificate in your program's occupation, obtained while enrolled at the new-type technician college",
@@ -186,11 +187,12 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut 
 mod tests {
     use super::*;
     use crate::rules::testing::*;
+    use chrono::NaiveDate;
 
     /// The rule's milestones as a list (the engine appends them to a shared one).
     fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
         let mut out = Vec::new();
-        super::evaluate(facts, params, as_of, &mut out);
+        super::evaluate(facts, params, &crate::rules::AsOf::new(as_of), &mut out);
         out
     }
 
@@ -321,5 +323,82 @@ mod tests {
         let ms = evaluate(&facts, &Parameters::seed(), d("2025-07-01"));
         assert_eq!(ms.len(), 2);
         assert_eq!(ms[1].eligible_from, Some(d("2026-01-10")));
+    }
+
+    #[test]
+    fn only_senior_worker_skill_certificates_count_not_other_levels_or_preparatory_technician() {
+        // A verified 中级工 in the program, and a 高级工 that is a 预备技师 certificate: neither
+        // starts the two years; the milestone says what is missing instead.
+        let mut preparatory = senior("2023-06-30");
+        preparatory.id = Some(crate::domain::CertificateId(2));
+        preparatory.kind = CertificateKind::PreparatoryTechnician;
+        let facts = student_at_designated_college(vec![
+            cert(
+                1,
+                SkillLevel::IntermediateWorker,
+                ELECTRICIAN,
+                "2023-01-10",
+                CertificateStatus::Verified,
+            ),
+            preparatory,
+        ]);
+        let ms = evaluate(&facts, &Parameters::seed(), d("2026-01-01"));
+        assert_eq!(ms.len(), 1);
+        assert_eq!(ms[0].key, ID);
+        assert_eq!((ms[0].status, ms[0].eligible_from), (Status::NotMet, None));
+    }
+
+    #[test]
+    fn a_pending_certificate_is_told_it_awaits_verification() {
+        let facts = student_at_designated_college(vec![cert(
+            1,
+            SkillLevel::SeniorWorker,
+            ELECTRICIAN,
+            "2023-06-30",
+            CertificateStatus::Pending,
+        )]);
+        let m = &evaluate(&facts, &Parameters::seed(), d("2026-01-01"))[0];
+        assert_eq!(m.missing.len(), 1);
+        assert!(m.missing[0].zh.contains("等待核验"), "{:?}", m.missing);
+        assert!(m.missing[0].en.contains("awaiting verification"));
+        let revoked = student_at_designated_college(vec![cert(
+            1,
+            SkillLevel::SeniorWorker,
+            ELECTRICIAN,
+            "2023-06-30",
+            CertificateStatus::Revoked,
+        )]);
+        let m = &evaluate(&revoked, &Parameters::seed(), d("2026-01-01"))[0];
+        assert!(!m.missing[0].zh.contains("等待核验"));
+    }
+
+    #[test]
+    fn the_trace_of_the_holding_years_fails_the_day_before_and_passes_on_the_anniversary() {
+        let facts = student_at_designated_college(vec![senior("2023-06-30")]);
+        let holding = |as_of: &str| {
+            let m = &evaluate(&facts, &Parameters::seed(), d(as_of))[0];
+            m.trace
+                .iter()
+                .find(|c| c.condition.en.starts_with("Years holding"))
+                .map(|c| c.outcome)
+        };
+        assert_eq!(holding("2025-06-29"), Some(crate::rules::Outcome::Fail));
+        assert_eq!(holding("2025-06-30"), Some(crate::rules::Outcome::Pass));
+        assert_eq!(holding("2025-07-01"), Some(crate::rules::Outcome::Pass));
+    }
+
+    #[test]
+    fn the_fallback_is_this_rules_own_even_after_other_rules_milestones() {
+        // The list the engine passes may already hold other rules' milestones.
+        let facts = student_at_designated_college(vec![]);
+        let mut out = vec![milestone("someone-else")];
+        super::evaluate(
+            &facts,
+            &Parameters::seed(),
+            &AsOf::new(d("2026-01-01")),
+            &mut out,
+        );
+        assert_eq!(out.len(), 2);
+        assert_eq!((out[1].key.as_str(), out[1].status), (ID, Status::NotMet));
     }
 }

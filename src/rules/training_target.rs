@@ -1,8 +1,7 @@
 //! `sh489.training_target` — the training goal of policy 三(三): 院校面向学生、职工和社会人员开展
 //! 高技能人才培养 — students to 高级工, employees to 技师, social learners one level up.
 
-use chrono::NaiveDate;
-
+use super::as_of::AsOf;
 use super::dates;
 use super::facts::{level_text, Facts};
 use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
@@ -38,7 +37,7 @@ pub fn target_for(kind: LearnerKind, highest: Option<SkillLevel>) -> SkillLevel 
     }
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, _as_of: NaiveDate, out: &mut Vec<Milestone>) {
+pub fn evaluate(facts: &Facts, params: &Parameters, _as_of: &AsOf, out: &mut Vec<Milestone>) {
     for e in facts
         .enrollments
         .iter()
@@ -100,11 +99,12 @@ pub fn evaluate(facts: &Facts, params: &Parameters, _as_of: NaiveDate, out: &mut
 mod tests {
     use super::*;
     use crate::rules::testing::*;
+    use chrono::NaiveDate;
 
     /// The rule's milestones as a list (the engine appends them to a shared one).
     fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
         let mut out = Vec::new();
-        super::evaluate(facts, params, as_of, &mut out);
+        super::evaluate(facts, params, &crate::rules::AsOf::new(as_of), &mut out);
         out
     }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 
+use super::as_of::AsOf;
 use super::dates;
 use super::facts::{level_text, CertificateFact, Facts};
 use super::milestone::{Check, Citation, Milestone, Outcome, RuleInfo, Status, Text};
@@ -41,7 +42,7 @@ enum Route {
 struct Ctx<'a> {
     facts: &'a Facts,
     params: &'a Parameters,
-    as_of: NaiveDate,
+    as_of: &'a AsOf,
     occupation: &'a str,
     /// The related employment spans, gathered once for every route.
     spans: Vec<dates::Span>,
@@ -76,7 +77,7 @@ impl<'a> Ctx<'a> {
         let observed = format!("{} days counted", progress.days);
         let expected = format!("{years} years ({target_days} days)");
         let outcome = match progress.reached_on {
-            Some(day) if day <= self.as_of => {
+            Some(day) if self.as_of.reached(day) => {
                 self.push(
                     route,
                     Check::new(condition, observed, expected, Outcome::Pass),
@@ -161,7 +162,7 @@ impl<'a> Ctx<'a> {
                 Route::Met(e.end)
             } else if final_year && e.status == crate::domain::EnrollmentStatus::Enrolled {
                 let from = dates::sub_months(e.end, self.params.final_year_months()).max(e.start);
-                if from <= self.as_of {
+                if self.as_of.reached(from) {
                     Route::Met(from)
                 } else {
                     Route::Upcoming(from)
@@ -451,7 +452,7 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
 fn milestone_for(
     facts: &Facts,
     params: &Parameters,
-    as_of: NaiveDate,
+    as_of: &AsOf,
     occupation: &str,
     target: SkillLevel,
 ) -> Milestone {
@@ -521,7 +522,7 @@ fn milestone_for(
     m
 }
 
-pub fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate, out: &mut Vec<Milestone>) {
+pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<Milestone>) {
     let held: BTreeSet<&str> = facts
         .level_certificates()
         .map(|c| c.occupation.as_str())

@@ -7,7 +7,7 @@ use crate::rules::testing::*;
 /// The rule's milestones as a list (the engine appends them to a shared one).
 fn evaluate(facts: &Facts, params: &Parameters, as_of: NaiveDate) -> Vec<Milestone> {
     let mut out = Vec::new();
-    super::evaluate(facts, params, as_of, &mut out);
+    super::evaluate(facts, params, &crate::rules::AsOf::new(as_of), &mut out);
     out
 }
 
