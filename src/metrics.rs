@@ -27,8 +27,23 @@ pub fn producing<T>(f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// Progress answers by where they came from: the stored snapshot, or computed.
+static PROGRESS_FROM_SNAPSHOT: AtomicU64 = AtomicU64::new(0);
+static PROGRESS_COMPUTED: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a progress answer.
+pub fn progress_answered(from_snapshot: bool) {
+    let counter = if from_snapshot {
+        &PROGRESS_FROM_SNAPSHOT
+    } else {
+        &PROGRESS_COMPUTED
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
 pub struct Metrics {
     registry: Registry,
+    progress: IntGaugeVec,
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
@@ -139,8 +154,17 @@ impl Metrics {
             &["kind", "state"],
         )?;
         registry.register(Box::new(jobs.clone()))?;
+        let progress = IntGaugeVec::new(
+            Opts::new(
+                "progress_answers_total",
+                "Progress answers (API and page) by source: snapshot (stored, still true) or computed (a counter)",
+            ),
+            &["source"],
+        )?;
+        registry.register(Box::new(progress.clone()))?;
         Ok(Self {
             registry,
+            progress,
             requests,
             latency,
             pool,
@@ -179,6 +203,14 @@ impl Metrics {
         self.notify
             .produce_calls
             .set(i64::try_from(PRODUCE_CALLS.load(Ordering::Relaxed)).unwrap_or(i64::MAX));
+        for (source, counter) in [
+            ("snapshot", &PROGRESS_FROM_SNAPSHOT),
+            ("computed", &PROGRESS_COMPUTED),
+        ] {
+            self.progress
+                .with_label_values(&[source])
+                .set(i64::try_from(counter.load(Ordering::Relaxed)).unwrap_or(i64::MAX));
+        }
         self.notify.outbox.reset();
         for channel in crate::domain::Channel::ALL {
             for state in ["pending", "due", "dead"] {

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
+use crate::auth::jwt::AccessClaims;
 use crate::auth::AuthUser;
 use crate::db::users;
 use crate::domain::UserId;
@@ -37,39 +38,54 @@ fn bearer_token(req: &HttpRequest) -> Result<String, AppError> {
     }
 }
 
+/// A bearer token whose signature, audience and expiry are checked, its account not read yet:
+/// for a handler that reads the account in the statement that answers it
+/// ([`AuthUser::of_account`] then decides, as for every other handler).
+pub struct VerifiedToken {
+    pub claims: AccessClaims,
+    pub user_id: UserId,
+}
+
+impl VerifiedToken {
+    fn of(req: &HttpRequest) -> Result<(Self, web::Data<AppState>), AppError> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(|| AppError::internal("extractor", "application state missing"))?;
+        let claims = state.tokens.verify(&bearer_token(req)?)?;
+        let user_id: UserId = claims.sub.parse().map_err(|_| {
+            AppError::unauthenticated(
+                "token_revoked",
+                "This access token is no longer valid; log in again.",
+            )
+        })?;
+        Ok((Self { claims, user_id }, state))
+    }
+}
+
+impl FromRequest for VerifiedToken {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Self::of(req).map(|(token, _)| token))
+    }
+}
+
 impl FromRequest for AuthUser {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
+        let verified = VerifiedToken::of(req);
         Box::pin(async move {
-            let state = state
-                .ok_or_else(|| AppError::internal("extractor", "application state missing"))?;
-            let claims = state.tokens.verify(&token?)?;
-            let revoked = || {
-                AppError::unauthenticated(
-                    "token_revoked",
-                    "This access token is no longer valid; log in again.",
-                )
-            };
-            let user_id: UserId = claims.sub.parse().map_err(|_| revoked())?;
-            let user = state
+            let (token, state) = verified?;
+            let user_id = token.user_id;
+            let account = state
                 .db
                 .read(move |conn| Ok(users::find(conn, user_id)?))
-                .await?
-                .ok_or_else(revoked)?;
-            if user.disabled || user.token_version != claims.ver || user.role != claims.role {
-                return Err(revoked());
-            }
-            Ok(AuthUser {
-                id: user.id,
-                email: user.email,
-                role: claims.role,
-                institution_id: user.institution_id,
-                learner_id: user.learner_id,
-            })
+                .await?;
+            AuthUser::of_account(&token.claims, account)
         })
     }
 }

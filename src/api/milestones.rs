@@ -9,12 +9,13 @@ use utoipa::{IntoParams, ToSchema};
 use actix_web::{web, HttpResponse};
 
 use crate::api::body::JsonBody;
-use crate::api::certificates::{own_certificates, CertificateResponse};
+use crate::api::extractor::VerifiedToken;
 use crate::api::pagination::{Page, PageParams};
 use crate::api::problem::Problem;
 use crate::auth::scope::require_learner;
 use crate::auth::AuthUser;
 use crate::db::milestones::{self};
+use crate::db::progress_snapshots;
 use crate::domain::{
     checks::Checks, today_in_shanghai, CertificateKind, LearnerId, OccupationCode, SkillLevel,
 };
@@ -23,8 +24,9 @@ use crate::rules::facts::EmploymentFact;
 use crate::rules::next_steps::{next_steps as order_next_steps, NextStep};
 use crate::rules::params::{self, ParameterValue};
 use crate::rules::{self, Milestone, Parameters, RuleInfo};
+use crate::services::eligibility;
+use crate::services::eligibility::progress::{self, ProgressBody};
 use crate::services::eligibility::what_if::{self, WhatIfChange};
-use crate::services::eligibility::{self, progress};
 use crate::services::policy::{self, NewValue};
 use crate::state::AppState;
 
@@ -299,47 +301,47 @@ pub async fn learner_events(
     )))
 }
 
+/// What `GET /me/progress` sends: the day, then the stored or computed [`ProgressBody`] (the
+/// handler writes the bytes; this type describes them).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgressResponse {
-    #[schema(value_type = i64)]
-    pub learner_id: LearnerId,
     pub as_of: NaiveDate,
-    pub parameters_version: String,
-    pub certificates: Vec<CertificateResponse>,
-    pub milestones: Vec<Milestone>,
-    /// Ordered: the single most useful action first.
-    pub next_steps: Vec<NextStep>,
+    #[serde(flatten)]
+    pub body: ProgressBody,
 }
 
 /// The learner's own progress: certificates, milestones and next steps.
+///
+/// Answered from the learner's stored snapshot when `as_of` falls within the days it holds for
+/// (one statement reads the account and the snapshot); otherwise computed, and stored when
+/// `as_of` is today.
 #[utoipa::path(get, path = "/api/v1/me/progress", tag = "rules", params(AsOfQuery), security(("bearer" = [])),
     responses((status = 200, description = "Progress", body = ProgressResponse),
         (status = 403, description = "Not a learner account", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_progress(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    token: VerifiedToken,
     query: web::Query<AsOfQuery>,
-) -> Result<web::Json<ProgressResponse>, AppError> {
-    let learner_id = caller.own_learner_id()?;
-    let as_of = query.as_of.unwrap_or_else(today_in_shanghai);
+) -> Result<HttpResponse, AppError> {
+    let today = today_in_shanghai();
+    let as_of = query.as_of.unwrap_or(today);
     let parameters = state.parameters.clone();
-    let (certificates, milestones, version) = state
+    let answer = state
         .db
         .read(move |conn| {
-            let p = progress::progress(conn, &parameters, learner_id, as_of)?;
-            let certificates = own_certificates(conn, p.certificates, &p.learner.name)?;
-            Ok((certificates, p.milestones, p.parameters_version))
+            let (account, snapshot) = match progress_snapshots::for_account(conn, token.user_id)? {
+                Some((account, snapshot)) => (Some(account), snapshot),
+                None => (None, None),
+            };
+            let caller = AuthUser::of_account(&token.claims, account)?;
+            let learner_id = caller.own_learner_id()?;
+            progress::answer_with(conn, &parameters, learner_id, snapshot, as_of, today)
         })
         .await?;
-    let next_steps = order_next_steps(&milestones);
-    Ok(web::Json(ProgressResponse {
-        learner_id,
-        as_of,
-        parameters_version: version,
-        certificates,
-        milestones,
-        next_steps,
-    }))
+    crate::metrics::progress_answered(answer.from_snapshot);
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(answer.to_json()?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -26,3 +26,30 @@ impl AuthUser {
         self.require(&[Role::Admin])
     }
 }
+
+impl AuthUser {
+    /// The caller behind a verified access token, once their account is read: refused when the
+    /// account is gone or disabled, or has changed password or role since the token was issued.
+    pub fn of_account(
+        claims: &super::jwt::AccessClaims,
+        account: Option<crate::db::users::UserRow>,
+    ) -> Result<Self, AppError> {
+        let revoked = || {
+            AppError::unauthenticated(
+                "token_revoked",
+                "This access token is no longer valid; log in again.",
+            )
+        };
+        let user = account.ok_or_else(revoked)?;
+        if user.disabled || user.token_version != claims.ver || user.role != claims.role {
+            return Err(revoked());
+        }
+        Ok(Self {
+            id: user.id,
+            email: user.email,
+            role: claims.role,
+            institution_id: user.institution_id,
+            learner_id: user.learner_id,
+        })
+    }
+}

@@ -11,6 +11,7 @@ pub mod learners;
 pub mod milestones;
 pub mod notifications;
 pub mod occupations;
+pub mod progress_snapshots;
 pub mod records;
 pub mod refresh_tokens;
 pub mod schema;

@@ -286,6 +286,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     shares,
     share_accesses,
     jobs,
+    progress_snapshots,
 );
 
 diesel::table! {
@@ -301,6 +302,17 @@ diesel::table! {
         note -> Text,
         created_by -> Nullable<BigInt>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    progress_snapshots (learner_id) {
+        learner_id -> BigInt,
+        valid_from -> Date,
+        valid_until -> Nullable<Date>,
+        parameters_version -> Text,
+        body -> Text,
+        computed_at -> Timestamp,
     }
 }
 

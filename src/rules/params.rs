@@ -196,6 +196,20 @@ impl ParameterValue {
     }
 }
 
+/// The first day after `date` on which the values in force differ from those of `date`: a value
+/// taking effect, or one ending (the day after its last). `None`: none is scheduled.
+pub fn next_change_after(values: &[ParameterValue], date: NaiveDate) -> Option<NaiveDate> {
+    values
+        .iter()
+        .flat_map(|v| {
+            let ends = v.effective_until.and_then(|u| u.succ_opt());
+            [Some(v.effective_from), ends]
+        })
+        .flatten()
+        .filter(|d| *d > date)
+        .min()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OccupationRelation {
     SameCode,
@@ -420,6 +434,36 @@ mod tests {
             Parameters::in_force(&values, d("2026-12-31")).version,
             Parameters::in_force(&values, d("2027-01-01")).version
         );
+        // The next change: a value starting, or the day after one ends.
+        assert_eq!(
+            next_change_after(&values, d("2019-06-01")),
+            Some(d("2020-01-01"))
+        );
+        assert_eq!(
+            next_change_after(&values, d("2020-01-01")),
+            Some(d("2021-01-01"))
+        );
+        assert_eq!(
+            next_change_after(&values, d("2020-12-31")),
+            Some(d("2021-01-01"))
+        );
+        assert_eq!(
+            next_change_after(&values, d("2021-01-01")),
+            Some(d("2027-01-01"))
+        );
+        assert_eq!(next_change_after(&values, d("2027-01-01")), None);
+        // Wherever it says the values change, they do, and not before.
+        for day in [
+            d("2019-06-01"),
+            d("2020-01-01"),
+            d("2020-12-31"),
+            d("2021-01-01"),
+        ] {
+            let next = next_change_after(&values, day).unwrap();
+            let version = |on| Parameters::in_force(&values, on).version;
+            assert_eq!(version(day), version(next.pred_opt().unwrap()));
+            assert_ne!(version(day), version(next));
+        }
     }
 
     #[test]

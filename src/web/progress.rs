@@ -9,9 +9,8 @@ use super::session::Visitor;
 use super::ui::Ui;
 use crate::domain::{today_in_shanghai, LearnerId, Role};
 use crate::rules::milestone::Outcome;
-use crate::rules::next_steps::next_steps;
 use crate::rules::{Milestone, Status, Text};
-use crate::services::eligibility::progress::progress;
+use crate::services::eligibility::progress;
 use crate::state::AppState;
 
 pub(super) struct MilestoneView {
@@ -160,19 +159,20 @@ async fn progress_page(
     let parameters = state.parameters.clone();
     let p = state
         .db
-        .read(move |conn| progress(conn, &parameters, learner_id, as_of))
+        .read(move |conn| {
+            let answer = progress::answer(conn, &parameters, learner_id, as_of, as_of)?;
+            crate::metrics::progress_answered(answer.from_snapshot);
+            answer.body()
+        })
         .await
         .map_err(|error| PageError {
             error,
             language: ui.language,
         })?;
-    let next_step = next_steps(&p.milestones)
-        .into_iter()
-        .next()
-        .map(|s| StepView {
-            title: text(&ui, &s.title),
-            text: text(&ui, &s.text),
-        });
+    let next_step = p.next_steps.first().map(|s| StepView {
+        title: text(&ui, &s.title),
+        text: text(&ui, &s.text),
+    });
     let milestones = p
         .milestones
         .iter()
@@ -193,7 +193,7 @@ async fn progress_page(
     let page = ProgressPage {
         as_of: ui.date(as_of),
         for_staff,
-        name: p.learner.name,
+        name: p.learner_name,
         next_step,
         milestones,
         certificates,

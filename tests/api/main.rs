@@ -31,6 +31,7 @@ mod share_choice;
 mod shares;
 #[path = "../support/smtp.rs"]
 mod smtp;
+mod snapshots;
 mod staff_pages;
 mod users;
 #[path = "../support/webdriver.rs"]

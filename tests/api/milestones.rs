@@ -84,10 +84,15 @@ pub async fn student_with(app: &TestApp, issued_on: &str) -> Learner {
 }
 
 pub async fn verify(app: &TestApp, l: &Learner) {
+    decide(app, l, "verify", "查询一致").await;
+}
+
+/// The evaluator's decision on the learner's certificate.
+pub async fn decide(app: &TestApp, l: &Learner, decision: &str, reason: &str) {
     let resp = app
         .post(
             &format!("/api/v1/certificates/{}/verification", l.certificate),
-            &json!({"decision": "verify", "reason": "查询一致"}),
+            &json!({"decision": decision, "reason": reason}),
             Some(&l.evaluator),
         )
         .await;

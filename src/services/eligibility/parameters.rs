@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::db::milestones::{self};
 use crate::db::DbConnection;
 use crate::error::AppError;
-use crate::rules::params::ParameterValue;
+use crate::rules::params::{next_change_after, ParameterValue};
 use crate::rules::Parameters;
 
 /// Every stored parameter value.
@@ -31,7 +31,30 @@ pub struct ParameterCache(Mutex<Option<CachedParameters>>);
 struct CachedParameters {
     marker: milestones::ParametersMarker,
     values: Arc<Vec<ParameterValue>>,
-    in_force: Option<(NaiveDate, Arc<Parameters>)>,
+    in_force: Option<InForce>,
+}
+
+/// The parameters in force on a day, and the first later day on which they change.
+#[derive(Clone)]
+pub struct InForce {
+    pub day: NaiveDate,
+    pub parameters: Arc<Parameters>,
+    pub next_change: Option<NaiveDate>,
+}
+
+impl InForce {
+    pub fn from_values(values: &[ParameterValue], day: NaiveDate) -> Self {
+        Self {
+            day,
+            parameters: Arc::new(Parameters::in_force(values, day)),
+            next_change: next_change_after(values, day),
+        }
+    }
+
+    /// The parameters stored now, in force on `day`.
+    pub fn read(conn: &mut DbConnection, day: NaiveDate) -> Result<Self, AppError> {
+        Ok(Self::from_values(&parameter_values(conn)?, day))
+    }
 }
 
 impl ParameterCache {
@@ -45,12 +68,21 @@ impl ParameterCache {
         conn: &mut DbConnection,
         as_of: NaiveDate,
     ) -> Result<Arc<Parameters>, AppError> {
+        Ok(self.in_force_on(conn, as_of)?.parameters)
+    }
+
+    /// The parameters in force on `as_of`, with the day they next change.
+    pub fn in_force_on(
+        &self,
+        conn: &mut DbConnection,
+        as_of: NaiveDate,
+    ) -> Result<InForce, AppError> {
         // The marker is read before the values: values newer than their marker only cause one
         // more read later, never a stale answer.
         let marker = milestones::parameters_marker(conn)?;
         let cached_values = match self.lock().as_ref().filter(|c| c.marker == marker) {
             Some(cached) => match &cached.in_force {
-                Some((date, params)) if *date == as_of => return Ok(Arc::clone(params)),
+                Some(in_force) if in_force.day == as_of => return Ok(in_force.clone()),
                 _ => Some(Arc::clone(&cached.values)),
             },
             None => None,
@@ -59,12 +91,12 @@ impl ParameterCache {
             Some(values) => values,
             None => Arc::new(parameter_values(conn)?),
         };
-        let params = Arc::new(Parameters::in_force(&values, as_of));
+        let in_force = InForce::from_values(&values, as_of);
         *self.lock() = Some(CachedParameters {
             marker,
             values,
-            in_force: Some((as_of, Arc::clone(&params))),
+            in_force: Some(in_force.clone()),
         });
-        Ok(params)
+        Ok(in_force)
     }
 }

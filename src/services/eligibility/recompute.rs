@@ -5,12 +5,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::parameters::parameter_values;
+use super::parameters::InForce;
 use super::store::refresh;
 use crate::db::{self, milestones};
 use crate::domain::CohortId;
 use crate::error::AppError;
-use crate::rules::Parameters;
 
 /// What a recomputation of every learner did.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
@@ -50,7 +49,7 @@ pub fn recompute_all(
     let mut conn = database.get()?;
     // The batches look stored milestones up by learner: plans need current statistics.
     db::analyze(&mut conn, &["learner_milestones"])?;
-    let params = Parameters::in_force(&parameter_values(&mut conn)?, today);
+    let in_force = InForce::read(&mut conn, today)?;
     let mut summary = RecomputeSummary::default();
     let mut after = 0;
     loop {
@@ -58,7 +57,7 @@ pub fn recompute_all(
         let Some(last) = ids.last().copied() else {
             break;
         };
-        let events = db::write_transaction(&mut conn, |conn| refresh(conn, &ids, &params, today))?;
+        let events = db::write_transaction(&mut conn, |conn| refresh(conn, &ids, &in_force))?;
         summary.learners += ids.len() as u64;
         summary.events += events as u64;
         after = last.get();
@@ -73,9 +72,9 @@ pub fn recompute_cohort(database: &db::Database, cohort_id: CohortId) -> Result<
     let today = crate::domain::today_in_shanghai();
     let mut conn = database.get()?;
     let ids = milestones::learner_ids_of_cohort(&mut conn, cohort_id)?;
-    let params = Parameters::in_force(&parameter_values(&mut conn)?, today);
+    let in_force = InForce::read(&mut conn, today)?;
     for chunk in ids.chunks(BATCH) {
-        db::write_transaction(&mut conn, |conn| refresh(conn, chunk, &params, today))?;
+        db::write_transaction(&mut conn, |conn| refresh(conn, chunk, &in_force))?;
     }
     Ok(ids.len())
 }

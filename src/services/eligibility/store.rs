@@ -1,19 +1,20 @@
 //! Milestones computed and stored: each change with its event, its notice and its reminders,
 //! in the transaction of the write that caused it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 
-use super::facts::{load_facts, load_facts_many};
-use super::parameters::{parameter_values, ParameterCache};
+use super::facts::{facts_of, load_facts};
+use super::parameters::{InForce, ParameterCache};
+use super::progress::{evaluate_until, snapshot_rows};
 use crate::db::milestones::{self, NewEvent, StoredMilestone, StoredState};
-use crate::db::{self, learners, DbConnection};
+use crate::db::{self, certificates, learners, progress_snapshots, DbConnection};
 use crate::domain::{LearnerId, NoticeKind};
 use crate::error::AppError;
 use crate::notify::messages::milestone_message;
 use crate::rules::change::change;
-use crate::rules::{self, Facts, Milestone, Parameters};
+use crate::rules::{self, Facts, Milestone};
 
 /// A learner's milestones on `as_of`, under the parameters in force that day.
 pub fn compute(
@@ -40,16 +41,16 @@ pub fn evaluate(
     ))
 }
 
-/// Recomputes the milestones of `learner_ids` as of `today`, stores them and records an event
-/// for each change, in a fixed number of queries for the whole batch. Run inside the write
-/// transaction of the change that caused it.
+/// Recomputes the milestones of `learner_ids` on the day of `in_force`, stores them and records
+/// an event for each change, and writes the progress snapshots that no longer hold, in a fixed
+/// number of queries for the whole batch. Run inside the write transaction of the change that
+/// caused it.
 pub fn refresh(
     conn: &mut DbConnection,
     learner_ids: &[LearnerId],
-    params: &Parameters,
-    today: NaiveDate,
+    in_force: &InForce,
 ) -> Result<usize, AppError> {
-    refresh_with(conn, learner_ids, params, today, Vec::new())
+    refresh_with(conn, learner_ids, in_force, Vec::new())
 }
 
 /// `refresh`, writing `notices` (of the change that caused it) together with those of the
@@ -57,12 +58,30 @@ pub fn refresh(
 pub fn refresh_with(
     conn: &mut DbConnection,
     learner_ids: &[LearnerId],
-    params: &Parameters,
-    today: NaiveDate,
+    in_force: &InForce,
     notices: Vec<crate::notify::Notice<'_>>,
 ) -> Result<usize, AppError> {
+    let (params, today) = (&*in_force.parameters, in_force.day);
     learners::lock(conn, learner_ids)?;
-    let facts = load_facts_many(conn, learner_ids)?;
+    let learner_rows = learners::find_many(conn, learner_ids)?;
+    let certificates = certificates::of_learners(conn, learner_ids)?;
+    let facts = facts_of(conn, &learner_rows, &certificates)?;
+    // A snapshot still holding today is true (a change to the learner's records would have
+    // removed it): the nightly pass rewrites only those whose range has ended.
+    let holding: HashSet<LearnerId> = progress_snapshots::holding_on(conn, learner_ids, today)?
+        .into_iter()
+        .collect();
+    let mut evaluated = Vec::with_capacity(facts.len());
+    let mut to_snapshot = Vec::new();
+    for (&learner_id, learner_facts) in &facts {
+        let (milestones, until) = evaluate_until(learner_facts, in_force);
+        if !holding.contains(&learner_id) {
+            to_snapshot.push((learner_id, milestones.clone(), until));
+        }
+        evaluated.push((learner_id, milestones));
+    }
+    let snapshots = snapshot_rows(conn, &learner_rows, certificates, to_snapshot, in_force)?;
+    progress_snapshots::store(conn, &snapshots)?;
     // Stored milestones are compared by their columns; payloads (with their traces, the bulk of
     // the table) are read and parsed only for what changed.
     let mut previous: HashMap<(LearnerId, String), StoredState> =
@@ -72,8 +91,8 @@ pub fn refresh_with(
             .collect();
     let now = db::now();
     let mut changed: Vec<(LearnerId, Milestone, bool)> = Vec::new();
-    for (&learner_id, learner_facts) in &facts {
-        for m in rules::evaluate(learner_facts, params, today) {
+    for (learner_id, milestones) in evaluated {
+        for m in milestones {
             let stored = previous.remove(&(learner_id, m.key.clone()));
             // The same status, date and parameters: no event, and the stored row stands.
             let unchanged = stored.as_ref().is_some_and(|s| {
@@ -236,7 +255,6 @@ pub fn refresh_now_with(
     learner_id: LearnerId,
     notices: Vec<crate::notify::Notice<'_>>,
 ) -> Result<usize, AppError> {
-    let today = crate::domain::today_in_shanghai();
-    let params = Parameters::in_force(&parameter_values(conn)?, today);
-    refresh_with(conn, &[learner_id], &params, today, notices)
+    let in_force = InForce::read(conn, crate::domain::today_in_shanghai())?;
+    refresh_with(conn, &[learner_id], &in_force, notices)
 }
