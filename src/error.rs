@@ -68,7 +68,12 @@ pub enum AppError {
     Busy { detail: &'static str },
     /// The database could not be reached in time; the cause is for the log only.
     #[error("service unavailable: {cause}")]
-    Unavailable { cause: String },
+    Unavailable {
+        cause: String,
+        /// The connection was found closed (the server restarted, the network dropped it): the
+        /// same statement may succeed at once on another connection.
+        connection_lost: bool,
+    },
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -108,6 +113,17 @@ impl AppError {
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// See [`is_connection_lost`].
+    pub fn is_closed_connection(&self) -> bool {
+        matches!(
+            self,
+            Self::Unavailable {
+                connection_lost: true,
+                ..
+            }
+        )
     }
 
     pub fn internal(context: &'static str, cause: impl std::fmt::Display) -> Self {
@@ -174,12 +190,15 @@ impl AppError {
 /// when retried, and answers 503 with `Retry-After`.
 pub fn is_transient(err: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error};
-    match err {
-        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
-        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
-        Error::DatabaseError(_, info) => {
-            let message = info.message().to_ascii_lowercase();
-            [
+    is_connection_lost(err)
+        || matches!(
+            err,
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)
+                | Error::BrokenTransactionManager
+        )
+        || says_any(
+            err,
+            &[
                 "database is locked",
                 "database table is locked",
                 "database is busy",
@@ -189,21 +208,39 @@ pub fn is_transient(err: &diesel::result::Error) -> bool {
                 "attempt to write a readonly database",
                 "no space left on device",
                 "could not extend file",
-                "terminating connection",
-                "server closed the connection",
-                "no connection to the server",
                 "connection to server",
                 "the database system is",
                 "is not currently accepting connections",
-                "could not receive data",
-                "could not send data",
-            ]
-            .iter()
-            .any(|needle| message.contains(needle))
-        }
-        Error::BrokenTransactionManager => true,
-        _ => false,
-    }
+            ],
+        )
+}
+
+/// Whether a database error says the connection itself is gone (rather than the database being
+/// busy, full or shutting down): a fresh connection may succeed at once.
+pub fn is_connection_lost(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(
+        err,
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+    ) || says_any(
+        err,
+        &[
+            "terminating connection",
+            "server closed the connection",
+            "no connection to the server",
+            "could not receive data",
+            "could not send data",
+        ],
+    )
+}
+
+/// Whether the driver's message of a database error holds any of `needles` (lower case).
+fn says_any(err: &diesel::result::Error, needles: &[&str]) -> bool {
+    let diesel::result::Error::DatabaseError(_, info) = err else {
+        return false;
+    };
+    let message = info.message().to_ascii_lowercase();
+    needles.iter().any(|needle| message.contains(needle))
 }
 
 pub fn retry_after_secs(d: Duration) -> u64 {
@@ -225,6 +262,7 @@ impl From<diesel::result::Error> for AppError {
                 "The record refers to, or is referred to by, another record.",
             ),
             other if is_transient(&other) => Self::Unavailable {
+                connection_lost: is_connection_lost(&other),
                 cause: format!("database: {other}"),
             },
             other => Self::Internal(anyhow::Error::new(other).context("database query")),
@@ -236,6 +274,7 @@ impl From<diesel::r2d2::PoolError> for AppError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
         Self::Unavailable {
             cause: format!("connection pool: {err}"),
+            connection_lost: false,
         }
     }
 }

@@ -47,6 +47,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
                 if !path.exists() {
                     return Err(AppError::Unavailable {
                         cause: format!("database file {} is missing", path.display()),
+                        connection_lost: false,
                     });
                 }
             }
@@ -62,6 +63,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
         Err(err @ AppError::Unavailable { .. }) => Err(err),
         Err(other) => Err(AppError::Unavailable {
             cause: format!("readiness query: {other:?}"),
+            connection_lost: false,
         }),
     }
 }

@@ -133,6 +133,29 @@ pub type PooledDb = PooledConnection<ConnectionFactory>;
 pub struct Database {
     pool: DbPool,
     url: DatabaseUrl,
+    suspect: Suspect,
+}
+
+/// When a connection was last found closed: for a minute after, checkouts are checked.
+#[derive(Clone, Default)]
+struct Suspect(std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>);
+
+impl Suspect {
+    const FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+    fn set(&self) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+    }
+
+    fn is_set(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|since| since.elapsed() < Self::FOR)
+    }
 }
 
 impl Database {
@@ -149,10 +172,9 @@ impl Database {
             .max_size(settings.pool_size)
             .min_idle(Some(1))
             .connection_timeout(settings.pool_timeout)
-            // A PostgreSQL connection can die with the server or the network: check it before
-            // use (a round trip). A SQLite connection is a handle on a local file that does not
-            // go stale; checking it ran `SELECT 1` for nothing on every checkout.
-            .test_on_check_out(matches!(settings.database, DatabaseUrl::Postgres(_)))
+            // A check on every checkout is a round trip per request; `Database::get` checks only
+            // after a connection was found closed, and `Database::run` retries on another one.
+            .test_on_check_out(false)
             .build(ConnectionFactory {
                 url: settings.database.clone(),
             })
@@ -165,6 +187,7 @@ impl Database {
         Ok(Self {
             pool,
             url: settings.database.clone(),
+            suspect: Suspect::default(),
         })
     }
 
@@ -189,32 +212,78 @@ impl Database {
     }
 
     /// A pooled connection, for blocking code that is already off the HTTP workers.
+    ///
+    /// Connections are not checked on checkout (a round trip per request). After a statement
+    /// has found its connection closed (the server restarted, the network dropped it), the pool
+    /// is suspect for a while: checkouts ping, and dead connections are discarded.
     pub fn get(&self) -> Result<PooledDb, AppError> {
+        let suspect = self.suspect.is_set();
+        // Beyond the pool's size, every connection found was dead: the next one is new.
+        for _ in 0..=self.pool.max_size() {
+            let mut conn = self.pool.get()?;
+            if !suspect || conn.ping().is_ok() {
+                return Ok(conn);
+            }
+        }
         Ok(self.pool.get()?)
     }
 
-    /// Runs `f` on the blocking pool with a pooled connection.
+    /// Runs `f` with a pooled connection, once more on another connection when the first was
+    /// found closed (so a dead connection costs a retry, not a failed request). Blocking.
+    pub fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Clone,
+    {
+        let again = f.clone();
+        let mut conn = self.get()?;
+        match f(&mut conn) {
+            Err(error) if error.is_closed_connection() => {
+                self.suspect.set();
+                drop(conn);
+                again(&mut *self.get()?)
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// Runs `f` on the blocking pool with a pooled connection (see [`Database::run`]).
     pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Clone + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.run(f))
+            .await
+            .map_err(|e| AppError::internal("blocking task", e))?
+    }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite) on the blocking pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Clone + Send + 'static,
+        T: Send + 'static,
+    {
+        self.read(move |conn| write_transaction(conn, f)).await
+    }
+
+    /// `write` for a closure that holds what is too large to copy for a retry (an upload): a
+    /// closed connection answers 503, and the client sends it again.
+    pub async fn write_once<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = db.get()?;
-            f(&mut conn)
+            let outcome = write_transaction(&mut *db.get()?, f);
+            if outcome.as_ref().is_err_and(AppError::is_closed_connection) {
+                db.suspect.set();
+            }
+            outcome
         })
         .await
         .map_err(|e| AppError::internal("blocking task", e))?
-    }
-
-    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite) on the blocking pool.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.read(move |conn| write_transaction(conn, f)).await
     }
 
     /// Applies pending migrations. Blocking.

@@ -97,6 +97,45 @@ async fn postgres_stopped_under_load_answers_503_and_recovers_without_a_restart(
     assert_eq!(app.get("/api/v1/me", Some(&admin)).await.status(), 200);
 }
 
+/// Connections are not checked on every checkout (a round trip per request): a connection the
+/// server closed costs a retry on another one, not a failed request.
+#[tokio::test]
+async fn postgres_connections_closed_by_the_server_cost_no_failed_request() {
+    let app = spawn_app().await;
+    if app.backend != "postgres" {
+        eprintln!("skipped: the closed-connection drill needs TEST_DATABASE_URL");
+        return;
+    }
+    let admin = app.admin_token().await;
+    // Every connection of the pool in use once, so that every one of them is open.
+    let warm: Vec<_> = (0..8)
+        .map(|_| app.get("/api/v1/me", Some(&admin)))
+        .collect();
+    for answer in futures_util::future::join_all(warm).await {
+        assert_eq!(answer.status(), 200);
+    }
+    for round in 0..3 {
+        app.close_database_connections();
+        for i in 0..6 {
+            let read = app.get("/api/v1/me", Some(&admin)).await;
+            assert_eq!(read.status(), 200, "round {round}, read {i}");
+        }
+        let write = app
+            .post(
+                "/api/v1/occupations",
+                &json!({"code": format!("6-0{round}-00-00"), "name": "试验工种", "source": "test catalog", "technician_catalog": true, "high_skill_catalog": true}),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(
+            write.status(),
+            201,
+            "round {round}: {:?}",
+            write.text().await
+        );
+    }
+}
+
 /// Mounts a tmpfs of `size` at a new directory; `None` (with the reason) where this cannot be done.
 fn small_disk(size: &str) -> Result<tempfile::TempDir, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;

@@ -273,12 +273,22 @@ impl TestApp {
                 diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"))
                     .execute(&mut conn)
                     .unwrap();
-                diesel::sql_query(format!(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-                ))
-                .execute(&mut conn)
-                .unwrap();
+                drop(conn);
+                self.close_database_connections();
             }
+        }
+    }
+
+    /// Closes every open connection to the PostgreSQL database from the server's side, as a
+    /// restart of the server or a dropped network does.
+    pub fn close_database_connections(&self) {
+        if let TestDatabase::Postgres { admin_url, name } = &self.database {
+            let mut conn = PgConnection::establish(admin_url).unwrap();
+            diesel::sql_query(format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            ))
+            .execute(&mut conn)
+            .unwrap();
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::rules::facts::{CertificateFact, EmploymentFact};
 use crate::rules::{self, Milestone};
 
 /// What to suppose, checked.
+#[derive(Clone)]
 pub struct Hypotheses {
     pub certificates: Vec<CertificateFact>,
     pub employments: Vec<EmploymentFact>,
