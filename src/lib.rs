@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod http_server;
 pub mod metrics;
 pub mod notify;
 pub mod rules;

@@ -4,7 +4,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::db::users::{self, NewUser};
 use crate::db::{self, Database};
 use crate::domain::Role;
+use crate::http_server::{self, ServerOptions};
 
 use crate::notify::worker::Worker;
 use crate::secrets;
@@ -44,31 +45,36 @@ impl Application {
         let spec = api::openapi::document()?;
 
         let app_state = state.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(app_state.clone())
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(crate::api::body::JSON_BODY_LIMIT)
-                        .error_handler(problem::json_error),
-                )
-                .app_data(web::QueryConfig::default().error_handler(problem::query_error))
-                .app_data(web::PathConfig::default().error_handler(problem::path_error))
-                .wrap(from_fn(api::boundary::guard))
-                .wrap(from_fn(api::middleware::track_requests))
-                .wrap(from_fn(api::middleware::request_id_header))
-                .wrap(TracingLogger::default())
-                .configure(api::routes)
-                .configure(crate::web::routes)
-                .service(
-                    SwaggerUi::new("/docs/{_:.*}")
-                        .external_url_unchecked("/openapi.json", spec.clone()),
-                )
-                .default_service(web::to(api::not_found))
-        })
-        .listen(listener)?
-        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
-        .run();
+        let server = http_server::serve(
+            listener,
+            move || {
+                App::new()
+                    .app_data(app_state.clone())
+                    .app_data(
+                        web::JsonConfig::default()
+                            .limit(crate::api::body::JSON_BODY_LIMIT)
+                            .error_handler(problem::json_error),
+                    )
+                    .app_data(web::QueryConfig::default().error_handler(problem::query_error))
+                    .app_data(web::PathConfig::default().error_handler(problem::path_error))
+                    .wrap(from_fn(api::boundary::guard))
+                    .wrap(from_fn(api::middleware::track_requests))
+                    .wrap(from_fn(api::middleware::request_id_header))
+                    .wrap(TracingLogger::default())
+                    .configure(api::routes)
+                    .configure(crate::web::routes)
+                    .service(
+                        SwaggerUi::new("/docs/{_:.*}")
+                            .external_url_unchecked("/openapi.json", spec.clone()),
+                    )
+                    .default_service(web::to(api::not_found))
+            },
+            ServerOptions {
+                workers: None,
+                shutdown_timeout_secs: SHUTDOWN_GRACE_SECS,
+                stop_on_signals: true,
+            },
+        )?;
         tokio::spawn(jobs::queue_daily(state.db.clone()));
         if jobs_in_serve {
             tokio::spawn(jobs::run(
@@ -149,16 +155,20 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let port = listener.local_addr()?.port();
     let state = shared_state(settings).await?;
     let app_state = state.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(app_state.clone())
-            .configure(api::operations_routes)
-            .default_service(web::to(api::not_found))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)?
-    .run();
+    let server = http_server::serve(
+        listener,
+        move || {
+            App::new()
+                .app_data(app_state.clone())
+                .configure(api::operations_routes)
+                .default_service(web::to(api::not_found))
+        },
+        ServerOptions {
+            workers: Some(1),
+            shutdown_timeout_secs: SHUTDOWN_GRACE_SECS,
+            stop_on_signals: false,
+        },
+    )?;
     let handle = server.handle();
     let http = tokio::spawn(server);
     tracing::info!(

@@ -58,6 +58,11 @@ pub fn problem(err: &AppError) -> Problem {
     }
 }
 
+/// The title of a status given by its number (see [`title`]).
+pub fn title_of(status: u16) -> &'static str {
+    StatusCode::from_u16(status).map_or("Error", title)
+}
+
 /// The reason phrase of RFC 9110, which renamed two that older tables still carry.
 fn title(status: StatusCode) -> &'static str {
     match status.as_u16() {

@@ -337,3 +337,113 @@ async fn a_stalled_upload_is_ended_with_408() {
         "{waited:?}"
     );
 }
+
+/// Writes `request` (ignoring a connection the server closed early), then reads the answer.
+fn refused_exchange(address: &str, request: &[u8], wait: Duration) -> String {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(wait)).unwrap();
+    for chunk in request.chunks(16 * 1024) {
+        if stream.write_all(chunk).is_err() {
+            break;
+        }
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The status, a header and the JSON body of one raw answer.
+fn read_problem(answer: &str) -> (u16, String, Value) {
+    let (head, body) = answer.split_once("\r\n\r\n").expect(answer);
+    let status = head[9..12].parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-type: "))
+        .unwrap_or_default()
+        .to_owned();
+    let body = serde_json::from_str(body).unwrap_or(Value::Null);
+    (status, content_type, body)
+}
+
+#[tokio::test]
+async fn requests_refused_before_the_application_still_answer_with_problem_documents() {
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let too_many_headers = format!(
+        "GET /health HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        (0..120)
+            .map(|i| format!("X-H{i}: v\r\n"))
+            .collect::<String>()
+    );
+    let head_too_large = format!(
+        "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(140 * 1024)
+    );
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        (
+            "a request line that is not HTTP",
+            "GARBAGE\r\n\r\n".into(),
+            400,
+            "malformed_request",
+        ),
+        (
+            "a header without its colon",
+            "GET /health HTTP/1.1\r\nHost x\r\n\r\n".into(),
+            400,
+            "malformed_request",
+        ),
+        (
+            "more headers than the parser holds",
+            too_many_headers,
+            431,
+            "headers_too_large",
+        ),
+        (
+            "a head over 128 KiB",
+            head_too_large,
+            431,
+            "headers_too_large",
+        ),
+        (
+            "a head that never ends (5 s)",
+            "GET /health HTTP/1.1\r\nHost: x\r\n".into(),
+            408,
+            "request_timeout",
+        ),
+    ];
+    let answers = tokio::task::spawn_blocking(move || {
+        cases
+            .into_iter()
+            .map(|(what, request, status, code)| {
+                let answer =
+                    refused_exchange(&address, request.as_bytes(), Duration::from_secs(15));
+                (what, answer, status, code)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for (what, answer, status, code) in answers {
+        let (got, content_type, body) = read_problem(&answer);
+        assert_eq!(got, status, "{what}: {answer}");
+        assert_eq!(content_type, "application/problem+json", "{what}: {answer}");
+        assert_eq!(body["status"], status, "{what}: {answer}");
+        assert_eq!(body["code"], code, "{what}: {answer}");
+        assert_eq!(
+            body["type"],
+            format!("urn:skillpath:problem:{code}"),
+            "{what}"
+        );
+        assert!(
+            body["title"].as_str().is_some_and(|t| !t.is_empty()),
+            "{what}"
+        );
+        assert!(
+            body["detail"].as_str().is_some_and(|t| !t.is_empty()),
+            "{what}"
+        );
+    }
+    // The server goes on answering as before.
+    let health = app.get("/health", None).await;
+    assert_eq!(health.status(), 200);
+}
