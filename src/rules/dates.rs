@@ -352,20 +352,21 @@ pub fn push_ymd(out: &mut String, date: NaiveDate) {
         out.push_str(&date.to_string());
         return;
     }
-    let digits = |n: u32, width: usize, out: &mut String| {
-        let mut buf = [b'0'; 4];
-        let mut n = n;
-        for slot in buf[..width].iter_mut().rev() {
-            *slot = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        out.extend(buf[..width].iter().map(|b| *b as char));
-    };
-    digits(year as u32, 4, out);
+    let year = year.unsigned_abs();
+    out.reserve(10);
+    out.push_str(two_digits(year / 100));
+    out.push_str(two_digits(year % 100));
     out.push('-');
-    digits(date.month(), 2, out);
+    out.push_str(two_digits(date.month()));
     out.push('-');
-    digits(date.day(), 2, out);
+    out.push_str(two_digits(date.day()));
+}
+
+/// `n` (below 100) as two digits, from a table.
+fn two_digits(n: u32) -> &'static str {
+    const PAIRS: &str = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    let i = (n as usize % 100) * 2;
+    PAIRS.get(i..i + 2).unwrap_or("00")
 }
 
 pub fn ymd(date: NaiveDate) -> String {

@@ -76,8 +76,8 @@ impl CertificateFact {
         let mut out = String::with_capacity(64);
         match self.id {
             Some(id) => {
-                out.push('#');
-                out.push_str(&id.to_string());
+                use std::fmt::Write;
+                let _ = write!(out, "#{id}");
             }
             None => out.push_str("hypothetical"),
         }
@@ -163,7 +163,10 @@ impl EnrollmentFact {
     /// when there is one.
     pub fn at_designated_college(&self, params: &Parameters, on: Option<NaiveDate>) -> bool {
         let designations = &self.institution.designations;
-        match (params.choice("interpretation.designation_overlap"), on) {
+        match (
+            params.choice(crate::param!("interpretation.designation_overlap")),
+            on,
+        ) {
             ("designated_at_certificate", Some(day)) => designations
                 .iter()
                 .any(|(from, until)| *from <= day && until.is_none_or(|u| day <= u)),
@@ -322,11 +325,11 @@ pub fn level_text(level: SkillLevel) -> super::Text {
 }
 
 /// A yes/no/unknown fact as the trace shows it.
-pub fn shown(value: Option<bool>) -> String {
+pub fn shown(value: Option<bool>) -> &'static str {
     match value {
-        Some(true) => "yes".into(),
-        Some(false) => "no".into(),
-        None => "not recorded".into(),
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "not recorded",
     }
 }
 

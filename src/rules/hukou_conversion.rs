@@ -93,8 +93,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
             Some(false) => Outcome::Fail,
         },
     ));
-    let permit_months = params.int("sh.hukou_conversion.residence_permit_months");
-    let insurance_months = params.int("sh.hukou_conversion.social_insurance_months");
+    let permit_months = params.int(crate::param!("sh.hukou_conversion.residence_permit_months"));
+    let insurance_months = params.int(crate::param!("sh.hukou_conversion.social_insurance_months"));
     let permit = learner
         .residence_permit_since
         .map(|s| dates::add_months(s, permit_months));

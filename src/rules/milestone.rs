@@ -32,21 +32,23 @@ impl Text {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Citation {
     /// The policy document (e.g. 沪人社职〔2021〕489号).
-    pub source: String,
+    #[schema(value_type = String)]
+    pub source: Cow<'static, str>,
     /// The clause (e.g. 五(七)).
-    pub clause: String,
+    #[schema(value_type = String)]
+    pub clause: Cow<'static, str>,
 }
 
 impl Citation {
-    pub fn new(source: &str, clause: &str) -> Self {
+    pub const fn new(source: &'static str, clause: &'static str) -> Self {
         Self {
-            source: source.into(),
-            clause: clause.into(),
+            source: Cow::Borrowed(source),
+            clause: Cow::Borrowed(clause),
         }
     }
 
     /// 沪人社职〔2021〕489号, the primary source.
-    pub fn sh489(clause: &str) -> Self {
+    pub const fn sh489(clause: &'static str) -> Self {
         Self::new(
             "沪人社职〔2021〕489号 关于推动本市新型技师学院建设加快高技能人才培养的实施意见",
             clause,

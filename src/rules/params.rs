@@ -217,18 +217,76 @@ pub enum OccupationRelation {
 }
 
 /// The parameter values in force on one date, as the engine reads them.
+/// A parameter the rules read, by its place in [`DEFINITIONS`]. Made with [`param!`], which checks
+/// the name when the code is compiled: a misspelt name does not build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param(usize);
+
+impl Param {
+    /// The parameter named `name`; in a constant (as [`param!`] makes it), an unknown name fails
+    /// the build.
+    pub const fn named(name: &str) -> Self {
+        let mut i = 0;
+        while i < DEFINITIONS.len() {
+            if same(DEFINITIONS[i].name.as_bytes(), name.as_bytes()) {
+                return Self(i);
+            }
+            i += 1;
+        }
+        panic!("no parameter of this name in DEFINITIONS")
+    }
+
+    /// The parameter named `name`, looked up when the program runs.
+    pub fn find(name: &str) -> Option<Self> {
+        DEFINITIONS.iter().position(|d| d.name == name).map(Self)
+    }
+
+    pub fn definition(self) -> &'static Definition {
+        &DEFINITIONS[self.0]
+    }
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The [`Param`] of a name, checked when compiled: `param!("sh.residence_points.cap")`.
+#[macro_export]
+macro_rules! param {
+    ($name:literal) => {
+        const { $crate::rules::params::Param::named($name) }
+    };
+}
+
+/// The parameter values in force on one date, as the engine reads them: resolved once, when the
+/// set is built, into a slot per definition, so that a rule's read is an index, not a lookup.
 #[derive(Debug, Clone)]
 pub struct Parameters {
     /// Identifies the set of values (a digest), so stored answers say what they were computed under.
     pub version: String,
-    general: FastMap<String, Value>,
-    /// Per-occupation overrides: name → occupation code → value.
-    by_occupation: FastMap<String, FastMap<String, Value>>,
+    /// The value of each definition (the order of [`DEFINITIONS`]).
+    values: Vec<Value>,
+    /// Each whole-number value decoded (0 where the value is not one).
+    ints: Vec<u32>,
+    /// Per-occupation overrides of whole-number values, by definition: occupation code → value.
+    by_occupation: Vec<FastMap<String, u32>>,
     // Read on every condition, so decoded once.
     relation: OccupationRelation,
     work_year_days: u64,
     final_year_months: u32,
     fresh_graduate_twelve_months: bool,
+    /// Residence points by skill level (the order of `SkillLevel::ALL`).
+    points: [u32; 5],
 }
 
 /// Where parameters start to apply when seeded: before any certificate the service accepts.
@@ -240,6 +298,13 @@ fn as_u32(value: Option<&Value>) -> Option<u32> {
     value
         .and_then(Value::as_u64)
         .and_then(|v| u32::try_from(v).ok())
+}
+
+fn level_index(level: SkillLevel) -> usize {
+    SkillLevel::ALL
+        .iter()
+        .position(|l| *l == level)
+        .unwrap_or_default()
 }
 
 impl Parameters {
@@ -262,8 +327,12 @@ impl Parameters {
             }
         }
         let mut digest = Sha256::new();
-        let mut general = FastMap::default();
-        let mut by_occupation: FastMap<String, FastMap<String, Value>> = FastMap::default();
+        let mut slots: Vec<Value> = DEFINITIONS
+            .iter()
+            .map(|def| serde_json::from_str(def.seed).unwrap_or(Value::Null))
+            .collect();
+        let mut by_occupation: Vec<FastMap<String, u32>> =
+            DEFINITIONS.iter().map(|_| FastMap::default()).collect();
         for ((name, occupation), v) in &chosen {
             digest.update(format!(
                 "{name}|{}|{}|{}\n",
@@ -271,70 +340,77 @@ impl Parameters {
                 v.value,
                 v.effective_from
             ));
+            // A stored value of a parameter the rules no longer read counts in the version only.
+            let Some(Param(i)) = Param::find(name) else {
+                continue;
+            };
             match occupation {
-                None => {
-                    general.insert(name.clone(), v.value.clone());
-                }
+                None => slots[i] = v.value.clone(),
                 Some(code) => {
-                    by_occupation
-                        .entry(name.clone())
-                        .or_default()
-                        .insert(code.clone(), v.value.clone());
+                    // An override that is not a whole number leaves the general value in force.
+                    if let Some(n) = as_u32(Some(&v.value)) {
+                        by_occupation[i].insert(code.clone(), n);
+                    }
                 }
-            }
-        }
-        for def in DEFINITIONS {
-            if !general.contains_key(def.name) {
-                general.insert(
-                    def.name.to_owned(),
-                    serde_json::from_str(def.seed).unwrap_or(Value::Null),
-                );
             }
         }
         let version = format!("p-{}", &hex::encode(digest.finalize())[..12]);
         let mut params = Self {
             version,
-            general,
+            values: slots,
+            ints: Vec::new(),
             by_occupation,
             relation: OccupationRelation::SameCode,
             work_year_days: 365,
             final_year_months: 12,
             fresh_graduate_twelve_months: false,
+            points: [0; 5],
         };
         params.decode();
         params
     }
 
     fn decode(&mut self) {
-        self.relation = match self.choice("interpretation.occupation_relation") {
+        self.ints = self
+            .values
+            .iter()
+            .map(|v| as_u32(Some(v)).unwrap_or(0))
+            .collect();
+        self.relation = match self.choice(param!("interpretation.occupation_relation")) {
             "same_minor_group" => OccupationRelation::SameMinorGroup,
             _ => OccupationRelation::SameCode,
         };
-        self.work_year_days = u64::from(self.int("interpretation.work_year_days"));
-        self.final_year_months = self.int("interpretation.final_year_months");
-        self.fresh_graduate_twelve_months =
-            self.choice("interpretation.fresh_graduate_until") == "twelve_months_after_graduation";
+        self.work_year_days = u64::from(self.int(param!("interpretation.work_year_days")));
+        self.final_year_months = self.int(param!("interpretation.final_year_months"));
+        self.fresh_graduate_twelve_months = self
+            .choice(param!("interpretation.fresh_graduate_until"))
+            == "twelve_months_after_graduation";
+        let by_level = &self.values[param!("sh.residence_points.points_by_level").0];
+        for level in SkillLevel::ALL.iter().copied() {
+            self.points[level_index(level)] = as_u32(by_level.get(level.as_str())).unwrap_or(0);
+        }
     }
 
-    fn value(&self, name: &str) -> Option<&Value> {
-        self.general.get(name)
-    }
-
-    pub fn int(&self, name: &str) -> u32 {
-        as_u32(self.value(name)).unwrap_or(0)
+    pub fn int(&self, param: Param) -> u32 {
+        self.ints[param.0]
     }
 
     /// A year count with its per-occupation override.
-    pub fn int_for(&self, name: &str, occupation: &str) -> u32 {
-        as_u32(self.by_occupation.get(name).and_then(|m| m.get(occupation)))
-            .unwrap_or_else(|| self.int(name))
+    pub fn int_for(&self, param: Param, occupation: &str) -> u32 {
+        let overrides = &self.by_occupation[param.0];
+        if overrides.is_empty() {
+            return self.ints[param.0];
+        }
+        overrides
+            .get(occupation)
+            .copied()
+            .unwrap_or(self.ints[param.0])
     }
 
     /// A list of days (e.g. reminder offsets), largest first.
-    pub fn days(&self, name: &str) -> Vec<u32> {
-        let mut days: Vec<u32> = self
-            .value(name)
-            .and_then(Value::as_array)
+    pub fn days(&self, param: Param) -> Vec<u32> {
+        let mut days: Vec<u32> = self.values[param.0]
+            .as_array()
             .map(|list| list.iter().filter_map(|d| as_u32(Some(d))).collect())
             .unwrap_or_default();
         days.sort_unstable_by(|a, b| b.cmp(a));
@@ -342,12 +418,12 @@ impl Parameters {
         days
     }
 
-    pub fn flag(&self, name: &str) -> bool {
-        self.value(name).and_then(Value::as_bool).unwrap_or(false)
+    pub fn flag(&self, param: Param) -> bool {
+        self.values[param.0].as_bool().unwrap_or(false)
     }
 
-    pub fn choice(&self, name: &str) -> &str {
-        self.value(name).and_then(Value::as_str).unwrap_or_default()
+    pub fn choice(&self, param: Param) -> &str {
+        self.values[param.0].as_str().unwrap_or_default()
     }
 
     pub fn work_year_days(&self) -> u64 {
@@ -371,25 +447,22 @@ impl Parameters {
     }
 
     pub fn points_for(&self, level: SkillLevel) -> u32 {
-        as_u32(
-            self.value("sh.residence_points.points_by_level")
-                .and_then(|v| v.get(level.as_str())),
-        )
-        .unwrap_or(0)
+        self.points[level_index(level)]
     }
 
-    /// Overrides one value (tests and what-if tools).
+    /// Overrides one value (tests and what-if tools); a name no definition has changes nothing.
     pub fn with(mut self, name: &str, value: Value) -> Self {
-        self.general.insert(name.to_owned(), value);
-        self.decode();
+        if let Some(Param(i)) = Param::find(name) {
+            self.values[i] = value;
+            self.decode();
+        }
         self
     }
 
     pub fn with_occupation(mut self, name: &str, occupation: &str, value: Value) -> Self {
-        self.by_occupation
-            .entry(name.to_owned())
-            .or_default()
-            .insert(occupation.to_owned(), value);
+        if let (Some(Param(i)), Some(n)) = (Param::find(name), as_u32(Some(&value))) {
+            self.by_occupation[i].insert(occupation.to_owned(), n);
+        }
         self
     }
 }
@@ -426,7 +499,7 @@ mod tests {
             value(3, "2027-01-01", None),
             value(1, "2020-01-01", Some("2020-12-31")),
         ];
-        let name = "sh489.technician_after_senior_worker.holding_years";
+        let name = param!("sh489.technician_after_senior_worker.holding_years");
         assert_eq!(Parameters::in_force(&values, d("2026-12-31")).int(name), 2);
         assert_eq!(Parameters::in_force(&values, d("2027-01-01")).int(name), 3);
         assert_eq!(Parameters::in_force(&values, d("2020-06-01")).int(name), 1);

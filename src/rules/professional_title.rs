@@ -11,7 +11,7 @@ use super::as_of::AsOf;
 use super::dates;
 use super::facts::{level_text, CertificateFact, Facts};
 use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
-use super::params::Parameters;
+use super::params::{Param, Parameters};
 use crate::domain::SkillLevel;
 
 pub const ID: &str = "sh489.professional_title";
@@ -27,27 +27,27 @@ pub fn info() -> RuleInfo {
     }
 }
 
-const TITLES: [(&str, &str, &str, SkillLevel, &str); 3] = [
+const TITLES: [(&str, &str, &str, SkillLevel, Param); 3] = [
     (
         "assistant_engineer",
         "助理工程师",
         "Assistant Engineer",
         SkillLevel::SeniorWorker,
-        "sh489.professional_title.assistant_engineer_years",
+        crate::param!("sh489.professional_title.assistant_engineer_years"),
     ),
     (
         "engineer",
         "工程师",
         "Engineer",
         SkillLevel::Technician,
-        "sh489.professional_title.engineer_years",
+        crate::param!("sh489.professional_title.engineer_years"),
     ),
     (
         "senior_engineer",
         "高级工程师",
         "Senior Engineer",
         SkillLevel::SeniorTechnician,
-        "sh489.professional_title.senior_engineer_years",
+        crate::param!("sh489.professional_title.senior_engineer_years"),
     ),
 ];
 

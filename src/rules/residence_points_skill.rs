@@ -35,11 +35,11 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
     m.target_label = Some(Text::new(
         format!(
             "与学历积分二选一，标准分值{}分",
-            params.int("sh.residence_points.standard_score")
+            params.int(crate::param!("sh.residence_points.standard_score"))
         ),
         format!(
             "An alternative to education points (二选一); the standard score is {}",
-            params.int("sh.residence_points.standard_score")
+            params.int(crate::param!("sh.residence_points.standard_score"))
         ),
     ));
     if facts.learner.hukou == Some(Hukou::Shanghai) {
@@ -57,8 +57,10 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
             return;
         };
     }
-    let cap = params.int("sh.residence_points.cap");
-    let require_catalog = params.flag("sh.residence_points.require_high_skill_catalog");
+    let cap = params.int(crate::param!("sh.residence_points.cap"));
+    let require_catalog = params.flag(crate::param!(
+        "sh.residence_points.require_high_skill_catalog"
+    ));
     let mut best: Option<(u32, NaiveDate)> = None;
     let mut needs_insurance_fact = false;
     let mut missing = Vec::new();

@@ -7,11 +7,12 @@ use super::as_of::AsOf;
 use super::dates;
 use super::facts::{level_text, CertificateFact, EnrollmentFact, Facts};
 use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
-use super::params::Parameters;
+use super::params::{Param, Parameters};
 use crate::domain::{CertificateKind, CertificateStatus, SkillLevel};
 
 pub const ID: &str = "sh489.technician_after_senior_worker";
-const HOLDING_YEARS: &str = "sh489.technician_after_senior_worker.holding_years";
+
+const HOLDING_YEARS: Param = crate::param!("sh489.technician_after_senior_worker.holding_years");
 
 pub fn info() -> RuleInfo {
     RuleInfo {
@@ -36,7 +37,7 @@ fn qualifying_enrollment<'a>(
     enrollments: &[&'a EnrollmentFact],
     params: &Parameters,
 ) -> Option<&'a EnrollmentFact> {
-    let during = params.flag("interpretation.obtained_during_enrollment");
+    let during = params.flag(crate::param!("interpretation.obtained_during_enrollment"));
     enrollments.iter().copied().find(|e| {
         e.in_program_occupations(&cert.occupation) && (!during || e.covers(cert.issued_on))
     })
@@ -297,7 +298,7 @@ mod tests {
     #[test]
     fn a_policy_change_of_the_holding_years_moves_the_date() {
         let facts = student_at_designated_college(vec![senior("2023-06-30")]);
-        let p = Parameters::seed().with(HOLDING_YEARS, 3.into());
+        let p = Parameters::seed().with(HOLDING_YEARS.definition().name, 3.into());
         let m = &evaluate(&facts, &p, d("2025-07-01"))[0];
         assert_eq!(
             (m.status, m.eligible_from),

@@ -14,7 +14,7 @@ use super::as_of::AsOf;
 use super::dates;
 use super::facts::{level_text, CertificateFact, Facts};
 use super::milestone::{Check, Citation, Milestone, Outcome, RuleInfo, Status, Text};
-use super::params::Parameters;
+use super::params::{Param, Parameters};
 use crate::domain::{
     CertificateKind, CertificateStatus, ClassType, EducationLevel, InstitutionKind, SkillLevel,
 };
@@ -57,8 +57,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// A year count, with its per-occupation override.
-    fn years(&self, name: &'static str) -> u32 {
-        self.params.int_for(name, self.occupation)
+    fn years(&self, param: Param) -> u32 {
+        self.params.int_for(param, self.occupation)
     }
 
     /// Related work of `years` years after `after` (or in total): met on, projected, or not.
@@ -248,7 +248,9 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
         JuniorWorker => {
             let a = ctx.work(
                 "a",
-                ctx.years("national.next_level.junior_worker.total_years"),
+                ctx.years(crate::param!(
+                    "national.next_level.junior_worker.total_years"
+                )),
                 None,
             );
             let mut b = None;
@@ -281,14 +283,18 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
             let a = match ctx.certificate("a", JuniorWorker) {
                 Some(c) => ctx.work(
                     "a",
-                    ctx.years("national.next_level.intermediate_worker.years_after_junior_worker"),
+                    ctx.years(crate::param!(
+                        "national.next_level.intermediate_worker.years_after_junior_worker"
+                    )),
                     Some(c),
                 ),
                 None => need_certificate(JuniorWorker),
             };
             let b = ctx.work(
                 "b",
-                ctx.years("national.next_level.intermediate_worker.total_years"),
+                ctx.years(crate::param!(
+                    "national.next_level.intermediate_worker.total_years"
+                )),
                 None,
             );
             let c = ctx.schooling(
@@ -305,7 +311,9 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
             let a = match &cert {
                 Some(c) => ctx.work(
                     "a",
-                    ctx.years("national.next_level.senior_worker.years_after_intermediate_worker"),
+                    ctx.years(crate::param!(
+                        "national.next_level.senior_worker.years_after_intermediate_worker"
+                    )),
                     Some(c),
                 ),
                 None => need_certificate(IntermediateWorker),
@@ -352,9 +360,9 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
             let c = match (&cert, degree) {
                 (Some(c), true) => ctx.work(
                     "c",
-                    ctx.years(
-                        "national.next_level.senior_worker.years_after_intermediate_with_degree",
-                    ),
+                    ctx.years(crate::param!(
+                        "national.next_level.senior_worker.years_after_intermediate_with_degree"
+                    )),
                     Some(c),
                 ),
                 (None, _) => need_certificate(IntermediateWorker),
@@ -370,7 +378,9 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
             let a = match &cert {
                 Some(c) => ctx.work(
                     "a",
-                    ctx.years("national.next_level.technician.years_after_senior_worker"),
+                    ctx.years(crate::param!(
+                        "national.next_level.technician.years_after_senior_worker"
+                    )),
                     Some(c),
                 ),
                 None => need_certificate(SeniorWorker),
@@ -386,7 +396,9 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
                     );
                     let work = ctx.work(
                         "b",
-                        ctx.years("national.next_level.technician.total_years_for_graduates"),
+                        ctx.years(crate::param!(
+                            "national.next_level.technician.total_years_for_graduates"
+                        )),
                         None,
                     );
                     both(school, work)
@@ -423,7 +435,9 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
                         ctx.schooling("c", &[TechnicianCollege], &[], false, "technician_college");
                     let work = ctx.work(
                         "c",
-                        ctx.years("national.next_level.technician.total_years_with_preparatory"),
+                        ctx.years(crate::param!(
+                            "national.next_level.technician.total_years_with_preparatory"
+                        )),
                         None,
                     );
                     both(Route::Met(p.issued_on), both(school, work))
@@ -439,7 +453,9 @@ fn routes(ctx: &mut Ctx<'_>, target: SkillLevel) -> Vec<(&'static str, Route)> {
             let a = match ctx.certificate("a", Technician) {
                 Some(c) => ctx.work(
                     "a",
-                    ctx.years("national.next_level.senior_technician.years_after_technician"),
+                    ctx.years(crate::param!(
+                        "national.next_level.senior_technician.years_after_technician"
+                    )),
                     Some(c),
                 ),
                 None => need_certificate(Technician),

@@ -166,7 +166,7 @@ pub fn refresh_with(
     events.sort_by(|a, b| (a.learner_id, &a.milestone_key).cmp(&(b.learner_id, &b.milestone_key)));
     milestones::replace_some(conn, &stale, &rows)?;
     milestones::insert_events(conn, &events)?;
-    let reminder_days = params.days("notify.reminder_days");
+    let reminder_days = params.days(crate::param!("notify.reminder_days"));
     crate::metrics::producing(|| {
         notify_events(conn, &events, notices, &reminder_days, today, now)
     })?;
