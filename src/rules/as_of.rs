@@ -126,6 +126,18 @@ mod tests {
     }
 
     #[test]
+    fn within_months_is_true_up_to_the_day_that_many_months_later() {
+        let a = AsOf::new(d("2025-03-01"));
+        assert!(a.within_months(d("2025-03-01"), 12), "the day itself");
+        assert!(a.within_months(d("2026-03-01"), 12), "the last day within");
+        assert!(!a.within_months(d("2026-03-02"), 12), "the day after");
+        // The end-of-month rule: a month after 31 January is 28 February.
+        let a = AsOf::new(d("2025-01-31"));
+        assert!(a.within_months(d("2025-02-28"), 1));
+        assert!(!a.within_months(d("2025-03-01"), 1));
+    }
+
+    #[test]
     fn within_months_never_notes_a_day_after_it_turns_true() {
         // Every end date over two years, every evaluation date before it: the noted day is on
         // or before the first day the comparison comes out true.

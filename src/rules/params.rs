@@ -546,6 +546,25 @@ mod tests {
         assert!(check_value(def, &Value::from("any")).is_err());
         let def = definition("sh.residence_points.points_by_level").unwrap();
         assert!(check_value(def, &serde_json::json!({"junior_worker": 1})).is_err());
+        let points = |top: u64| {
+            serde_json::json!({"junior_worker": 15, "intermediate_worker": 30, "senior_worker": 60,
+                "technician": 100, "senior_technician": top})
+        };
+        assert!(check_value(def, &points(1000)).is_ok());
+        assert!(
+            check_value(def, &points(1001)).is_err(),
+            "points are at most 1000"
+        );
+        // Whole numbers within the definition's range, its bounds included.
+        let def = definition("interpretation.work_year_days").unwrap();
+        for (value, ok) in [(359, false), (360, true), (366, true), (367, false)] {
+            assert_eq!(check_value(def, &Value::from(value)).is_ok(), ok, "{value}");
+        }
+        // Days of reminders: whole numbers up to a year.
+        let def = definition("notify.reminder_days").unwrap();
+        assert!(check_value(def, &serde_json::json!([365, 0])).is_ok());
+        assert!(check_value(def, &serde_json::json!([366])).is_err());
+        assert!(check_value(def, &serde_json::json!([-1])).is_err());
     }
 }
 
