@@ -540,6 +540,60 @@ mod tests {
     }
 
     #[test]
+    fn values_are_read_as_their_kinds() {
+        let seed = Parameters::seed();
+        assert_eq!(
+            seed_effective_from(),
+            NaiveDate::from_ymd_opt(1990, 1, 1).unwrap()
+        );
+        assert_eq!(seed.days(param!("notify.reminder_days")), vec![30, 7]);
+        let days = seed
+            .clone()
+            .with("notify.reminder_days", serde_json::json!([7, 30, 7, 1]));
+        assert_eq!(
+            days.days(param!("notify.reminder_days")),
+            vec![30, 7, 1],
+            "largest first, each once"
+        );
+        assert_eq!(
+            seed.choice(param!("interpretation.designation_overlap")),
+            "enrollment_overlaps_designation"
+        );
+        assert_eq!(seed.occupation_relation(), OccupationRelation::SameCode);
+        let minor = seed.with(
+            "interpretation.occupation_relation",
+            Value::from("same_minor_group"),
+        );
+        assert_eq!(
+            minor.occupation_relation(),
+            OccupationRelation::SameMinorGroup
+        );
+    }
+
+    #[test]
+    fn the_latest_start_wins_whatever_the_order_values_come_in() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let value = |v: i64, from: &str| ParameterValue {
+            name: "sh.residence_points.cap".into(),
+            occupation_code: None,
+            value: Value::from(v),
+            effective_from: d(from),
+            effective_until: None,
+            source: "s".into(),
+            clause: "c".into(),
+            note: String::new(),
+        };
+        let cap = param!("sh.residence_points.cap");
+        for values in [
+            [value(150, "2024-01-01"), value(130, "2020-01-01")],
+            [value(130, "2020-01-01"), value(150, "2024-01-01")],
+        ] {
+            assert_eq!(Parameters::in_force(&values, d("2025-01-01")).int(cap), 150);
+            assert_eq!(Parameters::in_force(&values, d("2023-01-01")).int(cap), 130);
+        }
+    }
+
+    #[test]
     fn values_are_checked() {
         let def = definition("interpretation.occupation_relation").unwrap();
         assert!(check_value(def, &Value::from("same_code")).is_ok());
