@@ -178,7 +178,7 @@ fn refusal(status: u16) -> Option<(&'static str, &'static str)> {
             "The request could not be read as HTTP/1.1: its request line or a header is malformed.",
         )),
         408 => Some((
-            "request_timeout",
+            crate::error::AppError::InputTimedOut.code(),
             "The request's head did not arrive in time; send it again.",
         )),
         431 => Some((
@@ -225,16 +225,8 @@ fn with_problem(head: &[u8]) -> Option<Vec<u8>> {
     if !empty {
         return None;
     }
-    let body = serde_json::to_vec(&Problem {
-        type_uri: format!("urn:skillpath:problem:{code}"),
-        title: crate::api::problem::title_of(status).to_owned(),
-        status,
-        detail: detail.to_owned(),
-        code: code.to_owned(),
-        errors: Vec::new(),
-        report: None,
-    })
-    .ok()?;
+    let status = actix_http::StatusCode::from_u16(status).ok()?;
+    let body = serde_json::to_vec(&Problem::new(status, code, detail.to_owned())).ok()?;
     let mut answer = String::with_capacity(head.len() + 160);
     answer.push_str(status_line);
     answer.push_str("\r\n");

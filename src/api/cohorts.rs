@@ -200,7 +200,7 @@ pub async fn import_enrollments(
     let (who, sink) = (caller.clone(), refused.clone());
     let report = state
         .db
-        .write_once(move |conn| {
+        .write(move |conn| {
             let ctx = st.cohort_import(&who, &sink, target);
             cohort_import::import_and_refresh(conn, &ctx, upload, partial)
         })

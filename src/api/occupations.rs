@@ -228,7 +228,7 @@ pub async fn import_occupations_csv(
     let actor = caller.id;
     let report = state
         .db
-        .write_once(move |conn| {
+        .write(move |conn| {
             catalog::import_occupations(conn, upload, partial, &default_source, actor)
         })
         .await?;

@@ -38,15 +38,24 @@ pub struct Problem {
     pub report: Option<serde_json::Value>,
 }
 
+impl Problem {
+    /// A problem with no field errors and no report.
+    pub fn new(status: StatusCode, code: &str, detail: String) -> Self {
+        Self {
+            type_uri: format!("urn:skillpath:problem:{code}"),
+            title: title(status).to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors: Vec::new(),
+            report: None,
+        }
+    }
+}
+
 /// The problem document of an error.
 pub fn problem(err: &AppError) -> Problem {
-    let status = err.status_code();
     Problem {
-        type_uri: format!("urn:skillpath:problem:{}", err.code()),
-        title: title(status).to_owned(),
-        status: status.as_u16(),
-        detail: err.public_detail(),
-        code: err.code().to_owned(),
         errors: match err {
             AppError::Validation(errors) | AppError::InvalidCsv(errors) => errors.clone(),
             _ => Vec::new(),
@@ -55,12 +64,8 @@ pub fn problem(err: &AppError) -> Problem {
             AppError::ImportRejected { report, .. } => Some(report.clone()),
             _ => None,
         },
+        ..Problem::new(err.status_code(), err.code(), err.public_detail())
     }
-}
-
-/// The title of a status given by its number (see [`title`]).
-pub fn title_of(status: u16) -> &'static str {
-    StatusCode::from_u16(status).map_or("Error", title)
 }
 
 /// The reason phrase of RFC 9110, which renamed two that older tables still carry.

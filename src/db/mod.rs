@@ -215,7 +215,8 @@ impl Database {
     ///
     /// Connections are not checked on checkout (a round trip per request). After a statement
     /// has found its connection closed (the server restarted, the network dropped it), the pool
-    /// is suspect for a while: checkouts ping, and dead connections are discarded.
+    /// is suspect for a while: checkouts ping, and dead connections are discarded (diesel marks a
+    /// connection whose server is gone as broken, and the pool drops it when it comes back).
     pub fn get(&self) -> Result<PooledDb, AppError> {
         let suspect = self.suspect.is_set();
         // Beyond the pool's size, every connection found was dead: the next one is new.
@@ -229,7 +230,8 @@ impl Database {
     }
 
     /// Runs `f` with a pooled connection, once more on another connection when the first was
-    /// found closed (so a dead connection costs a retry, not a failed request). Blocking.
+    /// found closed (so a dead connection costs a retry, not a failed request). `f` may run twice:
+    /// for reads, and stores that repeat harmlessly (a progress snapshot). Blocking.
     pub fn run<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Clone,
@@ -240,7 +242,7 @@ impl Database {
             Err(error) if error.is_closed_connection() => {
                 self.suspect.set();
                 drop(conn);
-                again(&mut *self.get()?)
+                self.noting_closed(again(&mut *self.get()?))
             }
             outcome => outcome,
         }
@@ -259,31 +261,47 @@ impl Database {
     }
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite) on the blocking pool.
+    ///
+    /// A connection found closed when the transaction begins is replaced by another (nothing was
+    /// sent yet, so nothing is repeated). One lost later is not retried: the commit may have
+    /// happened, and the request answers 503.
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Clone + Send + 'static,
-        T: Send + 'static,
-    {
-        self.read(move |conn| write_transaction(conn, f)).await
-    }
-
-    /// `write` for a closure that holds what is too large to copy for a retry (an upload): a
-    /// closed connection answers 503, and the client sends it again.
-    pub async fn write_once<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let outcome = write_transaction(&mut *db.get()?, f);
-            if outcome.as_ref().is_err_and(AppError::is_closed_connection) {
-                db.suspect.set();
-            }
-            outcome
+            let mut conn = db.begun_write()?;
+            let outcome = f(&mut conn);
+            db.noting_closed(end_write(&mut conn, outcome))
         })
         .await
         .map_err(|e| AppError::internal("blocking task", e))?
+    }
+
+    /// A connection with a write transaction begun on it (see [`Database::write`]).
+    fn begun_write(&self) -> Result<PooledDb, AppError> {
+        let mut conn = self.get()?;
+        match begin_write(&mut conn).map_err(AppError::from) {
+            Ok(()) => Ok(conn),
+            Err(error) if error.is_closed_connection() => {
+                self.suspect.set();
+                drop(conn);
+                let mut conn = self.get()?;
+                begin_write(&mut conn)?;
+                Ok(conn)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// `outcome`, having noted when it says a connection was found closed.
+    fn noting_closed<T>(&self, outcome: Result<T, AppError>) -> Result<T, AppError> {
+        if outcome.as_ref().is_err_and(AppError::is_closed_connection) {
+            self.suspect.set();
+        }
+        outcome
     }
 
     /// Applies pending migrations. Blocking.
@@ -301,26 +319,49 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return conn.transaction(f);
-    };
-    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    begin_write(conn)?;
     let outcome = f(conn);
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return outcome; // the variant cannot change inside `f`
-    };
-    match outcome {
-        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
-            Ok(()) => Ok(value),
-            Err(commit_err) => {
-                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
-                Err(commit_err.into())
-            }
-        },
-        Err(err) => {
-            AnsiTransactionManager::rollback_transaction(sqlite)?;
-            Err(err)
+    end_write(conn, outcome)
+}
+
+/// Begins the transaction of [`write_transaction`].
+fn begin_write(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
         }
+        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c),
+    }
+}
+
+/// Ends the transaction [`begin_write`] began: committed when `outcome` is a success, else
+/// rolled back (the first error is the one answered).
+fn end_write<T, E>(conn: &mut DbConnection, outcome: Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    fn end<C, T, E>(c: &mut C, outcome: Result<T, E>) -> Result<T, E>
+    where
+        C: Connection<TransactionManager = AnsiTransactionManager>,
+        E: From<diesel::result::Error>,
+    {
+        match outcome {
+            Ok(value) => match AnsiTransactionManager::commit_transaction(c) {
+                Ok(()) => Ok(value),
+                Err(commit_err) => {
+                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                    Err(commit_err.into())
+                }
+            },
+            Err(err) => match AnsiTransactionManager::rollback_transaction(c) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
+                Err(rollback_err) => Err(rollback_err.into()),
+            },
+        }
+    }
+    match conn {
+        DbConnection::Sqlite(c) => end(c, outcome),
+        DbConnection::Postgres(c) => end(c, outcome),
     }
 }
 

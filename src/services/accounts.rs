@@ -13,7 +13,6 @@ use crate::domain::{
 use crate::error::AppError;
 
 /// An account to create, its fields checked (the binding matches the role).
-#[derive(Clone)]
 pub struct NewAccount {
     pub email: EmailAddress,
     pub password_hash: String,

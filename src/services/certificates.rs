@@ -23,7 +23,6 @@ use crate::notify::{self, Category, Notice, NoticeKind, Recipient};
 const MIN_HOLDER_AGE_YEARS: u32 = 14;
 
 /// A certificate as submitted, its fields checked one by one.
-#[derive(Clone)]
 pub struct Submission {
     pub learner_id: LearnerId,
     /// Normalised (`certificate_number::normalise`).

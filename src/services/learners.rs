@@ -18,7 +18,6 @@ use crate::domain::{
 use crate::error::AppError;
 
 /// A learner's fields as sent, each checked on its own.
-#[derive(Clone)]
 pub struct CheckedLearner {
     pub changes: LearnerChanges,
     pub kind: Option<LearnerKind>,

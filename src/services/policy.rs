@@ -11,7 +11,6 @@ use crate::error::AppError;
 use crate::services::jobs::{self, Job};
 
 /// A new value of a rule parameter, its fields checked against the parameter's definition.
-#[derive(Clone)]
 pub struct NewValue {
     pub name: String,
     pub occupation_code: Option<OccupationCode>,

@@ -88,7 +88,7 @@ pub async fn import(
     let (who, sink) = (caller.clone(), refused.clone());
     let outcome = state
         .db
-        .write_once(move |conn| {
+        .write(move |conn| {
             let ctx = st.cohort_import(&who, &sink, target);
             cohort_import::import_and_refresh(conn, &ctx, upload, false)
         })

@@ -35,7 +35,6 @@ pub struct SharingContext<'a> {
 }
 
 /// A share as asked for, its fields already checked one by one.
-#[derive(Clone)]
 pub struct Draft {
     pub learner_id: LearnerId,
     /// The account sharing (the learner's).
