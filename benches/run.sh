@@ -13,6 +13,7 @@
 #   TOKENS           learners logged in for the HTTP load (1000)
 #   DURATION         seconds of each measured load run (15)
 #   OUT              where the table is written (target/benchmarks.md)
+#   ONLY             the parts to run, of: engine city import notify (all of them)
 # Needs curl, psql and /usr/bin/time; installs wrk from the distribution's packages when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,8 @@ OUT=${OUT:-target/benchmarks.md}
 THREADS=2          # wrk threads
 SAT_CONNECTIONS=32 # connections at saturation
 RATE_CONNECTIONS=64 # connections of a fixed-rate run: enough that one is always free
+ONLY=${ONLY:-engine city import notify}
+part() { [[ " $ONLY " == *" $1 "* ]]; } # part NAME: whether this run measures NAME
 
 STARTED=$(date +%s)
 WORK=$(mktemp -d)
@@ -171,6 +174,7 @@ page_sessions() { # page_sessions PORT TOKENS_FILE → a file of page-session co
 }
 
 # ------------------------------------------------------------------ the rules engine
+if part engine; then
 say "rules engine (criterion)"
 cargo bench --quiet --bench engine -- --warm-up-time 2 --measurement-time 5 > "$WORK/engine.out" 2>&1
 mean_ns=$(sed -n 's/.*"mean":{"confidence_interval":{[^}]*},"point_estimate":\([0-9.e+-]*\).*/\1/p' \
@@ -178,6 +182,7 @@ mean_ns=$(sed -n 's/.*"mean":{"confidence_interval":{[^}]*},"point_estimate":\([
 eps=$(calc "1e9 / $mean_ns" 0)
 row "rules engine: one evaluation of a learner with 3 certificates, 2 enrollments, 3 jobs (all rules, traces)" \
     "—" "$eps evaluations/s on one core ($(calc "$mean_ns / 1000" 1) µs)" "—" "—" "≥ 200,000/s" "$(met "$eps >= 200000")"
+fi
 
 # ------------------------------------------------------------------ one backend at scale
 city_scale() { # city_scale BACKEND DATABASE_URL LEARNERS PORT
@@ -272,13 +277,16 @@ city_scale() { # city_scale BACKEND DATABASE_URL LEARNERS PORT
         "$idle_mb MB / $peak_mb MB" "—" "—" "≤ 50 MB / ≤ 300 MB" "$(met "$idle_mb <= 50 && $peak_mb <= 300")"
 }
 
+if part city; then
 say "PostgreSQL"
 city_scale PostgreSQL "$(new_pg_database city)" "$PG_LEARNERS" 18100
 drop_pg_databases "skillpath_bench_city_$$" # its autovacuum would run into the next measurements
 say "SQLite"
 city_scale SQLite "$WORK/city.db" "$SQLITE_LEARNERS" 18110
+fi
 
 # ------------------------------------------------------------------ cohort import beside COPY
+if part import; then
 say "cohort import of $COHORT_ROWS rows"
 target/release/examples/cohort_csv "$COHORT_ROWS" > "$WORK/cohort.csv"
 import_cohort() { # import_cohort BACKEND DATABASE_URL PORT → "seconds peak_mb created"
@@ -316,8 +324,10 @@ read -r sq_import sq_import_mb sq_created <<< "$(import_cohort SQLite "$WORK/imp
 [ "$sq_created" = "$COHORT_ROWS" ] || { echo "the SQLite import created $sq_created enrollments" >&2; exit 1; }
 row "import a $COHORT_ROWS-row cohort CSV over HTTP" SQLite "$sq_import s, peak RSS $sq_import_mb MB" "—" "—" \
     "≤ 10 s" "$(met "$sq_import <= 10")"
+fi
 
 # ------------------------------------------------------------------ notifications
+if part notify; then
 say "notifications (benches/notify.rs)"
 PG_URL=$PG_URL cargo bench --quiet --bench notify > "$WORK/notify.out" 2>&1 || { cat "$WORK/notify.out" >&2; exit 1; }
 while IFS='|' read -r _ backend _ p50 p99 share _ worker lettre ratio _; do
@@ -329,6 +339,7 @@ while IFS='|' read -r _ backend _ p50 p99 share _ worker lettre ratio _; do
     row "a certificate verification's notices: their share of the request (p50 $(echo $p50), p99 $(echo $p99))" \
         "$backend" "$share" "—" "—" "≤ 20 %" "$(met "${share% %} <= 20")"
 done < <(grep -E '^\| (sqlite|postgres) ' "$WORK/notify.out")
+fi
 
 # ------------------------------------------------------------------ the table
 cores=$(nproc)

@@ -78,7 +78,7 @@ impl Application {
         tokio::spawn(jobs::queue_daily(state.db.clone()));
         if jobs_in_serve {
             tokio::spawn(jobs::run(
-                state.db.clone(),
+                state.job_context(),
                 state.settings.notify.poll_interval,
                 std::future::pending(),
             ));
@@ -177,7 +177,7 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
         "notification worker started"
     );
     let job_runner = tokio::spawn(jobs::run(
-        state.db.clone(),
+        state.job_context(),
         state.settings.notify.poll_interval,
         std::future::pending(),
     ));

@@ -54,7 +54,6 @@ impl AppState {
             program_id: target.program_id,
             institution_id: target.institution_id,
             actor: caller.id,
-            links: self.link_context(),
         }
     }
 
@@ -85,6 +84,15 @@ impl AppState {
     }
 
     /// What a notification worker of this process needs.
+    /// What the durable job runner needs.
+    pub fn job_context(&self) -> crate::services::jobs::JobContext {
+        crate::services::jobs::JobContext {
+            db: self.db.clone(),
+            link_vault: self.link_vault.clone(),
+            link_settings: self.settings.account_links,
+        }
+    }
+
     pub fn worker_context(&self) -> crate::notify::worker::WorkerContext {
         crate::notify::worker::WorkerContext {
             db: self.db.clone(),

@@ -211,6 +211,21 @@ pub fn awards_of(conn: &mut DbConnection, learner_id: LearnerId) -> QueryResult<
 }
 
 /// (learner_id, start_date) of the enrollments in `program_id` of any of `learner_ids`.
+/// The learners with an enrollment in `cohort_id` created at `since` or later, once each.
+pub fn learners_enrolled_since(
+    conn: &mut DbConnection,
+    cohort_id: CohortId,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<LearnerId>> {
+    enrollments::table
+        .filter(enrollments::cohort_id.eq(cohort_id))
+        .filter(enrollments::created_at.ge(since))
+        .select(enrollments::learner_id)
+        .distinct()
+        .order(enrollments::learner_id)
+        .load(conn)
+}
+
 pub fn existing_enrollments(
     conn: &mut DbConnection,
     program_id: ProgramId,

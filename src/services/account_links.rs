@@ -16,9 +16,9 @@ use crate::crypto::KeyVault;
 use crate::db::account_links::{self, AccountLinkRow, NewAccountLink};
 use crate::db::notifications::Recipient;
 use crate::db::users::{self, NewUser, UserRow};
-use crate::db::{audit, learners, refresh_tokens, DbConnection};
+use crate::db::{self, audit, learners, records, refresh_tokens, Database, DbConnection};
 use crate::domain::{
-    AuditAction, AuditEntity, Category, LearnerId, LinkPurpose, NoticeKind, Role, UserId,
+    AuditAction, AuditEntity, Category, CohortId, LearnerId, LinkPurpose, NoticeKind, Role, UserId,
 };
 use crate::error::AppError;
 use crate::notify::{self, messages, Notice};
@@ -193,6 +193,31 @@ pub fn invite_by(
 /// Invites each learner who has an address, no account and was never invited (learners just
 /// enrolled by staff or a cohort import), in a few statements whatever their number; the others
 /// are left as they are. Returns how many were invited. Run inside the write transaction.
+/// Invites the learners an import enrolled in `cohort_id` (enrollments created at `since` or
+/// later), a transaction per chunk: [`invite_new`] skips whoever was invited meanwhile, so a run
+/// again after a failure invites nobody twice. Blocking; the durable job's work.
+pub fn invite_enrolled(
+    database: &Database,
+    cx: LinkContext<'_>,
+    cohort_id: CohortId,
+    since: NaiveDateTime,
+    actor: UserId,
+) -> Result<usize, AppError> {
+    let ids =
+        database.run(move |conn| Ok(records::learners_enrolled_since(conn, cohort_id, since)?))?;
+    let mut invited = 0;
+    let mut conn = database.get()?;
+    for chunk in ids.chunks(INVITE_CHUNK) {
+        invited += db::write_transaction(&mut conn, |conn| {
+            invite_new(conn, cx, Some(actor), chunk, db::now())
+        })?;
+    }
+    Ok(invited)
+}
+
+/// Learners invited per transaction by [`invite_enrolled`].
+const INVITE_CHUNK: usize = 2_000;
+
 pub fn invite_new(
     conn: &mut DbConnection,
     cx: LinkContext<'_>,

@@ -7,13 +7,16 @@
 use std::future::Future;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+use crate::config::AccountLinkSettings;
+use crate::crypto::KeyVault;
 use crate::db::jobs::{self, JobRow, JobStatus, NewJob, Outcome};
 use crate::db::{self, Database, DbConnection};
-use crate::domain::{CohortId, JobId};
+use crate::domain::{CohortId, JobId, UserId};
 use crate::error::AppError;
+use crate::services::account_links::LinkContext;
 use crate::services::eligibility::{recompute_all, recompute_cohort};
 
 crate::string_enum! {
@@ -23,6 +26,7 @@ crate::string_enum! {
         /// The recomputation of each day (time turns `upcoming` into `met`).
         DailyRecompute => "daily_recompute",
         RefreshCohort => "refresh_cohort",
+        InviteEnrolled => "invite_enrolled",
     }
 }
 
@@ -36,6 +40,13 @@ pub enum Job {
     DailyRecompute { day: NaiveDate },
     /// The milestones of a cohort's learners, after an import.
     RefreshCohort { cohort_id: CohortId },
+    /// Invitations to the learners an import enrolled in a cohort (its enrollments created at
+    /// `since` or later) who have an address and no account, sent by `actor`'s authority.
+    InviteEnrolled {
+        cohort_id: CohortId,
+        since: NaiveDateTime,
+        actor: UserId,
+    },
 }
 
 impl Job {
@@ -44,6 +55,7 @@ impl Job {
             Job::RecomputeAll { .. } => JobKind::RecomputeAll,
             Job::DailyRecompute { .. } => JobKind::DailyRecompute,
             Job::RefreshCohort { .. } => JobKind::RefreshCohort,
+            Job::InviteEnrolled { .. } => JobKind::InviteEnrolled,
         }
     }
 
@@ -53,6 +65,9 @@ impl Job {
             Job::RecomputeAll { .. } => "recompute_all".into(),
             Job::DailyRecompute { day } => format!("daily_recompute:{day}"),
             Job::RefreshCohort { cohort_id } => format!("refresh_cohort:{cohort_id}"),
+            Job::InviteEnrolled {
+                cohort_id, since, ..
+            } => format!("invite_enrolled:{cohort_id}:{since}"),
         }
     }
 }
@@ -95,8 +110,18 @@ fn write_job(
     Ok(())
 }
 
+/// What jobs need to run: the database, and the keys of the work that sends links.
+#[derive(Clone)]
+pub struct JobContext {
+    pub db: Database,
+    /// Seals the tokens of the invitations a job sends until their email goes out.
+    pub link_vault: KeyVault,
+    pub link_settings: AccountLinkSettings,
+}
+
 /// Runs the work of `job` (off the async runtime: it blocks).
-fn perform(database: &Database, job: &Job) -> Result<String, AppError> {
+fn perform(cx: &JobContext, job: &Job) -> Result<String, AppError> {
+    let database = &cx.db;
     let today = crate::domain::today_in_shanghai();
     match job {
         Job::RecomputeAll { .. } | Job::DailyRecompute { .. } => {
@@ -104,7 +129,7 @@ fn perform(database: &Database, job: &Job) -> Result<String, AppError> {
             let why = match job {
                 Job::DailyRecompute { day } => format!("daily ({day})"),
                 Job::RecomputeAll { reason } => reason.clone(),
-                Job::RefreshCohort { .. } => String::new(),
+                Job::RefreshCohort { .. } | Job::InviteEnrolled { .. } => String::new(),
             };
             Ok(format!(
                 "{why}: {} learners, {} events in {:.1} s",
@@ -114,6 +139,20 @@ fn perform(database: &Database, job: &Job) -> Result<String, AppError> {
         Job::RefreshCohort { cohort_id } => {
             let learners = recompute_cohort(database, *cohort_id)?;
             Ok(format!("cohort {cohort_id}: {learners} learners"))
+        }
+        Job::InviteEnrolled {
+            cohort_id,
+            since,
+            actor,
+        } => {
+            let links = LinkContext {
+                vault: &cx.link_vault,
+                settings: cx.link_settings,
+            };
+            let invited = crate::services::account_links::invite_enrolled(
+                database, links, *cohort_id, *since, *actor,
+            )?;
+            Ok(format!("cohort {cohort_id}: {invited} invited"))
         }
     }
 }
@@ -134,7 +173,8 @@ pub struct Ran {
 }
 
 /// Claims and runs the job due first, if any. Blocking; call outside a transaction.
-pub fn run_one(database: &Database) -> Result<Option<Ran>, AppError> {
+pub fn run_one(cx: &JobContext) -> Result<Option<Ran>, AppError> {
+    let database = &cx.db;
     let now = db::now();
     let lease = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
     let mut conn = database.get()?;
@@ -153,7 +193,7 @@ pub fn run_one(database: &Database) -> Result<Option<Ran>, AppError> {
         kind.clone()
             .map_err(|e| format!("kind '{}': {e}", row.kind))
             .and_then(|_| decode(&row))
-            .and_then(|job| perform(database, &job).map_err(|e| format!("{e:#}")))
+            .and_then(|job| perform(cx, &job).map_err(|e| format!("{e:#}")))
     };
     let mut conn = database.get()?;
     let now = db::now();
@@ -188,11 +228,11 @@ fn decode(row: &JobRow) -> Result<Job, String> {
 }
 
 /// Runs due jobs until `stop` resolves, looking for new ones every `poll`.
-pub async fn run(database: Database, poll: Duration, stop: impl Future<Output = ()>) {
+pub async fn run(cx: JobContext, poll: Duration, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     loop {
-        let db = database.clone();
-        let ran = tokio::task::spawn_blocking(move || run_one(&db)).await;
+        let job_cx = cx.clone();
+        let ran = tokio::task::spawn_blocking(move || run_one(&job_cx)).await;
         let busy = match ran {
             Ok(Ok(Some(_))) => true,
             Ok(Ok(None)) => false,

@@ -102,7 +102,9 @@ async fn staff_upload_a_file_with_a_bad_row_see_the_report_and_nothing_is_stored
     let shown = staff.get(&format!("/cohorts/{cohort}")).await;
     assert!(shown.body.contains("韩梅梅"));
 
-    // Each new learner with an address is invited to activate an account, once.
+    // Each new learner with an address is invited to activate an account, once (by a durable
+    // job the import queues).
+    app.jobs_settled().await;
     let outbox: Value = app
         .get_json("/api/v1/admin/notifications?limit=200", &admin)
         .await;
@@ -114,6 +116,7 @@ async fn staff_upload_a_file_with_a_bad_row_see_the_report_and_nothing_is_stored
         .count();
     assert_eq!(invitations, 2);
     assert_eq!(staff.post_csv(&path, GOOD, Some(&csrf)).await.status, 200);
+    app.jobs_settled().await;
     let outbox: Value = app
         .get_json("/api/v1/admin/notifications?limit=200", &admin)
         .await;

@@ -294,6 +294,27 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Waits until the durable jobs queued so far have run (the serving process runs them).
+    pub async fn jobs_settled(&self) {
+        use skillpath::db::jobs::{self, JobStatus};
+        for _ in 0..200 {
+            let db = self.state.db.clone();
+            let waiting = tokio::task::spawn_blocking(move || {
+                jobs::recent(&mut db.get().unwrap(), 1_000)
+                    .unwrap()
+                    .into_iter()
+                    .any(|j| matches!(j.status, JobStatus::Pending | JobStatus::Running))
+            })
+            .await
+            .unwrap();
+            if !waiting {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the queued jobs did not run within 10 s");
+    }
+
     /// Lets connections to the PostgreSQL database in again (after `make_database_unreachable`).
     pub fn make_database_reachable(&self) {
         if let TestDatabase::Postgres { admin_url, name } = &self.database {

@@ -19,8 +19,8 @@ async fn all_jobs(app: &TestApp) -> Vec<JobRow> {
 }
 
 async fn run_due(app: &TestApp) -> Option<skillpath::services::jobs::Ran> {
-    let db = app.state.db.clone();
-    tokio::task::spawn_blocking(move || run_one(&db).unwrap())
+    let cx = app.state.job_context();
+    tokio::task::spawn_blocking(move || run_one(&cx).unwrap())
         .await
         .unwrap()
 }
@@ -399,4 +399,95 @@ async fn a_failed_job_gives_way_to_the_same_work_already_waiting() {
             .count(),
         1
     );
+}
+
+#[tokio::test]
+async fn an_import_answers_before_its_invitations_which_a_job_sends_once() {
+    let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
+    let admin = app.admin_token().await;
+    app.create_occupation(&admin, "6-18-02-04", "电工").await;
+    let college = app
+        .create_institution(&admin, "上海某技师学院", "technician_college")
+        .await;
+    let staff = app
+        .account(
+            &admin,
+            "staff@college.cn",
+            "college_staff",
+            json!({"institution_id": college}),
+        )
+        .await;
+    let program = app
+        .create_program(&staff, college, "电气", "6-18-02-04")
+        .await;
+    let cohort: Value = app
+        .post(
+            "/api/v1/cohorts",
+            &json!({"program_id": program, "name": "2024级", "intake_year": 2024}),
+            Some(&staff),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/cohorts/{}/enrollments/import", cohort["id"]);
+    let file = format!(
+        "name,id_number,email,start_date,end_date\n李雷,,lilei@x.cn,2024-09-01,2027-06-30\n\
+韩梅梅,,hmm@x.cn,2024-09-01,2027-06-30\n无邮箱,{},,2024-09-01,2027-06-30\n",
+        crate::helpers::nth_id_number(1)
+    );
+    let resp = app
+        .put_csv(&path, file.as_bytes().to_vec(), "text/csv", &staff)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let invitations = async || {
+        let outbox = app
+            .get_json("/api/v1/admin/notifications?limit=200", &admin)
+            .await;
+        outbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["kind"] == "invitation")
+            .count()
+    };
+    // The import answered without writing a link: a job waits to send them.
+    assert_eq!(invitations().await, 0);
+    let queued = all_jobs(&app).await;
+    let invite = queued
+        .iter()
+        .find(|j| j.kind == "invite_enrolled")
+        .expect("the invitations are queued");
+    let job: Job = serde_json::from_str(&invite.payload).unwrap();
+    while let Some(ran) = run_due(&app).await {
+        assert!(ran.outcome.is_ok(), "{ran:?}");
+    }
+    assert_eq!(invitations().await, 2, "the two learners with an address");
+
+    // The same job again (a retry after a failure part-way) invites nobody twice.
+    let db = app.state.db.clone();
+    let again = job.clone();
+    tokio::task::spawn_blocking(move || {
+        skillpath::services::jobs::enqueue(&mut db.get().unwrap(), &again).unwrap()
+    })
+    .await
+    .unwrap();
+    let ran = run_due(&app).await.expect("queued again");
+    assert_eq!(
+        ran.outcome.as_deref(),
+        Ok(format!("cohort {}: 0 invited", cohort["id"]).as_str())
+    );
+    assert_eq!(invitations().await, 2);
+
+    // A second import of the same rows enrolls nobody, and queues no invitations.
+    let resp = app
+        .put_csv(&path, file.as_bytes().to_vec(), "text/csv", &staff)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let pending: Vec<JobRow> = all_jobs(&app)
+        .await
+        .into_iter()
+        .filter(|j| j.kind == "invite_enrolled" && j.status.as_str() == "pending")
+        .collect();
+    assert!(pending.is_empty(), "{pending:?}");
 }

@@ -35,8 +35,6 @@ pub struct ImportContext<'a> {
     pub program_id: ProgramId,
     pub institution_id: InstitutionId,
     pub actor: UserId,
-    /// Invites the learners it enrolls who have an address and no account.
-    pub links: crate::services::account_links::LinkContext<'a>,
 }
 
 /// Where an import goes: a cohort in the caller's scope (404 otherwise), of a program of an
@@ -66,21 +64,33 @@ impl ImportTarget {
     }
 }
 
-/// Imports an upload into the cohort and queues the refresh of its learners' milestones: the
-/// one use case of the API's import and the pages' upload. Run inside a write transaction.
+/// Imports an upload into the cohort and queues the refresh of its learners' milestones and
+/// the invitations of the learners it enrolled who have an address and no account: the one use
+/// case of the API's import and the pages' upload. Run inside a write transaction.
 pub fn import_and_refresh(
     conn: &mut DbConnection,
     ctx: &ImportContext<'_>,
     upload: CsvUpload,
     partial: bool,
 ) -> Result<ImportReport, AppError> {
-    let report = import_cohort(conn, ctx, upload, partial)?;
+    let since = db::now();
+    let report = import_cohort(conn, ctx, upload, partial, since)?;
     crate::services::jobs::enqueue(
         conn,
         &crate::services::jobs::Job::RefreshCohort {
             cohort_id: ctx.cohort_id,
         },
     )?;
+    if report.created > 0 {
+        crate::services::jobs::enqueue(
+            conn,
+            &crate::services::jobs::Job::InviteEnrolled {
+                cohort_id: ctx.cohort_id,
+                since,
+                actor: ctx.actor,
+            },
+        )?;
+    }
     Ok(report)
 }
 
@@ -104,6 +114,7 @@ fn import_batch(
     batch: Vec<CohortLine>,
     report: &mut ImportReport,
     rejected: &mut Rejections,
+    now: chrono::NaiveDateTime,
 ) -> Result<(), AppError> {
     // Seal identity numbers once per row.
     let mut rows = Vec::with_capacity(batch.len());
@@ -149,7 +160,6 @@ fn import_batch(
     let mut new_keys: HashSet<LearnerKey> = HashSet::new();
     let mut new_emails: HashMap<String, Option<String>> = HashMap::new();
     let mut resolved: Vec<(CohortLine, Target)> = Vec::with_capacity(rows.len());
-    let now = db::now();
     for (line, sealed) in rows {
         let hash = sealed.as_ref().map(|s| s.hash.clone());
         let by_email_match = line.email.as_ref().and_then(|e| by_email.get(e));
@@ -287,8 +297,6 @@ fn import_batch(
         });
     }
     report.created += records::insert_enrollments(conn, &enrollments)? as u64;
-    let enrolled: Vec<LearnerId> = enrollments.iter().map(|e| e.learner_id).collect();
-    crate::services::account_links::invite_new(conn, ctx.links, Some(ctx.actor), &enrolled, now)?;
     Ok(())
 }
 
@@ -372,11 +380,14 @@ record",
     Ok(())
 }
 
+/// Imports an upload into the cohort; what it creates is stamped `now` (the invitations that
+/// follow find its enrollments by that time).
 pub fn import_cohort(
     conn: &mut DbConnection,
     ctx: &ImportContext<'_>,
     mut upload: CsvUpload,
     partial: bool,
+    now: chrono::NaiveDateTime,
 ) -> Result<ImportReport, AppError> {
     let mut report = ImportReport::new(upload.encoding, partial);
     report.learners_created = Some(0);
@@ -431,16 +442,17 @@ pub fn import_cohort(
                 std::mem::take(&mut batch),
                 &mut report,
                 &mut rejected,
+                now,
             )?;
         }
     }
     if partial {
-        import_batch(conn, ctx, batch, &mut report, &mut rejected)?;
+        import_batch(conn, ctx, batch, &mut report, &mut rejected, now)?;
     } else if rejected.count == 0 {
         let mut rows = held.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<CohortLine> = rows.by_ref().take(BATCH_ROWS).collect();
-            import_batch(conn, ctx, chunk, &mut report, &mut rejected)?;
+            import_batch(conn, ctx, chunk, &mut report, &mut rejected, now)?;
             if rejected.count > 0 {
                 break; // nothing will be stored: match no further
             }
