@@ -9,8 +9,10 @@ use crate::domain::{
     CohortId, EducationLevel, Hukou, InstitutionId, Language, LearnerId, LearnerKind, UserId,
 };
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = learners)]
+/// A learner's whole row; insertable with its id (a bulk load reserves the ids first), every
+/// column written as given.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = learners, treat_none_as_default_value = false)]
 pub struct LearnerRow {
     pub id: LearnerId,
     pub name: String,
@@ -306,15 +308,69 @@ pub fn keys_by_emails(conn: &mut DbConnection, emails: &[String]) -> QueryResult
         .load(conn)
 }
 
-/// Inserts many learners in one statement; returns (id, hash, email) of each, in no set order.
+/// Inserts many learners; returns (id, hash, email) of each, in no set order. PostgreSQL
+/// reserves their ids from the table's sequence and streams the rows with `COPY … FROM STDIN`
+/// (binary); SQLite inserts them in one statement.
 pub fn insert_many(conn: &mut DbConnection, rows: &[NewLearner]) -> QueryResult<Vec<LearnerKeys>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    crate::each_backend!(conn, c => diesel::insert_into(learners::table)
-        .values(rows)
-        .returning((learners::id, learners::id_number_hash, learners::email))
-        .get_results(c))
+    match conn {
+        DbConnection::Postgres(c) => {
+            let ids = super::reserve_ids(c, "learners", rows.len())?;
+            let whole: Vec<LearnerRow> = rows
+                .iter()
+                .zip(ids)
+                .map(|(n, id)| with_id(LearnerId(id), n.clone()))
+                .collect();
+            diesel::copy_from(learners::table)
+                .from_insertable(&whole)
+                .execute(c)?;
+            Ok(whole
+                .into_iter()
+                .map(|r| (r.id, r.id_number_hash, r.email))
+                .collect())
+        }
+        DbConnection::Sqlite(c) => diesel::insert_into(learners::table)
+            .values(rows)
+            .returning((learners::id, learners::id_number_hash, learners::email))
+            .get_results(c),
+    }
+}
+
+fn with_id(id: LearnerId, n: NewLearner) -> LearnerRow {
+    LearnerRow {
+        id,
+        name: n.name,
+        kind: n.kind,
+        email: n.email,
+        preferred_language: n.preferred_language,
+        hukou: n.hukou,
+        residence_permit_since: n.residence_permit_since,
+        social_insurance_since: n.social_insurance_since,
+        income_tax_in_shanghai: n.income_tax_in_shanghai,
+        insurance_base_at_least_average_6_of_12: n.insurance_base_at_least_average_6_of_12,
+        education_level: n.education_level,
+        education_occupation_codes: n.education_occupation_codes,
+        birth_date: n.birth_date,
+        id_number_ciphertext: n.id_number_ciphertext,
+        id_number_hash: n.id_number_hash,
+        id_number_masked: n.id_number_masked,
+        registered_by_institution_id: n.registered_by_institution_id,
+        created_at: n.created_at,
+        updated_at: n.updated_at,
+    }
+}
+
+/// A learner's kind from a date, as recorded.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = learner_kind_changes, treat_none_as_default_value = false)]
+struct NewKindChange {
+    learner_id: LearnerId,
+    kind: LearnerKind,
+    effective_from: NaiveDate,
+    recorded_by: Option<UserId>,
+    recorded_at: NaiveDateTime,
 }
 
 /// Records the first kind of many new learners.
@@ -328,19 +384,24 @@ pub fn record_first_kinds(
     if entries.is_empty() {
         return Ok(0);
     }
-    let values: Vec<_> = entries
+    let values: Vec<NewKindChange> = entries
         .iter()
-        .map(|(id, kind)| {
-            (
-                learner_kind_changes::learner_id.eq(*id),
-                learner_kind_changes::kind.eq(*kind),
-                learner_kind_changes::effective_from.eq(effective_from),
-                learner_kind_changes::recorded_by.eq(recorded_by),
-                learner_kind_changes::recorded_at.eq(at),
-            )
+        .map(|(id, kind)| NewKindChange {
+            learner_id: *id,
+            kind: *kind,
+            effective_from,
+            recorded_by,
+            recorded_at: at,
         })
         .collect();
-    crate::each_backend!(conn, c => diesel::insert_into(learner_kind_changes::table).values(&values).execute(c))
+    match conn {
+        DbConnection::Postgres(c) => diesel::copy_from(learner_kind_changes::table)
+            .from_insertable(&values)
+            .execute(c),
+        DbConnection::Sqlite(c) => diesel::insert_into(learner_kind_changes::table)
+            .values(&values)
+            .execute(c),
+    }
 }
 
 pub fn find_many(conn: &mut DbConnection, ids: &[LearnerId]) -> QueryResult<Vec<LearnerRow>> {

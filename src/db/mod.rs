@@ -408,6 +408,27 @@ pub fn analyze(conn: &mut DbConnection, tables: &[&str]) -> QueryResult<()> {
 }
 
 /// The current time as stored: UTC without offset, to the microsecond (both backends agree).
+/// `count` ids taken from the identity sequence of `table`'s `id` column, for rows about to be
+/// loaded with `COPY` (which returns nothing). Ids a rolled-back load took are not reused.
+pub(crate) fn reserve_ids(
+    conn: &mut PgConnection,
+    table: &'static str,
+    count: usize,
+) -> QueryResult<Vec<i64>> {
+    #[derive(QueryableByName)]
+    struct Reserved {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    let rows: Vec<Reserved> = diesel::sql_query(format!(
+        "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, $1)"
+    ))
+    .bind::<diesel::sql_types::BigInt, _>(count)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     now.with_nanosecond_truncated()

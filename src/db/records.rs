@@ -27,7 +27,7 @@ pub struct EnrollmentRow {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = enrollments)]
+#[diesel(table_name = enrollments, treat_none_as_default_value = false)]
 pub struct NewEnrollment {
     pub learner_id: LearnerId,
     pub program_id: ProgramId,
@@ -251,11 +251,20 @@ pub fn existing_enrollments(
         .collect())
 }
 
+/// Inserts many enrollments: streamed with `COPY … FROM STDIN` on PostgreSQL, one statement on
+/// SQLite.
 pub fn insert_enrollments(conn: &mut DbConnection, rows: &[NewEnrollment]) -> QueryResult<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
-    crate::each_backend!(conn, c => diesel::insert_into(enrollments::table).values(rows).execute(c))
+    match conn {
+        DbConnection::Postgres(c) => diesel::copy_from(enrollments::table)
+            .from_insertable(rows)
+            .execute(c),
+        DbConnection::Sqlite(c) => diesel::insert_into(enrollments::table)
+            .values(rows)
+            .execute(c),
+    }
 }
 
 pub fn enrollments_of_learners(
