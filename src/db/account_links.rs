@@ -8,7 +8,7 @@ use super::DbConnection;
 use crate::domain::{LearnerId, LinkPurpose, UserId};
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = account_links)]
+#[diesel(table_name = account_links, treat_none_as_default_value = false)]
 pub struct NewAccountLink<'a> {
     pub token_hash: &'a str,
     pub purpose: LinkPurpose,

@@ -30,7 +30,7 @@ pub struct CertificateRow {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = certificates)]
+#[diesel(table_name = certificates, treat_none_as_default_value = false)]
 pub struct NewCertificate {
     pub learner_id: LearnerId,
     pub number: String,

@@ -42,7 +42,7 @@ pub struct DesignationRow {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = designations)]
+#[diesel(table_name = designations, treat_none_as_default_value = false)]
 pub struct NewDesignation<'a> {
     pub institution_id: InstitutionId,
     pub batch: &'a str,

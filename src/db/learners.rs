@@ -36,7 +36,7 @@ pub struct LearnerRow {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = learners)]
+#[diesel(table_name = learners, treat_none_as_default_value = false)]
 pub struct NewLearner {
     pub name: String,
     pub kind: LearnerKind,

@@ -42,7 +42,7 @@ impl ParameterRow {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = rule_parameters)]
+#[diesel(table_name = rule_parameters, treat_none_as_default_value = false)]
 pub struct NewParameter<'a> {
     pub name: &'a str,
     pub occupation_code: Option<&'a str>,
@@ -89,7 +89,7 @@ pub fn insert_parameter(conn: &mut DbConnection, new: &NewParameter<'_>) -> Quer
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = learner_milestones)]
+#[diesel(table_name = learner_milestones, treat_none_as_default_value = false)]
 pub struct StoredMilestone {
     pub learner_id: LearnerId,
     pub milestone_key: String,
@@ -191,7 +191,7 @@ pub struct EventRow {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = milestone_events)]
+#[diesel(table_name = milestone_events, treat_none_as_default_value = false)]
 pub struct NewEvent {
     pub learner_id: LearnerId,
     pub milestone_key: String,

@@ -422,7 +422,8 @@ pub(crate) fn reserve_ids(
     }
     let count = i64::try_from(count).unwrap_or(i64::MAX);
     let rows: Vec<Reserved> = diesel::sql_query(format!(
-        "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, $1)"
+        "SELECT nextval(s.seq) AS id FROM (SELECT pg_get_serial_sequence('{table}', 'id')::regclass \
+         AS seq) s, generate_series(1, $1)"
     ))
     .bind::<diesel::sql_types::BigInt, _>(count)
     .load(conn)?;

@@ -76,7 +76,7 @@ fn outbox_of(
 pub type OutboxKey = (Option<LearnerId>, Option<UserId>, String, Channel);
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = notification_outbox)]
+#[diesel(table_name = notification_outbox, treat_none_as_default_value = false)]
 pub struct NewOutboxRow {
     pub learner_id: Option<LearnerId>,
     pub user_id: Option<UserId>,
@@ -151,7 +151,7 @@ pub fn enqueue_many(
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = inbox_messages)]
+#[diesel(table_name = inbox_messages, treat_none_as_default_value = false)]
 pub struct NewInboxMessage {
     pub learner_id: Option<LearnerId>,
     pub user_id: Option<UserId>,

@@ -10,7 +10,7 @@ use super::DbConnection;
 use crate::domain::{LearnerId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = progress_snapshots)]
+#[diesel(table_name = progress_snapshots, treat_none_as_default_value = false)]
 pub struct SnapshotRow {
     pub learner_id: LearnerId,
     pub valid_from: NaiveDate,

@@ -60,7 +60,7 @@ pub struct EmploymentRow {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = employments)]
+#[diesel(table_name = employments, treat_none_as_default_value = false)]
 pub struct NewEmployment {
     pub learner_id: LearnerId,
     pub employer_name: String,

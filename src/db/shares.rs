@@ -8,7 +8,7 @@ use super::DbConnection;
 use crate::domain::{AccessBasis, InstitutionId, LearnerId, ShareId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = signing_keys)]
+#[diesel(table_name = signing_keys, treat_none_as_default_value = false)]
 pub struct SigningKeyRow {
     pub kid: String,
     pub algorithm: String,
@@ -87,7 +87,7 @@ pub fn extend_signed_until(
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = shares)]
+#[diesel(table_name = shares, treat_none_as_default_value = false)]
 pub struct NewShare {
     pub learner_id: LearnerId,
     pub code_hash: String,
@@ -188,7 +188,7 @@ pub fn revoke_share(conn: &mut DbConnection, id: ShareId, at: NaiveDateTime) -> 
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = share_accesses)]
+#[diesel(table_name = share_accesses, treat_none_as_default_value = false)]
 pub struct NewAccess {
     pub learner_id: LearnerId,
     pub share_id: Option<ShareId>,

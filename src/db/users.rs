@@ -23,7 +23,7 @@ pub struct UserRow {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = users)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
 pub struct NewUser<'a> {
     pub email: &'a str,
     pub password_hash: &'a str,
