@@ -76,8 +76,8 @@ impl CertificateFact {
         let mut out = String::with_capacity(64);
         match self.id {
             Some(id) => {
-                use std::fmt::Write;
-                let _ = write!(out, "#{id}");
+                out.push('#');
+                super::compose::Piece::push_to(&id.get(), &mut out);
             }
             None => out.push_str("hypothetical"),
         }
@@ -261,7 +261,7 @@ impl Facts {
 
     pub fn occupation_label(&self, code: &str) -> String {
         match self.occupations.get(code) {
-            Some(o) if !o.name.is_empty() => format!("{code} {}", o.name),
+            Some(o) if !o.name.is_empty() => crate::compose!(code, " ", o.name),
             _ => code.to_owned(),
         }
     }

@@ -33,7 +33,12 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
     });
     for e in applicable {
         let i = info();
-        let mut m = Milestone::new(ID, &format!("enrollment:{}", e.id), i.title, i.citation);
+        let mut m = Milestone::new(
+            ID,
+            &crate::compose!("enrollment:", e.id),
+            i.title,
+            i.citation,
+        );
         m.target = Some("graduate_settlement_preference".into());
         m.target_label = Some(Text::new(
             "年度应届毕业生落户政策倾斜",
@@ -84,7 +89,10 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
         m.check(Check::pass_if(
             post.is_some(),
             Text::new("从事相应岗位工作", "Working in the matching post"),
-            post.map_or_else(|| format!("current job: {}", shown(None)), |p| p.describe()),
+            post.map_or_else(
+                || crate::compose!("current job: ", shown(None)),
+                |p| p.describe(),
+            ),
             "a current job in the certificate's occupation",
         ));
         let (Some(cert), Some(post)) = (cert, post) else {

@@ -51,7 +51,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
             "路径B：高级技师且岗位相符",
             "route B: Senior Technician matching the current post",
         ),
-        route_b.map_or("no".into(), |d| format!("since {}", dates::ymd(d))),
+        route_b.map_or("no".into(), |d| crate::compose!("since ", dates::ymd(d))),
         "senior_technician",
     ));
     if let Some(since) = route_b {
@@ -121,11 +121,11 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
         m.check(Check::new(
             condition,
             since.map_or("not recorded".into(), |s| {
-                format!("since {}", dates::ymd(s))
+                crate::compose!("since ", dates::ymd(s))
             }),
             reached.map_or_else(
-                || format!("{months} months"),
-                |r| format!("{months} months: on or before {}", dates::ymd(r)),
+                || crate::compose!(months, " months"),
+                |r| crate::compose!(months, " months: on or before ", dates::ymd(r)),
             ),
             match reached {
                 None => Outcome::Unknown,

@@ -166,7 +166,7 @@ impl Milestone {
         let key = if key_suffix.is_empty() {
             rule_id.to_owned()
         } else {
-            format!("{rule_id}/{key_suffix}")
+            crate::compose!(rule_id, "/", key_suffix)
         };
         Self {
             rule_id: rule_id.into(),

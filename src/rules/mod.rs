@@ -4,6 +4,7 @@
 
 pub mod as_of;
 pub mod change;
+pub mod compose;
 pub mod dates;
 pub mod facts;
 pub mod fast_map;

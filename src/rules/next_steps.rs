@@ -44,12 +44,12 @@ pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
                 m.open_until,
                 match m.open_until {
                     Some(until) => Text::new(
-                        format!("现在即可申请：{}（{}前）", target.zh, until),
-                        format!("Apply now: {} (before {until})", target.en),
+                        crate::compose!("现在即可申请：", target.zh, "（", until, "前）"),
+                        crate::compose!("Apply now: ", target.en, " (before ", until, ")"),
                     ),
                     None => Text::new(
-                        format!("现在即可申请：{}", target.zh),
-                        format!("Apply now: {}", target.en),
+                        crate::compose!("现在即可申请：", target.zh),
+                        crate::compose!("Apply now: ", target.en),
                     ),
                 },
             ),
@@ -58,16 +58,16 @@ pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
                 StepKind::ProvideInfo,
                 None,
                 Text::new(
-                    format!(
-                        "补充信息：{}",
+                    crate::compose!(
+                        "补充信息：",
                         m.missing
                             .iter()
                             .map(|t| t.zh.as_ref())
                             .collect::<Vec<_>>()
                             .join("；")
                     ),
-                    format!(
-                        "Record: {}",
+                    crate::compose!(
+                        "Record: ",
                         m.missing
                             .iter()
                             .map(|t| t.en.as_ref())
@@ -81,14 +81,15 @@ pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
                 StepKind::WaitUntil,
                 m.eligible_from,
                 Text::new(
-                    format!(
-                        "{}起可申请：{}",
+                    crate::compose!(
                         m.eligible_from.map(|d| d.to_string()).unwrap_or_default(),
+                        "起可申请：",
                         target.zh
                     ),
-                    format!(
-                        "From {}: {}",
+                    crate::compose!(
+                        "From ",
                         m.eligible_from.map(|d| d.to_string()).unwrap_or_default(),
+                        ": ",
                         target.en
                     ),
                 ),
@@ -98,18 +99,18 @@ pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
                 StepKind::WorkTowards,
                 None,
                 Text::new(
-                    format!(
-                        "{}：{}",
+                    crate::compose!(
                         target.zh,
+                        "：",
                         m.missing
                             .iter()
                             .map(|t| t.zh.as_ref())
                             .collect::<Vec<_>>()
                             .join("；")
                     ),
-                    format!(
-                        "{}: {}",
+                    crate::compose!(
                         target.en,
+                        ": ",
                         m.missing
                             .iter()
                             .map(|t| t.en.as_ref())

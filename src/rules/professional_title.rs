@@ -92,8 +92,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                     "取得证书后从事相关技术工作的年限",
                     "Years of related technical work after the certificate",
                 ),
-                format!("{}; {} days", cert.label(), progress.days),
-                format!("{years} years ({} days)", u64::from(years) * work_year),
+                crate::compose!(cert.label(), "; ", progress.days, " days"),
+                crate::compose!(years, " years (", u64::from(years) * work_year, " days)"),
             ));
             if let Some(day) = progress.reached_on {
                 if best.is_none_or(|(b, _)| day < b) {
@@ -105,15 +105,21 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
             Some((day, _)) => out.push(m.dated(day, as_of)),
             None if certs.iter().any(|c| c.level >= level) => {
                 out.push(m.with_status(Status::NotMet).missing(Text::new(
-                    format!("取得{}后累计从事相关技术工作{years}年", level.name_zh()),
-                    format!("{years} years of related work after {}", level.name_en()),
+                    crate::compose!(
+                        "取得",
+                        level.name_zh(),
+                        "后累计从事相关技术工作",
+                        years,
+                        "年"
+                    ),
+                    crate::compose!(years, " years of related work after ", level.name_en()),
                 )))
             }
             None => {
                 let needed = level_text(level);
                 out.push(m.with_status(Status::NotMet).missing(Text::new(
-                    format!("需要{}证书", needed.zh),
-                    format!("needs a {} certificate", needed.en),
+                    crate::compose!("需要", needed.zh, "证书"),
+                    crate::compose!("needs a ", needed.en, " certificate"),
                 )));
             }
         }

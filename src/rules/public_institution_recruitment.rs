@@ -28,7 +28,12 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
     });
     for e in applicable {
         let i = info();
-        let mut m = Milestone::new(ID, &format!("enrollment:{}", e.id), i.title, i.citation);
+        let mut m = Milestone::new(
+            ID,
+            &crate::compose!("enrollment:", e.id),
+            i.title,
+            i.citation,
+        );
         m.target = Some("public_institution_recruitment".into());
         m.target_label = Some(Text::new(
             "事业单位招聘、职称评定按国家规定享受政策",
@@ -69,14 +74,15 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
         m.check(Check::pass_if(
             matches!(window, Window::Open(..)),
             Text::new("应届毕业生", "Fresh graduate of this enrollment"),
-            format!(
-                "{} ({}), graduation {}",
+            crate::compose!(
                 e.status,
+                " (",
                 e.describe(),
+                "), graduation ",
                 dates::ymd(e.end)
             ),
-            format!(
-                "graduated, until {}",
+            crate::compose!(
+                "graduated, until ",
                 dates::ymd(e.fresh_graduate_until(params))
             ),
         ));

@@ -33,12 +33,13 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
     let mut m = Milestone::new(ID, "", i.title, i.citation);
     m.target = Some("points".into());
     m.target_label = Some(Text::new(
-        format!(
-            "与学历积分二选一，标准分值{}分",
-            params.int(crate::param!("sh.residence_points.standard_score"))
+        crate::compose!(
+            "与学历积分二选一，标准分值",
+            params.int(crate::param!("sh.residence_points.standard_score")),
+            "分"
         ),
-        format!(
-            "An alternative to education points (二选一); the standard score is {}",
+        crate::compose!(
+            "An alternative to education points (二选一); the standard score is ",
             params.int(crate::param!("sh.residence_points.standard_score"))
         ),
     ));
@@ -87,9 +88,9 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                 || "no matching current job".into(),
                 |p| {
                     if p.dedicated_trainer {
-                        format!(
-                            "{} (dedicated trainer, counts as frontline: policy 五(四))",
-                            p.describe()
+                        crate::compose!(
+                            p.describe(),
+                            " (dedicated trainer, counts as frontline: policy 五(四))"
                         )
                     } else {
                         p.describe()
@@ -139,18 +140,18 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
             }
         } else if !worked {
             missing.push(Text::new(
-                format!("{}：取得时不在本市工作", cert.level.name_zh()),
-                format!(
-                    "{}: not obtained while working in Shanghai",
-                    cert.level.name_en()
+                crate::compose!(cert.level.name_zh(), "：取得时不在本市工作"),
+                crate::compose!(
+                    cert.level.name_en(),
+                    ": not obtained while working in Shanghai"
                 ),
             ));
         } else if post.is_none() {
             missing.push(Text::new(
-                format!("{}：需在证书对应岗位工作", cert.level.name_zh()),
-                format!(
-                    "{}: needs a current job in its occupation",
-                    cert.level.name_en()
+                crate::compose!(cert.level.name_zh(), "：需在证书对应岗位工作"),
+                crate::compose!(
+                    cert.level.name_en(),
+                    ": needs a current job in its occupation"
                 ),
             ));
         }

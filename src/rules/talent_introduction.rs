@@ -60,9 +60,9 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                 "Frontline job in a priority-industry occupation",
             ),
             if job.dedicated_trainer && !job.frontline {
-                format!(
-                    "{} (dedicated trainer: counts as frontline, policy 五(四))",
-                    job.describe()
+                crate::compose!(
+                    job.describe(),
+                    " (dedicated trainer: counts as frontline, policy 五(四))"
                 )
             } else {
                 job.describe()

@@ -81,10 +81,11 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
             continue;
         };
         let key = match cert.id {
-            Some(id) => format!("certificate:{id}"),
-            None => format!(
-                "certificate:new:{}:{}",
+            Some(id) => crate::compose!("certificate:", id),
+            None => crate::compose!(
+                "certificate:new:",
                 cert.occupation,
+                ":",
                 dates::ymd(cert.issued_on)
             ),
         };
@@ -92,8 +93,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
         m.target = Some(SkillLevel::Technician.as_str().into());
         let label = facts.occupation_label(&cert.occupation);
         m.target_label = Some(Text::new(
-            format!("{label} {}", SkillLevel::Technician.name_zh()),
-            format!("{} in {label}", SkillLevel::Technician.name_en()),
+            crate::compose!(label, " ", SkillLevel::Technician.name_zh()),
+            crate::compose!(SkillLevel::Technician.name_en(), " in ", label),
         ));
         m.check(Check::pass_if(
             true,
@@ -111,9 +112,9 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                 "Senior Worker certificate obtained during the enrollment",
             ),
             cert.issued_on.to_string(),
-            format!(
-                "{} – {}",
+            crate::compose!(
                 dates::ymd(enrollment.start),
+                " – ",
                 dates::ymd(enrollment.end)
             ),
         ));
@@ -131,8 +132,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                     "Your Senior Worker certificate is awaiting verification; the date follows once it is verified",
                 ),
                 _ => Text::new(
-                    format!("高级工证书{}（{}），需要一份有效的证书", cert.status, cert.issued_on),
-                    format!("The Senior Worker certificate was {}; a valid one is needed", cert.status),
+                    crate::compose!("高级工证书", cert.status, "（", cert.issued_on, "），需要一份有效的证书"),
+                    crate::compose!("The Senior Worker certificate was ", cert.status, "; a valid one is needed"),
                 ),
             });
             out.push(m);
@@ -148,8 +149,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                 "取得高级工后的持证年限",
                 "Years holding the Senior Worker certificate",
             ),
-            format!("issued {}", dates::ymd(cert.issued_on)),
-            format!("{years} years: on or after {}", dates::ymd(eligible)),
+            crate::compose!("issued ", dates::ymd(cert.issued_on)),
+            crate::compose!(years, " years: on or after ", dates::ymd(eligible)),
         ));
         if holds_technician {
             m.eligible_from = Some(eligible);

@@ -44,7 +44,12 @@ pub fn evaluate(facts: &Facts, params: &Parameters, _as_of: &AsOf, out: &mut Vec
         .filter(|e| e.status == EnrollmentStatus::Enrolled && e.at_designated_college(params, None))
     {
         let i = info();
-        let mut m = Milestone::new(ID, &format!("enrollment:{}", e.id), i.title, i.citation);
+        let mut m = Milestone::new(
+            ID,
+            &crate::compose!("enrollment:", e.id),
+            i.title,
+            i.citation,
+        );
         // The goal is set when the learner enrolls: from the highest level held before the start.
         let highest = facts
             .level_certificates()
@@ -75,10 +80,11 @@ pub fn evaluate(facts: &Facts, params: &Parameters, _as_of: &AsOf, out: &mut Vec
                 "A related certificate at or above the goal, obtained while enrolled",
             ),
             reached.map_or_else(|| "not yet".to_owned(), |c| c.label()),
-            format!(
-                "{} or above, {} – {}",
+            crate::compose!(
                 target.as_str(),
+                " or above, ",
                 dates::ymd(e.start),
+                " – ",
                 dates::ymd(e.end)
             ),
         ));
@@ -88,8 +94,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, _as_of: &AsOf, out: &mut Vec
                 out.push(m.with_status(Status::Achieved));
             }
             None => out.push(m.with_status(Status::NotMet).missing(Text::new(
-                format!("目标：{}", target.name_zh()),
-                format!("Goal: {}", target.name_en()),
+                crate::compose!("目标：", target.name_zh()),
+                crate::compose!("Goal: ", target.name_en()),
             ))),
         }
     }

@@ -74,8 +74,8 @@ impl<'a> Ctx<'a> {
             ),
             None => Text::new("累计从事相关职业工作", "related work in total"),
         };
-        let observed = format!("{} days counted", progress.days);
-        let expected = format!("{years} years ({target_days} days)");
+        let observed = crate::compose!(progress.days, " days counted");
+        let expected = crate::compose!(years, " years (", target_days, " days)");
         let outcome = match progress.reached_on {
             Some(day) if self.as_of.reached(day) => {
                 self.push(
@@ -89,10 +89,7 @@ impl<'a> Ctx<'a> {
                     route,
                     Check::new(
                         condition,
-                        format!(
-                            "{observed}; reached on {} if the job continues",
-                            dates::ymd(day)
-                        ),
+                        crate::compose!(observed, "; reached on ", day, " if the job continues"),
                         expected,
                         Outcome::Fail,
                     ),
@@ -107,10 +104,23 @@ impl<'a> Ctx<'a> {
         );
         let missing_days = target_days.saturating_sub(progress.days);
         Route::NotMet(Text::new(
-            format!("还需{}约{missing_days}天（共需{years}年）", condition.zh),
-            format!(
-                "about {missing_days} more days of {} ({years} years in all)",
-                condition.en
+            crate::compose!(
+                "还需",
+                condition.zh,
+                "约",
+                missing_days,
+                "天（共需",
+                years,
+                "年）"
+            ),
+            crate::compose!(
+                "about ",
+                missing_days,
+                " more days of ",
+                condition.en,
+                " (",
+                years,
+                " years in all)"
             ),
         ))
     }
@@ -175,8 +185,8 @@ impl<'a> Ctx<'a> {
             best = Some(earliest(best, candidate));
         }
         let (outcome, observed) = match &best {
-            Some(Route::Met(day)) => (Outcome::Pass, format!("since {}", dates::ymd(*day))),
-            Some(Route::Upcoming(day)) => (Outcome::Fail, format!("from {}", dates::ymd(*day))),
+            Some(Route::Met(day)) => (Outcome::Pass, crate::compose!("since ", *day)),
+            Some(Route::Upcoming(day)) => (Outcome::Fail, crate::compose!("from ", *day)),
             _ => (Outcome::Fail, "no such enrollment".to_owned()),
         };
         let who = if final_year {
@@ -189,7 +199,7 @@ impl<'a> Ctx<'a> {
             Check::new(
                 Text::new(
                     "相关专业的院校毕业生（或应届在校生）",
-                    format!("{who} of a related program"),
+                    crate::compose!(who, " of a related program"),
                 ),
                 observed,
                 wanted,
@@ -198,8 +208,8 @@ impl<'a> Ctx<'a> {
         );
         best.unwrap_or_else(|| {
             Route::NotMet(Text::new(
-                format!("相关专业毕业（{wanted}）"),
-                format!("graduation from a related program at: {wanted}"),
+                crate::compose!("相关专业毕业（", wanted, "）"),
+                crate::compose!("graduation from a related program at: ", wanted),
             ))
         })
     }
@@ -232,10 +242,11 @@ fn both(a: Route, b: Route) -> Route {
 
 fn need_certificate(level: SkillLevel) -> Route {
     Route::NotMet(Text::new(
-        format!("本职业{}证书（经核验）", level.name_zh()),
-        format!(
-            "a verified {} certificate in this occupation",
-            level.name_en()
+        crate::compose!("本职业", level.name_zh(), "证书（经核验）"),
+        crate::compose!(
+            "a verified ",
+            level.name_en(),
+            " certificate in this occupation"
         ),
     ))
 }
@@ -475,15 +486,15 @@ fn milestone_for(
     let i = info();
     let mut m = Milestone::new(
         ID,
-        &format!("{occupation}/{}", target.as_str()),
+        &crate::compose!(occupation, "/", target.as_str()),
         i.title,
         i.citation,
     );
     m.target = Some(target.as_str().into());
     let label = facts.occupation_label(occupation);
     m.target_label = Some(Text::new(
-        format!("{label} {}", target.name_zh()),
-        format!("{} in {label}", target.name_en()),
+        crate::compose!(label, " ", target.name_zh()),
+        crate::compose!(target.name_en(), " in ", label),
     ));
     let mut ctx = Ctx {
         facts,
@@ -500,8 +511,8 @@ fn milestone_for(
     for (name, route) in results {
         match route {
             Route::NotMet(text) => missing.push(Text::new(
-                format!("路径{name}：{}", text.zh),
-                format!("route {name}: {}", text.en),
+                crate::compose!("路径", name, "：", text.zh),
+                crate::compose!("route ", name, ": ", text.en),
             )),
             other => {
                 best = Some(match best {
@@ -553,7 +564,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                 let i = info();
                 let mut m = Milestone::new(
                     ID,
-                    &format!("{occupation}/{}", level.as_str()),
+                    &crate::compose!(occupation, "/", level.as_str()),
                     i.title,
                     i.citation,
                 )
