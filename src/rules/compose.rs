@@ -10,12 +10,12 @@ use chrono::NaiveDate;
 /// A part of a composed text.
 pub trait Piece {
     /// The part's length in bytes (exact: the text is allocated once).
-    fn len(&self) -> usize;
+    fn byte_len(&self) -> usize;
     fn push_to(&self, out: &mut String);
 }
 
 impl Piece for str {
-    fn len(&self) -> usize {
+    fn byte_len(&self) -> usize {
         str::len(self)
     }
     fn push_to(&self, out: &mut String) {
@@ -24,8 +24,8 @@ impl Piece for str {
 }
 
 impl<T: Piece + ?Sized> Piece for &T {
-    fn len(&self) -> usize {
-        T::len(self)
+    fn byte_len(&self) -> usize {
+        T::byte_len(self)
     }
     fn push_to(&self, out: &mut String) {
         T::push_to(self, out);
@@ -33,7 +33,7 @@ impl<T: Piece + ?Sized> Piece for &T {
 }
 
 impl Piece for String {
-    fn len(&self) -> usize {
+    fn byte_len(&self) -> usize {
         self.as_str().len()
     }
     fn push_to(&self, out: &mut String) {
@@ -42,7 +42,7 @@ impl Piece for String {
 }
 
 impl Piece for std::borrow::Cow<'_, str> {
-    fn len(&self) -> usize {
+    fn byte_len(&self) -> usize {
         self.as_ref().len()
     }
     fn push_to(&self, out: &mut String) {
@@ -80,7 +80,7 @@ fn push_decimal(out: &mut String, n: u64) {
 macro_rules! unsigned_piece {
     ($($t:ty),*) => {$(
         impl Piece for $t {
-            fn len(&self) -> usize {
+            fn byte_len(&self) -> usize {
                 digits(u64::from(*self))
             }
             fn push_to(&self, out: &mut String) {
@@ -92,7 +92,7 @@ macro_rules! unsigned_piece {
 unsigned_piece!(u8, u16, u32, u64);
 
 impl Piece for i64 {
-    fn len(&self) -> usize {
+    fn byte_len(&self) -> usize {
         digits(self.unsigned_abs()) + usize::from(*self < 0)
     }
     fn push_to(&self, out: &mut String) {
@@ -105,7 +105,7 @@ impl Piece for i64 {
 
 /// A date as `YYYY-MM-DD` (its `Display`).
 impl Piece for NaiveDate {
-    fn len(&self) -> usize {
+    fn byte_len(&self) -> usize {
         use chrono::Datelike;
         if (0..=9999).contains(&self.year()) {
             10
@@ -122,8 +122,8 @@ impl Piece for NaiveDate {
 macro_rules! id_piece {
     ($($t:ty),*) => {$(
         impl Piece for $t {
-            fn len(&self) -> usize {
-                self.get().len()
+            fn byte_len(&self) -> usize {
+                self.get().byte_len()
             }
             fn push_to(&self, out: &mut String) {
                 self.get().push_to(out);
@@ -140,7 +140,7 @@ id_piece!(
 macro_rules! enum_piece {
     ($($t:ty),*) => {$(
         impl Piece for $t {
-            fn len(&self) -> usize {
+            fn byte_len(&self) -> usize {
                 self.as_str().len()
             }
             fn push_to(&self, out: &mut String) {
@@ -157,7 +157,7 @@ enum_piece!(
 
 /// The parts one after the other, allocated once.
 pub fn join(parts: &[&dyn Piece]) -> String {
-    let size = parts.iter().map(|p| p.len()).sum();
+    let size = parts.iter().map(|p| p.byte_len()).sum();
     let mut out = String::with_capacity(size);
     for part in parts {
         part.push_to(&mut out);
