@@ -37,6 +37,9 @@ pub struct ServerOptions {
     pub shutdown_timeout_secs: u64,
     /// Whether SIGTERM / SIGINT stop the server (else its handle does).
     pub stop_on_signals: bool,
+    /// Threads each worker may run blocking work on (database statements, password hashing);
+    /// work beyond waits in the worker's queue. `None` keeps actix's default (512 shared out).
+    pub max_blocking_threads: Option<usize>,
 }
 
 /// Serves the application `factory` builds (one per worker) on `listener`, with the settings
@@ -62,6 +65,9 @@ where
     let mut builder = ServerBuilder::new().shutdown_timeout(options.shutdown_timeout_secs);
     if let Some(workers) = options.workers {
         builder = builder.workers(workers);
+    }
+    if let Some(threads) = options.max_blocking_threads {
+        builder = builder.worker_max_blocking_threads(threads.max(1));
     }
     if !options.stop_on_signals {
         builder = builder.disable_signals();

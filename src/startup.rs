@@ -42,6 +42,10 @@ impl Application {
         let jobs_in_serve = settings.notify.jobs_in_serve;
         let state = shared_state(settings).await?;
         let backend = state.db.backend_name();
+        // Blocking work beyond the pool's connections would only wait for one, each waiting
+        // thread holding its stack and its allocator's heap (hundreds of megabytes under an
+        // overload): the rest waits in the worker's queue. A few more for password hashing.
+        let blocking_threads = state.db.pool_max_size() as usize + 4;
         let spec = api::openapi::document()?;
 
         let app_state = state.clone();
@@ -73,6 +77,7 @@ impl Application {
                 workers: None,
                 shutdown_timeout_secs: SHUTDOWN_GRACE_SECS,
                 stop_on_signals: true,
+                max_blocking_threads: Some(blocking_threads),
             },
         )?;
         tokio::spawn(jobs::queue_daily(state.db.clone()));
@@ -167,6 +172,7 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
             workers: Some(1),
             shutdown_timeout_secs: SHUTDOWN_GRACE_SECS,
             stop_on_signals: false,
+            max_blocking_threads: None,
         },
     )?;
     let handle = server.handle();
