@@ -44,7 +44,9 @@ impl Application {
         let backend = state.db.backend_name();
         // Blocking work beyond the pool's connections would only wait for one, each waiting
         // thread holding its stack and its allocator's heap (hundreds of megabytes under an
-        // overload): the rest waits in the worker's queue. A few more for password hashing.
+        // overload): the rest waits in the worker's queue. The bound is per worker (the pool is
+        // shared); the few threads beyond the pool's size are not reserved for anything (a
+        // password hash queues like the rest).
         let blocking_threads = state.db.pool_max_size() as usize + 4;
         let spec = api::openapi::document()?;
 

@@ -83,7 +83,6 @@ impl AppState {
         }
     }
 
-    /// What a notification worker of this process needs.
     /// What the durable job runner needs.
     pub fn job_context(&self) -> crate::services::jobs::JobContext {
         crate::services::jobs::JobContext {
@@ -93,6 +92,7 @@ impl AppState {
         }
     }
 
+    /// What a notification worker of this process needs.
     pub fn worker_context(&self) -> crate::notify::worker::WorkerContext {
         crate::notify::worker::WorkerContext {
             db: self.db.clone(),

@@ -28,6 +28,18 @@ impl AuthUser {
 }
 
 impl AuthUser {
+    /// The account as a caller, as its row says (the checks of a session or token are the
+    /// caller's to make).
+    pub fn of_row(user: &crate::db::users::UserRow) -> Self {
+        Self {
+            id: user.id,
+            email: user.email.clone(),
+            role: user.role,
+            institution_id: user.institution_id,
+            learner_id: user.learner_id,
+        }
+    }
+
     /// The caller behind a verified access token, once their account is read: refused when the
     /// account is gone or disabled, or has changed password or role since the token was issued.
     pub fn of_account(

@@ -59,7 +59,7 @@ pub fn start(
     Ok((
         token,
         WebSession {
-            user: auth_user(user),
+            user: AuthUser::of_row(user),
             csrf_token,
         },
     ))
@@ -78,7 +78,7 @@ pub fn find(
         return Ok(None);
     }
     Ok(Some(WebSession {
-        user: auth_user(&user),
+        user: AuthUser::of_row(&user),
         csrf_token: session.csrf_token,
     }))
 }
@@ -87,16 +87,6 @@ pub fn find(
 pub fn end(conn: &mut DbConnection, token: &str) -> Result<(), AppError> {
     web_sessions::delete(conn, &hash_token(token))?;
     Ok(())
-}
-
-fn auth_user(user: &UserRow) -> AuthUser {
-    AuthUser {
-        id: user.id,
-        email: user.email.clone(),
-        role: user.role,
-        institution_id: user.institution_id,
-        learner_id: user.learner_id,
-    }
 }
 
 /// Whether a form's CSRF token is the expected one: same length and bytes, compared without

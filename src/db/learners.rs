@@ -308,9 +308,10 @@ pub fn keys_by_emails(conn: &mut DbConnection, emails: &[String]) -> QueryResult
         .load(conn)
 }
 
-/// Inserts many learners; returns (id, hash, email) of each, in no set order. PostgreSQL
+/// Inserts many learners; returns (id, hash, email) of each, in the order of `rows`. PostgreSQL
 /// reserves their ids from the table's sequence and streams the rows with `COPY … FROM STDIN`
-/// (binary); SQLite inserts them in one statement.
+/// (binary); SQLite inserts them in one statement (under its write lock, rows take ascending
+/// ids in the order given, while `RETURNING` promises no order: hence the sort).
 pub fn insert_many(conn: &mut DbConnection, rows: &[NewLearner]) -> QueryResult<Vec<LearnerKeys>> {
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -331,10 +332,14 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewLearner]) -> QueryResult<
                 .map(|r| (r.id, r.id_number_hash, r.email))
                 .collect())
         }
-        DbConnection::Sqlite(c) => diesel::insert_into(learners::table)
-            .values(rows)
-            .returning((learners::id, learners::id_number_hash, learners::email))
-            .get_results(c),
+        DbConnection::Sqlite(c) => {
+            let mut keys: Vec<LearnerKeys> = diesel::insert_into(learners::table)
+                .values(rows)
+                .returning((learners::id, learners::id_number_hash, learners::email))
+                .get_results(c)?;
+            keys.sort_unstable_by_key(|k| k.0);
+            Ok(keys)
+        }
     }
 }
 

@@ -407,7 +407,6 @@ pub fn analyze(conn: &mut DbConnection, tables: &[&str]) -> QueryResult<()> {
     Ok(())
 }
 
-/// The current time as stored: UTC without offset, to the microsecond (both backends agree).
 /// `count` ids taken from the identity sequence of `table`'s `id` column, for rows about to be
 /// loaded with `COPY` (which returns nothing). Ids a rolled-back load took are not reused.
 pub(crate) fn reserve_ids(
@@ -430,6 +429,7 @@ pub(crate) fn reserve_ids(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
+/// The current time as stored: UTC without offset, to the microsecond (both backends agree).
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     now.with_nanosecond_truncated()

@@ -210,22 +210,23 @@ pub fn awards_of(conn: &mut DbConnection, learner_id: LearnerId) -> QueryResult<
         .load(conn)
 }
 
-/// (learner_id, start_date) of the enrollments in `program_id` of any of `learner_ids`.
-/// The learners with an enrollment in `cohort_id` created at `since` or later, once each.
-pub fn learners_enrolled_since(
+/// The learners with an enrollment in `cohort_id` created at `at` (an import stamps all it
+/// creates with one time), once each.
+pub fn learners_enrolled_at(
     conn: &mut DbConnection,
     cohort_id: CohortId,
-    since: NaiveDateTime,
+    at: NaiveDateTime,
 ) -> QueryResult<Vec<LearnerId>> {
     enrollments::table
         .filter(enrollments::cohort_id.eq(cohort_id))
-        .filter(enrollments::created_at.ge(since))
+        .filter(enrollments::created_at.eq(at))
         .select(enrollments::learner_id)
         .distinct()
         .order(enrollments::learner_id)
         .load(conn)
 }
 
+/// (learner_id, start_date) of the enrollments in `program_id` of any of `learner_ids`.
 pub fn existing_enrollments(
     conn: &mut DbConnection,
     program_id: ProgramId,

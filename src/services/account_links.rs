@@ -190,34 +190,60 @@ pub fn invite_by(
     invite(conn, cx, Some(caller.id), learner_id, now)
 }
 
-/// Invites each learner who has an address, no account and was never invited (learners just
-/// enrolled by staff or a cohort import), in a few statements whatever their number; the others
-/// are left as they are. Returns how many were invited. Run inside the write transaction.
-/// Invites the learners an import enrolled in `cohort_id` (enrollments created at `since` or
-/// later), a transaction per chunk: [`invite_new`] skips whoever was invited meanwhile, so a run
-/// again after a failure invites nobody twice. Blocking; the durable job's work.
+/// What became of an import's invitations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportInvitations {
+    /// This many learners were invited (the others have an account, were invited, or have no
+    /// address).
+    Sent(usize),
+    /// The importer's account is disabled or no longer manages the cohort: nothing is sent in
+    /// their name (staff can invite from the cohort's page).
+    ImporterGone,
+}
+
+/// Invites the learners an import enrolled in `cohort_id` (its enrollments, all stamped `at`),
+/// in the importer's name if they still may import into the cohort, a transaction per chunk
+/// with the chunk's learners locked: [`invite_new`] skips whoever was invited meanwhile, so a
+/// run again after a failure, or beside another invitation, invites nobody twice. Blocking and
+/// outside a transaction: the durable job's work.
 pub fn invite_enrolled(
     database: &Database,
     cx: LinkContext<'_>,
     cohort_id: CohortId,
-    since: NaiveDateTime,
+    at: NaiveDateTime,
     actor: UserId,
-) -> Result<usize, AppError> {
-    let ids =
-        database.run(move |conn| Ok(records::learners_enrolled_since(conn, cohort_id, since)?))?;
-    let mut invited = 0;
+) -> Result<ImportInvitations, AppError> {
     let mut conn = database.get()?;
+    let importer = users::find(&mut conn, actor)?
+        .filter(|u| !u.disabled)
+        .map(|u| crate::auth::AuthUser::of_row(&u));
+    let still_may = match &importer {
+        Some(importer) => {
+            crate::services::imports::cohort::ImportTarget::check(&mut conn, importer, cohort_id)
+                .is_ok()
+        }
+        None => false,
+    };
+    if !still_may {
+        return Ok(ImportInvitations::ImporterGone);
+    }
+    let ids = records::learners_enrolled_at(&mut conn, cohort_id, at)?;
+    let mut invited = 0;
     for chunk in ids.chunks(INVITE_CHUNK) {
         invited += db::write_transaction(&mut conn, |conn| {
+            learners::lock(conn, chunk)?;
             invite_new(conn, cx, Some(actor), chunk, db::now())
         })?;
     }
-    Ok(invited)
+    Ok(ImportInvitations::Sent(invited))
 }
 
 /// Learners invited per transaction by [`invite_enrolled`].
 const INVITE_CHUNK: usize = 2_000;
 
+/// Invites each learner who has an address, no account and was never invited (learners just
+/// enrolled by staff or a cohort import), in a few statements whatever their number; the others
+/// are left as they are. Returns how many were invited. Run inside the write transaction.
 pub fn invite_new(
     conn: &mut DbConnection,
     cx: LinkContext<'_>,

@@ -40,11 +40,11 @@ pub enum Job {
     DailyRecompute { day: NaiveDate },
     /// The milestones of a cohort's learners, after an import.
     RefreshCohort { cohort_id: CohortId },
-    /// Invitations to the learners an import enrolled in a cohort (its enrollments created at
-    /// `since` or later) who have an address and no account, sent by `actor`'s authority.
+    /// Invitations to the learners an import enrolled in a cohort (its enrollments, stamped
+    /// `at`) who have an address and no account, sent in the importer's (`actor`'s) name.
     InviteEnrolled {
         cohort_id: CohortId,
-        since: NaiveDateTime,
+        at: NaiveDateTime,
         actor: UserId,
     },
 }
@@ -65,9 +65,9 @@ impl Job {
             Job::RecomputeAll { .. } => "recompute_all".into(),
             Job::DailyRecompute { day } => format!("daily_recompute:{day}"),
             Job::RefreshCohort { cohort_id } => format!("refresh_cohort:{cohort_id}"),
-            Job::InviteEnrolled {
-                cohort_id, since, ..
-            } => format!("invite_enrolled:{cohort_id}:{since}"),
+            Job::InviteEnrolled { cohort_id, at, .. } => {
+                format!("invite_enrolled:{cohort_id}:{at}")
+            }
         }
     }
 }
@@ -142,17 +142,23 @@ fn perform(cx: &JobContext, job: &Job) -> Result<String, AppError> {
         }
         Job::InviteEnrolled {
             cohort_id,
-            since,
+            at,
             actor,
         } => {
+            use crate::services::account_links::{invite_enrolled, ImportInvitations};
             let links = LinkContext {
                 vault: &cx.link_vault,
                 settings: cx.link_settings,
             };
-            let invited = crate::services::account_links::invite_enrolled(
-                database, links, *cohort_id, *since, *actor,
-            )?;
-            Ok(format!("cohort {cohort_id}: {invited} invited"))
+            Ok(
+                match invite_enrolled(database, links, *cohort_id, *at, *actor)? {
+                    ImportInvitations::Sent(n) => format!("cohort {cohort_id}: {n} invited"),
+                    ImportInvitations::ImporterGone => format!(
+                        "cohort {cohort_id}: none invited, the importer's account is disabled \
+or no longer manages the cohort"
+                    ),
+                },
+            )
         }
     }
 }

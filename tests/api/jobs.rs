@@ -490,4 +490,31 @@ async fn an_import_answers_before_its_invitations_which_a_job_sends_once() {
         .filter(|j| j.kind == "invite_enrolled" && j.status.as_str() == "pending")
         .collect();
     assert!(pending.is_empty(), "{pending:?}");
+    while run_due(&app).await.is_some() {}
+
+    // An import whose importer is disabled before its invitations go out: none is sent in
+    // their name.
+    let more = format!("{file}新同学,,new@x.cn,2024-09-01,2027-06-30\n");
+    let resp = app
+        .put_csv(&path, more.into_bytes(), "text/csv", &staff)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let me = app.get_json("/api/v1/me", &staff).await;
+    let resp = app
+        .patch(
+            &format!("/api/v1/users/{}", me["id"]),
+            &json!({"disabled": true}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let ran = run_due(&app).await.expect("the new import's invitations");
+    assert_eq!(ran.kind, Some(JobKind::InviteEnrolled));
+    assert!(
+        ran.outcome
+            .as_ref()
+            .is_ok_and(|o| o.contains("none invited")),
+        "{ran:?}"
+    );
+    assert_eq!(invitations().await, 2);
 }

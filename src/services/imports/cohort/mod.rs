@@ -73,24 +73,26 @@ pub fn import_and_refresh(
     upload: CsvUpload,
     partial: bool,
 ) -> Result<ImportReport, AppError> {
-    let since = db::now();
-    let report = import_cohort(conn, ctx, upload, partial, since)?;
+    let at = db::now();
+    let report = import_cohort(conn, ctx, upload, partial, at)?;
+    // Invitations first: jobs run in the order they were queued, and the refresh of a large
+    // cohort takes a while.
+    if report.created > 0 {
+        crate::services::jobs::enqueue(
+            conn,
+            &crate::services::jobs::Job::InviteEnrolled {
+                cohort_id: ctx.cohort_id,
+                at,
+                actor: ctx.actor,
+            },
+        )?;
+    }
     crate::services::jobs::enqueue(
         conn,
         &crate::services::jobs::Job::RefreshCohort {
             cohort_id: ctx.cohort_id,
         },
     )?;
-    if report.created > 0 {
-        crate::services::jobs::enqueue(
-            conn,
-            &crate::services::jobs::Job::InviteEnrolled {
-                cohort_id: ctx.cohort_id,
-                since,
-                actor: ctx.actor,
-            },
-        )?;
-    }
     Ok(report)
 }
 
