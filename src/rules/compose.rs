@@ -207,12 +207,38 @@ mod tests {
                 "allocated once, at its size"
             );
         }
+    }
+
+    /// Each kind of part says its length exactly: the text is never reallocated.
+    #[test]
+    fn every_kind_of_part_sized_exactly() {
+        use crate::domain::{CertificateId, CertificateStatus, EnrollmentStatus, SkillLevel};
+        let exact = |text: String, expected: &str| {
+            assert_eq!(text, expected);
+            assert_eq!(text.capacity(), expected.len(), "{expected}");
+        };
         let far = NaiveDate::from_ymd_opt(12345, 1, 2).unwrap();
-        assert_eq!(crate::compose!("from ", far), format!("from {far}"));
+        exact(crate::compose!("from ", far), &format!("from {far}"));
         let small: (u8, u16, u32) = (9, 65535, 4_000_000_000);
-        assert_eq!(
+        exact(
             crate::compose!(small.0, " ", small.1, " ", small.2),
-            "9 65535 4000000000"
+            "9 65535 4000000000",
+        );
+        let borrowed: std::borrow::Cow<'static, str> = "技师".into();
+        let owned: std::borrow::Cow<'static, str> = String::from("高级技师").into();
+        exact(crate::compose!(borrowed, "/", owned), "技师/高级技师");
+        exact(
+            crate::compose!(
+                "#",
+                CertificateId(42),
+                " ",
+                CertificateStatus::Verified,
+                " ",
+                EnrollmentStatus::Graduated,
+                " ",
+                SkillLevel::SeniorWorker
+            ),
+            "#42 verified graduated senior_worker",
         );
     }
 }
