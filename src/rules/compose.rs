@@ -227,6 +227,9 @@ mod tests {
         let borrowed: std::borrow::Cow<'static, str> = "技师".into();
         let owned: std::borrow::Cow<'static, str> = String::from("高级技师").into();
         exact(crate::compose!(borrowed, "/", owned), "技师/高级技师");
+        // A short part after a long one: a wrong length would grow the text past its size.
+        let short: std::borrow::Cow<'static, str> = "级".into();
+        exact(crate::compose!("abcdefghij", short), "abcdefghij级");
         exact(
             crate::compose!(
                 "#",
