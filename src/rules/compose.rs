@@ -118,6 +118,18 @@ impl Piece for NaiveDate {
     }
 }
 
+/// Nothing for `None` (as `map(to_string).unwrap_or_default()` gives).
+impl<T: Piece> Piece for Option<T> {
+    fn byte_len(&self) -> usize {
+        self.as_ref().map_or(0, Piece::byte_len)
+    }
+    fn push_to(&self, out: &mut String) {
+        if let Some(part) = self {
+            part.push_to(out);
+        }
+    }
+}
+
 /// Ids as their number, enums as their name: what their `Display` writes.
 macro_rules! id_piece {
     ($($t:ty),*) => {$(
@@ -230,6 +242,11 @@ mod tests {
         // A short part after a long one: a wrong length would grow the text past its size.
         let short: std::borrow::Cow<'static, str> = "级".into();
         exact(crate::compose!("abcdefghij", short), "abcdefghij级");
+        let (some, none) = (Some(far), None::<NaiveDate>);
+        exact(
+            crate::compose!("[", some, "|", none, "]"),
+            &format!("[{far}|]"),
+        );
         exact(
             crate::compose!(
                 "#",

@@ -51,7 +51,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
             "路径B：高级技师且岗位相符",
             "route B: Senior Technician matching the current post",
         ),
-        route_b.map_or("no".into(), |d| crate::compose!("since ", dates::ymd(d))),
+        route_b.map_or("no".into(), |d| crate::compose!("since ", d)),
         "senior_technician",
     ));
     if let Some(since) = route_b {
@@ -120,12 +120,10 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
     ] {
         m.check(Check::new(
             condition,
-            since.map_or("not recorded".into(), |s| {
-                crate::compose!("since ", dates::ymd(s))
-            }),
+            since.map_or("not recorded".into(), |s| crate::compose!("since ", s)),
             reached.map_or_else(
                 || crate::compose!(months, " months"),
-                |r| crate::compose!(months, " months: on or before ", dates::ymd(r)),
+                |r| crate::compose!(months, " months: on or before ", r),
             ),
             match reached {
                 None => Outcome::Unknown,

@@ -81,17 +81,8 @@ pub fn next_steps(milestones: &[Milestone]) -> Vec<NextStep> {
                 StepKind::WaitUntil,
                 m.eligible_from,
                 Text::new(
-                    crate::compose!(
-                        m.eligible_from.map(|d| d.to_string()).unwrap_or_default(),
-                        "起可申请：",
-                        target.zh
-                    ),
-                    crate::compose!(
-                        "From ",
-                        m.eligible_from.map(|d| d.to_string()).unwrap_or_default(),
-                        ": ",
-                        target.en
-                    ),
+                    crate::compose!(m.eligible_from, "起可申请：", target.zh),
+                    crate::compose!("From ", m.eligible_from, ": ", target.en),
                 ),
             ),
             Status::NotMet => (

@@ -4,7 +4,6 @@
 //! 高级以上技能等级证书的，在参加事业单位招聘、职称评定等方面按国家有关规定享受政策。
 
 use super::as_of::AsOf;
-use super::dates;
 use super::facts::{Facts, Window};
 use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
 use super::params::Parameters;
@@ -74,17 +73,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
         m.check(Check::pass_if(
             matches!(window, Window::Open(..)),
             Text::new("应届毕业生", "Fresh graduate of this enrollment"),
-            crate::compose!(
-                e.status,
-                " (",
-                e.describe(),
-                "), graduation ",
-                dates::ymd(e.end)
-            ),
-            crate::compose!(
-                "graduated, until ",
-                dates::ymd(e.fresh_graduate_until(params))
-            ),
+            crate::compose!(e.status, " (", e.describe(), "), graduation ", e.end),
+            crate::compose!("graduated, until ", e.fresh_graduate_until(params)),
         ));
         out.push(match window {
             Window::Open(from, until) => {

@@ -82,12 +82,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
         };
         let key = match cert.id {
             Some(id) => crate::compose!("certificate:", id),
-            None => crate::compose!(
-                "certificate:new:",
-                cert.occupation,
-                ":",
-                dates::ymd(cert.issued_on)
-            ),
+            None => crate::compose!("certificate:new:", cert.occupation, ":", cert.issued_on),
         };
         let mut m = milestone(&key);
         m.target = Some(SkillLevel::Technician.as_str().into());
@@ -112,11 +107,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                 "Senior Worker certificate obtained during the enrollment",
             ),
             cert.issued_on.to_string(),
-            crate::compose!(
-                dates::ymd(enrollment.start),
-                " – ",
-                dates::ymd(enrollment.end)
-            ),
+            crate::compose!(enrollment.start, " – ", enrollment.end),
         ));
         let verified = cert.status == CertificateStatus::Verified;
         m.check(Check::pass_if(
@@ -149,8 +140,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                 "取得高级工后的持证年限",
                 "Years holding the Senior Worker certificate",
             ),
-            crate::compose!("issued ", dates::ymd(cert.issued_on)),
-            crate::compose!(years, " years: on or after ", dates::ymd(eligible)),
+            crate::compose!("issued ", cert.issued_on),
+            crate::compose!(years, " years: on or after ", eligible),
         ));
         if holds_technician {
             m.eligible_from = Some(eligible);

@@ -2,7 +2,6 @@
 //! 高技能人才培养 — students to 高级工, employees to 技师, social learners one level up.
 
 use super::as_of::AsOf;
-use super::dates;
 use super::facts::{level_text, Facts};
 use super::milestone::{Check, Citation, Milestone, RuleInfo, Status, Text};
 use super::params::Parameters;
@@ -80,13 +79,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, _as_of: &AsOf, out: &mut Vec
                 "A related certificate at or above the goal, obtained while enrolled",
             ),
             reached.map_or_else(|| "not yet".to_owned(), |c| c.label()),
-            crate::compose!(
-                target.as_str(),
-                " or above, ",
-                dates::ymd(e.start),
-                " – ",
-                dates::ymd(e.end)
-            ),
+            crate::compose!(target.as_str(), " or above, ", e.start, " – ", e.end),
         ));
         match reached {
             Some(c) => {

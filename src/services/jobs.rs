@@ -119,6 +119,15 @@ pub struct JobContext {
     pub link_settings: AccountLinkSettings,
 }
 
+impl JobContext {
+    fn links(&self) -> LinkContext<'_> {
+        LinkContext {
+            vault: &self.link_vault,
+            settings: self.link_settings,
+        }
+    }
+}
+
 /// Runs the work of `job` (off the async runtime: it blocks).
 fn perform(cx: &JobContext, job: &Job) -> Result<String, AppError> {
     let database = &cx.db;
@@ -146,12 +155,8 @@ fn perform(cx: &JobContext, job: &Job) -> Result<String, AppError> {
             actor,
         } => {
             use crate::services::account_links::{invite_enrolled, ImportInvitations};
-            let links = LinkContext {
-                vault: &cx.link_vault,
-                settings: cx.link_settings,
-            };
             Ok(
-                match invite_enrolled(database, links, *cohort_id, *at, *actor)? {
+                match invite_enrolled(database, cx.links(), *cohort_id, *at, *actor)? {
                     ImportInvitations::Sent(n) => format!("cohort {cohort_id}: {n} invited"),
                     ImportInvitations::ImporterGone => format!(
                         "cohort {cohort_id}: none invited, the importer's account is disabled \

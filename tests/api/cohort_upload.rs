@@ -105,28 +105,14 @@ async fn staff_upload_a_file_with_a_bad_row_see_the_report_and_nothing_is_stored
     // Each new learner with an address is invited to activate an account, once (by a durable
     // job the import queues).
     app.jobs_settled().await;
-    let outbox: Value = app
-        .get_json("/api/v1/admin/notifications?limit=200", &admin)
-        .await;
-    let invitations = outbox["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["kind"] == "invitation")
-        .count();
-    assert_eq!(invitations, 2);
+    assert_eq!(app.outbox_count(&admin, "invitation").await, 2);
     assert_eq!(staff.post_csv(&path, GOOD, Some(&csrf)).await.status, 200);
     app.jobs_settled().await;
-    let outbox: Value = app
-        .get_json("/api/v1/admin/notifications?limit=200", &admin)
-        .await;
-    let again = outbox["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["kind"] == "invitation")
-        .count();
-    assert_eq!(again, 2, "a second import invites nobody again");
+    assert_eq!(
+        app.outbox_count(&admin, "invitation").await,
+        2,
+        "a second import invites nobody again"
+    );
 
     // Staff send an invitation again from the page (voiding the first link); the page says so.
     let learners = app

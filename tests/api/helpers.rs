@@ -294,6 +294,31 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Disables an account, as an administrator does.
+    pub async fn disable_account(&self, admin: &str, id: i64) {
+        let resp = self
+            .patch(
+                &format!("/api/v1/users/{id}"),
+                &json!({"disabled": true}),
+                Some(admin),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "disabling account {id}");
+    }
+
+    /// How many of the latest 200 outbox rows are of `kind`.
+    pub async fn outbox_count(&self, admin: &str, kind: &str) -> usize {
+        let outbox = self
+            .get_json("/api/v1/admin/notifications?limit=200", admin)
+            .await;
+        outbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["kind"] == kind)
+            .count()
+    }
+
     /// Waits until the durable jobs queued so far have run (the serving process runs them).
     pub async fn jobs_settled(&self) {
         use skillpath::db::jobs::{self, JobStatus};

@@ -404,22 +404,7 @@ async fn a_failed_job_gives_way_to_the_same_work_already_waiting() {
 #[tokio::test]
 async fn an_import_answers_before_its_invitations_which_a_job_sends_once() {
     let app = spawn_app_with(&[("SKILLPATH_JOBS_IN_SERVE", "false")]).await;
-    let admin = app.admin_token().await;
-    app.create_occupation(&admin, "6-18-02-04", "电工").await;
-    let college = app
-        .create_institution(&admin, "上海某技师学院", "technician_college")
-        .await;
-    let staff = app
-        .account(
-            &admin,
-            "staff@college.cn",
-            "college_staff",
-            json!({"institution_id": college}),
-        )
-        .await;
-    let program = app
-        .create_program(&staff, college, "电气", "6-18-02-04")
-        .await;
+    let (admin, staff, program) = crate::cohort_upload::college(&app).await;
     let cohort: Value = app
         .post(
             "/api/v1/cohorts",
@@ -440,17 +425,7 @@ async fn an_import_answers_before_its_invitations_which_a_job_sends_once() {
         .put_csv(&path, file.as_bytes().to_vec(), "text/csv", &staff)
         .await;
     assert_eq!(resp.status(), 200);
-    let invitations = async || {
-        let outbox = app
-            .get_json("/api/v1/admin/notifications?limit=200", &admin)
-            .await;
-        outbox["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["kind"] == "invitation")
-            .count()
-    };
+    let invitations = async || app.outbox_count(&admin, "invitation").await;
     // The import answered without writing a link: a job waits to send them.
     assert_eq!(invitations().await, 0);
     let queued = all_jobs(&app).await;
@@ -500,14 +475,8 @@ async fn an_import_answers_before_its_invitations_which_a_job_sends_once() {
         .await;
     assert_eq!(resp.status(), 200);
     let me = app.get_json("/api/v1/me", &staff).await;
-    let resp = app
-        .patch(
-            &format!("/api/v1/users/{}", me["id"]),
-            &json!({"disabled": true}),
-            Some(&admin),
-        )
+    app.disable_account(&admin, me["id"].as_i64().unwrap())
         .await;
-    assert_eq!(resp.status(), 200);
     let ran = run_due(&app).await.expect("the new import's invitations");
     assert_eq!(ran.kind, Some(JobKind::InviteEnrolled));
     assert!(
