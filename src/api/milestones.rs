@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header::{self, ContentEncoding, Encoding, Header};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::api::body::JsonBody;
 use crate::api::extractor::VerifiedToken;
@@ -320,6 +321,7 @@ pub struct ProgressResponse {
         (status = 403, description = "Not a learner account", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_progress(
     state: web::Data<AppState>,
+    request: HttpRequest,
     token: VerifiedToken,
     query: web::Query<AsOfQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -339,9 +341,25 @@ pub async fn my_progress(
         })
         .await?;
     crate::metrics::progress_answered(answer.from_snapshot);
-    Ok(HttpResponse::Ok()
-        .content_type(actix_web::http::header::ContentType::json())
-        .body(answer.to_json()?))
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(header::ContentType::json())
+        .insert_header((header::VARY, "accept-encoding"));
+    if accepts_gzip(&request) {
+        // The stored bytes themselves, framed as gzip: nothing is compressed per request.
+        response.insert_header(ContentEncoding::Gzip);
+        return Ok(response.body(answer.to_gzip()?));
+    }
+    Ok(response.body(answer.to_json()?))
+}
+
+/// Whether the client prefers gzip to the uncompressed answer (RFC 9110 12.5.3: by quality; a
+/// header absent or unreadable asks for no coding).
+fn accepts_gzip(request: &HttpRequest) -> bool {
+    const OFFERED: [Encoding; 2] = [Encoding::gzip(), Encoding::identity()];
+    request.headers().contains_key(header::ACCEPT_ENCODING)
+        && header::AcceptEncoding::parse(request)
+            .is_ok_and(|accepted| accepted.negotiate(OFFERED.iter()) == Some(Encoding::gzip()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

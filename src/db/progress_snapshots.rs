@@ -17,9 +17,9 @@ pub struct SnapshotRow {
     /// The first day it is no longer true; `None`: none known.
     pub valid_until: Option<NaiveDate>,
     pub parameters_version: String,
-    /// The progress as JSON, without its date.
-    pub body: String,
     pub computed_at: NaiveDateTime,
+    /// The progress as JSON, without its date, packed (`services::eligibility::packed_body`).
+    pub packed_body: Vec<u8>,
 }
 
 impl SnapshotRow {

@@ -311,8 +311,8 @@ diesel::table! {
         valid_from -> Date,
         valid_until -> Nullable<Date>,
         parameters_version -> Text,
-        body -> Text,
         computed_at -> Timestamp,
+        packed_body -> Binary,
     }
 }
 

@@ -124,3 +124,85 @@ pub fn evaluate_at(facts: &Facts, params: &Parameters, as_of: &AsOf) -> Vec<Mile
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::facts::AwardFact;
+    use super::testing::{d, job, student_at_designated_college, verified, ELECTRICIAN, ROBOTICS};
+    use super::*;
+    use crate::domain::{AwardKind, SkillLevel};
+
+    fn json(facts: &Facts, on: &str) -> String {
+        serde_json::to_string(&evaluate(facts, &Parameters::seed(), d(on))).unwrap()
+    }
+
+    #[test]
+    fn the_catalog_holds_every_rule_once_in_the_order_of_the_specification() {
+        let ids: Vec<&str> = catalog().iter().map(|r| r.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "sh489.technician_after_senior_worker",
+                "national.next_level",
+                "sh489.training_target",
+                "sh489.public_institution_recruitment",
+                "sh489.graduate_settlement_preference",
+                "sh489.professional_title",
+                "sh.residence_points_skill",
+                "sh.hukou_conversion",
+                "sh.talent_introduction",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_milestone_carries_the_version_of_its_parameters() {
+        let facts = student_at_designated_college(vec![verified(
+            1,
+            SkillLevel::SeniorWorker,
+            ELECTRICIAN,
+            "2023-06-30",
+        )]);
+        let milestones = evaluate(&facts, &Parameters::seed(), d("2025-07-01"));
+        assert!(milestones.len() > 3);
+        assert!(milestones
+            .iter()
+            .all(|m| &*m.parameters_version == Parameters::seed().version.as_str()));
+    }
+
+    /// A 中级工 held, a 高级工 issued on 2024-07-01: the day before, the answer is that of a learner
+    /// without the later certificate; from its day on, it counts.
+    #[test]
+    fn a_certificate_issued_after_the_evaluation_date_is_set_aside_until_its_day() {
+        let earlier = verified(1, SkillLevel::IntermediateWorker, ELECTRICIAN, "2023-01-10");
+        let later = verified(2, SkillLevel::SeniorWorker, ELECTRICIAN, "2024-07-01");
+        let with = student_at_designated_college(vec![earlier.clone(), later]);
+        let without = student_at_designated_college(vec![earlier]);
+        assert_eq!(json(&with, "2024-06-30"), json(&without, "2024-06-30"));
+        assert_ne!(json(&with, "2024-07-01"), json(&without, "2024-07-01"));
+        let on_its_day = evaluate(&with, &Parameters::seed(), d("2024-07-01"));
+        let technician = on_its_day
+            .iter()
+            .find(|m| m.rule_id == technician_after_senior_worker::ID)
+            .unwrap();
+        assert_eq!(technician.eligible_from, Some(d("2026-07-01")));
+    }
+
+    /// An award dated after the evaluation date is set aside as a certificate is.
+    #[test]
+    fn an_award_dated_after_the_evaluation_date_is_set_aside_until_its_day() {
+        let mut without = Facts {
+            certificates: vec![verified(1, SkillLevel::Technician, ROBOTICS, "2024-01-01")],
+            ..Facts::default()
+        };
+        super::testing::catalog(&mut without);
+        without.employments.push(job(ROBOTICS, "2020-01-01", None));
+        let mut with = without.clone();
+        with.awards.push(AwardFact {
+            kind: AwardKind::NationalCompetitionMedal,
+            awarded_on: d("2024-10-01"),
+        });
+        assert_eq!(json(&with, "2024-09-30"), json(&without, "2024-09-30"));
+        assert_ne!(json(&with, "2024-10-01"), json(&without, "2024-10-01"));
+    }
+}

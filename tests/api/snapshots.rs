@@ -10,7 +10,7 @@ use crate::helpers::{spawn_app, TestApp};
 use crate::milestones::{decide, student, verify};
 use skillpath::db::progress_snapshots::{self, SnapshotRow};
 use skillpath::domain::{today_in_shanghai, LearnerId};
-use skillpath::services::eligibility::progress;
+use skillpath::services::eligibility::{packed_body, progress};
 
 async fn snapshot(app: &TestApp, learner: i64) -> Option<SnapshotRow> {
     let id = LearnerId(learner);
@@ -19,6 +19,11 @@ async fn snapshot(app: &TestApp, learner: i64) -> Option<SnapshotRow> {
         .read(move |conn| Ok(progress_snapshots::find(conn, id)?))
         .await
         .unwrap()
+}
+
+/// A stored snapshot's JSON.
+fn stored_json(row: &SnapshotRow) -> String {
+    packed_body::unpack(&row.packed_body).unwrap()
 }
 
 /// The answer for `day` as the server would give it (stored when it holds) and as computed
@@ -130,7 +135,7 @@ async fn every_change_rewrites_or_removes_the_stored_progress() {
     let second = snapshot(&app, l.id)
         .await
         .expect("written by the employment");
-    assert_ne!(second.body, first.body);
+    assert_ne!(stored_json(&second), stored_json(&first));
     let (stored, from_snapshot, live) = stored_and_live(&app, l.id, today).await;
     assert!(from_snapshot);
     assert_eq!(stored, live);
@@ -140,7 +145,8 @@ async fn every_change_rewrites_or_removes_the_stored_progress() {
     let third = snapshot(&app, l.id)
         .await
         .expect("written by the revocation");
-    assert!(third.body.contains("\"revoked\""), "{}", third.body);
+    let third = stored_json(&third);
+    assert!(third.contains("\"revoked\""), "{third}");
     let (stored, _, live) = stored_and_live(&app, l.id, today).await;
     assert_eq!(stored, live);
 
@@ -191,5 +197,66 @@ async fn every_change_rewrites_or_removes_the_stored_progress() {
         let (stored, from_snapshot, live) = stored_and_live(&app, l.id, last).await;
         assert!(from_snapshot || last == today);
         assert_eq!(stored, live);
+    }
+}
+
+/// A client accepting gzip is sent the stored bytes framed as gzip, which decompress to exactly
+/// the JSON any other client is sent; a day not stored is gzip too; `q=0` and `identity` are
+/// honoured.
+#[tokio::test]
+async fn progress_is_sent_as_gzip_to_a_client_that_accepts_it() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let l = student(&app).await;
+    verify(&app, &l).await;
+    let fetch = |path: String, accept: Option<&'static str>| {
+        let mut request = app.client.get(app.url(&path)).bearer_auth(&l.me);
+        if let Some(accept) = accept {
+            request = request.header("accept-encoding", accept);
+        }
+        async move {
+            let resp = request.send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            assert_eq!(resp.headers()["vary"], "accept-encoding");
+            let coding = resp
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (coding, resp.bytes().await.unwrap().to_vec())
+        }
+    };
+    let yesterday = today_in_shanghai().pred_opt().unwrap();
+    for path in [
+        "/api/v1/me/progress".to_owned(),
+        format!("/api/v1/me/progress?as_of={yesterday}"),
+    ] {
+        let (coding, plain) = fetch(path.clone(), None).await;
+        assert_eq!(coding, None);
+        let plain = String::from_utf8(plain).unwrap();
+        serde_json::from_str::<serde_json::Value>(&plain).unwrap();
+        for accept in [
+            "gzip",
+            "br, gzip;q=0.8, identity;q=0.5",
+            "gzip, deflate, br, zstd",
+        ] {
+            let (coding, gzip) = fetch(path.clone(), Some(accept)).await;
+            assert_eq!(coding.as_deref(), Some("gzip"), "{accept}");
+            let mut sent = String::new();
+            flate2::read::GzDecoder::new(gzip.as_slice())
+                .read_to_string(&mut sent)
+                .unwrap();
+            assert_eq!(sent, plain, "{path} with {accept}");
+            assert!(
+                gzip.len() * 2 < plain.len(),
+                "{} of {}",
+                gzip.len(),
+                plain.len()
+            );
+        }
+        for accept in ["identity", "gzip;q=0", "deflate", "gzip;q=0.5, identity"] {
+            let (coding, body) = fetch(path.clone(), Some(accept)).await;
+            assert_eq!(coding, None, "{accept}");
+            assert_eq!(String::from_utf8(body).unwrap(), plain, "{accept}");
+        }
     }
 }

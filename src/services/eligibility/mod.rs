@@ -2,6 +2,7 @@
 //! milestones computed and stored with their events and notices, and their recomputation.
 
 pub mod facts;
+pub mod packed_body;
 pub mod parameters;
 pub mod progress;
 pub mod recompute;

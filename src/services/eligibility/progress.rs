@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::facts::facts_of;
+use super::packed_body;
 use super::parameters::{InForce, ParameterCache};
 use crate::db::certificates::{self, CertificateRow};
 use crate::db::learners::{self, LearnerRow};
@@ -45,28 +46,38 @@ pub struct ProgressBody {
 #[derive(Debug)]
 pub struct ProgressAnswer {
     pub as_of: NaiveDate,
-    /// The JSON of the [`ProgressBody`].
-    body: String,
+    /// The JSON of the [`ProgressBody`], packed as it is stored.
+    packed_body: Vec<u8>,
     /// Whether it came from the stored snapshot (for metrics and tests; never sent).
     pub from_snapshot: bool,
 }
 
 impl ProgressAnswer {
+    /// What the JSON sent begins with: the object's opening and its date.
+    fn prefix(&self) -> Result<String, AppError> {
+        let date = serde_json::to_string(&self.as_of)
+            .map_err(|e| AppError::internal("progress date", e))?;
+        Ok(format!("{{\"as_of\":{date},"))
+    }
+
     /// The JSON sent: `{"as_of":"…",` followed by the body's fields, the same bytes whether the
     /// body was stored or computed just now.
     pub fn to_json(&self) -> Result<String, AppError> {
-        let date = serde_json::to_string(&self.as_of)
-            .map_err(|e| AppError::internal("progress date", e))?;
-        let fields = self
-            .body
-            .strip_prefix('{')
-            .ok_or_else(|| AppError::internal("progress", "a stored body is not a JSON object"))?;
-        Ok(format!("{{\"as_of\":{date},{fields}"))
+        packed_body::unpack_with(&self.prefix()?, &self.packed_body)
+            .map_err(|e| AppError::internal("stored progress", e))
+    }
+
+    /// The same JSON as one gzip member, built around the stored bytes (nothing is compressed).
+    pub fn to_gzip(&self) -> Result<Vec<u8>, AppError> {
+        packed_body::gzip_with(&self.prefix()?, &self.packed_body)
+            .map_err(|e| AppError::internal("stored progress", e))
     }
 
     /// The body, parsed (for the page).
     pub fn body(&self) -> Result<ProgressBody, AppError> {
-        serde_json::from_str(&self.body).map_err(|e| AppError::internal("stored progress", e))
+        let json = packed_body::unpack(&self.packed_body)
+            .map_err(|e| AppError::internal("stored progress", e))?;
+        serde_json::from_str(&json).map_err(|e| AppError::internal("stored progress", e))
     }
 }
 
@@ -82,7 +93,7 @@ pub fn answer_with(
     match stored.filter(|s| s.learner_id == learner_id && s.holds_on(as_of)) {
         Some(snapshot) => Ok(ProgressAnswer {
             as_of,
-            body: snapshot.body,
+            packed_body: snapshot.packed_body,
             from_snapshot: true,
         }),
         None => compute_answer(conn, parameters, learner_id, as_of, today),
@@ -130,7 +141,7 @@ pub fn compute_answer(
     };
     Ok(ProgressAnswer {
         as_of,
-        body: row.body,
+        packed_body: row.packed_body,
         from_snapshot: false,
     })
 }
@@ -209,9 +220,12 @@ pub fn snapshot_rows(
                 valid_from: in_force.day,
                 valid_until,
                 parameters_version: in_force.parameters.version.clone(),
-                body: serde_json::to_string(&body)
-                    .map_err(|e| AppError::internal("progress", e))?,
                 computed_at,
+                packed_body: serde_json::to_string(&body)
+                    .map_err(|e| AppError::internal("progress", e))
+                    .and_then(|json| {
+                        packed_body::pack(&json).map_err(|e| AppError::internal("progress", e))
+                    })?,
             })
         })
         .collect()
