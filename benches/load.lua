@@ -8,6 +8,8 @@
 -- request k of a thread is due at start + k/rate, whether or not earlier answers came back, as
 -- long as a connection is free — run with enough connections that one always is (see run.sh).
 -- Unset, every connection sends its next request as soon as the answer arrives (saturation).
+-- Every request says `Accept-Encoding: gzip, deflate, br`, as a phone's browser or HTTP library
+-- does (the baseline's answer is too short for that to matter; /me/progress then sends gzip).
 -- At the end one line `RESULT key=value …` for run.sh to read.
 
 local ffi = require("ffi")
@@ -74,16 +76,20 @@ function delay()
   return math.floor(wait_ms)
 end
 
+local ACCEPT_ENCODING = "gzip, deflate, br"
+
 function request()
   if tokens and pages then
     next_token = next_token % #tokens + 1
-    return wrk.format("GET", "/progress", { ["Cookie"] = "sp_session=" .. tokens[next_token] })
+    return wrk.format("GET", "/progress", {
+      ["Cookie"] = "sp_session=" .. tokens[next_token], ["Accept-Encoding"] = ACCEPT_ENCODING })
   end
   if tokens then
     next_token = next_token % #tokens + 1
-    return wrk.format("GET", "/api/v1/me/progress", { ["Authorization"] = "Bearer " .. tokens[next_token] })
+    return wrk.format("GET", "/api/v1/me/progress", {
+      ["Authorization"] = "Bearer " .. tokens[next_token], ["Accept-Encoding"] = ACCEPT_ENCODING })
   end
-  return wrk.format("GET", "/learners/" .. math.random(max_id))
+  return wrk.format("GET", "/learners/" .. math.random(max_id), { ["Accept-Encoding"] = ACCEPT_ENCODING })
 end
 
 function done(summary, latency, requests)

@@ -316,6 +316,9 @@ pub struct ProgressResponse {
 /// Answered from the learner's stored snapshot when `as_of` falls within the days it holds for
 /// (one statement reads the account and the snapshot); otherwise computed, and stored when
 /// `as_of` is today.
+///
+/// Sent with `Content-Encoding: gzip` when the client prefers gzip to no coding
+/// (`Accept-Encoding`): the stored bytes themselves, framed. `Vary: accept-encoding`.
 #[utoipa::path(get, path = "/api/v1/me/progress", tag = "rules", params(AsOfQuery), security(("bearer" = [])),
     responses((status = 200, description = "Progress", body = ProgressResponse),
         (status = 403, description = "Not a learner account", body = Problem, content_type = "application/problem+json")))]

@@ -342,6 +342,57 @@ mod tests {
         let p = work(&spans, None, 400, d("2024-02-01"));
         assert_eq!(p.reached_on, None);
     }
+
+    /// A target of no days is reached on the evaluation date, or on the first countable day once
+    /// it has come — also when the only work is ahead (no projection from it is attempted).
+    #[test]
+    fn a_target_of_no_days_is_reached_at_once_even_with_work_only_ahead() {
+        let ahead = [Span {
+            start: d("2025-03-01"),
+            end: None,
+        }];
+        let p = work(&ahead, None, 0, d("2025-01-10"));
+        assert_eq!((p.days, p.reached_on), (0, Some(d("2025-01-10"))));
+    }
+
+    /// Counting from the day after `after` with a target of no days: before that day the answer
+    /// is the evaluation date itself and changes daily; from that day (the boundary included) it
+    /// is that day, and holds.
+    #[test]
+    fn a_target_of_no_days_after_a_date_changes_daily_only_until_the_first_countable_day() {
+        let horizon = |after: &str, on: &str| {
+            let clock = AsOf::new(d(on));
+            let p = accumulate_work(&[], Some(d(after)), 0, &clock);
+            (p.reached_on, clock.horizon())
+        };
+        // The first countable day (2025-01-11) after the evaluation date.
+        assert_eq!(
+            horizon("2025-01-10", "2025-01-09"),
+            (Some(d("2025-01-09")), Some(d("2025-01-10")))
+        );
+        // On it.
+        assert_eq!(
+            horizon("2025-01-10", "2025-01-11"),
+            (Some(d("2025-01-11")), None)
+        );
+        // Before it.
+        assert_eq!(
+            horizon("2025-01-10", "2025-03-01"),
+            (Some(d("2025-01-11")), None)
+        );
+    }
+
+    /// The day a span starts is replaced by the first countable day only when it is earlier; a
+    /// span starting on that day itself counts whole.
+    #[test]
+    fn a_span_starting_on_the_first_countable_day_counts_from_it() {
+        let spans = [Span {
+            start: d("2024-01-02"),
+            end: Some(d("2024-01-11")),
+        }];
+        let p = work(&spans, Some(d("2024-01-01")), 10, d("2024-06-01"));
+        assert_eq!((p.days, p.reached_on), (10, Some(d("2024-01-11"))));
+    }
 }
 
 /// Appends `date` as YYYY-MM-DD, without the general formatting machinery: traces print many

@@ -377,3 +377,160 @@ impl EnrollmentFact {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{
+        catalog, d, enrollment, institution, job, verified, ELECTRICIAN, MECHANIC, ROBOTICS,
+    };
+    use crate::rules::AsOf;
+
+    fn college_enrollment(designated: &[(&str, Option<&str>)]) -> EnrollmentFact {
+        let mut college = institution(InstitutionKind::TechnicianCollege, None);
+        college.designations = designated
+            .iter()
+            .map(|(from, until)| (d(from), until.map(d)))
+            .collect();
+        enrollment(
+            college,
+            "2022-09-01",
+            "2025-06-30",
+            EnrollmentStatus::Enrolled,
+        )
+    }
+
+    /// The texts the traces show of certificates, enrollments, jobs and occupations.
+    #[test]
+    fn records_are_described_in_the_traces_exactly() {
+        let mut certificate = verified(12, SkillLevel::SeniorWorker, ELECTRICIAN, "2023-06-30");
+        assert_eq!(
+            certificate.label(),
+            "#12 高级工 6-18-02-04 2023-06-30 (verified)"
+        );
+        certificate.id = None;
+        assert_eq!(
+            certificate.label(),
+            "hypothetical 高级工 6-18-02-04 2023-06-30 (verified)"
+        );
+        assert_eq!(
+            college_enrollment(&[]).describe(),
+            "某技师学院 · 电气自动化 (2022-09-01 – 2025-06-30, enrolled)"
+        );
+        let mut work = job(MECHANIC, "2020-01-01", Some("2021-03-31"));
+        assert_eq!(
+            work.describe(),
+            "某公司 6-18-01-01 (2020-01-01 – 2021-03-31)"
+        );
+        work.end = None;
+        assert_eq!(work.describe(), "某公司 6-18-01-01 (2020-01-01 – now)");
+
+        let mut facts = Facts::default();
+        catalog(&mut facts);
+        assert_eq!(facts.occupation_label(ELECTRICIAN), "6-18-02-04 电工");
+        assert_eq!(facts.occupation_label("9-99-99-99"), "9-99-99-99");
+        facts.occupations.get_mut(ELECTRICIAN).unwrap().name.clear();
+        assert_eq!(facts.occupation_label(ELECTRICIAN), "6-18-02-04");
+    }
+
+    #[test]
+    fn a_program_covers_its_own_and_its_related_occupations_only() {
+        let mut e = college_enrollment(&[]);
+        e.related_occupations.push(ROBOTICS.into());
+        assert!(e.in_program_occupations(ELECTRICIAN));
+        assert!(e.in_program_occupations(ROBOTICS));
+        assert!(!e.in_program_occupations(MECHANIC));
+    }
+
+    /// Interpretation `designation_overlap`: by default any overlap of the enrollment
+    /// (2022-09-01 – 2025-06-30) with a designation, edges included; under
+    /// `designated_at_certificate`, designated on the certificate's day, edges included.
+    #[test]
+    fn a_designated_college_by_overlap_or_on_the_certificates_day() {
+        let overlap = Parameters::seed();
+        let on_day = Parameters::seed().with(
+            "interpretation.designation_overlap",
+            "designated_at_certificate".into(),
+        );
+        let cases: [(&[(&str, Option<&str>)], bool); 6] = [
+            (&[("2025-06-30", None)], true),  // starts on the last day
+            (&[("2025-07-01", None)], false), // starts after it
+            (&[("2020-01-01", Some("2022-09-01"))], true), // ends on the first day
+            (&[("2020-01-01", Some("2022-08-31"))], false), // ends before it
+            (&[("2023-01-01", Some("2023-12-31"))], true), // within
+            (&[], false),
+        ];
+        for (designations, expected) in cases {
+            let e = college_enrollment(designations);
+            assert_eq!(
+                e.at_designated_college(&overlap, None),
+                expected,
+                "{designations:?}"
+            );
+            assert_eq!(
+                e.at_designated_college(&overlap, Some(d("2030-01-01"))),
+                expected,
+                "by overlap the certificate's day does not matter: {designations:?}"
+            );
+            // Without a certificate's day, the other reading falls back to the overlap.
+            assert_eq!(
+                e.at_designated_college(&on_day, None),
+                expected,
+                "{designations:?}"
+            );
+        }
+        let e = college_enrollment(&[("2023-01-01", Some("2023-12-31"))]);
+        for (day, expected) in [
+            ("2022-12-31", false),
+            ("2023-01-01", true),
+            ("2023-12-31", true),
+            ("2024-01-01", false),
+        ] {
+            assert_eq!(
+                e.at_designated_college(&on_day, Some(d(day))),
+                expected,
+                "{day}"
+            );
+        }
+        let open = college_enrollment(&[("2023-01-01", None)]);
+        assert!(open.at_designated_college(&on_day, Some(d("2040-01-01"))));
+    }
+
+    /// 在校应届毕业生: enrolled, not past the end, ending within `final_year_months` (12).
+    #[test]
+    fn a_final_year_student_is_enrolled_and_ends_within_the_months() {
+        let params = Parameters::seed();
+        let e = college_enrollment(&[]); // ends 2025-06-30
+        let on = |e: &EnrollmentFact, day: &str| e.final_year_on(&AsOf::new(d(day)), &params);
+        assert!(!on(&e, "2024-06-29"));
+        assert!(on(&e, "2024-06-30"));
+        assert!(on(&e, "2025-06-30"));
+        assert!(!on(&e, "2025-07-01"));
+        let mut graduated = e.clone();
+        graduated.status = EnrollmentStatus::Graduated;
+        assert!(!on(&graduated, "2025-01-01"));
+    }
+
+    /// A job is current from its first day through its last (an open one from its first day on);
+    /// it covers the same days.
+    #[test]
+    fn a_job_is_current_and_covers_its_days_edges_included() {
+        let ended = job(MECHANIC, "2020-01-01", Some("2021-03-31"));
+        let open = job(MECHANIC, "2020-01-01", None);
+        for (day, within) in [
+            ("2019-12-31", false),
+            ("2020-01-01", true),
+            ("2021-03-31", true),
+            ("2021-04-01", false),
+        ] {
+            assert_eq!(ended.current_on(&AsOf::new(d(day))), within, "{day}");
+            assert_eq!(ended.covers(d(day)), within, "{day}");
+            assert_eq!(
+                open.current_on(&AsOf::new(d(day))),
+                day != "2019-12-31",
+                "{day}"
+            );
+            assert_eq!(open.covers(d(day)), day != "2019-12-31", "{day}");
+        }
+    }
+}
