@@ -533,4 +533,105 @@ mod tests {
             assert_eq!(open.covers(d(day)), day != "2019-12-31", "{day}");
         }
     }
+
+    #[test]
+    fn occupations_are_related_by_code_or_by_minor_group() {
+        let facts = Facts::default();
+        let same_code = Parameters::seed();
+        let minor_group = Parameters::seed().with(
+            "interpretation.occupation_relation",
+            "same_minor_group".into(),
+        );
+        for (a, b, by_code, by_group) in [
+            ("6-18-02-04", "6-18-02-04", true, true),
+            ("6-18-02-04", "6-18-02-05", false, true),
+            ("6-18-02-04", "6-18-01-01", false, false),
+            // A code too short to name a 小类 is related to nothing by group, not even itself.
+            ("6-18", "6-18", true, false),
+        ] {
+            assert_eq!(facts.related(a, b, &same_code), by_code, "{a} {b}");
+            assert_eq!(facts.related(a, b, &minor_group), by_group, "{a} {b}");
+        }
+    }
+
+    /// The post that matches is a current one in a related occupation: an ended job in the
+    /// occupation does not count, nor does a current job in another.
+    #[test]
+    fn the_matching_post_is_current_and_related() {
+        let params = Parameters::seed();
+        let mut facts = Facts::default();
+        facts
+            .employments
+            .push(job(ELECTRICIAN, "2019-01-01", Some("2021-12-31")));
+        facts.employments.push(job(MECHANIC, "2022-01-01", None));
+        let today = AsOf::new(d("2024-01-01"));
+        assert!(facts
+            .current_post_matching(ELECTRICIAN, &today, &params)
+            .is_none());
+        let found = facts.current_post_matching(MECHANIC, &today, &params);
+        assert_eq!(found.map(|e| e.start), Some(d("2022-01-01")));
+    }
+
+    #[test]
+    fn a_recorded_yes_no_or_nothing_is_shown_as_such() {
+        assert_eq!(
+            [shown(Some(true)), shown(Some(false)), shown(None)],
+            ["yes", "no", "not recorded"]
+        );
+    }
+
+    /// The fresh-graduate window of an enrollment ending 2025-06-30 (until 2025-12-31 under the
+    /// seed's end-of-graduation-year reading), by the day and by when the other conditions hold.
+    #[test]
+    fn the_fresh_graduate_window_opens_holds_and_closes() {
+        let params = Parameters::seed();
+        let mut graduated = college_enrollment(&[]);
+        graduated.status = EnrollmentStatus::Graduated;
+        let window = |e: &EnrollmentFact, on: &str, ready: &str| {
+            e.fresh_graduate_window(&params, &AsOf::new(d(on)), d(ready))
+        };
+        let (end, until) = (d("2025-06-30"), d("2025-12-31"));
+        assert_eq!(
+            window(&graduated, "2025-06-01", "2025-01-01"),
+            Window::Opens(end)
+        );
+        assert_eq!(
+            window(&graduated, "2025-07-01", "2025-01-01"),
+            Window::Open(end, until)
+        );
+        assert_eq!(
+            window(&graduated, "2026-01-01", "2025-01-01"),
+            Window::Closed(until)
+        );
+        // Ready on the window's last day: open for that one day.
+        assert_eq!(
+            window(&graduated, "2025-12-31", "2025-12-31"),
+            Window::Open(until, until)
+        );
+        // Ready after it: missed.
+        assert_eq!(
+            window(&graduated, "2025-12-31", "2026-01-01"),
+            Window::Missed
+        );
+        assert_eq!(
+            window(&graduated, "2025-01-01", "2026-01-01"),
+            Window::Missed
+        );
+        // Still enrolled after the planned end: it opens on graduation, not before.
+        let enrolled = college_enrollment(&[]);
+        assert_eq!(
+            window(&enrolled, "2025-07-01", "2025-01-01"),
+            Window::Opens(end)
+        );
+        assert_eq!(
+            window(&enrolled, "2026-01-01", "2025-01-01"),
+            Window::Missed
+        );
+        let mut withdrawn = graduated.clone();
+        withdrawn.status = EnrollmentStatus::Withdrawn;
+        assert_eq!(
+            window(&withdrawn, "2025-07-01", "2025-01-01"),
+            Window::Missed
+        );
+    }
 }

@@ -28,3 +28,22 @@ impl Hasher for Fnv {
 }
 
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference values of 64-bit FNV-1a (a constant or a broken mix would still make a
+    /// working map, only a slow one).
+    #[test]
+    fn the_hash_is_fnv_1a() {
+        let hash = |bytes: &[u8]| {
+            let mut h = Fnv::default();
+            h.write(bytes);
+            h.finish()
+        };
+        assert_eq!(hash(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(hash(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+}
