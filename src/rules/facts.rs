@@ -386,7 +386,10 @@ mod tests {
     };
     use crate::rules::AsOf;
 
-    fn college_enrollment(designated: &[(&str, Option<&str>)]) -> EnrollmentFact {
+    /// Designation periods: from, and until (none: open).
+    type Periods<'a> = &'a [(&'a str, Option<&'a str>)];
+
+    fn college_enrollment(designated: Periods) -> EnrollmentFact {
         let mut college = institution(InstitutionKind::TechnicianCollege, None);
         college.designations = designated
             .iter()
@@ -452,7 +455,7 @@ mod tests {
             "interpretation.designation_overlap",
             "designated_at_certificate".into(),
         );
-        let cases: [(&[(&str, Option<&str>)], bool); 6] = [
+        let cases: [(Periods, bool); 6] = [
             (&[("2025-06-30", None)], true),  // starts on the last day
             (&[("2025-07-01", None)], false), // starts after it
             (&[("2020-01-01", Some("2022-09-01"))], true), // ends on the first day
