@@ -180,6 +180,10 @@ mod tests {
         let without = student_at_designated_college(vec![earlier]);
         assert_eq!(json(&with, "2024-06-30"), json(&without, "2024-06-30"));
         assert_ne!(json(&with, "2024-07-01"), json(&without, "2024-07-01"));
+        // The same when it is the only certificate.
+        let only_later = student_at_designated_college(vec![with.certificates[1].clone()]);
+        let none = student_at_designated_college(vec![]);
+        assert_eq!(json(&only_later, "2024-06-30"), json(&none, "2024-06-30"));
         let on_its_day = evaluate(&with, &Parameters::seed(), d("2024-07-01"));
         let technician = on_its_day
             .iter()
