@@ -399,14 +399,7 @@ pub fn record_first_kinds(
             recorded_at: at,
         })
         .collect();
-    match conn {
-        DbConnection::Postgres(c) => diesel::copy_from(learner_kind_changes::table)
-            .from_insertable(&values)
-            .execute(c),
-        DbConnection::Sqlite(c) => diesel::insert_into(learner_kind_changes::table)
-            .values(&values)
-            .execute(c),
-    }
+    crate::copy_or_insert!(conn, learner_kind_changes::table, &values)
 }
 
 pub fn find_many(conn: &mut DbConnection, ids: &[LearnerId]) -> QueryResult<Vec<LearnerRow>> {

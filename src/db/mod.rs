@@ -43,6 +43,23 @@ macro_rules! each_backend {
     };
 }
 
+/// Inserts the insertable `$rows` into `$table`, returning the rows written: streamed with `COPY
+/// … FROM STDIN` (binary) on PostgreSQL, one multi-row `INSERT` on SQLite. For bulk loads whose
+/// keys the caller knows (`COPY` returns nothing).
+#[macro_export]
+macro_rules! copy_or_insert {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres(c) => {
+                diesel::copy_from($table).from_insertable($rows).execute(c)
+            }
+            $crate::db::DbConnection::Sqlite(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+        }
+    };
+}
+
 /// Loads the rows of `$query` whose `$column` is one of `$keys` (a slice): none without a round
 /// trip, one with `column = key` — a statement the connection keeps prepared (SQLite cannot keep
 /// `IN (…)` lists, whose text depends on their length) —, several with `column IN (…)`.

@@ -252,20 +252,12 @@ pub fn existing_enrollments(
         .collect())
 }
 
-/// Inserts many enrollments: streamed with `COPY … FROM STDIN` on PostgreSQL, one statement on
-/// SQLite.
+/// Inserts many enrollments (`COPY` on PostgreSQL).
 pub fn insert_enrollments(conn: &mut DbConnection, rows: &[NewEnrollment]) -> QueryResult<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
-    match conn {
-        DbConnection::Postgres(c) => diesel::copy_from(enrollments::table)
-            .from_insertable(rows)
-            .execute(c),
-        DbConnection::Sqlite(c) => diesel::insert_into(enrollments::table)
-            .values(rows)
-            .execute(c),
-    }
+    crate::copy_or_insert!(conn, enrollments::table, rows)
 }
 
 pub fn enrollments_of_learners(

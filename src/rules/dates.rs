@@ -420,24 +420,24 @@ fn two_digits(n: u32) -> &'static str {
     PAIRS.get(i..i + 2).unwrap_or("00")
 }
 
-pub fn ymd(date: NaiveDate) -> String {
-    let mut out = String::with_capacity(10);
-    push_ymd(&mut out, date);
-    out
-}
-
 #[cfg(test)]
 mod ymd_tests {
+    fn ymd(date: chrono::NaiveDate) -> String {
+        let mut out = String::new();
+        super::push_ymd(&mut out, date);
+        out
+    }
+
     #[test]
     fn same_as_display() {
         for s in ["2024-02-29", "1990-01-01", "2026-11-29", "0999-12-31"] {
             let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-            assert_eq!(super::ymd(d), d.to_string());
+            assert_eq!(ymd(d), d.to_string());
         }
         // Years outside four digits fall back to chrono's own form.
         for (y, m, day) in [(12345, 6, 7), (-44, 3, 15), (10000, 1, 1)] {
             let d = chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
-            assert_eq!(super::ymd(d), d.to_string());
+            assert_eq!(ymd(d), d.to_string());
         }
     }
 }

@@ -594,42 +594,42 @@ mod tests {
             e.fresh_graduate_window(&params, &AsOf::new(d(on)), d(ready))
         };
         let (end, until) = (d("2025-06-30"), d("2025-12-31"));
-        assert_eq!(
-            window(&graduated, "2025-06-01", "2025-01-01"),
-            Window::Opens(end)
-        );
-        assert_eq!(
-            window(&graduated, "2025-07-01", "2025-01-01"),
-            Window::Open(end, until)
-        );
-        assert_eq!(
-            window(&graduated, "2026-01-01", "2025-01-01"),
-            Window::Closed(until)
-        );
-        // Ready on the window's last day: open for that one day.
-        assert_eq!(
-            window(&graduated, "2025-12-31", "2025-12-31"),
-            Window::Open(until, until)
-        );
-        // Ready after it: missed.
-        assert_eq!(
-            window(&graduated, "2025-12-31", "2026-01-01"),
-            Window::Missed
-        );
-        assert_eq!(
-            window(&graduated, "2025-01-01", "2026-01-01"),
-            Window::Missed
-        );
-        // Still enrolled after the planned end: it opens on graduation, not before.
         let enrolled = college_enrollment(&[]);
-        assert_eq!(
-            window(&enrolled, "2025-07-01", "2025-01-01"),
-            Window::Opens(end)
-        );
-        assert_eq!(
-            window(&enrolled, "2026-01-01", "2025-01-01"),
-            Window::Missed
-        );
+        for (e, on, ready, expected) in [
+            (&graduated, "2025-06-01", "2025-01-01", Window::Opens(end)),
+            (
+                &graduated,
+                "2025-07-01",
+                "2025-01-01",
+                Window::Open(end, until),
+            ),
+            (
+                &graduated,
+                "2026-01-01",
+                "2025-01-01",
+                Window::Closed(until),
+            ),
+            // Ready on the window's last day: open for that one day.
+            (
+                &graduated,
+                "2025-12-31",
+                "2025-12-31",
+                Window::Open(until, until),
+            ),
+            // Ready after it: missed, whatever the day.
+            (&graduated, "2025-12-31", "2026-01-01", Window::Missed),
+            (&graduated, "2025-01-01", "2026-01-01", Window::Missed),
+            // Still enrolled after the planned end: it opens on graduation, not before.
+            (&enrolled, "2025-07-01", "2025-01-01", Window::Opens(end)),
+            (&enrolled, "2026-01-01", "2025-01-01", Window::Missed),
+        ] {
+            assert_eq!(
+                window(e, on, ready),
+                expected,
+                "{:?} on {on}, ready {ready}",
+                e.status
+            );
+        }
         let mut withdrawn = graduated.clone();
         withdrawn.status = EnrollmentStatus::Withdrawn;
         assert_eq!(

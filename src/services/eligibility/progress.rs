@@ -53,23 +53,22 @@ pub struct ProgressAnswer {
 }
 
 impl ProgressAnswer {
-    /// What the JSON sent begins with: the object's opening and its date.
-    fn prefix(&self) -> Result<String, AppError> {
-        let date = serde_json::to_string(&self.as_of)
-            .map_err(|e| AppError::internal("progress date", e))?;
-        Ok(format!("{{\"as_of\":{date},"))
+    /// What the JSON sent begins with: the object's opening and its date (written as serde
+    /// writes a date, `compose!`'s form of it).
+    fn prefix(&self) -> String {
+        crate::compose!("{\"as_of\":\"", self.as_of, "\",")
     }
 
     /// The JSON sent: `{"as_of":"…",` followed by the body's fields, the same bytes whether the
     /// body was stored or computed just now.
     pub fn to_json(&self) -> Result<String, AppError> {
-        packed_body::unpack_with(&self.prefix()?, &self.packed_body)
+        packed_body::unpack_with(&self.prefix(), &self.packed_body)
             .map_err(|e| AppError::internal("stored progress", e))
     }
 
     /// The same JSON as one gzip member, built around the stored bytes (nothing is compressed).
     pub fn to_gzip(&self) -> Result<Vec<u8>, AppError> {
-        packed_body::gzip_with(&self.prefix()?, &self.packed_body)
+        packed_body::gzip_with(&self.prefix(), &self.packed_body)
             .map_err(|e| AppError::internal("stored progress", e))
     }
 
@@ -229,4 +228,25 @@ pub fn snapshot_rows(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The date opening an answer is written as serde writes the date of [`ProgressResponse`]
+    /// (the document's schema), years beyond four digits included.
+    #[test]
+    fn the_answers_date_is_written_as_serde_writes_it() {
+        for (y, m, d) in [(2026, 12, 4), (999, 1, 31), (12345, 6, 7), (-44, 3, 15)] {
+            let as_of = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let answer = ProgressAnswer {
+                as_of,
+                packed_body: Vec::new(),
+                from_snapshot: false,
+            };
+            let date = serde_json::to_string(&as_of).unwrap();
+            assert_eq!(answer.prefix(), format!("{{\"as_of\":{date},"));
+        }
+    }
 }
