@@ -46,6 +46,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/docs").route(web::get().to(docs_redirect)))
         .service(
             web::scope("/api/v1")
+                // A learner's most frequent request first: resources are tried in order, and each
+                // one with a `{…}` segment before it costs a regular-expression match.
+                .service(resource("/me/progress").route(web::get().to(milestones::my_progress)))
                 .service(resource("/auth/login").route(web::post().to(auth::login)))
                 .service(resource("/auth/refresh").route(web::post().to(auth::refresh)))
                 .service(resource("/auth/logout").route(web::post().to(auth::logout)))
@@ -179,7 +182,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/learners/{id}/milestone-events")
                         .route(web::get().to(milestones::learner_events)),
                 )
-                .service(resource("/me/progress").route(web::get().to(milestones::my_progress)))
                 .service(resource("/me/what-if").route(web::post().to(milestones::what_if)))
                 .service(resource("/me/notifications").route(web::get().to(notifications::inbox)))
                 .service(

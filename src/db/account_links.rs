@@ -74,7 +74,7 @@ pub fn find_live(
         .filter(account_links::used_at.is_null())
         .filter(account_links::expires_at.gt(now))
         .select(AccountLinkRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -82,7 +82,7 @@ pub fn find_by_number(
     certificates::table
         .filter(certificates::number.eq(number))
         .select(CertificateRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

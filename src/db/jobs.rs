@@ -135,7 +135,7 @@ pub fn claim_due(
         j::jobs
             .find(id)
             .select(JobRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()
     })
 }

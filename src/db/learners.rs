@@ -110,7 +110,7 @@ pub fn find_by_id_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Optio
     learners::table
         .filter(learners::id_number_hash.eq(hash))
         .select(LearnerRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -118,7 +118,7 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
     learners::table
         .filter(learners::email.eq(email))
         .select(LearnerRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -223,7 +223,7 @@ pub fn visible(
     let found: Option<i64> = scoped(scope)
         .filter(learners::id.eq(learner_id))
         .select(learners::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(found.is_some())
 }

@@ -1,5 +1,10 @@
 //! The database: one connection type over SQLite and PostgreSQL, its pool, migrations, and the
 //! one way handlers reach it (`Database::read` / `Database::write`, off the HTTP workers).
+//!
+//! A lookup by a primary or unique key uses `get_result`, not `first`: `first` appends a bound
+//! `LIMIT`, which SQLite plans by its value, so the prepared statement expires each time it is
+//! bound and is parsed again on every call (a tenth of a progress request's time). `first` is
+//! for an ordered pick among many rows (the test below holds every file of this module to it).
 
 pub mod account_links;
 pub mod audit;
@@ -461,5 +466,36 @@ impl TruncateToMicros for chrono::NaiveDateTime {
         use chrono::Timelike;
         let micros = self.nanosecond() / 1_000 * 1_000;
         self.with_nanosecond(micros).unwrap_or(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `first` (a bound `LIMIT`, re-prepared on every call by SQLite) only where the statement
+    /// orders many rows to pick one; a lookup by key uses `get_result` (see the module's doc).
+    #[test]
+    fn first_is_only_an_ordered_pick() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/db");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                if !code.contains(".first(") || code.contains("\".first(") {
+                    continue;
+                }
+                checked += 1;
+                let before = &lines[i.saturating_sub(12)..i];
+                assert!(
+                    before.iter().any(|l| l.contains(".order(")),
+                    "{}:{}: `first` without an order: a lookup by key uses `get_result`",
+                    path.display(),
+                    i + 1
+                );
+            }
+        }
+        assert!(checked >= 2, "the ordered picks are still found");
     }
 }

@@ -237,7 +237,7 @@ pub fn mark_read(
         .filter(inbox_messages::id.eq(id))
         .filter(inbox_of(recipient))
         .select(inbox_messages::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     if exists.is_none() {
         return Ok(false);

@@ -41,7 +41,7 @@ pub fn for_account(
         )
         .filter(users::id.eq(user_id))
         .select((UserRow::as_select(), Option::<SnapshotRow>::as_select()))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -52,7 +52,7 @@ pub fn find(conn: &mut DbConnection, learner_id: LearnerId) -> QueryResult<Optio
     progress_snapshots::table
         .find(learner_id)
         .select(SnapshotRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

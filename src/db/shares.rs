@@ -138,7 +138,7 @@ pub fn find_share_by_code(
     shares::table
         .filter(shares::code_hash.eq(code_hash))
         .select(ShareRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -47,7 +47,7 @@ pub fn find_live(
         .filter(web_sessions::token_hash.eq(token_hash))
         .filter(web_sessions::expires_at.gt(now))
         .select((WebSessionRow::as_select(), UserRow::as_select()))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
