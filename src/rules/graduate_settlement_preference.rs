@@ -198,9 +198,41 @@ mod tests {
         let mut facts = graduate(Some(Hukou::Other));
         facts.certificates[0].occupation = MECHANIC.into();
         facts.enrollments[0].program_occupation = MECHANIC.into();
+        facts.employments[0].occupation = MECHANIC.into();
+        let m = &evaluate(&facts, &Parameters::seed(), d("2025-08-01"))[0];
+        assert_eq!(m.status, Status::NotMet);
+        assert!(m.missing[0]
+            .en
+            .contains("certificate in an occupation of the technician catalog"));
+    }
+
+    #[test]
+    fn a_senior_worker_certificate_is_not_enough() {
+        let mut facts = graduate(Some(Hukou::Other));
+        facts.certificates[0].level = SkillLevel::SeniorWorker;
+        let m = &evaluate(&facts, &Parameters::seed(), d("2025-08-01"))[0];
+        assert_eq!(m.status, Status::NotMet);
+    }
+
+    #[test]
+    fn only_full_time_students_of_designated_higher_vocational_colleges() {
+        let mut technician_college = graduate(Some(Hukou::Other));
+        technician_college.enrollments[0].institution.kind = InstitutionKind::TechnicianCollege;
+        let mut part_time = graduate(Some(Hukou::Other));
+        part_time.enrollments[0].full_time = false;
+        let mut not_designated = graduate(Some(Hukou::Other));
+        not_designated.enrollments[0]
+            .institution
+            .designations
+            .clear();
+        for facts in [technician_college, part_time, not_designated] {
+            assert!(evaluate(&facts, &Parameters::seed(), d("2025-08-01")).is_empty());
+        }
+        let mut undergraduate = graduate(Some(Hukou::Other));
+        undergraduate.enrollments[0].institution.kind = InstitutionKind::UndergraduateVocational;
         assert_eq!(
-            evaluate(&facts, &Parameters::seed(), d("2025-08-01"))[0].status,
-            Status::NotMet
+            evaluate(&undergraduate, &Parameters::seed(), d("2025-08-01"))[0].status,
+            Status::Met
         );
     }
 }

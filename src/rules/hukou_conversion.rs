@@ -31,10 +31,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
     m.target = Some("shanghai_hukou".into());
     m.target_label = Some(Text::new("本市常住户口", "Shanghai hukou"));
     if facts.learner.hukou == Some(Hukou::Shanghai) {
-        {
-            out.push(m.with_status(Status::NotApplicable));
-            return;
-        };
+        out.push(m.with_status(Status::NotApplicable));
+        return;
     }
     // Route B: 高级技师 matching the current post.
     let route_b = facts
@@ -56,10 +54,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
     ));
     if let Some(since) = route_b {
         m.route = Some("b".into());
-        {
-            out.push(m.dated(since, as_of));
-            return;
-        };
+        out.push(m.dated(since, as_of));
+        return;
     }
     // Route A.
     let cert = facts
@@ -133,13 +129,12 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
         ));
     }
     let Some(cert) = cert else {
-        {
-            out.push(m.with_status(Status::NotMet).missing(Text::new(
+        out.push(m.with_status(Status::NotMet).missing(Text::new(
             "技师目录内职业的技师及以上证书，且在对应岗位工作",
-            "a Technician (or higher) certificate in a technician-catalog occupation, and a job in that occupation",
+            "a Technician (or higher) certificate in a technician-catalog occupation, \
+             and a job in that occupation",
         )));
-            return;
-        };
+        return;
     };
     let (Some(permit), Some(insurance), Some(tax)) = (permit, insurance, tax) else {
         let mut m = m.with_status(Status::NeedsInfo);
@@ -161,19 +156,15 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                 "whether you pay income tax in Shanghai",
             ));
         }
-        {
-            out.push(m);
-            return;
-        };
+        out.push(m);
+        return;
     };
     if !tax {
-        {
-            out.push(m.with_status(Status::NotMet).missing(Text::new(
-                "在本市缴纳个人所得税",
-                "income tax paid in Shanghai",
-            )));
-            return;
-        };
+        out.push(m.with_status(Status::NotMet).missing(Text::new(
+            "在本市缴纳个人所得税",
+            "income tax paid in Shanghai",
+        )));
+        return;
     }
     m.route = Some("a".into());
     let since = permit.max(insurance).max(cert.issued_on);
@@ -223,6 +214,40 @@ mod tests {
             evaluate(&technician(), &Parameters::seed(), d("2026-03-15"))[0].status,
             Status::Met
         );
+    }
+
+    #[test]
+    fn the_trace_tells_which_of_the_month_counts_is_reached() {
+        use crate::rules::milestone::Outcome;
+        let m = &evaluate(&technician(), &Parameters::seed(), d("2026-01-01"))[0];
+        let outcome = |condition: &str| {
+            m.trace
+                .iter()
+                .find(|c| c.condition.en == condition)
+                .map(|c| c.outcome)
+        };
+        // The permit's 84 months end 2026-03-15, the insurance's 2025-04-01.
+        assert_eq!(
+            outcome("Months holding the residence permit"),
+            Some(Outcome::Fail)
+        );
+        assert_eq!(
+            outcome("Months of Shanghai social insurance"),
+            Some(Outcome::Pass)
+        );
+    }
+
+    #[test]
+    fn route_a_needs_technician_or_above_in_the_technician_catalog() {
+        let mut senior_worker = technician();
+        senior_worker.certificates[0].level = SkillLevel::SeniorWorker;
+        let mut outside_the_catalog = technician();
+        outside_the_catalog.certificates[0].occupation = MECHANIC.into();
+        outside_the_catalog.employments[0].occupation = MECHANIC.into();
+        for facts in [senior_worker, outside_the_catalog] {
+            let m = &evaluate(&facts, &Parameters::seed(), d("2026-06-01"))[0];
+            assert_eq!((m.status, m.route.as_deref()), (Status::NotMet, None));
+        }
     }
 
     #[test]

@@ -77,7 +77,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
         m.target = Some(title.into());
         m.target_label = Some(Text::new(zh, en));
         let years = params.int(years_param);
-        let mut best: Option<(NaiveDate, &CertificateFact)> = None;
+        // The earliest day any of the certificates completes the years.
+        let mut best: Option<NaiveDate> = None;
         for cert in certs.iter().copied().filter(|c| c.level >= level) {
             let spans = facts.related_spans(&cert.occupation, params);
             let progress = dates::accumulate_work(
@@ -96,13 +97,11 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                 crate::compose!(years, " years (", u64::from(years) * work_year, " days)"),
             ));
             if let Some(day) = progress.reached_on {
-                if best.is_none_or(|(b, _)| day < b) {
-                    best = Some((day, cert));
-                }
+                best = Some(best.map_or(day, |b| b.min(day)));
             }
         }
         match best {
-            Some((day, _)) => out.push(m.dated(day, as_of)),
+            Some(day) => out.push(m.dated(day, as_of)),
             None if certs.iter().any(|c| c.level >= level) => {
                 out.push(m.with_status(Status::NotMet).missing(Text::new(
                     crate::compose!(
@@ -158,6 +157,66 @@ mod tests {
         );
         assert_eq!(ms[1].status, Status::NotMet);
         assert!(ms[1].missing[0].en.contains("Technician"));
+    }
+
+    #[test]
+    fn the_certificate_completing_the_years_first_dates_the_title() {
+        // A 技师 certificate (work counted from 2024-01-01) and a 高级工 (from 2025-01-01): for
+        // 助理工程师 either counts, and the earlier end of the two years wins whichever comes first.
+        let technician = verified(2, SkillLevel::Technician, ELECTRICIAN, "2023-12-31");
+        let senior_worker = verified(1, SkillLevel::SeniorWorker, ELECTRICIAN, "2024-12-31");
+        for certificates in [
+            vec![technician.clone(), senior_worker.clone()],
+            vec![senior_worker, technician],
+        ] {
+            let mut facts = student_at_designated_college(certificates);
+            facts.enrollments[0].status = EnrollmentStatus::Graduated;
+            facts.employments.push(job(ELECTRICIAN, "2020-01-01", None));
+            let ms = evaluate(&facts, &Parameters::seed(), d("2025-07-01"));
+            assert_eq!(ms[0].eligible_from, Some(d("2025-12-30")));
+        }
+    }
+
+    #[test]
+    fn without_the_years_the_learner_is_told_which_they_lack() {
+        let mut facts = student_at_designated_college(vec![verified(
+            1,
+            SkillLevel::SeniorWorker,
+            ELECTRICIAN,
+            "2025-01-10",
+        )]);
+        facts.enrollments[0].status = EnrollmentStatus::Graduated;
+        let ms = evaluate(&facts, &Parameters::seed(), d("2026-01-01"));
+        let missing: Vec<(Status, &str)> = ms
+            .iter()
+            .map(|m| (m.status, m.missing[0].en.as_ref()))
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                (
+                    Status::NotMet,
+                    "2 years of related work after Senior Worker (Level 3)"
+                ),
+                (Status::NotMet, "needs a Technician (Level 2) certificate"),
+                (
+                    Status::NotMet,
+                    "needs a Senior Technician (Level 1) certificate"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_certificates_of_senior_worker_or_above_in_the_programs_occupations() {
+        for certificate in [
+            verified(1, SkillLevel::IntermediateWorker, ELECTRICIAN, "2025-01-10"),
+            verified(1, SkillLevel::SeniorWorker, MECHANIC, "2025-01-10"),
+        ] {
+            let mut facts = student_at_designated_college(vec![certificate]);
+            facts.enrollments[0].status = EnrollmentStatus::Graduated;
+            assert!(evaluate(&facts, &Parameters::seed(), d("2026-01-01")).is_empty());
+        }
     }
 
     #[test]

@@ -161,6 +161,20 @@ mod tests {
     }
 
     #[test]
+    fn only_senior_worker_or_above_in_the_programs_occupations() {
+        for certificate in [
+            verified(1, SkillLevel::IntermediateWorker, ELECTRICIAN, "2025-01-10"),
+            verified(1, SkillLevel::SeniorWorker, MECHANIC, "2025-01-10"),
+        ] {
+            let facts = secondary(EnrollmentStatus::Graduated, vec![certificate]);
+            assert_eq!(
+                evaluate(&facts, &Parameters::seed(), d("2025-07-01"))[0].status,
+                Status::NotMet
+            );
+        }
+    }
+
+    #[test]
     fn not_met_without_the_certificate_and_not_applicable_elsewhere() {
         let facts = secondary(EnrollmentStatus::Graduated, vec![]);
         assert_eq!(

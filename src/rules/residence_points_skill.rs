@@ -53,10 +53,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
             "shanghai",
             "other",
         ));
-        {
-            out.push(m.with_status(Status::NotApplicable));
-            return;
-        };
+        out.push(m.with_status(Status::NotApplicable));
+        return;
     }
     let cap = params.int(crate::param!("sh.residence_points.cap"));
     let require_catalog = params.flag(crate::param!(
@@ -135,7 +133,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
         if ok {
             let points = params.points_for(cert.level).min(cap);
             let since = cert.issued_on.max(post.map_or(cert.issued_on, |p| p.start));
-            if best.is_none_or(|(p, _)| points > p) {
+            // The most points; of equal points, the earliest day they count from.
+            if best.is_none_or(|(p, s)| points > p || (points == p && since < s)) {
                 best = Some((points, since));
             }
         } else if !worked {
@@ -215,6 +214,56 @@ mod tests {
             d("2025-01-01"),
         )[0];
         assert_eq!(m.points, Some(100));
+    }
+
+    #[test]
+    fn the_most_points_and_of_equal_points_the_earliest_count() {
+        let mut technician = worker(SkillLevel::Technician, Some(true));
+        technician.certificates.push(verified(
+            2,
+            SkillLevel::SeniorWorker,
+            ELECTRICIAN,
+            "2023-05-01",
+        ));
+        let mut senior_workers = worker(SkillLevel::SeniorWorker, None);
+        senior_workers.certificates.push(verified(
+            2,
+            SkillLevel::SeniorWorker,
+            ELECTRICIAN,
+            "2023-05-01",
+        ));
+        for (mut facts, expected) in [
+            (technician, (Some(100), Some(d("2024-05-01")))),
+            (senior_workers, (Some(60), Some(d("2023-05-01")))),
+        ] {
+            for _ in 0..2 {
+                facts.certificates.reverse();
+                let m = &evaluate(&facts, &Parameters::seed(), d("2025-01-01"))[0];
+                assert_eq!((m.points, m.eligible_from), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn what_is_missing_names_the_certificate_and_the_reason() {
+        let mut outside = worker(SkillLevel::SeniorWorker, None);
+        outside.employments[0].in_shanghai = false;
+        let mut no_post = worker(SkillLevel::SeniorWorker, None);
+        no_post.employments[0].end = Some(d("2024-12-31"));
+        for (facts, expected) in [
+            (
+                outside,
+                "Senior Worker (Level 3): not obtained while working in Shanghai",
+            ),
+            (
+                no_post,
+                "Senior Worker (Level 3): needs a current job in its occupation",
+            ),
+        ] {
+            let m = &evaluate(&facts, &Parameters::seed(), d("2025-01-01"))[0];
+            assert_eq!(m.status, Status::NotMet);
+            assert_eq!(m.missing[0].en, expected);
+        }
     }
 
     #[test]

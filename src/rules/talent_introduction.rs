@@ -33,10 +33,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
         "Shanghai hukou (talent introduction)",
     ));
     if facts.learner.hukou == Some(Hukou::Shanghai) {
-        {
-            out.push(m.with_status(Status::NotApplicable));
-            return;
-        };
+        out.push(m.with_status(Status::NotApplicable));
+        return;
     }
     let qualifying_award = facts.awards.iter().find(|a| {
         matches!(
@@ -158,6 +156,36 @@ mod tests {
             (m.status, m.eligible_from),
             (Status::Met, Some(d("2024-10-01")))
         );
+    }
+
+    #[test]
+    fn only_a_current_frontline_or_dedicated_trainer_job_counts() {
+        let mut ended = frontline(SkillLevel::SeniorTechnician);
+        ended.employments[0].end = Some(d("2024-12-31"));
+        let mut office = frontline(SkillLevel::SeniorTechnician);
+        office.employments[0].frontline = false;
+        for facts in [ended, office] {
+            assert_eq!(
+                evaluate(&facts, &Parameters::seed(), d("2025-01-01"))[0].status,
+                Status::NotMet
+            );
+        }
+    }
+
+    #[test]
+    fn the_trace_says_when_a_dedicated_trainer_counts_as_frontline() {
+        let mentions_trainer = |facts: &Facts| {
+            let m = &evaluate(facts, &Parameters::seed(), d("2025-01-01"))[0];
+            assert_eq!(m.status, Status::Met);
+            m.trace
+                .iter()
+                .any(|c| c.observed.contains("dedicated trainer"))
+        };
+        let mut trainer = frontline(SkillLevel::SeniorTechnician);
+        trainer.employments[0].frontline = false;
+        trainer.employments[0].dedicated_trainer = true;
+        assert!(mentions_trainer(&trainer));
+        assert!(!mentions_trainer(&frontline(SkillLevel::SeniorTechnician)));
     }
 
     #[test]

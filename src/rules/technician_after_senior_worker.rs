@@ -63,10 +63,8 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
                 "an enrollment overlapping a designation period",
             ));
         }
-        {
-            out.push(m.with_status(Status::NotApplicable));
-            return;
-        };
+        out.push(m.with_status(Status::NotApplicable));
+        return;
     }
 
     let senior_certs = facts.certificates.iter().filter(|c| {

@@ -168,6 +168,26 @@ mod tests {
     }
 
     #[test]
+    fn a_social_learners_goal_is_set_by_what_they_held_before_enrolling() {
+        // Enrolled 2022-09-01: a 高级工 of the day before sets the goal at 技师; one of the
+        // first day counts as obtained while enrolled.
+        for (issued, goal, status) in [
+            ("2022-08-31", "technician", Status::NotMet),
+            ("2022-09-01", "senior_worker", Status::Achieved),
+        ] {
+            let mut facts = student_at_designated_college(vec![verified(
+                1,
+                SkillLevel::SeniorWorker,
+                ELECTRICIAN,
+                issued,
+            )]);
+            facts.learner.kind = LearnerKind::Social;
+            let m = &evaluate(&facts, &Parameters::seed(), d("2024-07-01"))[0];
+            assert_eq!((m.target.as_deref(), m.status), (Some(goal), status));
+        }
+    }
+
+    #[test]
     fn graduates_have_no_training_goal() {
         let mut facts = student_at_designated_college(vec![]);
         facts.enrollments[0].status = EnrollmentStatus::Graduated;

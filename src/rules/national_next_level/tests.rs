@@ -317,3 +317,204 @@ fn senior_technician_four_years_after_technician_and_junior_by_apprenticeship() 
         (Status::Met, Some("b"), Some(d("2025-08-31")))
     );
 }
+
+/// The milestone of `occupation` among the rule's.
+fn of<'m>(ms: &'m [Milestone], occupation: &str) -> &'m Milestone {
+    let prefix = format!("national.next_level/{occupation}/");
+    ms.iter()
+        .find(|m| m.key.starts_with(&prefix))
+        .expect("a milestone for the occupation")
+}
+
+#[test]
+fn only_the_held_level_in_the_occupation_starts_the_years() {
+    // An earlier 中级工 in the occupation and an earlier 高级工 in another do not date 技师.
+    let facts = employee(
+        vec![
+            verified(1, SkillLevel::IntermediateWorker, ELECTRICIAN, "2016-01-01"),
+            verified(2, SkillLevel::SeniorWorker, MECHANIC, "2017-01-01"),
+            verified(3, SkillLevel::SeniorWorker, ELECTRICIAN, "2020-05-10"),
+        ],
+        vec![job(ELECTRICIAN, "2015-01-01", None)],
+    );
+    let ms = evaluate(&facts, &Parameters::seed(), d("2024-01-01"));
+    let m = of(&ms, ELECTRICIAN);
+    assert_eq!(
+        (m.status, m.route.as_deref(), m.eligible_from),
+        (Status::Upcoming, Some("a"), Some(d("2024-05-09")))
+    );
+}
+
+/// The trace's check of the schooling condition of `route`.
+fn schooling_check<'m>(m: &'m Milestone, route: &str) -> &'m Check {
+    m.trace
+        .iter()
+        .find(|c| {
+            c.route.as_deref() == Some(route) && c.condition.en.contains("of a related program")
+        })
+        .expect("the schooling check")
+}
+
+#[test]
+fn a_student_still_enrolled_counts_from_graduation_when_no_final_year_is_allowed() {
+    // 技师 route (b) needs graduation itself (no final-year students): the enrolled student's
+    // date is the end of the enrollment, not twelve months before it.
+    let mut facts = employee(
+        vec![verified(
+            1,
+            SkillLevel::SeniorWorker,
+            ELECTRICIAN,
+            "2022-01-10",
+        )],
+        vec![job(ELECTRICIAN, "2019-01-01", None)],
+    );
+    facts.enrollments.push(enrollment(
+        institution(InstitutionKind::SeniorTechnicalSchool, None),
+        "2021-09-01",
+        "2025-06-30",
+        EnrollmentStatus::Enrolled,
+    ));
+    let m = &evaluate(&facts, &Parameters::seed(), d("2024-01-01"))[0];
+    assert_eq!(
+        (m.status, m.route.as_deref(), m.eligible_from),
+        (Status::Upcoming, Some("b"), Some(d("2025-06-30")))
+    );
+    let check = schooling_check(m, "b");
+    assert_eq!(
+        (check.outcome, check.observed.as_ref()),
+        (Outcome::Fail, "from 2025-06-30")
+    );
+    // Withdrawn: no date at all; route (a) remains.
+    facts.enrollments[0].status = EnrollmentStatus::Withdrawn;
+    let m = &evaluate(&facts, &Parameters::seed(), d("2024-01-01"))[0];
+    assert_eq!(m.route.as_deref(), Some("a"));
+    assert_eq!(schooling_check(m, "b").observed, "no such enrollment");
+    // Graduated: met since graduation.
+    facts.enrollments[0].status = EnrollmentStatus::Graduated;
+    facts.enrollments[0].end = d("2023-06-30");
+    let m = &evaluate(&facts, &Parameters::seed(), d("2024-01-01"))[0];
+    let check = schooling_check(m, "b");
+    assert_eq!(
+        (check.outcome, check.observed.as_ref()),
+        (Outcome::Pass, "since 2023-06-30")
+    );
+}
+
+#[test]
+fn junior_worker_route_b_needs_a_completed_related_apprenticeship() {
+    let apprenticeship = |class_type, status, occupation: &str| {
+        let mut e = college_graduate(InstitutionKind::Enterprise, "2025-08-31");
+        e.class_type = class_type;
+        e.status = status;
+        e.program_occupation = occupation.into();
+        e
+    };
+    for enrollment in [
+        apprenticeship(ClassType::Regular, EnrollmentStatus::Graduated, ELECTRICIAN),
+        apprenticeship(
+            ClassType::Apprenticeship,
+            EnrollmentStatus::Enrolled,
+            ELECTRICIAN,
+        ),
+        apprenticeship(
+            ClassType::Apprenticeship,
+            EnrollmentStatus::Graduated,
+            MECHANIC,
+        ),
+    ] {
+        let mut facts = employee(vec![], vec![job(ELECTRICIAN, "2025-09-01", None)]);
+        facts.enrollments.push(enrollment);
+        let m = &evaluate(&facts, &Parameters::seed(), d("2025-10-01"))[0];
+        assert_eq!(
+            (m.status, m.route.as_deref()),
+            (Status::Upcoming, Some("a"))
+        );
+    }
+}
+
+#[test]
+fn the_degree_check_passes_only_for_a_related_major() {
+    let degree_check = |majors: Vec<String>| {
+        let mut facts = employee(
+            vec![verified(
+                1,
+                SkillLevel::IntermediateWorker,
+                ELECTRICIAN,
+                "2021-06-30",
+            )],
+            vec![job(ELECTRICIAN, "2021-01-01", None)],
+        );
+        facts.learner.education_level = Some(EducationLevel::Associate);
+        facts.learner.education_occupations = majors;
+        let m = &evaluate(&facts, &Parameters::seed(), d("2024-01-01"))[0];
+        let check = m
+            .trace
+            .iter()
+            .find(|c| c.route.as_deref() == Some("c") && c.condition.en.starts_with("大专"))
+            .expect("the degree check")
+            .outcome;
+        (check, m.route.clone())
+    };
+    assert_eq!(
+        degree_check(vec![ELECTRICIAN.into()]),
+        (Outcome::Pass, Some("c".into()))
+    );
+    assert_eq!(
+        degree_check(vec![ROBOTICS.into()]),
+        (Outcome::Fail, Some("a".into()))
+    );
+}
+
+#[test]
+fn technician_route_c_needs_a_verified_preparatory_certificate() {
+    // A technician-college graduate with 高级工 and a pending 预备技师: route (c) stays closed
+    // (two years of work would have opened it on 2024-06-29); route (b) needs three.
+    let mut facts = employee(
+        vec![
+            verified(1, SkillLevel::SeniorWorker, ELECTRICIAN, "2022-01-10"),
+            CertificateFact {
+                kind: CertificateKind::PreparatoryTechnician,
+                ..cert(
+                    2,
+                    SkillLevel::SeniorWorker,
+                    ELECTRICIAN,
+                    "2022-06-20",
+                    CertificateStatus::Pending,
+                )
+            },
+        ],
+        vec![job(ELECTRICIAN, "2022-07-01", None)],
+    );
+    facts.enrollments.push(college_graduate(
+        InstitutionKind::TechnicianCollege,
+        "2022-06-30",
+    ));
+    let m = &evaluate(&facts, &Parameters::seed(), d("2024-07-01"))[0];
+    assert_eq!(
+        (m.status, m.route.as_deref()),
+        (Status::Upcoming, Some("b"))
+    );
+}
+
+#[test]
+fn a_met_route_is_preferred_to_an_upcoming_one_listed_after_it() {
+    // 中级工: route (a) met long ago; route (c), a final-year student, only upcoming.
+    let mut facts = employee(
+        vec![verified(
+            1,
+            SkillLevel::JuniorWorker,
+            ELECTRICIAN,
+            "2016-01-01",
+        )],
+        vec![job(ELECTRICIAN, "2015-01-01", None)],
+    );
+    facts.enrollments.push(enrollment(
+        institution(InstitutionKind::TechnicalSchool, None),
+        "2022-09-01",
+        "2025-06-30",
+        EnrollmentStatus::Enrolled,
+    ));
+    let m = &evaluate(&facts, &Parameters::seed(), d("2024-06-29"))[0];
+    assert_eq!(m.status, Status::Met);
+    assert_eq!(m.route.as_deref(), Some("a"));
+}
