@@ -8,6 +8,7 @@ pub mod body;
 pub mod boundary;
 pub mod certificates;
 pub mod cohorts;
+pub mod designations;
 pub mod extractor;
 pub mod institutions;
 pub mod learners;
@@ -101,6 +102,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/institutions/{id}/designations/{designation_id}/end")
                         .route(web::post().to(institutions::end_designation)),
+                )
+                .service(
+                    resource("/institutions/{id}/designation-applications")
+                        .route(web::post().to(designations::create_application))
+                        .route(web::get().to(designations::list_applications)),
+                )
+                .service(
+                    resource("/institutions/{id}/designation-applications/{application_id}")
+                        .route(web::get().to(designations::get_application))
+                        .route(web::put().to(designations::update_application)),
+                )
+                .service(
+                    resource("/institutions/{id}/designation-applications/{application_id}/steps")
+                        .route(web::post().to(designations::take_step)),
+                )
+                .service(
+                    resource("/institutions/{id}/partnerships")
+                        .route(web::post().to(designations::create_partnership))
+                        .route(web::get().to(designations::list_partnerships)),
+                )
+                .service(
+                    resource("/institutions/{id}/partnerships/{partnership_id}/end")
+                        .route(web::post().to(designations::end_partnership)),
                 )
                 .service(
                     resource("/institutions/{id}/programs")

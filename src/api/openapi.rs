@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::problem::Problem;
 use crate::api::{
-    account_links, audit, auth, awards, certificates, cohorts, institutions, learners, milestones,
-    notifications, occupations, ops, records, shares, users, verifications,
+    account_links, audit, auth, awards, certificates, cohorts, designations, institutions,
+    learners, milestones, notifications, occupations, ops, records, shares, users, verifications,
 };
 use crate::error::FieldError;
 
@@ -48,6 +48,14 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         institutions::create_program,
         institutions::list_programs,
         institutions::get_program,
+        designations::create_application,
+        designations::list_applications,
+        designations::get_application,
+        designations::update_application,
+        designations::take_step,
+        designations::create_partnership,
+        designations::list_partnerships,
+        designations::end_partnership,
         learners::create_learner,
         learners::list_learners,
         learners::get_learner,
@@ -105,6 +113,7 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         (name = "users", description = "Accounts and roles"),
         (name = "occupations", description = "The occupation catalog (职业分类大典) and its flags"),
         (name = "institutions", description = "Institutions, 新型技师学院 designations, programs"),
+        (name = "designations", description = "Applications to become a 新型技师学院 and their steps (policy 六); partnerships"),
         (name = "learners", description = "Learners and their enrollments, employment and awards"),
         (name = "certificates", description = "Certificates and their verification"),
         (name = "cohorts", description = "Cohorts and bulk enrollment from CSV"),

@@ -247,6 +247,32 @@ pub fn require_institution(
     }
 }
 
+/// Whether the caller acts for the institution in its own affairs (its designation application,
+/// its partnerships, the records its targets are counted from): administrators for any, its
+/// staff for their own; learners and evaluators never.
+pub fn acts_for(caller: &AuthUser, institution_id: InstitutionId) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::CollegeStaff | Role::EmployerHr => caller.institution_id == Some(institution_id),
+        Role::Evaluator | Role::Learner => false,
+    }
+}
+
+/// The guard of an institution's own affairs: 403 for the roles that never reach them, 404 for
+/// staff of another institution (whose existence is not theirs to learn this way).
+pub fn require_acting_for(
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+) -> Result<(), AppError> {
+    match caller.role {
+        _ if acts_for(caller, institution_id) => Ok(()),
+        Role::Evaluator | Role::Learner => Err(AppError::Forbidden),
+        _ => Err(AppError::NotFound {
+            what: "institution",
+        }),
+    }
+}
+
 /// Loads a program the caller may see; 404 otherwise.
 pub fn visible_program(
     conn: &mut DbConnection,

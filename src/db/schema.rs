@@ -91,6 +91,73 @@ diesel::table! {
 }
 
 diesel::table! {
+    partnerships (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        partner_name -> Text,
+        partner_kind -> Text,
+        partner_institution_id -> Nullable<BigInt>,
+        started_on -> Date,
+        ended_on -> Nullable<Date>,
+        agreement_ref -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    designation_applications (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        state -> Text,
+        run_by_industry -> Bool,
+        goals -> Text,
+        industry_need -> Text,
+        partnership_evidence -> Text,
+        separate_departments -> Bool,
+        organisation_evidence -> Text,
+        facilities_evidence -> Text,
+        yearly_training_volume -> Integer,
+        volume_evidence -> Text,
+        submitted_on -> Nullable<Date>,
+        notice_from -> Nullable<Date>,
+        notice_until -> Nullable<Date>,
+        rectification_due -> Nullable<Date>,
+        designation_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    designation_application_projects (application_id, occupation_code) {
+        application_id -> BigInt,
+        occupation_code -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    designation_steps (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        step -> Text,
+        from_state -> Text,
+        to_state -> Text,
+        body -> Nullable<Text>,
+        body_name -> Nullable<Text>,
+        decision -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        document_ref -> Nullable<Text>,
+        decided_on -> Date,
+        details -> Text,
+        actor -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     programs (id) {
         id -> BigInt,
         institution_id -> BigInt,
@@ -246,6 +313,9 @@ diesel::table! {
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(designations -> institutions (institution_id));
+diesel::joinable!(partnerships -> institutions (institution_id));
+diesel::joinable!(designation_application_projects -> designation_applications (application_id));
+diesel::joinable!(designation_steps -> designation_applications (application_id));
 diesel::joinable!(programs -> institutions (institution_id));
 diesel::joinable!(program_related_occupations -> programs (program_id));
 diesel::joinable!(cohorts -> programs (program_id));
@@ -265,6 +335,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     occupations,
     institutions,
     designations,
+    partnerships,
+    designation_applications,
+    designation_application_projects,
+    designation_steps,
     programs,
     program_related_occupations,
     learners,

@@ -177,3 +177,18 @@ pub fn set_password_hash(
         ))
         .execute(conn)
 }
+
+/// The enabled staff accounts bound to an institution (who hear of its affairs), with their
+/// emails.
+pub fn staff_of(
+    conn: &mut DbConnection,
+    institution_id: InstitutionId,
+) -> QueryResult<Vec<(UserId, String)>> {
+    users::table
+        .filter(users::institution_id.eq(institution_id))
+        .filter(users::role.eq_any([Role::CollegeStaff, Role::EmployerHr]))
+        .filter(users::disabled.eq(false))
+        .order(users::id.asc())
+        .select((users::id, users::email))
+        .load(conn)
+}

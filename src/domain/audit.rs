@@ -19,6 +19,10 @@ crate::string_enum! {
         /// An institution designated (new-type technician college) or its designation ended.
         Designate => "designate",
         EndDesignation => "end_designation",
+        /// A step of a designation application (policy 六): a submission, a review, a decision.
+        ApplicationStep => "application_step",
+        /// A partnership ended.
+        EndPartnership => "end_partnership",
         /// A new value of a rule parameter.
         AddValue => "add_value",
         ChangePassword => "change_password",
@@ -56,12 +60,14 @@ crate::string_enum! {
         Award => "award",
         Certificate => "certificate",
         Cohort => "cohort",
+        DesignationApplication => "designation_application",
         Employment => "employment",
         Enrollment => "enrollment",
         Institution => "institution",
         Learner => "learner",
         Notification => "notification",
         Occupation => "occupation",
+        Partnership => "partnership",
         Program => "program",
         RuleParameter => "rule_parameter",
         Share => "share",

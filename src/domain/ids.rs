@@ -99,6 +99,12 @@ typed_id! {
     DesignationId;
     /// A durable background job (`jobs.id`).
     JobId;
+    /// An application to become a 新型技师学院 (`designation_applications.id`).
+    DesignationApplicationId;
+    /// A step taken on such an application (`designation_steps.id`).
+    DesignationStepId;
+    /// An institution's partnership with an enterprise or college (`partnerships.id`).
+    PartnershipId;
 }
 
 #[cfg(test)]

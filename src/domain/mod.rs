@@ -5,6 +5,7 @@ mod string_enum;
 pub mod audit;
 pub mod certificate_number;
 pub mod checks;
+mod designation;
 mod email;
 mod identity_number;
 pub mod ids;
@@ -18,11 +19,13 @@ pub mod text;
 mod time;
 
 pub use audit::{AuditAction, AuditEntity};
+pub use designation::{ApplicationState, ApplicationStep, PartnerKind, ReviewBody, StepDecision};
 pub use email::EmailAddress;
 pub use identity_number::IdentityNumber;
 pub use ids::{
-    AwardId, CertificateId, CohortId, DesignationId, EmploymentId, EnrollmentId, InstitutionId,
-    JobId, LearnerId, MessageId, NoticeId, ProgramId, ShareId, UserId,
+    AwardId, CertificateId, CohortId, DesignationApplicationId, DesignationId, DesignationStepId,
+    EmploymentId, EnrollmentId, InstitutionId, JobId, LearnerId, MessageId, NoticeId,
+    PartnershipId, ProgramId, ShareId, UserId,
 };
 pub use kinds::*;
 pub use notice::{Category, Channel, LinkPurpose, NoticeKind, OutboxStatus};

@@ -11,6 +11,8 @@ crate::string_enum! {
         /// Links that let a person in (an invitation, a password reset): email only, at once,
         /// whatever the preferences, never with an unsubscribe link.
         Account => "account",
+        /// An institution's affairs: its designation application and its targets (to its staff).
+        Institution => "institution",
     }
 }
 
@@ -45,6 +47,8 @@ crate::string_enum! {
         Invitation => "invitation",
         /// Someone asked to reset the account's password (a one-time link).
         PasswordReset => "password_reset",
+        /// To an institution's staff: a step was taken on its designation application.
+        ApplicationStep => "application_step",
     }
 }
 

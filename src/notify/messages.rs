@@ -44,6 +44,7 @@ impl NoticeKind {
                 ShareAccessed | EmployerViewed => "如非您本人授权，请立即在 Skillpath 中撤销该共享；每次查看都记录在“我的共享”中。",
                 DateMoved | Achieved => "详情与政策依据可在 Skillpath 的“我的进度”中查看。",
                 Invitation | PasswordReset => "链接仅可使用一次，到期失效。如非本人操作，请忽略本邮件，您的账户不会有任何变化。",
+                ApplicationStep => "申报的全部记录（各环节、决定与理由）可在 Skillpath 中本单位的申报页面查看。",
             },
             Language::En => match self {
                 CertificateVerified => "The certificate is verified and counts for your next level and related benefits.",
@@ -55,6 +56,7 @@ impl NoticeKind {
                 ShareAccessed | EmployerViewed => "If you did not allow this, revoke the share in Skillpath now; every view is listed under My shares.",
                 DateMoved | Achieved => "The details and their policy basis are under My progress in Skillpath.",
                 Invitation | PasswordReset => "The link works once and expires. If you did not expect this email, ignore it: nothing changes.",
+                ApplicationStep => "Every step of the application, with its decisions and reasons, is on your institution's application page in Skillpath.",
             },
         }
     }
@@ -344,6 +346,56 @@ pub fn viewed_message(
                     format!("As your employer, HR staff of {enterprise} ({viewer}) viewed your verified certificates and met milestones."),
                 ),
             },
+        ),
+    }
+}
+
+/// To an institution's staff: a step was taken on its designation application (policy 六).
+pub fn application_step_message(
+    institution: &str,
+    step: crate::domain::ApplicationStep,
+    to: crate::domain::ApplicationState,
+    body_name: Option<&str>,
+    decided_on: NaiveDate,
+    reason: Option<&str>,
+) -> Message {
+    use crate::domain::ApplicationState as S;
+    use crate::domain::ApplicationStep as K;
+    let (step_zh, step_en) = match step {
+        K::Submit => ("提交申报", "submitted"),
+        K::Withdraw => ("撤回申报", "withdrawn"),
+        K::PreliminaryReview => ("初审", "preliminary review"),
+        K::CityEducationConsent => ("市教育部门意见", "city education department's consent"),
+        K::ExpertReview => ("专家评审", "expert review"),
+        K::Objection => ("公示异议", "objection in the public notice"),
+        K::Designate => ("挂牌", "designation"),
+        K::Evaluate => ("绩效评估", "performance evaluation"),
+        K::ReEvaluate => ("整改复评", "re-evaluation after rectification"),
+    };
+    let (state_zh, state_en) = match to {
+        S::Draft => ("草稿", "draft"),
+        S::PreliminaryReview => ("初审中", "in preliminary review"),
+        S::CityEducationConsent => ("待市教育部门同意", "awaiting the city education department"),
+        S::ExpertReview => ("待专家评审", "awaiting the expert review"),
+        S::PublicNotice => ("公示中", "in public notice"),
+        S::Designated => ("已挂牌", "designated"),
+        S::Rectification => ("限期整改", "in rectification"),
+        S::DeDesignated => ("已摘牌", "de-designated"),
+        S::Rejected => ("未通过", "rejected"),
+        S::Withdrawn => ("已撤回", "withdrawn"),
+    };
+    let by_zh = body_name.map(|b| format!("（{b}）")).unwrap_or_default();
+    let by_en = body_name.map(|b| format!(" ({b})")).unwrap_or_default();
+    let why_zh = reason.map(|r| format!("理由：{r}。")).unwrap_or_default();
+    let why_en = reason.map(|r| format!(" Reason: {r}.")).unwrap_or_default();
+    Message {
+        title: Text::new(
+            format!("新型技师学院申报：{step_zh}{by_zh}，{state_zh}"),
+            format!("New-type technician college application: {step_en}{by_en}, now {state_en}"),
+        ),
+        body: Text::new(
+            format!("{institution}的新型技师学院申报于{decided_on}完成“{step_zh}”{by_zh}，当前状态：{state_zh}。{why_zh}"),
+            format!("{institution}'s application to become a new-type technician college: {step_en}{by_en} on {decided_on}; it is now {state_en}.{why_en}"),
         ),
     }
 }

@@ -22,6 +22,10 @@ impl Category {
                 "账户开通与密码重设",
                 "account activation and password reset",
             ),
+            Category::Institution => (
+                "本单位的申报与目标",
+                "your institution's application and targets",
+            ),
         }
     }
 }
@@ -45,6 +49,12 @@ impl Channels {
 /// Account links: by email only, never in the inbox (a person who cannot log in cannot read it).
 const ACCOUNT_LINKS: Channels = Channels {
     inbox: false,
+    email: true,
+};
+
+/// An institution's affairs, to its staff: in the inbox and by email.
+const INSTITUTION_AFFAIRS: Channels = Channels {
+    inbox: true,
     email: true,
 };
 
@@ -120,6 +130,8 @@ impl Preferences {
             Category::Share => &self.share,
             // Asked for (or expected) by the person themselves: not a preference.
             Category::Account => &ACCOUNT_LINKS,
+            // To staff about their institution's affairs: part of their work, both channels.
+            Category::Institution => &INSTITUTION_AFFAIRS,
         }
     }
 
@@ -130,7 +142,7 @@ impl Preferences {
             Category::Certificate => Some(&mut self.certificate),
             Category::Milestone => Some(&mut self.milestone),
             Category::Share => Some(&mut self.share),
-            Category::Account => None,
+            Category::Account | Category::Institution => None,
         }
     }
 
@@ -139,7 +151,7 @@ impl Preferences {
         Category::ALL
             .iter()
             .copied()
-            .filter(|c| *c != Category::Account)
+            .filter(|c| !matches!(c, Category::Account | Category::Institution))
     }
 
     /// When an email produced at `now` (UTC) may go out: at once, or at the end of quiet hours.

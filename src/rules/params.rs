@@ -121,13 +121,26 @@ pub const DEFINITIONS: &[Definition] = &[
     Definition { name: "notify.reminder_days", kind: ParamKind::DayList, per_occupation: false, seed: "[30, 7]",
         source: SERVICE_SETTING, clause: "Notifications", note: "",
         description: "Days before an upcoming milestone's date when the learner is reminded (besides on the day itself)." },
+    int("sh489.partnership.min_partners", "3", (0, 100), false, (SH489, "附件 一.2 / 二.2", ""), "Stable partner enterprises (of a college) or colleges (of an enterprise) an applicant needs and a designated institution keeps."),
+    int("sh489.partnership.stable_months", "12", (0, 120), false, (RULES_MD, "Institution targets", "Interpretation"), "Months a partnership must have lasted, and still be in force, to count as stable (稳定合作关系)."),
+    int("sh489.designation.public_notice_min_days", "7", (1, 60), false, (SH489, "六(二)", "Interpretation"), "The shortest public notice (公示), in calendar days; the policy names no period."),
 ];
 
 /// Parameters seeded by a later migration than 000004 (a migration never changes once applied).
-pub const LATER_SEEDS: &[(&str, &[&str])] = &[(
-    "2026-11-29-000007_notification_reminders",
-    &["notify.reminder_days"],
-)];
+pub const LATER_SEEDS: &[(&str, &[&str])] = &[
+    (
+        "2026-11-29-000007_notification_reminders",
+        &["notify.reminder_days"],
+    ),
+    (
+        "2026-12-05-000019_designation_parameters",
+        &[
+            "sh489.partnership.min_partners",
+            "sh489.partnership.stable_months",
+            "sh489.designation.public_notice_min_days",
+        ],
+    ),
+];
 
 pub fn definition(name: &str) -> Option<&'static Definition> {
     DEFINITIONS.iter().find(|d| d.name == name)

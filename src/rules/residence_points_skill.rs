@@ -60,7 +60,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
     let require_catalog = params.flag(crate::param!(
         "sh.residence_points.require_high_skill_catalog"
     ));
-    let mut best: Option<(u32, NaiveDate)> = None;
+    let mut qualifying: Vec<(u32, NaiveDate)> = Vec::new();
     let mut needs_insurance_fact = false;
     let mut missing = Vec::new();
     for cert in facts.level_certificates() {
@@ -133,10 +133,7 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
         if ok {
             let points = params.points_for(cert.level).min(cap);
             let since = cert.issued_on.max(post.map_or(cert.issued_on, |p| p.start));
-            // The most points; of equal points, the earliest day they count from.
-            if best.is_none_or(|(p, s)| points > p || (points == p && since < s)) {
-                best = Some((points, since));
-            }
+            qualifying.push((points, since));
         } else if !worked {
             missing.push(Text::new(
                 crate::compose!(cert.level.name_zh(), "：取得时不在本市工作"),
@@ -155,6 +152,10 @@ pub fn evaluate(facts: &Facts, params: &Parameters, as_of: &AsOf, out: &mut Vec<
             ));
         }
     }
+    // The most points; of equal points, the earliest day they count from.
+    let best = qualifying
+        .into_iter()
+        .max_by_key(|&(points, since)| (points, std::cmp::Reverse(since)));
     let m = match best {
         Some((points, since)) => {
             m.points = Some(points);

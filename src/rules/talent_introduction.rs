@@ -186,6 +186,10 @@ mod tests {
         trainer.employments[0].dedicated_trainer = true;
         assert!(mentions_trainer(&trainer));
         assert!(!mentions_trainer(&frontline(SkillLevel::SeniorTechnician)));
+        // A frontline worker who also trains is frontline in their own right.
+        let mut both = frontline(SkillLevel::SeniorTechnician);
+        both.employments[0].dedicated_trainer = true;
+        assert!(!mentions_trainer(&both));
     }
 
     #[test]

@@ -131,8 +131,33 @@ pub fn add_designation(
     Ok(row)
 }
 
-/// Ends a designation period (摘牌) on `until`, for `reason`.
+/// Ends a designation period (摘牌) on `until`, for `reason`: one recorded directly (the batches
+/// designated before applications were kept here). A period an application's workflow opened
+/// ends through that workflow's re-evaluation.
 pub fn end_designation(
+    conn: &mut DbConnection,
+    actor: UserId,
+    id: InstitutionId,
+    designation_id: DesignationId,
+    until: NaiveDate,
+    reason: &str,
+) -> Result<(), AppError> {
+    if let Some(application) = crate::db::designation_applications::managing(conn, designation_id)?
+    {
+        return Err(AppError::conflict(
+            "designation_managed",
+            format!(
+                "Designation {designation_id} belongs to application {application}; it ends through \
+                 that application's re-evaluation after rectification (policy 六(三))."
+            ),
+        ));
+    }
+    close_designation(conn, actor, id, designation_id, until, reason)
+}
+
+/// Ends a designation period on `until`, for `reason`, and queues the recomputation of the
+/// learners it touches.
+pub fn close_designation(
     conn: &mut DbConnection,
     actor: UserId,
     id: InstitutionId,

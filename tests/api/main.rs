@@ -11,6 +11,7 @@ mod cohort_upload;
 mod cohorts;
 mod contract;
 mod delivery;
+mod designations;
 mod drills;
 mod errors;
 mod evaluator_pages;

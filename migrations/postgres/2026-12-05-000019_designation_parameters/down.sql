@@ -1,0 +1,1 @@
+DELETE FROM rule_parameters WHERE name IN ('sh489.partnership.min_partners', 'sh489.partnership.stable_months', 'sh489.designation.public_notice_min_days') AND created_by IS NULL AND effective_from = '1990-01-01';

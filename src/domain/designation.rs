@@ -1,0 +1,95 @@
+//! The vocabulary of the designation lifecycle (policy 六): where an application stands, which
+//! bodies decide on it, what each step is, and the partners its conditions count.
+
+crate::string_enum! {
+    /// Where an application to become a 新型技师学院 stands.
+    ApplicationState {
+        /// The institution's staff are preparing it.
+        Draft => "draft",
+        /// Submitted; the bodies of 六(一) review it (初审).
+        PreliminaryReview => "preliminary_review",
+        /// A college's application waits for the city education department's consent.
+        CityEducationConsent => "city_education_consent",
+        /// With the city HR department, for the expert review (评审, 六(二)).
+        ExpertReview => "expert_review",
+        /// Passed the review; in public notice (公示).
+        PublicNotice => "public_notice",
+        /// 挂牌: a designation period is open.
+        Designated => "designated",
+        /// Found short of its targets: 限期整改 until a deadline (六(三)).
+        Rectification => "rectification",
+        /// 摘牌: still short after rectification; the designation period ended.
+        DeDesignated => "de_designated",
+        /// Refused at a review, or an objection upheld in the public notice.
+        Rejected => "rejected",
+        /// Withdrawn by the institution before a designation.
+        Withdrawn => "withdrawn",
+    }
+}
+
+impl ApplicationState {
+    /// Whether nothing more can happen to the application.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::DeDesignated | Self::Rejected | Self::Withdrawn)
+    }
+}
+
+crate::string_enum! {
+    /// The bodies that decide on an application (六(一)–(三)).
+    ReviewBody {
+        /// 区教育部门.
+        DistrictEducation => "district_education",
+        /// 区人力资源社会保障部门.
+        DistrictHr => "district_hr",
+        /// 行业主管部门.
+        IndustryAuthority => "industry_authority",
+        /// 上级主管部门 (of a higher-vocational college).
+        SuperiorDepartment => "superior_department",
+        /// 市教育部门.
+        CityEducation => "city_education",
+        /// 市人力资源社会保障部门, with the experts it convenes.
+        CityHr => "city_hr",
+    }
+}
+
+crate::string_enum! {
+    /// A step taken on an application.
+    ApplicationStep {
+        Submit => "submit",
+        Withdraw => "withdraw",
+        PreliminaryReview => "preliminary_review",
+        CityEducationConsent => "city_education_consent",
+        ExpertReview => "expert_review",
+        Objection => "objection",
+        Designate => "designate",
+        Evaluate => "evaluate",
+        ReEvaluate => "re_evaluate",
+    }
+}
+
+crate::string_enum! {
+    /// Which side of a partnership the partner is on (annex 一.2: a college's partners are
+    /// enterprises; 二.2: an enterprise's are colleges).
+    PartnerKind {
+        Enterprise => "enterprise",
+        College => "college",
+    }
+}
+
+crate::string_enum! {
+    /// What a step decided.
+    StepDecision {
+        /// A review passed, or consent given.
+        Approved => "approved",
+        /// A review failed, or consent refused.
+        Rejected => "rejected",
+        /// An evaluation found the targets met.
+        Meets => "meets",
+        /// An evaluation found them short.
+        Short => "short",
+        /// An objection in the public notice was upheld.
+        Upheld => "upheld",
+        /// An objection was dismissed.
+        Dismissed => "dismissed",
+    }
+}
