@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod problem;
 pub mod records;
 pub mod shares;
+pub mod targets;
 pub mod users;
 pub mod verifications;
 
@@ -125,6 +126,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/institutions/{id}/partnerships/{partnership_id}/end")
                         .route(web::post().to(designations::end_partnership)),
+                )
+                .service(resource("/institutions/{id}/kpis").route(web::get().to(targets::kpis)))
+                .service(
+                    resource("/institutions/{id}/training-deliveries")
+                        .route(web::post().to(targets::create_delivery))
+                        .route(web::get().to(targets::list_deliveries)),
+                )
+                .service(
+                    resource("/institutions/{id}/teachers")
+                        .route(web::post().to(targets::create_teacher))
+                        .route(web::get().to(targets::list_teachers)),
+                )
+                .service(
+                    resource("/institutions/{id}/teacher-development")
+                        .route(web::post().to(targets::create_development))
+                        .route(web::get().to(targets::list_development)),
                 )
                 .service(
                     resource("/institutions/{id}/programs")

@@ -7,7 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::api::problem::Problem;
 use crate::api::{
     account_links, audit, auth, awards, certificates, cohorts, designations, institutions,
-    learners, milestones, notifications, occupations, ops, records, shares, users, verifications,
+    learners, milestones, notifications, occupations, ops, records, shares, targets, users,
+    verifications,
 };
 use crate::error::FieldError;
 
@@ -56,6 +57,13 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         designations::create_partnership,
         designations::list_partnerships,
         designations::end_partnership,
+        targets::kpis,
+        targets::create_delivery,
+        targets::list_deliveries,
+        targets::create_teacher,
+        targets::list_teachers,
+        targets::create_development,
+        targets::list_development,
         learners::create_learner,
         learners::list_learners,
         learners::get_learner,

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod certificates;
 pub mod cohorts;
 pub mod designation_applications;
+pub mod institution_records;
 pub mod institutions;
 pub mod jobs;
 pub mod learners;

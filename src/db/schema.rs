@@ -158,6 +158,48 @@ diesel::table! {
 }
 
 diesel::table! {
+    training_deliveries (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        delivered_on -> Date,
+        kind -> Text,
+        occupation_code -> Text,
+        level -> Text,
+        person_times -> Integer,
+        note -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    teacher_years (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        year -> Integer,
+        staff_number -> Text,
+        name -> Text,
+        dual_qualified -> Bool,
+        integrated -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    teacher_development (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        held_on -> Date,
+        kind -> Text,
+        person_times -> Integer,
+        description -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     programs (id) {
         id -> BigInt,
         institution_id -> BigInt,
@@ -339,6 +381,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     designation_applications,
     designation_application_projects,
     designation_steps,
+    training_deliveries,
+    teacher_years,
+    teacher_development,
     programs,
     program_related_occupations,
     learners,

@@ -64,6 +64,8 @@ crate::string_enum! {
         Employment => "employment",
         Enrollment => "enrollment",
         Institution => "institution",
+        /// A record an institution's targets are counted from (training, teachers, development).
+        InstitutionRecord => "institution_record",
         Learner => "learner",
         Notification => "notification",
         Occupation => "occupation",

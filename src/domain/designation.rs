@@ -93,3 +93,33 @@ crate::string_enum! {
         Dismissed => "dismissed",
     }
 }
+
+crate::string_enum! {
+    /// What an institution delivered: training, or assessment (评价) (annex 一.4 / 二.4).
+    DeliveryKind {
+        Training => "training",
+        Assessment => "assessment",
+    }
+}
+
+crate::string_enum! {
+    /// 师资培训 or 教师企业实践 (policy 四(二)).
+    DevelopmentKind {
+        TeacherTraining => "teacher_training",
+        EnterprisePractice => "enterprise_practice",
+    }
+}
+
+crate::string_enum! {
+    /// The yearly targets of a designated institution (policy 四, annex).
+    TargetKind {
+        /// 高级工以上年培训量 ≥ 200 person-times (四(一)).
+        SeniorTraining => "senior_training",
+        /// 师资培训或企业实践 ≥ 100 person-times a year (四(二)).
+        TeacherDevelopment => "teacher_development",
+        /// The share of 双师型 or 一体化 teachers, rising year on year (四(二)).
+        DualQualifiedShare => "dual_qualified_share",
+        /// Stable partners ≥ 3 (annex 一.2 / 二.2).
+        StablePartners => "stable_partners",
+    }
+}

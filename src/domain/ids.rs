@@ -105,6 +105,12 @@ typed_id! {
     DesignationStepId;
     /// An institution's partnership with an enterprise or college (`partnerships.id`).
     PartnershipId;
+    /// Training or assessment an institution delivered (`training_deliveries.id`).
+    TrainingDeliveryId;
+    /// A teacher of an institution in a year (`teacher_years.id`).
+    TeacherYearId;
+    /// Teacher training or enterprise practice (`teacher_development.id`).
+    TeacherDevelopmentId;
 }
 
 #[cfg(test)]

@@ -19,13 +19,17 @@ pub mod text;
 mod time;
 
 pub use audit::{AuditAction, AuditEntity};
-pub use designation::{ApplicationState, ApplicationStep, PartnerKind, ReviewBody, StepDecision};
+pub use designation::{
+    ApplicationState, ApplicationStep, DeliveryKind, DevelopmentKind, PartnerKind, ReviewBody,
+    StepDecision, TargetKind,
+};
 pub use email::EmailAddress;
 pub use identity_number::IdentityNumber;
 pub use ids::{
     AwardId, CertificateId, CohortId, DesignationApplicationId, DesignationId, DesignationStepId,
     EmploymentId, EnrollmentId, InstitutionId, JobId, LearnerId, MessageId, NoticeId,
-    PartnershipId, ProgramId, ShareId, UserId,
+    PartnershipId, ProgramId, ShareId, TeacherDevelopmentId, TeacherYearId, TrainingDeliveryId,
+    UserId,
 };
 pub use kinds::*;
 pub use notice::{Category, Channel, LinkPurpose, NoticeKind, OutboxStatus};

@@ -124,7 +124,40 @@ pub const DEFINITIONS: &[Definition] = &[
     int("sh489.partnership.min_partners", "3", (0, 100), false, (SH489, "附件 一.2 / 二.2", ""), "Stable partner enterprises (of a college) or colleges (of an enterprise) an applicant needs and a designated institution keeps."),
     int("sh489.partnership.stable_months", "12", (0, 120), false, (RULES_MD, "Institution targets", "Interpretation"), "Months a partnership must have lasted, and still be in force, to count as stable (稳定合作关系)."),
     int("sh489.designation.public_notice_min_days", "7", (1, 60), false, (SH489, "六(二)", "Interpretation"), "The shortest public notice (公示), in calendar days; the policy names no period."),
+    int("sh489.kpi.senior_training_person_times", "200", (0, 1_000_000), false, (SH489, "四(一)", ""), "Yearly training at 高级工 or above a designated institution delivers, in person-times (十四五: 2021–2025)."),
+    int("sh489.kpi.teacher_development_person_times", "100", (0, 1_000_000), false, (SH489, "四(二)", ""), "Yearly teacher training or enterprise practice, in person-times (十四五: 2021–2025)."),
+    Definition { name: "sh489.kpi.dual_teacher_share_rising", kind: ParamKind::Boolean, per_occupation: false, seed: "true",
+        source: SH489, clause: "四(二)", note: "",
+        description: "Whether the share of 双师型 or 一体化 teachers must rise year on year (十四五: 2021–2025)." },
 ];
+
+/// Seed values in force for a period only: the 十四五 targets ran 2021–2025 (what holds after is
+/// the administrators' to set). Every other seed holds from 1990-01-01, open-ended.
+pub const SEED_PERIODS: &[(&str, &str, Option<&str>)] = &[
+    (
+        "sh489.kpi.senior_training_person_times",
+        "2021-01-01",
+        Some("2025-12-31"),
+    ),
+    (
+        "sh489.kpi.teacher_development_person_times",
+        "2021-01-01",
+        Some("2025-12-31"),
+    ),
+    (
+        "sh489.kpi.dual_teacher_share_rising",
+        "2021-01-01",
+        Some("2025-12-31"),
+    ),
+];
+
+/// Parameters of institutions (their designation and targets), which no learner rule reads: a
+/// new value of one recomputes no learner.
+pub fn concerns_learners(name: &str) -> bool {
+    !["sh489.kpi.", "sh489.partnership.", "sh489.designation."]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+}
 
 /// Parameters seeded by a later migration than 000004 (a migration never changes once applied).
 pub const LATER_SEEDS: &[(&str, &[&str])] = &[
@@ -138,6 +171,14 @@ pub const LATER_SEEDS: &[(&str, &[&str])] = &[
             "sh489.partnership.min_partners",
             "sh489.partnership.stable_months",
             "sh489.designation.public_notice_min_days",
+        ],
+    ),
+    (
+        "2026-12-05-000021_target_parameters",
+        &[
+            "sh489.kpi.senior_training_person_times",
+            "sh489.kpi.teacher_development_person_times",
+            "sh489.kpi.dual_teacher_share_rising",
         ],
     ),
 ];
@@ -637,15 +678,20 @@ mod tests {
 
 #[cfg(test)]
 mod seed_migration {
-    use super::{Definition, DEFINITIONS, LATER_SEEDS};
+    use super::{Definition, DEFINITIONS, LATER_SEEDS, SEED_PERIODS};
 
     /// The seed rows of `definitions` as the migrations insert them.
     fn seed_sql<'a>(definitions: impl Iterator<Item = &'a Definition>) -> String {
         let mut sql = String::from("-- Seed values of every rule parameter (generated from src/rules/params.rs; a test keeps them equal).\n");
         for d in definitions {
+            let (from, until) = SEED_PERIODS
+                .iter()
+                .find(|(name, ..)| *name == d.name)
+                .map_or(("1990-01-01", None), |(_, from, until)| (*from, *until));
+            let until = until.map_or("NULL".to_owned(), |u| format!("'{u}'"));
             sql.push_str(&format!(
                 "INSERT INTO rule_parameters (name, occupation_code, value, effective_from, effective_until, source, clause, note, created_by, created_at) \
-                 VALUES ('{}', NULL, '{}', '1990-01-01', NULL, '{}', '{}', '{}', NULL, '2026-11-29 00:00:00');\n",
+                 VALUES ('{}', NULL, '{}', '{from}', {until}, '{}', '{}', '{}', NULL, '2026-11-29 00:00:00');\n",
                 d.name, d.seed, d.source, d.clause, d.note
             ));
         }

@@ -18,6 +18,7 @@ pub mod policy;
 pub mod records;
 pub mod seed;
 pub mod sharing;
+pub mod targets;
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -56,11 +56,13 @@ pub fn add_value(conn: &mut DbConnection, actor: UserId, new: &NewValue) -> Resu
         &new.name,
         &json!({"value": new.value, "occupation_code": new.occupation_code.as_ref().map(OccupationCode::as_str), "from": new.effective_from, "until": new.effective_until}),
     )?;
-    jobs::enqueue(
-        conn,
-        &Job::RecomputeAll {
-            reason: "parameter value added".into(),
-        },
-    )?;
+    if crate::rules::params::concerns_learners(&new.name) {
+        jobs::enqueue(
+            conn,
+            &Job::RecomputeAll {
+                reason: "parameter value added".into(),
+            },
+        )?;
+    }
     Ok(())
 }

@@ -34,6 +34,7 @@ mod shares;
 mod smtp;
 mod snapshots;
 mod staff_pages;
+mod targets;
 mod users;
 #[path = "../support/webdriver.rs"]
 mod webdriver;

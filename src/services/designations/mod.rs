@@ -170,19 +170,19 @@ pub fn partner_kind_for(institution: &InstitutionRow) -> PartnerKind {
     }
 }
 
-/// How many of the institution's partnerships are stable on `day`.
+/// The institution's partnerships that are stable on `day`, of the kind its conditions count.
 pub fn stable_partners(
     conn: &mut DbConnection,
     params: &Parameters,
     institution: &InstitutionRow,
     day: NaiveDate,
-) -> Result<usize, AppError> {
+) -> Result<Vec<crate::db::partnerships::PartnershipRow>, AppError> {
     let months = params.int(crate::param!("sh489.partnership.stable_months"));
     let kind = partner_kind_for(institution);
     Ok(partnerships::of_institution(conn, institution.id)?
-        .iter()
+        .into_iter()
         .filter(|p| p.partner_kind == kind && p.stable_on(day, months))
-        .count())
+        .collect())
 }
 
 fn check_projects(conn: &mut DbConnection, projects: &[Project]) -> Result<(), AppError> {
@@ -340,7 +340,7 @@ fn view_of(
     };
     Ok(ApplicationView {
         projects: applications::projects_of(conn, application.id)?,
-        stable_partners: stable_partners(conn, &params, &institution, today)?,
+        stable_partners: stable_partners(conn, &params, &institution, today)?.len(),
         partners_needed: params.int(crate::param!("sh489.partnership.min_partners")),
         as_of: today,
         awaiting,
@@ -404,7 +404,7 @@ pub fn take_step(
     match &form.action {
         StepAction::Submit => {
             progress.submitted_on = Some(form.decided_on);
-            details = json!({"stable_partners": stable_partners(conn, &params, &institution, form.decided_on)?});
+            details = json!({"stable_partners": stable_partners(conn, &params, &institution, form.decided_on)?.len()});
         }
         StepAction::ExpertReview {
             notice: Some((from, until)),
@@ -562,7 +562,7 @@ fn check_step(
                 "the annex (一.4 / 二.4) asks for a yearly training volume",
             );
             let needed = params.int(crate::param!("sh489.partnership.min_partners"));
-            let stable = stable_partners(conn, params, institution, form.decided_on)?;
+            let stable = stable_partners(conn, params, institution, form.decided_on)?.len();
             checks.ensure(
                 stable >= needed as usize,
                 "partnerships",

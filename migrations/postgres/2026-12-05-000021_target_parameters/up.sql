@@ -1,0 +1,4 @@
+-- Seed values of every rule parameter (generated from src/rules/params.rs; a test keeps them equal).
+INSERT INTO rule_parameters (name, occupation_code, value, effective_from, effective_until, source, clause, note, created_by, created_at) VALUES ('sh489.kpi.senior_training_person_times', NULL, '200', '2021-01-01', '2025-12-31', '沪人社职〔2021〕489号', '四(一)', '', NULL, '2026-11-29 00:00:00');
+INSERT INTO rule_parameters (name, occupation_code, value, effective_from, effective_until, source, clause, note, created_by, created_at) VALUES ('sh489.kpi.teacher_development_person_times', NULL, '100', '2021-01-01', '2025-12-31', '沪人社职〔2021〕489号', '四(二)', '', NULL, '2026-11-29 00:00:00');
+INSERT INTO rule_parameters (name, occupation_code, value, effective_from, effective_until, source, clause, note, created_by, created_at) VALUES ('sh489.kpi.dual_teacher_share_rising', NULL, 'true', '2021-01-01', '2025-12-31', '沪人社职〔2021〕489号', '四(二)', '', NULL, '2026-11-29 00:00:00');

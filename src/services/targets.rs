@@ -1,0 +1,361 @@
+//! An institution's yearly targets (policy 四, annex) counted from its records: training at 高级工
+//! or above (四(一)), teacher development (四(二)), the share of 双师型 / 一体化 teachers rising year on
+//! year (四(二)), stable partners (annex 一.2 / 二.2). Each figure comes with its threshold in force
+//! for the year (a parameter with its period; none set: no verdict), whether it is met, the
+//! records behind it, and, for the year in progress, where its pace leads by 31 December.
+
+use chrono::{Datelike, NaiveDate};
+use serde_json::json;
+
+use crate::auth::{scope, AuthUser};
+use crate::db::institution_records::{
+    self as records, DeliveryRow, DevelopmentRow, NewDelivery, NewDevelopment, NewTeacherYear,
+    TeacherYearRow,
+};
+use crate::db::institutions::{self, InstitutionRow};
+use crate::db::{self, audit, occupations, DbConnection};
+use crate::domain::{
+    AuditAction, AuditEntity, DeliveryKind, DevelopmentKind, InstitutionId, SkillLevel, TargetKind,
+};
+use crate::error::AppError;
+use crate::rules::params::{ParameterValue, Parameters};
+use crate::services::designations::stable_partners;
+use crate::services::eligibility::parameters::{parameter_values, InForce};
+
+/// One target's figure for a year.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub target: TargetKind,
+    pub clause: &'static str,
+    /// Person-times, a count, or a share (0–1); `None`: nothing recorded to count.
+    pub value: Option<f64>,
+    /// What the value must reach (or, for the share, exceed: the year before's); `None`: no
+    /// threshold in force for the year, or no previous year to compare with.
+    pub threshold: Option<f64>,
+    pub met: Option<bool>,
+    /// The year in progress: the value at this pace by 31 December.
+    pub projection: Option<f64>,
+    /// The ids of the records counted.
+    pub records: Vec<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Targets {
+    pub institution: InstitutionRow,
+    pub year: i32,
+    /// The day the figures are counted to: 31 December, or today in the year in progress.
+    pub as_of: NaiveDate,
+    /// Whether a designation period overlaps the year (the targets bind designated institutions).
+    pub designated: bool,
+    pub figures: Vec<Figure>,
+}
+
+fn institution(conn: &mut DbConnection, id: InstitutionId) -> Result<InstitutionRow, AppError> {
+    institutions::find(conn, id)?.ok_or(AppError::NotFound {
+        what: "institution",
+    })
+}
+
+/// The integer value of `name` in force on `day` in the stored values, if one is.
+fn threshold(values: &[ParameterValue], name: &str, day: NaiveDate) -> Option<ParameterValue> {
+    values
+        .iter()
+        .filter(|v| v.name == name && v.occupation_code.is_none() && v.in_force_on(day))
+        .max_by_key(|v| v.effective_from)
+        .cloned()
+}
+
+/// `value` carried to the year's end at the pace from 1 January to `as_of`.
+pub fn projected(value: f64, as_of: NaiveDate) -> f64 {
+    let days_in_year = if NaiveDate::from_ymd_opt(as_of.year(), 2, 29).is_some() {
+        366.0
+    } else {
+        365.0
+    };
+    (value * days_in_year / f64::from(as_of.ordinal())).floor()
+}
+
+/// The targets of `year` for the institution, counted to `today` when the year is in progress.
+pub fn targets(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    year: i32,
+    today: NaiveDate,
+) -> Result<Targets, AppError> {
+    scope::require_acting_for(caller, institution_id)?;
+    let institution = institution(conn, institution_id)?;
+    let (Some(first), Some(last)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
+        return Err(AppError::invalid("year", "is not a calendar year"));
+    };
+    if first > today {
+        return Err(AppError::invalid("year", "has not begun"));
+    }
+    let in_progress = last > today;
+    let as_of = if in_progress { today } else { last };
+    let values = parameter_values(conn)?;
+    let params: std::sync::Arc<Parameters> = InForce::from_values(&values, as_of).parameters;
+    let designated = institutions::designations_of(conn, institution_id)?
+        .iter()
+        .any(|d| d.designated_from <= last && d.designated_until.is_none_or(|u| u >= first));
+    let pace = |value: f64| in_progress.then(|| projected(value, as_of));
+    let at_least = |value: f64, threshold: Option<f64>| threshold.map(|t| value >= t);
+    let int_threshold = |name: &str| threshold(&values, name, last).and_then(|v| v.value.as_f64());
+
+    // 四(一): training at 高级工 or above, person-times.
+    let deliveries: Vec<DeliveryRow> = records::deliveries(conn, institution_id, first, as_of)?
+        .into_iter()
+        .filter(|d| d.kind == DeliveryKind::Training && d.level >= SkillLevel::SeniorWorker)
+        .collect();
+    let trained = f64::from(deliveries.iter().map(|d| d.person_times).sum::<i32>());
+    let training_threshold = int_threshold("sh489.kpi.senior_training_person_times");
+    let senior_training = Figure {
+        target: TargetKind::SeniorTraining,
+        clause: "四(一)",
+        value: Some(trained),
+        threshold: training_threshold,
+        met: at_least(trained, training_threshold),
+        projection: pace(trained),
+        records: deliveries.iter().map(|d| d.id.get()).collect(),
+    };
+
+    // 四(二): teacher training and enterprise practice, person-times.
+    let activities: Vec<DevelopmentRow> = records::development(conn, institution_id, first, as_of)?;
+    let developed = f64::from(activities.iter().map(|a| a.person_times).sum::<i32>());
+    let development_threshold = int_threshold("sh489.kpi.teacher_development_person_times");
+    let teacher_development = Figure {
+        target: TargetKind::TeacherDevelopment,
+        clause: "四(二)",
+        value: Some(developed),
+        threshold: development_threshold,
+        met: at_least(developed, development_threshold),
+        projection: pace(developed),
+        records: activities.iter().map(|a| a.id.get()).collect(),
+    };
+
+    // 四(二): the share of 双师型 or 一体化 teachers, above the year before's.
+    let teachers = records::teachers(conn, institution_id, year - 1, year)?;
+    let share = |y: i32| {
+        let of_year: Vec<&TeacherYearRow> = teachers.iter().filter(|t| t.year == y).collect();
+        let qualified = of_year
+            .iter()
+            .filter(|t| t.dual_qualified || t.integrated)
+            .count();
+        (!of_year.is_empty()).then(|| qualified as f64 / of_year.len() as f64)
+    };
+    let (this_year, last_year) = (share(year), share(year - 1));
+    let must_rise = threshold(&values, "sh489.kpi.dual_teacher_share_rising", last)
+        .is_some_and(|v| v.value == json!(true));
+    let dual_qualified_share = Figure {
+        target: TargetKind::DualQualifiedShare,
+        clause: "四(二)",
+        value: this_year,
+        threshold: last_year.filter(|_| must_rise),
+        met: match (this_year, last_year) {
+            (Some(now), Some(before)) if must_rise => Some(now > before),
+            _ => None,
+        },
+        projection: None,
+        records: teachers
+            .iter()
+            .filter(|t| t.year == year)
+            .map(|t| t.id.get())
+            .collect(),
+    };
+
+    // Annex 一.2 / 二.2: stable partners on the year's last day (or today).
+    let needed = f64::from(params.int(crate::param!("sh489.partnership.min_partners")));
+    let stable: Vec<i64> = stable_partners(conn, &params, &institution, as_of)?
+        .iter()
+        .map(|p| p.id.get())
+        .collect();
+    let partners = stable.len() as f64;
+    let stable_partners = Figure {
+        target: TargetKind::StablePartners,
+        clause: "附件 一.2 / 二.2",
+        value: Some(partners),
+        threshold: Some(needed),
+        met: Some(partners >= needed),
+        projection: None,
+        records: stable,
+    };
+
+    Ok(Targets {
+        institution,
+        year,
+        as_of,
+        designated,
+        figures: vec![
+            senior_training,
+            teacher_development,
+            dual_qualified_share,
+            stable_partners,
+        ],
+    })
+}
+
+/// Training or assessment delivered.
+#[derive(Debug, Clone)]
+pub struct DeliveryForm {
+    pub delivered_on: NaiveDate,
+    pub kind: DeliveryKind,
+    pub occupation_code: String,
+    pub level: SkillLevel,
+    pub person_times: i32,
+    pub note: Option<String>,
+}
+
+pub fn record_delivery(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    form: &DeliveryForm,
+    today: NaiveDate,
+) -> Result<DeliveryRow, AppError> {
+    scope::require_acting_for(caller, institution_id)?;
+    institution(conn, institution_id)?;
+    not_ahead("delivered_on", form.delivered_on, today)?;
+    if occupations::existing(conn, std::slice::from_ref(&form.occupation_code))?.is_empty() {
+        return Err(AppError::invalid(
+            "occupation_code",
+            format!("{} is not in the occupation catalog", form.occupation_code),
+        ));
+    }
+    let row = records::insert_delivery(
+        conn,
+        &NewDelivery {
+            institution_id,
+            delivered_on: form.delivered_on,
+            kind: form.kind,
+            occupation_code: &form.occupation_code,
+            level: form.level,
+            person_times: form.person_times,
+            note: form.note.as_deref(),
+            created_by: Some(caller.id),
+            created_at: db::now(),
+        },
+    )?;
+    audit::record(
+        conn,
+        Some(caller.id),
+        AuditAction::Create,
+        AuditEntity::InstitutionRecord,
+        institution_id,
+        &json!({"record": "training_delivery", "id": row.id, "person_times": row.person_times}),
+    )?;
+    Ok(row)
+}
+
+/// A teacher in a year, with their qualifications that year.
+#[derive(Debug, Clone)]
+pub struct TeacherForm {
+    pub year: i32,
+    pub staff_number: String,
+    pub name: String,
+    pub dual_qualified: bool,
+    pub integrated: bool,
+}
+
+pub fn record_teacher(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    form: &TeacherForm,
+) -> Result<TeacherYearRow, AppError> {
+    scope::require_acting_for(caller, institution_id)?;
+    institution(conn, institution_id)?;
+    let row = records::insert_teacher_year(
+        conn,
+        &NewTeacherYear {
+            institution_id,
+            year: form.year,
+            staff_number: &form.staff_number,
+            name: &form.name,
+            dual_qualified: form.dual_qualified,
+            integrated: form.integrated,
+            created_by: Some(caller.id),
+            created_at: db::now(),
+        },
+    )
+    .map_err(AppError::unique_clash(
+        "teacher_year_exists",
+        "This staff number is already recorded for this year.",
+    ))?;
+    audit::record(
+        conn,
+        Some(caller.id),
+        AuditAction::Create,
+        AuditEntity::InstitutionRecord,
+        institution_id,
+        &json!({"record": "teacher_year", "id": row.id, "year": row.year}),
+    )?;
+    Ok(row)
+}
+
+/// Teacher training or enterprise practice.
+#[derive(Debug, Clone)]
+pub struct DevelopmentForm {
+    pub held_on: NaiveDate,
+    pub kind: DevelopmentKind,
+    pub person_times: i32,
+    pub description: String,
+}
+
+pub fn record_development(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    form: &DevelopmentForm,
+    today: NaiveDate,
+) -> Result<DevelopmentRow, AppError> {
+    scope::require_acting_for(caller, institution_id)?;
+    institution(conn, institution_id)?;
+    not_ahead("held_on", form.held_on, today)?;
+    let row = records::insert_development(
+        conn,
+        &NewDevelopment {
+            institution_id,
+            held_on: form.held_on,
+            kind: form.kind,
+            person_times: form.person_times,
+            description: &form.description,
+            created_by: Some(caller.id),
+            created_at: db::now(),
+        },
+    )?;
+    audit::record(
+        conn,
+        Some(caller.id),
+        AuditAction::Create,
+        AuditEntity::InstitutionRecord,
+        institution_id,
+        &json!({"record": "teacher_development", "id": row.id, "person_times": row.person_times}),
+    )?;
+    Ok(row)
+}
+
+/// Records say what happened: not dated after today.
+fn not_ahead(field: &str, day: NaiveDate, today: NaiveDate) -> Result<(), AppError> {
+    if day > today {
+        return Err(AppError::invalid(field, "must not be after today"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::projected;
+
+    #[test]
+    fn the_pace_is_carried_to_the_year_end() {
+        let d = |s: &str| s.parse().unwrap();
+        // 120 person-times by 30 June 2026 (day 181 of 365) → 242 by December.
+        assert_eq!(projected(120.0, d("2026-06-30")), 242.0);
+        assert_eq!(projected(0.0, d("2026-06-30")), 0.0);
+        assert_eq!(projected(366.0, d("2028-12-31")), 366.0);
+        assert_eq!(projected(1.0, d("2028-01-01")), 366.0);
+    }
+}

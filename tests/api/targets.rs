@@ -1,0 +1,349 @@
+//! An institution's yearly targets (policy 四, annex) counted from the records it enters, against
+//! a count by hand; the year in progress with its pace; thresholds as parameters with a period.
+
+use chrono::Datelike;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, spawn_app, TestApp};
+
+async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> i64 {
+    let resp = app.post(path, &body, Some(token)).await;
+    assert_eq!(resp.status(), 201, "{path} {body}");
+    resp.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+fn figure<'a>(kpis: &'a Value, target: &str) -> &'a Value {
+    kpis["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["target"] == target)
+        .unwrap_or_else(|| panic!("no {target} in {kpis}"))
+}
+
+#[tokio::test]
+async fn the_four_targets_of_a_year_match_a_count_by_hand() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    app.create_occupation(&admin, "6-18-02-04", "电工").await;
+    let college = app
+        .create_institution(&admin, "上海某技师学院", "technician_college")
+        .await;
+    let resp = app
+        .post(
+            &format!("/api/v1/institutions/{college}/designations"),
+            &json!({"batch": "第一批", "designated_from": "2021-12-13"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let staff = app
+        .account(
+            &admin,
+            "staff@c.cn",
+            "college_staff",
+            json!({"institution_id": college}),
+        )
+        .await;
+    let base = format!("/api/v1/institutions/{college}");
+    let delivery = |on: &str, kind: &str, level: &str, n: i32| json!({"delivered_on": on, "kind": kind, "occupation_code": "6-18-02-04", "level": level, "person_times": n});
+    let deliveries = format!("{base}/training-deliveries");
+    // Counted: training at 高级工 or above within 2025.
+    let d1 = created(
+        &app,
+        &staff,
+        &deliveries,
+        delivery("2025-03-01", "training", "senior_worker", 120),
+    )
+    .await;
+    let d2 = created(
+        &app,
+        &staff,
+        &deliveries,
+        delivery("2025-06-30", "training", "technician", 90),
+    )
+    .await;
+    // Not counted: below 高级工, an assessment, another year.
+    created(
+        &app,
+        &staff,
+        &deliveries,
+        delivery("2025-07-01", "training", "intermediate_worker", 50),
+    )
+    .await;
+    created(
+        &app,
+        &staff,
+        &deliveries,
+        delivery("2025-08-01", "assessment", "senior_worker", 70),
+    )
+    .await;
+    created(
+        &app,
+        &staff,
+        &deliveries,
+        delivery("2024-12-31", "training", "senior_worker", 30),
+    )
+    .await;
+
+    let development = format!("{base}/teacher-development");
+    let activity = |on: &str, kind: &str, n: i32| json!({"held_on": on, "kind": kind, "person_times": n, "description": "师资研修"});
+    let a1 = created(
+        &app,
+        &staff,
+        &development,
+        activity("2025-04-01", "teacher_training", 60),
+    )
+    .await;
+    let a2 = created(
+        &app,
+        &staff,
+        &development,
+        activity("2025-09-01", "enterprise_practice", 30),
+    )
+    .await;
+    created(
+        &app,
+        &staff,
+        &development,
+        activity("2026-01-05", "teacher_training", 40),
+    )
+    .await;
+
+    let teachers = format!("{base}/teachers");
+    let teacher = |year: i32, number: &str, dual: bool, integrated: bool| json!({"year": year, "staff_number": number, "name": format!("教师{number}"), "dual_qualified": dual, "integrated": integrated});
+    // 2024: 2 of 4 qualified; 2025: 3 of 5.
+    for (number, dual, integrated) in [
+        ("T1", true, false),
+        ("T2", false, false),
+        ("T3", false, true),
+        ("T4", false, false),
+    ] {
+        created(
+            &app,
+            &staff,
+            &teachers,
+            teacher(2024, number, dual, integrated),
+        )
+        .await;
+    }
+    let mut counted = Vec::new();
+    for (number, dual, integrated) in [
+        ("T1", true, false),
+        ("T2", true, true),
+        ("T3", false, true),
+        ("T4", false, false),
+        ("T5", false, false),
+    ] {
+        counted.push(
+            created(
+                &app,
+                &staff,
+                &teachers,
+                teacher(2025, number, dual, integrated),
+            )
+            .await,
+        );
+    }
+    let resp = app
+        .post(&teachers, &teacher(2025, "T1", false, false), Some(&staff))
+        .await;
+    assert_problem(resp, 409, "teacher_year_exists").await;
+
+    let partnerships = format!("{base}/partnerships");
+    let partner = |name: &str, kind: &str, from: &str| json!({"partner_name": name, "partner_kind": kind, "started_on": from});
+    let p1 = created(
+        &app,
+        &staff,
+        &partnerships,
+        partner("甲公司", "enterprise", "2023-01-01"),
+    )
+    .await;
+    let p2 = created(
+        &app,
+        &staff,
+        &partnerships,
+        partner("乙公司", "enterprise", "2024-06-01"),
+    )
+    .await;
+    // Ten months by the year's end: not yet stable; a college is not an enterprise partner.
+    created(
+        &app,
+        &staff,
+        &partnerships,
+        partner("丙公司", "enterprise", "2025-03-01"),
+    )
+    .await;
+    created(
+        &app,
+        &staff,
+        &partnerships,
+        partner("某职业学院", "college", "2020-01-01"),
+    )
+    .await;
+    // Ended before the year's end.
+    let ended = created(
+        &app,
+        &staff,
+        &partnerships,
+        partner("丁公司", "enterprise", "2022-01-01"),
+    )
+    .await;
+    let resp = app
+        .post(
+            &format!("{partnerships}/{ended}/end"),
+            &json!({"ended_on": "2025-06-30"}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+
+    let kpis = app
+        .get_json(&format!("{base}/kpis?year=2025"), &staff)
+        .await;
+    assert_eq!(
+        (
+            kpis["year"].clone(),
+            kpis["as_of"].clone(),
+            kpis["designated"].clone()
+        ),
+        (json!(2025), json!("2025-12-31"), json!(true))
+    );
+    let training = figure(&kpis, "senior_training");
+    assert_eq!(training["clause"], "四(一)");
+    assert_eq!(
+        (
+            training["value"].as_f64(),
+            training["threshold"].as_f64(),
+            training["met"].clone()
+        ),
+        (Some(210.0), Some(200.0), json!(true))
+    );
+    assert_eq!(training["records"], json!([d1, d2]));
+    assert_eq!(training["projection"], Value::Null);
+    let developed = figure(&kpis, "teacher_development");
+    assert_eq!(
+        (
+            developed["value"].as_f64(),
+            developed["threshold"].as_f64(),
+            developed["met"].clone()
+        ),
+        (Some(90.0), Some(100.0), json!(false))
+    );
+    assert_eq!(developed["records"], json!([a1, a2]));
+    let share = figure(&kpis, "dual_qualified_share");
+    assert_eq!(
+        (
+            share["value"].as_f64(),
+            share["threshold"].as_f64(),
+            share["met"].clone()
+        ),
+        (Some(0.6), Some(0.5), json!(true))
+    );
+    assert_eq!(share["records"], json!(counted));
+    let partners = figure(&kpis, "stable_partners");
+    assert_eq!(
+        (
+            partners["value"].as_f64(),
+            partners["threshold"].as_f64(),
+            partners["met"].clone()
+        ),
+        (Some(2.0), Some(3.0), json!(false))
+    );
+    assert_eq!(partners["records"], json!([p1, p2]));
+    // The year before has no year before it: the share has no verdict.
+    let before = app
+        .get_json(&format!("{base}/kpis?year=2024"), &admin)
+        .await;
+    assert_eq!(figure(&before, "dual_qualified_share")["met"], Value::Null);
+
+    // The year in progress: counted to today, with its pace; the 十四五 thresholds ended in
+    // 2025, so none holds until an administrator sets one (which recomputes no learner).
+    let today = skillpath::domain::today_in_shanghai();
+    let year = today.year();
+    let recent = created(
+        &app,
+        &staff,
+        &deliveries,
+        delivery(&today.to_string(), "training", "senior_worker", 100),
+    )
+    .await;
+    let now = app.get_json(&format!("{base}/kpis"), &staff).await;
+    assert_eq!(
+        (now["year"].as_i64(), now["as_of"].as_str()),
+        (Some(i64::from(year)), Some(today.to_string().as_str()))
+    );
+    let training = figure(&now, "senior_training");
+    assert_eq!(training["records"], json!([recent]));
+    assert_eq!(
+        (training["threshold"].clone(), training["met"].clone()),
+        (Value::Null, Value::Null)
+    );
+    let pace = skillpath::services::targets::projected(100.0, today);
+    assert_eq!(training["projection"].as_f64(), Some(pace));
+    let resp = app
+        .post(
+            "/api/v1/rules/parameters",
+            &json!({"name": "sh489.kpi.senior_training_person_times", "value": 80,
+                    "effective_from": today.to_string(), "source": "沪人社职〔2026〕1号", "clause": "四(一)"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let now = app.get_json(&format!("{base}/kpis"), &staff).await;
+    let training = figure(&now, "senior_training");
+    assert_eq!(
+        (training["threshold"].as_f64(), training["met"].clone()),
+        (Some(80.0), json!(true))
+    );
+
+    // Refused: a year not begun, records dated ahead, another institution's staff, learners' roles.
+    let resp = app
+        .get(&format!("{base}/kpis?year={}", year + 1), Some(&staff))
+        .await;
+    assert_problem(resp, 422, "validation_failed").await;
+    let tomorrow = today.succ_opt().unwrap().to_string();
+    let resp = app
+        .post(
+            &deliveries,
+            &delivery(&tomorrow, "training", "senior_worker", 1),
+            Some(&staff),
+        )
+        .await;
+    let problem = assert_problem(resp, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "delivered_on");
+    let other = app
+        .create_institution(&admin, "另一所学校", "secondary_vocational")
+        .await;
+    let stranger = app
+        .account(
+            &admin,
+            "other@c.cn",
+            "college_staff",
+            json!({"institution_id": other}),
+        )
+        .await;
+    let evaluator = app.evaluator_token(&admin, "eva@x.cn").await;
+    for (token, status) in [(&stranger, 404), (&evaluator, 403)] {
+        for path in [
+            format!("{base}/kpis?year=2025"),
+            deliveries.clone(),
+            teachers.clone(),
+            development.clone(),
+        ] {
+            assert_eq!(app.get(&path, Some(token)).await.status(), status, "{path}");
+        }
+        let resp = app
+            .post(
+                &deliveries,
+                &delivery("2025-03-01", "training", "senior_worker", 5),
+                Some(token),
+            )
+            .await;
+        assert_eq!(resp.status(), status);
+    }
+    let listed = app
+        .get_json(&format!("{deliveries}?year=2025"), &admin)
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 4);
+}
