@@ -128,6 +128,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(designations::end_partnership)),
                 )
                 .service(resource("/institutions/{id}/kpis").route(web::get().to(targets::kpis)))
+                .service(resource("/kpis").route(web::get().to(targets::city_kpis)))
+                .service(resource("/kpis/export").route(web::get().to(targets::city_kpis_csv)))
                 .service(
                     resource("/institutions/{id}/training-deliveries")
                         .route(web::post().to(targets::create_delivery))

@@ -23,7 +23,7 @@ use crate::state::AppState;
 pub struct InboxItem {
     #[schema(value_type = i64)]
     pub id: MessageId,
-    /// `certificate`, `milestone` or `share`.
+    /// `certificate`, `milestone`, `share`, or (to staff) `institution`.
     #[schema(value_type = String)]
     pub category: Category,
     pub title: Text,

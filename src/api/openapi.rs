@@ -58,6 +58,8 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         designations::list_partnerships,
         designations::end_partnership,
         targets::kpis,
+        targets::city_kpis,
+        targets::city_kpis_csv,
         targets::create_delivery,
         targets::list_deliveries,
         targets::create_teacher,

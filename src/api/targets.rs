@@ -457,3 +457,94 @@ pub async fn list_development(
         .await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
 }
+
+/// The city-wide table: every institution designated in the year, with its targets
+/// (administrators).
+#[utoipa::path(get, path = "/api/v1/kpis", tag = "designations",
+    params(YearQuery), security(("bearer" = [])),
+    responses((status = 200, description = "One entry per designated institution", body = [KpisResponse]),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A year not begun or out of range", body = Problem, content_type = "application/problem+json")))]
+pub async fn city_kpis(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<YearQuery>,
+) -> Result<web::Json<Vec<KpisResponse>>, AppError> {
+    let (_, table) = city_table(&state, caller, &query).await?;
+    Ok(web::Json(table.into_iter().map(Into::into).collect()))
+}
+
+/// The year asked for and the city-wide table of it.
+async fn city_table(
+    state: &AppState,
+    caller: AuthUser,
+    query: &YearQuery,
+) -> Result<(i32, Vec<Targets>), AppError> {
+    let today = today_in_shanghai();
+    let year = query.year(today)?;
+    let table = state
+        .db
+        .read(move |conn| targets::city(conn, &caller, year, today))
+        .await?;
+    Ok((year, table))
+}
+
+/// The city-wide table as CSV (UTF-8 with a byte-order mark, as spreadsheets expect): one row
+/// per institution and target.
+#[utoipa::path(get, path = "/api/v1/kpis/export", tag = "designations",
+    params(YearQuery), security(("bearer" = [])),
+    responses((status = 200, description = "institution_id, institution, year, as_of, target, clause, value, threshold, met, projection",
+            body = String, content_type = "text/csv"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A year not begun or out of range", body = Problem, content_type = "application/problem+json")))]
+pub async fn city_kpis_csv(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<YearQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (year, table) = city_table(&state, caller, &query).await?;
+    let csv = targets_csv(&table).map_err(|e| AppError::internal("kpi export", e))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"kpis-{year}.csv\""),
+        ))
+        .body(csv))
+}
+
+fn targets_csv(table: &[Targets]) -> Result<Vec<u8>, String> {
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    out.write_record([
+        "institution_id",
+        "institution",
+        "year",
+        "as_of",
+        "target",
+        "clause",
+        "value",
+        "threshold",
+        "met",
+        "projection",
+    ])
+    .map_err(|e| e.to_string())?;
+    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for t in table {
+        for f in &t.figures {
+            out.write_record([
+                t.institution.id.to_string(),
+                t.institution.name.clone(),
+                t.year.to_string(),
+                t.as_of.to_string(),
+                f.target.to_string(),
+                f.clause.to_owned(),
+                number(f.value),
+                number(f.threshold),
+                f.met.map(|m| m.to_string()).unwrap_or_default(),
+                number(f.projection),
+            ])
+            .map_err(|e| e.to_string())?;
+        }
+    }
+    out.into_inner().map_err(|e| e.to_string())
+}

@@ -287,3 +287,11 @@ pub fn designations_of_many(
         institution_ids
     )
 }
+
+/// Every institution, by id.
+pub fn find_all(conn: &mut DbConnection) -> QueryResult<Vec<InstitutionRow>> {
+    institutions::table
+        .order(institutions::id.asc())
+        .select(InstitutionRow::as_select())
+        .load(conn)
+}

@@ -49,6 +49,8 @@ crate::string_enum! {
         PasswordReset => "password_reset",
         /// To an institution's staff: a step was taken on its designation application.
         ApplicationStep => "application_step",
+        /// To an institution's staff: after the third quarter, a yearly target its pace leaves short.
+        TargetAtRisk => "target_at_risk",
     }
 }
 

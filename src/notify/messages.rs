@@ -45,6 +45,7 @@ impl NoticeKind {
                 DateMoved | Achieved => "详情与政策依据可在 Skillpath 的“我的进度”中查看。",
                 Invitation | PasswordReset => "链接仅可使用一次，到期失效。如非本人操作，请忽略本邮件，您的账户不会有任何变化。",
                 ApplicationStep => "申报的全部记录（各环节、决定与理由）可在 Skillpath 中本单位的申报页面查看。",
+                TargetAtRisk => "各项指标的数据与所依据的记录可在 Skillpath 中本单位的目标页面查看；请在年底前补足。",
             },
             Language::En => match self {
                 CertificateVerified => "The certificate is verified and counts for your next level and related benefits.",
@@ -57,6 +58,7 @@ impl NoticeKind {
                 DateMoved | Achieved => "The details and their policy basis are under My progress in Skillpath.",
                 Invitation | PasswordReset => "The link works once and expires. If you did not expect this email, ignore it: nothing changes.",
                 ApplicationStep => "Every step of the application, with its decisions and reasons, is on your institution's application page in Skillpath.",
+                TargetAtRisk => "Each figure and the records behind it are on your institution's targets in Skillpath; there is still time before the year ends.",
             },
         }
     }
@@ -396,6 +398,45 @@ pub fn application_step_message(
         body: Text::new(
             format!("{institution}的新型技师学院申报于{decided_on}完成“{step_zh}”{by_zh}，当前状态：{state_zh}。{why_zh}"),
             format!("{institution}'s application to become a new-type technician college: {step_en}{by_en} on {decided_on}; it is now {state_en}.{why_en}"),
+        ),
+    }
+}
+
+/// To an institution's staff: after the third quarter, a target of `year` its pace leaves short.
+pub fn target_at_risk_message(
+    institution: &str,
+    year: i32,
+    target: crate::domain::TargetKind,
+    clause: &str,
+    pace: Option<f64>,
+    threshold: Option<f64>,
+) -> Message {
+    use crate::domain::TargetKind as T;
+    let (zh, en) = match target {
+        T::SeniorTraining => (
+            "高级工以上培训量（人次）",
+            "training at Senior Worker or above (person-times)",
+        ),
+        T::TeacherDevelopment => (
+            "师资培训或企业实践（人次）",
+            "teacher training or enterprise practice (person-times)",
+        ),
+        T::DualQualifiedShare => (
+            "“双师型”或一体化师资占比",
+            "share of dual-qualified or integrated teachers",
+        ),
+        T::StablePartners => ("稳定合作单位数", "stable partners"),
+    };
+    let figure = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v}"));
+    let (pace, threshold) = (figure(pace), figure(threshold));
+    Message {
+        title: Text::new(
+            format!("{year}年目标预警：{zh}"),
+            format!("{year} target at risk: {en}"),
+        ),
+        body: Text::new(
+            format!("按目前进度，{institution}{year}年的{zh}预计为{pace}，低于目标{threshold}（沪人社职〔2021〕489号 {clause}）。"),
+            format!("At the present pace, {institution}'s {en} for {year} comes to {pace}, short of the target of {threshold} (沪人社职〔2021〕489号 {clause})."),
         ),
     }
 }

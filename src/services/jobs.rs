@@ -27,6 +27,7 @@ crate::string_enum! {
         DailyRecompute => "daily_recompute",
         RefreshCohort => "refresh_cohort",
         InviteEnrolled => "invite_enrolled",
+        TargetsAtRisk => "targets_at_risk",
     }
 }
 
@@ -47,6 +48,9 @@ pub enum Job {
         at: NaiveDateTime,
         actor: UserId,
     },
+    /// After the third quarter, the notices of the targets designated institutions' paces
+    /// leave short (policy 四), once a day.
+    TargetsAtRisk { day: NaiveDate },
 }
 
 impl Job {
@@ -56,6 +60,7 @@ impl Job {
             Job::DailyRecompute { .. } => JobKind::DailyRecompute,
             Job::RefreshCohort { .. } => JobKind::RefreshCohort,
             Job::InviteEnrolled { .. } => JobKind::InviteEnrolled,
+            Job::TargetsAtRisk { .. } => JobKind::TargetsAtRisk,
         }
     }
 
@@ -68,6 +73,7 @@ impl Job {
             Job::InviteEnrolled { cohort_id, at, .. } => {
                 format!("invite_enrolled:{cohort_id}:{at}")
             }
+            Job::TargetsAtRisk { day } => format!("targets_at_risk:{day}"),
         }
     }
 }
@@ -138,7 +144,9 @@ fn perform(cx: &JobContext, job: &Job) -> Result<String, AppError> {
             let why = match job {
                 Job::DailyRecompute { day } => format!("daily ({day})"),
                 Job::RecomputeAll { reason } => reason.clone(),
-                Job::RefreshCohort { .. } | Job::InviteEnrolled { .. } => String::new(),
+                Job::RefreshCohort { .. }
+                | Job::InviteEnrolled { .. }
+                | Job::TargetsAtRisk { .. } => String::new(),
             };
             Ok(format!(
                 "{why}: {} learners, {} events in {:.1} s",
@@ -148,6 +156,13 @@ fn perform(cx: &JobContext, job: &Job) -> Result<String, AppError> {
         Job::RefreshCohort { cohort_id } => {
             let learners = recompute_cohort(database, *cohort_id)?;
             Ok(format!("cohort {cohort_id}: {learners} learners"))
+        }
+        Job::TargetsAtRisk { day } => {
+            let mut conn = database.get()?;
+            let sent = crate::db::write_transaction(&mut conn, |conn| {
+                crate::services::targets::warn_at_risk(conn, *day)
+            })?;
+            Ok(format!("targets at risk ({day}): {sent} notice(s)"))
         }
         Job::InviteEnrolled {
             cohort_id,
@@ -292,7 +307,8 @@ pub async fn queue_daily(database: Database) {
         let day = crate::domain::today_in_shanghai();
         let queued = tokio::task::spawn_blocking(move || -> Result<(), AppError> {
             let mut conn = db.get()?;
-            enqueue_once(&mut conn, &Job::DailyRecompute { day })
+            enqueue_once(&mut conn, &Job::DailyRecompute { day })?;
+            enqueue_once(&mut conn, &Job::TargetsAtRisk { day })
         })
         .await;
         match queued {

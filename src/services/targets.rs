@@ -13,11 +13,14 @@ use crate::db::institution_records::{
     TeacherYearRow,
 };
 use crate::db::institutions::{self, InstitutionRow};
+use crate::db::notifications::Recipient;
 use crate::db::{self, audit, occupations, DbConnection};
 use crate::domain::{
-    AuditAction, AuditEntity, DeliveryKind, DevelopmentKind, InstitutionId, SkillLevel, TargetKind,
+    AuditAction, AuditEntity, Category, DeliveryKind, DevelopmentKind, InstitutionId, NoticeKind,
+    SkillLevel, TargetKind,
 };
 use crate::error::AppError;
+use crate::notify::Notice;
 use crate::rules::params::{ParameterValue, Parameters};
 use crate::services::designations::stable_partners;
 use crate::services::eligibility::parameters::{parameter_values, InForce};
@@ -85,6 +88,44 @@ pub fn targets(
 ) -> Result<Targets, AppError> {
     scope::require_acting_for(caller, institution_id)?;
     let institution = institution(conn, institution_id)?;
+    count(conn, institution, year, today)
+}
+
+/// The city-wide table: the targets of `year` of every institution designated in it
+/// (administrators).
+pub fn city(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    year: i32,
+    today: NaiveDate,
+) -> Result<Vec<Targets>, AppError> {
+    caller.require_admin()?;
+    designated_in(conn, year, today)
+}
+
+fn designated_in(
+    conn: &mut DbConnection,
+    year: i32,
+    today: NaiveDate,
+) -> Result<Vec<Targets>, AppError> {
+    let mut all = Vec::new();
+    for institution in institutions::find_all(conn)? {
+        let targets = count(conn, institution, year, today)?;
+        if targets.designated {
+            all.push(targets);
+        }
+    }
+    Ok(all)
+}
+
+/// Counts the targets of `year` for `institution` (the caller's scope was checked).
+fn count(
+    conn: &mut DbConnection,
+    institution: InstitutionRow,
+    year: i32,
+    today: NaiveDate,
+) -> Result<Targets, AppError> {
+    let institution_id = institution.id;
     let (Some(first), Some(last)) = (
         NaiveDate::from_ymd_opt(year, 1, 1),
         NaiveDate::from_ymd_opt(year, 12, 31),
@@ -343,6 +384,57 @@ fn not_ahead(field: &str, day: NaiveDate, today: NaiveDate) -> Result<(), AppErr
         return Err(AppError::invalid(field, "must not be after today"));
     }
     Ok(())
+}
+
+/// After the third quarter (from 1 October), the notices to a designated institution's staff of
+/// each target its pace leaves short by December: once per target and year (the event key), in
+/// the inbox and by email. Run daily by the job queue; `day` is the day it runs for.
+pub fn warn_at_risk(conn: &mut DbConnection, day: NaiveDate) -> Result<usize, AppError> {
+    if day.month() < 10 {
+        return Ok(0);
+    }
+    let mut notices = 0;
+    for targets in designated_in(conn, day.year(), day)? {
+        let short: Vec<&Figure> = targets
+            .figures
+            .iter()
+            .filter(|f| match (f.projection.or(f.value), f.threshold) {
+                (Some(pace), Some(threshold)) if f.target != TargetKind::DualQualifiedShare => {
+                    pace < threshold
+                }
+                _ => f.met == Some(false),
+            })
+            .collect();
+        let staff = crate::db::users::staff_of(conn, targets.institution.id)?;
+        let mut batch = Vec::new();
+        for figure in short {
+            let message = crate::notify::messages::target_at_risk_message(
+                &targets.institution.name,
+                targets.year,
+                figure.target,
+                figure.clause,
+                figure.projection.or(figure.value),
+                figure.threshold,
+            );
+            let event_key = format!(
+                "targets:{}:{}:{}",
+                targets.institution.id, targets.year, figure.target
+            );
+            batch.extend(staff.iter().map(|(user, email)| Notice {
+                recipient: Recipient::User(*user),
+                email: Some(email.as_str()),
+                event_key: event_key.clone(),
+                category: Category::Institution,
+                kind: NoticeKind::TargetAtRisk,
+                message: message.clone(),
+                due_at: None,
+                secret: None,
+            }));
+        }
+        notices += batch.len();
+        crate::notify::produce_many(conn, &batch, &Default::default(), db::now())?;
+    }
+    Ok(notices)
 }
 
 #[cfg(test)]

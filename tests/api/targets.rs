@@ -347,3 +347,131 @@ async fn the_four_targets_of_a_year_match_a_count_by_hand() {
         .await;
     assert_eq!(listed.as_array().unwrap().len(), 4);
 }
+
+/// A designated college whose 2025 records leave training short by its pace on 1 October
+/// (150 person-times by day 274 → 199), teacher development on its way (80 → 106), three stable
+/// partners.
+async fn college_of_2025(app: &TestApp, admin: &str, name: &str) -> (i64, String) {
+    let college = app
+        .create_institution(admin, name, "technician_college")
+        .await;
+    let resp = app
+        .post(
+            &format!("/api/v1/institutions/{college}/designations"),
+            &json!({"batch": "第一批", "designated_from": "2021-12-13"}),
+            Some(admin),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let staff = app
+        .account(
+            admin,
+            &format!("staff{college}@c.cn"),
+            "college_staff",
+            json!({"institution_id": college}),
+        )
+        .await;
+    let base = format!("/api/v1/institutions/{college}");
+    created(app, &staff, &format!("{base}/training-deliveries"),
+        json!({"delivered_on": "2025-03-01", "kind": "training", "occupation_code": "6-18-02-04", "level": "senior_worker", "person_times": 150})).await;
+    created(app, &staff, &format!("{base}/teacher-development"),
+        json!({"held_on": "2025-04-01", "kind": "teacher_training", "person_times": 80, "description": "师资研修"})).await;
+    for partner in ["甲公司", "乙公司", "丙公司"] {
+        created(app, &staff, &format!("{base}/partnerships"),
+            json!({"partner_name": partner, "partner_kind": "enterprise", "started_on": "2023-01-01"})).await;
+    }
+    (college, staff)
+}
+
+#[tokio::test]
+async fn after_the_third_quarter_the_staff_hear_once_of_a_target_at_risk() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    app.create_occupation(&admin, "6-18-02-04", "电工").await;
+    let (_, staff) = college_of_2025(&app, &admin, "上海某技师学院").await;
+    let warn = |day: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut conn = db.get().unwrap();
+                skillpath::services::targets::warn_at_risk(&mut conn, day.parse().unwrap()).unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        warn("2025-09-30").await,
+        0,
+        "not before the third quarter ends"
+    );
+    assert!(app.inbox(&staff).await.is_empty());
+    assert_eq!(warn("2025-10-01").await, 1);
+    warn("2025-10-02").await;
+    let inbox = app.inbox(&staff).await;
+    assert_eq!(inbox.len(), 1, "once per target and year: {inbox:?}");
+    assert_eq!(inbox[0]["category"], "institution");
+    assert!(
+        inbox[0]["title"]["zh-CN"]
+            .as_str()
+            .unwrap()
+            .contains("高级工以上培训量"),
+        "{inbox:?}"
+    );
+    assert_eq!(
+        app.outbox_count(&admin, "target_at_risk").await,
+        2,
+        "an inbox and an email row"
+    );
+}
+
+#[tokio::test]
+async fn administrators_see_every_designated_institution_in_one_table_and_as_csv() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    app.create_occupation(&admin, "6-18-02-04", "电工").await;
+    let (college, staff) = college_of_2025(&app, &admin, "上海某技师学院").await;
+    app.create_institution(&admin, "未挂牌学校", "secondary_vocational")
+        .await;
+    let table = app.get_json("/api/v1/kpis?year=2025", &admin).await;
+    let rows = table.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "designated institutions only: {table}");
+    assert_eq!(rows[0]["institution_id"], college);
+    let training = figure(&rows[0], "senior_training");
+    assert_eq!(
+        (training["value"].as_f64(), training["met"].clone()),
+        (Some(150.0), json!(false))
+    );
+    assert_problem(
+        app.get("/api/v1/kpis?year=2025", Some(&staff)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    let resp = app.get("/api/v1/kpis/export?year=2025", Some(&admin)).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let body = resp.bytes().await.unwrap();
+    assert!(
+        body.starts_with(b"\xEF\xBB\xBF"),
+        "a byte-order mark for spreadsheets"
+    );
+    let text = String::from_utf8(body[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "institution_id,institution,year,as_of,target,clause,value,threshold,met,projection"
+    );
+    assert_eq!(lines.len(), 5, "{text}");
+    assert_eq!(
+        lines[1],
+        format!("{college},上海某技师学院,2025,2025-12-31,senior_training,四(一),150,200,false,")
+    );
+    assert_problem(
+        app.get("/api/v1/kpis/export?year=2025", Some(&staff)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
