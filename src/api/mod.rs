@@ -119,6 +119,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(designations::take_step)),
                 )
                 .service(
+                    resource("/institutions/{id}/partnerships/import")
+                        .route(web::post().to(targets::import_partnerships)),
+                )
+                .service(
                     resource("/institutions/{id}/partnerships")
                         .route(web::post().to(designations::create_partnership))
                         .route(web::get().to(designations::list_partnerships)),
@@ -131,14 +135,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(resource("/kpis").route(web::get().to(targets::city_kpis)))
                 .service(resource("/kpis/export").route(web::get().to(targets::city_kpis_csv)))
                 .service(
+                    resource("/institutions/{id}/training-deliveries/import")
+                        .route(web::post().to(targets::import_deliveries)),
+                )
+                .service(
                     resource("/institutions/{id}/training-deliveries")
                         .route(web::post().to(targets::create_delivery))
                         .route(web::get().to(targets::list_deliveries)),
                 )
                 .service(
+                    resource("/institutions/{id}/teachers/import")
+                        .route(web::post().to(targets::import_teachers)),
+                )
+                .service(
                     resource("/institutions/{id}/teachers")
                         .route(web::post().to(targets::create_teacher))
                         .route(web::get().to(targets::list_teachers)),
+                )
+                .service(
+                    resource("/institutions/{id}/teacher-development/import")
+                        .route(web::post().to(targets::import_development)),
                 )
                 .service(
                     resource("/institutions/{id}/teacher-development")

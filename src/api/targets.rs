@@ -2,7 +2,7 @@
 //! `/training-deliveries`, `/teachers`, `/teacher-development` (policy 四, annex). The
 //! institution's staff and administrators; learners and evaluators never.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,8 +17,11 @@ use crate::domain::{
     TeacherDevelopmentId, TeacherYearId, TrainingDeliveryId,
 };
 use crate::error::AppError;
+use crate::services::imports::csv::ImportReport;
+use crate::services::imports::institution_records::{import_records, RecordFile};
 use crate::services::targets::{self, DeliveryForm, DevelopmentForm, Figure, Targets, TeacherForm};
 use crate::state::AppState;
+use crate::upload::{self, ImportParams};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -547,4 +550,131 @@ fn targets_csv(table: &[Targets]) -> Result<Vec<u8>, String> {
         }
     }
     out.into_inner().map_err(|e| e.to_string())
+}
+
+/// Reads an upload of `file`'s records into the institution, after the caller's scope is known
+/// (no upload is read for a caller who may not import).
+async fn import_file(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    req: HttpRequest,
+    id: InstitutionId,
+    params: &ImportParams,
+    payload: web::Payload,
+    file: RecordFile,
+) -> Result<web::Json<ImportReport>, AppError> {
+    scope::require_acting_for(&caller, id)?;
+    let partial = params.partial.unwrap_or(false);
+    let upload = upload::open(&req, payload).await?;
+    let today = today_in_shanghai();
+    let report = state
+        .db
+        .write(move |conn| import_records(conn, &caller, id, file, upload, partial, today))
+        .await?;
+    Ok(web::Json(report))
+}
+
+/// Import training and assessment deliveries from CSV.
+///
+/// Columns (English or Chinese headers): `delivered_on` 日期, `kind` 类型 (`training` 培训 or
+/// `assessment` 评价), `occupation_code` 职业编码, `level` 等级 (e.g. `senior_worker` or 高级工),
+/// `person_times` 人次, optionally `note` 备注. UTF-8 (with or without BOM) or GBK.
+#[utoipa::path(post, path = "/api/v1/institutions/{id}/training-deliveries/import", tag = "designations",
+    params(("id" = i64, Path, description = "Institution id"), ImportParams),
+    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 200, description = "Imported", body = ImportReport),
+        (status = 403, description = "Not the institution's staff or an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such institution", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File over 64 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not CSV", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows rejected (all-or-nothing mode: nothing stored)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many uploads at once, or the database is out of reach; try again", body = Problem, content_type = "application/problem+json")))]
+pub async fn import_deliveries(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    req: HttpRequest,
+    id: web::Path<InstitutionId>,
+    params: web::Query<ImportParams>,
+    payload: web::Payload,
+) -> Result<web::Json<ImportReport>, AppError> {
+    let file = RecordFile::TrainingDeliveries;
+    import_file(state, caller, req, id.into_inner(), &params, payload, file).await
+}
+
+/// Import each year's teachers from CSV.
+///
+/// Columns: `year` 年度, `staff_number` 工号, `name` 姓名, `dual_qualified` 双师型 and
+/// `integrated` 一体化 (yes/no, 是/否, 1/0). A staff number is recorded once a year.
+#[utoipa::path(post, path = "/api/v1/institutions/{id}/teachers/import", tag = "designations",
+    params(("id" = i64, Path, description = "Institution id"), ImportParams),
+    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 200, description = "Imported", body = ImportReport),
+        (status = 403, description = "Not the institution's staff or an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such institution", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File over 64 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not CSV", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows rejected (all-or-nothing mode: nothing stored)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many uploads at once, or the database is out of reach; try again", body = Problem, content_type = "application/problem+json")))]
+pub async fn import_teachers(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    req: HttpRequest,
+    id: web::Path<InstitutionId>,
+    params: web::Query<ImportParams>,
+    payload: web::Payload,
+) -> Result<web::Json<ImportReport>, AppError> {
+    let file = RecordFile::Teachers;
+    import_file(state, caller, req, id.into_inner(), &params, payload, file).await
+}
+
+/// Import teacher training and enterprise practice from CSV.
+///
+/// Columns: `held_on` 日期, `kind` 类型 (`teacher_training` 师资培训 or `enterprise_practice`
+/// 企业实践), `person_times` 人次, `description` 内容.
+#[utoipa::path(post, path = "/api/v1/institutions/{id}/teacher-development/import", tag = "designations",
+    params(("id" = i64, Path, description = "Institution id"), ImportParams),
+    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 200, description = "Imported", body = ImportReport),
+        (status = 403, description = "Not the institution's staff or an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such institution", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File over 64 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not CSV", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows rejected (all-or-nothing mode: nothing stored)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many uploads at once, or the database is out of reach; try again", body = Problem, content_type = "application/problem+json")))]
+pub async fn import_development(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    req: HttpRequest,
+    id: web::Path<InstitutionId>,
+    params: web::Query<ImportParams>,
+    payload: web::Payload,
+) -> Result<web::Json<ImportReport>, AppError> {
+    let file = RecordFile::TeacherDevelopment;
+    import_file(state, caller, req, id.into_inner(), &params, payload, file).await
+}
+
+/// Import partnerships from CSV.
+///
+/// Columns: `partner_name` 合作单位, `partner_kind` 类型 (`enterprise` 企业 or `college` 院校),
+/// `started_on` 开始日期, optionally `ended_on` 结束日期 and `agreement_ref` 协议编号.
+#[utoipa::path(post, path = "/api/v1/institutions/{id}/partnerships/import", tag = "designations",
+    params(("id" = i64, Path, description = "Institution id"), ImportParams),
+    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 200, description = "Imported", body = ImportReport),
+        (status = 403, description = "Not the institution's staff or an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such institution", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "File over 64 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not CSV", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows rejected (all-or-nothing mode: nothing stored)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many uploads at once, or the database is out of reach; try again", body = Problem, content_type = "application/problem+json")))]
+pub async fn import_partnerships(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    req: HttpRequest,
+    id: web::Path<InstitutionId>,
+    params: web::Query<ImportParams>,
+    payload: web::Payload,
+) -> Result<web::Json<ImportReport>, AppError> {
+    let file = RecordFile::Partnerships;
+    import_file(state, caller, req, id.into_inner(), &params, payload, file).await
 }

@@ -151,7 +151,11 @@ fn count(
         .into_iter()
         .filter(|d| d.kind == DeliveryKind::Training && d.level >= SkillLevel::SeniorWorker)
         .collect();
-    let trained = f64::from(deliveries.iter().map(|d| d.person_times).sum::<i32>());
+    // Summed wide: many rows of up to 100,000 each must not overflow.
+    let trained = deliveries
+        .iter()
+        .map(|d| i64::from(d.person_times))
+        .sum::<i64>() as f64;
     let training_threshold = int_threshold("sh489.kpi.senior_training_person_times");
     let senior_training = Figure {
         target: TargetKind::SeniorTraining,
@@ -165,7 +169,10 @@ fn count(
 
     // 四(二): teacher training and enterprise practice, person-times.
     let activities: Vec<DevelopmentRow> = records::development(conn, institution_id, first, as_of)?;
-    let developed = f64::from(activities.iter().map(|a| a.person_times).sum::<i32>());
+    let developed = activities
+        .iter()
+        .map(|a| i64::from(a.person_times))
+        .sum::<i64>() as f64;
     let development_threshold = int_threshold("sh489.kpi.teacher_development_person_times");
     let teacher_development = Figure {
         target: TargetKind::TeacherDevelopment,

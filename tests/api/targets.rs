@@ -475,3 +475,176 @@ async fn administrators_see_every_designated_institution_in_one_table_and_as_csv
     )
     .await;
 }
+
+#[tokio::test]
+async fn target_records_are_imported_from_csv_all_or_nothing_in_utf8_or_gbk() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    app.create_occupation(&admin, "6-18-02-04", "电工").await;
+    let (college, staff) = college_of_2025(&app, &admin, "上海某技师学院").await;
+    let base = format!("/api/v1/institutions/{college}");
+    let csv = "text/csv";
+
+    // Chinese headers and values, GBK as Excel writes it; one bad row rejects the file.
+    let deliveries = "日期,类型,职业编码,等级,人次,备注\n2025-05-01,培训,6-18-02-04,高级工,30,春季班\n2025/06/01,评价,6-18-02-04,技师,20,\n2025-07-01,培训,6-18-02-04,高级,10,\n2999-01-01,培训,9-99-99-99,technician,0,\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(deliveries);
+    let resp = app
+        .put_csv(
+            &format!("{base}/training-deliveries/import"),
+            gbk.to_vec(),
+            "text/csv; charset=gbk",
+            &staff,
+        )
+        .await;
+    let problem = assert_problem(resp, 422, "import_rejected").await;
+    let report = &problem["report"];
+    assert_eq!(
+        (
+            report["rows_read"].as_u64(),
+            report["rejected_count"].as_u64(),
+            report["committed"].clone()
+        ),
+        (Some(4), Some(2), json!(false))
+    );
+    let fields: Vec<(u64, &str)> = report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            (4, "level"),
+            (5, "delivered_on"),
+            (5, "occupation_code"),
+            (5, "person_times")
+        ]
+    );
+    let kpis = app
+        .get_json(&format!("{base}/kpis?year=2025"), &staff)
+        .await;
+    assert_eq!(
+        figure(&kpis, "senior_training")["value"].as_f64(),
+        Some(150.0),
+        "nothing stored"
+    );
+    // The good rows alone, with ?partial=true.
+    let resp = app
+        .put_csv(
+            &format!("{base}/training-deliveries/import?partial=true"),
+            gbk.to_vec(),
+            "text/csv; charset=gbk",
+            &staff,
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let report: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (
+            report["created"].as_u64(),
+            report["rejected_count"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    let kpis = app
+        .get_json(&format!("{base}/kpis?year=2025"), &staff)
+        .await;
+    // 150 before, 30 more at 高级工; the 技师 row is an assessment.
+    assert_eq!(
+        figure(&kpis, "senior_training")["value"].as_f64(),
+        Some(180.0)
+    );
+
+    let teachers = "year,staff_number,name,dual_qualified,integrated\n2025,T1,张老师,是,否\n2025,T2,李老师,no,yes\n2025,T1,重复,1,1\n";
+    let resp = app
+        .put_csv(
+            &format!("{base}/teachers/import"),
+            teachers.into(),
+            csv,
+            &staff,
+        )
+        .await;
+    let problem = assert_problem(resp, 422, "import_rejected").await;
+    assert_eq!(problem["report"]["rejected"][0]["line"], 4);
+    assert_eq!(problem["report"]["rejected"][0]["field"], "staff_number");
+    let teachers = "\u{feff}年度,工号,姓名,双师型,一体化\n2025,T1,张老师,是,否\n2025,T2,李老师,否,是\n2025,T3,王老师,否,否\n";
+    let resp = app
+        .put_csv(
+            &format!("{base}/teachers/import"),
+            teachers.into(),
+            csv,
+            &staff,
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let development = "held_on,kind,person_times,description\n2025-09-01,企业实践,30,暑期实践\n";
+    let resp = app
+        .put_csv(
+            &format!("{base}/teacher-development/import"),
+            development.into(),
+            csv,
+            &staff,
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let partners = "合作单位,类型,开始日期,结束日期,协议编号\n丁公司,企业,2022-01-01,,XY-1\n戊学院,院校,2021-01-01,2020-01-01,\n";
+    let resp = app
+        .put_csv(
+            &format!("{base}/partnerships/import"),
+            partners.into(),
+            csv,
+            &staff,
+        )
+        .await;
+    let problem = assert_problem(resp, 422, "import_rejected").await;
+    assert_eq!(problem["report"]["rejected"][0]["field"], "ended_on");
+    let partners = "合作单位,类型,开始日期,结束日期,协议编号\n丁公司,企业,2022-01-01,,XY-1\n";
+    let resp = app
+        .put_csv(
+            &format!("{base}/partnerships/import"),
+            partners.into(),
+            csv,
+            &staff,
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+
+    let kpis = app
+        .get_json(&format!("{base}/kpis?year=2025"), &staff)
+        .await;
+    assert_eq!(
+        figure(&kpis, "teacher_development")["value"].as_f64(),
+        Some(110.0)
+    );
+    assert_eq!(
+        figure(&kpis, "dual_qualified_share")["value"].as_f64(),
+        Some(2.0 / 3.0)
+    );
+    assert_eq!(
+        figure(&kpis, "stable_partners")["value"].as_f64(),
+        Some(4.0)
+    );
+
+    // Another institution's staff cannot import here; nothing is read for them.
+    let other = app
+        .create_institution(&admin, "另一所学校", "secondary_vocational")
+        .await;
+    let stranger = app
+        .account(
+            &admin,
+            "other@c.cn",
+            "college_staff",
+            json!({"institution_id": other}),
+        )
+        .await;
+    let resp = app
+        .put_csv(
+            &format!("{base}/partnerships/import"),
+            partners.into(),
+            csv,
+            &stranger,
+        )
+        .await;
+    assert_problem(resp, 404, "not_found").await;
+}

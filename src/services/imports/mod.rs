@@ -2,4 +2,5 @@
 
 pub mod cohort;
 pub mod csv;
+pub mod institution_records;
 pub mod occupations;
