@@ -123,3 +123,89 @@ crate::string_enum! {
         StablePartners => "stable_partners",
     }
 }
+
+impl ApplicationState {
+    /// How the state is named to people: (zh-CN, en).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Draft => ("草稿", "draft"),
+            Self::PreliminaryReview => ("初审中", "in preliminary review"),
+            Self::CityEducationConsent => {
+                ("待市教育部门同意", "awaiting the city education department")
+            }
+            Self::ExpertReview => ("待专家评审", "awaiting the expert review"),
+            Self::PublicNotice => ("公示中", "in public notice"),
+            Self::Designated => ("已挂牌", "designated"),
+            Self::Rectification => ("限期整改", "in rectification"),
+            Self::DeDesignated => ("已摘牌", "de-designated"),
+            Self::Rejected => ("未通过", "rejected"),
+            Self::Withdrawn => ("已撤回", "withdrawn"),
+        }
+    }
+}
+
+impl ApplicationStep {
+    /// How the step is named to people: (zh-CN, en).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Submit => ("提交申报", "submitted"),
+            Self::Withdraw => ("撤回申报", "withdrawn"),
+            Self::PreliminaryReview => ("初审", "preliminary review"),
+            Self::CityEducationConsent => ("市教育部门意见", "city education department's consent"),
+            Self::ExpertReview => ("专家评审", "expert review"),
+            Self::Objection => ("公示异议", "objection in the public notice"),
+            Self::Designate => ("挂牌", "designation"),
+            Self::Evaluate => ("绩效评估", "performance evaluation"),
+            Self::ReEvaluate => ("整改复评", "re-evaluation after rectification"),
+        }
+    }
+}
+
+impl ReviewBody {
+    /// How the body is named to people: (zh-CN, en).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::DistrictEducation => ("区教育部门", "district education department"),
+            Self::DistrictHr => ("区人力资源社会保障部门", "district HR department"),
+            Self::IndustryAuthority => ("行业主管部门", "industry department"),
+            Self::SuperiorDepartment => ("上级主管部门", "superior department"),
+            Self::CityEducation => ("市教育部门", "city education department"),
+            Self::CityHr => ("市人力资源社会保障部门", "city HR department"),
+        }
+    }
+}
+
+impl TargetKind {
+    /// How the target is named to people: (zh-CN, en).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::SeniorTraining => (
+                "高级工以上培训量（人次）",
+                "training at Senior Worker or above (person-times)",
+            ),
+            Self::TeacherDevelopment => (
+                "师资培训或企业实践（人次）",
+                "teacher training or enterprise practice (person-times)",
+            ),
+            Self::DualQualifiedShare => (
+                "“双师型”或一体化师资占比",
+                "share of dual-qualified or integrated teachers",
+            ),
+            Self::StablePartners => ("稳定合作单位数", "stable partners"),
+        }
+    }
+}
+
+impl StepDecision {
+    /// How the decision is named to people: (zh-CN, en).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Approved => ("通过", "approved"),
+            Self::Rejected => ("不通过", "rejected"),
+            Self::Meets => ("达标", "meets the targets"),
+            Self::Short => ("未达标", "short of the targets"),
+            Self::Upheld => ("异议成立", "upheld"),
+            Self::Dismissed => ("异议不成立", "dismissed"),
+        }
+    }
+}

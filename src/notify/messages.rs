@@ -361,31 +361,8 @@ pub fn application_step_message(
     decided_on: NaiveDate,
     reason: Option<&str>,
 ) -> Message {
-    use crate::domain::ApplicationState as S;
-    use crate::domain::ApplicationStep as K;
-    let (step_zh, step_en) = match step {
-        K::Submit => ("提交申报", "submitted"),
-        K::Withdraw => ("撤回申报", "withdrawn"),
-        K::PreliminaryReview => ("初审", "preliminary review"),
-        K::CityEducationConsent => ("市教育部门意见", "city education department's consent"),
-        K::ExpertReview => ("专家评审", "expert review"),
-        K::Objection => ("公示异议", "objection in the public notice"),
-        K::Designate => ("挂牌", "designation"),
-        K::Evaluate => ("绩效评估", "performance evaluation"),
-        K::ReEvaluate => ("整改复评", "re-evaluation after rectification"),
-    };
-    let (state_zh, state_en) = match to {
-        S::Draft => ("草稿", "draft"),
-        S::PreliminaryReview => ("初审中", "in preliminary review"),
-        S::CityEducationConsent => ("待市教育部门同意", "awaiting the city education department"),
-        S::ExpertReview => ("待专家评审", "awaiting the expert review"),
-        S::PublicNotice => ("公示中", "in public notice"),
-        S::Designated => ("已挂牌", "designated"),
-        S::Rectification => ("限期整改", "in rectification"),
-        S::DeDesignated => ("已摘牌", "de-designated"),
-        S::Rejected => ("未通过", "rejected"),
-        S::Withdrawn => ("已撤回", "withdrawn"),
-    };
+    let (step_zh, step_en) = step.names();
+    let (state_zh, state_en) = to.names();
     let by_zh = body_name.map(|b| format!("（{b}）")).unwrap_or_default();
     let by_en = body_name.map(|b| format!(" ({b})")).unwrap_or_default();
     let why_zh = reason.map(|r| format!("理由：{r}。")).unwrap_or_default();
@@ -411,22 +388,7 @@ pub fn target_at_risk_message(
     pace: Option<f64>,
     threshold: Option<f64>,
 ) -> Message {
-    use crate::domain::TargetKind as T;
-    let (zh, en) = match target {
-        T::SeniorTraining => (
-            "高级工以上培训量（人次）",
-            "training at Senior Worker or above (person-times)",
-        ),
-        T::TeacherDevelopment => (
-            "师资培训或企业实践（人次）",
-            "teacher training or enterprise practice (person-times)",
-        ),
-        T::DualQualifiedShare => (
-            "“双师型”或一体化师资占比",
-            "share of dual-qualified or integrated teachers",
-        ),
-        T::StablePartners => ("稳定合作单位数", "stable partners"),
-    };
+    let (zh, en) = target.names();
     let figure = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v}"));
     let (pace, threshold) = (figure(pace), figure(threshold));
     Message {

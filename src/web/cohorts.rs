@@ -30,6 +30,8 @@ struct CohortView {
 struct CohortsPage {
     ui: Ui,
     cohorts: Vec<CohortView>,
+    /// The staff's own institution: its application and targets.
+    institution: Option<crate::domain::InstitutionId>,
 }
 
 struct LearnerView {
@@ -131,6 +133,7 @@ pub async fn list(
         .read(move |conn| institutions_service::list_cohorts(conn, &caller, None, None, LISTED))
         .await?;
     let page = CohortsPage {
+        institution: session.user.staff_institution(),
         ui: Ui::signed(&req, &session),
         cohorts: rows
             .into_iter()

@@ -11,6 +11,7 @@ mod cohorts;
 mod error;
 mod evaluations;
 mod inbox;
+mod institution;
 mod login;
 mod preferences;
 mod progress;
@@ -60,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/shares/{id}/revoke", web::post().to(shares::revoke))
     .route("/preferences", web::get().to(preferences::page))
     .route("/preferences", web::post().to(preferences::save))
+    .route("/institutions/{id}", web::get().to(institution::page))
     .route("/cohorts", web::get().to(cohorts::list))
     .route("/cohorts/{id}", web::get().to(cohorts::show))
     .route(

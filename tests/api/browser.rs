@@ -314,3 +314,74 @@ async fn the_last_progress_page_stays_readable_offline_marked_with_its_time_unti
     keep_screenshot(&browser, "offline").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn staff_follow_their_application_and_targets_on_a_phone() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    use crate::designations::{application, college, partner, stepped};
+    use serde_json::json;
+    let app = spawn_app().await;
+    let c = college(&app).await;
+    for (name, from) in [
+        ("甲公司", "2023-01-01"),
+        ("乙公司", "2023-06-01"),
+        ("丙公司", "2024-01-01"),
+    ] {
+        partner(&app, &c, name, "enterprise", from).await;
+    }
+    let applications = format!("/api/v1/institutions/{}/designation-applications", c.id);
+    let draft = app
+        .post(&applications, &application(true), Some(&c.staff))
+        .await;
+    let draft: serde_json::Value = draft.json().await.unwrap();
+    let path = format!("{applications}/{}", draft["id"]);
+    stepped(
+        &app,
+        &c.staff,
+        &path,
+        json!({"step": "submit", "decided_on": "2026-01-05"}),
+    )
+    .await;
+    stepped(
+        &app,
+        &c.admin,
+        &path,
+        json!({"step": "preliminary_review", "body": "district_hr",
+        "body_name": "浦东新区人社局", "approved": true, "decided_on": "2026-01-20"}),
+    )
+    .await;
+    let resp = app
+        .post(
+            &format!("/api/v1/institutions/{}/training-deliveries", c.id),
+            &json!({"delivered_on": "2025-06-30", "kind": "training", "occupation_code": "6-18-02-04",
+                    "level": "senior_worker", "person_times": 120}),
+            Some(&c.staff),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+
+    let browser = driver.browser(PHONE.0, PHONE.1).await;
+    log_in(&browser, &app, "staff@c.cn", "/cohorts").await;
+    browser
+        .click(&format!("a[href='/institutions/{}']", c.id))
+        .await;
+    browser
+        .wait_for_path(&format!("/institutions/{}", c.id))
+        .await;
+    let text = browser.wait_for_text("初审中").await;
+    assert!(text.contains("浦东新区人社局"), "{text}");
+    assert!(
+        text.contains("区教育部门"),
+        "the body still awaited: {text}"
+    );
+    assert!(text.contains("高级工以上培训量"), "{text}");
+    let bars = browser
+        .script("return document.querySelectorAll('svg.chart rect').length;")
+        .await;
+    assert_eq!(bars, json!(4 * 5), "a bar per target and year");
+    assert_fits(&browser).await;
+    keep_screenshot(&browser, "institution").await;
+    browser.close().await;
+}

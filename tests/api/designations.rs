@@ -8,13 +8,13 @@ use crate::helpers::{assert_problem, spawn_app, TestApp};
 
 const RULE: &str = "sh489.technician_after_senior_worker";
 
-struct College {
-    admin: String,
-    staff: String,
-    id: i64,
+pub struct College {
+    pub admin: String,
+    pub staff: String,
+    pub id: i64,
 }
 
-async fn college(app: &TestApp) -> College {
+pub async fn college(app: &TestApp) -> College {
     let admin = app.admin_token().await;
     app.create_occupation(&admin, "6-18-02-04", "电工").await;
     let id = app
@@ -31,7 +31,7 @@ async fn college(app: &TestApp) -> College {
     College { admin, staff, id }
 }
 
-fn application(separate_departments: bool) -> Value {
+pub fn application(separate_departments: bool) -> Value {
     json!({
         "goals": "在校生高级工、职工技师",
         "industry_need": "服务本市智能制造产业",
@@ -45,7 +45,13 @@ fn application(separate_departments: bool) -> Value {
     })
 }
 
-async fn partner(app: &TestApp, c: &College, name: &str, kind: &str, started_on: &str) -> Value {
+pub async fn partner(
+    app: &TestApp,
+    c: &College,
+    name: &str,
+    kind: &str,
+    started_on: &str,
+) -> Value {
     let resp = app
         .post(
             &format!("/api/v1/institutions/{}/partnerships", c.id),
@@ -61,7 +67,7 @@ async fn step(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::R
     app.post(&format!("{path}/steps"), &body, Some(token)).await
 }
 
-async fn stepped(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+pub async fn stepped(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let resp = step(app, token, path, body.clone()).await;
     assert_eq!(resp.status(), 200, "{body}");
     resp.json().await.unwrap()
