@@ -241,6 +241,9 @@ pub async fn list_deliveries(
         .db
         .read(move |conn| {
             scope::require_acting_for(&caller, id)?;
+            crate::db::institutions::find(conn, id)?.ok_or(AppError::NotFound {
+                what: "institution",
+            })?;
             Ok(institution_records::deliveries(conn, id, first, last)?)
         })
         .await?;
@@ -355,6 +358,9 @@ pub async fn list_teachers(
         .db
         .read(move |conn| {
             scope::require_acting_for(&caller, id)?;
+            crate::db::institutions::find(conn, id)?.ok_or(AppError::NotFound {
+                what: "institution",
+            })?;
             Ok(institution_records::teachers(conn, id, year, year)?)
         })
         .await?;
@@ -455,6 +461,9 @@ pub async fn list_development(
         .db
         .read(move |conn| {
             scope::require_acting_for(&caller, id)?;
+            crate::db::institutions::find(conn, id)?.ok_or(AppError::NotFound {
+                what: "institution",
+            })?;
             Ok(institution_records::development(conn, id, first, last)?)
         })
         .await?;

@@ -225,3 +225,17 @@ pub fn steps_of(
         .select(StepRow::as_select())
         .load(conn)
 }
+
+/// Takes the application's row for this transaction on PostgreSQL (SQLite's write transaction
+/// already excludes every other writer): two steps at once are taken one after the other, each
+/// seeing the other's result.
+pub fn lock(conn: &mut DbConnection, id: DesignationApplicationId) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        designation_applications::table
+            .find(id)
+            .select(designation_applications::id)
+            .for_update()
+            .load::<DesignationApplicationId>(pg)?;
+    }
+    Ok(())
+}

@@ -24,6 +24,19 @@ pub struct PartnershipRow {
 }
 
 impl PartnershipRow {
+    /// Who the partner is: the institution when known, else its name as written (spaces and
+    /// case aside).
+    pub fn partner_key(&self) -> String {
+        match self.partner_institution_id {
+            Some(id) => format!("#{id}"),
+            None => self
+                .partner_name
+                .split_whitespace()
+                .collect::<String>()
+                .to_lowercase(),
+        }
+    }
+
     /// Whether it was in force on `day` and had lasted `months` by then: a stable partnership.
     pub fn stable_on(&self, day: NaiveDate, months: u32) -> bool {
         self.ended_on.is_none_or(|end| end >= day)

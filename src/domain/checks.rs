@@ -104,3 +104,14 @@ impl Checks {
         build().ok_or_else(|| AppError::internal("request checks", "a checked field was missing"))
     }
 }
+
+/// The dates a record of this service can hold: 1900 to 2099 (a date outside is a typing
+/// mistake, and some lie outside what the databases store).
+pub fn plausible_date(checks: &mut Checks, field: &str, date: NaiveDate) {
+    use chrono::Datelike;
+    checks.ensure(
+        (1900..=2099).contains(&date.year()),
+        field,
+        "must be a date from 1900 to 2099",
+    );
+}

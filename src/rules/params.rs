@@ -255,6 +255,7 @@ impl ParameterValue {
 pub fn next_change_after(values: &[ParameterValue], date: NaiveDate) -> Option<NaiveDate> {
     values
         .iter()
+        .filter(|v| concerns_learners(&v.name))
         .flat_map(|v| {
             let ends = v.effective_until.and_then(|u| u.succ_opt());
             [Some(v.effective_from), ends]
@@ -388,12 +389,16 @@ impl Parameters {
         let mut by_occupation: Vec<FastMap<String, u32>> =
             DEFINITIONS.iter().map(|_| FastMap::default()).collect();
         for ((name, occupation), v) in &chosen {
-            digest.update(format!(
-                "{name}|{}|{}|{}\n",
-                occupation.as_deref().unwrap_or(""),
-                v.value,
-                v.effective_from
-            ));
+            // Institutions' parameters are read by no learner rule: they do not make a new
+            // version of the learners' answers.
+            if concerns_learners(name) {
+                digest.update(format!(
+                    "{name}|{}|{}|{}\n",
+                    occupation.as_deref().unwrap_or(""),
+                    v.value,
+                    v.effective_from
+                ));
+            }
             // A stored value of a parameter the rules no longer read counts in the version only.
             let Some(Param(i)) = Param::find(name) else {
                 continue;

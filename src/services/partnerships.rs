@@ -33,11 +33,28 @@ pub fn record(
     institutions::find(conn, institution_id)?.ok_or(AppError::NotFound {
         what: "institution",
     })?;
+    let mut checks = crate::domain::checks::Checks::new();
+    crate::domain::checks::plausible_date(&mut checks, "started_on", form.started_on);
+    if let Some(ended) = form.ended_on {
+        crate::domain::checks::plausible_date(&mut checks, "ended_on", ended);
+    }
+    checks.done(|| Some(()))?;
     if let Some(partner) = form.partner_institution_id {
-        if partner == institution_id || institutions::find(conn, partner)?.is_none() {
+        // Linking to a known institution is an administrator's: staff, who see only their own
+        // institution, would otherwise learn which ids exist.
+        caller.require_admin()?;
+        let kind = institutions::find(conn, partner)?
+            .filter(|_| partner != institution_id)
+            .map(|p| p.kind);
+        let fits = match (kind, form.partner_kind) {
+            (None, _) => false,
+            (Some(k), PartnerKind::Enterprise) => k == crate::domain::InstitutionKind::Enterprise,
+            (Some(k), PartnerKind::College) => k != crate::domain::InstitutionKind::Enterprise,
+        };
+        if !fits {
             return Err(AppError::invalid(
                 "partner_institution_id",
-                "must name another institution known to Skillpath",
+                "must name another institution known to Skillpath, of the partner_kind given",
             ));
         }
     }

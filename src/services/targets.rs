@@ -138,7 +138,8 @@ fn count(
     let in_progress = last > today;
     let as_of = if in_progress { today } else { last };
     let values = parameter_values(conn)?;
-    let params: std::sync::Arc<Parameters> = InForce::from_values(&values, as_of).parameters;
+    // The thresholds in force at the year's end, as the dated ones are read.
+    let params: std::sync::Arc<Parameters> = InForce::from_values(&values, last).parameters;
     let designated = institutions::designations_of(conn, institution_id)?
         .iter()
         .any(|d| d.designated_from <= last && d.designated_until.is_none_or(|u| u >= first));
@@ -203,7 +204,8 @@ fn count(
         value: this_year,
         threshold: last_year.filter(|_| must_rise),
         met: match (this_year, last_year) {
-            (Some(now), Some(before)) if must_rise => Some(now > before),
+            // Every teacher qualified cannot rise further: kept, it is met.
+            (Some(now), Some(before)) if must_rise => Some(now > before || now >= 1.0),
             _ => None,
         },
         projection: None,
@@ -387,10 +389,13 @@ pub fn record_development(
 
 /// Records say what happened: not dated after today.
 fn not_ahead(field: &str, day: NaiveDate, today: NaiveDate) -> Result<(), AppError> {
+    let mut checks = crate::domain::checks::Checks::new();
     if day > today {
-        return Err(AppError::invalid(field, "must not be after today"));
+        checks.add(field, "must not be after today");
+    } else {
+        crate::domain::checks::plausible_date(&mut checks, field, day);
     }
-    Ok(())
+    checks.done(|| Some(()))
 }
 
 /// After the third quarter (from 1 October), the notices to a designated institution's staff of
@@ -402,6 +407,14 @@ pub fn warn_at_risk(conn: &mut DbConnection, day: NaiveDate) -> Result<usize, Ap
     }
     let mut notices = 0;
     for targets in designated_in(conn, day.year(), day)? {
+        // Designated in the year, but no longer: its staff are not warned of targets it no
+        // longer has.
+        let holds_today = institutions::designations_of(conn, targets.institution.id)?
+            .iter()
+            .any(|d| d.designated_from <= day && d.designated_until.is_none_or(|u| u >= day));
+        if !holds_today {
+            continue;
+        }
         let short: Vec<&Figure> = targets
             .figures
             .iter()

@@ -339,7 +339,7 @@ async fn staff_follow_their_application_and_targets_on_a_phone() {
     let path = format!("{applications}/{}", draft["id"]);
     stepped(
         &app,
-        &c.staff,
+        &c.admin,
         &path,
         json!({"step": "submit", "decided_on": "2026-01-05"}),
     )

@@ -162,7 +162,12 @@ async fn an_institution_goes_from_application_to_designation_and_from_rectificat
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["separate_departments", "partnerships"]);
+    // The staff submit on the day they do it; only an administrator records an earlier,
+    // paper submission (as below).
+    assert_eq!(
+        fields,
+        ["decided_on", "separate_departments", "partnerships"]
+    );
     let resp = app.put(&path, &application(true), Some(&c.staff)).await;
     assert_eq!(resp.status(), 200);
     partner(&app, &c, "甲公司", "enterprise", "2024-01-01").await;
@@ -170,8 +175,10 @@ async fn an_institution_goes_from_application_to_designation_and_from_rectificat
     partner(&app, &c, "某职业学院", "college", "2023-01-01").await;
     // Begun less than twelve months before the submission: not yet stable.
     partner(&app, &c, "丙公司", "enterprise", "2025-06-01").await;
+    // The same partner twice is one partner.
+    partner(&app, &c, "甲 公司", "enterprise", "2024-02-01").await;
     let problem = assert_problem(
-        step(&app, &c.staff, &path, submit.clone()).await,
+        step(&app, &c.admin, &path, submit.clone()).await,
         422,
         "validation_failed",
     )
@@ -182,7 +189,7 @@ async fn an_institution_goes_from_application_to_designation_and_from_rectificat
         .unwrap()
         .contains("2 recorded"));
     partner(&app, &c, "丁公司", "enterprise", "2024-06-01").await;
-    let submitted = stepped(&app, &c.staff, &path, submit).await;
+    let submitted = stepped(&app, &c.admin, &path, submit).await;
     assert_eq!(submitted["state"], "preliminary_review");
     assert_eq!(
         submitted["awaiting"],
@@ -332,6 +339,14 @@ async fn an_institution_goes_from_application_to_designation_and_from_rectificat
         )
         .await;
     assert_problem(resp, 409, "designation_managed").await;
+    let resp = step(
+        &app,
+        &c.admin,
+        &path,
+        json!({"step": "re_evaluate", "meets": false, "reason": "仍不达标", "decided_on": "2026-08-01"}),
+    )
+    .await;
+    assert_problem(resp, 409, "rectification_running").await;
     let resp = step(
         &app,
         &c.admin,

@@ -342,6 +342,24 @@ async fn the_four_targets_of_a_year_match_a_count_by_hand() {
             .await;
         assert_eq!(resp.status(), status);
     }
+    // Dates a record cannot hold, and links to known institutions, which are administrators'.
+    let resp = app
+        .post(&partnerships, &json!({"partner_name": "远古", "partner_kind": "enterprise", "started_on": "-5000-01-01"}), Some(&staff))
+        .await;
+    let problem = assert_problem(resp, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "started_on");
+    let resp = app
+        .post(&partnerships, &json!({"partner_name": "某校", "partner_kind": "college", "partner_institution_id": other, "started_on": "2024-01-01"}), Some(&staff))
+        .await;
+    assert_problem(resp, 403, "forbidden").await;
+    let resp = app
+        .post(&partnerships, &json!({"partner_name": "某校", "partner_kind": "enterprise", "partner_institution_id": other, "started_on": "2024-01-01"}), Some(&admin))
+        .await;
+    let problem = assert_problem(resp, 422, "validation_failed").await;
+    assert_eq!(
+        problem["errors"][0]["field"], "partner_institution_id",
+        "a school is not an enterprise"
+    );
     let listed = app
         .get_json(&format!("{deliveries}?year=2025"), &admin)
         .await;
@@ -423,6 +441,23 @@ async fn after_the_third_quarter_the_staff_hear_once_of_a_target_at_risk() {
         2,
         "an inbox and an email row"
     );
+
+    // An institution designated earlier in the year but no longer hears nothing.
+    let (ended, ended_staff) = college_of_2025(&app, &admin, "已摘牌学院").await;
+    let institution = app
+        .get_json(&format!("/api/v1/institutions/{ended}"), &admin)
+        .await;
+    let designation = institution["designations"][0]["id"].as_i64().unwrap();
+    let resp = app
+        .post(
+            &format!("/api/v1/institutions/{ended}/designations/{designation}/end"),
+            &json!({"designated_until": "2025-03-31", "reason": "摘牌"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    warn("2025-10-03").await;
+    assert!(app.inbox(&ended_staff).await.is_empty());
 }
 
 #[tokio::test]

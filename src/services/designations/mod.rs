@@ -179,9 +179,12 @@ pub fn stable_partners(
 ) -> Result<Vec<crate::db::partnerships::PartnershipRow>, AppError> {
     let months = params.int(crate::param!("sh489.partnership.stable_months"));
     let kind = partner_kind_for(institution);
+    // Partners, not agreements: a partner with several partnerships counts once (3家以上).
+    let mut seen = std::collections::HashSet::new();
     Ok(partnerships::of_institution(conn, institution.id)?
         .into_iter()
         .filter(|p| p.partner_kind == kind && p.stable_on(day, months))
+        .filter(|p| seen.insert(p.partner_key()))
         .collect())
 }
 
@@ -232,6 +235,15 @@ pub fn create(
 ) -> Result<ApplicationView, AppError> {
     scope::require_acting_for(caller, institution_id)?;
     institution(conn, institution_id)?;
+    if institutions::designations_of(conn, institution_id)?
+        .iter()
+        .any(|d| d.designated_until.is_none_or(|until| until >= today))
+    {
+        return Err(AppError::conflict(
+            "institution_designated",
+            "This institution holds a designation; a new application follows its end.",
+        ));
+    }
     check_projects(conn, &form.projects)?;
     let now = db::now();
     let row = applications::insert(
@@ -271,6 +283,7 @@ pub fn update(
     today: NaiveDate,
 ) -> Result<ApplicationView, AppError> {
     scope::require_acting_for(caller, institution_id)?;
+    applications::lock(conn, id)?;
     let row = application(conn, institution_id, id)?;
     if row.state != ApplicationState::Draft {
         return Err(AppError::conflict(
@@ -375,25 +388,38 @@ pub fn take_step(
     today: NaiveDate,
 ) -> Result<ApplicationView, AppError> {
     let step = form.action.as_move();
-    if step.by_the_institution() {
-        scope::require_acting_for(caller, institution_id)?;
-    } else {
+    // Another institution's staff learn nothing of this one (404), whatever the step; then the
+    // reviewing bodies' steps are administrators' to record (403).
+    scope::require_acting_for(caller, institution_id)?;
+    if !step.by_the_institution() {
         caller.require_admin()?;
     }
+    applications::lock(conn, id)?;
     let row = application(conn, institution_id, id)?;
     let institution = institution(conn, institution_id)?;
     let steps = applications::steps_of(conn, id)?;
-    let params = InForce::read(conn, form.decided_on)?.parameters;
-    check_step(conn, &params, &institution, &row, &steps, form, today)?;
     let standing = Standing {
         state: row.state,
         kind: institution.kind,
         run_by_industry: row.contents.run_by_industry,
         approved_by: approved_bodies(&steps),
         notice_until: row.notice_until,
+        rectification_due: row.rectification_due,
     };
+    // What the state allows first (409), then the step's own facts (422).
     let to = workflow::next_state(&standing, &step, form.decided_on)
         .map_err(|refusal| AppError::conflict(refusal.code, refusal.message))?;
+    let params = InForce::read(conn, form.decided_on)?.parameters;
+    check_step(
+        conn,
+        caller,
+        &params,
+        &institution,
+        &row,
+        &steps,
+        form,
+        today,
+    )?;
     let now = db::now();
     let mut progress = Progress {
         state: Some(to),
@@ -509,8 +535,10 @@ pub fn take_step(
 
 /// The facts a step needs beyond the state machine's say: dates in order and not ahead of
 /// today, reasons for every refusal, the notice period, the conditions of a submission.
+#[allow(clippy::too_many_arguments)]
 fn check_step(
     conn: &mut DbConnection,
+    caller: &AuthUser,
     params: &Parameters,
     institution: &InstitutionRow,
     row: &ApplicationRow,
@@ -524,6 +552,16 @@ fn check_step(
         "decided_on",
         "must not be in the future: record a decision once it is taken",
     );
+    // The institution's staff submit and withdraw in Skillpath, on the day they do it; only an
+    // administrator records a step taken earlier on paper.
+    checks.ensure(
+        caller.role == crate::domain::Role::Admin
+            || !form.action.as_move().by_the_institution()
+            || form.decided_on == today,
+        "decided_on",
+        format!("is today ({today}) for a step the institution takes itself"),
+    );
+    crate::domain::checks::plausible_date(&mut checks, "decided_on", form.decided_on);
     if let Some(last) = steps.last() {
         checks.ensure(
             form.decided_on >= last.decided_on,
@@ -575,6 +613,7 @@ fn check_step(
         }
         StepAction::ExpertReview { approved, notice } => match (approved, notice) {
             (true, Some((from, until))) => {
+                crate::domain::checks::plausible_date(&mut checks, "notice_until", *until);
                 let days = params.int(crate::param!("sh489.designation.public_notice_min_days"));
                 checks.ensure(
                     *from >= form.decided_on,
@@ -595,6 +634,11 @@ fn check_step(
             (false, None) => {}
         },
         StepAction::Objection { received_on, .. } => {
+            checks.ensure(
+                *received_on <= form.decided_on,
+                "received_on",
+                "must not be after the decision on it",
+            );
             if let (Some(from), Some(until)) = (row.notice_from, row.notice_until) {
                 checks.ensure(
                     (from..=until).contains(received_on),
@@ -608,17 +652,32 @@ fn check_step(
             meets,
             rectification_due,
         } => {
+            let designated_from = row
+                .designation_id
+                .and_then(|id| {
+                    institutions::designations_of(conn, institution.id)
+                        .ok()?
+                        .into_iter()
+                        .find(|d| d.id == id)
+                })
+                .map_or(form.decided_on.year(), |d| d.designated_from.year());
             checks.ensure(
-                *year <= form.decided_on.year(),
+                (designated_from..=form.decided_on.year()).contains(year),
                 "year",
-                "must not be after the year of the decision",
+                format!(
+                    "must be a year of the designation, {designated_from} to {}",
+                    form.decided_on.year()
+                ),
             );
             match (meets, rectification_due) {
-                (false, Some(due)) => checks.ensure(
-                    *due > form.decided_on,
-                    "rectification_due",
-                    "must be after the decision",
-                ),
+                (false, Some(due)) => {
+                    checks.ensure(
+                        *due > form.decided_on,
+                        "rectification_due",
+                        "must be after the decision",
+                    );
+                    crate::domain::checks::plausible_date(&mut checks, "rectification_due", *due);
+                }
                 (false, None) => checks.add(
                     "rectification_due",
                     "a finding of short sets a deadline for rectification (限期整改)",

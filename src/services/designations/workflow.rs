@@ -81,6 +81,8 @@ pub struct Standing {
     pub approved_by: Vec<ReviewBody>,
     /// The public notice's last day, once opened.
     pub notice_until: Option<NaiveDate>,
+    /// In rectification: the deadline (限期整改).
+    pub rectification_due: Option<NaiveDate>,
 }
 
 /// Why a step cannot be taken: a conflict with the application's state.
@@ -181,11 +183,15 @@ pub fn next_state(
         } else {
             S::Rectification
         }),
-        (S::Rectification, Move::ReEvaluate { meets }) => Ok(if *meets {
-            S::Designated
-        } else {
-            S::DeDesignated
-        }),
+        (S::Rectification, Move::ReEvaluate { meets: true }) => Ok(S::Designated),
+        // 整改仍不达标: short only once the deadline has passed.
+        (S::Rectification, Move::ReEvaluate { meets: false }) => match standing.rectification_due {
+            Some(due) if decided_on < due => Err(refuse(
+                "rectification_running",
+                format!("Rectification runs until {due}; the institution is found short after it."),
+            )),
+            _ => Ok(S::DeDesignated),
+        },
         (_, step) => Err(not_now(state, step.kind())),
     }
 }
@@ -236,6 +242,7 @@ mod tests {
             run_by_industry: false,
             approved_by: Vec::new(),
             notice_until: None,
+            rectification_due: None,
         }
     }
 
@@ -365,13 +372,24 @@ mod tests {
             ),
             Ok(S::Designated)
         );
-        let rectifying = standing(S::Rectification, kind);
+        let mut rectifying = standing(S::Rectification, kind);
+        rectifying.rectification_due = Some(d("2027-03-31"));
         assert_eq!(
             next_state(&rectifying, &Move::ReEvaluate { meets: true }, day),
             Ok(S::Designated)
         );
         assert_eq!(
-            next_state(&rectifying, &Move::ReEvaluate { meets: false }, day),
+            next_state(&rectifying, &Move::ReEvaluate { meets: false }, day)
+                .unwrap_err()
+                .code,
+            "rectification_running"
+        );
+        assert_eq!(
+            next_state(
+                &rectifying,
+                &Move::ReEvaluate { meets: false },
+                d("2027-03-31")
+            ),
             Ok(S::DeDesignated)
         );
         // 摘牌 only after rectification: an evaluation of a rectifying institution is a re-evaluation.

@@ -155,7 +155,11 @@ pub fn import_records(
         let not_ahead = |checks: &mut Checks, field: &str| {
             let day = checks.with(field, import::parse_date(cell(field)));
             if let Some(day) = day {
-                checks.ensure(day <= today, field, "must not be after today");
+                if day > today {
+                    checks.add(field, "must not be after today");
+                } else {
+                    crate::domain::checks::plausible_date(checks, field, day);
+                }
             }
             day
         };
@@ -296,6 +300,11 @@ pub fn import_records(
                     .get(&record, "ended_on")
                     .and_then(|v| checks.with("ended_on", import::parse_date(v)));
                 checks.ordered("ended_on", started_on, ended_on, "started_on");
+                for (field, day) in [("started_on", started_on), ("ended_on", ended_on)] {
+                    if let Some(day) = day {
+                        crate::domain::checks::plausible_date(&mut checks, field, day);
+                    }
+                }
                 let agreement_ref = checks.optional_text(
                     "agreement_ref",
                     columns.get(&record, "agreement_ref"),
