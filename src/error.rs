@@ -261,6 +261,16 @@ impl From<diesel::result::Error> for AppError {
                 "reference_conflict",
                 "The record refers to, or is referred to by, another record.",
             ),
+            // PostgreSQL refuses a date or number beyond what it stores (SQLSTATE 22008, 22003):
+            // the value came from the request, so the request is at fault, not the service.
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("out of range") =>
+            {
+                Self::bad_input(
+                    "out_of_range",
+                    "A date or number in the request is beyond what can be stored.",
+                )
+            }
             other if is_transient(&other) => Self::Unavailable {
                 connection_lost: is_connection_lost(&other),
                 cause: format!("database: {other}"),

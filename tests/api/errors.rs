@@ -124,3 +124,24 @@ async fn bad_query_parameters_are_named() {
     .await;
     assert_eq!(body["errors"][0]["field"], "cursor");
 }
+
+#[tokio::test]
+async fn a_date_postgresql_cannot_store_is_the_requests_fault_not_a_500() {
+    let app = crate::helpers::spawn_app().await;
+    if app.state.db.backend_name() != "postgres" {
+        eprintln!("skipping: the PostgreSQL date range is checked on PostgreSQL");
+        return;
+    }
+    let admin = app.admin_token().await;
+    let college = app
+        .create_institution(&admin, "某技师学院", "technician_college")
+        .await;
+    let resp = app
+        .post(
+            &format!("/api/v1/institutions/{college}/designations"),
+            &serde_json::json!({"batch": "远古", "designated_from": "-5000-01-01"}),
+            Some(&admin),
+        )
+        .await;
+    crate::helpers::assert_problem(resp, 400, "out_of_range").await;
+}
