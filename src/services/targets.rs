@@ -464,8 +464,8 @@ mod tests {
     #[test]
     fn the_pace_is_carried_to_the_year_end() {
         let d = |s: &str| s.parse().unwrap();
-        // 120 person-times by 30 June 2026 (day 181 of 365) → 242 by December.
-        assert_eq!(projected(120.0, d("2026-06-30")), 242.0);
+        // 120 person-times by 30 June 2026 (day 181 of 365): 241.99… → 241 by December.
+        assert_eq!(projected(120.0, d("2026-06-30")), 241.0);
         assert_eq!(projected(0.0, d("2026-06-30")), 0.0);
         assert_eq!(projected(366.0, d("2028-12-31")), 366.0);
         assert_eq!(projected(1.0, d("2028-01-01")), 366.0);
