@@ -152,9 +152,15 @@ async fn rules_and_parameters_are_listed_with_citations() {
         .await
         .unwrap();
     let in_force = params["in_force"].as_array().unwrap();
+    // Every parameter is seeded; those seeded for a period (the 十四五 targets) are in force in it.
+    let today = skillpath::domain::today_in_shanghai().to_string();
+    let ended = skillpath::rules::params::SEED_PERIODS
+        .iter()
+        .filter(|(_, _, until)| until.is_some_and(|u| u < today.as_str()))
+        .count();
     assert_eq!(
         in_force.len(),
-        skillpath::rules::params::DEFINITIONS.len(),
+        skillpath::rules::params::DEFINITIONS.len() - ended,
         "the migrations seed every parameter"
     );
     let holding = in_force
