@@ -510,3 +510,43 @@ async fn applications_are_their_institutions_and_administrators_only() {
     let fetched = app.get_json(&path, &c.admin).await;
     assert_eq!(fetched["steps"], json!([]));
 }
+
+#[tokio::test]
+async fn two_bodies_decisions_sent_at_once_are_taken_one_after_the_other() {
+    let app = spawn_app().await;
+    let c = college(&app).await;
+    for (name, from) in [
+        ("甲公司", "2023-01-01"),
+        ("乙公司", "2023-06-01"),
+        ("丙公司", "2024-01-01"),
+    ] {
+        partner(&app, &c, name, "enterprise", from).await;
+    }
+    let applications = format!("/api/v1/institutions/{}/designation-applications", c.id);
+    for round in 0..4 {
+        let resp = app
+            .post(&applications, &application(true), Some(&c.staff))
+            .await;
+        assert_eq!(resp.status(), 201, "round {round}");
+        let draft: Value = resp.json().await.unwrap();
+        let path = format!("{applications}/{}", draft["id"]);
+        stepped(&app, &c.staff, &path, json!({"step": "submit"})).await;
+        let review = |body: &str| json!({"step": "preliminary_review", "body": body, "body_name": "某区", "approved": true});
+        let (a, b) = tokio::join!(
+            step(&app, &c.admin, &path, review("district_hr")),
+            step(&app, &c.admin, &path, review("district_education")),
+        );
+        assert_eq!(
+            (a.status().as_u16(), b.status().as_u16()),
+            (200, 200),
+            "round {round}"
+        );
+        let after = app.get_json(&path, &c.admin).await;
+        assert_eq!(
+            after["state"], "city_education_consent",
+            "round {round}: {after}"
+        );
+        assert_eq!(after["steps"].as_array().unwrap().len(), 3);
+        stepped(&app, &c.staff, &path, json!({"step": "withdraw"})).await;
+    }
+}
