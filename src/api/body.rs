@@ -1,7 +1,8 @@
 //! The JSON body extractor every handler uses: the body must be one JSON object (serde would
 //! otherwise accept an array in a struct's place), and no text in it may hold a control character
-//! (PostgreSQL refuses NUL in text, SQLite stores it, and neither belongs in a name or a code).
-//! Both are refused before the body reaches a handler, naming the field, on both backends alike.
+//! (PostgreSQL refuses NUL in text, SQLite stores it, and neither belongs in a name or a code),
+//! and no date in it may lie outside 1900–2099 (PostgreSQL refuses some that SQLite stores).
+//! All are refused before the body reaches a handler, naming the field, on both backends alike.
 
 use std::ops::Deref;
 
@@ -63,6 +64,12 @@ pub fn parse_object<T: DeserializeOwned>(value: Value) -> Result<T, AppError> {
             "must not contain control characters",
         ));
     }
+    if let Some(field) = implausible_date_at(&value, &mut String::new()) {
+        return Err(AppError::invalid(
+            &field,
+            "must be a date from 1900 to 2099",
+        ));
+    }
     serde_json::from_value(value).map_err(|e| {
         AppError::bad_input(
             "invalid_body",
@@ -74,15 +81,32 @@ pub fn parse_object<T: DeserializeOwned>(value: Value) -> Result<T, AppError> {
 /// The path (`name`, `certificates[2].number`) of the first string, or object key, holding a
 /// forbidden control character.
 fn control_character_at(value: &Value, path: &mut String) -> Option<String> {
+    string_at(value, path, &|s| s.chars().any(is_forbidden_control))
+}
+
+/// The path of the first date (`YYYY-MM-DD`, as the API's dates are written) outside 1900–2099:
+/// a typing mistake every time, and SQLite would store what PostgreSQL refuses.
+fn implausible_date_at(value: &Value, path: &mut String) -> Option<String> {
+    use chrono::Datelike;
+    string_at(value, path, &|s| {
+        let digits = s.trim_start_matches(['+', '-']);
+        digits.len() >= 10
+            && digits.as_bytes()[digits.len() - 6] == b'-'
+            && digits.as_bytes()[digits.len() - 3] == b'-'
+            && s.parse::<chrono::NaiveDate>()
+                .is_ok_and(|d| !(1900..=2099).contains(&d.year()))
+    })
+}
+
+/// The path of the first string, or object key, that `test` picks (a key picked names the
+/// object that holds it: the key itself may not be printable).
+fn string_at(value: &Value, path: &mut String, test: &dyn Fn(&str) -> bool) -> Option<String> {
     match value {
-        Value::String(s) => s
-            .chars()
-            .any(is_forbidden_control)
-            .then(|| display_path(path)),
+        Value::String(s) => test(s).then(|| display_path(path)),
         Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
             let len = path.len();
             path.push_str(&format!("[{i}]"));
-            let found = control_character_at(item, path);
+            let found = string_at(item, path, test);
             path.truncate(len);
             found
         }),
@@ -91,13 +115,12 @@ fn control_character_at(value: &Value, path: &mut String) -> Option<String> {
             if !path.is_empty() {
                 path.push('.');
             }
-            if key.chars().any(is_forbidden_control) {
-                // Name the object that holds the key; the key itself is not printable.
+            if test(key) {
                 path.truncate(len);
                 return Some(display_path(path));
             }
             path.push_str(key);
-            let found = control_character_at(item, path);
+            let found = string_at(item, path, test);
             path.truncate(len);
             found
         }),
@@ -129,6 +152,26 @@ mod tests {
             AppError::Validation(errors) => errors[0].field.clone(),
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn dates_outside_1900_to_2099_are_refused_by_their_field() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Dated {
+            #[allow(dead_code)]
+            on: chrono::NaiveDate,
+        }
+        for bad in ["-5000-01-01", "+12345-01-01", "1899-12-31", "2100-01-01"] {
+            let err = parse_object::<Dated>(json!({"on": bad})).unwrap_err();
+            assert_eq!(field_of(err), "on", "{bad}");
+        }
+        let err = parse_object::<Login>(json!({"email": "a@x.cn", "x": [{"d": "0001-01-01"}]}))
+            .unwrap_err();
+        assert_eq!(field_of(err), "x[0].d");
+        parse_object::<Dated>(json!({"on": "1900-01-01"})).unwrap();
+        parse_object::<Dated>(json!({"on": "2099-12-31"})).unwrap();
+        // Text that only looks like a date in part is text.
+        parse_object::<Login>(json!({"email": "1899-12-31@x.cn"})).unwrap();
     }
 
     #[test]
