@@ -652,15 +652,19 @@ fn check_step(
             meets,
             rectification_due,
         } => {
-            let designated_from = row
-                .designation_id
-                .and_then(|id| {
-                    institutions::designations_of(conn, institution.id)
-                        .ok()?
-                        .into_iter()
-                        .find(|d| d.id == id)
-                })
-                .map_or(form.decided_on.year(), |d| d.designated_from.year());
+            // Evaluated only when designated (the state machine said so): the period is there.
+            let designation = match row.designation_id {
+                Some(id) => institutions::designations_of(conn, institution.id)?
+                    .into_iter()
+                    .find(|d| d.id == id),
+                None => None,
+            };
+            let designated_from = designation
+                .ok_or_else(|| {
+                    AppError::internal("evaluation", "a designated application has no period")
+                })?
+                .designated_from
+                .year();
             checks.ensure(
                 (designated_from..=form.decided_on.year()).contains(year),
                 "year",
