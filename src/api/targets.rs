@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::body::JsonBody;
 use crate::api::problem::Problem;
 use crate::auth::{scope, AuthUser};
-use crate::db::institution_records::{self, DeliveryRow, DevelopmentRow, TeacherYearRow};
+use crate::db::institution_records::{DeliveryRow, DevelopmentRow, TeacherYearRow};
 use crate::domain::checks::Checks;
 use crate::domain::{
     today_in_shanghai, DeliveryKind, DevelopmentKind, InstitutionId, SkillLevel, TargetKind,
@@ -171,14 +171,6 @@ impl From<DeliveryRow> for DeliveryResponse {
     }
 }
 
-fn person_times(checks: &mut Checks, value: i32) {
-    checks.ensure(
-        (1..=100_000).contains(&value),
-        "person_times",
-        "must be between 1 and 100000",
-    );
-}
-
 /// Record training or assessment the institution delivered.
 #[utoipa::path(post, path = "/api/v1/institutions/{id}/training-deliveries", tag = "designations",
     params(("id" = i64, Path, description = "Institution id")),
@@ -203,7 +195,6 @@ pub async fn create_delivery(
         crate::domain::OccupationCode::parse(&body.occupation_code),
     );
     let note = checks.optional_text("note", body.note.as_deref(), 500);
-    person_times(&mut checks, body.person_times);
     let form = checks.done(|| {
         Some(DeliveryForm {
             delivered_on: body.delivered_on,
@@ -236,24 +227,12 @@ pub async fn list_deliveries(
     query: web::Query<YearQuery>,
 ) -> Result<web::Json<Vec<DeliveryResponse>>, AppError> {
     let id = id.into_inner();
-    let (first, last) = year_span(query.year(today_in_shanghai())?)?;
+    let year = query.year(today_in_shanghai())?;
     let rows = state
         .db
-        .read(move |conn| {
-            scope::require_acting_for(&caller, id)?;
-            crate::db::institutions::find(conn, id)?.ok_or(AppError::NotFound {
-                what: "institution",
-            })?;
-            Ok(institution_records::deliveries(conn, id, first, last)?)
-        })
+        .read(move |conn| targets::deliveries(conn, &caller, id, year))
         .await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
-}
-
-fn year_span(year: i32) -> Result<(NaiveDate, NaiveDate), AppError> {
-    NaiveDate::from_ymd_opt(year, 1, 1)
-        .zip(NaiveDate::from_ymd_opt(year, 12, 31))
-        .ok_or_else(|| AppError::invalid("year", "is not a calendar year"))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -316,11 +295,6 @@ pub async fn create_teacher(
     let id = id.into_inner();
     let body = body.into_inner();
     let mut checks = Checks::new();
-    checks.ensure(
-        (2000..=2100).contains(&body.year),
-        "year",
-        "must be between 2000 and 2100",
-    );
     let staff_number = checks.text("staff_number", &body.staff_number, 50);
     let name = checks.text("name", &body.name, 100);
     let form = checks.done(|| {
@@ -356,13 +330,7 @@ pub async fn list_teachers(
     let year = query.year(today_in_shanghai())?;
     let rows = state
         .db
-        .read(move |conn| {
-            scope::require_acting_for(&caller, id)?;
-            crate::db::institutions::find(conn, id)?.ok_or(AppError::NotFound {
-                what: "institution",
-            })?;
-            Ok(institution_records::teachers(conn, id, year, year)?)
-        })
+        .read(move |conn| targets::teachers(conn, &caller, id, year))
         .await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
 }
@@ -425,7 +393,6 @@ pub async fn create_development(
     let mut checks = Checks::new();
     let kind = checks.parse::<DevelopmentKind>("kind", &body.kind);
     let description = checks.text("description", &body.description, 500);
-    person_times(&mut checks, body.person_times);
     let form = checks.done(|| {
         Some(DevelopmentForm {
             held_on: body.held_on,
@@ -456,16 +423,10 @@ pub async fn list_development(
     query: web::Query<YearQuery>,
 ) -> Result<web::Json<Vec<DevelopmentResponse>>, AppError> {
     let id = id.into_inner();
-    let (first, last) = year_span(query.year(today_in_shanghai())?)?;
+    let year = query.year(today_in_shanghai())?;
     let rows = state
         .db
-        .read(move |conn| {
-            scope::require_acting_for(&caller, id)?;
-            crate::db::institutions::find(conn, id)?.ok_or(AppError::NotFound {
-                what: "institution",
-            })?;
-            Ok(institution_records::development(conn, id, first, last)?)
-        })
+        .read(move |conn| targets::development(conn, &caller, id, year))
         .await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
 }

@@ -126,6 +126,7 @@ pub const DEFINITIONS: &[Definition] = &[
     int("sh489.designation.public_notice_min_days", "7", (1, 60), false, (SH489, "六(二)", "Interpretation"), "The shortest public notice (公示), in calendar days; the policy names no period."),
     int("sh489.kpi.senior_training_person_times", "200", (0, 1_000_000), false, (SH489, "四(一)", ""), "Yearly training at 高级工 or above a designated institution delivers, in person-times (十四五: 2021–2025)."),
     int("sh489.kpi.teacher_development_person_times", "100", (0, 1_000_000), false, (SH489, "四(二)", ""), "Yearly teacher training or enterprise practice, in person-times (十四五: 2021–2025)."),
+    int("sh489.kpi.warn_from_month", "10", (1, 12), false, (RULES_MD, "Institution targets", "Interpretation"), "The month from which an institution's staff are warned of a target its pace leaves short (after the third quarter)."),
     Definition { name: "sh489.kpi.dual_teacher_share_rising", kind: ParamKind::Boolean, per_occupation: false, seed: "true",
         source: SH489, clause: "四(二)", note: "",
         description: "Whether the share of 双师型 or 一体化 teachers must rise year on year (十四五: 2021–2025)." },
@@ -179,6 +180,7 @@ pub const LATER_SEEDS: &[(&str, &[&str])] = &[
             "sh489.kpi.senior_training_person_times",
             "sh489.kpi.teacher_development_person_times",
             "sh489.kpi.dual_teacher_share_rising",
+            "sh489.kpi.warn_from_month",
         ],
     ),
 ];

@@ -15,6 +15,8 @@ use crate::db::institution_records::{
 use crate::db::institutions::{self, InstitutionRow};
 use crate::db::notifications::Recipient;
 use crate::db::{self, audit, occupations, DbConnection};
+use crate::domain::checks::Checks;
+use crate::domain::UserId;
 use crate::domain::{
     AuditAction, AuditEntity, Category, DeliveryKind, DevelopmentKind, InstitutionId, NoticeKind,
     SkillLevel, TargetKind,
@@ -86,9 +88,27 @@ pub fn targets(
     year: i32,
     today: NaiveDate,
 ) -> Result<Targets, AppError> {
+    let mut years = over_years(conn, caller, institution_id, year..=year, today)?;
+    years
+        .pop()
+        .ok_or_else(|| AppError::internal("targets", "a year counted nothing"))
+}
+
+/// The targets of each of `years` for the institution (the institution and the parameter
+/// values read once for all of them).
+pub fn over_years(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    years: std::ops::RangeInclusive<i32>,
+    today: NaiveDate,
+) -> Result<Vec<Targets>, AppError> {
     scope::require_acting_for(caller, institution_id)?;
     let institution = institution(conn, institution_id)?;
-    count(conn, institution, year, today)
+    let values = parameter_values(conn)?;
+    years
+        .map(|year| count(conn, &values, institution.clone(), year, today))
+        .collect()
 }
 
 /// The city-wide table: the targets of `year` of every institution designated in it
@@ -108,9 +128,10 @@ fn designated_in(
     year: i32,
     today: NaiveDate,
 ) -> Result<Vec<Targets>, AppError> {
+    let values = parameter_values(conn)?;
     let mut all = Vec::new();
     for institution in institutions::find_all(conn)? {
-        let targets = count(conn, institution, year, today)?;
+        let targets = count(conn, &values, institution, year, today)?;
         if targets.designated {
             all.push(targets);
         }
@@ -121,6 +142,7 @@ fn designated_in(
 /// Counts the targets of `year` for `institution` (the caller's scope was checked).
 fn count(
     conn: &mut DbConnection,
+    values: &[ParameterValue],
     institution: InstitutionRow,
     year: i32,
     today: NaiveDate,
@@ -137,53 +159,51 @@ fn count(
     }
     let in_progress = last > today;
     let as_of = if in_progress { today } else { last };
-    let values = parameter_values(conn)?;
     // The thresholds in force at the year's end, as the dated ones are read.
-    let params: std::sync::Arc<Parameters> = InForce::from_values(&values, last).parameters;
+    let params: std::sync::Arc<Parameters> = InForce::from_values(values, last).parameters;
     let designated = institutions::designations_of(conn, institution_id)?
         .iter()
         .any(|d| d.designated_from <= last && d.designated_until.is_none_or(|u| u >= first));
     let pace = |value: f64| in_progress.then(|| projected(value, as_of));
     let at_least = |value: f64, threshold: Option<f64>| threshold.map(|t| value >= t);
-    let int_threshold = |name: &str| threshold(&values, name, last).and_then(|v| v.value.as_f64());
+    let int_threshold = |name: &str| threshold(values, name, last).and_then(|v| v.value.as_f64());
 
-    // 四(一): training at 高级工 or above, person-times.
-    let deliveries: Vec<DeliveryRow> = records::deliveries(conn, institution_id, first, as_of)?
-        .into_iter()
-        .filter(|d| d.kind == DeliveryKind::Training && d.level >= SkillLevel::SeniorWorker)
-        .collect();
-    // Summed wide: many rows of up to 100,000 each must not overflow.
-    let trained = deliveries
-        .iter()
-        .map(|d| i64::from(d.person_times))
-        .sum::<i64>() as f64;
-    let training_threshold = int_threshold("sh489.kpi.senior_training_person_times");
-    let senior_training = Figure {
-        target: TargetKind::SeniorTraining,
-        clause: "四(一)",
-        value: Some(trained),
-        threshold: training_threshold,
-        met: at_least(trained, training_threshold),
-        projection: pace(trained),
-        records: deliveries.iter().map(|d| d.id.get()).collect(),
+    // A target summed in person-times over the records counted.
+    let summed = |target, clause, counted: Vec<(i64, i32)>, name: &str| {
+        // Summed wide: many rows of up to 100,000 each must not overflow.
+        let value = counted.iter().map(|(_, n)| i64::from(*n)).sum::<i64>() as f64;
+        let threshold = int_threshold(name);
+        Figure {
+            target,
+            clause,
+            value: Some(value),
+            threshold,
+            met: at_least(value, threshold),
+            projection: pace(value),
+            records: counted.into_iter().map(|(id, _)| id).collect(),
+        }
     };
-
-    // 四(二): teacher training and enterprise practice, person-times.
-    let activities: Vec<DevelopmentRow> = records::development(conn, institution_id, first, as_of)?;
-    let developed = activities
-        .iter()
-        .map(|a| i64::from(a.person_times))
-        .sum::<i64>() as f64;
-    let development_threshold = int_threshold("sh489.kpi.teacher_development_person_times");
-    let teacher_development = Figure {
-        target: TargetKind::TeacherDevelopment,
-        clause: "四(二)",
-        value: Some(developed),
-        threshold: development_threshold,
-        met: at_least(developed, development_threshold),
-        projection: pace(developed),
-        records: activities.iter().map(|a| a.id.get()).collect(),
-    };
+    // 四(一): training at 高级工 or above.
+    let senior_training = summed(
+        TargetKind::SeniorTraining,
+        "四(一)",
+        records::deliveries(conn, institution_id, first, as_of)?
+            .into_iter()
+            .filter(|d| d.kind == DeliveryKind::Training && d.level >= SkillLevel::SeniorWorker)
+            .map(|d| (d.id.get(), d.person_times))
+            .collect(),
+        "sh489.kpi.senior_training_person_times",
+    );
+    // 四(二): teacher training and enterprise practice.
+    let teacher_development = summed(
+        TargetKind::TeacherDevelopment,
+        "四(二)",
+        records::development(conn, institution_id, first, as_of)?
+            .into_iter()
+            .map(|a| (a.id.get(), a.person_times))
+            .collect(),
+        "sh489.kpi.teacher_development_person_times",
+    );
 
     // 四(二): the share of 双师型 or 一体化 teachers, above the year before's.
     let teachers = records::teachers(conn, institution_id, year - 1, year)?;
@@ -196,7 +216,7 @@ fn count(
         (!of_year.is_empty()).then(|| qualified as f64 / of_year.len() as f64)
     };
     let (this_year, last_year) = (share(year), share(year - 1));
-    let must_rise = threshold(&values, "sh489.kpi.dual_teacher_share_rising", last)
+    let must_rise = threshold(values, "sh489.kpi.dual_teacher_share_rising", last)
         .is_some_and(|v| v.value == json!(true));
     let dual_qualified_share = Figure {
         target: TargetKind::DualQualifiedShare,
@@ -258,47 +278,6 @@ pub struct DeliveryForm {
     pub note: Option<String>,
 }
 
-pub fn record_delivery(
-    conn: &mut DbConnection,
-    caller: &AuthUser,
-    institution_id: InstitutionId,
-    form: &DeliveryForm,
-    today: NaiveDate,
-) -> Result<DeliveryRow, AppError> {
-    scope::require_acting_for(caller, institution_id)?;
-    institution(conn, institution_id)?;
-    not_ahead("delivered_on", form.delivered_on, today)?;
-    if occupations::existing(conn, std::slice::from_ref(&form.occupation_code))?.is_empty() {
-        return Err(AppError::invalid(
-            "occupation_code",
-            format!("{} is not in the occupation catalog", form.occupation_code),
-        ));
-    }
-    let row = records::insert_delivery(
-        conn,
-        &NewDelivery {
-            institution_id,
-            delivered_on: form.delivered_on,
-            kind: form.kind,
-            occupation_code: &form.occupation_code,
-            level: form.level,
-            person_times: form.person_times,
-            note: form.note.as_deref(),
-            created_by: Some(caller.id),
-            created_at: db::now(),
-        },
-    )?;
-    audit::record(
-        conn,
-        Some(caller.id),
-        AuditAction::Create,
-        AuditEntity::InstitutionRecord,
-        institution_id,
-        &json!({"record": "training_delivery", "id": row.id, "person_times": row.person_times}),
-    )?;
-    Ok(row)
-}
-
 /// A teacher in a year, with their qualifications that year.
 #[derive(Debug, Clone)]
 pub struct TeacherForm {
@@ -307,42 +286,6 @@ pub struct TeacherForm {
     pub name: String,
     pub dual_qualified: bool,
     pub integrated: bool,
-}
-
-pub fn record_teacher(
-    conn: &mut DbConnection,
-    caller: &AuthUser,
-    institution_id: InstitutionId,
-    form: &TeacherForm,
-) -> Result<TeacherYearRow, AppError> {
-    scope::require_acting_for(caller, institution_id)?;
-    institution(conn, institution_id)?;
-    let row = records::insert_teacher_year(
-        conn,
-        &NewTeacherYear {
-            institution_id,
-            year: form.year,
-            staff_number: &form.staff_number,
-            name: &form.name,
-            dual_qualified: form.dual_qualified,
-            integrated: form.integrated,
-            created_by: Some(caller.id),
-            created_at: db::now(),
-        },
-    )
-    .map_err(AppError::unique_clash(
-        "teacher_year_exists",
-        "This staff number is already recorded for this year.",
-    ))?;
-    audit::record(
-        conn,
-        Some(caller.id),
-        AuditAction::Create,
-        AuditEntity::InstitutionRecord,
-        institution_id,
-        &json!({"record": "teacher_year", "id": row.id, "year": row.year}),
-    )?;
-    Ok(row)
 }
 
 /// Teacher training or enterprise practice.
@@ -354,17 +297,120 @@ pub struct DevelopmentForm {
     pub description: String,
 }
 
-pub fn record_development(
+/// Records say what happened: dated by the day it ended, not after today.
+pub fn check_dated(checks: &mut Checks, field: &str, day: NaiveDate, today: NaiveDate) {
+    if day > today {
+        checks.add(field, "must not be after today");
+    } else {
+        crate::domain::checks::plausible_date(checks, field, day);
+    }
+}
+
+pub fn check_person_times(checks: &mut Checks, value: i32) {
+    checks.ensure(
+        (1..=100_000).contains(&value),
+        "person_times",
+        "must be between 1 and 100000",
+    );
+}
+
+/// What a delivery must be, entered alone or read from a file (each problem names its field).
+fn check_delivery(
     conn: &mut DbConnection,
-    caller: &AuthUser,
+    checks: &mut Checks,
+    form: &DeliveryForm,
+    today: NaiveDate,
+) -> Result<(), AppError> {
+    // In the order of the file's columns.
+    check_dated(checks, "delivered_on", form.delivered_on, today);
+    check_occupation(conn, checks, &form.occupation_code)?;
+    check_person_times(checks, form.person_times);
+    Ok(())
+}
+
+pub fn check_occupation(
+    conn: &mut DbConnection,
+    checks: &mut Checks,
+    code: &str,
+) -> Result<(), AppError> {
+    if occupations::existing(conn, &[code.to_owned()])?.is_empty() {
+        checks.add(
+            "occupation_code",
+            format!("{code} is not in the occupation catalog"),
+        );
+    }
+    Ok(())
+}
+
+/// What a teacher's year must be.
+pub fn check_teacher(checks: &mut Checks, form: &TeacherForm) {
+    checks.ensure(
+        (2000..=2100).contains(&form.year),
+        "year",
+        "must be between 2000 and 2100",
+    );
+}
+
+/// What a development activity must be.
+fn check_development(checks: &mut Checks, form: &DevelopmentForm, today: NaiveDate) {
+    check_dated(checks, "held_on", form.held_on, today);
+    check_person_times(checks, form.person_times);
+}
+
+pub fn insert_delivery(
+    conn: &mut DbConnection,
+    institution_id: InstitutionId,
+    form: &DeliveryForm,
+    actor: UserId,
+) -> Result<DeliveryRow, AppError> {
+    Ok(records::insert_delivery(
+        conn,
+        &NewDelivery {
+            institution_id,
+            delivered_on: form.delivered_on,
+            kind: form.kind,
+            occupation_code: &form.occupation_code,
+            level: form.level,
+            person_times: form.person_times,
+            note: form.note.as_deref(),
+            created_by: Some(actor),
+            created_at: db::now(),
+        },
+    )?)
+}
+
+pub fn insert_teacher(
+    conn: &mut DbConnection,
+    institution_id: InstitutionId,
+    form: &TeacherForm,
+    actor: UserId,
+) -> Result<TeacherYearRow, AppError> {
+    records::insert_teacher_year(
+        conn,
+        &NewTeacherYear {
+            institution_id,
+            year: form.year,
+            staff_number: &form.staff_number,
+            name: &form.name,
+            dual_qualified: form.dual_qualified,
+            integrated: form.integrated,
+            created_by: Some(actor),
+            created_at: db::now(),
+        },
+    )
+    .map_err(AppError::unique_clash(
+        "teacher_year_exists",
+        "This staff number is already recorded for this year.",
+    ))
+}
+
+pub fn insert_development(
+    conn: &mut DbConnection,
     institution_id: InstitutionId,
     form: &DevelopmentForm,
-    today: NaiveDate,
+    actor: UserId,
 ) -> Result<DevelopmentRow, AppError> {
-    scope::require_acting_for(caller, institution_id)?;
-    institution(conn, institution_id)?;
-    not_ahead("held_on", form.held_on, today)?;
-    let row = records::insert_development(
+    Ok(records::insert_development(
         conn,
         &NewDevelopment {
             institution_id,
@@ -372,37 +418,141 @@ pub fn record_development(
             kind: form.kind,
             person_times: form.person_times,
             description: &form.description,
-            created_by: Some(caller.id),
+            created_by: Some(actor),
             created_at: db::now(),
         },
-    )?;
+    )?)
+}
+
+/// The guard of every record use case: the caller acts for the institution, which exists.
+fn acting_for(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+) -> Result<(), AppError> {
+    scope::require_acting_for(caller, institution_id)?;
+    institution(conn, institution_id)?;
+    Ok(())
+}
+
+fn audit_record(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    summary: serde_json::Value,
+) -> Result<(), AppError> {
     audit::record(
         conn,
         Some(caller.id),
         AuditAction::Create,
         AuditEntity::InstitutionRecord,
         institution_id,
-        &json!({"record": "teacher_development", "id": row.id, "person_times": row.person_times}),
+        &summary,
     )?;
+    Ok(())
+}
+
+pub fn record_delivery(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    form: &DeliveryForm,
+    today: NaiveDate,
+) -> Result<DeliveryRow, AppError> {
+    acting_for(conn, caller, institution_id)?;
+    let mut checks = Checks::new();
+    check_delivery(conn, &mut checks, form, today)?;
+    checks.done(|| Some(()))?;
+    let row = insert_delivery(conn, institution_id, form, caller.id)?;
+    let summary =
+        json!({"record": "training_delivery", "id": row.id, "person_times": row.person_times});
+    audit_record(conn, caller, institution_id, summary)?;
     Ok(row)
 }
 
-/// Records say what happened: not dated after today.
-fn not_ahead(field: &str, day: NaiveDate, today: NaiveDate) -> Result<(), AppError> {
-    let mut checks = crate::domain::checks::Checks::new();
-    if day > today {
-        checks.add(field, "must not be after today");
-    } else {
-        crate::domain::checks::plausible_date(&mut checks, field, day);
-    }
-    checks.done(|| Some(()))
+pub fn record_teacher(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    form: &TeacherForm,
+) -> Result<TeacherYearRow, AppError> {
+    acting_for(conn, caller, institution_id)?;
+    let mut checks = Checks::new();
+    check_teacher(&mut checks, form);
+    checks.done(|| Some(()))?;
+    let row = insert_teacher(conn, institution_id, form, caller.id)?;
+    let summary = json!({"record": "teacher_year", "id": row.id, "year": row.year});
+    audit_record(conn, caller, institution_id, summary)?;
+    Ok(row)
 }
 
-/// After the third quarter (from 1 October), the notices to a designated institution's staff of
+pub fn record_development(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    form: &DevelopmentForm,
+    today: NaiveDate,
+) -> Result<DevelopmentRow, AppError> {
+    acting_for(conn, caller, institution_id)?;
+    let mut checks = Checks::new();
+    check_development(&mut checks, form, today);
+    checks.done(|| Some(()))?;
+    let row = insert_development(conn, institution_id, form, caller.id)?;
+    let summary =
+        json!({"record": "teacher_development", "id": row.id, "person_times": row.person_times});
+    audit_record(conn, caller, institution_id, summary)?;
+    Ok(row)
+}
+
+/// The deliveries recorded for a calendar year.
+pub fn deliveries(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    year: i32,
+) -> Result<Vec<DeliveryRow>, AppError> {
+    acting_for(conn, caller, institution_id)?;
+    let (first, last) = year_span(year)?;
+    Ok(records::deliveries(conn, institution_id, first, last)?)
+}
+
+/// The teachers recorded for a year.
+pub fn teachers(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    year: i32,
+) -> Result<Vec<TeacherYearRow>, AppError> {
+    acting_for(conn, caller, institution_id)?;
+    Ok(records::teachers(conn, institution_id, year, year)?)
+}
+
+/// The development activities recorded for a calendar year.
+pub fn development(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    institution_id: InstitutionId,
+    year: i32,
+) -> Result<Vec<DevelopmentRow>, AppError> {
+    acting_for(conn, caller, institution_id)?;
+    let (first, last) = year_span(year)?;
+    Ok(records::development(conn, institution_id, first, last)?)
+}
+
+fn year_span(year: i32) -> Result<(NaiveDate, NaiveDate), AppError> {
+    NaiveDate::from_ymd_opt(year, 1, 1)
+        .zip(NaiveDate::from_ymd_opt(year, 12, 31))
+        .ok_or_else(|| AppError::invalid("year", "is not a calendar year"))
+}
+
+/// After the third quarter (from the first day of `sh489.kpi.warn_from_month`, October), the notices to a designated institution's staff of
 /// each target its pace leaves short by December: once per target and year (the event key), in
 /// the inbox and by email. Run daily by the job queue; `day` is the day it runs for.
 pub fn warn_at_risk(conn: &mut DbConnection, day: NaiveDate) -> Result<usize, AppError> {
-    if day.month() < 10 {
+    let from_month = InForce::read(conn, day)?
+        .parameters
+        .int(crate::param!("sh489.kpi.warn_from_month"));
+    if day.month() < from_month {
         return Ok(0);
     }
     let mut notices = 0;

@@ -179,10 +179,13 @@ pub async fn page(
                 Some(row) => Some(designations::view(conn, &caller, id, row.id, today)?),
                 None => None,
             };
-            let mut years = Vec::new();
-            for year in today.year() - YEARS + 1..=today.year() {
-                years.push(targets::targets(conn, &caller, id, year, today)?);
-            }
+            let years = targets::over_years(
+                conn,
+                &caller,
+                id,
+                today.year() - YEARS + 1..=today.year(),
+                today,
+            )?;
             Ok::<_, AppError>((application, years))
         })
         .await?;

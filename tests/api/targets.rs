@@ -281,6 +281,23 @@ async fn the_four_targets_of_a_year_match_a_count_by_hand() {
     );
     let pace = skillpath::services::targets::projected(100.0, today);
     assert_eq!(training["projection"].as_f64(), Some(pace));
+    let recomputations = || {
+        let db = app.state.db.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                skillpath::db::jobs::recent(&mut db.get().unwrap(), 1000)
+                    .unwrap()
+                    .iter()
+                    .filter(|j| j.kind.as_str() == "recompute_all")
+                    .count()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    // Nothing waits (a waiting recomputation would absorb a new one).
+    app.jobs_settled().await;
+    let before = recomputations().await;
     let resp = app
         .post(
             "/api/v1/rules/parameters",
@@ -290,6 +307,11 @@ async fn the_four_targets_of_a_year_match_a_count_by_hand() {
         )
         .await;
     assert_eq!(resp.status(), 201);
+    assert_eq!(
+        recomputations().await,
+        before,
+        "no learner reads it: nothing recomputed"
+    );
     let now = app.get_json(&format!("{base}/kpis"), &staff).await;
     let training = figure(&now, "senior_training");
     assert_eq!(

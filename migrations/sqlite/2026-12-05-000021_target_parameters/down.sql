@@ -1,1 +1,1 @@
-DELETE FROM rule_parameters WHERE name IN ('sh489.kpi.senior_training_person_times', 'sh489.kpi.teacher_development_person_times', 'sh489.kpi.dual_teacher_share_rising') AND created_by IS NULL AND effective_from = '2021-01-01';
+DELETE FROM rule_parameters WHERE name IN ('sh489.kpi.senior_training_person_times', 'sh489.kpi.teacher_development_person_times', 'sh489.kpi.dual_teacher_share_rising', 'sh489.kpi.warn_from_month') AND created_by IS NULL AND effective_from IN ('2021-01-01', '1990-01-01');

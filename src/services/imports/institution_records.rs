@@ -11,16 +11,15 @@ use serde_json::json;
 
 use super::csv::{self as import, Column, CsvUpload, ImportReport, Rejections};
 use crate::auth::{scope, AuthUser};
-use crate::db::institution_records::{
-    self as records, NewDelivery, NewDevelopment, NewTeacherYear,
-};
+use crate::db::institution_records as records;
 use crate::db::partnerships::{self, NewPartnership};
-use crate::db::{self, audit, institutions, occupations, DbConnection};
+use crate::db::{self, audit, institutions, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{
     AuditAction, AuditEntity, DeliveryKind, DevelopmentKind, InstitutionId, PartnerKind, SkillLevel,
 };
 use crate::error::AppError;
+use crate::services::targets::{self, DeliveryForm, DevelopmentForm, TeacherForm};
 
 crate::string_enum! {
     /// Which records a file holds.
@@ -92,19 +91,11 @@ fn level(value: &str) -> Result<SkillLevel, String> {
         .map_or_else(|| value.trim().parse(), Ok)
 }
 
-fn whole(value: &str, range: std::ops::RangeInclusive<i32>) -> Result<i32, String> {
+fn whole(value: &str) -> Result<i32, String> {
     value
         .trim()
         .parse::<i32>()
-        .ok()
-        .filter(|n| range.contains(n))
-        .ok_or_else(|| {
-            format!(
-                "must be a whole number from {} to {}",
-                range.start(),
-                range.end()
-            )
-        })
+        .map_err(|_| format!("'{}' is not a whole number", value.trim()))
 }
 
 /// Reads the file into the institution's records of `file`'s kind, in one transaction.
@@ -152,20 +143,14 @@ pub fn import_records(
         }
         let cell = |name: &str| columns.get(&record, name).unwrap_or_default();
         let mut checks = Checks::new();
-        let not_ahead = |checks: &mut Checks, field: &str| {
-            let day = checks.with(field, import::parse_date(cell(field)));
-            if let Some(day) = day {
-                if day > today {
-                    checks.add(field, "must not be after today");
-                } else {
-                    crate::domain::checks::plausible_date(checks, field, day);
-                }
-            }
-            day
-        };
         match file {
             RecordFile::TrainingDeliveries => {
-                let delivered_on = not_ahead(&mut checks, "delivered_on");
+                let delivered_on =
+                    checks.with("delivered_on", import::parse_date(cell("delivered_on")));
+                // Each cell read is checked as a delivery entered alone is, in column order.
+                if let Some(day) = delivered_on {
+                    targets::check_dated(&mut checks, "delivered_on", day, today);
+                }
                 let kind = checks.with(
                     "kind",
                     choice(
@@ -176,80 +161,76 @@ pub fn import_records(
                         ],
                     ),
                 );
-                let code = checks.with(
-                    "occupation_code",
-                    crate::domain::OccupationCode::parse(cell("occupation_code")),
-                );
-                let level = checks.with("level", level(cell("level")));
-                let person_times =
-                    checks.with("person_times", whole(cell("person_times"), 1..=100_000));
-                let note = checks.optional_text("note", columns.get(&record, "note"), 500);
-                if let Some(code) = &code {
-                    checks.ensure(
-                        !occupations::existing(conn, &[code.as_str().to_owned()])?.is_empty(),
+                let code = checks
+                    .with(
                         "occupation_code",
-                        format!("{code} is not in the occupation catalog"),
-                    );
+                        crate::domain::OccupationCode::parse(cell("occupation_code")),
+                    )
+                    .map(crate::domain::OccupationCode::into_inner);
+                if let Some(code) = &code {
+                    targets::check_occupation(conn, &mut checks, code)?;
                 }
-                let Some(row) = accept(&mut rejected, line, checks, || {
-                    Some((delivered_on?, kind?, code?, level?, person_times?))
-                }) else {
+                let level = checks.with("level", level(cell("level")));
+                let person_times = checks.with("person_times", whole(cell("person_times")));
+                if let Some(n) = person_times {
+                    targets::check_person_times(&mut checks, n);
+                }
+                let note = checks.optional_text("note", columns.get(&record, "note"), 500);
+                let form = (|| {
+                    Some(DeliveryForm {
+                        delivered_on: delivered_on?,
+                        kind: kind?,
+                        occupation_code: code.clone()?,
+                        level: level?,
+                        person_times: person_times?,
+                        note,
+                    })
+                })();
+                let Some(form) = accept(&mut rejected, line, checks, || form) else {
                     continue;
                 };
-                let (delivered_on, kind, code, level, person_times) = row;
-                records::insert_delivery(
-                    conn,
-                    &NewDelivery {
-                        institution_id,
-                        delivered_on,
-                        kind,
-                        occupation_code: code.as_str(),
-                        level,
-                        person_times,
-                        note: note.as_deref(),
-                        created_by: Some(caller.id),
-                        created_at: now,
-                    },
-                )?;
+                targets::insert_delivery(conn, institution_id, &form, caller.id)?;
             }
             RecordFile::Teachers => {
-                let year = checks.with("year", whole(cell("year"), 2000..=2100));
+                let year = checks.with("year", whole(cell("year")));
                 let staff_number = checks.text("staff_number", cell("staff_number"), 50);
                 let name = checks.text("name", cell("name"), 100);
                 let dual =
                     checks.with("dual_qualified", import::parse_flag(cell("dual_qualified")));
                 let integrated = checks.with("integrated", import::parse_flag(cell("integrated")));
-                if let (Some(year), Some(number)) = (year, &staff_number) {
+                let form = (|| {
+                    Some(TeacherForm {
+                        year: year?,
+                        staff_number: staff_number?,
+                        name: name?,
+                        dual_qualified: dual?,
+                        integrated: integrated?,
+                    })
+                })();
+                if let Some(form) = &form {
+                    targets::check_teacher(&mut checks, form);
+                    // Checked before the insert: on PostgreSQL a refused insert would end the
+                    // transaction, and with it the report.
                     checks.ensure(
-                        !teachers_seen.contains(&(year, number.clone())),
+                        !teachers_seen.contains(&(form.year, form.staff_number.clone())),
                         "staff_number",
-                        format!("{number} is already recorded for {year} (in the file or before)"),
+                        format!(
+                            "{} is already recorded for {} (in the file or before)",
+                            form.staff_number, form.year
+                        ),
                     );
                 }
-                let Some((year, number, name, dual, integrated)) =
-                    accept(&mut rejected, line, checks, || {
-                        Some((year?, staff_number?, name?, dual?, integrated?))
-                    })
-                else {
+                let Some(form) = accept(&mut rejected, line, checks, || form) else {
                     continue;
                 };
-                records::insert_teacher_year(
-                    conn,
-                    &NewTeacherYear {
-                        institution_id,
-                        year,
-                        staff_number: &number,
-                        name: &name,
-                        dual_qualified: dual,
-                        integrated,
-                        created_by: Some(caller.id),
-                        created_at: now,
-                    },
-                )?;
-                teachers_seen.insert((year, number));
+                targets::insert_teacher(conn, institution_id, &form, caller.id)?;
+                teachers_seen.insert((form.year, form.staff_number));
             }
             RecordFile::TeacherDevelopment => {
-                let held_on = not_ahead(&mut checks, "held_on");
+                let held_on = checks.with("held_on", import::parse_date(cell("held_on")));
+                if let Some(day) = held_on {
+                    targets::check_dated(&mut checks, "held_on", day, today);
+                }
                 let kind = checks.with(
                     "kind",
                     choice(
@@ -260,28 +241,24 @@ pub fn import_records(
                         ],
                     ),
                 );
-                let person_times =
-                    checks.with("person_times", whole(cell("person_times"), 1..=100_000));
+                let person_times = checks.with("person_times", whole(cell("person_times")));
+                if let Some(n) = person_times {
+                    targets::check_person_times(&mut checks, n);
+                }
                 let description = checks.text("description", cell("description"), 500);
-                let Some((held_on, kind, person_times, description)) =
-                    accept(&mut rejected, line, checks, || {
-                        Some((held_on?, kind?, person_times?, description?))
+                let form = (|| {
+                    Some(DevelopmentForm {
+                        held_on: held_on?,
+                        kind: kind?,
+                        person_times: person_times?,
+                        description: description?,
                     })
-                else {
+                })();
+
+                let Some(form) = accept(&mut rejected, line, checks, || form) else {
                     continue;
                 };
-                records::insert_development(
-                    conn,
-                    &NewDevelopment {
-                        institution_id,
-                        held_on,
-                        kind,
-                        person_times,
-                        description: &description,
-                        created_by: Some(caller.id),
-                        created_at: now,
-                    },
-                )?;
+                targets::insert_development(conn, institution_id, &form, caller.id)?;
             }
             RecordFile::Partnerships => {
                 let partner_name = checks.text("partner_name", cell("partner_name"), 200);
@@ -383,8 +360,7 @@ mod tests {
         assert_eq!(choice("评价", &kinds), Ok(DeliveryKind::Assessment));
         assert_eq!(choice(" training ", &kinds), Ok(DeliveryKind::Training));
         assert!(choice("考试", &kinds).is_err());
-        assert_eq!(whole("200", 1..=100_000), Ok(200));
-        assert!(whole("0", 1..=100_000).is_err());
-        assert!(whole("3.5", 1..=100_000).is_err());
+        assert_eq!(whole(" 200 "), Ok(200));
+        assert!(whole("3.5").is_err());
     }
 }
