@@ -6,6 +6,7 @@ pub mod auth;
 pub mod awards;
 pub mod body;
 pub mod boundary;
+pub mod calendar;
 pub mod certificates;
 pub mod cohorts;
 pub mod designations;
@@ -298,6 +299,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(notifications::get_preferences))
                         .route(web::put().to(notifications::put_preferences)),
                 )
+                .service(
+                    resource("/me/calendar")
+                        .route(web::get().to(calendar::feed_state))
+                        .route(web::post().to(calendar::enable_feed))
+                        .route(web::delete().to(calendar::disable_feed)),
+                )
+                .service(resource("/calendar/{token}.ics").route(web::get().to(calendar::feed)))
                 .service(resource("/me/password").route(web::post().to(users::change_password)))
                 .default_service(web::to(not_found)),
         );

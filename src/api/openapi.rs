@@ -6,9 +6,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::problem::Problem;
 use crate::api::{
-    account_links, audit, auth, awards, certificates, cohorts, designations, institutions,
-    learners, milestones, notifications, occupations, ops, records, shares, targets, users,
-    verifications,
+    account_links, audit, auth, awards, calendar, certificates, cohorts, designations,
+    institutions, learners, milestones, notifications, occupations, ops, records, shares, targets,
+    users, verifications,
 };
 use crate::error::FieldError;
 
@@ -108,6 +108,10 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         notifications::retry_outbox,
         notifications::unsubscribe_page,
         notifications::unsubscribe,
+        calendar::feed_state,
+        calendar::enable_feed,
+        calendar::disable_feed,
+        calendar::feed,
         shares::create_share,
         shares::list_shares,
         shares::get_share,
@@ -133,6 +137,7 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         (name = "cohorts", description = "Cohorts and bulk enrollment from CSV"),
         (name = "audit", description = "The append-only audit log"),
         (name = "notifications", description = "The learner's in-app inbox"),
+        (name = "calendar", description = "The learner's private calendar feed of milestone dates (iCalendar)"),
         (name = "shares", description = "Sharing verified records with HR: codes, signed statements, the access log"),
         (name = "rules", description = "The eligibility rules, their parameters, and learners' milestones"),
         (name = "operations", description = "Health, readiness and metrics")

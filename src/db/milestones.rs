@@ -150,6 +150,20 @@ pub fn payloads(
         .collect())
 }
 
+/// The payloads of one learner's stored milestones with one of `statuses`, by key.
+pub fn payloads_of(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+    statuses: &[Status],
+) -> QueryResult<Vec<String>> {
+    learner_milestones::table
+        .filter(learner_milestones::learner_id.eq(learner_id))
+        .filter(learner_milestones::status.eq_any(statuses))
+        .order(learner_milestones::milestone_key)
+        .select(learner_milestones::payload)
+        .load(conn)
+}
+
 /// Rows per multi-row insert: within both backends' limits on bound parameters.
 const INSERT_CHUNK: usize = 1000;
 

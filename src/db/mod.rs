@@ -8,6 +8,7 @@
 
 pub mod account_links;
 pub mod audit;
+pub mod calendar;
 pub mod certificates;
 pub mod cohorts;
 pub mod designation_applications;

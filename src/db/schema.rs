@@ -406,6 +406,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     share_accesses,
     jobs,
     progress_snapshots,
+    calendar_feeds,
+    calendar_entries,
 );
 
 diesel::table! {
@@ -559,5 +561,29 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (learner_id) {
+        learner_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_fetched_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    calendar_entries (learner_id, milestone_key, moment) {
+        learner_id -> BigInt,
+        milestone_key -> Text,
+        moment -> Text,
+        on_date -> Date,
+        summary -> Text,
+        description -> Text,
+        alarm_days -> Text,
+        sequence -> Integer,
+        cancelled -> Bool,
+        updated_at -> Timestamp,
     }
 }

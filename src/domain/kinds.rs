@@ -174,3 +174,13 @@ crate::string_enum! {
         Employment => "employment",
     }
 }
+
+crate::string_enum! {
+    /// Which date of a milestone a calendar event marks.
+    CalendarMoment {
+        /// The day the learner becomes eligible.
+        EligibleFrom => "eligible_from",
+        /// The last day of an open window.
+        OpenUntil => "open_until",
+    }
+}

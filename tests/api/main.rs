@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod boundary;
 mod browser;
+mod calendar;
 mod catalog;
 mod certificates;
 mod cohort_upload;

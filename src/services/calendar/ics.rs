@@ -1,0 +1,185 @@
+//! iCalendar (RFC 5545) text of a learner's feed: all-day events with alarms, escaped and folded
+//! as the RFC asks. Pure: what to show is decided by the caller.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+
+/// One event as a calendar client keeps it.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub uid: &'a str,
+    /// When this version of the event was made (DTSTAMP, LAST-MODIFIED).
+    pub stamp: NaiveDateTime,
+    pub date: NaiveDate,
+    pub summary: &'a str,
+    pub description: &'a str,
+    pub sequence: i32,
+    pub cancelled: bool,
+    /// Alarms at 09:00 this many days before the date (0: on the day).
+    pub alarm_days: &'a [u32],
+}
+
+/// The whole feed: a calendar named `name` holding `events`.
+pub fn calendar(name: &str, events: &[Event<'_>]) -> String {
+    let mut out = String::with_capacity(512 + events.len() * 600);
+    line(&mut out, "BEGIN:VCALENDAR");
+    line(&mut out, "VERSION:2.0");
+    line(&mut out, "PRODID:-//Skillpath//Milestones//ZH");
+    line(&mut out, "CALSCALE:GREGORIAN");
+    line(&mut out, "METHOD:PUBLISH");
+    property(&mut out, "X-WR-CALNAME", name);
+    line(&mut out, "X-WR-TIMEZONE:Asia/Shanghai");
+    // Clients that honour it fetch twice a day (RFC 7986 5.7).
+    line(&mut out, "REFRESH-INTERVAL;VALUE=DURATION:PT12H");
+    line(&mut out, "X-PUBLISHED-TTL:PT12H");
+    for event in events {
+        vevent(&mut out, event);
+    }
+    line(&mut out, "END:VCALENDAR");
+    out
+}
+
+fn vevent(out: &mut String, e: &Event<'_>) {
+    let stamp = e.stamp.format("%Y%m%dT%H%M%SZ").to_string();
+    line(out, "BEGIN:VEVENT");
+    property(out, "UID", e.uid);
+    line(out, &format!("DTSTAMP:{stamp}"));
+    line(out, &format!("LAST-MODIFIED:{stamp}"));
+    line(
+        out,
+        &format!("DTSTART;VALUE=DATE:{}", e.date.format("%Y%m%d")),
+    );
+    let end = e.date + Duration::days(1);
+    line(out, &format!("DTEND;VALUE=DATE:{}", end.format("%Y%m%d")));
+    property(out, "SUMMARY", e.summary);
+    property(out, "DESCRIPTION", e.description);
+    line(out, &format!("SEQUENCE:{}", e.sequence));
+    line(
+        out,
+        if e.cancelled {
+            "STATUS:CANCELLED"
+        } else {
+            "STATUS:CONFIRMED"
+        },
+    );
+    line(out, "TRANSP:TRANSPARENT");
+    if !e.cancelled {
+        for days in e.alarm_days {
+            line(out, "BEGIN:VALARM");
+            line(out, "ACTION:DISPLAY");
+            property(out, "DESCRIPTION", e.summary);
+            line(out, &format!("TRIGGER:{}", trigger(*days)));
+            line(out, "END:VALARM");
+        }
+    }
+    line(out, "END:VEVENT");
+}
+
+/// The offset from the start of an all-day event (its midnight) to 09:00 `days` days earlier.
+pub fn trigger(days: u32) -> String {
+    match days {
+        0 => "PT9H".to_owned(),
+        n => format!("-P{}DT15H", n - 1),
+    }
+}
+
+/// A property whose value is TEXT (RFC 5545 3.3.11): backslash, semicolon, comma and newline
+/// escaped.
+fn property(out: &mut String, name: &str, value: &str) {
+    let mut text = String::with_capacity(name.len() + value.len() + 8);
+    text.push_str(name);
+    text.push(':');
+    for c in value.chars() {
+        match c {
+            '\\' => text.push_str("\\\\"),
+            ';' => text.push_str("\\;"),
+            ',' => text.push_str("\\,"),
+            '\n' => text.push_str("\\n"),
+            '\r' => {}
+            c if c.is_control() => {}
+            c => text.push(c),
+        }
+    }
+    line(out, &text);
+}
+
+/// One content line, folded so that no line is longer than 75 octets (RFC 5545 3.1): a fold
+/// never splits a UTF-8 character; each continuation starts with a space.
+fn line(out: &mut String, content: &str) {
+    let mut width = 0;
+    for c in content.chars() {
+        let len = c.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += len;
+    }
+    out.push_str("\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn event<'a>(summary: &'a str, description: &'a str, alarms: &'a [u32]) -> Event<'a> {
+        Event {
+            uid: "abc@skillpath",
+            stamp: date("2026-12-05").and_hms_opt(1, 2, 3).unwrap(),
+            date: date("2027-06-28"),
+            summary,
+            description,
+            sequence: 2,
+            cancelled: false,
+            alarm_days: alarms,
+        }
+    }
+
+    #[test]
+    fn lines_are_folded_at_75_octets_between_characters() {
+        let long = "技师".repeat(40);
+        let text = calendar("名称", &[event(&long, "a", &[])]);
+        for l in text.split("\r\n") {
+            assert!(l.len() <= 75, "{} octets: {l}", l.len());
+        }
+        let unfolded = text.replace("\r\n ", "");
+        assert!(unfolded.contains(&format!("SUMMARY:{long}\r\n")));
+        assert!(text.ends_with("END:VCALENDAR\r\n"));
+        assert!(!text.replace("\r\n", "").contains('\n'));
+    }
+
+    #[test]
+    fn text_values_are_escaped() {
+        let text = calendar("c", &[event("a,b;c\\d", "line one\nline two", &[])]);
+        assert!(text.contains("SUMMARY:a\\,b\\;c\\\\d\r\n"), "{text}");
+        assert!(
+            text.contains("DESCRIPTION:line one\\nline two\r\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn alarms_ring_at_nine_on_their_day() {
+        assert_eq!(trigger(0), "PT9H");
+        assert_eq!(trigger(1), "-P0DT15H");
+        assert_eq!(trigger(30), "-P29DT15H");
+        let text = calendar("c", &[event("s", "d", &[30, 7, 0])]);
+        assert_eq!(text.matches("BEGIN:VALARM").count(), 3);
+        assert!(text.contains("DTSTART;VALUE=DATE:20270628\r\nDTEND;VALUE=DATE:20270629\r\n"));
+        assert!(text.contains("DTSTAMP:20261205T010203Z\r\n"));
+        assert!(text.contains("SEQUENCE:2\r\nSTATUS:CONFIRMED\r\n"));
+    }
+
+    #[test]
+    fn a_cancelled_event_has_no_alarm() {
+        let mut e = event("s", "d", &[30]);
+        e.cancelled = true;
+        let text = calendar("c", &[e]);
+        assert!(text.contains("STATUS:CANCELLED"));
+        assert!(!text.contains("VALARM"));
+    }
+}
