@@ -20,6 +20,7 @@ pub mod occupations;
 pub mod openapi;
 pub mod ops;
 pub mod pagination;
+pub mod personal_data;
 pub mod problem;
 pub mod records;
 pub mod shares;
@@ -298,6 +299,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/me/notification-preferences")
                         .route(web::get().to(notifications::get_preferences))
                         .route(web::put().to(notifications::put_preferences)),
+                )
+                .service(resource("/me/export").route(web::get().to(personal_data::my_export)))
+                .service(
+                    resource("/learners/{id}/export")
+                        .route(web::get().to(personal_data::learner_export)),
                 )
                 .service(
                     resource("/me/calendar")

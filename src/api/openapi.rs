@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::api::problem::Problem;
 use crate::api::{
     account_links, audit, auth, awards, calendar, certificates, cohorts, designations,
-    institutions, learners, milestones, notifications, occupations, ops, records, shares, targets,
-    users, verifications,
+    institutions, learners, milestones, notifications, occupations, ops, personal_data, records,
+    shares, targets, users, verifications,
 };
 use crate::error::FieldError;
 
@@ -108,6 +108,8 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         notifications::retry_outbox,
         notifications::unsubscribe_page,
         notifications::unsubscribe,
+        personal_data::my_export,
+        personal_data::learner_export,
         calendar::feed_state,
         calendar::enable_feed,
         calendar::disable_feed,
@@ -137,6 +139,7 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         (name = "cohorts", description = "Cohorts and bulk enrollment from CSV"),
         (name = "audit", description = "The append-only audit log"),
         (name = "notifications", description = "The learner's in-app inbox"),
+        (name = "personal data", description = "Learners' rights over their personal information (PIPL): a copy, corrections, deletion"),
         (name = "calendar", description = "The learner's private calendar feed of milestone dates (iCalendar)"),
         (name = "shares", description = "Sharing verified records with HR: codes, signed statements, the access log"),
         (name = "rules", description = "The eligibility rules, their parameters, and learners' milestones"),

@@ -112,6 +112,20 @@ pub fn require_learner(
     }
 }
 
+/// 404 unless the caller may produce a copy of the learner's data for them (PIPL Art. 45):
+/// administrators, and staff of a college that sees the learner. HR staff may not (a copy holds
+/// every record, well beyond what an employer may see); 403 for roles that never may.
+pub fn require_exporter_of(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    learner_id: LearnerId,
+) -> Result<(), AppError> {
+    match caller.role {
+        Role::Admin | Role::CollegeStaff => require_learner(conn, caller, learner_id),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
 /// Learners that a registration or a bulk import matched (by identity number or email) but the
 /// caller may not reach, noted outside the request's transaction (a refusal rolls it back) so
 /// that they can be audited afterwards ([`record_refusals`]); and the allowance they are taken

@@ -9,7 +9,7 @@ use super::schema::audit_log;
 use super::DbConnection;
 use crate::domain::{AuditAction, AuditEntity, UserId};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = audit_log)]
 pub struct AuditRow {
     pub id: i64,

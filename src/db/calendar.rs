@@ -7,10 +7,11 @@ use super::schema::{calendar_entries, calendar_feeds};
 use super::DbConnection;
 use crate::domain::{CalendarMoment, LearnerId};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = calendar_feeds, treat_none_as_default_value = false)]
 pub struct FeedRow {
     pub learner_id: LearnerId,
+    #[serde(skip_serializing)]
     pub token_hash: String,
     pub created_at: NaiveDateTime,
     pub last_fetched_at: Option<NaiveDateTime>,
@@ -61,7 +62,7 @@ pub fn fetched(
         .execute(conn)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = calendar_entries, treat_none_as_default_value = false)]
 pub struct EntryRow {
     pub learner_id: LearnerId,

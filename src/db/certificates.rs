@@ -10,7 +10,7 @@ use crate::domain::{
     SkillLevel, UserId,
 };
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = certificates)]
 pub struct CertificateRow {
     pub id: CertificateId,
@@ -47,7 +47,7 @@ pub struct NewCertificate {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = certificate_decisions)]
 pub struct DecisionRow {
     pub id: i64,

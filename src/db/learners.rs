@@ -11,7 +11,7 @@ use crate::domain::{
 
 /// A learner's whole row; insertable with its id (a bulk load reserves the ids first), every
 /// column written as given.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = learners, treat_none_as_default_value = false)]
 pub struct LearnerRow {
     pub id: LearnerId,
@@ -27,7 +27,9 @@ pub struct LearnerRow {
     pub education_level: Option<EducationLevel>,
     pub education_occupation_codes: String,
     pub birth_date: Option<NaiveDate>,
+    #[serde(skip_serializing)]
     pub id_number_ciphertext: Option<String>,
+    #[serde(skip_serializing)]
     pub id_number_hash: Option<String>,
     pub id_number_masked: Option<String>,
     pub registered_by_institution_id: Option<InstitutionId>,
@@ -80,7 +82,7 @@ pub struct LearnerChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = learner_kind_changes)]
 pub struct KindChangeRow {
     pub id: i64,

@@ -88,7 +88,7 @@ pub fn insert_parameter(conn: &mut DbConnection, new: &NewParameter<'_>) -> Quer
         .execute(conn)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = learner_milestones, treat_none_as_default_value = false)]
 pub struct StoredMilestone {
     pub learner_id: LearnerId,
@@ -191,7 +191,7 @@ pub fn replace_some(
     Ok(())
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = milestone_events)]
 pub struct EventRow {
     pub id: i64,

@@ -20,6 +20,7 @@ pub mod milestones;
 pub mod notifications;
 pub mod occupations;
 pub mod partnerships;
+pub mod personal_data;
 pub mod progress_snapshots;
 pub mod records;
 pub mod refresh_tokens;

@@ -183,7 +183,7 @@ pub fn deliver_to_inbox(conn: &mut DbConnection, message: &NewInboxMessage) -> Q
         .execute(conn)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = inbox_messages)]
 pub struct InboxRow {
     pub id: MessageId,
@@ -320,7 +320,7 @@ pub fn save_preferences(
 }
 
 /// An outbox row as the worker and the administrators see it.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = notification_outbox)]
 pub struct OutboxRow {
     pub id: NoticeId,
@@ -338,6 +338,7 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    #[serde(skip_serializing)]
     pub secret: Option<String>,
 }
 

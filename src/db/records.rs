@@ -10,7 +10,7 @@ use crate::domain::{
     InstitutionId, LearnerId, ProgramId,
 };
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = enrollments)]
 pub struct EnrollmentRow {
     pub id: EnrollmentId,
@@ -41,7 +41,7 @@ pub struct NewEnrollment {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = employments)]
 pub struct EmploymentRow {
     pub id: EmploymentId,
@@ -76,7 +76,7 @@ pub struct NewEmployment {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = awards)]
 pub struct AwardRow {
     pub id: AwardId,

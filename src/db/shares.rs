@@ -100,11 +100,12 @@ pub struct NewShare {
     pub expires_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = shares)]
 pub struct ShareRow {
     pub id: ShareId,
     pub learner_id: LearnerId,
+    #[serde(skip_serializing)]
     pub code_hash: String,
     pub purpose: String,
     pub recipient_institution_id: Option<InstitutionId>,
@@ -198,7 +199,7 @@ pub struct NewAccess {
     pub accessed_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = share_accesses)]
 pub struct AccessRow {
     pub id: i64,

@@ -7,16 +7,18 @@ use super::schema::users;
 use super::DbConnection;
 use crate::domain::{InstitutionId, LearnerId, Role, UserId};
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: UserId,
     pub email: String,
+    #[serde(skip_serializing)]
     pub password_hash: String,
     pub role: Role,
     pub institution_id: Option<InstitutionId>,
     pub learner_id: Option<LearnerId>,
     pub disabled: bool,
+    #[serde(skip_serializing)]
     pub token_version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,

@@ -41,6 +41,8 @@ crate::string_enum! {
         Unsubscribe => "unsubscribe",
         /// Matches of an import or registration refused as outside the caller's scope.
         ScopeRefused => "scope_refused",
+        /// A copy of a learner's data was made (PIPL Art. 45).
+        Export => "export",
     }
 }
 

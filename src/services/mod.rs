@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod learners;
 pub mod notifications;
 pub mod partnerships;
+pub mod personal_data;
 pub mod policy;
 pub mod records;
 pub mod seed;

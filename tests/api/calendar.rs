@@ -69,6 +69,18 @@ fn path_of(url: &str) -> String {
     url[at..].to_owned()
 }
 
+/// Turns the learner's feed on and has a calendar fetch it once; answers the feed's path.
+pub async fn turn_on_calendar(app: &TestApp, token: &str) -> String {
+    let resp = app
+        .post("/api/v1/me/calendar", &json!({}), Some(token))
+        .await;
+    assert_eq!(resp.status(), 201);
+    let made: Value = resp.json().await.unwrap();
+    let path = path_of(made["url"].as_str().unwrap());
+    fetch(app, &path).await;
+    path
+}
+
 #[tokio::test]
 async fn a_learner_follows_their_milestones_in_their_own_calendar() {
     let app = spawn_app().await;

@@ -25,6 +25,7 @@ mod notifications;
 mod openapi;
 mod operations;
 mod pages;
+mod personal_data;
 mod pwa;
 mod scoping;
 mod seed;

@@ -1,0 +1,207 @@
+//! Every row about one learner, table by table: what a copy of their data holds (PIPL Art. 45).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::audit::AuditRow;
+use super::calendar::{EntryRow, FeedRow};
+use super::certificates::{CertificateRow, DecisionRow};
+use super::learners::{KindChangeRow, LearnerRow};
+use super::milestones::{EventRow, StoredMilestone};
+use super::notifications::{InboxRow, OutboxRow};
+use super::records::{AwardRow, EmploymentRow, EnrollmentRow};
+use super::schema::{
+    audit_log, awards, calendar_entries, calendar_feeds, certificate_decisions, certificates,
+    employments, enrollments, inbox_messages, learner_kind_changes, learner_milestones,
+    milestone_events, notification_outbox, notification_preferences, share_accesses, shares, users,
+};
+use super::shares::{AccessRow, ShareRow};
+use super::users::UserRow;
+use super::DbConnection;
+use crate::domain::{AuditEntity, LearnerId};
+
+/// One learner's rows, each table's in id (or key) order.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LearnerRows {
+    pub learner: LearnerRow,
+    pub kind_changes: Vec<KindChangeRow>,
+    pub accounts: Vec<UserRow>,
+    pub enrollments: Vec<EnrollmentRow>,
+    pub employments: Vec<EmploymentRow>,
+    pub awards: Vec<AwardRow>,
+    pub certificates: Vec<CertificateRow>,
+    pub certificate_decisions: Vec<DecisionRow>,
+    pub milestones: Vec<StoredMilestone>,
+    pub milestone_events: Vec<EventRow>,
+    pub notifications: Vec<OutboxRow>,
+    pub inbox: Vec<InboxRow>,
+    pub notification_preferences: Vec<PreferencesRow>,
+    pub shares: Vec<ShareRow>,
+    pub share_accesses: Vec<AccessRow>,
+    pub calendar_feed: Vec<FeedRow>,
+    pub calendar_entries: Vec<EntryRow>,
+    pub audit_entries: Vec<AuditRow>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = notification_preferences)]
+pub struct PreferencesRow {
+    pub learner_id: LearnerId,
+    pub settings: String,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The learner's rows; `None` when there is no such learner.
+pub fn learner_rows(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+) -> QueryResult<Option<LearnerRows>> {
+    let Some(learner) = super::learners::find(conn, learner_id)? else {
+        return Ok(None);
+    };
+    let certificates: Vec<CertificateRow> = certificates::table
+        .filter(certificates::learner_id.eq(learner_id))
+        .order(certificates::id)
+        .select(CertificateRow::as_select())
+        .load(conn)?;
+    let certificate_ids: Vec<_> = certificates.iter().map(|c| c.id).collect();
+    let accounts: Vec<UserRow> = users::table
+        .filter(users::learner_id.eq(learner_id))
+        .order(users::id)
+        .select(UserRow::as_select())
+        .load(conn)?;
+    let enrollments: Vec<EnrollmentRow> = enrollments::table
+        .filter(enrollments::learner_id.eq(learner_id))
+        .order(enrollments::id)
+        .select(EnrollmentRow::as_select())
+        .load(conn)?;
+    let employments: Vec<EmploymentRow> = employments::table
+        .filter(employments::learner_id.eq(learner_id))
+        .order(employments::id)
+        .select(EmploymentRow::as_select())
+        .load(conn)?;
+    let awards: Vec<AwardRow> = awards::table
+        .filter(awards::learner_id.eq(learner_id))
+        .order(awards::id)
+        .select(AwardRow::as_select())
+        .load(conn)?;
+    let shares: Vec<ShareRow> = shares::table
+        .filter(shares::learner_id.eq(learner_id))
+        .order(shares::id)
+        .select(ShareRow::as_select())
+        .load(conn)?;
+    let notifications: Vec<OutboxRow> = notification_outbox::table
+        .filter(notification_outbox::learner_id.eq(learner_id))
+        .order(notification_outbox::id)
+        .select(OutboxRow::as_select())
+        .load(conn)?;
+    // The audit entries about the learner: those naming the learner, or one of their records,
+    // accounts or shares, and what their own accounts did.
+    let subjects: Vec<(AuditEntity, Vec<String>)> = vec![
+        (AuditEntity::Learner, vec![learner_id.0.to_string()]),
+        (
+            AuditEntity::Notification,
+            notifications.iter().map(|n| n.id.0.to_string()).collect(),
+        ),
+        (
+            AuditEntity::User,
+            accounts.iter().map(|a| a.id.0.to_string()).collect(),
+        ),
+        (
+            AuditEntity::Enrollment,
+            enrollments.iter().map(|e| e.id.0.to_string()).collect(),
+        ),
+        (
+            AuditEntity::Employment,
+            employments.iter().map(|e| e.id.0.to_string()).collect(),
+        ),
+        (
+            AuditEntity::Award,
+            awards.iter().map(|a| a.id.0.to_string()).collect(),
+        ),
+        (
+            AuditEntity::Certificate,
+            certificate_ids.iter().map(|c| c.0.to_string()).collect(),
+        ),
+        (
+            AuditEntity::Share,
+            shares.iter().map(|s| s.id.0.to_string()).collect(),
+        ),
+    ];
+    let mut audit_entries: Vec<AuditRow> = Vec::new();
+    for (entity, entity_ids) in subjects {
+        if entity_ids.is_empty() {
+            continue;
+        }
+        audit_entries.extend(
+            audit_log::table
+                .filter(audit_log::entity_type.eq(entity.as_str()))
+                .filter(audit_log::entity_id.eq_any(entity_ids))
+                .select(AuditRow::as_select())
+                .load(conn)?,
+        );
+    }
+    let account_ids: Vec<_> = accounts.iter().map(|a| a.id).collect();
+    audit_entries.extend(
+        audit_log::table
+            .filter(audit_log::actor_user_id.eq_any(&account_ids))
+            .select(AuditRow::as_select())
+            .load(conn)?,
+    );
+    audit_entries.sort_by_key(|a| a.id);
+    audit_entries.dedup_by_key(|a| a.id);
+    Ok(Some(LearnerRows {
+        kind_changes: learner_kind_changes::table
+            .filter(learner_kind_changes::learner_id.eq(learner_id))
+            .order(learner_kind_changes::id)
+            .select(KindChangeRow::as_select())
+            .load(conn)?,
+        certificate_decisions: certificate_decisions::table
+            .filter(certificate_decisions::certificate_id.eq_any(&certificate_ids))
+            .order(certificate_decisions::id)
+            .select(DecisionRow::as_select())
+            .load(conn)?,
+        milestones: learner_milestones::table
+            .filter(learner_milestones::learner_id.eq(learner_id))
+            .order(learner_milestones::milestone_key)
+            .select(StoredMilestone::as_select())
+            .load(conn)?,
+        milestone_events: milestone_events::table
+            .filter(milestone_events::learner_id.eq(learner_id))
+            .order(milestone_events::id)
+            .select(EventRow::as_select())
+            .load(conn)?,
+        inbox: inbox_messages::table
+            .filter(inbox_messages::learner_id.eq(learner_id))
+            .order(inbox_messages::id)
+            .select(InboxRow::as_select())
+            .load(conn)?,
+        notification_preferences: notification_preferences::table
+            .filter(notification_preferences::learner_id.eq(learner_id))
+            .select(PreferencesRow::as_select())
+            .load(conn)?,
+        share_accesses: share_accesses::table
+            .filter(share_accesses::learner_id.eq(learner_id))
+            .order(share_accesses::id)
+            .select(AccessRow::as_select())
+            .load(conn)?,
+        calendar_feed: calendar_feeds::table
+            .filter(calendar_feeds::learner_id.eq(learner_id))
+            .select(FeedRow::as_select())
+            .load(conn)?,
+        calendar_entries: calendar_entries::table
+            .filter(calendar_entries::learner_id.eq(learner_id))
+            .order((calendar_entries::milestone_key, calendar_entries::moment))
+            .select(EntryRow::as_select())
+            .load(conn)?,
+        learner,
+        accounts,
+        enrollments,
+        employments,
+        awards,
+        certificates,
+        shares,
+        notifications,
+        audit_entries,
+    }))
+}
