@@ -164,7 +164,10 @@ async fn a_learner_gets_a_copy_of_everything_held_about_them() {
         );
         let bytes = &files[&format!("csv/{section}.csv")];
         let mut reader = csv::Reader::from_reader(&bytes[3..]);
-        assert!(reader.headers().unwrap().len() > 1, "csv/{section}.csv has a header");
+        assert!(
+            reader.headers().unwrap().len() > 1,
+            "csv/{section}.csv has a header"
+        );
         assert_eq!(
             reader.records().map(Result::unwrap).count(),
             rows.len(),
