@@ -250,6 +250,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(shares::create_share))
                         .route(web::get().to(shares::list_shares)),
                 )
+                .service(resource("/me/shares/consent").route(web::get().to(shares::consent_text)))
                 .service(resource("/me/shares/{id}").route(web::get().to(shares::get_share)))
                 .service(
                     resource("/me/shares/{id}/revoke").route(web::post().to(shares::revoke_share)),

@@ -114,6 +114,7 @@ certificates and computes the milestones policy attaches to them. Errors are RFC
         calendar::enable_feed,
         calendar::disable_feed,
         calendar::feed,
+        shares::consent_text,
         shares::create_share,
         shares::list_shares,
         shares::get_share,

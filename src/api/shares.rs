@@ -17,13 +17,14 @@ use crate::db::{self, institutions, DbConnection};
 use crate::domain::AccessBasis;
 use crate::domain::{CertificateId, InstitutionId, ShareId};
 use crate::error::AppError;
+use crate::rules::Text;
 use crate::services::sharing::create::EnterpriseRef;
 use crate::services::sharing::{self, ShareStatus, VerifiedView};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"purpose": "技师岗位津贴审核", "enterprise_id": 12}))]
+#[schema(example = json!({"purpose": "技师岗位津贴审核", "enterprise_id": 12, "consent_version": "share-consent-2026-12"}))]
 pub struct CreateShare {
     /// Why it is shared (shown to HR and in the statement).
     #[schema(min_length = 1, max_length = 200)]
@@ -40,6 +41,10 @@ pub struct CreateShare {
     pub enterprise_id: Option<InstitutionId>,
     /// Default 30 days from now; at most 180 days.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Required: the version of the consent text the learner was shown and agreed to (the
+    /// current one, from `GET /me/shares/consent`).
+    #[schema(example = "share-consent-2026-12")]
+    pub consent_version: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,6 +60,24 @@ pub struct ShareResponse {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The learner's separate consent to this share (absent for shares made before consent was
+    /// recorded).
+    pub consent: Option<ShareConsent>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShareConsent {
+    pub version: String,
+    /// The text agreed to.
+    pub text: Text,
+    pub consented_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentText {
+    /// Name it as `consent_version` when sharing.
+    pub version: &'static str,
+    pub text: Text,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -108,6 +131,15 @@ fn share_response(
         created_at: row.created_at.and_utc(),
         expires_at: row.expires_at.and_utc(),
         revoked_at: row.revoked_at.map(|t| t.and_utc()),
+        consent: match (&row.consent_version, &row.consent_text, row.consented_at) {
+            (Some(version), Some(text), Some(at)) => Some(ShareConsent {
+                version: version.clone(),
+                text: serde_json::from_str(text)
+                    .map_err(|e| AppError::internal("stored consent", e))?,
+                consented_at: at.and_utc(),
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -119,7 +151,20 @@ fn enterprise_ref(
     Ok(institutions::find(conn, id)?.map(|i| EnterpriseRef { id, name: i.name }))
 }
 
-/// Share verified records with HR.
+/// The consent text a learner is shown before sharing, and its version (PIPL Art. 23, 29).
+#[utoipa::path(get, path = "/api/v1/me/shares/consent", tag = "shares", security(("bearer" = [])),
+    responses((status = 200, description = "The current consent text", body = ConsentText),
+        (status = 403, description = "Not a learner account", body = Problem, content_type = "application/problem+json")))]
+pub async fn consent_text(caller: AuthUser) -> Result<web::Json<ConsentText>, AppError> {
+    caller.own_learner_id()?;
+    Ok(web::Json(ConsentText {
+        version: sharing::consent::VERSION,
+        text: sharing::consent::text(),
+    }))
+}
+
+/// Share verified records with HR, with the learner's separate consent (the version of the text
+/// shown; the text and the time are kept with the share).
 #[utoipa::path(post, path = "/api/v1/me/shares", tag = "shares", request_body = CreateShare, security(("bearer" = [])),
     responses((status = 201, description = "Shared: the code, the link and the signed statement", body = CreatedShare),
         (status = 403, description = "Not a learner account", body = Problem, content_type = "application/problem+json"),
@@ -138,6 +183,7 @@ pub async fn create_share(
         certificate_ids: request.certificate_ids,
         milestone_keys: request.milestone_keys,
         expires_at: request.expires_at.map(|t| t.naive_utc()),
+        consent_version: request.consent_version,
     }
     .draft(learner_id, caller.id, now)?;
     let st = state.clone();

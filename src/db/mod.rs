@@ -24,6 +24,7 @@ pub mod personal_data;
 pub mod progress_snapshots;
 pub mod records;
 pub mod refresh_tokens;
+pub mod retention;
 pub mod schema;
 pub mod shares;
 pub mod users;

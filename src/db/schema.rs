@@ -533,6 +533,9 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        consent_version -> Nullable<Text>,
+        consent_text -> Nullable<Text>,
+        consented_at -> Nullable<Timestamp>,
     }
 }
 

@@ -98,6 +98,10 @@ pub struct NewShare {
     pub kid: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    pub consent_version: Option<String>,
+    /// The text agreed to, both languages (JSON).
+    pub consent_text: Option<String>,
+    pub consented_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -115,6 +119,9 @@ pub struct ShareRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub consent_version: Option<String>,
+    pub consent_text: Option<String>,
+    pub consented_at: Option<NaiveDateTime>,
 }
 
 pub fn insert_share(conn: &mut DbConnection, share: &NewShare) -> QueryResult<ShareRow> {

@@ -121,6 +121,9 @@ pub const DEFINITIONS: &[Definition] = &[
     Definition { name: "notify.reminder_days", kind: ParamKind::DayList, per_occupation: false, seed: "[30, 7]",
         source: SERVICE_SETTING, clause: "Notifications", note: "",
         description: "Days before an upcoming milestone's date when the learner is reminded (besides on the day itself)." },
+    int("retention.share_accesses_days", "365", (30, 3650), false, (SERVICE_SETTING, "Retention", ""), "Days a record of HR looking at a learner's records is kept (PIPL Art. 19: no longer than the purpose needs)."),
+    int("retention.delivered_notifications_days", "180", (30, 3650), false, (SERVICE_SETTING, "Retention", ""), "Days an email notification is kept after it was sent or withdrawn (the in-app inbox keeps its own messages)."),
+    int("retention.ended_shares_days", "365", (30, 3650), false, (SERVICE_SETTING, "Retention", ""), "Days a share is kept after it expired or was revoked; then it goes with its access log (its signed statement has expired long before)."),
     int("sh489.partnership.min_partners", "3", (0, 100), false, (SH489, "附件 一.2 / 二.2", ""), "Stable partner enterprises (of a college) or colleges (of an enterprise) an applicant needs and a designated institution keeps."),
     int("sh489.partnership.stable_months", "12", (0, 120), false, (RULES_MD, "Institution targets", "Interpretation"), "Months a partnership must have lasted, and still be in force, to count as stable (稳定合作关系)."),
     int("sh489.designation.public_notice_min_days", "7", (1, 60), false, (SH489, "六(二)", "Interpretation"), "The shortest public notice (公示), in calendar days; the policy names no period."),
@@ -152,12 +155,17 @@ pub const SEED_PERIODS: &[(&str, &str, Option<&str>)] = &[
     ),
 ];
 
-/// Parameters of institutions (their designation and targets), which no learner rule reads: a
-/// new value of one recomputes no learner.
+/// Parameters of institutions (their designation and targets) and of data retention, which no
+/// learner rule reads: a new value of one recomputes no learner.
 pub fn concerns_learners(name: &str) -> bool {
-    !["sh489.kpi.", "sh489.partnership.", "sh489.designation."]
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
+    ![
+        "sh489.kpi.",
+        "sh489.partnership.",
+        "sh489.designation.",
+        "retention.",
+    ]
+    .iter()
+    .any(|prefix| name.starts_with(prefix))
 }
 
 /// Parameters seeded by a later migration than 000004 (a migration never changes once applied).
@@ -172,6 +180,14 @@ pub const LATER_SEEDS: &[(&str, &[&str])] = &[
             "sh489.partnership.min_partners",
             "sh489.partnership.stable_months",
             "sh489.designation.public_notice_min_days",
+        ],
+    ),
+    (
+        "2026-12-05-000024_retention_parameters",
+        &[
+            "retention.share_accesses_days",
+            "retention.delivered_notifications_days",
+            "retention.ended_shares_days",
         ],
     ),
     (

@@ -28,6 +28,8 @@ crate::string_enum! {
         RefreshCohort => "refresh_cohort",
         InviteEnrolled => "invite_enrolled",
         TargetsAtRisk => "targets_at_risk",
+        /// Deleting what has been kept past its retention period (PIPL Art. 19), once a day.
+        PurgeExpired => "purge_expired",
     }
 }
 
@@ -51,6 +53,8 @@ pub enum Job {
     /// After the third quarter, the notices of the targets designated institutions' paces
     /// leave short (policy 四), once a day.
     TargetsAtRisk { day: NaiveDate },
+    /// HR's looks, ended shares and settled notifications past their retention periods.
+    PurgeExpired { day: NaiveDate },
 }
 
 impl Job {
@@ -61,6 +65,7 @@ impl Job {
             Job::RefreshCohort { .. } => JobKind::RefreshCohort,
             Job::InviteEnrolled { .. } => JobKind::InviteEnrolled,
             Job::TargetsAtRisk { .. } => JobKind::TargetsAtRisk,
+            Job::PurgeExpired { .. } => JobKind::PurgeExpired,
         }
     }
 
@@ -74,6 +79,7 @@ impl Job {
                 format!("invite_enrolled:{cohort_id}:{at}")
             }
             Job::TargetsAtRisk { day } => format!("targets_at_risk:{day}"),
+            Job::PurgeExpired { day } => format!("purge_expired:{day}"),
         }
     }
 }
@@ -146,7 +152,8 @@ fn perform(cx: &JobContext, job: &Job) -> Result<String, AppError> {
                 Job::RecomputeAll { reason } => reason.clone(),
                 Job::RefreshCohort { .. }
                 | Job::InviteEnrolled { .. }
-                | Job::TargetsAtRisk { .. } => String::new(),
+                | Job::TargetsAtRisk { .. }
+                | Job::PurgeExpired { .. } => String::new(),
             };
             Ok(format!(
                 "{why}: {} learners, {} events in {:.1} s",
@@ -163,6 +170,16 @@ fn perform(cx: &JobContext, job: &Job) -> Result<String, AppError> {
                 crate::services::targets::warn_at_risk(conn, *day)
             })?;
             Ok(format!("targets at risk ({day}): {sent} notice(s)"))
+        }
+        Job::PurgeExpired { day } => {
+            let mut conn = database.get()?;
+            let purged = crate::db::write_transaction(&mut conn, |conn| {
+                crate::services::personal_data::retention::purge(conn, *day, db::now())
+            })?;
+            Ok(format!(
+                "purged ({day}): {} share access(es), {} share(s), {} notification(s)",
+                purged.share_accesses, purged.shares, purged.notifications
+            ))
         }
         Job::InviteEnrolled {
             cohort_id,
@@ -308,7 +325,8 @@ pub async fn queue_daily(database: Database) {
         let queued = tokio::task::spawn_blocking(move || -> Result<(), AppError> {
             let mut conn = db.get()?;
             enqueue_once(&mut conn, &Job::DailyRecompute { day })?;
-            enqueue_once(&mut conn, &Job::TargetsAtRisk { day })
+            enqueue_once(&mut conn, &Job::TargetsAtRisk { day })?;
+            enqueue_once(&mut conn, &Job::PurgeExpired { day })
         })
         .await;
         match queued {

@@ -66,6 +66,9 @@ struct SharesPage {
     days: String,
     /// The longest validity a share may have, in days.
     max_days: i64,
+    /// The consent text (in the page's language) and its version, agreed to with a checkbox.
+    consent_text: String,
+    consent_version: &'static str,
     error: Option<String>,
 }
 
@@ -157,6 +160,11 @@ async fn show(
         purpose: typed.0,
         days: typed.1,
         max_days: create::MAX_DAYS,
+        consent_text: {
+            let text = sharing::consent::text();
+            ui.t(&text.zh, &text.en).to_owned()
+        },
+        consent_version: sharing::consent::VERSION,
         error,
         ui,
     };
@@ -213,6 +221,7 @@ pub struct ShareForm {
     enterprise: String,
     days: String,
     chosen: bool,
+    consent: String,
     certificates: Vec<String>,
     milestones: Vec<String>,
 }
@@ -227,6 +236,7 @@ impl ShareForm {
                 "enterprise" => form.enterprise = value,
                 "days" => form.days = value,
                 "chosen" => form.chosen = true,
+                "consent" => form.consent = value,
                 "certificate" => form.certificates.push(value),
                 "milestone" => form.milestones.push(value),
                 _ => {}
@@ -280,6 +290,13 @@ pub async fn make(
         let message = ui.t("请从列表中选择证书。", "Choose certificates from the list.");
         return refused(&state, &req, session, typed, message).await;
     };
+    if form.consent != sharing::consent::VERSION {
+        let message = ui.t(
+            "请阅读下面的同意书，勾选同意后再创建共享。",
+            "Read the consent below and tick it to create the share.",
+        );
+        return refused(&state, &req, session, typed, message).await;
+    }
     let now = db::now();
     let request = create::Request {
         purpose: form.purpose,
@@ -287,6 +304,7 @@ pub async fn make(
         certificate_ids: form.chosen.then_some(certificate_ids),
         milestone_keys: form.chosen.then_some(form.milestones),
         expires_at: Some(now + chrono::Duration::days(days)),
+        consent_version: Some(form.consent),
     };
     let (draft, code) = match request.draft(learner_id, session.user.id, now) {
         Ok(drafted) => drafted,

@@ -86,6 +86,7 @@ async fn a_learner_logs_in_on_a_phone_and_sees_technician_open_on_the_anniversar
     browser.goto(&app.url("/shares")).await;
     browser.wait_for_text("新建共享").await;
     browser.type_into("#purpose", "技师岗位津贴审核").await;
+    browser.click("#consent").await;
     browser.click("form.card button[type=submit]").await;
     browser.wait_for_text("共享已创建").await;
     let qr = browser
@@ -183,6 +184,7 @@ async fn hr_scans_a_photo_of_the_qr_code_a_learner_shows() {
     browser.goto(&app.url("/shares")).await;
     browser.wait_for_text("新建共享").await;
     browser.type_into("#purpose", "技能津贴扫码").await;
+    browser.click("#consent").await;
     browser.click("form.card button[type=submit]").await;
     browser.wait_for_text("共享已创建").await;
     // What HR's phone would photograph: the QR code as the learner's screen shows it.

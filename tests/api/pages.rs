@@ -658,6 +658,24 @@ async fn a_learner_shares_with_a_qr_code_hr_looks_and_the_learner_sees_it_then_r
         .await;
     assert_eq!(none.status, 422);
 
+    // Without ticking the consent: refused, with a word on it.
+    let unticked = learner
+        .post(
+            "/shares",
+            &[
+                ("csrf", &csrf),
+                ("purpose", "入职核验"),
+                ("enterprise", &enterprise),
+                ("days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(unticked.status, 422);
+    assert!(unticked.body.contains("勾选同意"), "{}", unticked.body);
+    assert!(
+        page.body.contains("我单独同意"),
+        "the consent text is shown"
+    );
     let made = learner
         .post(
             "/shares",
@@ -666,6 +684,7 @@ async fn a_learner_shares_with_a_qr_code_hr_looks_and_the_learner_sees_it_then_r
                 ("purpose", "入职核验"),
                 ("enterprise", &enterprise),
                 ("days", "30"),
+                ("consent", crate::shares::CONSENT),
             ],
         )
         .await;

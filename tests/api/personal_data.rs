@@ -286,3 +286,153 @@ async fn staff_produce_a_copy_only_for_learners_they_see() {
     )
     .await;
 }
+
+/// Runs `sql` on the test's database (to age rows as time would).
+pub fn execute(app: &TestApp, sql: &str) -> usize {
+    let mut conn = app.state.db.get().unwrap();
+    skillpath::each_backend!(&mut *conn, c => diesel::sql_query(sql).execute(c)).unwrap()
+}
+
+#[tokio::test]
+async fn a_share_records_the_learners_separate_consent() {
+    let app = crate::helpers::spawn_app().await;
+    let w = world(&app).await;
+    let l = &w.l;
+    let consent = app.get_json("/api/v1/me/shares/consent", &l.me).await;
+    assert_eq!(consent["version"], crate::shares::CONSENT);
+    assert!(consent["text"]["zh-CN"]
+        .as_str()
+        .unwrap()
+        .contains("单独同意"));
+    assert!(consent["text"]["en"]
+        .as_str()
+        .unwrap()
+        .contains("separately consent"));
+    assert_problem(
+        app.get("/api/v1/me/shares/consent", Some(&w.hr_a)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // Without consent, or with a text no longer current: refused, the field named, nothing made.
+    for body in [
+        json!({"purpose": "入职审核"}),
+        json!({"purpose": "入职审核", "consent_version": "share-consent-2020-01"}),
+    ] {
+        let problem = assert_problem(
+            app.post("/api/v1/me/shares", &body, Some(&l.me)).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(problem["errors"][0]["field"], "consent_version");
+    }
+    assert_eq!(count_rows(&app, "shares", "learner_id", l.id), 0);
+    let created = share(&app, &l.me, json!({"purpose": "入职审核"})).await;
+    assert_eq!(created["consent"]["version"], crate::shares::CONSENT);
+    assert_eq!(created["consent"]["text"], consent["text"]);
+    assert!(created["consent"]["consented_at"].is_string());
+    let shown = app
+        .get_json(&format!("/api/v1/me/shares/{}", created["id"]), &l.me)
+        .await;
+    assert_eq!(shown["consent"], created["consent"]);
+}
+
+#[tokio::test]
+async fn looks_ended_shares_and_sent_emails_are_purged_after_their_retention() {
+    let app = crate::helpers::spawn_app().await;
+    let w = world(&app).await;
+    let l = &w.l;
+    let resp = app
+        .patch(
+            &format!("/api/v1/learners/{}", l.id),
+            &json!({"email": "wang.fang@example.cn"}),
+            Some(&l.staff),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let kept = share(&app, &l.me, json!({"purpose": "入职审核"})).await;
+    let code = kept["code"].as_str().unwrap();
+    let look_path = format!("/api/v1/verifications/{code}");
+    assert_eq!(app.get(&look_path, Some(&w.hr_a)).await.status(), 200);
+    let ended = share(&app, &l.me, json!({"purpose": "旧的"})).await;
+    let resp = app
+        .post(
+            &format!("/api/v1/me/shares/{}/revoke", ended["id"]),
+            &json!({}),
+            Some(&l.me),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+
+    // Time passes: the first look, the revocation and the emails sent so far are years old.
+    execute(
+        &app,
+        "UPDATE share_accesses SET accessed_at = '2020-01-01 00:00:00'",
+    );
+    execute(
+        &app,
+        &format!(
+            "UPDATE shares SET revoked_at = '2020-01-01 00:00:00' WHERE id = {}",
+            ended["id"]
+        ),
+    );
+    let emails = execute(
+        &app,
+        &format!(
+            "UPDATE notification_outbox SET status = 'sent', sent_at = '2020-01-01 00:00:00' \
+             WHERE learner_id = {} AND channel = 'email'",
+            l.id
+        ),
+    );
+    assert!(emails > 0, "the learner was emailed");
+    // A look today stays.
+    assert_eq!(app.get(&look_path, Some(&w.hr_a)).await.status(), 200);
+    let inbox_before = count_rows(&app, "inbox_messages", "learner_id", l.id);
+    let outbox_before = count_rows(&app, "notification_outbox", "learner_id", l.id);
+
+    let db = app.state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let day = skillpath::domain::today_in_shanghai();
+        skillpath::services::jobs::enqueue_once(
+            &mut db.get().unwrap(),
+            &skillpath::services::jobs::Job::PurgeExpired { day },
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    app.jobs_settled().await;
+
+    assert_eq!(
+        count_rows(&app, "share_accesses", "learner_id", l.id),
+        1,
+        "today's look"
+    );
+    assert_eq!(
+        count_rows(&app, "shares", "learner_id", l.id),
+        1,
+        "the active share"
+    );
+    assert_problem(
+        app.get(&format!("/api/v1/me/shares/{}", ended["id"]), Some(&l.me))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        app.get(&look_path, Some(&w.hr_a)).await.status(),
+        200,
+        "the active share still works"
+    );
+    let outbox_after = count_rows(&app, "notification_outbox", "learner_id", l.id);
+    assert!(
+        outbox_after <= outbox_before - emails as i64 + 2,
+        "the old emails went"
+    );
+    assert!(
+        count_rows(&app, "inbox_messages", "learner_id", l.id) >= inbox_before,
+        "the inbox keeps its messages"
+    );
+}

@@ -33,6 +33,7 @@ async fn a_learner_shares_only_the_certificate_ticked_and_hr_sees_only_it() {
                 ("purpose", "入职核验"),
                 ("days", "30"),
                 ("chosen", "1"),
+                ("consent", crate::shares::CONSENT),
             ],
         )
         .await;
@@ -46,6 +47,7 @@ async fn a_learner_shares_only_the_certificate_ticked_and_hr_sees_only_it() {
                 ("purpose", "入职核验"),
                 ("days", "30"),
                 ("chosen", "1"),
+                ("consent", crate::shares::CONSENT),
                 ("certificate", "not a number"),
             ],
         )
@@ -60,6 +62,7 @@ async fn a_learner_shares_only_the_certificate_ticked_and_hr_sees_only_it() {
                 ("purpose", "入职核验"),
                 ("days", "30"),
                 ("chosen", "1"),
+                ("consent", crate::shares::CONSENT),
                 ("certificate", &certificate),
             ],
         )

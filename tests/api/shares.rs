@@ -57,7 +57,14 @@ pub async fn world(app: &TestApp) -> World {
     }
 }
 
-pub async fn share(app: &TestApp, token: &str, body: Value) -> Value {
+/// The version of the consent text the tests' learners agree to.
+pub const CONSENT: &str = "share-consent-2026-12";
+
+/// Shares with the learner's consent (the current version, unless the body names one).
+pub async fn share(app: &TestApp, token: &str, mut body: Value) -> Value {
+    if body.get("consent_version").is_none() {
+        body["consent_version"] = json!(CONSENT);
+    }
     let resp = app.post("/api/v1/me/shares", &body, Some(token)).await;
     assert_eq!(resp.status(), 201);
     resp.json().await.unwrap()
@@ -354,23 +361,23 @@ async fn shares_expire_and_bad_requests_change_nothing() {
     for (body, field) in [
         (json!({"purpose": " "}), "purpose"),
         (
-            json!({"purpose": "x", "expires_at": (now + chrono::Duration::days(181)).to_rfc3339()}),
+            json!({"consent_version": CONSENT, "purpose": "x", "expires_at": (now + chrono::Duration::days(181)).to_rfc3339()}),
             "expires_at",
         ),
         (
-            json!({"purpose": "x", "expires_at": (now - chrono::Duration::minutes(1)).to_rfc3339()}),
+            json!({"consent_version": CONSENT, "purpose": "x", "expires_at": (now - chrono::Duration::minutes(1)).to_rfc3339()}),
             "expires_at",
         ),
         (
-            json!({"purpose": "x", "certificate_ids": [999999]}),
+            json!({"consent_version": CONSENT, "purpose": "x", "certificate_ids": [999999]}),
             "certificate_ids",
         ),
         (
-            json!({"purpose": "x", "milestone_keys": ["no.such:key"]}),
+            json!({"consent_version": CONSENT, "purpose": "x", "milestone_keys": ["no.such:key"]}),
             "milestone_keys",
         ),
         (
-            json!({"purpose": "x", "enterprise_id": 999999}),
+            json!({"consent_version": CONSENT, "purpose": "x", "enterprise_id": 999999}),
             "enterprise_id",
         ),
     ] {
@@ -581,7 +588,7 @@ async fn only_verified_certificates_are_shared_and_lists_are_bounded() {
     let problem = assert_problem(
         app.post(
             "/api/v1/me/shares",
-            &json!({"purpose": "x", "certificate_ids": [w.l.certificate, pending]}),
+            &json!({"consent_version": CONSENT, "purpose": "x", "certificate_ids": [w.l.certificate, pending]}),
             Some(&w.l.me),
         )
         .await,
@@ -598,7 +605,7 @@ async fn only_verified_certificates_are_shared_and_lists_are_bounded() {
     let problem = assert_problem(
         app.post(
             "/api/v1/me/shares",
-            &json!({"purpose": "x", "certificate_ids": many}),
+            &json!({"consent_version": CONSENT, "purpose": "x", "certificate_ids": many}),
             Some(&w.l.me),
         )
         .await,
@@ -610,7 +617,7 @@ async fn only_verified_certificates_are_shared_and_lists_are_bounded() {
     let created = share(
         &app,
         &w.l.me,
-        json!({"purpose": "x", "certificate_ids": [w.l.certificate, w.l.certificate]}),
+        json!({"consent_version": CONSENT, "purpose": "x", "certificate_ids": [w.l.certificate, w.l.certificate]}),
     )
     .await;
     assert_eq!(created["certificate_ids"], json!([w.l.certificate]));

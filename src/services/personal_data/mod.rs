@@ -1,3 +1,5 @@
-//! Learners' rights over their personal information (PIPL): a copy of everything (Art. 45).
+//! Learners' rights over their personal information (PIPL): a copy of everything (Art. 45) and
+//! limited retention (Art. 19).
 
 pub mod export;
+pub mod retention;

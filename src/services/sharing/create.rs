@@ -75,6 +75,9 @@ pub struct Request {
     pub milestone_keys: Option<Vec<String>>,
     /// Default: [`DEFAULT_DAYS`] from now.
     pub expires_at: Option<NaiveDateTime>,
+    /// The version of the consent text the learner agreed to: the current one
+    /// ([`super::consent::VERSION`]).
+    pub consent_version: Option<String>,
 }
 
 impl Request {
@@ -109,6 +112,20 @@ impl Request {
                 field,
                 format!("may name at most {MAX_SHARED_ITEMS} distinct items"),
             );
+        }
+        match self.consent_version.as_deref() {
+            Some(super::consent::VERSION) => {}
+            None => checks.add(
+                "consent_version",
+                "is required: the learner's separate consent to this share (GET /me/shares/consent)",
+            ),
+            Some(_) => checks.add(
+                "consent_version",
+                format!(
+                    "is not the current consent text's version ({}): show the current text",
+                    super::consent::VERSION
+                ),
+            ),
         }
         let purpose = checks.done(|| purpose)?;
         let code = super::new_code();
@@ -220,6 +237,12 @@ pub fn create(
             kid: key.0.clone(),
             created_at: draft.now,
             expires_at: draft.expires_at,
+            consent_version: Some(super::consent::VERSION.to_owned()),
+            consent_text: Some(
+                serde_json::to_string(&super::consent::text())
+                    .map_err(|e| AppError::internal("consent text", e))?,
+            ),
+            consented_at: Some(draft.now),
         },
     )?;
     let shows = records.view(

@@ -2,6 +2,7 @@
 //! as the learner's employer), the statement signed for offline checks, and the signing keys.
 
 pub mod access;
+pub mod consent;
 pub mod create;
 
 use chrono::{NaiveDate, NaiveDateTime};

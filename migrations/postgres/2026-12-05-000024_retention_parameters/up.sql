@@ -1,0 +1,4 @@
+-- Seed values of every rule parameter (generated from src/rules/params.rs; a test keeps them equal).
+INSERT INTO rule_parameters (name, occupation_code, value, effective_from, effective_until, source, clause, note, created_by, created_at) VALUES ('retention.share_accesses_days', NULL, '365', '1990-01-01', NULL, 'Skillpath service setting', 'Retention', '', NULL, '2026-11-29 00:00:00');
+INSERT INTO rule_parameters (name, occupation_code, value, effective_from, effective_until, source, clause, note, created_by, created_at) VALUES ('retention.delivered_notifications_days', NULL, '180', '1990-01-01', NULL, 'Skillpath service setting', 'Retention', '', NULL, '2026-11-29 00:00:00');
+INSERT INTO rule_parameters (name, occupation_code, value, effective_from, effective_until, source, clause, note, created_by, created_at) VALUES ('retention.ended_shares_days', NULL, '365', '1990-01-01', NULL, 'Skillpath service setting', 'Retention', '', NULL, '2026-11-29 00:00:00');

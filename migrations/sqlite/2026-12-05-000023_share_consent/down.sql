@@ -1,0 +1,3 @@
+ALTER TABLE shares DROP COLUMN consented_at;
+ALTER TABLE shares DROP COLUMN consent_text;
+ALTER TABLE shares DROP COLUMN consent_version;
