@@ -12,6 +12,7 @@ pub mod eligibility;
 pub mod imports;
 pub mod institutions;
 pub mod jobs;
+pub mod learner_input;
 pub mod learners;
 pub mod notifications;
 pub mod partnerships;
