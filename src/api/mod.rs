@@ -301,6 +301,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(notifications::get_preferences))
                         .route(web::put().to(notifications::put_preferences)),
                 )
+                .service(
+                    resource("/me/corrections")
+                        .route(web::post().to(personal_data::request_correction))
+                        .route(web::get().to(personal_data::my_corrections)),
+                )
+                .service(
+                    resource("/corrections").route(web::get().to(personal_data::list_corrections)),
+                )
+                .service(
+                    resource("/corrections/{id}/decision")
+                        .route(web::post().to(personal_data::decide_correction)),
+                )
                 .service(resource("/me/export").route(web::get().to(personal_data::my_export)))
                 .service(
                     resource("/learners/{id}/export")

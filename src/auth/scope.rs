@@ -126,6 +126,26 @@ pub fn require_exporter_of(
     }
 }
 
+/// Whether the caller decides on a correction request the staff of `institution` decide
+/// (administrators decide on all): 404 for staff of another institution, 403 for other roles.
+pub fn require_correction_decider(
+    caller: &AuthUser,
+    institution: Option<InstitutionId>,
+) -> Result<(), AppError> {
+    match caller.role {
+        Role::Admin => Ok(()),
+        Role::CollegeStaff | Role::EmployerHr
+            if institution.is_some() && caller.institution_id == institution =>
+        {
+            Ok(())
+        }
+        Role::CollegeStaff | Role::EmployerHr => Err(AppError::NotFound {
+            what: "correction request",
+        }),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
 /// Learners that a registration or a bulk import matched (by identity number or email) but the
 /// caller may not reach, noted outside the request's transaction (a refusal rolls it back) so
 /// that they can be audited afterwards ([`record_refusals`]); and the allowance they are taken

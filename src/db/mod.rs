@@ -11,6 +11,7 @@ pub mod audit;
 pub mod calendar;
 pub mod certificates;
 pub mod cohorts;
+pub mod corrections;
 pub mod designation_applications;
 pub mod institution_records;
 pub mod institutions;

@@ -6,14 +6,16 @@ use diesel::prelude::*;
 use super::audit::AuditRow;
 use super::calendar::{EntryRow, FeedRow};
 use super::certificates::{CertificateRow, DecisionRow};
+use super::corrections::CorrectionRow;
 use super::learners::{KindChangeRow, LearnerRow};
 use super::milestones::{EventRow, StoredMilestone};
 use super::notifications::{InboxRow, OutboxRow};
 use super::records::{AwardRow, EmploymentRow, EnrollmentRow};
 use super::schema::{
     audit_log, awards, calendar_entries, calendar_feeds, certificate_decisions, certificates,
-    employments, enrollments, inbox_messages, learner_kind_changes, learner_milestones,
-    milestone_events, notification_outbox, notification_preferences, share_accesses, shares, users,
+    correction_requests, employments, enrollments, inbox_messages, learner_kind_changes,
+    learner_milestones, milestone_events, notification_outbox, notification_preferences,
+    share_accesses, shares, users,
 };
 use super::shares::{AccessRow, ShareRow};
 use super::users::UserRow;
@@ -40,6 +42,7 @@ pub struct LearnerRows {
     pub share_accesses: Vec<AccessRow>,
     pub calendar_feed: Vec<FeedRow>,
     pub calendar_entries: Vec<EntryRow>,
+    pub correction_requests: Vec<CorrectionRow>,
     pub audit_entries: Vec<AuditRow>,
 }
 
@@ -95,6 +98,11 @@ pub fn learner_rows(
         .order(notification_outbox::id)
         .select(OutboxRow::as_select())
         .load(conn)?;
+    let corrections: Vec<CorrectionRow> = correction_requests::table
+        .filter(correction_requests::learner_id.eq(learner_id))
+        .order(correction_requests::id)
+        .select(CorrectionRow::as_select())
+        .load(conn)?;
     // The audit entries about the learner: those naming the learner, or one of their records,
     // accounts or shares, and what their own accounts did.
     let subjects: Vec<(AuditEntity, Vec<String>)> = vec![
@@ -122,6 +130,10 @@ pub fn learner_rows(
         (
             AuditEntity::Certificate,
             certificate_ids.iter().map(|c| c.0.to_string()).collect(),
+        ),
+        (
+            AuditEntity::CorrectionRequest,
+            corrections.iter().map(|c| c.id.0.to_string()).collect(),
         ),
         (
             AuditEntity::Share,
@@ -202,6 +214,7 @@ pub fn learner_rows(
         certificates,
         shares,
         notifications,
+        correction_requests: corrections,
         audit_entries,
     }))
 }

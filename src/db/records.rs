@@ -309,3 +309,46 @@ pub fn awards_of_learners(
         learner_ids
     )
 }
+
+/// Corrected fields of an enrollment (`None`: unchanged).
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = enrollments)]
+pub struct EnrollmentFix {
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub full_time: Option<bool>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn fix_enrollment(
+    conn: &mut DbConnection,
+    id: EnrollmentId,
+    fix: &EnrollmentFix,
+) -> QueryResult<usize> {
+    diesel::update(enrollments::table.find(id))
+        .set(fix)
+        .execute(conn)
+}
+
+/// Corrected fields of an employment spell (`None`: unchanged).
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = employments)]
+pub struct EmploymentFix {
+    pub occupation_code: Option<String>,
+    pub post_title: Option<String>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<Option<NaiveDate>>,
+    pub in_shanghai: Option<bool>,
+    pub frontline: Option<bool>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn fix_employment(
+    conn: &mut DbConnection,
+    id: EmploymentId,
+    fix: &EmploymentFix,
+) -> QueryResult<usize> {
+    diesel::update(employments::table.find(id))
+        .set(fix)
+        .execute(conn)
+}

@@ -408,6 +408,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     progress_snapshots,
     calendar_feeds,
     calendar_entries,
+    correction_requests,
 );
 
 diesel::table! {
@@ -588,5 +589,24 @@ diesel::table! {
         sequence -> Integer,
         cancelled -> Bool,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    correction_requests (id) {
+        id -> BigInt,
+        learner_id -> BigInt,
+        record -> Text,
+        record_id -> Nullable<BigInt>,
+        changes -> Text,
+        current_values -> Text,
+        reason -> Text,
+        institution_id -> Nullable<BigInt>,
+        status -> Text,
+        requested_by -> Nullable<BigInt>,
+        decided_by -> Nullable<BigInt>,
+        decision_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
     }
 }

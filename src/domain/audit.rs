@@ -43,6 +43,10 @@ crate::string_enum! {
         ScopeRefused => "scope_refused",
         /// A copy of a learner's data was made (PIPL Art. 45).
         Export => "export",
+        /// A learner asked to correct a recorded fact (PIPL Art. 46).
+        RequestCorrection => "request_correction",
+        AcceptCorrection => "accept_correction",
+        RefuseCorrection => "refuse_correction",
     }
 }
 
@@ -62,6 +66,7 @@ crate::string_enum! {
         Award => "award",
         Certificate => "certificate",
         Cohort => "cohort",
+        CorrectionRequest => "correction_request",
         DesignationApplication => "designation_application",
         Employment => "employment",
         Enrollment => "enrollment",

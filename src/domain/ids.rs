@@ -97,6 +97,8 @@ typed_id! {
     MessageId;
     /// A designation of an institution (`designations.id`).
     DesignationId;
+    /// A learner's request to correct a recorded fact (`correction_requests.id`).
+    CorrectionRequestId;
     /// A durable background job (`jobs.id`).
     JobId;
     /// An application to become a 新型技师学院 (`designation_applications.id`).

@@ -184,3 +184,32 @@ crate::string_enum! {
         OpenUntil => "open_until",
     }
 }
+
+crate::string_enum! {
+    /// Which record a correction request is about.
+    CorrectionRecord {
+        /// The learner's own facts (the `learners` row).
+        Learner => "learner",
+        Enrollment => "enrollment",
+        Employment => "employment",
+    }
+}
+
+crate::string_enum! {
+    /// Where a correction request stands.
+    CorrectionStatus {
+        Pending => "pending",
+        Accepted => "accepted",
+        Refused => "refused",
+    }
+}
+
+crate::string_enum! {
+    /// What staff decide on a correction request.
+    CorrectionDecision {
+        /// The fact changes as asked.
+        Accept => "accept",
+        /// The fact stays; the reason is given.
+        Refuse => "refuse",
+    }
+}

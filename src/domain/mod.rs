@@ -26,10 +26,10 @@ pub use designation::{
 pub use email::EmailAddress;
 pub use identity_number::IdentityNumber;
 pub use ids::{
-    AwardId, CertificateId, CohortId, DesignationApplicationId, DesignationId, DesignationStepId,
-    EmploymentId, EnrollmentId, InstitutionId, JobId, LearnerId, MessageId, NoticeId,
-    PartnershipId, ProgramId, ShareId, TeacherDevelopmentId, TeacherYearId, TrainingDeliveryId,
-    UserId,
+    AwardId, CertificateId, CohortId, CorrectionRequestId, DesignationApplicationId, DesignationId,
+    DesignationStepId, EmploymentId, EnrollmentId, InstitutionId, JobId, LearnerId, MessageId,
+    NoticeId, PartnershipId, ProgramId, ShareId, TeacherDevelopmentId, TeacherYearId,
+    TrainingDeliveryId, UserId,
 };
 pub use kinds::*;
 pub use notice::{Category, Channel, LinkPurpose, NoticeKind, OutboxStatus};

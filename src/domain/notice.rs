@@ -13,6 +13,9 @@ crate::string_enum! {
         Account => "account",
         /// An institution's affairs: its designation application and its targets (to its staff).
         Institution => "institution",
+        /// The answers to the learner's own requests about their data (a correction decided):
+        /// asked for by them, so both channels, not a preference, no unsubscribe link.
+        Requests => "requests",
     }
 }
 
@@ -47,6 +50,10 @@ crate::string_enum! {
         Invitation => "invitation",
         /// Someone asked to reset the account's password (a one-time link).
         PasswordReset => "password_reset",
+        /// A learner's correction request was accepted: the fact changed.
+        CorrectionAccepted => "correction_accepted",
+        /// A learner's correction request was refused, with the reason.
+        CorrectionRefused => "correction_refused",
         /// To an institution's staff: a step was taken on its designation application.
         ApplicationStep => "application_step",
         /// To an institution's staff: after the third quarter, a yearly target its pace leaves short.

@@ -46,6 +46,8 @@ impl NoticeKind {
                 Invitation | PasswordReset => "链接仅可使用一次，到期失效。如非本人操作，请忽略本邮件，您的账户不会有任何变化。",
                 ApplicationStep => "申报的全部记录（各环节、决定与理由）可在 Skillpath 中本单位的申报页面查看。",
                 TargetAtRisk => "各项指标的数据与所依据的记录可在 Skillpath 中本单位的目标页面查看；请在年底前补足。",
+                CorrectionAccepted => "您的进度已按更正后的记录重新计算，可在“我的进度”中查看。",
+                CorrectionRefused => "如仍认为记录有误，可附上证明材料再次提出，或联系记录该信息的单位。",
             },
             Language::En => match self {
                 CertificateVerified => "The certificate is verified and counts for your next level and related benefits.",
@@ -59,6 +61,8 @@ impl NoticeKind {
                 Invitation | PasswordReset => "The link works once and expires. If you did not expect this email, ignore it: nothing changes.",
                 ApplicationStep => "Every step of the application, with its decisions and reasons, is on your institution's application page in Skillpath.",
                 TargetAtRisk => "Each figure and the records behind it are on your institution's targets in Skillpath; there is still time before the year ends.",
+                CorrectionAccepted => "Your progress was computed again from the corrected record: see My progress.",
+                CorrectionRefused => "If you still think the record is wrong, ask again with supporting documents, or contact the institution that recorded it.",
             },
         }
     }
@@ -249,6 +253,31 @@ pub fn certificate_message(
             format!("您的{level_zh}证书（编号{number}）{zh}。{reason_zh}"),
             format!("Your {level_en} certificate (number {number}) was {en}.{reason_en}"),
         ),
+    }
+}
+
+/// The answer to a learner's correction request: accepted, or refused with the reason.
+pub fn correction_message(accepted: bool, fields: &str, reason: &str) -> Message {
+    if accepted {
+        Message {
+            title: Text::new("更正申请已接受", "Your correction was accepted"),
+            body: Text::new(
+                format!("您申请更正的记录（{fields}）已按您的申请更改。{reason}"),
+                format!(
+                    "The record you asked to correct ({fields}) was changed as you asked. {reason}"
+                ),
+            ),
+        }
+    } else {
+        Message {
+            title: Text::new("更正申请未被接受", "Your correction was refused"),
+            body: Text::new(
+                format!("您申请更正的记录（{fields}）未作更改。原因：{reason}"),
+                format!(
+                    "The record you asked to correct ({fields}) was not changed. Reason: {reason}"
+                ),
+            ),
+        }
     }
 }
 

@@ -30,7 +30,7 @@ pub fn page_of(to_learner: bool, category: Category) -> &'static str {
         (true, Category::Share) => "/shares",
         // An account link's email leads to its own page (`links::path`), never here.
         (_, Category::Account) => "/login",
-        (_, Category::Institution) => "/inbox",
+        (_, Category::Institution | Category::Requests) => "/inbox",
         (false, _) => "/inbox",
     }
 }

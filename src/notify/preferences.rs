@@ -26,6 +26,10 @@ impl Category {
                 "本单位的申报与目标",
                 "your institution's application and targets",
             ),
+            Category::Requests => (
+                "您关于个人信息的请求",
+                "your requests about your personal information",
+            ),
         }
     }
 }
@@ -45,6 +49,12 @@ impl Channels {
         }
     }
 }
+
+/// The answers to the learner's own requests: in the inbox, and by email when they have one.
+const OWN_REQUESTS: Channels = Channels {
+    inbox: true,
+    email: true,
+};
 
 /// Account links: by email only, never in the inbox (a person who cannot log in cannot read it).
 const ACCOUNT_LINKS: Channels = Channels {
@@ -132,6 +142,8 @@ impl Preferences {
             Category::Account => &ACCOUNT_LINKS,
             // To staff about their institution's affairs: part of their work, both channels.
             Category::Institution => &INSTITUTION_AFFAIRS,
+            // The answers to the learner's own requests: asked for, so not a preference.
+            Category::Requests => &OWN_REQUESTS,
         }
     }
 
@@ -142,16 +154,18 @@ impl Preferences {
             Category::Certificate => Some(&mut self.certificate),
             Category::Milestone => Some(&mut self.milestone),
             Category::Share => Some(&mut self.share),
-            Category::Account | Category::Institution => None,
+            Category::Account | Category::Institution | Category::Requests => None,
         }
     }
 
     /// The categories a learner chooses channels for.
     pub fn chosen_categories() -> impl Iterator<Item = Category> {
-        Category::ALL
-            .iter()
-            .copied()
-            .filter(|c| !matches!(c, Category::Account | Category::Institution))
+        Category::ALL.iter().copied().filter(|c| {
+            !matches!(
+                c,
+                Category::Account | Category::Institution | Category::Requests
+            )
+        })
     }
 
     /// When an email produced at `now` (UTC) may go out: at once, or at the end of quiet hours.

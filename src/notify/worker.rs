@@ -253,7 +253,7 @@ impl Worker {
         // Learners can unsubscribe per category; staff notices (a record they relied on was
         // revoked) are part of their work and have no unsubscribe link.
         let url = match row.learner_id {
-            Some(_) if row.category == Category::Account => Ok(None),
+            Some(_) if matches!(row.category, Category::Account | Category::Requests) => Ok(None),
             Some(learner) => self
                 .state
                 .unsubscribe

@@ -34,6 +34,8 @@ const JSON_TEXT: &[&str] = &[
     "warnings",
     "alarm_days",
     "details",
+    "changes",
+    "current_values",
 ];
 
 /// Who asked for the copy, for the audit log.
