@@ -313,6 +313,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/corrections/{id}/decision")
                         .route(web::post().to(personal_data::decide_correction)),
                 )
+                .service(
+                    resource("/me/deletion")
+                        .route(web::get().to(personal_data::deletion))
+                        .route(web::post().to(personal_data::request_deletion))
+                        .route(web::delete().to(personal_data::cancel_deletion)),
+                )
+                .service(
+                    resource("/learners/{id}/erasure")
+                        .route(web::post().to(personal_data::erase_learner)),
+                )
                 .service(resource("/me/export").route(web::get().to(personal_data::my_export)))
                 .service(
                     resource("/learners/{id}/export")

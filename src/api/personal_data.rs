@@ -1,5 +1,5 @@
-//! Learners' rights over their personal information: a copy of everything (PIPL Art. 45) and
-//! corrections (Art. 46).
+//! Learners' rights over their personal information: a copy of everything (PIPL Art. 45),
+//! corrections (Art. 46) and deletion (Art. 47).
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -15,12 +15,15 @@ use crate::auth::scope::{self, RefusedMatches};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::db::corrections::CorrectionRow;
+use crate::db::erasure as erasure_db;
+use crate::domain::checks::Checks;
+use crate::domain::today_in_shanghai;
 use crate::domain::{
     CorrectionDecision, CorrectionRecord, CorrectionRequestId, CorrectionStatus, LearnerId, Role,
 };
 use crate::error::AppError;
-use crate::services::personal_data::corrections;
 use crate::services::personal_data::export::{self, RequestedBy};
+use crate::services::personal_data::{corrections, erasure};
 use crate::state::AppState;
 
 /// A zip file (binary).
@@ -286,4 +289,126 @@ pub async fn decide_correction(
         .await;
     scope::record_refusals(&state.db, &caller, &refused).await;
     Ok(web::Json(correction(decided?)?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletionState {
+    /// Whether the learner asked to delete their account (and has not cancelled).
+    pub requested: bool,
+    pub requested_at: Option<DateTime<Utc>>,
+    /// From when their personal information is erased (by the daily job).
+    pub erase_after: Option<DateTime<Utc>>,
+}
+
+fn deletion_state(row: Option<erasure_db::DeletionRow>) -> DeletionState {
+    DeletionState {
+        requested: row.is_some(),
+        requested_at: row.as_ref().map(|r| r.requested_at.and_utc()),
+        erase_after: row.map(|r| r.erase_after.and_utc()),
+    }
+}
+
+/// Whether you asked to delete your account, and when it will be erased.
+#[utoipa::path(get, path = "/api/v1/me/deletion", tag = "personal data", security(("bearer" = [])),
+    responses((status = 200, description = "The deletion's state", body = DeletionState),
+        (status = 403, description = "Not a learner account", body = Problem, content_type = "application/problem+json")))]
+pub async fn deletion(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+) -> Result<web::Json<DeletionState>, AppError> {
+    let learner_id = caller.own_learner_id()?;
+    let row = state
+        .db
+        .read(move |conn| erasure::pending(conn, learner_id))
+        .await?;
+    Ok(web::Json(deletion_state(row)))
+}
+
+/// Ask to delete your account (PIPL Art. 47): after the grace period
+/// (`retention.deletion_grace_days`, 14 days) your personal information is erased; until then
+/// you can cancel. You are told by inbox and email. Asking again changes nothing.
+#[utoipa::path(post, path = "/api/v1/me/deletion", tag = "personal data", security(("bearer" = [])),
+    responses((status = 202, description = "Scheduled", body = DeletionState),
+        (status = 403, description = "Not a learner account", body = Problem, content_type = "application/problem+json")))]
+pub async fn request_deletion(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+) -> Result<HttpResponse, AppError> {
+    let learner_id = caller.own_learner_id()?;
+    let row = state
+        .db
+        .write(move |conn| {
+            erasure::request(conn, learner_id, caller.id, today_in_shanghai(), db::now())
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(deletion_state(Some(row))))
+}
+
+/// Cancel the deletion of your account. Repeating it changes nothing.
+#[utoipa::path(delete, path = "/api/v1/me/deletion", tag = "personal data", security(("bearer" = [])),
+    responses((status = 204, description = "Cancelled (or none was pending)"),
+        (status = 403, description = "Not a learner account", body = Problem, content_type = "application/problem+json")))]
+pub async fn cancel_deletion(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+) -> Result<HttpResponse, AppError> {
+    let learner_id = caller.own_learner_id()?;
+    state
+        .db
+        .write(move |conn| erasure::cancel(conn, learner_id, caller.id, db::now()))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reference": "来函 2026-118", "reason": "本人书面申请并核验身份"}))]
+pub struct ErasureBody {
+    /// The reference of the verified request (a letter, a ticket): 1 to 200 characters.
+    pub reference: String,
+    /// How the request was verified: 1 to 1000 characters. Do not write the person's name.
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureResult {
+    pub learner_id: i64,
+    /// What stands for the person in what is kept.
+    pub pseudonym: String,
+    pub erased_at: DateTime<Utc>,
+}
+
+/// Erase a learner's personal information now, on a verified request (administrators). What is
+/// kept, pseudonymised, is listed in the documentation; the erasure is audited with the
+/// request's reference.
+#[utoipa::path(post, path = "/api/v1/learners/{id}/erasure", tag = "personal data",
+    params(("id" = i64, Path, description = "Learner id")),
+    request_body = ErasureBody, security(("bearer" = [])),
+    responses((status = 200, description = "Erased", body = ErasureResult),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such learner (or already erased)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reference or reason (named)", body = Problem, content_type = "application/problem+json")))]
+pub async fn erase_learner(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<LearnerId>,
+    body: JsonBody<ErasureBody>,
+) -> Result<web::Json<ErasureResult>, AppError> {
+    caller.require_admin()?;
+    let learner_id = id.into_inner();
+    let body = body.into_inner();
+    let mut checks = Checks::new();
+    let reference = checks.text("reference", &body.reference, 200);
+    let reason = checks.text("reason", &body.reason, 1000);
+    let (reference, reason) = checks.done(|| Some((reference?, reason?)))?;
+    let basis = erasure::ErasureBasis::Administrator { reference, reason };
+    let erased = state
+        .db
+        .write(move |conn| erasure::erase(conn, learner_id, Some(caller.id), &basis, db::now()))
+        .await?;
+    Ok(web::Json(ErasureResult {
+        learner_id: learner_id.0,
+        pseudonym: erased.pseudonym,
+        erased_at: erased.erased_at.and_utc(),
+    }))
 }

@@ -35,6 +35,8 @@ pub struct LearnerRow {
     pub registered_by_institution_id: Option<InstitutionId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the learner's personal information was erased (the row stays, empty).
+    pub erased_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -206,8 +208,12 @@ fn tied_to_institution<'a>(
     )
 }
 
+/// The learners within `scope`; an erased learner is in no one's (their row only anchors what
+/// is kept of them).
 fn scoped<'a>(scope: LearnerScope) -> BoxedLearners<'a> {
-    let query = learners::table.into_boxed();
+    let query = learners::table
+        .filter(learners::erased_at.is_null())
+        .into_boxed();
     match scope {
         LearnerScope::All => query,
         LearnerScope::Institution(id) => tied_to_institution(query, id),
@@ -366,6 +372,7 @@ fn with_id(id: LearnerId, n: NewLearner) -> LearnerRow {
         registered_by_institution_id: n.registered_by_institution_id,
         created_at: n.created_at,
         updated_at: n.updated_at,
+        erased_at: None,
     }
 }
 

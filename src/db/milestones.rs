@@ -251,6 +251,7 @@ pub fn learner_ids_after(
     use super::schema::learners;
     learners::table
         .filter(learners::id.gt(after))
+        .filter(learners::erased_at.is_null())
         .order(learners::id.asc())
         .limit(limit)
         .select(learners::id)

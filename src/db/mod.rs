@@ -13,6 +13,7 @@ pub mod certificates;
 pub mod cohorts;
 pub mod corrections;
 pub mod designation_applications;
+pub mod erasure;
 pub mod institution_records;
 pub mod institutions;
 pub mod jobs;

@@ -238,6 +238,7 @@ diesel::table! {
         registered_by_institution_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -409,6 +410,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_feeds,
     calendar_entries,
     correction_requests,
+    deletion_requests,
 );
 
 diesel::table! {
@@ -608,5 +610,14 @@ diesel::table! {
         decision_reason -> Nullable<Text>,
         created_at -> Timestamp,
         decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    deletion_requests (learner_id) {
+        learner_id -> BigInt,
+        requested_by -> Nullable<BigInt>,
+        requested_at -> Timestamp,
+        erase_after -> Timestamp,
     }
 }

@@ -47,6 +47,11 @@ crate::string_enum! {
         RequestCorrection => "request_correction",
         AcceptCorrection => "accept_correction",
         RefuseCorrection => "refuse_correction",
+        /// A learner asked to delete their account (erased after the grace period).
+        RequestDeletion => "request_deletion",
+        CancelDeletion => "cancel_deletion",
+        /// A learner's personal information was erased (PIPL Art. 47).
+        Erase => "erase",
     }
 }
 

@@ -54,6 +54,10 @@ crate::string_enum! {
         CorrectionAccepted => "correction_accepted",
         /// A learner's correction request was refused, with the reason.
         CorrectionRefused => "correction_refused",
+        /// The learner asked to delete their account: when it will be erased, and how to cancel.
+        DeletionScheduled => "deletion_scheduled",
+        /// The learner cancelled the deletion of their account.
+        DeletionCancelled => "deletion_cancelled",
         /// To an institution's staff: a step was taken on its designation application.
         ApplicationStep => "application_step",
         /// To an institution's staff: after the third quarter, a yearly target its pace leaves short.

@@ -48,6 +48,8 @@ impl NoticeKind {
                 TargetAtRisk => "各项指标的数据与所依据的记录可在 Skillpath 中本单位的目标页面查看；请在年底前补足。",
                 CorrectionAccepted => "您的进度已按更正后的记录重新计算，可在“我的进度”中查看。",
                 CorrectionRefused => "如仍认为记录有误，可附上证明材料再次提出，或联系记录该信息的单位。",
+                DeletionScheduled => "如非您本人操作，或您改变了主意，请在此日期前登录 Skillpath 取消。删除前可下载您的个人信息副本。",
+                DeletionCancelled => "您的账户和记录保持不变。",
             },
             Language::En => match self {
                 CertificateVerified => "The certificate is verified and counts for your next level and related benefits.",
@@ -63,6 +65,8 @@ impl NoticeKind {
                 TargetAtRisk => "Each figure and the records behind it are on your institution's targets in Skillpath; there is still time before the year ends.",
                 CorrectionAccepted => "Your progress was computed again from the corrected record: see My progress.",
                 CorrectionRefused => "If you still think the record is wrong, ask again with supporting documents, or contact the institution that recorded it.",
+                DeletionScheduled => "If this was not you, or you change your mind, log in to Skillpath and cancel before that day. You can download a copy of your data before then.",
+                DeletionCancelled => "Your account and records stay as they are.",
             },
         }
     }
@@ -278,6 +282,28 @@ pub fn correction_message(accepted: bool, fields: &str, reason: &str) -> Message
                 ),
             ),
         }
+    }
+}
+
+/// The confirmation of a learner's request to delete their account.
+pub fn deletion_scheduled_message(erase_on: NaiveDate) -> Message {
+    Message {
+        title: Text::new("账户删除已安排", "Your account is due to be deleted"),
+        body: Text::new(
+            format!("您已申请删除 Skillpath 账户。{erase_on} 之后，您的个人信息将被删除，分享将被撤销。"),
+            format!("You asked to delete your Skillpath account. After {erase_on}, your personal information will be erased and your shares revoked."),
+        ),
+    }
+}
+
+/// The confirmation that a deletion was cancelled.
+pub fn deletion_cancelled_message() -> Message {
+    Message {
+        title: Text::new("账户删除已取消", "Your account deletion was cancelled"),
+        body: Text::new(
+            "您已取消删除 Skillpath 账户的申请。",
+            "You cancelled the deletion of your Skillpath account.",
+        ),
     }
 }
 

@@ -123,6 +123,7 @@ pub const DEFINITIONS: &[Definition] = &[
         description: "Days before an upcoming milestone's date when the learner is reminded (besides on the day itself)." },
     int("retention.share_accesses_days", "365", (30, 3650), false, (SERVICE_SETTING, "Retention", ""), "Days a record of HR looking at a learner's records is kept (PIPL Art. 19: no longer than the purpose needs)."),
     int("retention.delivered_notifications_days", "180", (30, 3650), false, (SERVICE_SETTING, "Retention", ""), "Days an email notification is kept after it was sent or withdrawn (the in-app inbox keeps its own messages)."),
+    int("retention.deletion_grace_days", "14", (1, 90), false, (SERVICE_SETTING, "Retention", ""), "Days between a learner's request to delete their account and the erasure of their personal information, during which they can cancel."),
     int("retention.ended_shares_days", "365", (30, 3650), false, (SERVICE_SETTING, "Retention", ""), "Days a share is kept after it expired or was revoked; then it goes with its access log (its signed statement has expired long before)."),
     int("sh489.partnership.min_partners", "3", (0, 100), false, (SH489, "附件 一.2 / 二.2", ""), "Stable partner enterprises (of a college) or colleges (of an enterprise) an applicant needs and a designated institution keeps."),
     int("sh489.partnership.stable_months", "12", (0, 120), false, (RULES_MD, "Institution targets", "Interpretation"), "Months a partnership must have lasted, and still be in force, to count as stable (稳定合作关系)."),
@@ -188,6 +189,7 @@ pub const LATER_SEEDS: &[(&str, &[&str])] = &[
             "retention.share_accesses_days",
             "retention.delivered_notifications_days",
             "retention.ended_shares_days",
+            "retention.deletion_grace_days",
         ],
     ),
     (

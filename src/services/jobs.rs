@@ -53,7 +53,8 @@ pub enum Job {
     /// After the third quarter, the notices of the targets designated institutions' paces
     /// leave short (policy 四), once a day.
     TargetsAtRisk { day: NaiveDate },
-    /// HR's looks, ended shares and settled notifications past their retention periods.
+    /// HR's looks, ended shares and settled notifications past their retention periods, and the
+    /// learners whose grace period after asking to be deleted has ended.
     PurgeExpired { day: NaiveDate },
 }
 
@@ -176,8 +177,9 @@ fn perform(cx: &JobContext, job: &Job) -> Result<String, AppError> {
             let purged = crate::db::write_transaction(&mut conn, |conn| {
                 crate::services::personal_data::retention::purge(conn, *day, db::now())
             })?;
+            let erased = crate::services::personal_data::erasure::erase_due(database, db::now())?;
             Ok(format!(
-                "purged ({day}): {} share access(es), {} share(s), {} notification(s)",
+                "purged ({day}): {} share access(es), {} share(s), {} notification(s); {erased} learner(s) erased after their grace period",
                 purged.share_accesses, purged.shares, purged.notifications
             ))
         }

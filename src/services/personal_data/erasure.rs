@@ -1,0 +1,226 @@
+//! Deletion (PIPL Art. 47): a learner asks to delete their account; after a grace period
+//! (`retention.deletion_grace_days`, during which they can cancel) their personal information is
+//! erased by the daily durable job. Administrators erase at once on a verified request.
+//!
+//! Erased: the learner's name, contacts, identity number (ciphertext, keyed hash, masked form),
+//! every fact and free text; their enrollments, employment, awards, milestones and their events,
+//! notifications, preferences, calendar, correction requests, HR's looks; their accounts' emails,
+//! passwords and sessions. Kept, pseudonymised — the person replaced by a pseudonym drawn at
+//! random for this erasure (`erased-…`), the same in every place it appears: the learner's row
+//! (its id anchors the rest; it says when it was erased), the certificates with the evaluators'
+//! decisions (their reasons emptied), the shares as revoked tombstones (a statement HR checks by
+//! its identifier reads revoked), and the audit entries about the person.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use rand::RngCore;
+use serde_json::json;
+
+use crate::db::erasure::{self, DeletionRow};
+use crate::db::personal_data;
+use crate::db::{audit, learners, Database, DbConnection};
+use crate::domain::{AuditAction, AuditEntity, Category, LearnerId, NoticeKind, UserId};
+use crate::error::AppError;
+use crate::notify::messages::{deletion_cancelled_message, deletion_scheduled_message};
+use crate::notify::{self, Notice, Recipient};
+use crate::services::eligibility::InForce;
+
+/// The learner's pending deletion, if they asked for one.
+pub fn pending(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+) -> Result<Option<DeletionRow>, AppError> {
+    Ok(erasure::deletion_of(conn, learner_id)?)
+}
+
+/// Schedules the erasure of the learner after the grace period (asking again changes nothing)
+/// and tells them when. Run in a write transaction.
+pub fn request(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+    actor: UserId,
+    today: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<DeletionRow, AppError> {
+    if let Some(existing) = erasure::deletion_of(conn, learner_id)? {
+        return Ok(existing);
+    }
+    let params = InForce::read(conn, today)?.parameters;
+    let grace = i64::from(params.int(crate::param!("retention.deletion_grace_days")));
+    let row = DeletionRow {
+        learner_id,
+        requested_by: Some(actor),
+        requested_at: now,
+        erase_after: now + Duration::days(grace),
+    };
+    erasure::insert_deletion(conn, &row)?;
+    audit::record(
+        conn,
+        Some(actor),
+        AuditAction::RequestDeletion,
+        AuditEntity::Learner,
+        learner_id,
+        &json!({"erase_after": row.erase_after}),
+    )?;
+    let erase_on = (row.erase_after + Duration::hours(8)).date();
+    tell(
+        conn,
+        learner_id,
+        NoticeKind::DeletionScheduled,
+        deletion_scheduled_message(erase_on),
+        now,
+    )?;
+    Ok(row)
+}
+
+/// Cancels the learner's pending deletion; whether there was one. Run in a write transaction.
+pub fn cancel(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+    actor: UserId,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    if erasure::delete_deletion(conn, learner_id)? == 0 {
+        return Ok(false);
+    }
+    audit::record(
+        conn,
+        Some(actor),
+        AuditAction::CancelDeletion,
+        AuditEntity::Learner,
+        learner_id,
+        &json!({}),
+    )?;
+    tell(
+        conn,
+        learner_id,
+        NoticeKind::DeletionCancelled,
+        deletion_cancelled_message(),
+        now,
+    )?;
+    Ok(true)
+}
+
+fn tell(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+    kind: NoticeKind,
+    message: notify::messages::Message,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let email = learners::find(conn, learner_id)?.and_then(|l| l.email);
+    notify::produce(
+        conn,
+        &Notice {
+            recipient: Recipient::Learner(learner_id),
+            email: email.as_deref(),
+            event_key: format!("deletion:{learner_id}:{kind}:{now}"),
+            category: Category::Requests,
+            kind,
+            message,
+            due_at: None,
+            secret: None,
+        },
+        now,
+    )
+}
+
+/// Why a learner was erased, for the audit log.
+#[derive(Debug, Clone)]
+pub enum ErasureBasis {
+    /// Their own request, after the grace period.
+    OwnRequest,
+    /// An administrator acting on a verified request (its reference and reason).
+    Administrator { reference: String, reason: String },
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone)]
+pub struct Erased {
+    pub pseudonym: String,
+    pub erased_at: NaiveDateTime,
+    pub counts: erasure::Counts,
+}
+
+/// Erases the learner's personal information now (see the module's documentation). Run in a
+/// write transaction.
+pub fn erase(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+    actor: Option<UserId>,
+    basis: &ErasureBasis,
+    now: NaiveDateTime,
+) -> Result<Erased, AppError> {
+    let rows = personal_data::learner_rows(conn, learner_id)?
+        .filter(|r| r.learner.erased_at.is_none())
+        .ok_or(AppError::NotFound { what: "learner" })?;
+    let mut random = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut random);
+    let pseudonym = format!("erased-{}", hex::encode(random));
+    // Every text that names the person, as it may appear in what is kept.
+    let mut secrets: Vec<String> = vec![rows.learner.name.clone()];
+    secrets.extend(rows.learner.email.clone());
+    secrets.extend(rows.learner.id_number_masked.clone());
+    secrets.extend(rows.accounts.iter().map(|a| a.email.clone()));
+    // Longest first: a name inside an email is replaced with the email.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
+    secrets.dedup();
+    let audit_ids: Vec<i64> = rows.audit_entries.iter().map(|a| a.id).collect();
+    erasure::pseudonymise_audit(conn, &audit_ids, &secrets, &pseudonym)?;
+    let about_certificates: Vec<String> = rows
+        .certificates
+        .iter()
+        .map(|c| format!("certificate:{}:%", c.id))
+        .collect();
+    erasure::pseudonymise_notices_to_others(
+        conn,
+        &about_certificates,
+        &rows.learner.name,
+        &pseudonym,
+    )?;
+    let unusable = crate::auth::password::hash(&hex::encode(random)).map_err(AppError::Internal)?;
+    let counts = erasure::erase_rows(conn, learner_id, &pseudonym, &unusable, now)?;
+    let basis = match basis {
+        ErasureBasis::OwnRequest => json!({"basis": "own_request"}),
+        ErasureBasis::Administrator { reference, reason } => {
+            json!({"basis": "administrator", "reference": reference, "reason": reason})
+        }
+    };
+    audit::record(
+        conn,
+        actor,
+        AuditAction::Erase,
+        AuditEntity::Learner,
+        learner_id,
+        &json!({
+            "pseudonym": pseudonym,
+            "request": basis,
+            "rows": counts.iter().map(|(t, n)| (t.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        }),
+    )?;
+    tracing::info!(learner_id = learner_id.0, "learner erased");
+    Ok(Erased {
+        pseudonym,
+        erased_at: now,
+        counts,
+    })
+}
+
+/// Erases every learner whose grace period has ended, each in its own transaction; how many.
+pub fn erase_due(database: &Database, now: NaiveDateTime) -> Result<usize, AppError> {
+    let due = erasure::due_deletions(&mut *database.get()?, now)?;
+    let mut erased = 0;
+    for learner_id in due {
+        let mut conn = database.get()?;
+        let done = crate::db::write_transaction(&mut conn, |conn| {
+            // Cancelled since it was read: nothing to do.
+            match erasure::deletion_of(conn, learner_id)? {
+                Some(row) if row.erase_after <= now => {
+                    erase(conn, learner_id, None, &ErasureBasis::OwnRequest, now).map(|_| true)
+                }
+                _ => Ok(false),
+            }
+        })?;
+        erased += usize::from(done);
+    }
+    Ok(erased)
+}
