@@ -13,6 +13,7 @@ mod evaluations;
 mod inbox;
 mod institution;
 mod login;
+mod my_data;
 mod preferences;
 mod progress;
 mod session;
@@ -59,6 +60,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/shares", web::get().to(shares::page))
     .route("/shares", web::post().to(shares::make))
     .route("/shares/{id}/revoke", web::post().to(shares::revoke))
+    .route("/my-data", web::get().to(my_data::page))
+    .route("/my-data/export", web::get().to(my_data::download))
+    .route(
+        "/my-data/calendar",
+        web::post().to(my_data::calendar_action),
+    )
+    .route(
+        "/my-data/deletion",
+        web::post().to(my_data::deletion_action),
+    )
+    .route(
+        "/my-data/corrections",
+        web::post().to(my_data::ask_correction),
+    )
     .route("/preferences", web::get().to(preferences::page))
     .route("/preferences", web::post().to(preferences::save))
     .route("/institutions/{id}", web::get().to(institution::page))

@@ -387,3 +387,33 @@ async fn staff_follow_their_application_and_targets_on_a_phone() {
     keep_screenshot(&browser, "institution").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_learner_subscribes_to_their_calendar_and_asks_to_delete_their_account_on_a_phone() {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let learner = student_with(&app, "2025-06-28").await;
+    verify(&app, &learner).await;
+    let browser = driver.browser(PHONE.0, PHONE.1).await;
+    log_in(&browser, &app, "wang@x.cn", "/progress").await;
+    browser.click("a[href='/my-data']").await;
+    browser.wait_for_text("下载我的数据").await;
+    assert_fits(&browser).await;
+    browser.click("#calendar-on").await;
+    let text = browser.wait_for_text("只显示这一次").await;
+    assert!(text.contains("/api/v1/calendar/"), "{text}");
+    assert!(text.contains("日历订阅已开启"), "{text}");
+    assert_fits(&browser).await;
+    keep_screenshot(&browser, "my-data").await;
+    // Asking to delete needs the box ticked (the browser itself does not stop the form).
+    browser.click("#deletion-ask").await;
+    browser.wait_for_text("请勾选确认").await;
+    browser.click("#deletion-confirm").await;
+    browser.click("#deletion-ask").await;
+    browser.wait_for_text("已安排删除账户").await;
+    browser.click("#deletion-cancel").await;
+    browser.wait_for_text("已取消删除账户").await;
+    browser.close().await;
+}

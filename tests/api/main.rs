@@ -23,6 +23,7 @@ mod hr_pages;
 mod jobs;
 mod learners;
 mod milestones;
+mod my_data_page;
 mod notifications;
 mod openapi;
 mod operations;

@@ -93,6 +93,25 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// A `GET` that must succeed, answering the body's bytes (a download).
+    pub async fn get_bytes(&mut self, path: &str) -> Vec<u8> {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let response = self
+            .client
+            .get(self.app.url(path))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.bytes().await.unwrap().to_vec()
+    }
+
     pub async fn get(&mut self, path: &str) -> Page {
         let request = self.client.get(self.app.url(path));
         self.run(request).await
