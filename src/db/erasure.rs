@@ -13,7 +13,7 @@ use super::schema::{
     web_sessions,
 };
 use super::DbConnection;
-use crate::domain::{LearnerId, UserId};
+use crate::domain::{CertificateStatus, LearnerId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = deletion_requests, treat_none_as_default_value = false)]
@@ -241,8 +241,20 @@ pub fn erase_rows(
         )
         .execute(conn)?,
     ));
-    // Certificates and their decisions stay (evaluators' decisions, HR's reliance), without the
+    // Certificates still awaiting a decision go (nobody decided on or relied on them); the
+    // others and their decisions stay (evaluators' decisions, HR's reliance), without the
     // decisions' free text.
+    let decided = certificate_decisions::table.select(certificate_decisions::certificate_id);
+    counts.push((
+        "certificates",
+        diesel::delete(
+            certificates::table
+                .filter(certificates::learner_id.eq(learner_id))
+                .filter(certificates::status.eq(CertificateStatus::Pending))
+                .filter(certificates::id.ne_all(decided)),
+        )
+        .execute(conn)?,
+    ));
     let certificate_ids = certificates::table
         .filter(certificates::learner_id.eq(learner_id))
         .select(certificates::id);

@@ -300,3 +300,63 @@ async fn a_learner_asks_for_corrections_staff_accept_one_and_refuse_another() {
         "no value in the audit"
     );
 }
+
+#[tokio::test]
+async fn an_employment_spell_is_corrected_by_its_employers_hr() {
+    let app = crate::helpers::spawn_app().await;
+    let w = world(&app).await;
+    let l = &w.l;
+    let resp = app
+        .post(
+            &format!("/api/v1/learners/{}/employments", l.id),
+            &json!({"employer_name": "甲制造有限公司", "employer_institution_id": w.enterprise_a,
+                "occupation_code": "6-18-02-04", "post_title": "电工", "start_date": "2025-07-01",
+                "frontline": true}),
+            Some(&l.admin),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let spell: Value = resp.json().await.unwrap();
+    let problem = assert_problem(
+        ask(
+            &app,
+            &l.me,
+            json!({"record": "employment", "record_id": spell["id"],
+            "changes": {"occupation_code": "9-99-99-99"}, "reason": "x"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "changes.occupation_code");
+    let resp = ask(&app, &l.me, json!({"record": "employment", "record_id": spell["id"],
+        "changes": {"post_title": "维修电工班组长", "start_date": "2025-06-15"}, "reason": "劳动合同为准"}))
+    .await;
+    assert_eq!(resp.status(), 201);
+    let asked: Value = resp.json().await.unwrap();
+    assert_eq!(
+        asked["institution_id"], w.enterprise_a,
+        "the employer decides"
+    );
+    // The college does not decide on the employer's record; its HR does.
+    assert_problem(
+        decide(&app, &l.staff, &asked["id"], json!({"decision": "accept"})).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        decide(&app, &w.hr_b, &asked["id"], json!({"decision": "accept"})).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let resp = decide(&app, &w.hr_a, &asked["id"], json!({"decision": "accept"})).await;
+    assert_eq!(resp.status(), 200);
+    let spells = app
+        .get_json(&format!("/api/v1/learners/{}/employments", l.id), &w.hr_a)
+        .await;
+    assert_eq!(spells[0]["post_title"], "维修电工班组长");
+    assert_eq!(spells[0]["start_date"], "2025-06-15");
+}
