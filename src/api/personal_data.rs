@@ -56,11 +56,10 @@ pub async fn my_export(
 ) -> Result<HttpResponse, AppError> {
     let learner_id = caller.own_learner_id()?;
     let by = RequestedBy::TheLearner(caller.id);
-    let zip = state
-        .db
-        .write(move |conn| export::export_zip(conn, learner_id, by, db::now()))
-        .await?;
-    Ok(zip_response(learner_id, zip))
+    Ok(zip_response(
+        learner_id,
+        export::make_copy(&state.db, learner_id, by).await?,
+    ))
 }
 
 /// The same copy, produced by staff for a learner who asks for it (college staff of a learner
@@ -76,14 +75,15 @@ pub async fn learner_export(
     id: web::Path<LearnerId>,
 ) -> Result<HttpResponse, AppError> {
     let learner_id = id.into_inner();
-    let zip = state
+    let by = RequestedBy::Staff(caller.id);
+    state
         .db
-        .write(move |conn| {
-            scope::require_exporter_of(conn, &caller, learner_id)?;
-            export::export_zip(conn, learner_id, RequestedBy::Staff(caller.id), db::now())
-        })
+        .read(move |conn| scope::require_exporter_of(conn, &caller, learner_id))
         .await?;
-    Ok(zip_response(learner_id, zip))
+    Ok(zip_response(
+        learner_id,
+        export::make_copy(&state.db, learner_id, by).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -43,7 +43,7 @@ pub struct CreateShare {
     pub expires_at: Option<DateTime<Utc>>,
     /// Required: the version of the consent text the learner was shown and agreed to (the
     /// current one, from `GET /me/shares/consent`).
-    #[schema(example = "share-consent-2026-12")]
+    #[schema(example = "share-consent-2026-12", required = true)]
     pub consent_version: Option<String>,
 }
 

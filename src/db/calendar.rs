@@ -37,12 +37,19 @@ pub fn learner_of_token(
         .optional()
 }
 
-/// Stores the learner's feed with a new token, replacing any earlier one.
+/// Stores the learner's feed with a new token, replacing any earlier one (in one statement: two
+/// at once leave one of them).
 pub fn replace_feed(conn: &mut DbConnection, row: &FeedRow) -> QueryResult<()> {
-    diesel::delete(calendar_feeds::table.find(row.learner_id)).execute(conn)?;
-    diesel::insert_into(calendar_feeds::table)
+    crate::each_backend!(conn, c => diesel::insert_into(calendar_feeds::table)
         .values(row)
-        .execute(conn)?;
+        .on_conflict(calendar_feeds::learner_id)
+        .do_update()
+        .set((
+            calendar_feeds::token_hash.eq(&row.token_hash),
+            calendar_feeds::created_at.eq(row.created_at),
+            calendar_feeds::last_fetched_at.eq(row.last_fetched_at),
+        ))
+        .execute(c))?;
     Ok(())
 }
 

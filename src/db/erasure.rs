@@ -35,10 +35,29 @@ pub fn deletion_of(
         .optional()
 }
 
+/// Stores the request unless one is pending (two requests at once store one).
 pub fn insert_deletion(conn: &mut DbConnection, row: &DeletionRow) -> QueryResult<usize> {
-    diesel::insert_into(deletion_requests::table)
+    crate::each_backend!(conn, c => diesel::insert_into(deletion_requests::table)
         .values(row)
-        .execute(conn)
+        .on_conflict_do_nothing()
+        .execute(c))
+}
+
+/// The learner's pending request, its row locked until the transaction ends (PostgreSQL; SQLite's
+/// write transaction holds the database): a cancellation waits for an erasure under way.
+pub fn lock_deletion(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+) -> QueryResult<Option<DeletionRow>> {
+    match conn {
+        DbConnection::Postgres(pg) => deletion_requests::table
+            .find(learner_id)
+            .select(DeletionRow::as_select())
+            .for_update()
+            .get_result(pg)
+            .optional(),
+        DbConnection::Sqlite(_) => deletion_of(conn, learner_id),
+    }
 }
 
 pub fn delete_deletion(conn: &mut DbConnection, learner_id: LearnerId) -> QueryResult<usize> {
@@ -75,11 +94,11 @@ pub fn pseudonymise_audit(
 ) -> QueryResult<usize> {
     let mut changed = 0;
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        let containing = format!("%{}%", super::escape_like(secret));
+        // Only entries that hold the text, compared exactly (SQLite's LIKE ignores case).
         changed += diesel::update(
             audit_log::table
                 .filter(audit_log::id.eq_any(ids))
-                .filter(audit_log::summary.like(containing).escape('\\')),
+                .filter(audit_log::summary.ne(replaced!("summary", secret, pseudonym))),
         )
         .set(audit_log::summary.eq(replaced!("summary", secret, pseudonym)))
         .execute(conn)?;
@@ -140,12 +159,12 @@ pub fn erase_rows(
         .filter(users::learner_id.eq(learner_id))
         .select(users::id)
         .load(conn)?;
-    let email: Option<String> = learners::table
-        .find(learner_id)
-        .select(learners::email)
-        .get_result(conn)?;
+    // The notices to the learner, and to their accounts (a password reset).
+    let theirs = notification_outbox::learner_id
+        .eq(learner_id)
+        .or(notification_outbox::user_id.eq_any(account_ids.clone()));
     let outbox_ids = notification_outbox::table
-        .filter(notification_outbox::learner_id.eq(learner_id))
+        .filter(theirs.clone())
         .select(notification_outbox::id);
     counts.push((
         "inbox_messages",
@@ -153,6 +172,7 @@ pub fn erase_rows(
             inbox_messages::table.filter(
                 inbox_messages::learner_id
                     .eq(learner_id)
+                    .or(inbox_messages::user_id.eq_any(account_ids.clone()))
                     .or(inbox_messages::outbox_id.eq_any(outbox_ids)),
             ),
         )
@@ -160,10 +180,7 @@ pub fn erase_rows(
     ));
     counts.push((
         "notification_outbox",
-        diesel::delete(
-            notification_outbox::table.filter(notification_outbox::learner_id.eq(learner_id)),
-        )
-        .execute(conn)?,
+        diesel::delete(notification_outbox::table.filter(theirs)).execute(conn)?,
     ));
     counts.push((
         "notification_preferences",
@@ -274,9 +291,6 @@ pub fn erase_rows(
     if !account_ids.is_empty() {
         links = links.or_filter(account_links::user_id.eq_any(account_ids.clone()));
     }
-    if let Some(email) = &email {
-        links = links.or_filter(account_links::email.eq(email.clone()));
-    }
     let link_hashes: Vec<String> = links.load(conn)?;
     counts.push((
         "account_links",
@@ -293,18 +307,20 @@ pub fn erase_rows(
         diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq_any(&account_ids)))
             .execute(conn)?,
     ));
-    counts.push((
-        "users",
-        diesel::update(users::table.filter(users::id.eq_any(&account_ids)))
+    let mut emptied = 0;
+    for account in &account_ids {
+        // One address per account (addresses are unique).
+        emptied += diesel::update(users::table.find(account))
             .set((
-                users::email.eq(format!("{pseudonym}@erased.invalid")),
+                users::email.eq(format!("{pseudonym}.{account}@erased.invalid")),
                 users::password_hash.eq(unusable_password),
                 users::disabled.eq(true),
                 users::token_version.eq(users::token_version + 1),
                 users::updated_at.eq(now),
             ))
-            .execute(conn)?,
-    ));
+            .execute(conn)?;
+    }
+    counts.push(("users", emptied));
     counts.push((
         "learners",
         diesel::update(learners::table.find(learner_id))

@@ -58,6 +58,8 @@ crate::string_enum! {
         DeletionScheduled => "deletion_scheduled",
         /// The learner cancelled the deletion of their account.
         DeletionCancelled => "deletion_cancelled",
+        /// Staff produced a copy of the learner's data (at their request).
+        DataExported => "data_exported",
         /// To an institution's staff: a step was taken on its designation application.
         ApplicationStep => "application_step",
         /// To an institution's staff: after the third quarter, a yearly target its pace leaves short.

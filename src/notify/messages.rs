@@ -50,6 +50,7 @@ impl NoticeKind {
                 CorrectionRefused => "如仍认为记录有误，可附上证明材料再次提出，或联系记录该信息的单位。",
                 DeletionScheduled => "如非您本人操作，或您改变了主意，请在此日期前登录 Skillpath 取消。删除前可下载您的个人信息副本。",
                 DeletionCancelled => "您的账户和记录保持不变。",
+                DataExported => "如您并未提出此申请，请联系您的学校或 Skillpath 管理员。",
             },
             Language::En => match self {
                 CertificateVerified => "The certificate is verified and counts for your next level and related benefits.",
@@ -67,6 +68,7 @@ impl NoticeKind {
                 CorrectionRefused => "If you still think the record is wrong, ask again with supporting documents, or contact the institution that recorded it.",
                 DeletionScheduled => "If this was not you, or you change your mind, log in to Skillpath and cancel before that day. You can download a copy of your data before then.",
                 DeletionCancelled => "Your account and records stay as they are.",
+                DataExported => "If you did not ask for it, contact your college or Skillpath's administrators.",
             },
         }
     }
@@ -292,6 +294,17 @@ pub fn deletion_scheduled_message(erase_on: NaiveDate) -> Message {
         body: Text::new(
             format!("您已申请删除 Skillpath 账户。{erase_on} 之后，您的个人信息将被删除，分享将被撤销。"),
             format!("You asked to delete your Skillpath account. After {erase_on}, your personal information will be erased and your shares revoked."),
+        ),
+    }
+}
+
+/// To a learner: staff produced a copy of their data.
+pub fn data_exported_message() -> Message {
+    Message {
+        title: Text::new("已为您导出个人信息副本", "A copy of your data was produced"),
+        body: Text::new(
+            "学校或 Skillpath 管理员应您的申请，导出了 Skillpath 保存的关于您的全部记录。",
+            "Your college or Skillpath's administrators produced, at your request, a copy of every record Skillpath keeps about you.",
         ),
     }
 }

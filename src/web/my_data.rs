@@ -133,10 +133,7 @@ pub async fn download(
     let session = visitor.signed_in()?;
     let learner_id = session.user.own_learner_id()?;
     let by = RequestedBy::TheLearner(session.user.id);
-    let zip = state
-        .db
-        .write(move |conn| export::export_zip(conn, learner_id, by, db::now()))
-        .await?;
+    let zip = export::make_copy(&state.db, learner_id, by).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
         .insert_header((header::CACHE_CONTROL, "no-store"))

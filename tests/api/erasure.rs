@@ -322,6 +322,14 @@ async fn administrators_erase_on_a_verified_request() {
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "reference");
+    // A second account bound to the learner: each keeps an address of its own.
+    app.account(
+        &l.admin,
+        "wang.second@x.cn",
+        "learner",
+        json!({"learner_id": l.id}),
+    )
+    .await;
     let resp = app.post(&path, &body, Some(&l.admin)).await;
     assert_eq!(resp.status(), 200);
     let erased: Value = resp.json().await.unwrap();
@@ -350,4 +358,16 @@ async fn administrators_erase_on_a_verified_request() {
         .cloned()
         .unwrap();
     assert_eq!(entry["summary"]["request"]["reference"], "来函 2026-118");
+    // A decision on the certificate kept after the erasure recomputes and tells nothing to them.
+    decide(&app, l, "revoke", "注销").await;
+    assert_eq!(
+        count_rows(&app, "learner_milestones", "learner_id", l.id),
+        0
+    );
+    assert_eq!(count_rows(&app, "inbox_messages", "learner_id", l.id), 0);
+    assert_eq!(
+        count_rows(&app, "progress_snapshots", "learner_id", l.id),
+        0
+    );
+    assert!(search_everywhere(&app, "wang.second@x.cn").is_empty());
 }

@@ -265,6 +265,14 @@ async fn staff_produce_a_copy_only_for_learners_they_see() {
         let document: Value = serde_json::from_slice(&files["export.json"]).unwrap();
         assert_eq!(document["sections"]["learner"]["name"], "王芳");
     }
+    // The learner is told each time staff made a copy.
+    let told = app
+        .inbox(&l.me)
+        .await
+        .iter()
+        .filter(|m| m["title"]["zh-CN"] == "已为您导出个人信息副本")
+        .count();
+    assert_eq!(told, 2);
     // HR (even of the learner's employer) and evaluators never; a learner only their own.
     for token in [&w.hr_a, &l.evaluator, &l.me] {
         assert_problem(app.get(&path, Some(token)).await, 403, "forbidden").await;

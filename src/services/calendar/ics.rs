@@ -25,12 +25,28 @@ pub fn calendar(name: &str, events: &[Event<'_>]) -> String {
     line(&mut out, "VERSION:2.0");
     line(&mut out, "PRODID:-//Skillpath//Milestones//ZH");
     line(&mut out, "CALSCALE:GREGORIAN");
-    line(&mut out, "METHOD:PUBLISH");
+    // No METHOD: a subscription is not a scheduling message, so DTSTAMP is when an event was
+    // last revised (RFC 5545 3.8.7.2) and the feed reads the same until something changes.
     property(&mut out, "X-WR-CALNAME", name);
     line(&mut out, "X-WR-TIMEZONE:Asia/Shanghai");
     // Clients that honour it fetch twice a day (RFC 7986 5.7).
     line(&mut out, "REFRESH-INTERVAL;VALUE=DURATION:PT12H");
     line(&mut out, "X-PUBLISHED-TTL:PT12H");
+    // The events are all-day (floating dates); the time zone is there for clients that want
+    // one, and makes a feed without events a valid calendar (one component at least).
+    for l in [
+        "BEGIN:VTIMEZONE",
+        "TZID:Asia/Shanghai",
+        "BEGIN:STANDARD",
+        "DTSTART:19700101T000000",
+        "TZOFFSETFROM:+0800",
+        "TZOFFSETTO:+0800",
+        "TZNAME:CST",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+    ] {
+        line(&mut out, l);
+    }
     for event in events {
         vevent(&mut out, event);
     }

@@ -63,7 +63,21 @@ pub fn refresh_with(
 ) -> Result<usize, AppError> {
     let (params, today) = (&*in_force.parameters, in_force.day);
     learners::lock(conn, learner_ids)?;
-    let learner_rows = learners::find_many(conn, learner_ids)?;
+    let mut learner_rows = learners::find_many(conn, learner_ids)?;
+    // An erased learner keeps no milestones (a decision on a certificate kept after their
+    // erasure recomputes nothing for them and tells them nothing).
+    let live: Vec<LearnerId>;
+    let (learner_ids, notices) = if learner_rows.iter().any(|r| r.erased_at.is_some()) {
+        learner_rows.retain(|r| r.erased_at.is_none());
+        live = learner_rows.iter().map(|r| r.id).collect();
+        let notices = notices
+            .into_iter()
+            .filter(|n| n.recipient.learner_id().is_none_or(|id| live.contains(&id)))
+            .collect();
+        (&live[..], notices)
+    } else {
+        (learner_ids, notices)
+    };
     let certificates = certificates::of_learners(conn, learner_ids)?;
     let facts = facts_of(conn, &learner_rows, &certificates)?;
     // A snapshot still holding today is true (a change to the learner's records would have

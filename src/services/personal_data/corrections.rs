@@ -22,7 +22,8 @@ use crate::db::{audit, institutions, learners, occupations, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{
     AuditAction, AuditEntity, Category, CorrectionDecision, CorrectionRecord, CorrectionRequestId,
-    CorrectionStatus, EmploymentId, EnrollmentId, LearnerId, NoticeKind, OccupationCode, UserId,
+    CorrectionStatus, EmploymentId, EnrollmentId, InstitutionKind, LearnerId, NoticeKind,
+    OccupationCode, Role, UserId,
 };
 use crate::error::AppError;
 use crate::notify::messages::correction_message;
@@ -170,9 +171,15 @@ pub fn request(
                 .ok_or(AppError::NotFound { what: "employment" })?;
             let changes: EmploymentChanges = parse(&form.changes)?;
             employment_fix(conn, &changes, row.start_date, row.end_date, now)?;
-            let decides = row
-                .employer_institution_id
-                .or(learner.registered_by_institution_id);
+            // The employer's staff decide; for an employer outside Skillpath, the registering
+            // institution's unless it is another enterprise (whose HR may not change the spell).
+            let registering = match learner.registered_by_institution_id {
+                Some(id) => institutions::find(conn, id)?
+                    .filter(|i| i.kind != InstitutionKind::Enterprise)
+                    .map(|i| i.id),
+                None => None,
+            };
+            let decides = row.employer_institution_id.or(registering);
             (Some(id), json_of(&row)?, decides)
         }
     };
@@ -230,7 +237,14 @@ fn employment_fix(
     let post = changes
         .post_title
         .as_deref()
-        .and_then(|p| checks.text("changes.post_title", p, 200));
+        .and_then(|p| checks.text("changes.post_title", p, 100));
+    if let Some(start) = changes.start_date {
+        checks.ensure(
+            start <= crate::domain::today_in_shanghai(),
+            "changes.start_date",
+            "must not be in the future",
+        );
+    }
     checks.done(|| Some(()))?;
     if let Some(code) = &occupation {
         if occupations::find(conn, code)?.is_none() {
@@ -275,6 +289,13 @@ pub fn decide(
     let not_found = || AppError::NotFound {
         what: "correction request",
     };
+    // Roles that never decide learn nothing of which requests exist.
+    if !matches!(
+        caller.role,
+        Role::Admin | Role::CollegeStaff | Role::EmployerHr
+    ) {
+        return Err(AppError::Forbidden);
+    }
     corrections::lock(conn, id)?;
     let row = corrections::find(conn, id)?.ok_or_else(not_found)?;
     scope::require_correction_decider(caller, row.institution_id)?;
@@ -386,6 +407,7 @@ fn apply(
             scope::require_learner(conn, caller, learner_id)?;
             let id = EmploymentId(id);
             let current = records::find_employment(conn, learner_id, id)?
+                .filter(|c| scope::may_change_employment(caller, c.employer_institution_id))
                 .ok_or(AppError::NotFound { what: "employment" })?;
             let asked: EmploymentChanges = parse(changes)?;
             let fix = employment_fix(conn, &asked, current.start_date, current.end_date, cx.now)?;
@@ -411,7 +433,6 @@ fn apply(
 /// Whose requests the caller sees: a learner their own; staff those their institution decides;
 /// administrators all.
 pub fn listing_for(caller: &AuthUser) -> Result<Listing, AppError> {
-    use crate::domain::Role;
     match (caller.role, caller.institution_id, caller.learner_id) {
         (Role::Admin, _, _) => Ok(Listing::All),
         (Role::CollegeStaff | Role::EmployerHr, Some(inst), _) => Ok(Listing::Institution(inst)),

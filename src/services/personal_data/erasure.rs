@@ -52,7 +52,11 @@ pub fn request(
         requested_at: now,
         erase_after: now + Duration::days(grace),
     };
-    erasure::insert_deletion(conn, &row)?;
+    if erasure::insert_deletion(conn, &row)? == 0 {
+        // Asked twice at once: the other request stands.
+        return erasure::deletion_of(conn, learner_id)?
+            .ok_or(AppError::NotFound { what: "learner" });
+    }
     audit::record(
         conn,
         Some(actor),
@@ -150,20 +154,15 @@ pub fn erase(
     basis: &ErasureBasis,
     now: NaiveDateTime,
 ) -> Result<Erased, AppError> {
+    // Two erasures of one learner at once: the second finds the row erased.
+    learners::lock(conn, &[learner_id])?;
     let rows = personal_data::learner_rows(conn, learner_id)?
         .filter(|r| r.learner.erased_at.is_none())
         .ok_or(AppError::NotFound { what: "learner" })?;
     let mut random = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut random);
     let pseudonym = format!("erased-{}", hex::encode(random));
-    // Every text that names the person, as it may appear in what is kept.
-    let mut secrets: Vec<String> = vec![rows.learner.name.clone()];
-    secrets.extend(rows.learner.email.clone());
-    secrets.extend(rows.learner.id_number_masked.clone());
-    secrets.extend(rows.accounts.iter().map(|a| a.email.clone()));
-    // Longest first: a name inside an email is replaced with the email.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
-    secrets.dedup();
+    let secrets = names_of(&rows);
     let audit_ids: Vec<i64> = rows.audit_entries.iter().map(|a| a.id).collect();
     erasure::pseudonymise_audit(conn, &audit_ids, &secrets, &pseudonym)?;
     let about_certificates: Vec<String> = rows
@@ -205,22 +204,72 @@ pub fn erase(
     })
 }
 
+/// Every text that names the person as it may appear in what is kept: their name, email
+/// addresses and masked identity number, now and before (the names and masked numbers the audit
+/// entries about their record and their correction requests hold). Longest first, so that a
+/// name inside an address is replaced with the address; none shorter than two characters.
+fn names_of(rows: &personal_data::LearnerRows) -> Vec<String> {
+    let mut secrets: Vec<String> = vec![rows.learner.name.clone()];
+    secrets.extend(rows.learner.email.clone());
+    secrets.extend(rows.learner.id_number_masked.clone());
+    secrets.extend(rows.accounts.iter().map(|a| a.email.clone()));
+    let text_of = |value: &serde_json::Value, key: &str| {
+        value.get(key).and_then(|v| v.as_str()).map(str::to_owned)
+    };
+    for entry in rows
+        .audit_entries
+        .iter()
+        .filter(|a| a.entity_type == AuditEntity::Learner.as_str())
+    {
+        if let Ok(summary) = serde_json::from_str::<serde_json::Value>(&entry.summary) {
+            secrets.extend(text_of(&summary, "name"));
+            secrets.extend(text_of(&summary, "id_number").filter(|n| n.contains('*')));
+        }
+    }
+    for request in &rows.correction_requests {
+        for text in [&request.changes, &request.current_values] {
+            if let Ok(values) = serde_json::from_str::<serde_json::Value>(text) {
+                secrets.extend(text_of(&values, "name"));
+            }
+        }
+    }
+    secrets.retain(|s| s.trim().chars().count() >= 2);
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
+    let mut seen = std::collections::HashSet::new();
+    secrets.retain(|s| seen.insert(s.clone()));
+    secrets
+}
+
 /// Erases every learner whose grace period has ended, each in its own transaction; how many.
+/// One that fails is logged and the others go on; the job fails afterwards (and is retried).
 pub fn erase_due(database: &Database, now: NaiveDateTime) -> Result<usize, AppError> {
     let due = erasure::due_deletions(&mut *database.get()?, now)?;
-    let mut erased = 0;
+    let (mut erased, mut failed) = (0, 0);
     for learner_id in due {
-        let mut conn = database.get()?;
-        let done = crate::db::write_transaction(&mut conn, |conn| {
-            // Cancelled since it was read: nothing to do.
-            match erasure::deletion_of(conn, learner_id)? {
-                Some(row) if row.erase_after <= now => {
-                    erase(conn, learner_id, None, &ErasureBasis::OwnRequest, now).map(|_| true)
+        let outcome = database.get().and_then(|mut conn| {
+            crate::db::write_transaction(&mut conn, |conn| {
+                // Locked, so that a cancellation waits; cancelled since it was read: nothing to do.
+                match erasure::lock_deletion(conn, learner_id)? {
+                    Some(row) if row.erase_after <= now => {
+                        erase(conn, learner_id, None, &ErasureBasis::OwnRequest, now).map(|_| true)
+                    }
+                    _ => Ok(false),
                 }
-                _ => Ok(false),
+            })
+        });
+        match outcome {
+            Ok(done) => erased += usize::from(done),
+            Err(error) => {
+                failed += 1;
+                tracing::error!(learner_id = learner_id.0, error = ?error, "erasing a learner failed");
             }
-        })?;
-        erased += usize::from(done);
+        }
+    }
+    if failed > 0 {
+        return Err(AppError::internal(
+            "erasure",
+            format!("{failed} learner(s) could not be erased ({erased} were)"),
+        ));
     }
     Ok(erased)
 }

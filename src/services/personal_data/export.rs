@@ -14,7 +14,7 @@ use zip::write::SimpleFileOptions;
 use zip::CompressionMethod;
 
 use crate::db::personal_data::{self, LearnerRows};
-use crate::db::{audit, DbConnection};
+use crate::db::{audit, Database, DbConnection};
 use crate::domain::{AuditAction, AuditEntity, LearnerId, UserId};
 use crate::error::AppError;
 
@@ -45,16 +45,44 @@ pub enum RequestedBy {
     Staff(UserId),
 }
 
-/// The learner's data as a zip (and audits that it was made).
-pub fn export_zip(
+/// The copy, read outside any write lock, then noted (audited; the learner told when staff made
+/// it).
+pub async fn make_copy(
+    database: &Database,
+    learner_id: LearnerId,
+    by: RequestedBy,
+) -> Result<Vec<u8>, AppError> {
+    let now = crate::db::now();
+    let zip = database
+        .read(move |conn| build(conn, learner_id, now))
+        .await?;
+    database
+        .write(move |conn| record(conn, learner_id, by, now))
+        .await?;
+    Ok(zip)
+}
+
+/// The learner's data as a zip: read in a read transaction (the copy is built outside any write
+/// lock; [`record`] then notes it).
+pub fn build(
     conn: &mut DbConnection,
     learner_id: LearnerId,
-    requested_by: RequestedBy,
     now: NaiveDateTime,
 ) -> Result<Vec<u8>, AppError> {
     let rows = personal_data::learner_rows(conn, learner_id)?
         .ok_or(AppError::NotFound { what: "learner" })?;
     let document = document(&rows, now)?;
+    zip_of(&document).map_err(|e| AppError::internal("personal data export", e))
+}
+
+/// Audits that a copy was made; a copy made by staff is also told to the learner (inbox and
+/// email), so that none is made without their knowing. Run in a write transaction.
+pub fn record(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+    requested_by: RequestedBy,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
     let (actor, by) = match requested_by {
         RequestedBy::TheLearner(user) => (user, "learner"),
         RequestedBy::Staff(user) => (user, "staff"),
@@ -67,7 +95,24 @@ pub fn export_zip(
         learner_id.0,
         &json!({"requested_by": by}),
     )?;
-    zip_of(&document).map_err(|e| AppError::internal("personal data export", e))
+    if let RequestedBy::Staff(_) = requested_by {
+        let email = crate::db::learners::find(conn, learner_id)?.and_then(|l| l.email);
+        crate::notify::produce(
+            conn,
+            &crate::notify::Notice {
+                recipient: crate::notify::Recipient::Learner(learner_id),
+                email: email.as_deref(),
+                event_key: format!("export:{learner_id}:{now}"),
+                category: crate::domain::Category::Requests,
+                kind: crate::domain::NoticeKind::DataExported,
+                message: crate::notify::messages::data_exported_message(),
+                due_at: None,
+                secret: None,
+            },
+            now,
+        )?;
+    }
+    Ok(())
 }
 
 /// The JSON document: the format, when it was made, and each section (an object for the learner,
