@@ -56,6 +56,29 @@ enum Command {
         #[arg(long)]
         accounts: bool,
     },
+    /// Write a consistent copy of the live database to a new file (SQLite: VACUUM INTO, while the
+    /// service runs; PostgreSQL: pg_dump's custom format) and check it. The secrets stay out of
+    /// it: keep them apart (`export-secrets`).
+    Backup {
+        /// The file to write (never overwritten).
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Replace the configured database with a backup, after checking it (intact, made by this
+    /// version or an older one, sealed under the configured SKILLPATH_DATA_KEY). Stop the
+    /// service first.
+    Restore {
+        /// The backup to restore.
+        #[arg(long)]
+        input: PathBuf,
+    },
+    /// Write the secrets a backup needs (the data key, the JWT secret) to a new file readable
+    /// only by its owner, for the operator's safe.
+    ExportSecrets {
+        /// The file to write (never overwritten).
+        #[arg(long)]
+        output: PathBuf,
+    },
     /// Write the OpenAPI document.
     Openapi {
         /// Where to write it.
@@ -91,6 +114,16 @@ fn main() -> ExitCode {
             seed,
             accounts,
         } => seed_database(&settings, learners, seed, accounts),
+        Command::Backup { output } => backup(&settings, &output),
+        Command::Restore { input } => restore(&settings, &input),
+        Command::ExportSecrets { output } => {
+            skillpath::services::backup::export_secrets(&settings, &output).map(|()| {
+                println!(
+                    "wrote {}: keep it in a safe, apart from the backups",
+                    output.display()
+                );
+            })
+        }
         Command::Worker => {
             actix_web::rt::System::new().block_on(skillpath::startup::run_worker(settings))
         }
@@ -110,6 +143,31 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     app.run_until_stopped().await?;
     tracing::info!("shut down");
+    Ok(())
+}
+
+fn backup(settings: &Settings, output: &std::path::Path) -> anyhow::Result<()> {
+    let db = Database::connect(settings)?;
+    let checked = skillpath::services::backup::backup(settings, &db, output)?;
+    println!(
+        "wrote {} ({} learner(s), migration {}); its identity numbers and signing keys are \
+         sealed under SKILLPATH_DATA_KEY, which is not in it: keep the key apart \
+         (`skillpath export-secrets`)",
+        output.display(),
+        checked.learners,
+        checked.migration
+    );
+    Ok(())
+}
+
+fn restore(settings: &Settings, input: &std::path::Path) -> anyhow::Result<()> {
+    let checked = skillpath::services::backup::restore(settings, input)?;
+    println!(
+        "restored {} ({} learner(s), migration {}); start the service to apply newer migrations",
+        input.display(),
+        checked.learners,
+        checked.migration
+    );
     Ok(())
 }
 

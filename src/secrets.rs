@@ -42,6 +42,22 @@ pub fn configured_or_stored(
     }
 }
 
+/// The configured secret, or the one stored at `file`; never a new one.
+pub fn configured_or_existing(
+    configured: Option<&Secret>,
+    file: &Path,
+) -> anyhow::Result<Option<Secret>> {
+    match configured {
+        Some(secret) => Ok(Some(secret.clone())),
+        None => read(file),
+    }
+}
+
+/// Writes `contents` to a new file readable by its owner only.
+pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    write_new(path, contents)
+}
+
 fn read(path: &Path) -> anyhow::Result<Option<Secret>> {
     match std::fs::read_to_string(path) {
         Ok(text) => {

@@ -95,8 +95,8 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub(crate) const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub(crate) const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Held while migrating so that replicas starting together do not race.
 const MIGRATION_LOCK_KEY: i64 = 7_218_501_003;
@@ -164,6 +164,15 @@ pub struct Database {
     pool: DbPool,
     url: DatabaseUrl,
     suspect: Suspect,
+    /// SQLite: a shared lock on the database's lock file, held while this process uses it, so
+    /// that a restore (which needs it exclusively) cannot replace the file under a running
+    /// service.
+    _in_use: Option<std::sync::Arc<std::fs::File>>,
+}
+
+/// The file whose lock says that a SQLite database is in use.
+pub fn sqlite_lock_file(database: &std::path::Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{}.lock", database.display()))
 }
 
 /// When a connection was last found closed: for a minute after, checkouts are checked.
@@ -192,10 +201,27 @@ impl Database {
     /// Builds the pool without opening connections eagerly beyond the first check.
     /// Blocking: call from startup or `spawn_blocking`.
     pub fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        let mut in_use = None;
         if let DatabaseUrl::Sqlite(path) = &settings.database {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("creating the directory {}", dir.display()))?;
+            }
+            let lock_path = sqlite_lock_file(path);
+            let lock = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .with_context(|| format!("opening {}", lock_path.display()))?;
+            // A file system without locks (some network mounts) only loses restore's check.
+            match lock.lock_shared() {
+                Ok(()) => in_use = Some(std::sync::Arc::new(lock)),
+                Err(error) => tracing::warn!(
+                    file = %lock_path.display(),
+                    %error,
+                    "cannot lock the database's lock file: a restore could not tell that the service is running"
+                ),
             }
         }
         let pool = Pool::builder()
@@ -218,6 +244,7 @@ impl Database {
             pool,
             url: settings.database.clone(),
             suspect: Suspect::default(),
+            _in_use: in_use,
         })
     }
 

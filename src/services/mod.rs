@@ -4,6 +4,7 @@
 
 pub mod account_links;
 pub mod accounts;
+pub mod backup;
 pub mod calendar;
 pub mod certificate_view;
 pub mod certificates;

@@ -3,6 +3,7 @@
 
 mod access;
 mod auth;
+mod backup;
 mod boundary;
 mod browser;
 mod calendar;
