@@ -48,6 +48,11 @@ pub struct Metrics {
     latency: HistogramVec,
     pool: IntGaugeVec,
     jobs: IntGaugeVec,
+    /// Read at scrape time, for alerts: when each kind of job last succeeded, how long the
+    /// oldest due notification has waited, when the signing key was made.
+    job_success: IntGaugeVec,
+    oldest_due: IntGaugeVec,
+    signing_key_created: prometheus::IntGauge,
     pub notify: NotifyMetrics,
 }
 
@@ -162,6 +167,27 @@ impl Metrics {
             &["source"],
         )?;
         registry.register(Box::new(progress.clone()))?;
+        let job_success = IntGaugeVec::new(
+            Opts::new(
+                "job_last_success_timestamp_seconds",
+                "When a job of each kind last finished successfully (Unix time)",
+            ),
+            &["kind"],
+        )?;
+        registry.register(Box::new(job_success.clone()))?;
+        let oldest_due = IntGaugeVec::new(
+            Opts::new(
+                "notification_oldest_due_seconds",
+                "How long the oldest notification due for delivery has waited, by channel (0: none)",
+            ),
+            &["channel"],
+        )?;
+        registry.register(Box::new(oldest_due.clone()))?;
+        let signing_key_created = prometheus::IntGauge::new(
+            "signing_key_created_timestamp_seconds",
+            "When the key that signs shared statements now was made (Unix time; 0: none yet)",
+        )?;
+        registry.register(Box::new(signing_key_created.clone()))?;
         Ok(Self {
             registry,
             progress,
@@ -169,6 +195,9 @@ impl Metrics {
             latency,
             pool,
             jobs,
+            job_success,
+            oldest_due,
+            signing_key_created,
             notify,
         })
     }
@@ -189,7 +218,29 @@ impl Metrics {
         let now = crate::db::now();
         let (by_status, due) = crate::db::notifications::counts(&mut conn, now)?;
         let jobs = crate::db::jobs::counts(&mut conn, now)?;
+        let successes = crate::db::jobs::last_successes(&mut conn)?;
+        let oldest = crate::db::notifications::oldest_due(&mut conn, now)?;
+        let key = crate::db::shares::active_key(&mut conn)?;
         drop(conn);
+        for (kind, at) in successes {
+            if let Some(at) = at {
+                self.job_success
+                    .with_label_values(&[kind.as_str()])
+                    .set(at.and_utc().timestamp());
+            }
+        }
+        for channel in crate::domain::Channel::ALL {
+            let waited = oldest
+                .iter()
+                .find(|(c, _)| c == channel)
+                .and_then(|(_, due)| *due)
+                .map_or(0, |due| (now - due).num_seconds().max(0));
+            self.oldest_due
+                .with_label_values(&[channel.as_str()])
+                .set(waited);
+        }
+        self.signing_key_created
+            .set(key.map_or(0, |k| k.created_at.and_utc().timestamp()));
         self.jobs.reset();
         for (kind, state, n) in jobs {
             // The kinds are the job queue's own (written by this code), never a client's.

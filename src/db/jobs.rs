@@ -97,6 +97,17 @@ pub fn counts(
     Ok(out)
 }
 
+/// When each kind of job last finished successfully.
+pub fn last_successes(
+    conn: &mut DbConnection,
+) -> QueryResult<Vec<(String, Option<NaiveDateTime>)>> {
+    jobs::table
+        .filter(jobs::status.eq(JobStatus::Done))
+        .group_by(jobs::kind)
+        .select((jobs::kind, diesel::dsl::max(jobs::finished_at)))
+        .load(conn)
+}
+
 /// Claims the job due first: a pending one whose time has come, or a running one whose lease
 /// ran out (its process died). Its lease runs until `lease_until`. Call outside a transaction.
 pub fn claim_due(

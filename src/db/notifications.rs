@@ -532,6 +532,20 @@ pub fn counts(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Outbox
     Ok((by_status, due))
 }
 
+/// The due time of the oldest row waiting to be delivered, by channel.
+pub fn oldest_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(Channel, Option<NaiveDateTime>)>> {
+    use notification_outbox::dsl as o;
+    o::notification_outbox
+        .filter(o::status.eq(OutboxStatus::Pending))
+        .filter(o::due_at.le(now))
+        .group_by(o::channel)
+        .select((o::channel, diesel::dsl::min(o::due_at)))
+        .load(conn)
+}
+
 /// Withdraws a learner's pending rows whose key starts with `key_prefix` or is one of `keys`
 /// (reminders of a date that moved).
 pub fn withdraw_pending(

@@ -374,6 +374,29 @@ async fn the_daily_run_is_queued_once_a_day_and_the_queue_is_on_metrics() {
     .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].status.as_str(), "done");
+    // What the alerts read: when the nightly run last succeeded (now), the oldest due notice
+    // (none), the signing key's age (none made yet: 0).
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    let value = |name: &str| -> i64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+            .parse()
+            .unwrap()
+    };
+    let succeeded =
+        value(r#"skillpath_job_last_success_timestamp_seconds{kind="daily_recompute"}"#);
+    assert!(
+        (chrono::Utc::now().timestamp() - succeeded).abs() < 120,
+        "{succeeded}"
+    );
+    assert_eq!(
+        value(r#"skillpath_notification_oldest_due_seconds{channel="email"}"#),
+        0
+    );
+    assert!(value("skillpath_signing_key_created_timestamp_seconds") >= 0);
 }
 
 #[tokio::test]
