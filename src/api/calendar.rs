@@ -65,24 +65,17 @@ pub async fn enable_feed(
 ) -> Result<HttpResponse, AppError> {
     let learner_id = caller.own_learner_id()?;
     let now = db::now();
-    let token = state
+    let public_url = state.settings.notify.public_url.clone();
+    let address = state
         .db
-        .write(move |conn| calendar::enable(conn, learner_id, now))
+        .write(move |conn| calendar::enable(conn, learner_id, &public_url, now))
         .await?;
-    let url = format!(
-        "{}/api/v1/calendar/{token}.ics",
-        state.settings.notify.public_url.trim_end_matches('/')
-    );
-    let webcal_url = match url.split_once("://") {
-        Some((_, rest)) => format!("webcal://{rest}"),
-        None => url.clone(),
-    };
     tracing::info!(learner_id = learner_id.0, "calendar feed address made");
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(CalendarFeedAddress {
-            url,
-            webcal_url,
+            url: address.url,
+            webcal_url: address.webcal_url,
             created_at: now.and_utc(),
         }))
 }

@@ -14,12 +14,12 @@ use crate::api::problem::Problem;
 use crate::auth::scope::{self, RefusedMatches};
 use crate::auth::AuthUser;
 use crate::db;
-use crate::db::corrections::CorrectionRow;
+use crate::db::corrections::{CorrectionRow, Listing};
 use crate::db::erasure as erasure_db;
 use crate::domain::checks::Checks;
 use crate::domain::today_in_shanghai;
 use crate::domain::{
-    CorrectionDecision, CorrectionRecord, CorrectionRequestId, CorrectionStatus, LearnerId, Role,
+    CorrectionDecision, CorrectionRecord, CorrectionRequestId, CorrectionStatus, LearnerId,
 };
 use crate::error::AppError;
 use crate::services::personal_data::export::{self, RequestedBy};
@@ -37,10 +37,7 @@ fn zip_response(learner_id: LearnerId, zip: Vec<u8>) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"skillpath-learner-{}.zip\"",
-                learner_id.0
-            ),
+            format!("attachment; filename=\"{}\"", export::file_name(learner_id)),
         ))
         .body(zip)
 }
@@ -193,10 +190,9 @@ pub struct CorrectionQuery {
 
 async fn correction_page(
     state: &AppState,
-    caller: &AuthUser,
+    listing: Listing,
     query: CorrectionQuery,
 ) -> Result<Page<Correction>, AppError> {
-    let listing = corrections::listing_for(caller)?;
     let page = PageParams {
         limit: query.limit,
         cursor: query.cursor,
@@ -220,9 +216,9 @@ pub async fn my_corrections(
     caller: AuthUser,
     query: web::Query<CorrectionQuery>,
 ) -> Result<web::Json<Page<Correction>>, AppError> {
-    caller.own_learner_id()?;
+    let listing = Listing::Learner(caller.own_learner_id()?);
     Ok(web::Json(
-        correction_page(&state, &caller, query.into_inner()).await?,
+        correction_page(&state, listing, query.into_inner()).await?,
     ))
 }
 
@@ -237,11 +233,9 @@ pub async fn list_corrections(
     caller: AuthUser,
     query: web::Query<CorrectionQuery>,
 ) -> Result<web::Json<Page<Correction>>, AppError> {
-    if caller.role == Role::Learner {
-        return Err(AppError::Forbidden);
-    }
+    let listing = scope::corrections_decided_by(&caller)?;
     Ok(web::Json(
-        correction_page(&state, &caller, query.into_inner()).await?,
+        correction_page(&state, listing, query.into_inner()).await?,
     ))
 }
 

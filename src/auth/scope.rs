@@ -126,6 +126,22 @@ pub fn require_exporter_of(
     }
 }
 
+/// The correction requests the caller decides on: administrators all, staff (college or HR)
+/// those of their institution; 403 for other roles, who decide none and learn nothing of which
+/// exist.
+pub fn corrections_decided_by(
+    caller: &AuthUser,
+) -> Result<crate::db::corrections::Listing, AppError> {
+    use crate::db::corrections::Listing;
+    match (caller.role, caller.institution_id) {
+        (Role::Admin, _) => Ok(Listing::All),
+        (Role::CollegeStaff | Role::EmployerHr, Some(institution)) => {
+            Ok(Listing::Institution(institution))
+        }
+        _ => Err(AppError::Forbidden),
+    }
+}
+
 /// Whether the caller decides on a correction request the staff of `institution` decide
 /// (administrators decide on all): 404 for staff of another institution, 403 for other roles.
 pub fn require_correction_decider(

@@ -15,8 +15,8 @@ use crate::error::AppError;
 use crate::rules::change::MilestoneChange;
 use crate::rules::{Milestone, Status};
 
-/// The hour (Shanghai) at which reminders are due.
-const REMINDER_TIME: NaiveTime = match NaiveTime::from_hms_opt(9, 0, 0) {
+/// The hour (Shanghai) at which reminders are due (and the calendar feed's alarms ring).
+pub const REMINDER_TIME: NaiveTime = match NaiveTime::from_hms_opt(9, 0, 0) {
     Some(t) => t,
     None => NaiveTime::MIN,
 };

@@ -16,7 +16,7 @@ use crate::db;
 use crate::db::corrections::Listing;
 use crate::domain::{today_in_shanghai, CorrectionRecord, CorrectionStatus, LearnerId};
 use crate::error::AppError;
-use crate::services::calendar;
+use crate::services::calendar::{self, FeedAddress};
 use crate::services::personal_data::corrections::{self, CorrectionForm};
 use crate::services::personal_data::erasure;
 use crate::services::personal_data::export::{self, RequestedBy};
@@ -36,8 +36,7 @@ struct MyDataPage {
     csrf: String,
     calendar_on: bool,
     /// The feed's address, shown only when just made.
-    calendar_url: Option<String>,
-    webcal_url: Option<String>,
+    calendar: Option<FeedAddress>,
     /// The day erasure is due, when the learner asked for it.
     deletion_due: Option<String>,
     corrections: Vec<CorrectionView>,
@@ -45,10 +44,36 @@ struct MyDataPage {
     error: Option<&'static str>,
 }
 
+/// What the page shows besides the learner's data: a new feed address, a word on what was done,
+/// or a refusal.
+#[derive(Default)]
 struct Shown {
-    calendar_url: Option<String>,
+    calendar: Option<FeedAddress>,
     notice: Option<&'static str>,
     error: Option<&'static str>,
+}
+
+impl Shown {
+    fn notice(text: &'static str) -> Self {
+        Self {
+            notice: Some(text),
+            ..Self::default()
+        }
+    }
+}
+
+/// The page again with a refusal (422).
+async fn refused(
+    state: &AppState,
+    req: &HttpRequest,
+    session: WebSession,
+    error: &'static str,
+) -> Result<HttpResponse, PageError> {
+    let shown = Shown {
+        error: Some(error),
+        ..Shown::default()
+    };
+    show(state, req, session, StatusCode::UNPROCESSABLE_ENTITY, shown).await
 }
 
 async fn show(
@@ -87,21 +112,11 @@ async fn show(
             decision_reason: r.decision_reason.unwrap_or_default(),
         })
         .collect();
-    let webcal_url = shown
-        .calendar_url
-        .as_deref()
-        .and_then(|u| u.split_once("://"))
-        .map(|(_, rest)| format!("webcal://{rest}"));
     let page = MyDataPage {
         csrf: session.csrf_token,
         calendar_on: feed.enabled,
-        calendar_url: shown.calendar_url,
-        webcal_url,
-        deletion_due: deletion.map(|d| {
-            (d.erase_after + chrono::Duration::hours(8))
-                .date()
-                .to_string()
-        }),
+        calendar: shown.calendar,
+        deletion_due: deletion.map(|d| erasure::erase_on(&d).to_string()),
         corrections,
         notice: shown.notice,
         error: shown.error,
@@ -117,12 +132,7 @@ pub async fn page(
     visitor: Visitor,
 ) -> Result<HttpResponse, PageError> {
     let session = visitor.signed_in()?;
-    let shown = Shown {
-        calendar_url: None,
-        notice: None,
-        error: None,
-    };
-    show(&state, &req, session, StatusCode::OK, shown).await
+    show(&state, &req, session, StatusCode::OK, Shown::default()).await
 }
 
 /// `GET /my-data/export`: the zip of everything (as `GET /api/v1/me/export`).
@@ -139,10 +149,7 @@ pub async fn download(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"skillpath-learner-{}.zip\"",
-                learner_id.0
-            ),
+            format!("attachment; filename=\"{}\"", export::file_name(learner_id)),
         ))
         .body(zip))
 }
@@ -178,23 +185,16 @@ pub async fn calendar_action(
             .db
             .write(move |conn| calendar::disable(conn, learner_id))
             .await?;
-        Shown {
-            calendar_url: None,
-            notice: Some(ui.t("日历订阅已关闭。", "The calendar feed is off.")),
-            error: None,
-        }
+        Shown::notice(ui.t("日历订阅已关闭。", "The calendar feed is off."))
     } else {
-        let token = state
+        let public_url = state.settings.notify.public_url.clone();
+        let address = state
             .db
-            .write(move |conn| calendar::enable(conn, learner_id, db::now()))
+            .write(move |conn| calendar::enable(conn, learner_id, &public_url, db::now()))
             .await?;
         Shown {
-            calendar_url: Some(format!(
-                "{}/api/v1/calendar/{token}.ics",
-                state.settings.notify.public_url.trim_end_matches('/')
-            )),
-            notice: None,
-            error: None,
+            calendar: Some(address),
+            ..Shown::default()
         }
     };
     show(&state, &req, session, StatusCode::OK, shown).await
@@ -216,30 +216,14 @@ pub async fn deletion_action(
                 .db
                 .write(move |conn| erasure::cancel(conn, learner_id, actor, db::now()))
                 .await?;
-            Shown {
-                calendar_url: None,
-                notice: Some(ui.t("已取消删除账户。", "The deletion is cancelled.")),
-                error: None,
-            }
+            Shown::notice(ui.t("已取消删除账户。", "The deletion is cancelled."))
         }
         _ if form.confirm.is_none() => {
             let error = ui.t(
                 "请勾选确认后再申请删除账户。",
                 "Tick the confirmation to ask for the deletion.",
             );
-            let shown = Shown {
-                calendar_url: None,
-                notice: None,
-                error: Some(error),
-            };
-            return show(
-                &state,
-                &req,
-                session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                shown,
-            )
-            .await;
+            return refused(&state, &req, session, error).await;
         }
         _ => {
             state
@@ -248,11 +232,7 @@ pub async fn deletion_action(
                     erasure::request(conn, learner_id, actor, today_in_shanghai(), db::now())
                 })
                 .await?;
-            Shown {
-                calendar_url: None,
-                notice: Some(ui.t("已安排删除账户。", "Your account is due to be deleted.")),
-                error: None,
-            }
+            Shown::notice(ui.t("已安排删除账户。", "Your account is due to be deleted."))
         }
     };
     show(&state, &req, session, StatusCode::OK, shown).await
@@ -303,29 +283,13 @@ pub async fn ask_correction(
         })
         .await;
     let shown = match asked {
-        Ok(_) => Shown {
-            calendar_url: None,
-            notice: Some(ui.t("更正申请已提交。", "Your correction request was sent.")),
-            error: None,
-        },
+        Ok(_) => Shown::notice(ui.t("更正申请已提交。", "Your correction request was sent.")),
         Err(AppError::Validation(_)) => {
             let error = ui.t(
                 "请填写正确的新值（出生日期格式如 2001-05-20）和理由。",
                 "Give the right value (a birth date as 2001-05-20) and a reason.",
             );
-            let shown = Shown {
-                calendar_url: None,
-                notice: None,
-                error: Some(error),
-            };
-            return show(
-                &state,
-                &req,
-                session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                shown,
-            )
-            .await;
+            return refused(&state, &req, session, error).await;
         }
         Err(other) => return Err(other.into()),
     };

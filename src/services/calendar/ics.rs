@@ -1,7 +1,7 @@
 //! iCalendar (RFC 5545) text of a learner's feed: all-day events with alarms, escaped and folded
 //! as the RFC asks. Pure: what to show is decided by the caller.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
 /// One event as a calendar client keeps it.
 #[derive(Debug, Clone)]
@@ -14,8 +14,9 @@ pub struct Event<'a> {
     pub description: &'a str,
     pub sequence: i32,
     pub cancelled: bool,
-    /// Alarms at 09:00 this many days before the date (0: on the day).
+    /// Alarms at `alarm_time` this many days before the date (0: on the day).
     pub alarm_days: &'a [u32],
+    pub alarm_time: NaiveTime,
 }
 
 /// The whole feed: a calendar named `name` holding `events`.
@@ -83,19 +84,38 @@ fn vevent(out: &mut String, e: &Event<'_>) {
             line(out, "BEGIN:VALARM");
             line(out, "ACTION:DISPLAY");
             property(out, "DESCRIPTION", e.summary);
-            line(out, &format!("TRIGGER:{}", trigger(*days)));
+            line(out, &format!("TRIGGER:{}", trigger(*days, e.alarm_time)));
             line(out, "END:VALARM");
         }
     }
     line(out, "END:VEVENT");
 }
 
-/// The offset from the start of an all-day event (its midnight) to 09:00 `days` days earlier.
-pub fn trigger(days: u32) -> String {
-    match days {
-        0 => "PT9H".to_owned(),
-        n => format!("-P{}DT15H", n - 1),
+/// The offset from the start of an all-day event (its midnight) to `at` on the day `days` days
+/// earlier, as an RFC 5545 duration (3.3.6).
+pub fn trigger(days: u32, at: NaiveTime) -> String {
+    let offset = at.signed_duration_since(NaiveTime::MIN) - Duration::days(i64::from(days));
+    let sign = if offset < Duration::zero() { "-" } else { "" };
+    let seconds = offset.num_seconds().abs();
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+    );
+    let mut out = format!("{sign}P");
+    if days > 0 {
+        out.push_str(&format!("{days}D"));
     }
+    if hours > 0 || minutes > 0 || days == 0 {
+        out.push('T');
+        if hours > 0 || minutes == 0 {
+            out.push_str(&format!("{hours}H"));
+        }
+        if minutes > 0 {
+            out.push_str(&format!("{minutes}M"));
+        }
+    }
+    out
 }
 
 /// A property whose value is TEXT (RFC 5545 3.3.11): backslash, semicolon, comma and newline
@@ -152,7 +172,12 @@ mod tests {
             sequence: 2,
             cancelled: false,
             alarm_days: alarms,
+            alarm_time: nine(),
         }
+    }
+
+    fn nine() -> NaiveTime {
+        NaiveTime::from_hms_opt(9, 0, 0).unwrap()
     }
 
     #[test]
@@ -180,9 +205,12 @@ mod tests {
 
     #[test]
     fn alarms_ring_at_nine_on_their_day() {
-        assert_eq!(trigger(0), "PT9H");
-        assert_eq!(trigger(1), "-P0DT15H");
-        assert_eq!(trigger(30), "-P29DT15H");
+        assert_eq!(trigger(0, nine()), "PT9H");
+        assert_eq!(trigger(1, nine()), "-PT15H");
+        assert_eq!(trigger(30, nine()), "-P29DT15H");
+        let half_past = NaiveTime::from_hms_opt(8, 30, 0).unwrap();
+        assert_eq!(trigger(7, half_past), "-P6DT15H30M");
+        assert_eq!(trigger(0, NaiveTime::MIN), "PT0H");
         let text = calendar("c", &[event("s", "d", &[30, 7, 0])]);
         assert_eq!(text.matches("BEGIN:VALARM").count(), 3);
         assert!(text.contains("DTSTART;VALUE=DATE:20270628\r\nDTEND;VALUE=DATE:20270629\r\n"));

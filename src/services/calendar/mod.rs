@@ -46,13 +46,35 @@ pub fn state(conn: &mut DbConnection, learner_id: LearnerId) -> Result<FeedState
     })
 }
 
+/// A feed's address, shown once: for fetching, and for apps that subscribe to `webcal:` links.
+#[derive(Debug, Clone)]
+pub struct FeedAddress {
+    pub url: String,
+    pub webcal_url: String,
+}
+
+impl FeedAddress {
+    fn of(public_url: &str, token: &str) -> Self {
+        let url = format!(
+            "{}/api/v1/calendar/{token}.ics",
+            public_url.trim_end_matches('/')
+        );
+        let webcal_url = match url.split_once("://") {
+            Some((_, rest)) => format!("webcal://{rest}"),
+            None => url.clone(),
+        };
+        Self { url, webcal_url }
+    }
+}
+
 /// Turns the feed on with a new secret token, or gives it a new one (the old address stops
-/// working at once). Answers the token: shown once, stored hashed.
+/// working at once). Answers the address: shown once, its token stored hashed.
 pub fn enable(
     conn: &mut DbConnection,
     learner_id: LearnerId,
+    public_url: &str,
     now: NaiveDateTime,
-) -> Result<String, AppError> {
+) -> Result<FeedAddress, AppError> {
     let token = random_token();
     calendar::replace_feed(
         conn,
@@ -63,7 +85,7 @@ pub fn enable(
             last_fetched_at: None,
         },
     )?;
-    Ok(token)
+    Ok(FeedAddress::of(public_url, &token))
 }
 
 /// Turns the feed off: its address answers 404 from now on. Whether it was on.
@@ -123,8 +145,10 @@ pub fn feed(
     let shown = calendar::entries_of(conn, learner_id)?;
     let changed = reconcile(learner_id, &stored, &shown, language, &alarm_days, now);
     calendar::replace_entries(conn, &changed)?;
-    calendar::delete_entries_before(conn, learner_id, today - Duration::days(FORGET_AFTER_DAYS))?;
-    let entries = calendar::entries_of(conn, learner_id)?;
+    let forget_before = today - Duration::days(FORGET_AFTER_DAYS);
+    calendar::delete_entries_before(conn, learner_id, forget_before)?;
+    let mut entries = merged(shown, changed);
+    entries.retain(|e| e.on_date >= forget_before);
     let recent: Vec<&EntryRow> = entries
         .iter()
         .filter(|e| e.on_date >= today - Duration::days(HISTORY_DAYS))
@@ -150,6 +174,7 @@ pub fn feed(
             sequence: e.sequence,
             cancelled: e.cancelled,
             alarm_days,
+            alarm_time: crate::notify::reminders::REMINDER_TIME,
         })
         .collect();
     let name = match language {
@@ -248,6 +273,23 @@ fn reconcile(
     out
 }
 
+/// The entries shown, with `changed` in place of those of the same milestone and moment (what
+/// `replace_entries` stores), in the order `entries_of` reads them.
+fn merged(shown: Vec<EntryRow>, changed: Vec<EntryRow>) -> Vec<EntryRow> {
+    let mut all: HashMap<(String, CalendarMoment), EntryRow> = shown
+        .into_iter()
+        .map(|e| ((e.milestone_key.clone(), e.moment), e))
+        .collect();
+    for e in changed {
+        all.insert((e.milestone_key.clone(), e.moment), e);
+    }
+    let mut out: Vec<EntryRow> = all.into_values().collect();
+    out.sort_by(|a, b| {
+        (a.on_date, &a.milestone_key, a.moment).cmp(&(b.on_date, &b.milestone_key, b.moment))
+    });
+    out
+}
+
 fn same_content(a: &EntryRow, b: &EntryRow) -> bool {
     (
         a.on_date,
@@ -324,18 +366,8 @@ mod tests {
         date(day).and_hms_opt(2, 0, 0).unwrap()
     }
 
-    /// Applies what `reconcile` answers to the entries shown, as the store does.
     fn apply(shown: &[EntryRow], changed: Vec<EntryRow>) -> Vec<EntryRow> {
-        let mut all: HashMap<(String, CalendarMoment), EntryRow> = shown
-            .iter()
-            .map(|e| ((e.milestone_key.clone(), e.moment), e.clone()))
-            .collect();
-        for e in changed {
-            all.insert((e.milestone_key.clone(), e.moment), e);
-        }
-        let mut out: Vec<EntryRow> = all.into_values().collect();
-        out.sort_by(|a, b| (&a.milestone_key, a.moment).cmp(&(&b.milestone_key, b.moment)));
-        out
+        merged(shown.to_vec(), changed)
     }
 
     #[test]

@@ -21,13 +21,12 @@ use crate::db::records::{self, EmploymentFix, EnrollmentFix};
 use crate::db::{audit, institutions, learners, occupations, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{
-    AuditAction, AuditEntity, Category, CorrectionDecision, CorrectionRecord, CorrectionRequestId,
+    AuditAction, AuditEntity, CorrectionDecision, CorrectionRecord, CorrectionRequestId,
     CorrectionStatus, EmploymentId, EnrollmentId, InstitutionKind, LearnerId, NoticeKind,
-    OccupationCode, Role, UserId,
+    OccupationCode, UserId,
 };
 use crate::error::AppError;
 use crate::notify::messages::correction_message;
-use crate::notify::{self, Notice, Recipient};
 use crate::services::learner_input::{LearnerInput, SELF_EDITABLE};
 
 /// The learner's facts a correction may name (the others they change themselves, or, for the
@@ -155,11 +154,7 @@ pub fn request(
                 .ok_or_else(|| AppError::invalid("record_id", "is required"))?;
             let row = records::find_enrollment(conn, learner_id, EnrollmentId(id))?
                 .ok_or(AppError::NotFound { what: "enrollment" })?;
-            let changes: EnrollmentChanges = parse(&form.changes)?;
-            check_dates(
-                changes.start_date.unwrap_or(row.start_date),
-                Some(changes.end_date.unwrap_or(row.end_date)),
-            )?;
+            enrollment_fix(&parse(&form.changes)?, row.start_date, row.end_date, now)?;
             let program = institutions::find_program(conn, row.program_id)?;
             (Some(id), json_of(&row)?, program.map(|p| p.institution_id))
         }
@@ -218,6 +213,25 @@ fn check_dates(start: NaiveDate, end: Option<NaiveDate>) -> Result<(), AppError>
         )),
         _ => Ok(()),
     }
+}
+
+/// The column changes of an enrollment correction, checked against the enrollment's dates.
+fn enrollment_fix(
+    changes: &EnrollmentChanges,
+    start: NaiveDate,
+    end: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<EnrollmentFix, AppError> {
+    check_dates(
+        changes.start_date.unwrap_or(start),
+        Some(changes.end_date.unwrap_or(end)),
+    )?;
+    Ok(EnrollmentFix {
+        start_date: changes.start_date,
+        end_date: changes.end_date,
+        full_time: changes.full_time,
+        updated_at: Some(now),
+    })
 }
 
 /// The column changes of an employment correction, checked against the spell's dates.
@@ -289,13 +303,7 @@ pub fn decide(
     let not_found = || AppError::NotFound {
         what: "correction request",
     };
-    // Roles that never decide learn nothing of which requests exist.
-    if !matches!(
-        caller.role,
-        Role::Admin | Role::CollegeStaff | Role::EmployerHr
-    ) {
-        return Err(AppError::Forbidden);
-    }
+    scope::corrections_decided_by(caller)?;
     corrections::lock(conn, id)?;
     let row = corrections::find(conn, id)?.ok_or_else(not_found)?;
     scope::require_correction_decider(caller, row.institution_id)?;
@@ -332,24 +340,17 @@ pub fn decide(
         &json!({"learner_id": row.learner_id, "record": row.record, "record_id": row.record_id, "reason": reason}),
     )?;
     let fields = fields_of(&changes)?.join(", ");
-    let email = learners::find(conn, row.learner_id)?.and_then(|l| l.email);
     let accepted = status == CorrectionStatus::Accepted;
-    notify::produce(
+    super::tell(
         conn,
-        &Notice {
-            recipient: Recipient::Learner(row.learner_id),
-            email: email.as_deref(),
-            event_key: format!("correction:{id}:{status}"),
-            category: Category::Requests,
-            kind: if accepted {
-                NoticeKind::CorrectionAccepted
-            } else {
-                NoticeKind::CorrectionRefused
-            },
-            message: correction_message(accepted, &fields, &reason),
-            due_at: None,
-            secret: None,
+        row.learner_id,
+        format!("correction:{id}:{status}"),
+        if accepted {
+            NoticeKind::CorrectionAccepted
+        } else {
+            NoticeKind::CorrectionRefused
         },
+        correction_message(accepted, &fields, &reason),
         cx.now,
     )?;
     corrections::find(conn, id)?.ok_or_else(not_found)
@@ -377,31 +378,14 @@ fn apply(
             let id = EnrollmentId(id);
             let current = records::find_enrollment(conn, learner_id, id)?
                 .ok_or(AppError::NotFound { what: "enrollment" })?;
-            let asked: EnrollmentChanges = parse(changes)?;
-            check_dates(
-                asked.start_date.unwrap_or(current.start_date),
-                Some(asked.end_date.unwrap_or(current.end_date)),
+            let fix = enrollment_fix(
+                &parse(changes)?,
+                current.start_date,
+                current.end_date,
+                cx.now,
             )?;
-            records::fix_enrollment(
-                conn,
-                id,
-                &EnrollmentFix {
-                    start_date: asked.start_date,
-                    end_date: asked.end_date,
-                    full_time: asked.full_time,
-                    updated_at: Some(cx.now),
-                },
-            )?;
-            crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(
-                conn,
-                Some(caller.id),
-                AuditAction::Update,
-                AuditEntity::Enrollment,
-                id,
-                &json!({"correction_request": row.id, "fields": fields_of(changes)?}),
-            )?;
-            Ok(())
+            records::fix_enrollment(conn, id, &fix)?;
+            corrected(conn, caller, row, AuditEntity::Enrollment, id.0, changes)
         }
         (CorrectionRecord::Employment, Some(id)) => {
             scope::require_learner(conn, caller, learner_id)?;
@@ -412,16 +396,7 @@ fn apply(
             let asked: EmploymentChanges = parse(changes)?;
             let fix = employment_fix(conn, &asked, current.start_date, current.end_date, cx.now)?;
             records::fix_employment(conn, id, &fix)?;
-            crate::services::eligibility::refresh_now(conn, learner_id)?;
-            audit::record(
-                conn,
-                Some(caller.id),
-                AuditAction::Update,
-                AuditEntity::Employment,
-                id,
-                &json!({"correction_request": row.id, "fields": fields_of(changes)?}),
-            )?;
-            Ok(())
+            corrected(conn, caller, row, AuditEntity::Employment, id.0, changes)
         }
         (_, None) => Err(AppError::internal(
             "stored correction",
@@ -430,15 +405,26 @@ fn apply(
     }
 }
 
-/// Whose requests the caller sees: a learner their own; staff those their institution decides;
-/// administrators all.
-pub fn listing_for(caller: &AuthUser) -> Result<Listing, AppError> {
-    match (caller.role, caller.institution_id, caller.learner_id) {
-        (Role::Admin, _, _) => Ok(Listing::All),
-        (Role::CollegeStaff | Role::EmployerHr, Some(inst), _) => Ok(Listing::Institution(inst)),
-        (Role::Learner, _, Some(id)) => Ok(Listing::Learner(id)),
-        _ => Err(AppError::Forbidden),
-    }
+/// After a record's correction: the learner's milestones recomputed, the change audited in the
+/// decider's name (by its fields, naming the request).
+fn corrected(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    row: &CorrectionRow,
+    entity: AuditEntity,
+    record_id: i64,
+    changes: &Value,
+) -> Result<(), AppError> {
+    crate::services::eligibility::refresh_now(conn, row.learner_id)?;
+    audit::record(
+        conn,
+        Some(caller.id),
+        AuditAction::Update,
+        entity,
+        record_id,
+        &json!({"correction_request": row.id, "fields": fields_of(changes)?}),
+    )?;
+    Ok(())
 }
 
 /// A page of requests the caller sees, newest first.

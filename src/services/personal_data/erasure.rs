@@ -18,10 +18,9 @@ use serde_json::json;
 use crate::db::erasure::{self, DeletionRow};
 use crate::db::personal_data;
 use crate::db::{audit, learners, Database, DbConnection};
-use crate::domain::{AuditAction, AuditEntity, Category, LearnerId, NoticeKind, UserId};
+use crate::domain::{AuditAction, AuditEntity, LearnerId, NoticeKind, UserId};
 use crate::error::AppError;
 use crate::notify::messages::{deletion_cancelled_message, deletion_scheduled_message};
-use crate::notify::{self, Notice, Recipient};
 use crate::services::eligibility::InForce;
 
 /// The learner's pending deletion, if they asked for one.
@@ -30,6 +29,14 @@ pub fn pending(
     learner_id: LearnerId,
 ) -> Result<Option<DeletionRow>, AppError> {
     Ok(erasure::deletion_of(conn, learner_id)?)
+}
+
+/// The day (in Shanghai) after which the learner is erased, as they are told it.
+pub fn erase_on(row: &DeletionRow) -> NaiveDate {
+    row.erase_after
+        .and_utc()
+        .with_timezone(&crate::domain::SHANGHAI)
+        .date_naive()
 }
 
 /// Schedules the erasure of the learner after the grace period (asking again changes nothing)
@@ -65,12 +72,12 @@ pub fn request(
         learner_id,
         &json!({"erase_after": row.erase_after}),
     )?;
-    let erase_on = (row.erase_after + Duration::hours(8)).date();
-    tell(
+    super::tell(
         conn,
         learner_id,
+        format!("deletion:{learner_id}:scheduled:{now}"),
         NoticeKind::DeletionScheduled,
-        deletion_scheduled_message(erase_on),
+        deletion_scheduled_message(erase_on(&row)),
         now,
     )?;
     Ok(row)
@@ -94,38 +101,15 @@ pub fn cancel(
         learner_id,
         &json!({}),
     )?;
-    tell(
+    super::tell(
         conn,
         learner_id,
+        format!("deletion:{learner_id}:cancelled:{now}"),
         NoticeKind::DeletionCancelled,
         deletion_cancelled_message(),
         now,
     )?;
     Ok(true)
-}
-
-fn tell(
-    conn: &mut DbConnection,
-    learner_id: LearnerId,
-    kind: NoticeKind,
-    message: notify::messages::Message,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
-    let email = learners::find(conn, learner_id)?.and_then(|l| l.email);
-    notify::produce(
-        conn,
-        &Notice {
-            recipient: Recipient::Learner(learner_id),
-            email: email.as_deref(),
-            event_key: format!("deletion:{learner_id}:{kind}:{now}"),
-            category: Category::Requests,
-            kind,
-            message,
-            due_at: None,
-            secret: None,
-        },
-        now,
-    )
 }
 
 /// Why a learner was erased, for the audit log.

@@ -96,23 +96,21 @@ pub fn record(
         &json!({"requested_by": by}),
     )?;
     if let RequestedBy::Staff(_) = requested_by {
-        let email = crate::db::learners::find(conn, learner_id)?.and_then(|l| l.email);
-        crate::notify::produce(
+        super::tell(
             conn,
-            &crate::notify::Notice {
-                recipient: crate::notify::Recipient::Learner(learner_id),
-                email: email.as_deref(),
-                event_key: format!("export:{learner_id}:{now}"),
-                category: crate::domain::Category::Requests,
-                kind: crate::domain::NoticeKind::DataExported,
-                message: crate::notify::messages::data_exported_message(),
-                due_at: None,
-                secret: None,
-            },
+            learner_id,
+            format!("export:{learner_id}:{now}"),
+            crate::domain::NoticeKind::DataExported,
+            crate::notify::messages::data_exported_message(),
             now,
         )?;
     }
     Ok(())
+}
+
+/// The name a copy is downloaded under.
+pub fn file_name(learner_id: LearnerId) -> String {
+    format!("skillpath-learner-{}.zip", learner_id.0)
 }
 
 /// The JSON document: the format, when it was made, and each section (an object for the learner,
