@@ -79,6 +79,14 @@ enum Command {
         #[arg(long)]
         output: PathBuf,
     },
+    /// Move this deployment from its SQLite file (DATABASE_URL) into a new PostgreSQL database:
+    /// every table copied in one transaction there, row counts checked. Stop the service first;
+    /// the new deployment needs the same SKILLPATH_DATA_KEY (`export-secrets`).
+    MoveToPostgres {
+        /// The new database's postgres:// URL (it is migrated first and must be empty).
+        #[arg(long)]
+        to: String,
+    },
     /// Write the OpenAPI document.
     Openapi {
         /// Where to write it.
@@ -124,6 +132,7 @@ fn main() -> ExitCode {
                 );
             })
         }
+        Command::MoveToPostgres { to } => move_to_postgres(&settings, &to),
         Command::Worker => {
             actix_web::rt::System::new().block_on(skillpath::startup::run_worker(settings))
         }
@@ -167,6 +176,19 @@ fn restore(settings: &Settings, input: &std::path::Path) -> anyhow::Result<()> {
         input.display(),
         checked.learners,
         checked.migration
+    );
+    Ok(())
+}
+
+fn move_to_postgres(settings: &Settings, to: &str) -> anyhow::Result<()> {
+    let moved = skillpath::services::move_database::to_postgres(settings, to)?;
+    let rows: i64 = moved.rows.values().sum();
+    println!(
+        "moved {rows} row(s) of {} table(s) ({} learner(s)) to PostgreSQL in {:.1} s; point \
+         DATABASE_URL there, with the same SKILLPATH_DATA_KEY and SKILLPATH_JWT_SECRET",
+        moved.rows.len(),
+        moved.rows.get("learners").copied().unwrap_or(0),
+        moved.seconds
     );
     Ok(())
 }

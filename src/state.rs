@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::jwt::AccessTokens;
-use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::rate_limit::{FailureLimiter, RefusalAllowance};
 use crate::config::{Secret, Settings};
 use crate::crypto::{IdentityVault, KeyVault};
 use crate::db::Database;
@@ -15,11 +15,11 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Database,
     pub tokens: AccessTokens,
-    pub login_limiter: LoginLimiter,
+    pub login_limiter: FailureLimiter,
     /// Counts unknown share codes, so that codes cannot be guessed.
-    pub share_code_limiter: LoginLimiter,
+    pub share_code_limiter: FailureLimiter,
     /// Counts the matches of registrations and imports refused as out of scope.
-    pub scope_refusals: Arc<LoginLimiter>,
+    pub scope_refusals: Arc<RefusalAllowance>,
     pub metrics: Metrics,
     pub identity_vault: IdentityVault,
     /// Encrypts the private keys that sign shared statements.
@@ -27,7 +27,7 @@ pub struct AppState {
     /// Seals the tokens of account links until their email is sent.
     pub link_vault: KeyVault,
     /// Counts password-reset requests per address asked for and per client.
-    pub reset_limiter: LoginLimiter,
+    pub reset_limiter: FailureLimiter,
     /// Signs and checks the one-click unsubscribe links of emails.
     pub unsubscribe: UnsubscribeKeys,
     /// Makes and checks the unguessable identifiers of shares' public status.
@@ -116,12 +116,27 @@ impl AppState {
                 &settings.jwt_audience,
                 settings.access_token_ttl,
             )?,
-            login_limiter: LoginLimiter::new(settings.login_limits),
-            share_code_limiter: LoginLimiter::new(settings.share_code_limits),
-            scope_refusals: Arc::new(LoginLimiter::new(crate::auth::scope::refusal_limits())),
+            login_limiter: FailureLimiter::new(
+                "login",
+                settings.login_limits,
+                db.clone(),
+                data_key,
+            )?,
+            share_code_limiter: FailureLimiter::new(
+                "share-code",
+                settings.share_code_limits,
+                db.clone(),
+                data_key,
+            )?,
+            scope_refusals: Arc::new(crate::auth::scope::refusal_allowance()),
             key_vault: KeyVault::new(data_key)?,
             link_vault: KeyVault::for_links(data_key)?,
-            reset_limiter: LoginLimiter::new(crate::services::account_links::reset_limits()),
+            reset_limiter: FailureLimiter::new(
+                "reset",
+                crate::services::account_links::reset_limits(),
+                db.clone(),
+                data_key,
+            )?,
             metrics: Metrics::new()?,
             identity_vault: IdentityVault::new(data_key)?,
             unsubscribe: UnsubscribeKeys::new(data_key)?,

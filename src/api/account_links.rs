@@ -52,7 +52,7 @@ pub async fn request_password_reset(
     let email = EmailAddress::parse(&raw).map_err(|m| AppError::invalid("email", m))?;
     let client = client_address(&req, &state.settings);
     // Every request counts: no mailbox can be flooded with links.
-    let _counted = state.reset_limiter.attempt(email.as_str(), &client)?;
+    let _counted = state.reset_limiter.attempt(email.as_str(), &client).await?;
     let st = state.clone();
     state
         .db

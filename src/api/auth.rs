@@ -50,12 +50,12 @@ pub async fn login(
     let LoginRequest { email, password } = body.into_inner();
     let account = email.trim().to_lowercase();
     let address = client_address(&req, &state.settings);
-    let attempt = state.login_limiter.attempt(&account, &address)?;
+    let attempt = state.login_limiter.attempt(&account, &address).await?;
 
     let user = login::authenticate(&state.db, &account, password)
         .await?
         .ok_or_else(invalid_credentials)?;
-    attempt.succeeded();
+    attempt.succeeded().await;
     let st = state.clone();
     let tokens = state
         .db

@@ -380,7 +380,7 @@ pub async fn change_password(
     let new_password =
         NewPassword::parse(&new_password).map_err(|m| AppError::invalid("new_password", m))?;
     let address = crate::client_address::client_address(&req, &state.settings);
-    let attempt = state.login_limiter.attempt(&caller.email, &address)?;
+    let attempt = state.login_limiter.attempt(&caller.email, &address).await?;
     let row = load_user(&state, caller.id).await?;
     let stored = row.password_hash.clone();
     let matches = web::block(move || password::verify(&current_password, &stored))
@@ -389,7 +389,7 @@ pub async fn change_password(
     if !matches {
         return Err(AppError::invalid("current_password", "is incorrect"));
     }
-    attempt.succeeded();
+    attempt.succeeded().await;
     let hash = hash_password(new_password).await?;
     let st = state.clone();
     let id = caller.id;

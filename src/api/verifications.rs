@@ -44,7 +44,7 @@ pub async fn verify_code(
     caller.require(&[Role::EmployerHr])?;
     let account = caller.id.to_string();
     let address = client_address(&req, &state.settings);
-    let attempt = state.share_code_limiter.attempt(&account, &address)?;
+    let attempt = state.share_code_limiter.attempt(&account, &address).await?;
     let code = code.into_inner();
     let parameters = state.parameters.clone();
     let view = state
@@ -55,7 +55,7 @@ pub async fn verify_code(
         .await;
     // A known code (live, expired or revoked) is not a guess; earlier guesses stay counted.
     if !matches!(view, Err(AppError::NotFound { .. })) {
-        attempt.not_a_failure();
+        attempt.not_a_failure().await;
     }
     let view = view?;
     Ok(web::Json(view))

@@ -11,9 +11,8 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::rate_limit::RefusalAllowance;
 use crate::auth::AuthUser;
-use crate::config::LoginLimits;
 use crate::db::cohorts::{self, CohortRow};
 use crate::db::institutions::{self, ProgramRow};
 use crate::db::learners::{self, LearnerScope};
@@ -165,15 +164,15 @@ pub fn require_correction_decider(
 /// Learners that a registration or a bulk import matched (by identity number or email) but the
 /// caller may not reach, noted outside the request's transaction (a refusal rolls it back) so
 /// that they can be audited afterwards ([`record_refusals`]); and the allowance they are taken
-/// from ([`refusal_limits`]).
+/// from ([`refusal_allowance`]).
 #[derive(Clone)]
 pub struct RefusedMatches {
     noted: Arc<Mutex<Vec<(LearnerId, &'static str)>>>,
-    allowance: Arc<LoginLimiter>,
+    allowance: Arc<RefusalAllowance>,
 }
 
 impl RefusedMatches {
-    pub fn new(allowance: Arc<LoginLimiter>) -> Self {
+    pub fn new(allowance: Arc<RefusalAllowance>) -> Self {
         Self {
             noted: Arc::default(),
             allowance,
@@ -216,7 +215,7 @@ pub fn split_matches(
         .collect();
     refused
         .allowance
-        .take(&caller.id.to_string(), "", new.len() as u32)?;
+        .take(&caller.id.to_string(), new.len() as u32)?;
     noted.extend(outside);
     Ok(reachable)
 }
@@ -239,12 +238,8 @@ number and email, or ask the city administrator to link their record to your ins
 /// account must not be able to test a long list of identity numbers. Counted per account only
 /// (staff accounts are people an administrator named; a shared office address must not lock out
 /// colleagues).
-pub fn refusal_limits() -> LoginLimits {
-    LoginLimits {
-        max_failures_per_account: 20,
-        max_failures_per_address: u32::MAX,
-        window: std::time::Duration::from_secs(3600),
-    }
+pub fn refusal_allowance() -> RefusalAllowance {
+    RefusalAllowance::new(20, std::time::Duration::from_secs(3600))
 }
 
 /// After a registration or an import: writes each refused match to the audit log

@@ -7,6 +7,7 @@
 //! for an ordered pick among many rows (the test below holds every file of this module to it).
 
 pub mod account_links;
+pub mod allowances;
 pub mod audit;
 pub mod calendar;
 pub mod certificates;
@@ -175,6 +176,16 @@ pub fn sqlite_lock_file(database: &std::path::Path) -> std::path::PathBuf {
     std::path::PathBuf::from(format!("{}.lock", database.display()))
 }
 
+/// Opens (creating it if need be) a file that is only ever locked, never written.
+pub fn open_lock_file(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))
+}
+
 /// When a connection was last found closed: for a minute after, checkouts are checked.
 #[derive(Clone, Default)]
 struct Suspect(std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>);
@@ -208,12 +219,7 @@ impl Database {
                     .with_context(|| format!("creating the directory {}", dir.display()))?;
             }
             let lock_path = sqlite_lock_file(path);
-            let lock = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&lock_path)
-                .with_context(|| format!("opening {}", lock_path.display()))?;
+            let lock = open_lock_file(&lock_path)?;
             // A file system without locks (some network mounts) only loses restore's check.
             match lock.lock_shared() {
                 Ok(()) => in_use = Some(std::sync::Arc::new(lock)),
@@ -361,8 +367,21 @@ impl Database {
         outcome
     }
 
-    /// Applies pending migrations. Blocking.
+    /// Applies pending migrations. Blocking. Processes starting together take turns: on
+    /// PostgreSQL through an advisory lock, on SQLite through a lock on a file beside the
+    /// database (a `serve` and a `worker` started at once on a new file would otherwise both
+    /// create its first tables).
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let _turn = match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let turn_path = PathBuf::from(format!("{}.migrating", path.display()));
+                let turn = open_lock_file(&turn_path)?;
+                turn.lock()
+                    .with_context(|| format!("locking {}", turn_path.display()))?;
+                Some(turn)
+            }
+            DatabaseUrl::Postgres(_) => None,
+        };
         let mut conn = self.pool.get().context("getting a connection to migrate")?;
         run_migrations(&mut conn)
     }

@@ -411,6 +411,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_entries,
     correction_requests,
     deletion_requests,
+    allowance_windows,
 );
 
 diesel::table! {
@@ -619,5 +620,13 @@ diesel::table! {
         requested_by -> Nullable<BigInt>,
         requested_at -> Timestamp,
         erase_after -> Timestamp,
+    }
+}
+
+diesel::table! {
+    allowance_windows (key) {
+        key -> Text,
+        used -> Integer,
+        ends_at -> Timestamp,
     }
 }

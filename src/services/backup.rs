@@ -98,21 +98,8 @@ pub fn restore(settings: &Settings, input: &Path) -> anyhow::Result<Checked> {
     match &settings.database {
         DatabaseUrl::Sqlite(target) => {
             let checked = check_sqlite(input, &key)?;
-            // Every process using the database holds its lock file shared: taken exclusively here,
-            // at once or not at all, and held until the file is replaced.
-            let lock_path = crate::db::sqlite_lock_file(target);
-            let lock = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&lock_path)
-                .with_context(|| format!("opening {}", lock_path.display()))?;
-            if lock.try_lock().is_err() {
-                bail!(
-                    "{} is in use: stop `skillpath serve` and `skillpath worker` first",
-                    target.display()
-                );
-            }
+            // Held until the file is replaced.
+            let lock = lock_exclusively(target)?;
             // Copied beside the target, flushed, then renamed over it: a crash leaves either the
             // old database or the new one.
             let staging = sibling(target, "restoring");
@@ -195,6 +182,20 @@ fn newest_known(applied: &[String], postgres: bool) -> anyhow::Result<String> {
         .max()
         .cloned()
         .context("the backup has no migrations: it is not a Skillpath database")
+}
+
+/// Takes a SQLite database's lock file exclusively, at once or not at all: every process using
+/// the database holds it shared, so this fails while the service runs (and a service starting
+/// meanwhile waits until it is let go).
+pub fn lock_exclusively(database: &Path) -> anyhow::Result<std::fs::File> {
+    let lock = crate::db::open_lock_file(&crate::db::sqlite_lock_file(database))?;
+    if lock.try_lock().is_err() {
+        bail!(
+            "{} is in use: stop `skillpath serve` and `skillpath worker` first",
+            database.display()
+        );
+    }
+    Ok(lock)
 }
 
 /// Checks a SQLite copy: intact, its migrations known, its sealed values open under `key`.

@@ -15,6 +15,7 @@ pub mod institutions;
 pub mod jobs;
 pub mod learner_input;
 pub mod learners;
+pub mod move_database;
 pub mod notifications;
 pub mod partnerships;
 pub mod personal_data;

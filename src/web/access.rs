@@ -98,7 +98,7 @@ pub async fn forgot(
     };
     let client = crate::client_address::client_address(&req, &state.settings);
     // Every request counts (per address asked for and per client): no mailbox can be flooded.
-    match state.reset_limiter.attempt(address.as_str(), &client) {
+    match state.reset_limiter.attempt(address.as_str(), &client).await {
         Ok(_counted) => {}
         Err(AppError::TooManyRequests { .. }) => {
             return forgot_page(

@@ -162,7 +162,7 @@ pub async fn submit(
     }
     let account = email.trim().to_lowercase();
     let address = crate::client_address::client_address(&req, &state.settings);
-    let attempt = match state.login_limiter.attempt(&account, &address) {
+    let attempt = match state.login_limiter.attempt(&account, &address).await {
         Ok(attempt) => attempt,
         Err(AppError::TooManyRequests { .. }) => {
             return login_page(
@@ -190,7 +190,7 @@ pub async fn submit(
             )),
         );
     };
-    attempt.succeeded();
+    attempt.succeeded().await;
     // A login over an earlier session ends that one.
     start_session(&state, &req, user, &next).await
 }

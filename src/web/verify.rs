@@ -152,7 +152,7 @@ pub async fn check(
     let code = form.code.trim().to_owned();
     let account = session.user.id.to_string();
     let address = crate::client_address::client_address(&req, &state.settings);
-    let (status, error, shared) = match state.share_code_limiter.attempt(&account, &address) {
+    let (status, error, shared) = match state.share_code_limiter.attempt(&account, &address).await {
         Err(AppError::TooManyRequests { .. }) => (
             StatusCode::TOO_MANY_REQUESTS,
             Some(ui.t(
@@ -173,7 +173,7 @@ pub async fn check(
                 })
                 .await;
             if !matches!(found, Err(AppError::NotFound { .. })) {
-                attempt.not_a_failure();
+                attempt.not_a_failure().await;
             }
             match found {
                 Ok(v) => (StatusCode::OK, None, Some(shared_view(&ui, v))),

@@ -56,7 +56,7 @@ struct Sealed {
 }
 
 /// What the restored server must show of the learner written before the backup.
-async fn everything_is_there(
+pub async fn everything_is_there(
     restored: &TestApp,
     learner: i64,
     certificate: i64,
@@ -170,23 +170,14 @@ async fn a_backup_taken_under_writes_restores_everything() {
     );
 
     // Restored into a fresh place.
-    let (target, fresh_pg) = if postgres {
-        let name = format!("skillpath_restored_{}", std::process::id());
-        let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
-        let mut conn = diesel::PgConnection::establish(&admin_url).unwrap();
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\""))
-            .execute(&mut conn)
-            .unwrap();
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut conn)
-            .unwrap();
-        let url = match admin_url.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{name}"),
-            None => unreachable!(),
-        };
-        (DatabaseUrl::Postgres(url), Some((admin_url, name)))
+    let scratch = if postgres {
+        crate::helpers::scratch_postgres("skillpath_restored")
     } else {
-        (DatabaseUrl::Sqlite(files.path().join("restored.db")), None)
+        None
+    };
+    let target = match &scratch {
+        Some(db) => DatabaseUrl::Postgres(db.url.clone()),
+        None => DatabaseUrl::Sqlite(files.path().join("restored.db")),
     };
     // Under another key: refused, nothing replaced.
     let wrong = settings_for(
@@ -244,12 +235,7 @@ async fn a_backup_taken_under_writes_restores_everything() {
 
     restored.server.stop(true).await;
     drop(restored);
-    if let Some((admin_url, name)) = fresh_pg {
-        let mut conn = diesel::PgConnection::establish(&admin_url).unwrap();
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&mut conn)
-            .ok();
-    }
+    drop(scratch);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use skillpath::domain::LearnerId;
 
-use crate::helpers::{assert_problem, spawn_app_with, TestApp};
+use crate::helpers::{assert_problem, free_port, spawn_app_with, ChildProcess, TestApp};
 use crate::milestones::{student, verify, Learner};
 use crate::smtp::{Mode, Received, SmtpServer};
 
@@ -29,7 +29,7 @@ pub async fn mail_app(smtp: &SmtpServer, extra: &[(&str, &str)]) -> TestApp {
 
 /// The student of the milestone tests with an email address and no quiet hours (the tests run
 /// at any hour).
-async fn reachable_student(app: &TestApp) -> Learner {
+pub async fn reachable_student(app: &TestApp) -> Learner {
     let l = student(app).await;
     let resp = app
         .send(
@@ -478,30 +478,13 @@ async fn a_lease_hides_a_claimed_row_until_it_expires() {
     assert_eq!(row.attempts, 2);
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct WorkerProcess(std::process::Child);
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts `skillpath worker` against the test's database and waits until it listens.
-async fn spawn_worker(
+pub async fn spawn_worker(
     app: &TestApp,
     smtp: &SmtpServer,
     name: &str,
     extra: &[(&str, &str)],
-) -> (WorkerProcess, u16) {
+) -> (ChildProcess, u16) {
     let port = free_port();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_skillpath"));
     command
@@ -522,7 +505,7 @@ async fn spawn_worker(
     for (k, v) in extra {
         command.env(k, v);
     }
-    let worker = WorkerProcess(command.spawn().expect("start a worker process"));
+    let worker = ChildProcess(command.spawn().expect("start a worker process"));
     let url = format!("http://127.0.0.1:{port}/health");
     wait_until(
         "the worker to listen",
@@ -534,7 +517,7 @@ async fn spawn_worker(
 }
 
 /// Produces `n` email notices titled `{title} {i}` in one transaction.
-async fn produce_load(app: &TestApp, learner_id: i64, title: &'static str, n: usize) {
+pub async fn produce_load(app: &TestApp, learner_id: i64, title: &'static str, n: usize) {
     app.state
         .db
         .write(move |conn| {

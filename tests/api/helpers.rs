@@ -14,19 +14,7 @@ pub const PASSWORD: &str = "a long enough password";
 /// Where a test's database lives; dropped with the test.
 enum TestDatabase {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let TestDatabase::Postgres { admin_url, name } = self {
-            if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut conn);
-            }
-        }
-    }
+    Postgres(ScratchPostgres),
 }
 
 /// `postgres://u@h:5432/db?x` with the database name replaced.
@@ -65,21 +53,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let suffix = Alphanumeric
-        .sample_string(&mut rand::thread_rng(), 12)
-        .to_lowercase();
-    let (database, database_url, backend) = match std::env::var("TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.trim().is_empty() => {
-            let name = format!("skillpath_test_{suffix}");
-            let mut conn = PgConnection::establish(&admin_url)
-                .expect("TEST_DATABASE_URL must reach a PostgreSQL server");
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut conn)
-                .expect("create the test database");
-            let url = with_database(&admin_url, &name);
-            (TestDatabase::Postgres { admin_url, name }, url, "postgres")
+    let (database, database_url, backend) = match scratch_postgres("skillpath_test") {
+        Some(scratch) => {
+            let url = scratch.url.clone();
+            (TestDatabase::Postgres(scratch), url, "postgres")
         }
-        _ => {
+        None => {
             let dir = tempfile::tempdir().expect("temporary directory");
             let url = dir
                 .path()
@@ -268,7 +247,9 @@ impl TestApp {
                 let path = std::path::Path::new(&self.database_url);
                 std::fs::remove_file(path).expect("remove the database file");
             }
-            TestDatabase::Postgres { admin_url, name } => {
+            TestDatabase::Postgres(ScratchPostgres {
+                admin_url, name, ..
+            }) => {
                 let mut conn = PgConnection::establish(admin_url).unwrap();
                 diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"))
                     .execute(&mut conn)
@@ -282,7 +263,10 @@ impl TestApp {
     /// Closes every open connection to the PostgreSQL database from the server's side, as a
     /// restart of the server or a dropped network does.
     pub fn close_database_connections(&self) {
-        if let TestDatabase::Postgres { admin_url, name } = &self.database {
+        if let TestDatabase::Postgres(ScratchPostgres {
+            admin_url, name, ..
+        }) = &self.database
+        {
             let mut conn = PgConnection::establish(admin_url).unwrap();
             diesel::sql_query(format!(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
@@ -342,7 +326,10 @@ impl TestApp {
 
     /// Lets connections to the PostgreSQL database in again (after `make_database_unreachable`).
     pub fn make_database_reachable(&self) {
-        if let TestDatabase::Postgres { admin_url, name } = &self.database {
+        if let TestDatabase::Postgres(ScratchPostgres {
+            admin_url, name, ..
+        }) = &self.database
+        {
             let mut conn = PgConnection::establish(admin_url).unwrap();
             diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
                 .execute(&mut conn)
@@ -466,4 +453,90 @@ impl TestApp {
             .unwrap()
             .to_owned()
     }
+}
+
+/// Another replica of a test's application: the same database and secrets, its own port and
+/// process state (limits, caches), as a second `skillpath serve` would be.
+pub struct Replica {
+    pub address: String,
+    pub server: actix_web::dev::ServerHandle,
+}
+
+impl Replica {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+}
+
+impl TestApp {
+    pub async fn replica(&self) -> Replica {
+        let mut settings: Settings = (*self.state.settings).clone();
+        settings.bind = "127.0.0.1:0".parse().unwrap();
+        let app = Application::build(settings)
+            .await
+            .expect("build another replica");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let server = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        Replica { address, server }
+    }
+}
+
+/// A port free at the time of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed (if still running) when the test lets go of it.
+pub struct ChildProcess(pub std::process::Child);
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A new, empty database on the PostgreSQL server of `TEST_DATABASE_URL` (none without it),
+/// dropped when the test lets go of it.
+pub struct ScratchPostgres {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for ScratchPostgres {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+pub fn scratch_postgres(prefix: &str) -> Option<ScratchPostgres> {
+    let admin_url = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())?;
+    let suffix = Alphanumeric
+        .sample_string(&mut rand::thread_rng(), 12)
+        .to_lowercase();
+    let name = format!("{prefix}_{suffix}");
+    let mut conn = PgConnection::establish(&admin_url)
+        .expect("TEST_DATABASE_URL must reach a PostgreSQL server");
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .expect("create a scratch database");
+    Some(ScratchPostgres {
+        url: with_database(&admin_url, &name),
+        admin_url,
+        name,
+    })
 }

@@ -14,6 +14,8 @@ pub struct Purged {
     pub share_accesses: usize,
     pub shares: usize,
     pub notifications: usize,
+    /// Windows of the shared limits (logins, share codes, resets) that have ended.
+    pub allowance_windows: usize,
 }
 
 /// Deletes what has been kept longer than its retention period on `today` (parameters in force
@@ -35,9 +37,11 @@ pub fn purge(
         conn,
         days(crate::param!("retention.delivered_notifications_days")),
     )?;
+    let allowance_windows = crate::db::allowances::purge_ended(conn, now)?;
     Ok(Purged {
         share_accesses,
         shares,
         notifications,
+        allowance_windows,
     })
 }
