@@ -439,19 +439,34 @@ impl Settings {
 /// Minimum length of a configured secret (the HMAC and AEAD keys derived from it are 32 bytes).
 pub const MIN_SECRET_BYTES: usize = 32;
 
+/// A secret's value: its bytes as written, or after `base64:` the bytes it encodes (how
+/// `skillpath export-secrets` writes a secret the service generated into a file, whose bytes
+/// are random).
 fn secret(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,
 ) -> Result<Option<Secret>, ConfigError> {
-    match get(variable) {
-        None => Ok(None),
-        Some(value) if value.len() < MIN_SECRET_BYTES => Err(ConfigError::new(
+    use base64::Engine;
+    let Some(value) = get(variable) else {
+        return Ok(None);
+    };
+    let bytes = match value.strip_prefix(BASE64_SECRET_PREFIX) {
+        Some(encoded) => base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| ConfigError::new(variable, "is not valid base64 after 'base64:'"))?,
+        None => value.into_bytes(),
+    };
+    if bytes.len() < MIN_SECRET_BYTES {
+        return Err(ConfigError::new(
             variable,
             format!("must be at least {MIN_SECRET_BYTES} bytes long"),
-        )),
-        Some(value) => Ok(Some(Secret::new(value.into_bytes()))),
+        ));
     }
+    Ok(Some(Secret::new(bytes)))
 }
+
+/// Marks a secret's value as base64 (see [`secret`]).
+pub const BASE64_SECRET_PREFIX: &str = "base64:";
 
 fn number(
     get: &impl Fn(&str) -> Option<String>,
@@ -553,6 +568,19 @@ mod tests {
         let err = settings(&[("SKILLPATH_JWT_SECRET", "short")]).unwrap_err();
         assert_eq!(err.variable, "SKILLPATH_JWT_SECRET");
         let err = settings(&[("SKILLPATH_DATA_KEY", "short")]).unwrap_err();
+        assert_eq!(err.variable, "SKILLPATH_DATA_KEY");
+        // A generated secret moves into the environment as base64 of its bytes.
+        let bytes: Vec<u8> = (0..64).map(|i| (i * 37 % 256) as u8).collect();
+        use base64::Engine;
+        let encoded = format!(
+            "base64:{}",
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        );
+        let s = settings(&[("SKILLPATH_DATA_KEY", &encoded)]).unwrap();
+        assert_eq!(s.data_key.unwrap().expose(), &bytes[..]);
+        let err = settings(&[("SKILLPATH_DATA_KEY", "base64:not base64 at all!")]).unwrap_err();
+        assert_eq!(err.variable, "SKILLPATH_DATA_KEY");
+        let err = settings(&[("SKILLPATH_DATA_KEY", "base64:c2hvcnQ=")]).unwrap_err();
         assert_eq!(err.variable, "SKILLPATH_DATA_KEY");
 
         let err = settings(&[("SKILLPATH_ADMIN_EMAIL", "a@b.cn")]).unwrap_err();

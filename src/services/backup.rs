@@ -325,9 +325,10 @@ pub fn export_secrets(settings: &Settings, output: &Path) -> anyhow::Result<()> 
             )),
             None => match std::fs::read_to_string(&path) {
                 Ok(stored) => text.push_str(&format!(
-                    "# {variable} is not set: the service keeps it in {} (restore that file with this content)\n{}:{}\n",
+                    "# {variable} was generated into {}: this is the same secret (set it so, or \
+                     put the base64 text back into that file)\n{variable}={}{}\n",
                     path.display(),
-                    path.display(),
+                    crate::config::BASE64_SECRET_PREFIX,
                     stored.trim()
                 )),
                 Err(_) => text.push_str(&format!("# {variable}: neither configured nor stored\n")),

@@ -261,3 +261,43 @@ async fn the_secrets_are_exported_for_a_safe_and_never_overwritten() {
         "never overwritten"
     );
 }
+
+/// Secrets the service generated into files (the SQLite default) come out as assignments that,
+/// set in the environment of another deployment, are the same secrets.
+#[tokio::test]
+async fn generated_secrets_are_exported_as_the_same_secrets_for_the_environment() {
+    let files = tempfile::tempdir().unwrap();
+    let database = files.path().join("skillpath.db");
+    let mut settings = Settings::from_lookup(|name| {
+        (name == "DATABASE_URL").then(|| database.to_string_lossy().into_owned())
+    })
+    .unwrap();
+    settings.data_key = None;
+    settings.jwt_secret = None;
+    let generated: Vec<Secret> = ["data-key", "jwt-secret"]
+        .iter()
+        .map(|file| {
+            skillpath::secrets::configured_or_stored(None, &settings.secret_file(file), "X")
+                .unwrap()
+        })
+        .collect();
+    let out = files.path().join("secrets.env");
+    backup::export_secrets(&settings, &out).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let assigned: std::collections::HashMap<String, String> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let elsewhere = Settings::from_lookup(|name| assigned.get(name).cloned()).unwrap();
+    assert_eq!(
+        elsewhere.data_key.unwrap().expose(),
+        generated[0].expose(),
+        "{text}"
+    );
+    assert_eq!(
+        elsewhere.jwt_secret.unwrap().expose(),
+        generated[1].expose()
+    );
+}
