@@ -1,7 +1,7 @@
 //! Limits on what a client may try: failed logins, unknown share codes, password-reset requests
 //! ([`FailureLimiter`], counted in the database, so that every replica counts against the same
 //! allowance) and the refused matches of registrations and imports ([`RefusalAllowance`],
-//! counted in memory inside the request's own transaction).
+//! counted in each process's memory; see there why).
 //!
 //! Each limit is a fixed window that starts at the first counted attempt. Once a key reaches its
 //! limit, further attempts get 429 until the window ends, before any password is checked (so a
@@ -59,28 +59,38 @@ impl FailureLimiter {
         let account_key = self.key_of("account", account)?;
         let address_key = self.key_of("address", address)?;
         let limits = self.limits;
-        let (a, b) = (account_key.clone(), address_key.clone());
+        let keys = [
+            (account_key.clone(), limits.max_failures_per_account),
+            (address_key.clone(), limits.max_failures_per_address),
+        ];
+        let again = keys.clone();
+        // A key at its limit is refused by a read, without the write lock (on SQLite the one
+        // writer of the whole database): a client hammering a locked account costs no write.
+        let locked = self
+            .db
+            .read(move |conn| {
+                let now = db::now();
+                Ok((
+                    allowances::refused_until(conn, &as_counted(&keys), now)?,
+                    now,
+                ))
+            })
+            .await?;
+        if let (Some(ends_at), now) = locked {
+            return Err(too_many(ends_at, now));
+        }
         self.db
             .write(move |conn| {
                 let now = db::now();
                 let window = chrono::Duration::from_std(limits.window)
                     .map_err(|e| AppError::internal("allowance window", e))?;
-                let keys = [
-                    Counted {
-                        key: &a,
-                        limit: limits.max_failures_per_account,
-                    },
-                    Counted {
-                        key: &b,
-                        limit: limits.max_failures_per_address,
-                    },
-                ];
-                match allowances::take(conn, &keys, 1, now, now + window)? {
-                    None => Ok(()),
+                match allowances::take(conn, &as_counted(&again), 1, now, now + window)? {
+                    None => {
+                        allowances::sweep(conn, now)?;
+                        Ok(())
+                    }
                     // The error rolls the count back.
-                    Some(ends_at) => Err(AppError::TooManyRequests {
-                        retry_after: (ends_at - now).to_std().unwrap_or(Duration::from_secs(1)),
-                    }),
+                    Some(ends_at) => Err(too_many(ends_at, now)),
                 }
             })
             .await?;
@@ -89,6 +99,26 @@ impl FailureLimiter {
             account_key,
             address_key,
         })
+    }
+}
+
+fn as_counted(keys: &[(String, u32); 2]) -> [Counted<'_>; 2] {
+    [
+        Counted {
+            key: &keys[0].0,
+            limit: keys[0].1,
+        },
+        Counted {
+            key: &keys[1].0,
+            limit: keys[1].1,
+        },
+    ]
+}
+
+/// The refusal while a window that ends at `ends_at` is full.
+fn too_many(ends_at: chrono::NaiveDateTime, now: chrono::NaiveDateTime) -> AppError {
+    AppError::TooManyRequests {
+        retry_after: (ends_at - now).to_std().unwrap_or(Duration::from_secs(1)),
     }
 }
 
@@ -137,10 +167,11 @@ impl Attempt {
     }
 }
 
-/// Refusals one account may collect in a window, counted in memory: they are taken inside the
-/// request's write transaction, where a second write to the database would wait for the first
-/// on SQLite. With N replicas an account may collect up to N times the limit (see
-/// docs/operations.md, "Replicas").
+/// Refusals one account may collect in a window, counted in memory. They are taken while the
+/// request's write transaction is open: counted in that transaction, a refusal would be rolled
+/// back with the request it refuses, and counted in another one, it would wait on SQLite for
+/// the write lock the request holds. With N replicas an account may collect up to N times the
+/// limit (see docs/operations.md, "Replicas").
 pub struct RefusalAllowance {
     limit: u32,
     window: Duration,

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context};
+use base64::Engine;
 use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
@@ -154,7 +155,7 @@ fn run(command: &mut Command) -> anyhow::Result<String> {
 }
 
 /// The migrations this version knows, by version (the date-and-number prefix of their names).
-fn known_versions(postgres: bool) -> anyhow::Result<Vec<String>> {
+pub(crate) fn known_versions(postgres: bool) -> anyhow::Result<Vec<String>> {
     let error = |e| anyhow::anyhow!("reading the embedded migrations: {e}");
     Ok(if postgres {
         MigrationSource::<diesel::pg::Pg>::migrations(&crate::db::POSTGRES_MIGRATIONS)
@@ -319,9 +320,11 @@ pub fn export_secrets(settings: &Settings, output: &Path) -> anyhow::Result<()> 
     ] {
         let path = settings.secret_file(file);
         match configured {
+            // Always as base64 of the bytes: exact whatever they are, and safe to source.
             Some(secret) => text.push_str(&format!(
-                "{variable}={}\n",
-                String::from_utf8_lossy(secret.expose())
+                "{variable}={}{}\n",
+                crate::config::BASE64_SECRET_PREFIX,
+                base64::engine::general_purpose::STANDARD.encode(secret.expose())
             )),
             None => match std::fs::read_to_string(&path) {
                 Ok(stored) => text.push_str(&format!(

@@ -98,67 +98,23 @@ pub fn to_postgres(settings: &Settings, target: &str) -> anyhow::Result<Moved> {
     let DatabaseUrl::Sqlite(source_path) = &settings.database else {
         bail!("DATABASE_URL must name the SQLite file to move from");
     };
-    let target_url = match DatabaseUrl::parse(target) {
-        Ok(DatabaseUrl::Postgres(url)) => url,
-        _ => bail!("--to must be a postgres:// URL"),
+    let Ok(DatabaseUrl::Postgres(target_url)) = DatabaseUrl::parse(target) else {
+        bail!("--to must be a postgres:// URL");
     };
     if !source_path.is_file() {
         bail!("{} is not a file", source_path.display());
     }
     let _lock = crate::services::backup::lock_exclusively(source_path)?;
-    let mut source = SqliteConnection::establish(&source_path.to_string_lossy())
-        .with_context(|| format!("opening {}", source_path.display()))?;
-    source.batch_execute("PRAGMA query_only = ON; BEGIN;")?;
-    let source_versions = applied(&mut source)?;
-
-    // The target at this version's schema, through the service's own migrations.
-    let mut target_settings = settings.clone();
-    target_settings.database = DatabaseUrl::Postgres(target_url.clone());
-    Database::connect(&target_settings)?.migrate()?;
-    let mut target = PgConnection::establish(&target_url).context("connecting to the target")?;
-    let target_versions = applied(&mut target)?;
-    if source_versions != target_versions {
-        bail!(
-            "{} is not at this version's migrations: run `skillpath migrate` on it first",
-            source_path.display()
-        );
-    }
-
+    let mut source = open_source(source_path)?;
+    let mut target = prepare_target(settings, &target_url)?;
     let tables = copy_order(&mut source, &mut target)?;
     target.batch_execute("BEGIN")?;
-    let moved = (|| -> anyhow::Result<BTreeMap<String, i64>> {
-        for table in MUST_BE_EMPTY {
-            if count(&mut target, table)? > 0 {
-                bail!("the target database already holds {table}: move into a new, empty database");
-            }
-        }
-        // Every table at once (what the migrations seeded is replaced by the file's rows).
-        let all: Vec<String> = diesel::sql_query(
-            "SELECT quote_ident(tablename) AS name FROM pg_tables \
-             WHERE schemaname = current_schema() AND tablename NOT LIKE '\\_\\_diesel%'",
-        )
-        .load::<Name>(&mut target)?
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
-        target.batch_execute(&format!("TRUNCATE {} RESTART IDENTITY", all.join(", ")))?;
-        let mut rows = BTreeMap::new();
-        for (table, columns) in &tables {
-            copy_table(&mut source, &mut target, table, columns)
-                .with_context(|| format!("copying {table}"))?;
-            let (from, to) = (count(&mut source, table)?, count(&mut target, table)?);
-            if from != to {
-                bail!("{table}: {from} row(s) in the file, {to} copied");
-            }
-            rows.insert(table.clone(), to);
-        }
-        restart_sequences(&mut target)?;
-        Ok(rows)
-    })();
-    match moved {
+    match copy_all(&mut source, &mut target, &tables) {
         Ok(rows) => {
             target.batch_execute("COMMIT")?;
             source.batch_execute("COMMIT")?;
+            // Fresh statistics: plans made on an empty database's would be slow on the copy.
+            target.batch_execute("ANALYZE")?;
             Ok(Moved {
                 rows,
                 seconds: started.elapsed().as_secs_f64(),
@@ -169,6 +125,88 @@ pub fn to_postgres(settings: &Settings, target: &str) -> anyhow::Result<Moved> {
             Err(error)
         }
     }
+}
+
+/// The SQLite file, read in one transaction, after checking that it is at this version's
+/// migrations (a file of an older version is migrated by starting the service once; a newer
+/// one is moved by the version that made it).
+fn open_source(path: &std::path::Path) -> anyhow::Result<SqliteConnection> {
+    let mut source = SqliteConnection::establish(&path.to_string_lossy())
+        .with_context(|| format!("opening {}", path.display()))?;
+    source.batch_execute("PRAGMA query_only = ON; BEGIN;")?;
+    let known: BTreeSet<String> = crate::services::backup::known_versions(false)?
+        .into_iter()
+        .collect();
+    if applied(&mut source)? != known {
+        bail!(
+            "{} is not at this version's migrations: run `skillpath migrate` on it with this \
+             version first (or move it with the version that made it)",
+            path.display()
+        );
+    }
+    Ok(source)
+}
+
+/// The target, checked to hold nothing anyone stored before anything is done to it, then
+/// migrated to this version through the service's own migrations.
+fn prepare_target(settings: &Settings, url: &str) -> anyhow::Result<PgConnection> {
+    let mut target = PgConnection::establish(url).context("connecting to the target")?;
+    refuse_unless_empty(&mut target)?;
+    let mut target_settings = settings.clone();
+    target_settings.database = DatabaseUrl::Postgres(url.to_owned());
+    Database::connect(&target_settings)?.migrate()?;
+    Ok(target)
+}
+
+/// Refuses a target in which any of [`MUST_BE_EMPTY`] holds a row.
+fn refuse_unless_empty(target: &mut PgConnection) -> anyhow::Result<()> {
+    for table in MUST_BE_EMPTY {
+        let exists: Count = diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1",
+        )
+        .bind::<Text, _>(*table)
+        .get_result(target)?;
+        if exists.n > 0 && count(target, table)? > 0 {
+            bail!("the target database already holds {table}: move into a new, empty database");
+        }
+    }
+    Ok(())
+}
+
+/// Replaces everything in the target with the source's rows, table by table, each count
+/// checked. Runs inside the target's transaction.
+fn copy_all(
+    source: &mut SqliteConnection,
+    target: &mut PgConnection,
+    tables: &[(String, Vec<SqliteColumn>)],
+) -> anyhow::Result<BTreeMap<String, i64>> {
+    refuse_unless_empty(target)?;
+    // Every table at once (what the migrations seeded is replaced by the file's rows).
+    let all: Vec<String> = target_tables(target)?.iter().map(|t| quoted(t)).collect();
+    target.batch_execute(&format!("TRUNCATE {} RESTART IDENTITY", all.join(", ")))?;
+    let mut rows = BTreeMap::new();
+    for (table, columns) in tables {
+        copy_table(source, target, table, columns).with_context(|| format!("copying {table}"))?;
+        let (from, to) = (count(source, table)?, count(target, table)?);
+        if from != to {
+            bail!("{table}: {from} row(s) in the file, {to} copied");
+        }
+        rows.insert(table.clone(), to);
+    }
+    restart_sequences(target)?;
+    Ok(rows)
+}
+
+/// The target's tables, but for the migrations' own.
+fn target_tables(target: &mut PgConnection) -> anyhow::Result<BTreeSet<String>> {
+    Ok(diesel::sql_query(
+        "SELECT tablename::text AS name FROM pg_tables \
+         WHERE schemaname = current_schema() AND tablename NOT LIKE '\\_\\_diesel%'",
+    )
+    .load::<Name>(target)?
+    .into_iter()
+    .map(|r| r.name)
+    .collect())
 }
 
 fn applied<C>(conn: &mut C) -> anyhow::Result<BTreeSet<String>>
@@ -215,6 +253,13 @@ fn copy_order(
     .map(|r| r.name)
     .filter(|n| !NOT_COPIED.contains(&n.as_str()))
     .collect();
+    let theirs: Vec<String> = target_tables(target)?
+        .into_iter()
+        .filter(|n| !NOT_COPIED.contains(&n.as_str()))
+        .collect();
+    if names != theirs {
+        bail!("the target's tables are not the file's: is it at this version's schema?");
+    }
     let target_columns =
         |target: &mut PgConnection, table: &str| -> anyhow::Result<BTreeSet<String>> {
             Ok(diesel::sql_query(
@@ -246,27 +291,29 @@ fn copy_order(
          FROM pg_constraint c WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace",
     )
     .load(target)?;
-    let mut ordered: Vec<(String, Vec<SqliteColumn>)> = Vec::new();
-    let mut placed = BTreeSet::new();
+    parents_first(columns, &references)
+}
+
+/// The tables in an order where every table comes after those its rows refer to (a reference
+/// of a table to itself or to a table not copied aside).
+fn parents_first(
+    mut columns: BTreeMap<String, Vec<SqliteColumn>>,
+    references: &[Reference],
+) -> anyhow::Result<Vec<(String, Vec<SqliteColumn>)>> {
+    let mut ordered = Vec::new();
     while !columns.is_empty() {
-        let ready: Vec<String> = columns
-            .keys()
-            .filter(|table| {
-                references.iter().all(|r| {
-                    r.child.trim_matches('"') != table.as_str()
-                        || r.parent.trim_matches('"') == table.as_str()
-                        || placed.contains(r.parent.trim_matches('"'))
-                        || !columns.contains_key(r.parent.trim_matches('"'))
-                })
+        let waits = |table: &str| {
+            references.iter().any(|r| {
+                let (child, parent) = (r.child.trim_matches('"'), r.parent.trim_matches('"'));
+                child == table && parent != table && columns.contains_key(parent)
             })
-            .cloned()
-            .collect();
+        };
+        let ready: Vec<String> = columns.keys().filter(|t| !waits(t)).cloned().collect();
         if ready.is_empty() {
             bail!("the tables' references form a cycle");
         }
         for table in ready {
             if let Some(cols) = columns.remove(&table) {
-                placed.insert(table.clone());
                 ordered.push((table, cols));
             }
         }

@@ -246,8 +246,18 @@ async fn the_secrets_are_exported_for_a_safe_and_never_overwritten() {
     let settings = (*app.state.settings).clone();
     backup::export_secrets(&settings, &out).unwrap();
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(text.contains(&format!("SKILLPATH_DATA_KEY={}", app.data_key)));
-    assert!(text.contains(&format!("SKILLPATH_JWT_SECRET={}", app.jwt_secret)));
+    // As base64 of the bytes (exact, and safe to source), read back as the same secrets.
+    let assigned = assignments(&text);
+    let again = Settings::from_lookup(|name| assigned.get(name).cloned()).unwrap();
+    assert_eq!(again.data_key.unwrap().expose(), app.data_key.as_bytes());
+    assert_eq!(
+        again.jwt_secret.unwrap().expose(),
+        app.jwt_secret.as_bytes()
+    );
+    assert!(
+        assigned["SKILLPATH_DATA_KEY"].starts_with("base64:"),
+        "{text}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -284,12 +294,7 @@ async fn generated_secrets_are_exported_as_the_same_secrets_for_the_environment(
     let out = files.path().join("secrets.env");
     backup::export_secrets(&settings, &out).unwrap();
     let text = std::fs::read_to_string(&out).unwrap();
-    let assigned: std::collections::HashMap<String, String> = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+    let assigned = assignments(&text);
     let elsewhere = Settings::from_lookup(|name| assigned.get(name).cloned()).unwrap();
     assert_eq!(
         elsewhere.data_key.unwrap().expose(),
@@ -300,4 +305,13 @@ async fn generated_secrets_are_exported_as_the_same_secrets_for_the_environment(
         elsewhere.jwt_secret.unwrap().expose(),
         generated[1].expose()
     );
+}
+
+/// The `NAME=value` lines of an exported secrets file.
+fn assignments(text: &str) -> std::collections::HashMap<String, String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
