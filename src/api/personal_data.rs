@@ -16,7 +16,6 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::db::corrections::{CorrectionRow, Listing};
 use crate::db::erasure as erasure_db;
-use crate::domain::checks::Checks;
 use crate::domain::today_in_shanghai;
 use crate::domain::{
     CorrectionDecision, CorrectionRecord, CorrectionRequestId, CorrectionStatus, LearnerId,
@@ -391,11 +390,7 @@ pub async fn erase_learner(
     caller.require_admin()?;
     let learner_id = id.into_inner();
     let body = body.into_inner();
-    let mut checks = Checks::new();
-    let reference = checks.text("reference", &body.reference, 200);
-    let reason = checks.text("reason", &body.reason, 1000);
-    let (reference, reason) = checks.done(|| Some((reference?, reason?)))?;
-    let basis = erasure::ErasureBasis::Administrator { reference, reason };
+    let basis = erasure::ErasureBasis::administrator(&body.reference, &body.reason)?;
     let erased = state
         .db
         .write(move |conn| erasure::erase(conn, learner_id, Some(caller.id), &basis, db::now()))

@@ -113,6 +113,12 @@ pub fn replace_entries(conn: &mut DbConnection, rows: &[EntryRow]) -> QueryResul
     Ok(())
 }
 
+/// Forgets every event the learner's feed showed.
+pub fn delete_entries(conn: &mut DbConnection, learner_id: LearnerId) -> QueryResult<usize> {
+    diesel::delete(calendar_entries::table.filter(calendar_entries::learner_id.eq(learner_id)))
+        .execute(conn)
+}
+
 /// Removes the learner's entries dated before `before` (long past: no client needs them).
 pub fn delete_entries_before(
     conn: &mut DbConnection,

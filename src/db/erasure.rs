@@ -7,10 +7,10 @@ use diesel::sql_types::Text;
 
 use super::schema::{
     account_links, audit_log, awards, calendar_entries, calendar_feeds, certificate_decisions,
-    certificates, correction_requests, deletion_requests, employments, enrollments, inbox_messages,
-    learner_kind_changes, learner_milestones, learners, milestone_events, notification_outbox,
-    notification_preferences, progress_snapshots, refresh_tokens, share_accesses, shares, users,
-    web_sessions,
+    certificates, correction_requests, deletion_requests, employments, enrollments,
+    erasures_in_progress, inbox_messages, learner_kind_changes, learner_milestones, learners,
+    milestone_events, notification_outbox, notification_preferences, progress_snapshots,
+    refresh_tokens, share_accesses, shares, users, web_sessions,
 };
 use super::DbConnection;
 use crate::domain::{CertificateStatus, LearnerId, UserId};
@@ -85,8 +85,26 @@ macro_rules! replaced {
     };
 }
 
-/// Replaces every occurrence of each of `secrets` with `pseudonym` in the audit entries `ids`.
+/// Replaces every occurrence of each of `secrets` with `pseudonym` in the audit entries `ids`
+/// of `learner_id`. The audit log's trigger allows that change only while the learner's row in
+/// `erasures_in_progress` exists: it is inserted here and deleted before the caller's
+/// transaction commits, so it is never seen outside it.
 pub fn pseudonymise_audit(
+    conn: &mut DbConnection,
+    learner_id: LearnerId,
+    ids: &[i64],
+    secrets: &[String],
+    pseudonym: &str,
+) -> QueryResult<usize> {
+    diesel::insert_into(erasures_in_progress::table)
+        .values(erasures_in_progress::learner_id.eq(learner_id))
+        .execute(conn)?;
+    let changed = replace_in_audit(conn, ids, secrets, pseudonym)?;
+    diesel::delete(erasures_in_progress::table.find(learner_id)).execute(conn)?;
+    Ok(changed)
+}
+
+fn replace_in_audit(
     conn: &mut DbConnection,
     ids: &[i64],
     secrets: &[String],
@@ -106,39 +124,48 @@ pub fn pseudonymise_audit(
     Ok(changed)
 }
 
-/// Replaces `secret` with `pseudonym` in the notices sent to other people about the learner's
+/// Replaces each of `secrets` with `pseudonym` in the notices sent to other people about the learner's
 /// certificates (HR told that a certificate they relied on was revoked).
 pub fn pseudonymise_notices_to_others(
     conn: &mut DbConnection,
     event_keys_like: &[String],
-    secret: &str,
+    secrets: &[String],
     pseudonym: &str,
 ) -> QueryResult<()> {
-    if secret.is_empty() {
-        return Ok(());
-    }
     for pattern in event_keys_like {
         let ids: Vec<i64> = notification_outbox::table
             .filter(notification_outbox::event_key.like(pattern))
             .filter(notification_outbox::user_id.is_not_null())
             .select(notification_outbox::id)
             .load(conn)?;
-        if ids.is_empty() {
-            continue;
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            replace_in_notices(conn, &ids, secret, pseudonym)?;
         }
-        diesel::update(notification_outbox::table.filter(notification_outbox::id.eq_any(&ids)))
-            .set(notification_outbox::payload.eq(replaced!("payload", secret, pseudonym)))
-            .execute(conn)?;
-        let messages = inbox_messages::table.filter(inbox_messages::outbox_id.eq_any(&ids));
-        diesel::update(messages)
-            .set((
-                inbox_messages::title_zh.eq(replaced!("title_zh", secret, pseudonym)),
-                inbox_messages::title_en.eq(replaced!("title_en", secret, pseudonym)),
-                inbox_messages::body_zh.eq(replaced!("body_zh", secret, pseudonym)),
-                inbox_messages::body_en.eq(replaced!("body_en", secret, pseudonym)),
-            ))
-            .execute(conn)?;
     }
+    Ok(())
+}
+
+fn replace_in_notices(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    secret: &str,
+    pseudonym: &str,
+) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(notification_outbox::table.filter(notification_outbox::id.eq_any(ids)))
+        .set(notification_outbox::payload.eq(replaced!("payload", secret, pseudonym)))
+        .execute(conn)?;
+    let messages = inbox_messages::table.filter(inbox_messages::outbox_id.eq_any(ids));
+    diesel::update(messages)
+        .set((
+            inbox_messages::title_zh.eq(replaced!("title_zh", secret, pseudonym)),
+            inbox_messages::title_en.eq(replaced!("title_en", secret, pseudonym)),
+            inbox_messages::body_zh.eq(replaced!("body_zh", secret, pseudonym)),
+            inbox_messages::body_en.eq(replaced!("body_en", secret, pseudonym)),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 

@@ -387,6 +387,22 @@ impl Database {
     }
 }
 
+/// Runs `f` on one snapshot of the database, so that rows read by several statements belong
+/// together: a read-only repeatable-read transaction on PostgreSQL, a deferred one on SQLite
+/// (whose first read fixes the snapshot it reads until the end).
+pub fn snapshot<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if let DbConnection::Postgres(c) = conn {
+            c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(conn)
+    })
+}
+
 /// A write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`), so a
 /// transaction that reads and then writes never fails half-way with "database is locked";
 /// PostgreSQL uses an ordinary transaction.

@@ -412,6 +412,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     correction_requests,
     deletion_requests,
     allowance_windows,
+    erasures_in_progress,
 );
 
 diesel::table! {
@@ -628,5 +629,11 @@ diesel::table! {
         key -> Text,
         used -> Integer,
         ends_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    erasures_in_progress (learner_id) {
+        learner_id -> BigInt,
     }
 }

@@ -98,9 +98,9 @@ async fn show(
     let corrections = rows
         .into_iter()
         .map(|r| CorrectionView {
-            fields: serde_json::from_str::<serde_json::Value>(&r.changes)
+            fields: serde_json::from_str(&r.changes)
                 .ok()
-                .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()))
+                .and_then(|v| corrections::fields_of(&v).ok())
                 .unwrap_or_default()
                 .join(", "),
             reason: r.reason,
@@ -180,21 +180,29 @@ pub async fn calendar_action(
 ) -> Result<HttpResponse, PageError> {
     let (session, learner_id) = signed_learner(visitor, &form.csrf)?;
     let ui = Ui::new(&req, None);
-    let shown = if form.action == "off" {
-        state
-            .db
-            .write(move |conn| calendar::disable(conn, learner_id))
-            .await?;
-        Shown::notice(ui.t("日历订阅已关闭。", "The calendar feed is off."))
-    } else {
-        let public_url = state.settings.notify.public_url.clone();
-        let address = state
-            .db
-            .write(move |conn| calendar::enable(conn, learner_id, &public_url, db::now()))
-            .await?;
-        Shown {
-            calendar: Some(address),
-            ..Shown::default()
+    let shown = match form.action.as_str() {
+        "off" => {
+            state
+                .db
+                .write(move |conn| calendar::disable(conn, learner_id))
+                .await?;
+            Shown::notice(ui.t("日历订阅已关闭。", "The calendar feed is off."))
+        }
+        "on" => {
+            let public_url = state.settings.notify.public_url.clone();
+            let address = state
+                .db
+                .write(move |conn| calendar::enable(conn, learner_id, &public_url, db::now()))
+                .await?;
+            Shown {
+                calendar: Some(address),
+                ..Shown::default()
+            }
+        }
+        // No button of the page sends anything else: the address in use stays as it is.
+        _ => {
+            let error = ui.t("未知的操作。", "Unknown action.");
+            return refused(&state, &req, session, error).await;
         }
     };
     show(&state, &req, session, StatusCode::OK, shown).await
@@ -257,14 +265,11 @@ pub async fn ask_correction(
     let form = form.into_inner();
     let (session, learner_id) = signed_learner(visitor, &form.csrf)?;
     let ui = Ui::new(&req, None);
-    let field = match form.field.as_str() {
-        "birth_date" => "birth_date",
-        _ => "name",
-    };
+    // A field the learner may not ask about is refused by the service, as through the API.
     let request = CorrectionForm {
         record: CorrectionRecord::Learner,
         record_id: None,
-        changes: serde_json::json!({ field: form.value.trim() }),
+        changes: serde_json::json!({ form.field.as_str(): form.value.trim() }),
         reason: form.reason,
     };
     let actor = session.user.id;

@@ -290,13 +290,6 @@ pub async fn make(
         let message = ui.t("请从列表中选择证书。", "Choose certificates from the list.");
         return refused(&state, &req, session, typed, message).await;
     };
-    if form.consent != sharing::consent::VERSION {
-        let message = ui.t(
-            "请阅读下面的同意书，勾选同意后再创建共享。",
-            "Read the consent below and tick it to create the share.",
-        );
-        return refused(&state, &req, session, typed, message).await;
-    }
     let now = db::now();
     let request = create::Request {
         purpose: form.purpose,
@@ -308,11 +301,20 @@ pub async fn make(
     };
     let (draft, code) = match request.draft(learner_id, session.user.id, now) {
         Ok(drafted) => drafted,
-        Err(AppError::Validation(_)) => {
-            let message = ui.t(
-                "请填写用途（至多200字）。",
-                "Give a purpose (at most 200 characters).",
-            );
+        // The use case checks the consent as it does through the API; the page says which
+        // field it refused.
+        Err(AppError::Validation(fields)) => {
+            let message = if fields.iter().any(|f| f.field == "consent_version") {
+                ui.t(
+                    "请阅读下面的同意书，勾选同意后再创建共享。",
+                    "Read the consent below and tick it to create the share.",
+                )
+            } else {
+                ui.t(
+                    "请填写用途（至多200字）。",
+                    "Give a purpose (at most 200 characters).",
+                )
+            };
             return refused(&state, &req, session, typed, message).await;
         }
         Err(other) => return Err(other.into()),

@@ -216,6 +216,8 @@ async fn a_learner_follows_their_milestones_in_their_own_calendar() {
     assert_problem(app.get(&new_path, None).await, 404, "not_found").await;
     let state = app.get_json("/api/v1/me/calendar", &l.me).await;
     assert_eq!(state["enabled"], false);
+    // What the feed showed is forgotten with it (nothing would fetch it again).
+    assert!(crate::personal_data::count_rows(&app, "calendar_entries", "learner_id", l.id) == 0);
 }
 
 #[tokio::test]

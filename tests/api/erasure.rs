@@ -371,3 +371,45 @@ async fn administrators_erase_on_a_verified_request() {
     );
     assert!(search_everywhere(&app, "wang.second@x.cn").is_empty());
 }
+
+/// The audit log stays append-only outside an erasure: no update (not even one that looks like
+/// an erasure's pseudonym) and no delete, by anyone writing to the database.
+#[tokio::test]
+async fn the_audit_log_refuses_changes_outside_an_erasure() {
+    let app = crate::helpers::spawn_app().await;
+    let (w, _) = learner_with_everything(&app).await;
+    let attempt = |sql: String| {
+        let mut conn = app.state.db.get().unwrap();
+        skillpath::each_backend!(&mut *conn, c => diesel::sql_query(sql).execute(c))
+    };
+    let latest = "(SELECT MAX(id) FROM audit_log)";
+    for sql in [
+        format!("UPDATE audit_log SET summary = '{{}}' WHERE id = {latest}"),
+        format!(
+            "UPDATE audit_log SET summary = '{{\"name\":\"erased-0123\"}}' WHERE id = {latest}"
+        ),
+        format!("DELETE FROM audit_log WHERE id = {latest}"),
+    ] {
+        let refused = attempt(sql.clone());
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("append-only")),
+            "{sql}: {refused:?}"
+        );
+    }
+    // An erasure itself still replaces the person in the entries about them.
+    let admin = app.admin_token().await;
+    let resp = app
+        .post(
+            &format!("/api/v1/learners/{}/erasure", w.l.id),
+            &json!({"reference": "来函 2026-1", "reason": "书面申请"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        count_rows(&app, "erasures_in_progress", "learner_id", w.l.id),
+        0
+    );
+}

@@ -46,6 +46,12 @@ async fn a_learner_downloads_subscribes_asks_and_deletes_from_their_data_page() 
         .await;
     assert!(off.body.contains("日历订阅已关闭"));
     assert_eq!(app.get(path, None).await.status(), 404);
+    // A form that is no button of the page makes no address.
+    let unknown = learner
+        .post("/my-data/calendar", &[("csrf", &csrf), ("action", "")])
+        .await;
+    assert_eq!(unknown.status, 422);
+    assert!(!unknown.body.contains("webcal://"));
 
     // A correction of the name: asked, listed as waiting; a bad birth date refused.
     let asked = learner
@@ -74,6 +80,24 @@ async fn a_learner_downloads_subscribes_asks_and_deletes_from_their_data_page() 
         )
         .await;
     assert_eq!(bad.status, 422);
+    // A field the learner may not ask about is refused, not filed as another one.
+    let other_field = learner
+        .post(
+            "/my-data/corrections",
+            &[
+                ("csrf", &csrf),
+                ("field", "hukou"),
+                ("value", "上海"),
+                ("reason", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(other_field.status, 422);
+    assert_eq!(
+        other_field.body.matches("待处理").count(),
+        1,
+        "still the one request"
+    );
 
     // The deletion: the box must be ticked; asked, then cancelled.
     let unticked = learner

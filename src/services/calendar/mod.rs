@@ -88,8 +88,10 @@ pub fn enable(
     Ok(FeedAddress::of(public_url, &token))
 }
 
-/// Turns the feed off: its address answers 404 from now on. Whether it was on.
+/// Turns the feed off: its address answers 404 from now on, and what it showed is forgotten
+/// (nothing would fetch, and so clean, it again). Whether it was on.
 pub fn disable(conn: &mut DbConnection, learner_id: LearnerId) -> Result<bool, AppError> {
+    calendar::delete_entries(conn, learner_id)?;
     Ok(calendar::delete_feed(conn, learner_id)? > 0)
 }
 
@@ -142,13 +144,14 @@ pub fn feed(
     .iter()
     .map(|p| serde_json::from_str(p).map_err(|e| AppError::internal("stored milestone", e)))
     .collect::<Result<_, _>>()?;
-    let shown = calendar::entries_of(conn, learner_id)?;
-    let changed = reconcile(learner_id, &stored, &shown, language, &alarm_days, now);
-    calendar::replace_entries(conn, &changed)?;
+    // What is older than the forgetting horizon is forgotten first, and not stored again.
     let forget_before = today - Duration::days(FORGET_AFTER_DAYS);
     calendar::delete_entries_before(conn, learner_id, forget_before)?;
-    let mut entries = merged(shown, changed);
-    entries.retain(|e| e.on_date >= forget_before);
+    let shown = calendar::entries_of(conn, learner_id)?;
+    let mut changed = reconcile(learner_id, &stored, &shown, language, &alarm_days, now);
+    changed.retain(|e| e.on_date >= forget_before);
+    calendar::replace_entries(conn, &changed)?;
+    let entries = merged(shown, changed);
     let recent: Vec<&EntryRow> = entries
         .iter()
         .filter(|e| e.on_date >= today - Duration::days(HISTORY_DAYS))

@@ -65,7 +65,7 @@ pub struct CorrectionForm {
 }
 
 /// The present fields of `changes` (an object), or a refusal naming `changes`.
-fn fields_of(changes: &Value) -> Result<Vec<String>, AppError> {
+pub fn fields_of(changes: &Value) -> Result<Vec<String>, AppError> {
     match changes.as_object() {
         Some(map) if !map.is_empty() => Ok(map.keys().cloned().collect()),
         _ => Err(AppError::invalid(

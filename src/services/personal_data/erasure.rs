@@ -121,6 +121,22 @@ pub enum ErasureBasis {
     Administrator { reference: String, reason: String },
 }
 
+impl ErasureBasis {
+    /// An administrator's basis, checked: the request's reference (1 to 200 characters) and
+    /// how it was verified (1 to 1000); each refusal names its field.
+    pub fn administrator(reference: &str, reason: &str) -> Result<Self, AppError> {
+        let mut checks = crate::domain::checks::Checks::new();
+        let reference = checks.text("reference", reference, 200);
+        let reason = checks.text("reason", reason, 1000);
+        checks.done(|| {
+            Some(Self::Administrator {
+                reference: reference?,
+                reason: reason?,
+            })
+        })
+    }
+}
+
 /// What an erasure did.
 #[derive(Debug, Clone)]
 pub struct Erased {
@@ -148,20 +164,17 @@ pub fn erase(
     let pseudonym = format!("erased-{}", hex::encode(random));
     let secrets = names_of(&rows);
     let audit_ids: Vec<i64> = rows.audit_entries.iter().map(|a| a.id).collect();
-    erasure::pseudonymise_audit(conn, &audit_ids, &secrets, &pseudonym)?;
+    erasure::pseudonymise_audit(conn, learner_id, &audit_ids, &secrets, &pseudonym)?;
     let about_certificates: Vec<String> = rows
         .certificates
         .iter()
         .map(|c| format!("certificate:{}:%", c.id))
         .collect();
-    erasure::pseudonymise_notices_to_others(
-        conn,
-        &about_certificates,
-        &rows.learner.name,
-        &pseudonym,
-    )?;
-    let unusable = crate::auth::password::hash(&hex::encode(random)).map_err(AppError::Internal)?;
-    let counts = erasure::erase_rows(conn, learner_id, &pseudonym, &unusable, now)?;
+    erasure::pseudonymise_notices_to_others(conn, &about_certificates, &secrets, &pseudonym)?;
+    // No password matches a stored value that is not a hash (and the accounts are disabled):
+    // no hashing inside the write transaction.
+    let unusable = "!erased";
+    let counts = erasure::erase_rows(conn, learner_id, &pseudonym, unusable, now)?;
     let basis = match basis {
         ErasureBasis::OwnRequest => json!({"basis": "own_request"}),
         ErasureBasis::Administrator { reference, reason } => {

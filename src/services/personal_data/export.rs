@@ -45,33 +45,33 @@ pub enum RequestedBy {
     Staff(UserId),
 }
 
-/// The copy, read outside any write lock, then noted (audited; the learner told when staff made
-/// it).
+/// The copy: the learner's rows read on one snapshot, outside any write lock; the zip built off
+/// the connection (and off the HTTP workers); then noted (audited; the learner told when staff
+/// made it).
 pub async fn make_copy(
     database: &Database,
     learner_id: LearnerId,
     by: RequestedBy,
 ) -> Result<Vec<u8>, AppError> {
     let now = crate::db::now();
-    let zip = database
-        .read(move |conn| build(conn, learner_id, now))
+    let rows = database
+        .read(move |conn| {
+            crate::db::snapshot(conn, |conn| personal_data::learner_rows(conn, learner_id))?
+                .ok_or(AppError::NotFound { what: "learner" })
+        })
         .await?;
+    let zip = tokio::task::spawn_blocking(move || build(&rows, now))
+        .await
+        .map_err(|e| AppError::internal("blocking task", e))??;
     database
         .write(move |conn| record(conn, learner_id, by, now))
         .await?;
     Ok(zip)
 }
 
-/// The learner's data as a zip: read in a read transaction (the copy is built outside any write
-/// lock; [`record`] then notes it).
-pub fn build(
-    conn: &mut DbConnection,
-    learner_id: LearnerId,
-    now: NaiveDateTime,
-) -> Result<Vec<u8>, AppError> {
-    let rows = personal_data::learner_rows(conn, learner_id)?
-        .ok_or(AppError::NotFound { what: "learner" })?;
-    let document = document(&rows, now)?;
+/// The learner's rows as a zip.
+pub fn build(rows: &LearnerRows, now: NaiveDateTime) -> Result<Vec<u8>, AppError> {
+    let document = document(rows, now)?;
     zip_of(&document).map_err(|e| AppError::internal("personal data export", e))
 }
 
