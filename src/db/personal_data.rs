@@ -12,17 +12,16 @@ use super::milestones::{EventRow, StoredMilestone};
 use super::notifications::{InboxRow, OutboxRow};
 use super::records::{AwardRow, EmploymentRow, EnrollmentRow};
 use super::schema::{
-    audit_log, awards, calendar_entries, calendar_feeds, certificate_decisions, certificates,
-    correction_requests, employments, enrollments, inbox_messages, learner_kind_changes,
-    learner_milestones, milestone_events, notification_outbox, notification_preferences,
-    share_accesses, shares, users,
+    audit_log, certificate_decisions, correction_requests, inbox_messages, learner_milestones,
+    milestone_events, notification_outbox, notification_preferences, share_accesses, shares, users,
 };
 use super::shares::{AccessRow, ShareRow};
 use super::users::UserRow;
 use super::DbConnection;
 use crate::domain::{AuditEntity, LearnerId};
 
-/// One learner's rows, each table's in id (or key) order.
+/// One learner's rows: each record in the order the service lists it (by date), the rest in id
+/// (or key) order.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LearnerRows {
     pub learner: LearnerRow,
@@ -62,32 +61,17 @@ pub fn learner_rows(
     let Some(learner) = super::learners::find(conn, learner_id)? else {
         return Ok(None);
     };
-    let certificates: Vec<CertificateRow> = certificates::table
-        .filter(certificates::learner_id.eq(learner_id))
-        .order(certificates::id)
-        .select(CertificateRow::as_select())
-        .load(conn)?;
+    // Each kind of record read as the service reads it elsewhere.
+    let certificates = super::certificates::of_learner(conn, learner_id)?;
     let certificate_ids: Vec<_> = certificates.iter().map(|c| c.id).collect();
     let accounts: Vec<UserRow> = users::table
         .filter(users::learner_id.eq(learner_id))
         .order(users::id)
         .select(UserRow::as_select())
         .load(conn)?;
-    let enrollments: Vec<EnrollmentRow> = enrollments::table
-        .filter(enrollments::learner_id.eq(learner_id))
-        .order(enrollments::id)
-        .select(EnrollmentRow::as_select())
-        .load(conn)?;
-    let employments: Vec<EmploymentRow> = employments::table
-        .filter(employments::learner_id.eq(learner_id))
-        .order(employments::id)
-        .select(EmploymentRow::as_select())
-        .load(conn)?;
-    let awards: Vec<AwardRow> = awards::table
-        .filter(awards::learner_id.eq(learner_id))
-        .order(awards::id)
-        .select(AwardRow::as_select())
-        .load(conn)?;
+    let enrollments = super::records::enrollments_of(conn, learner_id)?;
+    let employments = super::records::employments_of(conn, learner_id)?;
+    let awards = super::records::awards_of(conn, learner_id)?;
     let shares: Vec<ShareRow> = shares::table
         .filter(shares::learner_id.eq(learner_id))
         .order(shares::id)
@@ -163,11 +147,7 @@ pub fn learner_rows(
     audit_entries.sort_by_key(|a| a.id);
     audit_entries.dedup_by_key(|a| a.id);
     Ok(Some(LearnerRows {
-        kind_changes: learner_kind_changes::table
-            .filter(learner_kind_changes::learner_id.eq(learner_id))
-            .order(learner_kind_changes::id)
-            .select(KindChangeRow::as_select())
-            .load(conn)?,
+        kind_changes: super::learners::kind_history(conn, learner_id)?,
         certificate_decisions: certificate_decisions::table
             .filter(certificate_decisions::certificate_id.eq_any(&certificate_ids))
             .order(certificate_decisions::id)
@@ -197,15 +177,10 @@ pub fn learner_rows(
             .order(share_accesses::id)
             .select(AccessRow::as_select())
             .load(conn)?,
-        calendar_feed: calendar_feeds::table
-            .filter(calendar_feeds::learner_id.eq(learner_id))
-            .select(FeedRow::as_select())
-            .load(conn)?,
-        calendar_entries: calendar_entries::table
-            .filter(calendar_entries::learner_id.eq(learner_id))
-            .order((calendar_entries::milestone_key, calendar_entries::moment))
-            .select(EntryRow::as_select())
-            .load(conn)?,
+        calendar_feed: super::calendar::feed_of(conn, learner_id)?
+            .into_iter()
+            .collect(),
+        calendar_entries: super::calendar::entries_of(conn, learner_id)?,
         learner,
         accounts,
         enrollments,

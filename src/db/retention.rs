@@ -15,23 +15,15 @@ pub fn purge_share_accesses(conn: &mut DbConnection, before: NaiveDateTime) -> Q
 
 /// Deletes the shares that expired or were revoked before `before`, with their looks.
 pub fn purge_ended_shares(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
-    let ended = shares::table
-        .filter(
-            shares::expires_at
-                .lt(before)
-                .or(shares::revoked_at.lt(before)),
-        )
-        .select(shares::id.nullable());
-    diesel::delete(share_accesses::table.filter(share_accesses::share_id.eq_any(ended)))
+    let ended = || {
+        shares::expires_at
+            .lt(before)
+            .or(shares::revoked_at.lt(before))
+    };
+    let ended_ids = shares::table.filter(ended()).select(shares::id.nullable());
+    diesel::delete(share_accesses::table.filter(share_accesses::share_id.eq_any(ended_ids)))
         .execute(conn)?;
-    diesel::delete(
-        shares::table.filter(
-            shares::expires_at
-                .lt(before)
-                .or(shares::revoked_at.lt(before)),
-        ),
-    )
-    .execute(conn)
+    diesel::delete(shares::table.filter(ended())).execute(conn)
 }
 
 /// Deletes the email notifications sent, and the notifications withdrawn, before `before`; the

@@ -35,18 +35,20 @@ pub fn calendar(name: &str, events: &[Event<'_>]) -> String {
     line(&mut out, "X-PUBLISHED-TTL:PT12H");
     // The events are all-day (floating dates); the time zone is there for clients that want
     // one, and makes a feed without events a valid calendar (one component at least).
+    let offset = crate::domain::SHANGHAI.local_minus_utc() / 60;
+    let offset = format!("{:+03}{:02}", offset / 60, offset % 60);
     for l in [
-        "BEGIN:VTIMEZONE",
-        "TZID:Asia/Shanghai",
-        "BEGIN:STANDARD",
-        "DTSTART:19700101T000000",
-        "TZOFFSETFROM:+0800",
-        "TZOFFSETTO:+0800",
-        "TZNAME:CST",
-        "END:STANDARD",
-        "END:VTIMEZONE",
+        "BEGIN:VTIMEZONE".to_owned(),
+        "TZID:Asia/Shanghai".to_owned(),
+        "BEGIN:STANDARD".to_owned(),
+        "DTSTART:19700101T000000".to_owned(),
+        format!("TZOFFSETFROM:{offset}"),
+        format!("TZOFFSETTO:{offset}"),
+        "TZNAME:CST".to_owned(),
+        "END:STANDARD".to_owned(),
+        "END:VTIMEZONE".to_owned(),
     ] {
-        line(&mut out, l);
+        line(&mut out, &l);
     }
     for event in events {
         vevent(&mut out, event);
@@ -191,6 +193,15 @@ mod tests {
         assert!(unfolded.contains(&format!("SUMMARY:{long}\r\n")));
         assert!(text.ends_with("END:VCALENDAR\r\n"));
         assert!(!text.replace("\r\n", "").contains('\n'));
+    }
+
+    #[test]
+    fn the_time_zone_is_shanghais_offset() {
+        let text = calendar("c", &[]);
+        assert!(
+            text.contains("TZOFFSETFROM:+0800\r\nTZOFFSETTO:+0800\r\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -137,12 +137,11 @@ impl ErasureBasis {
     }
 }
 
-/// What an erasure did.
+/// What stands for the person now, and since when (the rows it touched are in its audit entry).
 #[derive(Debug, Clone)]
 pub struct Erased {
     pub pseudonym: String,
     pub erased_at: NaiveDateTime,
-    pub counts: erasure::Counts,
 }
 
 /// Erases the learner's personal information now (see the module's documentation). Run in a
@@ -197,7 +196,6 @@ pub fn erase(
     Ok(Erased {
         pseudonym,
         erased_at: now,
-        counts,
     })
 }
 
