@@ -150,7 +150,7 @@ async fn run(
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.clone())
     })?;
-    let app = Application::build(settings).await?;
+    let app = Application::build(settings, skillpath::http_server::StopOn::Handle).await?;
     let state = app.state();
     let client = Client {
         http: reqwest::Client::new(),

@@ -29,14 +29,31 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::api::problem::{Problem, PROBLEM_CONTENT_TYPE};
 
+/// How long after a stop begins the server still reads a request on a connection it has already
+/// accepted. Told at once, actix-http closes every connection whose request it has not yet
+/// read, and a request that had just been sent on one (a proxy's POST to a replica being
+/// restarted) would fail though nothing of it ran. Connections idle past this are closed; those
+/// with a request finish it.
+const READ_AFTER_STOP: Duration = Duration::from_secs(1);
+
+/// What stops a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopOn {
+    /// SIGTERM or SIGINT, after draining its port (see [`stop_on_signal`]); a process that
+    /// serves until it is told to stop.
+    Signals,
+    /// Its handle only (tests, and servers stopped by their own process).
+    Handle,
+}
+
 /// How the server runs.
 pub struct ServerOptions {
     /// Worker threads; `None` is one per core.
     pub workers: Option<usize>,
     /// Seconds in-flight requests get to finish once the server is told to stop.
     pub shutdown_timeout_secs: u64,
-    /// Whether SIGTERM / SIGINT stop the server (else its handle does).
-    pub stop_on_signals: bool,
+    /// What stops the server.
+    pub stop_on: StopOn,
     /// Threads each worker may run blocking work on (database statements, password hashing);
     /// work beyond waits in the worker's queue. `None` keeps actix's default (512 shared out).
     pub max_blocking_threads: Option<usize>,
@@ -69,9 +86,13 @@ where
     if let Some(threads) = options.max_blocking_threads {
         builder = builder.worker_max_blocking_threads(threads.max(1));
     }
-    if !options.stop_on_signals {
-        builder = builder.disable_signals();
-    }
+    // actix-server's own signal handling closes the port at once; ours drains it first.
+    builder = builder.disable_signals();
+    let port = if options.stop_on == StopOn::Signals {
+        Some(listener.try_clone()?)
+    } else {
+        None
+    };
     let shutdown = builder.graceful_shutdown_signal();
     let builder = builder.listen(format!("skillpath-{addr}"), listener, move || {
         let shutdown = shutdown.clone();
@@ -81,7 +102,10 @@ where
         let http = HttpService::build()
             .graceful_shutdown_signal(move || {
                 let shutdown = shutdown.clone();
-                async move { shutdown.notified().await }
+                async move {
+                    shutdown.notified().await;
+                    actix_web::rt::time::sleep(READ_AFTER_STOP).await
+                }
             })
             .keep_alive(KeepAlive::default())
             .client_request_timeout(Duration::from_secs(5))
@@ -97,7 +121,72 @@ where
         })
         .and_then(http)
     })?;
-    Ok(builder.run())
+    let server = builder.run();
+    if let Some(port) = port {
+        tokio::spawn(stop_on_signal(port, server.handle()));
+    }
+    Ok(server)
+}
+
+/// How long a stopping server goes on accepting the connections the kernel completed before it
+/// stopped taking new ones (its accept thread and workers take them up within milliseconds).
+const DRAIN_BEFORE_STOP: Duration = Duration::from_millis(250);
+
+/// On SIGTERM or SIGINT: stops taking new connections, lets the server accept those already
+/// waiting in the kernel's queue, then stops it gracefully.
+///
+/// Closing the port at once (what actix-server does) resets every connection still in that
+/// queue, and a proxy that had already sent a POST on one answers 502 without trying another
+/// replica. Dropped instead by a socket filter, a new connection's first SYN goes unanswered; its
+/// retry a second later finds the port closed, and the proxy takes the next replica.
+async fn stop_on_signal(port: TcpListener, server: actix_server::ServerHandle) {
+    stop_signal().await;
+    match refuse_new_connections(&port) {
+        Ok(()) => {
+            drop(port);
+            tokio::time::sleep(DRAIN_BEFORE_STOP).await;
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not stop taking connections before stopping");
+            drop(port);
+        }
+    }
+    tracing::info!("stopping: finishing the requests in hand");
+    server.stop(true).await;
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Makes the kernel drop every packet a listening socket would take from now on: SYNs of new
+/// connections (and the last ACK of a handshake in progress). Connections already completed,
+/// waiting to be accepted, are sockets of their own and stay as they are.
+#[cfg(target_os = "linux")]
+fn refuse_new_connections(port: &TcpListener) -> io::Result<()> {
+    /// `BPF_RET | BPF_K` with 0: keep nothing of the packet.
+    const DROP_EVERYTHING: socket2::SockFilter = socket2::SockFilter::new(0x06, 0, 0, 0);
+    socket2::SockRef::from(port).attach_filter(&[DROP_EVERYTHING])
+}
+
+#[cfg(not(target_os = "linux"))]
+fn refuse_new_connections(_port: &TcpListener) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "socket filters are Linux's",
+    ))
 }
 
 /// A connection's stream that rewrites actix-http's own refusals (see the module's doc).
@@ -283,6 +372,37 @@ mod tests {
             .unwrap();
             assert!(answer.contains(&format!("\"code\":\"{code}\"")), "{answer}");
         }
+    }
+
+    /// What a stopping server relies on: after the filter, a connection already waiting to be
+    /// accepted is accepted and carries its request; a new one does not get in.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_drained_port_keeps_waiting_connections_and_takes_no_new_one() {
+        use std::io::{Read, Write};
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut waiting = std::net::TcpStream::connect(address).unwrap();
+        refuse_new_connections(&listener).unwrap();
+        waiting.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+
+        let late = std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300));
+        assert!(late.is_err(), "a new connection got in: {late:?}");
+
+        let (mut accepted, _) = listener.accept().unwrap();
+        accepted
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut request = [0u8; 18];
+        accepted.read_exact(&mut request).unwrap();
+        assert_eq!(&request, b"GET / HTTP/1.1\r\n\r\n");
+        accepted
+            .write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+            .unwrap();
+        let mut answer = [0u8; 12];
+        waiting.read_exact(&mut answer).unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 204");
     }
 
     #[test]

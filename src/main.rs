@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use skillpath::api::openapi;
 use skillpath::config::Settings;
 use skillpath::db::Database;
+use skillpath::http_server::StopOn;
 use skillpath::startup::Application;
 use skillpath::telemetry;
 
@@ -149,7 +150,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let app = Application::build(settings).await?;
+    let app = Application::build(settings, StopOn::Signals).await?;
     app.run_until_stopped().await?;
     tracing::info!("shut down");
     Ok(())

@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::db::users::{self, NewUser};
 use crate::db::{self, Database};
 use crate::domain::Role;
-use crate::http_server::{self, ServerOptions};
+use crate::http_server::{self, ServerOptions, StopOn};
 
 use crate::notify::worker::Worker;
 use crate::secrets;
@@ -33,8 +33,9 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects, migrates, bootstraps, and binds (port 0 picks a free port).
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    /// Connects, migrates, bootstraps, and binds (port 0 picks a free port); `stop_on` says
+    /// what stops it.
+    pub async fn build(settings: Settings, stop_on: StopOn) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding SKILLPATH_BIND={}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -78,7 +79,7 @@ impl Application {
             ServerOptions {
                 workers: None,
                 shutdown_timeout_secs: SHUTDOWN_GRACE_SECS,
-                stop_on_signals: true,
+                stop_on,
                 max_blocking_threads: Some(blocking_threads),
             },
         )?;
@@ -115,7 +116,7 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    /// Serves until stopped (as `build` was told), then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
@@ -173,7 +174,7 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
         ServerOptions {
             workers: Some(1),
             shutdown_timeout_secs: SHUTDOWN_GRACE_SECS,
-            stop_on_signals: false,
+            stop_on: StopOn::Handle,
             max_blocking_threads: None,
         },
     )?;
@@ -190,7 +191,7 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
         std::future::pending(),
     ));
     Worker::new(state.worker_context())?
-        .run(stop_signal())
+        .run(http_server::stop_signal())
         .await;
     // The runner stops looking for jobs; a job it is running finishes before the process exits
     // (if the process is killed instead, another runner takes the job up when its lease runs out).
@@ -199,22 +200,6 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let _ = http.await;
     tracing::info!("notification worker stopped");
     Ok(())
-}
-
-/// Completes on SIGTERM or SIGINT.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Creates the first administrator from `SKILLPATH_ADMIN_*` when no admin exists yet.

@@ -92,7 +92,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         vars.insert(k.to_string(), v.to_string());
     }
     let settings = Settings::from_lookup(|name| vars.get(name).cloned()).expect("test settings");
-    let app = Application::build(settings)
+    let app = Application::build(settings, skillpath::http_server::StopOn::Handle)
         .await
         .expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -472,7 +472,7 @@ impl TestApp {
     pub async fn replica(&self) -> Replica {
         let mut settings: Settings = (*self.state.settings).clone();
         settings.bind = "127.0.0.1:0".parse().unwrap();
-        let app = Application::build(settings)
+        let app = Application::build(settings, skillpath::http_server::StopOn::Handle)
             .await
             .expect("build another replica");
         let address = format!("http://127.0.0.1:{}", app.port());

@@ -104,3 +104,43 @@ async fn openapi_and_docs_are_served() {
         resp.status()
     );
 }
+
+/// A replica being restarted behind a proxy: a request that arrives on a connection the server
+/// accepted just before it was told to stop is answered (nothing of it had run, and a proxy does
+/// not send a POST again), while new connections are refused.
+#[tokio::test]
+async fn a_request_on_a_connection_accepted_before_a_stop_is_still_answered() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // Accepted, and nothing sent yet: then the stop begins.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stopped = tokio::spawn(app.server.stop(true));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused = address.clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nhost: replica\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        let read = stream.read_to_string(&mut answer);
+        (read.map_err(|e| e.kind()), answer)
+    })
+    .await
+    .unwrap();
+    assert!(
+        answer.0.is_ok() && answer.1.starts_with("HTTP/1.1 200"),
+        "{answer:?}"
+    );
+    assert!(
+        std::net::TcpStream::connect(&refused).is_err(),
+        "a stopping server refuses new connections"
+    );
+    stopped.await.unwrap();
+}

@@ -420,10 +420,11 @@ async fn replicas_behind_nginx_restart_under_load_without_a_failed_request_or_a_
     let seen = std::mem::take(&mut *seen.lock().unwrap());
     assert!(
         seen.failures.is_empty(),
-        "{} failed request(s) of {:?}: {:?}",
+        "{} failed request(s) of {:?}: {:?}; nginx: {}",
         seen.failures.len(),
         seen.answered,
-        &seen.failures[..seen.failures.len().min(10)]
+        &seen.failures[..seen.failures.len().min(10)],
+        std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
     );
     for kind in ["read", "write", "page"] {
         assert!(
