@@ -10,7 +10,7 @@ use crate::auth::scope::require_learner;
 use crate::auth::AuthUser;
 use crate::db::audit;
 use crate::db::certificates::{self, CertificateRow, NewCertificate, NewDecision};
-use crate::db::{self, learners, occupations, DbConnection};
+use crate::db::{self, learners, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{
     certificate_number, today_in_shanghai, AuditAction, AuditEntity, CertificateId,
@@ -124,12 +124,7 @@ pub fn submit(
             ));
         }
     }
-    if occupations::find(conn, &s.occupation_code)?.is_none() {
-        return Err(AppError::invalid(
-            "occupation_code",
-            format!("{} is not in the occupation catalog", s.occupation_code),
-        ));
-    }
+    super::occupation_catalog::require_occupation(conn, "occupation_code", &s.occupation_code)?;
     if certificates::find_by_number(conn, &s.number)?.is_some() {
         return Err(AppError::conflict(
             "certificate_exists",

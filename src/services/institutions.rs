@@ -11,7 +11,7 @@ use crate::db::institutions::{
     self, DesignationRow, InstitutionChanges, InstitutionRow, NewDesignation, NewInstitution,
     NewProgram, ProgramRow,
 };
-use crate::db::{self, audit, occupations, DbConnection};
+use crate::db::{self, audit, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{
     AuditAction, AuditEntity, DesignationId, InstitutionId, InstitutionKind, ProgramId, UserId,
@@ -212,22 +212,17 @@ pub fn create_program(
     related: &[String],
 ) -> Result<ProgramRow, AppError> {
     find(conn, institution_id)?;
-    let mut wanted = related.to_vec();
-    wanted.push(primary.to_owned());
-    let known = occupations::existing(conn, &wanted)?;
     let mut checks = Checks::new();
-    checks.ensure(
-        known.iter().any(|k| k == primary),
-        "occupation_code",
-        format!("{primary} is not in the occupation catalog"),
-    );
-    for (i, code) in related.iter().enumerate() {
-        checks.ensure(
-            known.contains(code),
-            &format!("related_occupation_codes[{i}]"),
-            format!("{code} is not in the occupation catalog"),
-        );
-    }
+    super::occupation_catalog::check_occupations(
+        conn,
+        &mut checks,
+        std::iter::once(("occupation_code".to_owned(), primary)).chain(
+            related
+                .iter()
+                .enumerate()
+                .map(|(i, code)| (format!("related_occupation_codes[{i}]"), code.as_str())),
+        ),
+    )?;
     checks.done(|| Some(()))?;
     let now = db::now();
     let row = institutions::insert_program(

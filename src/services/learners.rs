@@ -10,7 +10,7 @@ use crate::auth::AuthUser;
 use crate::db::learners::{
     self, KindChangeRow, LearnerChanges, LearnerFilter, LearnerRow, NewLearner,
 };
-use crate::db::{self, audit, occupations, DbConnection};
+use crate::db::{self, audit, DbConnection};
 use crate::domain::{
     checks::Checks, AuditAction, AuditEntity, InstitutionId, Language, LearnerId, LearnerKind,
     UserId,
@@ -138,18 +138,17 @@ fn check_against_stored(
 ) -> Result<(), AppError> {
     // Everything else is checked before anyone is matched: a request that fails anyway must
     // not tell, for free, whether its identity number or email is on record.
-    if !checked.education_codes.is_empty() {
-        let known = occupations::existing(conn, &checked.education_codes)?;
-        let mut checks = Checks::new();
-        for (i, code) in checked.education_codes.iter().enumerate() {
-            checks.ensure(
-                known.contains(code),
-                &format!("education_occupation_codes[{i}]"),
-                format!("{code} is not in the occupation catalog"),
-            );
-        }
-        checks.done(|| Some(()))?;
-    }
+    let mut checks = Checks::new();
+    super::occupation_catalog::check_occupations(
+        conn,
+        &mut checks,
+        checked
+            .education_codes
+            .iter()
+            .enumerate()
+            .map(|(i, code)| (format!("education_occupation_codes[{i}]"), code.as_str())),
+    )?;
+    checks.done(|| Some(()))?;
     let by_hash = match &checked.id_hash {
         Some(hash) => learners::find_by_id_hash(conn, hash)?.filter(|o| Some(o.id) != except),
         None => None,

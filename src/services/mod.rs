@@ -17,6 +17,7 @@ pub mod learner_input;
 pub mod learners;
 pub mod move_database;
 pub mod notifications;
+pub mod occupation_catalog;
 pub mod partnerships;
 pub mod personal_data;
 pub mod policy;

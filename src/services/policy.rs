@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use crate::db::milestones::{self, NewParameter};
-use crate::db::{self, audit, occupations, DbConnection};
+use crate::db::{self, audit, DbConnection};
 use crate::domain::{AuditAction, AuditEntity, OccupationCode, UserId};
 use crate::error::AppError;
 use crate::services::jobs::{self, Job};
@@ -26,12 +26,7 @@ pub struct NewValue {
 /// recomputation of every learner. Run inside a write transaction.
 pub fn add_value(conn: &mut DbConnection, actor: UserId, new: &NewValue) -> Result<(), AppError> {
     if let Some(code) = &new.occupation_code {
-        if occupations::find(conn, code.as_str())?.is_none() {
-            return Err(AppError::invalid(
-                "occupation_code",
-                format!("{code} is not in the occupation catalog"),
-            ));
-        }
+        super::occupation_catalog::require_occupation(conn, "occupation_code", code.as_str())?;
     }
     milestones::insert_parameter(
         conn,

@@ -1,20 +1,32 @@
 //! A learner's records: enrollments, employment spells and awards, each written with the
 //! recomputation of the learner's milestones and its audit entry, in one transaction.
 
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
-use crate::auth::scope::{managed_program, require_learner};
+use crate::auth::scope::{managed_program, may_change_employment, require_learner};
 use crate::auth::AuthUser;
 use crate::db::records::{
-    self, AwardRow, EmploymentRow, EnrollmentRow, NewAward, NewEmployment, NewEnrollment,
+    self, AwardRow, EmploymentFix, EmploymentRow, EnrollmentFix, EnrollmentRow, NewAward,
+    NewEmployment, NewEnrollment,
 };
-use crate::db::{audit, institutions, occupations, DbConnection};
-use chrono::NaiveDate;
-
+use crate::db::{audit, institutions, DbConnection};
+use crate::domain::checks::Checks;
 use crate::domain::{
-    AuditAction, AuditEntity, EmploymentId, EnrollmentId, EnrollmentStatus, LearnerId,
+    AuditAction, AuditEntity, CorrectionRequestId, EmploymentId, EnrollmentId, EnrollmentStatus,
+    LearnerId, OccupationCode,
 };
 use crate::error::AppError;
+
+/// An end before its start, refused under `field`.
+fn not_before_start(field: &str, start: NaiveDate, end: Option<NaiveDate>) -> Result<(), AppError> {
+    match end {
+        Some(end) if end < start => Err(AppError::invalid(field, "must not be before start_date")),
+        _ => Ok(()),
+    }
+}
 
 /// Enrolls the learner in a program of the caller's institution. Run inside a write transaction.
 /// Enrolls a learner in a program; a learner with an address and no account is invited to
@@ -75,12 +87,7 @@ pub fn close_enrollment(
         ));
     }
     let end = end.unwrap_or(current.end_date);
-    if end < current.start_date {
-        return Err(AppError::invalid(
-            "end_date",
-            "must not be before start_date",
-        ));
-    }
+    not_before_start("end_date", current.start_date, Some(end))?;
     records::set_enrollment_status(conn, enrollment_id, status, end, crate::db::now())?;
     super::eligibility::refresh_now(conn, learner_id)?;
     audit::record(
@@ -103,12 +110,7 @@ pub fn record_employment(
     new: NewEmployment,
 ) -> Result<EmploymentRow, AppError> {
     require_learner(conn, caller, new.learner_id)?;
-    if occupations::find(conn, &new.occupation_code)?.is_none() {
-        return Err(AppError::invalid(
-            "occupation_code",
-            format!("{} is not in the occupation catalog", new.occupation_code),
-        ));
-    }
+    super::occupation_catalog::require_occupation(conn, "occupation_code", &new.occupation_code)?;
     if let Some(inst) = new.employer_institution_id {
         if institutions::find(conn, inst)?.is_none() {
             return Err(AppError::invalid(
@@ -142,15 +144,10 @@ pub fn end_employment(
     require_learner(conn, caller, learner_id)?;
     let current = records::find_employment(conn, learner_id, employment_id)?
         .ok_or(AppError::NotFound { what: "employment" })?;
-    if !crate::auth::scope::may_change_employment(caller, current.employer_institution_id) {
+    if !may_change_employment(caller, current.employer_institution_id) {
         return Err(AppError::NotFound { what: "employment" });
     }
-    if end < current.start_date {
-        return Err(AppError::invalid(
-            "end_date",
-            "must not be before start_date",
-        ));
-    }
+    not_before_start("end_date", current.start_date, Some(end))?;
     records::end_employment(conn, employment_id, end, crate::db::now())?;
     super::eligibility::refresh_now(conn, learner_id)?;
     audit::record(
@@ -183,4 +180,180 @@ pub fn record_award(
         &json!({"learner_id": row.learner_id, "kind": row.kind, "title": row.title}),
     )?;
     Ok(row)
+}
+
+/// The fields of an enrollment a learner's correction may change (`None`: unchanged).
+#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollmentChanges {
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub full_time: Option<bool>,
+}
+
+/// The fields of an employment spell a learner's correction may change (`None`: unchanged).
+#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmploymentChanges {
+    pub occupation_code: Option<String>,
+    pub post_title: Option<String>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub in_shanghai: Option<bool>,
+    pub frontline: Option<bool>,
+}
+
+/// What `changes` makes of `current`, checked as the enrollment it would leave (fields named
+/// `changes.*`): a correction is refused when the learner asks, not only when staff accept.
+pub fn enrollment_fix(
+    changes: &EnrollmentChanges,
+    current: &EnrollmentRow,
+    now: NaiveDateTime,
+) -> Result<EnrollmentFix, AppError> {
+    not_before_start(
+        "changes.end_date",
+        changes.start_date.unwrap_or(current.start_date),
+        Some(changes.end_date.unwrap_or(current.end_date)),
+    )?;
+    Ok(EnrollmentFix {
+        start_date: changes.start_date,
+        end_date: changes.end_date,
+        full_time: changes.full_time,
+        updated_at: Some(now),
+    })
+}
+
+/// What `changes` makes of `current`, checked as the spell it would leave (fields named
+/// `changes.*`), with the checks a spell is recorded with.
+pub fn employment_fix(
+    conn: &mut DbConnection,
+    changes: &EmploymentChanges,
+    current: &EmploymentRow,
+    now: NaiveDateTime,
+) -> Result<EmploymentFix, AppError> {
+    let mut checks = Checks::new();
+    let occupation = changes.occupation_code.as_deref().and_then(|code| {
+        checks
+            .with("changes.occupation_code", OccupationCode::parse(code))
+            .map(OccupationCode::into_inner)
+    });
+    let post = changes
+        .post_title
+        .as_deref()
+        .and_then(|p| checks.text("changes.post_title", p, 100));
+    if let Some(start) = changes.start_date {
+        checks.ensure(
+            start <= crate::domain::today_in_shanghai(),
+            "changes.start_date",
+            "must not be in the future",
+        );
+    }
+    checks.done(|| Some(()))?;
+    if let Some(code) = &occupation {
+        super::occupation_catalog::require_occupation(conn, "changes.occupation_code", code)?;
+    }
+    not_before_start(
+        "changes.end_date",
+        changes.start_date.unwrap_or(current.start_date),
+        changes.end_date.or(current.end_date),
+    )?;
+    Ok(EmploymentFix {
+        occupation_code: occupation,
+        post_title: post,
+        start_date: changes.start_date,
+        end_date: changes.end_date.map(Some),
+        in_shanghai: changes.in_shanghai,
+        frontline: changes.frontline,
+        updated_at: Some(now),
+    })
+}
+
+/// Corrects an enrollment as an accepted correction `request` asks, in the caller's name: checked,
+/// written, the learner's milestones recomputed, audited (by its fields, naming the request).
+/// Run inside a write transaction.
+pub fn correct_enrollment(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    learner_id: LearnerId,
+    id: EnrollmentId,
+    changes: &EnrollmentChanges,
+    request: CorrectionRequestId,
+    now: NaiveDateTime,
+) -> Result<EnrollmentRow, AppError> {
+    let not_found = || AppError::NotFound { what: "enrollment" };
+    require_learner(conn, caller, learner_id)?;
+    let current = records::find_enrollment(conn, learner_id, id)?.ok_or_else(not_found)?;
+    let fix = enrollment_fix(changes, &current, now)?;
+    records::fix_enrollment(conn, id, &fix)?;
+    corrected(
+        conn,
+        caller,
+        learner_id,
+        (AuditEntity::Enrollment, id.0),
+        request,
+        &set_fields(changes),
+    )?;
+    records::find_enrollment(conn, learner_id, id)?.ok_or_else(not_found)
+}
+
+/// Corrects an employment spell as an accepted correction `request` asks (HR staff reach only
+/// spells at their own enterprise), as [`correct_enrollment`] does an enrollment.
+pub fn correct_employment(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    learner_id: LearnerId,
+    id: EmploymentId,
+    changes: &EmploymentChanges,
+    request: CorrectionRequestId,
+    now: NaiveDateTime,
+) -> Result<EmploymentRow, AppError> {
+    let not_found = || AppError::NotFound { what: "employment" };
+    require_learner(conn, caller, learner_id)?;
+    let current = records::find_employment(conn, learner_id, id)?
+        .filter(|c| may_change_employment(caller, c.employer_institution_id))
+        .ok_or_else(not_found)?;
+    let fix = employment_fix(conn, changes, &current, now)?;
+    records::fix_employment(conn, id, &fix)?;
+    corrected(
+        conn,
+        caller,
+        learner_id,
+        (AuditEntity::Employment, id.0),
+        request,
+        &set_fields(changes),
+    )?;
+    records::find_employment(conn, learner_id, id)?.ok_or_else(not_found)
+}
+
+/// The fields `changes` sets (those not null), in name order.
+fn set_fields(changes: &impl Serialize) -> Vec<String> {
+    match serde_json::to_value(changes) {
+        Ok(serde_json::Value::Object(fields)) => fields
+            .into_iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(name, _)| name)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// After a record's correction: the learner's milestones recomputed, the change audited.
+fn corrected(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    learner_id: LearnerId,
+    (entity, record_id): (AuditEntity, i64),
+    request: CorrectionRequestId,
+    fields: &[String],
+) -> Result<(), AppError> {
+    super::eligibility::refresh_now(conn, learner_id)?;
+    audit::record(
+        conn,
+        Some(caller.id),
+        AuditAction::Update,
+        entity,
+        record_id,
+        &json!({"correction_request": request, "fields": fields}),
+    )?;
+    Ok(())
 }

@@ -14,7 +14,7 @@ use crate::db::institution_records::{
 };
 use crate::db::institutions::{self, InstitutionRow};
 use crate::db::notifications::Recipient;
-use crate::db::{self, audit, occupations, DbConnection};
+use crate::db::{self, audit, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::UserId;
 use crate::domain::{
@@ -333,13 +333,11 @@ pub fn check_occupation(
     checks: &mut Checks,
     code: &str,
 ) -> Result<(), AppError> {
-    if occupations::existing(conn, &[code.to_owned()])?.is_empty() {
-        checks.add(
-            "occupation_code",
-            format!("{code} is not in the occupation catalog"),
-        );
-    }
-    Ok(())
+    super::occupation_catalog::check_occupations(
+        conn,
+        checks,
+        [("occupation_code".to_owned(), code)],
+    )
 }
 
 /// What a teacher's year must be.

@@ -359,4 +359,26 @@ async fn an_employment_spell_is_corrected_by_its_employers_hr() {
         .await;
     assert_eq!(spells[0]["post_title"], "维修电工班组长");
     assert_eq!(spells[0]["start_date"], "2025-06-15");
+    // The spell's own audit entry: in the decider's name, naming the request and the fields.
+    let audit = app
+        .get_json(
+            &format!(
+                "/api/v1/audit?entity_type=employment&entity_id={}&limit=10",
+                spell["id"]
+            ),
+            &l.admin,
+        )
+        .await;
+    let corrected = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "update")
+        .expect("the correction is audited on the spell");
+    assert_eq!(corrected["summary"]["correction_request"], asked["id"]);
+    assert_eq!(
+        corrected["summary"]["fields"],
+        json!(["post_title", "start_date"])
+    );
+    assert!(!audit.to_string().contains("维修电工班组长"), "{audit}");
 }

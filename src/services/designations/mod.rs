@@ -17,7 +17,7 @@ use crate::db::designation_applications::{
 };
 use crate::db::institutions::{self, DesignationRow, InstitutionRow};
 use crate::db::notifications::Recipient;
-use crate::db::{self, audit, occupations, partnerships, users, DbConnection};
+use crate::db::{self, audit, partnerships, users, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{
     ApplicationState, ApplicationStep, AuditAction, AuditEntity, Category,
@@ -189,20 +189,23 @@ pub fn stable_partners(
 }
 
 fn check_projects(conn: &mut DbConnection, projects: &[Project]) -> Result<(), AppError> {
-    let codes: Vec<String> = projects.iter().map(|p| p.occupation_code.clone()).collect();
-    let known = occupations::existing(conn, &codes)?;
     let mut checks = Checks::new();
     checks.ensure(
         !projects.is_empty(),
         "projects",
         "name at least one training project",
     );
+    crate::services::occupation_catalog::check_occupations(
+        conn,
+        &mut checks,
+        projects.iter().enumerate().map(|(i, p)| {
+            (
+                format!("projects[{i}].occupation_code"),
+                p.occupation_code.as_str(),
+            )
+        }),
+    )?;
     for (i, p) in projects.iter().enumerate() {
-        checks.ensure(
-            known.contains(&p.occupation_code),
-            &format!("projects[{i}].occupation_code"),
-            format!("{} is not in the occupation catalog", p.occupation_code),
-        );
         checks.ensure(
             !projects[..i]
                 .iter()

@@ -8,51 +8,31 @@
 //! dates, place and frontline flag. An identity number is not taken in a request (it would be
 //! kept in clear in it): the college corrects it directly on sight of the document.
 
-use chrono::{NaiveDate, NaiveDateTime};
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDateTime;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
-use utoipa::ToSchema;
 
 use crate::auth::scope::{self, RefusedMatches};
 use crate::auth::AuthUser;
 use crate::crypto::IdentityVault;
 use crate::db::corrections::{self, CorrectionRow, Listing, NewCorrection};
-use crate::db::records::{self, EmploymentFix, EnrollmentFix};
-use crate::db::{audit, institutions, learners, occupations, DbConnection};
+use crate::db::records;
+use crate::db::{audit, institutions, learners, DbConnection};
 use crate::domain::checks::Checks;
 use crate::domain::{
     AuditAction, AuditEntity, CorrectionDecision, CorrectionRecord, CorrectionRequestId,
-    CorrectionStatus, EmploymentId, EnrollmentId, InstitutionKind, LearnerId, NoticeKind,
-    OccupationCode, UserId,
+    CorrectionStatus, EmploymentId, EnrollmentId, InstitutionKind, LearnerId, NoticeKind, UserId,
 };
 use crate::error::AppError;
 use crate::notify::messages::correction_message;
 use crate::services::learner_input::{LearnerInput, SELF_EDITABLE};
+use crate::services::records::{
+    correct_employment, correct_enrollment, employment_fix, enrollment_fix,
+};
 
 /// The learner's facts a correction may name (the others they change themselves, or, for the
 /// identity number, their college changes on sight of the document).
 const LEARNER_FIELDS: &[&str] = &["name", "kind", "kind_effective_from", "birth_date"];
-
-/// The fields of an enrollment a correction may name.
-#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EnrollmentChanges {
-    pub start_date: Option<NaiveDate>,
-    pub end_date: Option<NaiveDate>,
-    pub full_time: Option<bool>,
-}
-
-/// The fields of an employment spell a correction may name.
-#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EmploymentChanges {
-    pub occupation_code: Option<String>,
-    pub post_title: Option<String>,
-    pub start_date: Option<NaiveDate>,
-    pub end_date: Option<NaiveDate>,
-    pub in_shanghai: Option<bool>,
-    pub frontline: Option<bool>,
-}
 
 /// A learner's request as they send it.
 #[derive(Debug, Clone)]
@@ -154,7 +134,7 @@ pub fn request(
                 .ok_or_else(|| AppError::invalid("record_id", "is required"))?;
             let row = records::find_enrollment(conn, learner_id, EnrollmentId(id))?
                 .ok_or(AppError::NotFound { what: "enrollment" })?;
-            enrollment_fix(&parse(&form.changes)?, row.start_date, row.end_date, now)?;
+            enrollment_fix(&parse(&form.changes)?, &row, now)?;
             let program = institutions::find_program(conn, row.program_id)?;
             (Some(id), json_of(&row)?, program.map(|p| p.institution_id))
         }
@@ -164,8 +144,7 @@ pub fn request(
                 .ok_or_else(|| AppError::invalid("record_id", "is required"))?;
             let row = records::find_employment(conn, learner_id, EmploymentId(id))?
                 .ok_or(AppError::NotFound { what: "employment" })?;
-            let changes: EmploymentChanges = parse(&form.changes)?;
-            employment_fix(conn, &changes, row.start_date, row.end_date, now)?;
+            employment_fix(conn, &parse(&form.changes)?, &row, now)?;
             // The employer's staff decide; for an employer outside Skillpath, the registering
             // institution's unless it is another enterprise (whose HR may not change the spell).
             let registering = match learner.registered_by_institution_id {
@@ -203,84 +182,6 @@ pub fn request(
         &json!({"learner_id": learner_id, "record": form.record, "record_id": record_id, "fields": fields}),
     )?;
     Ok(row)
-}
-
-fn check_dates(start: NaiveDate, end: Option<NaiveDate>) -> Result<(), AppError> {
-    match end {
-        Some(end) if end < start => Err(AppError::invalid(
-            "changes.end_date",
-            "must not be before start_date",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// The column changes of an enrollment correction, checked against the enrollment's dates.
-fn enrollment_fix(
-    changes: &EnrollmentChanges,
-    start: NaiveDate,
-    end: NaiveDate,
-    now: NaiveDateTime,
-) -> Result<EnrollmentFix, AppError> {
-    check_dates(
-        changes.start_date.unwrap_or(start),
-        Some(changes.end_date.unwrap_or(end)),
-    )?;
-    Ok(EnrollmentFix {
-        start_date: changes.start_date,
-        end_date: changes.end_date,
-        full_time: changes.full_time,
-        updated_at: Some(now),
-    })
-}
-
-/// The column changes of an employment correction, checked against the spell's dates.
-fn employment_fix(
-    conn: &mut DbConnection,
-    changes: &EmploymentChanges,
-    start: NaiveDate,
-    end: Option<NaiveDate>,
-    now: NaiveDateTime,
-) -> Result<EmploymentFix, AppError> {
-    let mut checks = Checks::new();
-    let occupation = changes.occupation_code.as_deref().and_then(|code| {
-        checks
-            .with("changes.occupation_code", OccupationCode::parse(code))
-            .map(OccupationCode::into_inner)
-    });
-    let post = changes
-        .post_title
-        .as_deref()
-        .and_then(|p| checks.text("changes.post_title", p, 100));
-    if let Some(start) = changes.start_date {
-        checks.ensure(
-            start <= crate::domain::today_in_shanghai(),
-            "changes.start_date",
-            "must not be in the future",
-        );
-    }
-    checks.done(|| Some(()))?;
-    if let Some(code) = &occupation {
-        if occupations::find(conn, code)?.is_none() {
-            return Err(AppError::invalid(
-                "changes.occupation_code",
-                format!("{code} is not in the occupation catalog"),
-            ));
-        }
-    }
-    check_dates(
-        changes.start_date.unwrap_or(start),
-        changes.end_date.or(end),
-    )?;
-    Ok(EmploymentFix {
-        occupation_code: occupation,
-        post_title: post,
-        start_date: changes.start_date,
-        end_date: changes.end_date.map(Some),
-        in_shanghai: changes.in_shanghai,
-        frontline: changes.frontline,
-        updated_at: Some(now),
-    })
 }
 
 /// What deciding needs besides the request.
@@ -373,58 +274,31 @@ fn apply(
                 conn, caller, learner_id, checked, caller.id, cx.refused,
             )
         }
-        (CorrectionRecord::Enrollment, Some(id)) => {
-            scope::require_learner(conn, caller, learner_id)?;
-            let id = EnrollmentId(id);
-            let current = records::find_enrollment(conn, learner_id, id)?
-                .ok_or(AppError::NotFound { what: "enrollment" })?;
-            let fix = enrollment_fix(
-                &parse(changes)?,
-                current.start_date,
-                current.end_date,
-                cx.now,
-            )?;
-            records::fix_enrollment(conn, id, &fix)?;
-            corrected(conn, caller, row, AuditEntity::Enrollment, id.0, changes)
-        }
-        (CorrectionRecord::Employment, Some(id)) => {
-            scope::require_learner(conn, caller, learner_id)?;
-            let id = EmploymentId(id);
-            let current = records::find_employment(conn, learner_id, id)?
-                .filter(|c| scope::may_change_employment(caller, c.employer_institution_id))
-                .ok_or(AppError::NotFound { what: "employment" })?;
-            let asked: EmploymentChanges = parse(changes)?;
-            let fix = employment_fix(conn, &asked, current.start_date, current.end_date, cx.now)?;
-            records::fix_employment(conn, id, &fix)?;
-            corrected(conn, caller, row, AuditEntity::Employment, id.0, changes)
-        }
+        (CorrectionRecord::Enrollment, Some(id)) => correct_enrollment(
+            conn,
+            caller,
+            learner_id,
+            EnrollmentId(id),
+            &parse(changes)?,
+            row.id,
+            cx.now,
+        )
+        .map(drop),
+        (CorrectionRecord::Employment, Some(id)) => correct_employment(
+            conn,
+            caller,
+            learner_id,
+            EmploymentId(id),
+            &parse(changes)?,
+            row.id,
+            cx.now,
+        )
+        .map(drop),
         (_, None) => Err(AppError::internal(
             "stored correction",
             "a record's correction without its id",
         )),
     }
-}
-
-/// After a record's correction: the learner's milestones recomputed, the change audited in the
-/// decider's name (by its fields, naming the request).
-fn corrected(
-    conn: &mut DbConnection,
-    caller: &AuthUser,
-    row: &CorrectionRow,
-    entity: AuditEntity,
-    record_id: i64,
-    changes: &Value,
-) -> Result<(), AppError> {
-    crate::services::eligibility::refresh_now(conn, row.learner_id)?;
-    audit::record(
-        conn,
-        Some(caller.id),
-        AuditAction::Update,
-        entity,
-        record_id,
-        &json!({"correction_request": row.id, "fields": fields_of(changes)?}),
-    )?;
-    Ok(())
 }
 
 /// A page of requests the caller sees, newest first.
