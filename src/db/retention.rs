@@ -3,9 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{inbox_messages, notification_outbox, share_accesses, shares};
+use super::schema::{
+    correction_requests, inbox_messages, notification_outbox, share_accesses, shares,
+};
 use super::DbConnection;
-use crate::domain::{Channel, OutboxStatus};
+use crate::domain::{Channel, CorrectionStatus, OutboxStatus};
 
 /// Deletes the records of HR's looks made before `before`.
 pub fn purge_share_accesses(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
@@ -44,6 +46,19 @@ pub fn purge_settled_notifications(
         notification_outbox::table
             .filter(sent_email.or(withdrawn))
             .filter(notification_outbox::id.ne_all(in_inbox)),
+    )
+    .execute(conn)
+}
+
+/// Deletes the correction requests decided before `before` (a pending one stays, however old).
+pub fn purge_decided_corrections(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::delete(
+        correction_requests::table
+            .filter(correction_requests::status.ne(CorrectionStatus::Pending))
+            .filter(correction_requests::decided_at.lt(before)),
     )
     .execute(conn)
 }

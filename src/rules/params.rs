@@ -125,6 +125,7 @@ pub const DEFINITIONS: &[Definition] = &[
     int("retention.delivered_notifications_days", "180", (30, 3650), false, (SERVICE_SETTING, "Retention", ""), "Days an email notification is kept after it was sent or withdrawn (the in-app inbox keeps its own messages)."),
     int("retention.deletion_grace_days", "14", (1, 90), false, (SERVICE_SETTING, "Retention", ""), "Days between a learner's request to delete their account and the erasure of their personal information, during which they can cancel."),
     int("retention.ended_shares_days", "365", (30, 3650), false, (SERVICE_SETTING, "Retention", ""), "Days a share is kept after it expired or was revoked; then it goes with its access log (its signed statement has expired long before)."),
+    int("retention.decided_corrections_days", "365", (30, 3650), false, (SERVICE_SETTING, "Retention", ""), "Days a learner's correction request is kept after it was decided (it holds the values before and after); the change itself stays in the record and its audit entry."),
     int("sh489.partnership.min_partners", "3", (0, 100), false, (SH489, "附件 一.2 / 二.2", ""), "Stable partner enterprises (of a college) or colleges (of an enterprise) an applicant needs and a designated institution keeps."),
     int("sh489.partnership.stable_months", "12", (0, 120), false, (RULES_MD, "Institution targets", "Interpretation"), "Months a partnership must have lasted, and still be in force, to count as stable (稳定合作关系)."),
     int("sh489.designation.public_notice_min_days", "7", (1, 60), false, (SH489, "六(二)", "Interpretation"), "The shortest public notice (公示), in calendar days; the policy names no period."),
@@ -191,6 +192,10 @@ pub const LATER_SEEDS: &[(&str, &[&str])] = &[
             "retention.ended_shares_days",
             "retention.deletion_grace_days",
         ],
+    ),
+    (
+        "2026-12-06-000029_decided_corrections_retention",
+        &["retention.decided_corrections_days"],
     ),
     (
         "2026-12-05-000021_target_parameters",

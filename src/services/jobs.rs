@@ -179,8 +179,12 @@ fn perform(cx: &JobContext, job: &Job) -> Result<String, AppError> {
             })?;
             let erased = crate::services::personal_data::erasure::erase_due(database, db::now())?;
             Ok(format!(
-                "purged ({day}): {} share access(es), {} share(s), {} notification(s), {} ended limit window(s); {erased} learner(s) erased after their grace period",
-                purged.share_accesses, purged.shares, purged.notifications, purged.allowance_windows
+                "purged ({day}): {} share access(es), {} share(s), {} notification(s), {} decided correction request(s), {} ended limit window(s); {erased} learner(s) erased after their grace period",
+                purged.share_accesses,
+                purged.shares,
+                purged.notifications,
+                purged.corrections,
+                purged.allowance_windows
             ))
         }
         Job::InviteEnrolled {

@@ -357,7 +357,7 @@ async fn a_share_records_the_learners_separate_consent() {
 }
 
 #[tokio::test]
-async fn looks_ended_shares_and_sent_emails_are_purged_after_their_retention() {
+async fn looks_ended_shares_sent_emails_and_decided_corrections_are_purged_after_their_retention() {
     let app = crate::helpers::spawn_app().await;
     let w = world(&app).await;
     let l = &w.l;
@@ -382,8 +382,39 @@ async fn looks_ended_shares_and_sent_emails_are_purged_after_their_retention() {
         )
         .await;
     assert_eq!(resp.status(), 200);
+    // Two correction requests: one refused, one still waiting for a decision.
+    let mut asked = Vec::new();
+    for name in ["王芳芳", "王芳华"] {
+        let resp = app
+            .post(
+                "/api/v1/me/corrections",
+                &json!({"record": "learner", "changes": {"name": name}, "reason": "身份证为准"}),
+                Some(&l.me),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        asked.push(resp.json::<Value>().await.unwrap()["id"].clone());
+    }
+    let resp = app
+        .post(
+            &format!("/api/v1/corrections/{}/decision", asked[0]),
+            &json!({"decision": "refuse", "reason": "与档案不符"}),
+            Some(&l.staff),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
 
-    // Time passes: the first look, the revocation and the emails sent so far are years old.
+    // Time passes: the first look, the revocation, the emails sent so far, the decision and both
+    // requests are years old.
+    execute(
+        &app,
+        "UPDATE correction_requests SET created_at = '2019-01-01 00:00:00'",
+    );
+    execute(
+        &app,
+        "UPDATE correction_requests SET decided_at = '2020-01-01 00:00:00' \
+         WHERE decided_at IS NOT NULL",
+    );
     execute(
         &app,
         "UPDATE share_accesses SET accessed_at = '2020-01-01 00:00:00'",
@@ -458,5 +489,17 @@ async fn looks_ended_shares_and_sent_emails_are_purged_after_their_retention() {
     assert!(
         count_rows(&app, "inbox_messages", "learner_id", l.id) >= inbox_before,
         "the inbox keeps its messages"
+    );
+    let corrections = app.get_json("/api/v1/me/corrections", &l.me).await;
+    let left: Vec<&Value> = corrections["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["id"])
+        .collect();
+    assert_eq!(
+        left,
+        [&asked[1]],
+        "the decided request went, the pending one stays"
     );
 }

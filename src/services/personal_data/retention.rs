@@ -1,5 +1,5 @@
-//! Limited retention (PIPL Art. 19): HR's looks, ended shares and settled email notifications
-//! are deleted once their retention period (a parameter each) has passed, by the daily durable
+//! Limited retention (PIPL Art. 19): HR's looks, ended shares, settled email notifications and
+//! decided correction requests are deleted once their retention period (a parameter each) has passed, by the daily durable
 //! job `purge_expired`.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
@@ -14,6 +14,7 @@ pub struct Purged {
     pub share_accesses: usize,
     pub shares: usize,
     pub notifications: usize,
+    pub corrections: usize,
     /// Windows of the shared limits (logins, share codes, resets) that have ended.
     pub allowance_windows: usize,
 }
@@ -37,11 +38,16 @@ pub fn purge(
         conn,
         days(crate::param!("retention.delivered_notifications_days")),
     )?;
+    let corrections = retention::purge_decided_corrections(
+        conn,
+        days(crate::param!("retention.decided_corrections_days")),
+    )?;
     let allowance_windows = crate::db::allowances::purge_ended(conn, now)?;
     Ok(Purged {
         share_accesses,
         shares,
         notifications,
+        corrections,
         allowance_windows,
     })
 }
