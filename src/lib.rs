@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod downloads;
 pub mod error;
 pub mod http_server;
 pub mod metrics;

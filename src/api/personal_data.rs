@@ -1,7 +1,6 @@
 //! Learners' rights over their personal information: a copy of everything (PIPL Art. 45),
 //! corrections (Art. 46) and deletion (Art. 47).
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,14 +30,7 @@ use crate::state::AppState;
 pub struct ZipFile(#[allow(dead_code)] Vec<u8>);
 
 fn zip_response(learner_id: LearnerId, zip: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/zip")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", export::file_name(learner_id)),
-        ))
-        .body(zip)
+    crate::downloads::attachment("application/zip", &export::file_name(learner_id), zip)
 }
 
 /// A copy of everything Skillpath holds about the caller: `export.json` (every section),

@@ -477,13 +477,11 @@ pub async fn city_kpis_csv(
 ) -> Result<HttpResponse, AppError> {
     let (year, table) = city_table(&state, caller, &query).await?;
     let csv = targets_csv(&table).map_err(|e| AppError::internal("kpi export", e))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"kpis-{year}.csv\""),
-        ))
-        .body(csv))
+    Ok(crate::downloads::attachment(
+        "text/csv; charset=utf-8",
+        &format!("kpis-{year}.csv"),
+        csv,
+    ))
 }
 
 fn targets_csv(table: &[Targets]) -> Result<Vec<u8>, String> {

@@ -3,7 +3,7 @@
 //! date; see where each stands), and the deletion of their account (ask, cancel). Each form
 //! calls the same use cases as the JSON API.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -144,14 +144,11 @@ pub async fn download(
     let learner_id = session.user.own_learner_id()?;
     let by = RequestedBy::TheLearner(session.user.id);
     let zip = export::make_copy(&state.db, learner_id, by).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/zip")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", export::file_name(learner_id)),
-        ))
-        .body(zip))
+    Ok(crate::downloads::attachment(
+        "application/zip",
+        &export::file_name(learner_id),
+        zip,
+    ))
 }
 
 #[derive(Deserialize)]
