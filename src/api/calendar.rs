@@ -114,10 +114,12 @@ pub async fn feed(
         .db
         .read(move |conn| calendar::owner(conn, &token))
         .await?;
-    let body = state
+    // Recorded in the write transaction, rendered after it.
+    let content = state
         .db
         .write(move |conn| calendar::feed(conn, &parameters, learner_id, today, now))
         .await?;
+    let body = content.render();
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "private, no-store"))

@@ -111,6 +111,13 @@ pub fn owner(conn: &mut DbConnection, token: &str) -> Result<LearnerId, AppError
     calendar::learner_of_token(conn, &hash_token(token))?.ok_or(not_found)
 }
 
+/// What a feed shows, as recorded: rendered once the transaction that recorded it is over.
+#[derive(Debug, Clone)]
+pub struct FeedContent {
+    language: Language,
+    entries: Vec<EntryRow>,
+}
+
 /// The learner's feed, brought up to date with their stored milestones (in a write transaction:
 /// it records what it shows). Not found when the feed was turned off since `owner` answered.
 pub fn feed(
@@ -119,7 +126,7 @@ pub fn feed(
     learner_id: LearnerId,
     today: NaiveDate,
     now: NaiveDateTime,
-) -> Result<String, AppError> {
+) -> Result<FeedContent, AppError> {
     if calendar::fetched(conn, learner_id, now)? == 0 {
         return Err(AppError::NotFound {
             what: "calendar feed",
@@ -151,40 +158,49 @@ pub fn feed(
     let mut changed = reconcile(learner_id, &stored, &shown, language, &alarm_days, now);
     changed.retain(|e| e.on_date >= forget_before);
     calendar::replace_entries(conn, &changed)?;
-    let entries = merged(shown, changed);
-    let recent: Vec<&EntryRow> = entries
-        .iter()
-        .filter(|e| e.on_date >= today - Duration::days(HISTORY_DAYS))
+    let history_from = today - Duration::days(HISTORY_DAYS);
+    let entries = merged(shown, changed)
+        .into_iter()
+        .filter(|e| e.on_date >= history_from)
         .collect();
-    let prepared: Vec<(String, Vec<u32>)> = recent
-        .iter()
-        .map(|e| {
-            (
-                uid(e),
-                serde_json::from_str(&e.alarm_days).unwrap_or_default(),
-            )
-        })
-        .collect();
-    let events: Vec<ics::Event<'_>> = recent
-        .iter()
-        .zip(&prepared)
-        .map(|(e, (uid, alarm_days))| ics::Event {
-            uid,
-            stamp: e.updated_at,
-            date: e.on_date,
-            summary: &e.summary,
-            description: &e.description,
-            sequence: e.sequence,
-            cancelled: e.cancelled,
-            alarm_days,
-            alarm_time: crate::notify::reminders::REMINDER_TIME,
-        })
-        .collect();
-    let name = match language {
-        Language::ZhCn => "Skillpath 里程碑",
-        Language::En => "Skillpath milestones",
-    };
-    Ok(ics::calendar(name, &events))
+    Ok(FeedContent { language, entries })
+}
+
+impl FeedContent {
+    /// The feed as iCalendar text (RFC 5545).
+    pub fn render(&self) -> String {
+        let prepared: Vec<(String, Vec<u32>)> = self
+            .entries
+            .iter()
+            .map(|e| {
+                (
+                    uid(e),
+                    serde_json::from_str(&e.alarm_days).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let events: Vec<ics::Event<'_>> = self
+            .entries
+            .iter()
+            .zip(&prepared)
+            .map(|(e, (uid, alarm_days))| ics::Event {
+                uid,
+                stamp: e.updated_at,
+                date: e.on_date,
+                summary: &e.summary,
+                description: &e.description,
+                sequence: e.sequence,
+                cancelled: e.cancelled,
+                alarm_days,
+                alarm_time: crate::notify::reminders::REMINDER_TIME,
+            })
+            .collect();
+        let name = match self.language {
+            Language::ZhCn => "Skillpath 里程碑",
+            Language::En => "Skillpath milestones",
+        };
+        ics::calendar(name, &events)
+    }
 }
 
 /// A stable, opaque event identifier: the same learner, milestone and moment always give the
