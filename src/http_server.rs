@@ -39,7 +39,7 @@ const READ_AFTER_STOP: Duration = Duration::from_secs(1);
 /// What stops a server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StopOn {
-    /// SIGTERM or SIGINT, after draining its port (see [`stop_on_signal`]); a process that
+    /// SIGTERM or SIGINT, after draining its port (see [`drain_on_signal`]); a process that
     /// serves until it is told to stop.
     Signals,
     /// Its handle only (tests, and servers stopped by their own process).
@@ -86,12 +86,11 @@ where
     if let Some(threads) = options.max_blocking_threads {
         builder = builder.worker_max_blocking_threads(threads.max(1));
     }
-    // actix-server's own signal handling closes the port at once; ours drains it first.
-    builder = builder.disable_signals();
-    let port = if options.stop_on == StopOn::Signals {
-        Some(listener.try_clone()?)
-    } else {
-        None
+    // actix-server's own signal handling closes the port at once; ours drains it first. The
+    // future holds a second handle on the port: it goes with the server however it stops.
+    builder = match options.stop_on {
+        StopOn::Signals => builder.shutdown_signal(drain_on_signal(listener.try_clone()?)),
+        StopOn::Handle => builder.disable_signals(),
     };
     let shutdown = builder.graceful_shutdown_signal();
     let builder = builder.listen(format!("skillpath-{addr}"), listener, move || {
@@ -121,25 +120,21 @@ where
         })
         .and_then(http)
     })?;
-    let server = builder.run();
-    if let Some(port) = port {
-        tokio::spawn(stop_on_signal(port, server.handle()));
-    }
-    Ok(server)
+    Ok(builder.run())
 }
 
 /// How long a stopping server goes on accepting the connections the kernel completed before it
 /// stopped taking new ones (its accept thread and workers take them up within milliseconds).
 const DRAIN_BEFORE_STOP: Duration = Duration::from_millis(250);
 
-/// On SIGTERM or SIGINT: stops taking new connections, lets the server accept those already
-/// waiting in the kernel's queue, then stops it gracefully.
+/// Resolves (and the server stops gracefully) once, after SIGTERM or SIGINT, new connections are
+/// no longer taken and those already waiting in the kernel's queue have been accepted.
 ///
 /// Closing the port at once (what actix-server does) resets every connection still in that
 /// queue, and a proxy that had already sent a POST on one answers 502 without trying another
 /// replica. Dropped instead by a socket filter, a new connection's first SYN goes unanswered; its
 /// retry a second later finds the port closed, and the proxy takes the next replica.
-async fn stop_on_signal(port: TcpListener, server: actix_server::ServerHandle) {
+async fn drain_on_signal(port: TcpListener) {
     stop_signal().await;
     match refuse_new_connections(&port) {
         Ok(()) => {
@@ -152,7 +147,6 @@ async fn stop_on_signal(port: TcpListener, server: actix_server::ServerHandle) {
         }
     }
     tracing::info!("stopping: finishing the requests in hand");
-    server.stop(true).await;
 }
 
 /// Resolves on SIGTERM or SIGINT.
@@ -168,7 +162,11 @@ pub async fn stop_signal() {
             return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        // Without a way to be told, serve until killed rather than stop at once.
+        tracing::error!(%error, "cannot listen for SIGTERM or SIGINT");
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Makes the kernel drop every packet a listening socket would take from now on: SYNs of new

@@ -78,6 +78,10 @@ async fn a_learner_asks_for_corrections_staff_accept_one_and_refuse_another() {
             json!({"record": "enrollment", "record_id": enrollment, "changes": {"program_id": 1}, "reason": "x"}),
             "changes",
         ),
+        (
+            json!({"record": "enrollment", "record_id": enrollment, "changes": {"end_date": null}, "reason": "x"}),
+            "changes.end_date",
+        ),
     ] {
         let problem = assert_problem(ask(&app, &l.me, body).await, 422, "validation_failed").await;
         assert_eq!(problem["errors"][0]["field"], field, "{problem}");

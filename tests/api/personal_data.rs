@@ -382,6 +382,8 @@ async fn looks_ended_shares_sent_emails_and_decided_corrections_are_purged_after
         )
         .await;
     assert_eq!(resp.status(), 200);
+    // The newest share is kept whatever its age (SQLite would give its number to the next one).
+    let newest = share(&app, &l.me, json!({"purpose": "最新的"})).await;
     // Two correction requests: one refused, one still waiting for a decision.
     let mut asked = Vec::new();
     for name in ["王芳芳", "王芳华"] {
@@ -459,8 +461,8 @@ async fn looks_ended_shares_sent_emails_and_decided_corrections_are_purged_after
     );
     assert_eq!(
         count_rows(&app, "shares", "learner_id", l.id),
-        1,
-        "the active share"
+        2,
+        "the active shares"
     );
     assert_problem(
         app.get(&format!("/api/v1/me/shares/{}", ended["id"]), Some(&l.me))
@@ -490,16 +492,48 @@ async fn looks_ended_shares_sent_emails_and_decided_corrections_are_purged_after
         count_rows(&app, "inbox_messages", "learner_id", l.id) >= inbox_before,
         "the inbox keeps its messages"
     );
+    // The refused request stays as the record that it was made and decided, without its values
+    // or reasons; the pending one is whole.
     let corrections = app.get_json("/api/v1/me/corrections", &l.me).await;
-    let left: Vec<&Value> = corrections["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| &c["id"])
-        .collect();
+    let by_id = |id: &Value| {
+        corrections["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == *id)
+            .unwrap()
+            .clone()
+    };
+    let refused = by_id(&asked[0]);
+    assert_eq!(refused["status"], "refused");
+    assert_eq!(refused["changes"], json!({"name": null}));
+    assert_eq!(refused["current_values"], json!({"name": null}));
+    assert_eq!(refused["reason"], "");
+    assert_eq!(refused["decision_reason"], "");
+    let pending = by_id(&asked[1]);
+    assert_eq!(pending["changes"], json!({"name": "王芳华"}));
+    assert_eq!(pending["reason"], "身份证为准");
+
+    // Once it has ended, the newest share still stays until a newer one exists.
+    execute(
+        &app,
+        &format!(
+            "UPDATE shares SET revoked_at = '2020-01-01 00:00:00' WHERE id = {}",
+            newest["id"]
+        ),
+    );
+    let db = app.state.db.clone();
+    let purged = tokio::task::spawn_blocking(move || {
+        skillpath::db::retention::purge_ended_shares(&mut db.get().unwrap(), skillpath::db::now())
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(purged, 0);
     assert_eq!(
-        left,
-        [&asked[1]],
-        "the decided request went, the pending one stays"
+        app.get(&format!("/api/v1/me/shares/{}", newest["id"]), Some(&l.me))
+            .await
+            .status(),
+        200
     );
 }

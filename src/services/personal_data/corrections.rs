@@ -87,6 +87,14 @@ pub fn request(
 ) -> Result<CorrectionRow, AppError> {
     let mut checks = Checks::new();
     let reason = checks.text("reason", &form.reason, 1000);
+    // A field named is a field changed: null would read as "unchanged" once parsed.
+    for (name, value) in form.changes.as_object().into_iter().flatten() {
+        checks.ensure(
+            !value.is_null(),
+            &format!("changes.{name}"),
+            "must have a value",
+        );
+    }
     checks.done(|| Some(()))?;
     let reason = reason.unwrap_or_default();
     let fields = fields_of(&form.changes)?;

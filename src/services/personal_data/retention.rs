@@ -1,6 +1,6 @@
-//! Limited retention (PIPL Art. 19): HR's looks, ended shares, settled email notifications and
-//! decided correction requests are deleted once their retention period (a parameter each) has passed, by the daily durable
-//! job `purge_expired`.
+//! Limited retention (PIPL Art. 19): HR's looks, ended shares and settled email notifications
+//! are deleted, and decided correction requests emptied of their values and reasons, once their
+//! retention period (a parameter each) has passed, by the daily durable job `purge_expired`.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
@@ -38,7 +38,7 @@ pub fn purge(
         conn,
         days(crate::param!("retention.delivered_notifications_days")),
     )?;
-    let corrections = retention::purge_decided_corrections(
+    let corrections = forget_decided_corrections(
         conn,
         days(crate::param!("retention.decided_corrections_days")),
     )?;
@@ -50,4 +50,49 @@ pub fn purge(
         corrections,
         allowance_windows,
     })
+}
+
+/// Empties the correction requests decided before `before` of their values and reasons; each
+/// stays, with the fields it named, as the record that it was made and decided (its number is
+/// what the audit entries about it name, and is never given to another request).
+fn forget_decided_corrections(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+) -> Result<usize, AppError> {
+    let due = retention::decided_corrections_to_forget(conn, before)?;
+    for (id, changes, current_values) in &due {
+        retention::forget_correction(
+            conn,
+            *id,
+            &fields_without_values(changes),
+            &fields_without_values(current_values),
+        )?;
+    }
+    Ok(due.len())
+}
+
+/// A JSON object's fields with null values (`{}` for anything else).
+fn fields_without_values(json: &str) -> String {
+    let fields = match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(serde_json::Value::Object(fields)) => fields
+            .into_iter()
+            .map(|(name, _)| (name, serde_json::Value::Null))
+            .collect(),
+        _ => serde_json::Map::new(),
+    };
+    serde_json::Value::Object(fields).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fields_without_values;
+
+    #[test]
+    fn a_forgotten_request_keeps_its_fields_not_their_values() {
+        assert_eq!(
+            fields_without_values(r#"{"name":"王芳芳","birth_date":"2001-02-03"}"#),
+            r#"{"birth_date":null,"name":null}"#
+        );
+        assert_eq!(fields_without_values("not json"), "{}");
+    }
 }
