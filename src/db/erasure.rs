@@ -6,11 +6,11 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use super::schema::{
-    account_links, audit_log, awards, calendar_entries, calendar_feeds, certificate_decisions,
-    certificates, correction_requests, deletion_requests, employments, enrollments,
-    erasures_in_progress, inbox_messages, learner_kind_changes, learner_milestones, learners,
-    milestone_events, notification_outbox, notification_preferences, progress_snapshots,
-    refresh_tokens, share_accesses, shares, users, web_sessions,
+    account_links, audit_log, awards, certificate_decisions, certificates, correction_requests,
+    deletion_requests, employments, enrollments, erasures_in_progress, inbox_messages,
+    learner_kind_changes, learner_milestones, learners, milestone_events, notification_outbox,
+    notification_preferences, progress_snapshots, refresh_tokens, share_accesses, shares, users,
+    web_sessions,
 };
 use super::DbConnection;
 use crate::domain::{CertificateStatus, LearnerId, UserId};
@@ -234,12 +234,11 @@ pub fn erase_rows(
     ));
     counts.push((
         "calendar_entries",
-        diesel::delete(calendar_entries::table.filter(calendar_entries::learner_id.eq(learner_id)))
-            .execute(conn)?,
+        super::calendar::delete_entries(conn, learner_id)?,
     ));
     counts.push((
         "calendar_feeds",
-        diesel::delete(calendar_feeds::table.find(learner_id)).execute(conn)?,
+        super::calendar::delete_feed(conn, learner_id)?,
     ));
     counts.push((
         "correction_requests",

@@ -319,23 +319,24 @@ pub fn export_secrets(settings: &Settings, output: &Path) -> anyhow::Result<()> 
         ),
     ] {
         let path = settings.secret_file(file);
-        match configured {
-            // Always as base64 of the bytes: exact whatever they are, and safe to source.
-            Some(secret) => text.push_str(&format!(
-                "{variable}={}{}\n",
-                crate::config::BASE64_SECRET_PREFIX,
-                base64::engine::general_purpose::STANDARD.encode(secret.expose())
-            )),
-            None => match std::fs::read_to_string(&path) {
-                Ok(stored) => text.push_str(&format!(
-                    "# {variable} was generated into {}: this is the same secret (set it so, or \
-                     put the base64 text back into that file)\n{variable}={}{}\n",
-                    path.display(),
+        // Checked as the service reads it (base64, long enough); always written as base64 of
+        // the bytes: exact whatever they are, and safe to source.
+        match crate::secrets::configured_or_existing(configured, &path)? {
+            Some(secret) => {
+                if configured.is_none() {
+                    text.push_str(&format!(
+                        "# {variable} was generated into {}: this is the same secret (set it \
+                         so, or put the base64 text back into that file)\n",
+                        path.display()
+                    ));
+                }
+                text.push_str(&format!(
+                    "{variable}={}{}\n",
                     crate::config::BASE64_SECRET_PREFIX,
-                    stored.trim()
-                )),
-                Err(_) => text.push_str(&format!("# {variable}: neither configured nor stored\n")),
-            },
+                    base64::engine::general_purpose::STANDARD.encode(secret.expose())
+                ));
+            }
+            None => text.push_str(&format!("# {variable}: neither configured nor stored\n")),
         }
     }
     crate::secrets::write_private(output, &text)

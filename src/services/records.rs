@@ -269,7 +269,7 @@ pub fn employment_fix(
 }
 
 /// Corrects an enrollment as an accepted correction `request` asks, in the caller's name: checked,
-/// written, the learner's milestones recomputed, audited (by its fields, naming the request).
+/// written, the learner's milestones recomputed, audited (by the fields it names, naming it).
 /// Run inside a write transaction.
 pub fn correct_enrollment(
     conn: &mut DbConnection,
@@ -277,9 +277,9 @@ pub fn correct_enrollment(
     learner_id: LearnerId,
     id: EnrollmentId,
     changes: &EnrollmentChanges,
-    request: CorrectionRequestId,
+    request: (CorrectionRequestId, &[String]),
     now: NaiveDateTime,
-) -> Result<EnrollmentRow, AppError> {
+) -> Result<(), AppError> {
     let not_found = || AppError::NotFound { what: "enrollment" };
     require_learner(conn, caller, learner_id)?;
     let current = records::find_enrollment(conn, learner_id, id)?.ok_or_else(not_found)?;
@@ -291,9 +291,7 @@ pub fn correct_enrollment(
         learner_id,
         (AuditEntity::Enrollment, id.0),
         request,
-        &set_fields(changes),
-    )?;
-    records::find_enrollment(conn, learner_id, id)?.ok_or_else(not_found)
+    )
 }
 
 /// Corrects an employment spell as an accepted correction `request` asks (HR staff reach only
@@ -304,9 +302,9 @@ pub fn correct_employment(
     learner_id: LearnerId,
     id: EmploymentId,
     changes: &EmploymentChanges,
-    request: CorrectionRequestId,
+    request: (CorrectionRequestId, &[String]),
     now: NaiveDateTime,
-) -> Result<EmploymentRow, AppError> {
+) -> Result<(), AppError> {
     let not_found = || AppError::NotFound { what: "employment" };
     require_learner(conn, caller, learner_id)?;
     let current = records::find_employment(conn, learner_id, id)?
@@ -320,21 +318,7 @@ pub fn correct_employment(
         learner_id,
         (AuditEntity::Employment, id.0),
         request,
-        &set_fields(changes),
-    )?;
-    records::find_employment(conn, learner_id, id)?.ok_or_else(not_found)
-}
-
-/// The fields `changes` sets (those not null), in name order.
-fn set_fields(changes: &impl Serialize) -> Vec<String> {
-    match serde_json::to_value(changes) {
-        Ok(serde_json::Value::Object(fields)) => fields
-            .into_iter()
-            .filter(|(_, value)| !value.is_null())
-            .map(|(name, _)| name)
-            .collect(),
-        _ => Vec::new(),
-    }
+    )
 }
 
 /// After a record's correction: the learner's milestones recomputed, the change audited.
@@ -343,8 +327,7 @@ fn corrected(
     caller: &AuthUser,
     learner_id: LearnerId,
     (entity, record_id): (AuditEntity, i64),
-    request: CorrectionRequestId,
-    fields: &[String],
+    (request, fields): (CorrectionRequestId, &[String]),
 ) -> Result<(), AppError> {
     super::eligibility::refresh_now(conn, learner_id)?;
     audit::record(

@@ -304,7 +304,10 @@ pub async fn make(
         // The use case checks the consent as it does through the API; the page says which
         // field it refused.
         Err(AppError::Validation(fields)) => {
-            let message = if fields.iter().any(|f| f.field == "consent_version") {
+            let message = if fields
+                .iter()
+                .any(|f| f.field == sharing::create::CONSENT_FIELD)
+            {
                 ui.t(
                     "请阅读下面的同意书，勾选同意后再创建共享。",
                     "Read the consent below and tick it to create the share.",

@@ -399,6 +399,12 @@ async fn the_audit_log_refuses_changes_outside_an_erasure() {
         );
     }
     // An erasure itself still replaces the person in the entries about them.
+    assert!(
+        search_everywhere(&app, "王芳")
+            .iter()
+            .any(|(table, _, _)| table == "audit_log"),
+        "the audit names the learner before"
+    );
     let admin = app.admin_token().await;
     let resp = app
         .post(
@@ -412,4 +418,6 @@ async fn the_audit_log_refuses_changes_outside_an_erasure() {
         count_rows(&app, "erasures_in_progress", "learner_id", w.l.id),
         0
     );
+    let found = search_everywhere(&app, "王芳");
+    assert!(found.is_empty(), "still in {found:?}");
 }

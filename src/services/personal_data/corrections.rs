@@ -288,20 +288,18 @@ fn apply(
             learner_id,
             EnrollmentId(id),
             &parse(changes)?,
-            row.id,
+            (row.id, &fields_of(changes)?),
             cx.now,
-        )
-        .map(drop),
+        ),
         (CorrectionRecord::Employment, Some(id)) => correct_employment(
             conn,
             caller,
             learner_id,
             EmploymentId(id),
             &parse(changes)?,
-            row.id,
+            (row.id, &fields_of(changes)?),
             cx.now,
-        )
-        .map(drop),
+        ),
         (_, None) => Err(AppError::internal(
             "stored correction",
             "a record's correction without its id",

@@ -73,13 +73,13 @@ fn forget_decided_corrections(
 
 /// A JSON object's fields with null values (`{}` for anything else).
 fn fields_without_values(json: &str) -> String {
-    let fields = match serde_json::from_str::<serde_json::Value>(json) {
-        Ok(serde_json::Value::Object(fields)) => fields
-            .into_iter()
-            .map(|(name, _)| (name, serde_json::Value::Null))
-            .collect(),
-        _ => serde_json::Map::new(),
-    };
+    let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
+        .ok()
+        .and_then(|value| super::corrections::fields_of(&value).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|name| (name, serde_json::Value::Null))
+        .collect();
     serde_json::Value::Object(fields).to_string()
 }
 

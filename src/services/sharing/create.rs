@@ -67,6 +67,9 @@ fn distinct<T: PartialEq>(items: Vec<T>) -> Vec<T> {
     out
 }
 
+/// The field a refusal names when the learner's consent is missing or not to the current text.
+pub const CONSENT_FIELD: &str = "consent_version";
+
 /// A share as a learner asks for it, before its checks.
 pub struct Request {
     pub purpose: String,
@@ -116,11 +119,11 @@ impl Request {
         match self.consent_version.as_deref() {
             Some(super::consent::VERSION) => {}
             None => checks.add(
-                "consent_version",
+                CONSENT_FIELD,
                 "is required: the learner's separate consent to this share (GET /me/shares/consent)",
             ),
             Some(_) => checks.add(
-                "consent_version",
+                CONSENT_FIELD,
                 format!(
                     "is not the current consent text's version ({}): show the current text",
                     super::consent::VERSION
